@@ -1,0 +1,25 @@
+// The lease store contract. The engine owns the live lease table in memory; a store makes
+// changes durable and gives them back on start. `commit` resolves only when every lease passed
+// to it is on stable storage (fsync'd): the shell sends an ACK only after that.
+
+import type { Lease } from '../dhcp/lease.js';
+import type { Ipv4 } from '../wire/ipv4.js';
+
+export interface LeaseStore {
+  /** Every stored binding (one per address), read once at start. */
+  loadAll(): Lease[];
+  /**
+   * Upserts the given bindings (keyed by address). Calls made in the same turn of the event loop
+   * are committed together (group commit: one transaction, one fsync). Resolves when durable;
+   * rejects if the write failed (the caller must then not send the reply).
+   */
+  commit(leases: readonly Lease[]): Promise<void>;
+  /** Deletes bindings (addresses that left every configured scope). Durable when resolved. */
+  remove(addresses: readonly Ipv4[]): Promise<void>;
+  /** Small persistent key/value area for non-lease state (failover state, stos, MCLT). */
+  getMeta(key: string): string | null;
+  setMeta(key: string, value: string): Promise<void>;
+  /** Number of stored bindings (for metrics and tests). */
+  count(): number;
+  close(): Promise<void>;
+}
