@@ -1,0 +1,791 @@
+// The DHCPv4 allocation engine (RFC 2131 §4.3, RFC 951/1542 for BOOTP). Sans-I/O: it is given a
+// decoded packet and `now` (seconds since epoch) and returns the reply to send, where to send it,
+// and the binding changes that must be durable before the reply leaves. Timers are `tick(now)`.
+// It owns the live lease table; the shell persists what it returns and the failover endpoint
+// answers the questions in FailoverGate.
+
+import { getIpv4Option, getUint16Option, getUint32Option, getBytesOption, getStringOption, linkSelectionOf, OPTION, subnetSelectionOf } from '../wire/dhcp-options.js';
+import {
+  BOOTREPLY,
+  BOOTREQUEST,
+  type DhcpPacket,
+  DhcpMessageType,
+  FLAG_BROADCAST,
+} from '../wire/dhcp-packet.js';
+import { formatIpv4, type Ipv4, toHex } from '../wire/ipv4.js';
+import { ExpiryHeap } from './expiry-heap.js';
+import { type FailoverGate, type RequestKind, STANDALONE_GATE } from './failover-gate.js';
+import { FreePool, type PoolClass } from './free-pool.js';
+import { emptyLease, INFINITE_EXPIRY, type Lease } from './lease.js';
+import { type EngineReservation, type EngineSettings, ScopeView } from './scope.js';
+
+/** Where a reply goes; the shell maps these to socket addresses and ports. */
+export type ReplyDestination =
+  | { kind: 'relay'; address: Ipv4 } // giaddr, server port (RFC 2131 §4.1)
+  | { kind: 'client'; address: Ipv4 } // ciaddr, client port
+  | { kind: 'broadcast' }; // limited/subnet broadcast, client port
+
+export type IgnoreReason =
+  | 'not-a-request'
+  | 'no-client-identity'
+  | 'no-scope'
+  | 'not-responsive'
+  | 'load-balanced-to-partner'
+  | 'other-server-selected'
+  | 'no-free-address'
+  | 'reserved-address-in-use'
+  | 'unknown-client'
+  | 'not-our-address'
+  | 'bootp-disabled'
+  | 'malformed-request'
+  | 'unsupported-message-type'
+  | 'no-reply-needed';
+
+export type EngineResult =
+  | {
+      action: 'reply';
+      /** 0 for a BOOTP reply */
+      messageType: DhcpMessageType | 0;
+      reply: DhcpPacket;
+      to: ReplyDestination;
+      /** Largest reply the client accepts (option 57, at least 576). */
+      maxSize: number;
+      /** Must be durable before `reply` is sent. */
+      changes: Lease[];
+      scopeId: string;
+      /** Why a NAK was sent, for the log. */
+      detail?: string;
+    }
+  | { action: 'ignore'; reason: IgnoreReason; changes: Lease[]; scopeId: string | null; detail?: string };
+
+interface Offer {
+  address: Ipv4;
+  clientKey: string;
+  scopeId: string;
+  expiresAt: number;
+}
+
+interface ClientIdentity {
+  /** Key in the per-scope client index: client id if sent, else hardware type + address. */
+  key: string;
+  hardwareType: number;
+  hardwareAddress: string;
+  clientId: string | null;
+  /** Bytes hashed for load balancing (RFC 3074 / failover.md §8.1). */
+  hashKey: Uint8Array;
+}
+
+interface ScopeRuntime {
+  view: ScopeView;
+  pool: FreePool;
+  gate: FailoverGate;
+}
+
+const MIN_DHCP_MESSAGE = 576;
+const NO_CHANGES: Lease[] = [];
+
+function isFreeState(state: Lease['state']): boolean {
+  return state === 'free' || state === 'backup';
+}
+
+function poolClassOf(state: Lease['state']): PoolClass {
+  return state === 'backup' ? 'backup' : 'free';
+}
+
+function clientKeyOfLease(lease: Lease): string | null {
+  if (lease.clientId !== null) return `c${lease.clientId}`;
+  if (lease.hardwareAddress !== '') return `h${lease.hardwareType}:${lease.hardwareAddress}`;
+  return null;
+}
+
+export class DhcpEngine {
+  private readonly scopes: ScopeRuntime[] = [];
+  private readonly scopeById = new Map<string, ScopeRuntime>();
+  private readonly leasesByAddress = new Map<Ipv4, Lease>();
+  /** `${scopeId}|${clientKey}` → the address of that client's binding (any state that keeps identity). */
+  private readonly bindingByClient = new Map<string, Ipv4>();
+  private readonly offers = new Map<Ipv4, Offer>();
+  private readonly offerByClient = new Map<string, Ipv4>();
+  private readonly offerQueue: Offer[] = [];
+  private offerQueueHead = 0;
+  private readonly expiry = new ExpiryHeap();
+
+  constructor(
+    readonly settings: EngineSettings,
+    leases: Iterable<Lease>,
+    gates: ReadonlyMap<string, FailoverGate> = new Map(),
+  ) {
+    for (const s of settings.scopes) {
+      const view = new ScopeView(s);
+      const rt: ScopeRuntime = { view, pool: new FreePool(s.ranges, view.size * 2 + 1024), gate: gates.get(s.id) ?? STANDALONE_GATE };
+      this.scopes.push(rt);
+      this.scopeById.set(s.id, rt);
+    }
+    const recycled: Lease[] = [];
+    for (const lease of leases) {
+      this.leasesByAddress.set(lease.address, lease);
+      this.indexLease(lease);
+      if (isFreeState(lease.state) || lease.state === 'expired' || lease.state === 'released' || lease.state === 'reset') {
+        recycled.push(lease);
+      }
+    }
+    // Least recently freed first, so returning clients find their old address untouched longest.
+    recycled.sort((a, b) => a.stateStartedAt - b.stateStartedAt);
+    for (const lease of recycled) this.scopeForAddress(lease.address)?.pool.release(poolClassOf(lease.state), lease.address);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Queries (API, metrics, failover)
+
+  getLease(address: Ipv4): Lease | undefined {
+    return this.leasesByAddress.get(address);
+  }
+
+  leases(): IterableIterator<Lease> {
+    return this.leasesByAddress.values();
+  }
+
+  scopeIds(): string[] {
+    return this.scopes.map((s) => s.view.id);
+  }
+
+  scopeView(scopeId: string): ScopeView | undefined {
+    return this.scopeById.get(scopeId)?.view;
+  }
+
+  /** The scope whose ranges (or reservations) hold `address`. */
+  scopeForAddress(address: Ipv4): ScopeRuntime | undefined {
+    for (const s of this.scopes) {
+      if (s.view.inRanges(address) || s.view.reservationByAddress.has(address)) return s;
+    }
+    return undefined;
+  }
+
+  isOffered(address: Ipv4, now: number): boolean {
+    const o = this.offers.get(address);
+    return o !== undefined && o.expiresAt > now;
+  }
+
+  /** Earliest time at which `tick` has work to do, or null. */
+  nextWakeAt(): number | null {
+    const a = this.expiry.peekTime();
+    const o = this.offerQueueHead < this.offerQueue.length ? this.offerQueue[this.offerQueueHead]!.expiresAt : null;
+    if (a === null) return o;
+    if (o === null) return a;
+    return Math.min(a, o);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Binding changes from outside the DHCP exchange (failover binding updates, operator actions).
+
+  /** Installs `lease` as the binding for its address, keeping every index consistent. */
+  putLease(lease: Lease): void {
+    const old = this.leasesByAddress.get(lease.address);
+    if (old) this.unindexLease(old);
+    this.leasesByAddress.set(lease.address, lease);
+    this.indexLease(lease);
+    if (isFreeState(lease.state) && (!old || !isFreeState(old.state) || old.state !== lease.state)) {
+      this.scopeForAddress(lease.address)?.pool.release(poolClassOf(lease.state), lease.address);
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Timers
+
+  /** Expires leases, declined-address holds and offers that are due. Returns changes to persist. */
+  tick(now: number): Lease[] {
+    const changes: Lease[] = [];
+    for (let a = this.expiry.popDue(now); a !== null; a = this.expiry.popDue(now)) {
+      const lease = this.leasesByAddress.get(a);
+      if (!lease || lease.leaseExpiresAt > now || lease.leaseExpiresAt === INFINITE_EXPIRY) continue;
+      const scope = this.scopeForAddress(a);
+      const gate = scope?.gate ?? STANDALONE_GATE;
+      if (lease.state === 'active') {
+        const next: Lease = { ...lease, state: gate.stateAfterExpiry(), stateStartedAt: now, isPartnerUpToDate: false };
+        this.putLease(next);
+        changes.push(next);
+      } else if (lease.state === 'abandoned') {
+        // The decline hold is over: the address is usable again, with no client attached.
+        const next: Lease = { ...emptyLease(a, lease.scopeId, gate.stateAfterExpiry(), now) };
+        this.putLease(next);
+        changes.push(next);
+      }
+    }
+    while (this.offerQueueHead < this.offerQueue.length) {
+      const o = this.offerQueue[this.offerQueueHead]!;
+      if (o.expiresAt > now) break;
+      this.offerQueueHead++;
+      if (this.offers.get(o.address) === o) this.withdrawOffer(o);
+    }
+    if (this.offerQueueHead > 1024 && this.offerQueueHead * 2 > this.offerQueue.length) {
+      this.offerQueue.splice(0, this.offerQueueHead);
+      this.offerQueueHead = 0;
+    }
+    return changes;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Packets
+
+  handle(packet: DhcpPacket, now: number): EngineResult {
+    if (packet.op !== BOOTREQUEST) return ignore('not-a-request', null);
+    const client = identify(packet);
+    if (!client) return ignore('no-client-identity', null);
+    const scope = this.selectScope(packet);
+    if (!scope) return ignore('no-scope', null, `giaddr ${formatIpv4(packet.giaddr)} ciaddr ${formatIpv4(packet.ciaddr)}`);
+    if (!scope.gate.isResponsive(now)) return ignore('not-responsive', scope.view.id);
+
+    const typeBytes = packet.options.get(OPTION.messageType);
+    if (!packet.hasMagicCookie || typeBytes === undefined || typeBytes.length !== 1) {
+      return this.bootp(packet, scope, client, now);
+    }
+    switch (typeBytes[0] as DhcpMessageType) {
+      case DhcpMessageType.Discover:
+        return this.discover(packet, scope, client, now);
+      case DhcpMessageType.Request:
+        return this.request(packet, scope, client, now);
+      case DhcpMessageType.Decline:
+        return this.decline(packet, scope, client, now);
+      case DhcpMessageType.Release:
+        return this.release(packet, scope, client, now);
+      case DhcpMessageType.Inform:
+        return this.inform(packet, scope, client, now);
+      default:
+        return ignore('unsupported-message-type', scope.view.id, `type ${typeBytes[0]}`);
+    }
+  }
+
+  // RFC 2131 §4.3.1
+  private discover(packet: DhcpPacket, scope: ScopeRuntime, client: ClientIdentity, now: number): EngineResult {
+    if (!scope.gate.shouldAnswer('discover', client.hashKey, packet.secs, now)) {
+      return ignore('load-balanced-to-partner', scope.view.id);
+    }
+    const reservation = scope.view.reservationFor(client.hardwareAddress, client.clientId);
+    let address: Ipv4 | null;
+    if (reservation) {
+      if (!this.isAvailableFor(scope, reservation.address, client, now, true)) {
+        return ignore('reserved-address-in-use', scope.view.id, formatIpv4(reservation.address));
+      }
+      address = reservation.address;
+    } else {
+      address = this.findAddress(scope, client, getIpv4Option(packet.options, OPTION.requestedAddress), now);
+      if (address === null) return ignore('no-free-address', scope.view.id);
+    }
+    const seconds = this.leaseSeconds(packet, scope);
+    const grant = scope.gate.grant(this.leasesByAddress.get(address), seconds, false, now);
+    this.makeOffer(address, client.key, scope, now);
+    const reply = this.buildReply(packet, scope, DhcpMessageType.Offer, address, reservation, grant.expiresAt - now);
+    return this.replyResult(packet, scope, DhcpMessageType.Offer, reply, NO_CHANGES);
+  }
+
+  // RFC 2131 §4.3.2
+  private request(packet: DhcpPacket, scope: ScopeRuntime, client: ClientIdentity, now: number): EngineResult {
+    const serverId = getIpv4Option(packet.options, OPTION.serverIdentifier);
+    const requested = getIpv4Option(packet.options, OPTION.requestedAddress);
+    const reservation = scope.view.reservationFor(client.hardwareAddress, client.clientId);
+    const view = scope.view;
+
+    if (serverId !== null) {
+      // SELECTING: the client answers an OFFER.
+      if (serverId !== this.settings.serverIdentifier) {
+        const offered = this.offerByClient.get(`${view.id}|${client.key}`);
+        if (offered !== undefined) {
+          const o = this.offers.get(offered);
+          if (o) this.withdrawOffer(o);
+        }
+        return ignore('other-server-selected', view.id);
+      }
+      const address = requested ?? packet.ciaddr;
+      if (address === 0) return ignore('malformed-request', view.id, 'SELECTING without requested address');
+      if (reservation && reservation.address !== address) {
+        return this.nak(packet, scope, `address ${formatIpv4(address)} is not the client's reserved address`);
+      }
+      if (!view.inSubnet(address) || !this.isAvailableFor(scope, address, client, now, reservation !== undefined)) {
+        return this.nak(packet, scope, `address ${formatIpv4(address)} is not available to this client`);
+      }
+      return this.ack(packet, scope, client, address, reservation, now);
+    }
+
+    if (packet.ciaddr === 0) {
+      // INIT-REBOOT: the client wants to keep a previously allocated address.
+      if (requested === null) return ignore('malformed-request', view.id, 'REQUEST without ciaddr or requested address');
+      if (!view.inSubnet(requested)) {
+        return view.settings.authoritative
+          ? this.nak(packet, scope, `address ${formatIpv4(requested)} is on the wrong network`)
+          : ignore('not-our-address', view.id);
+      }
+      if (!scope.gate.shouldAnswer('initReboot', client.hashKey, packet.secs, now)) {
+        return ignore('load-balanced-to-partner', view.id);
+      }
+      return this.confirm(packet, scope, client, requested, reservation, now, false);
+    }
+
+    // RENEWING (unicast) or REBINDING (broadcast); both carry ciaddr and are never load balanced.
+    return this.confirm(packet, scope, client, packet.ciaddr, reservation, now, true);
+  }
+
+  /**
+   * INIT-REBOOT, RENEWING and REBINDING: the client names an address it believes it holds.
+   * ACK if it does, NAK if it cannot, stay silent when we know nothing (RFC 2131 §4.3.2).
+   */
+  private confirm(
+    packet: DhcpPacket,
+    scope: ScopeRuntime,
+    client: ClientIdentity,
+    address: Ipv4,
+    reservation: EngineReservation | undefined,
+    now: number,
+    isRenewal: boolean,
+  ): EngineResult {
+    const view = scope.view;
+    if (reservation && reservation.address !== address) {
+      return this.nak(packet, scope, `client is reserved ${formatIpv4(reservation.address)}, asked for ${formatIpv4(address)}`);
+    }
+    const lease = this.leasesByAddress.get(address);
+    const isOurs = lease !== undefined && clientKeyOfLease(lease) === client.key;
+    if (lease?.state === 'active') {
+      if (isOurs) return this.ack(packet, scope, client, address, reservation, now);
+      return this.nak(packet, scope, `address ${formatIpv4(address)} is bound to another client`);
+    }
+    const bound = this.bindingByClient.get(`${view.id}|${client.key}`);
+    if (bound !== undefined && bound !== address && this.leasesByAddress.get(bound)?.state === 'active') {
+      return this.nak(packet, scope, `client holds ${formatIpv4(bound)}, asked for ${formatIpv4(address)}`);
+    }
+    if (!reservation && !view.isDynamic(address)) {
+      if (view.inSubnet(address) && view.settings.authoritative) {
+        return this.nak(packet, scope, `address ${formatIpv4(address)} is not in a range of scope ${view.id}`);
+      }
+      return ignore('not-our-address', view.id);
+    }
+    // We hold no active binding for this client. A renewing client (or one we remember by its
+    // expired/released binding) may have its address back if it is still free: this restores
+    // service after a lost lease file. An INIT-REBOOT from a client we never saw: stay silent.
+    if ((isRenewal || isOurs || reservation) && this.isAvailableFor(scope, address, client, now, reservation !== undefined)) {
+      return this.ack(packet, scope, client, address, reservation, now);
+    }
+    if (isRenewal && lease !== undefined && !isFreeState(lease.state)) {
+      return this.nak(packet, scope, `address ${formatIpv4(address)} is not available (${lease.state})`);
+    }
+    return ignore('unknown-client', view.id);
+  }
+
+  private ack(
+    packet: DhcpPacket,
+    scope: ScopeRuntime,
+    client: ClientIdentity,
+    address: Ipv4,
+    reservation: EngineReservation | undefined,
+    now: number,
+  ): EngineResult {
+    const changes = this.bind(packet, scope, client, address, reservation, 'dhcp', this.leaseSeconds(packet, scope), false, now);
+    const lease = this.leasesByAddress.get(address)!;
+    const reply = this.buildReply(packet, scope, DhcpMessageType.Ack, address, reservation, lease.leaseExpiresAt - now);
+    return this.replyResult(packet, scope, DhcpMessageType.Ack, reply, changes);
+  }
+
+  /** Creates or extends the binding of `address` to `client`; returns the changes to persist. */
+  private bind(
+    packet: DhcpPacket,
+    scope: ScopeRuntime,
+    client: ClientIdentity,
+    address: Ipv4,
+    reservation: EngineReservation | undefined,
+    clientType: Lease['clientType'],
+    seconds: number,
+    isInfinite: boolean,
+    now: number,
+  ): Lease[] {
+    const old = this.leasesByAddress.get(address);
+    const grant = scope.gate.grant(old, seconds, isInfinite, now);
+    const wasSameActive = old !== undefined && old.state === 'active' && clientKeyOfLease(old) === client.key;
+    const base = old ?? emptyLease(address, scope.view.id, 'active', now);
+    const hostname = reservation?.hostname ?? getStringOption(packet.options, OPTION.hostName) ?? (wasSameActive ? old.hostname : null);
+    const lease: Lease = {
+      ...base,
+      scopeId: scope.view.id,
+      state: 'active',
+      hardwareType: client.hardwareType,
+      hardwareAddress: client.hardwareAddress,
+      clientId: client.clientId,
+      hostname,
+      clientType,
+      isReserved: reservation !== undefined,
+      leaseExpiresAt: grant.expiresAt,
+      stateStartedAt: wasSameActive ? base.stateStartedAt : now,
+      clientLastTransactionAt: now,
+      ownerServer: this.settings.serverName,
+      sentPotentialExpiresAt: grant.potentialExpiresAt > 0 ? grant.potentialExpiresAt : base.sentPotentialExpiresAt,
+      isPartnerUpToDate: false,
+    };
+    const changes: Lease[] = [lease];
+    // One binding per client per scope: a client that moves to a new address gives up the old one.
+    const previous = this.bindingByClient.get(`${scope.view.id}|${client.key}`);
+    if (previous !== undefined && previous !== address) {
+      const p = this.leasesByAddress.get(previous);
+      if (p && p.state === 'active') {
+        const released: Lease = { ...p, state: scope.gate.stateAfterRelease(), stateStartedAt: now, leaseExpiresAt: now, isPartnerUpToDate: false };
+        this.putLease(released);
+        changes.push(released);
+      }
+    }
+    const offer = this.offers.get(address);
+    if (offer) this.dropOffer(offer);
+    this.putLease(lease);
+    return changes;
+  }
+
+  // RFC 2131 §4.3.3
+  private decline(packet: DhcpPacket, scope: ScopeRuntime, client: ClientIdentity, now: number): EngineResult {
+    const serverId = getIpv4Option(packet.options, OPTION.serverIdentifier);
+    if (serverId !== null && serverId !== this.settings.serverIdentifier) return ignore('other-server-selected', scope.view.id);
+    const address = getIpv4Option(packet.options, OPTION.requestedAddress) ?? packet.ciaddr;
+    const lease = this.leasesByAddress.get(address);
+    const offer = this.offers.get(address);
+    const isClients = (lease !== undefined && clientKeyOfLease(lease) === client.key) || offer?.clientKey === client.key;
+    if (!isClients) return ignore('unknown-client', scope.view.id, `DECLINE of ${formatIpv4(address)}`);
+    if (offer) this.dropOffer(offer);
+    // D12: an abandoned binding carries no client. The hold keeps it out of every pool.
+    const declined: Lease = {
+      ...emptyLease(address, scope.view.id, 'abandoned', now),
+      leaseExpiresAt: now + scope.view.settings.declineHoldSeconds,
+      clientLastTransactionAt: now,
+      ownerServer: this.settings.serverName,
+    };
+    this.putLease(declined);
+    return { action: 'ignore', reason: 'no-reply-needed', changes: [declined], scopeId: scope.view.id, detail: `declined ${formatIpv4(address)}` };
+  }
+
+  // RFC 2131 §4.3.4
+  private release(packet: DhcpPacket, scope: ScopeRuntime, client: ClientIdentity, now: number): EngineResult {
+    const serverId = getIpv4Option(packet.options, OPTION.serverIdentifier);
+    if (serverId !== null && serverId !== this.settings.serverIdentifier) return ignore('other-server-selected', scope.view.id);
+    const lease = this.leasesByAddress.get(packet.ciaddr);
+    if (!lease || lease.state !== 'active' || clientKeyOfLease(lease) !== client.key) {
+      return ignore('unknown-client', scope.view.id, `RELEASE of ${formatIpv4(packet.ciaddr)}`);
+    }
+    // Keep the client's identity on the free binding, so it gets the same address back next time.
+    const released: Lease = {
+      ...lease,
+      state: scope.gate.stateAfterRelease(),
+      leaseExpiresAt: now,
+      stateStartedAt: now,
+      clientLastTransactionAt: now,
+      isPartnerUpToDate: false,
+    };
+    this.putLease(released);
+    return { action: 'ignore', reason: 'no-reply-needed', changes: [released], scopeId: scope.view.id, detail: `released ${formatIpv4(packet.ciaddr)}` };
+  }
+
+  // RFC 2131 §4.3.5
+  private inform(packet: DhcpPacket, scope: ScopeRuntime, client: ClientIdentity, now: number): EngineResult {
+    if (!scope.gate.shouldAnswer('other', client.hashKey, packet.secs, now)) return ignore('load-balanced-to-partner', scope.view.id);
+    const reservation = scope.view.reservationFor(client.hardwareAddress, client.clientId);
+    const reply = this.buildReply(packet, scope, DhcpMessageType.Ack, 0, reservation, null);
+    reply.ciaddr = packet.ciaddr;
+    return this.replyResult(packet, scope, DhcpMessageType.Ack, reply, NO_CHANGES);
+  }
+
+  // RFC 951 / RFC 1534: BOOTP clients get reserved addresses, and dynamic ones where allowed.
+  private bootp(packet: DhcpPacket, scope: ScopeRuntime, client: ClientIdentity, now: number): EngineResult {
+    if (!scope.gate.shouldAnswer('bootp', client.hashKey, packet.secs, now)) return ignore('load-balanced-to-partner', scope.view.id);
+    const settings = scope.view.settings;
+    const reservation = scope.view.reservationFor(client.hardwareAddress, client.clientId);
+    let address: Ipv4 | null;
+    if (reservation) {
+      if (!this.isAvailableFor(scope, reservation.address, client, now, true)) {
+        return ignore('reserved-address-in-use', scope.view.id, formatIpv4(reservation.address));
+      }
+      address = reservation.address;
+    } else {
+      if (!settings.dynamicBootp) return ignore('bootp-disabled', scope.view.id);
+      address = this.findAddress(scope, client, null, now);
+      if (address === null) return ignore('no-free-address', scope.view.id);
+    }
+    const isInfinite = settings.bootpLeaseSeconds === null;
+    const changes = this.bind(packet, scope, client, address, reservation, 'bootp', settings.bootpLeaseSeconds ?? 0, isInfinite, now);
+    const reply = this.buildReply(packet, scope, 0, address, reservation, null);
+    return this.replyResult(packet, scope, 0, reply, changes);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Allocation
+
+  /** RFC 2131 §4.3.1 order: the client's current or previous binding, its requested address, then a free one. */
+  private findAddress(scope: ScopeRuntime, client: ClientIdentity, requested: Ipv4 | null, now: number): Ipv4 | null {
+    const key = `${scope.view.id}|${client.key}`;
+    const offered = this.offerByClient.get(key);
+    if (offered !== undefined && this.isAvailableFor(scope, offered, client, now, false)) return offered;
+    const bound = this.bindingByClient.get(key);
+    if (bound !== undefined && scope.view.isDynamic(bound) && this.isAvailableFor(scope, bound, client, now, false)) return bound;
+    if (requested !== null && scope.view.isDynamic(requested) && this.isAvailableFor(scope, requested, client, now, false)) {
+      return requested;
+    }
+    const gate = scope.gate;
+    const classes = gate.allocationClasses(now);
+    if (classes.includes('free') && gate.mayAllocate(undefined, now)) {
+      const a = scope.pool.takeNeverUsed(
+        (x) => !this.leasesByAddress.has(x) && !this.isOffered(x, now) && scope.view.isDynamic(x),
+      );
+      if (a !== null) return a;
+    }
+    for (const cls of classes) {
+      const a = scope.pool.takeRecycled(
+        cls,
+        (x) => {
+          const l = this.leasesByAddress.get(x);
+          return l !== undefined && poolClassOf(l.state) === cls && isFreeState(l.state) && !this.isOffered(x, now) && scope.view.isDynamic(x);
+        },
+        (x) => !gate.mayAllocate(this.leasesByAddress.get(x), now),
+      );
+      if (a !== null) return a;
+    }
+    return null;
+  }
+
+  /** Can `address` go to `client` now? (Its own binding, or a free address nobody else is offered.) */
+  private isAvailableFor(scope: ScopeRuntime, address: Ipv4, client: ClientIdentity, now: number, isReserved: boolean): boolean {
+    if (!isReserved && !scope.view.isDynamic(address)) return false;
+    const offer = this.offers.get(address);
+    if (offer && offer.expiresAt > now && offer.clientKey !== client.key) return false;
+    const lease = this.leasesByAddress.get(address);
+    if (!lease) return scope.gate.mayAllocate(undefined, now);
+    if (lease.state === 'active') return clientKeyOfLease(lease) === client.key;
+    if (lease.state === 'abandoned') return false;
+    return scope.gate.mayAllocate(lease, now);
+  }
+
+  private makeOffer(address: Ipv4, clientKey: string, scope: ScopeRuntime, now: number): void {
+    const existing = this.offers.get(address);
+    if (existing) this.dropOffer(existing);
+    const key = `${scope.view.id}|${clientKey}`;
+    const previous = this.offerByClient.get(key);
+    if (previous !== undefined && previous !== address) {
+      const p = this.offers.get(previous);
+      if (p) this.withdrawOffer(p);
+    }
+    const offer: Offer = { address, clientKey, scopeId: scope.view.id, expiresAt: now + scope.view.settings.offerHoldSeconds };
+    this.offers.set(address, offer);
+    this.offerByClient.set(key, address);
+    this.offerQueue.push(offer);
+  }
+
+  /** Forgets an offer whose address is being bound (it does not go back to the pool). */
+  private dropOffer(offer: Offer): void {
+    this.offers.delete(offer.address);
+    const key = `${offer.scopeId}|${offer.clientKey}`;
+    if (this.offerByClient.get(key) === offer.address) this.offerByClient.delete(key);
+  }
+
+  /** Forgets an offer that was not taken: its address returns to the pool. */
+  private withdrawOffer(offer: Offer): void {
+    this.dropOffer(offer);
+    const scope = this.scopeById.get(offer.scopeId);
+    if (!scope) return;
+    const lease = this.leasesByAddress.get(offer.address);
+    if (lease === undefined) {
+      if (!scope.pool.isAheadOfCursor(offer.address)) scope.pool.release('free', offer.address);
+    } else if (isFreeState(lease.state)) scope.pool.release(poolClassOf(lease.state), offer.address);
+  }
+
+  private leaseSeconds(packet: DhcpPacket, scope: ScopeRuntime): number {
+    const configured = scope.view.settings.leaseTimeSeconds;
+    const asked = getUint32Option(packet.options, OPTION.leaseTime);
+    return asked !== null && asked > 0 && asked < configured ? asked : configured;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Indexes
+
+  private indexLease(lease: Lease): void {
+    const key = clientKeyOfLease(lease);
+    if (key !== null) this.bindingByClient.set(`${lease.scopeId}|${key}`, lease.address);
+    if ((lease.state === 'active' || lease.state === 'abandoned') && lease.leaseExpiresAt !== INFINITE_EXPIRY && lease.leaseExpiresAt > 0) {
+      this.expiry.push(lease.leaseExpiresAt, lease.address);
+    }
+  }
+
+  private unindexLease(lease: Lease): void {
+    const key = clientKeyOfLease(lease);
+    if (key !== null) {
+      const k = `${lease.scopeId}|${key}`;
+      if (this.bindingByClient.get(k) === lease.address) this.bindingByClient.delete(k);
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Scope selection (RFC 3527 link selection, RFC 3011 subnet selection, giaddr, ciaddr, interface)
+
+  private selectScope(packet: DhcpPacket): ScopeRuntime | undefined {
+    const link = linkSelectionOf(packet.options) ?? subnetSelectionOf(packet.options);
+    if (link !== null) return this.scopes.find((s) => s.view.inSubnet(link));
+    if (packet.giaddr !== 0) {
+      return this.scopes.find((s) => s.view.inSubnet(packet.giaddr) || s.view.settings.relayAddresses.includes(packet.giaddr));
+    }
+    if (packet.ciaddr !== 0) {
+      const s = this.scopes.find((x) => x.view.inSubnet(packet.ciaddr));
+      if (s) return s;
+    }
+    for (const id of this.settings.directScopeIds) {
+      const s = this.scopeById.get(id);
+      if (s) return s;
+    }
+    return undefined;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Replies (RFC 2131 §4.3.1 table 3, §4.1 destinations)
+
+  private buildReply(
+    request: DhcpPacket,
+    scope: ScopeRuntime,
+    type: DhcpMessageType | 0,
+    yiaddr: Ipv4,
+    reservation: EngineReservation | undefined,
+    leaseSeconds: number | null,
+  ): DhcpPacket {
+    const settings = scope.view.settings;
+    const options = new Map<number, Uint8Array>();
+    if (type !== 0) {
+      options.set(OPTION.messageType, Uint8Array.of(type));
+      options.set(OPTION.serverIdentifier, u32(this.settings.serverIdentifier));
+    }
+    if (leaseSeconds !== null && type !== 0) {
+      const isInfinite = leaseSeconds >= INFINITE_EXPIRY;
+      const seconds = isInfinite ? INFINITE_EXPIRY : Math.max(0, leaseSeconds);
+      options.set(OPTION.leaseTime, u32(seconds));
+      if (!isInfinite) {
+        // Scale T1/T2 with the granted time when MCLT shortened it (failover.md §6).
+        const ratio = Math.min(1, seconds / settings.leaseTimeSeconds);
+        options.set(OPTION.renewalTime, u32(Math.floor(settings.renewTimeSeconds * ratio)));
+        options.set(OPTION.rebindingTime, u32(Math.floor(settings.rebindTimeSeconds * ratio)));
+      }
+    }
+    const configured = reservation && reservation.options.size > 0 ? new Map([...settings.options, ...reservation.options]) : settings.options;
+    options.set(OPTION.subnetMask, configured.get(OPTION.subnetMask) ?? u32(settings.subnet.mask));
+    const prl = getBytesOption(request.options, OPTION.parameterRequestList);
+    if (prl) {
+      // The client's order first (RFC 2131 §4.3.1), then what the operator always sends.
+      for (const code of prl) {
+        const data = configured.get(code);
+        if (data !== undefined && !options.has(code)) options.set(code, data);
+      }
+      for (const code of settings.alwaysSend) {
+        const data = configured.get(code);
+        if (data !== undefined && !options.has(code)) options.set(code, data);
+      }
+    } else {
+      for (const [code, data] of configured) if (!options.has(code)) options.set(code, data);
+    }
+    if (reservation?.hostname && !options.has(OPTION.hostName) && (!prl || prl.includes(OPTION.hostName))) {
+      options.set(OPTION.hostName, new TextEncoder().encode(reservation.hostname));
+    }
+    // RFC 3046 §2.2: echo relay agent information back to the relay.
+    const rai = request.options.get(OPTION.relayAgentInfo);
+    if (rai !== undefined && request.giaddr !== 0) options.set(OPTION.relayAgentInfo, rai);
+    return {
+      op: BOOTREPLY,
+      htype: request.htype,
+      hlen: request.hlen,
+      hops: 0,
+      xid: request.xid,
+      secs: 0,
+      flags: request.flags,
+      ciaddr: 0,
+      yiaddr,
+      siaddr: 0,
+      giaddr: request.giaddr,
+      chaddr: request.chaddr,
+      sname: new Uint8Array(64),
+      file: new Uint8Array(128),
+      hasMagicCookie: request.hasMagicCookie || type !== 0,
+      options,
+    };
+  }
+
+  private nak(request: DhcpPacket, scope: ScopeRuntime, why: string): EngineResult {
+    const options = new Map<number, Uint8Array>([
+      [OPTION.messageType, Uint8Array.of(DhcpMessageType.Nak)],
+      [OPTION.serverIdentifier, u32(this.settings.serverIdentifier)],
+      [OPTION.message, new TextEncoder().encode(why)],
+    ]);
+    const rai = request.options.get(OPTION.relayAgentInfo);
+    if (rai !== undefined && request.giaddr !== 0) options.set(OPTION.relayAgentInfo, rai);
+    const reply: DhcpPacket = {
+      op: BOOTREPLY,
+      htype: request.htype,
+      hlen: request.hlen,
+      hops: 0,
+      xid: request.xid,
+      secs: 0,
+      // RFC 2131 §4.1: a NAK through a relay asks it to broadcast.
+      flags: request.giaddr !== 0 ? request.flags | FLAG_BROADCAST : request.flags,
+      ciaddr: 0,
+      yiaddr: 0,
+      siaddr: 0,
+      giaddr: request.giaddr,
+      chaddr: request.chaddr,
+      sname: new Uint8Array(64),
+      file: new Uint8Array(128),
+      hasMagicCookie: true,
+      options,
+    };
+    return {
+      action: 'reply',
+      messageType: DhcpMessageType.Nak,
+      reply,
+      to: request.giaddr !== 0 ? { kind: 'relay', address: request.giaddr } : { kind: 'broadcast' },
+      maxSize: maxReplySize(request),
+      changes: NO_CHANGES,
+      scopeId: scope.view.id,
+      detail: why,
+    };
+  }
+
+  private replyResult(request: DhcpPacket, scope: ScopeRuntime, type: DhcpMessageType | 0, reply: DhcpPacket, changes: Lease[]): EngineResult {
+    return { action: 'reply', messageType: type, reply, to: destinationOf(request, reply), maxSize: maxReplySize(request), changes, scopeId: scope.view.id };
+  }
+}
+
+function ignore(reason: IgnoreReason, scopeId: string | null, detail?: string): EngineResult {
+  return detail === undefined ? { action: 'ignore', reason, changes: NO_CHANGES, scopeId } : { action: 'ignore', reason, changes: NO_CHANGES, scopeId, detail };
+}
+
+function identify(packet: DhcpPacket): ClientIdentity | null {
+  const hlen = Math.min(packet.hlen, 16);
+  const hw = packet.chaddr.subarray(0, hlen);
+  const hardwareAddress = toHex(hw);
+  const cid = packet.options.get(OPTION.clientId);
+  const clientId = cid !== undefined && cid.length > 0 ? toHex(cid) : null;
+  if (clientId === null && hlen === 0) return null;
+  return {
+    key: clientId !== null ? `c${clientId}` : `h${packet.htype}:${hardwareAddress}`,
+    hardwareType: packet.htype,
+    hardwareAddress,
+    clientId,
+    hashKey: cid !== undefined && cid.length > 0 ? cid : hw,
+  };
+}
+
+function destinationOf(request: DhcpPacket, reply: DhcpPacket): ReplyDestination {
+  if (request.giaddr !== 0) return { kind: 'relay', address: request.giaddr };
+  if (request.ciaddr !== 0) return { kind: 'client', address: request.ciaddr };
+  // A client without an address yet: broadcast (udp mode cannot unicast without an ARP entry).
+  void reply;
+  return { kind: 'broadcast' };
+}
+
+function maxReplySize(request: DhcpPacket): number {
+  const asked = getUint16Option(request.options, OPTION.maxMessageSize);
+  return asked !== null && asked > MIN_DHCP_MESSAGE ? Math.min(asked, 1500) : MIN_DHCP_MESSAGE;
+}
+
+function u32(value: number): Uint8Array {
+  const b = new Uint8Array(4);
+  b[0] = value >>> 24;
+  b[1] = (value >>> 16) & 255;
+  b[2] = (value >>> 8) & 255;
+  b[3] = value & 255;
+  return b;
+}
+
+export type { RequestKind };

@@ -1,0 +1,121 @@
+// What the engine needs to know about one scope, already resolved (addresses as numbers, options
+// compiled to bytes). The shell builds these from the config; tests build them directly.
+
+import type { Ipv4, Ipv4Subnet } from '../wire/ipv4.js';
+import { subnetBroadcast, subnetContains } from '../wire/ipv4.js';
+
+export interface EngineRange {
+  start: Ipv4;
+  end: Ipv4;
+}
+
+export interface EngineReservation {
+  address: Ipv4;
+  /** lower-case hex, no separators; null when the reservation is by client id only */
+  hardwareAddress: string | null;
+  /** option 61 data as hex; null when by hardware address only */
+  clientId: string | null;
+  hostname: string | null;
+  options: ReadonlyMap<number, Uint8Array>;
+}
+
+export interface EngineScope {
+  id: string;
+  subnet: Ipv4Subnet;
+  ranges: readonly EngineRange[];
+  exclusions: readonly EngineRange[];
+  reservations: readonly EngineReservation[];
+  /** Server-level options merged with the scope's (scope wins). */
+  options: ReadonlyMap<number, Uint8Array>;
+  /** Option codes sent even when the client's parameter request list (55) does not ask for them. */
+  alwaysSend: ReadonlySet<number>;
+  leaseTimeSeconds: number;
+  renewTimeSeconds: number;
+  rebindTimeSeconds: number;
+  /** giaddr values outside `subnet` that also select this scope. */
+  relayAddresses: readonly Ipv4[];
+  dynamicBootp: boolean;
+  /** null = infinite */
+  bootpLeaseSeconds: number | null;
+  declineHoldSeconds: number;
+  offerHoldSeconds: number;
+  /** NAK requests for addresses that are wrong for the client's network (RFC 2131 §4.3.2). */
+  authoritative: boolean;
+}
+
+export interface EngineSettings {
+  /** Name recorded as the owner of the bindings this server grants (Windows OwnerHost). */
+  serverName: string;
+  /** Option 54 in our replies. */
+  serverIdentifier: Ipv4;
+  scopes: readonly EngineScope[];
+  /**
+   * Scopes whose subnet is on the directly attached interface we listen on: a client without a
+   * relay (giaddr 0) is served from the first of these (udp mode cannot tell interfaces apart).
+   */
+  directScopeIds: readonly string[];
+}
+
+export function rangeContains(range: EngineRange, address: Ipv4): boolean {
+  return address >= range.start && address <= range.end;
+}
+
+/** Runtime view of a scope with lookup indexes. */
+export class ScopeView {
+  readonly reservationByAddress = new Map<Ipv4, EngineReservation>();
+  readonly reservationByHardware = new Map<string, EngineReservation>();
+  readonly reservationByClientId = new Map<string, EngineReservation>();
+  readonly broadcast: Ipv4;
+  readonly size: number;
+
+  constructor(readonly settings: EngineScope) {
+    for (const r of settings.reservations) {
+      this.reservationByAddress.set(r.address, r);
+      if (r.hardwareAddress) this.reservationByHardware.set(r.hardwareAddress, r);
+      if (r.clientId) this.reservationByClientId.set(r.clientId, r);
+    }
+    this.broadcast = subnetBroadcast(settings.subnet);
+    let n = 0;
+    for (const r of settings.ranges) {
+      for (let a = r.start; a <= r.end; a++) if (this.isDynamic(a)) n++;
+    }
+    this.size = n;
+  }
+
+  get id(): string {
+    return this.settings.id;
+  }
+
+  inSubnet(address: Ipv4): boolean {
+    return subnetContains(this.settings.subnet, address);
+  }
+
+  isExcluded(address: Ipv4): boolean {
+    for (const x of this.settings.exclusions) if (rangeContains(x, address)) return true;
+    return false;
+  }
+
+  inRanges(address: Ipv4): boolean {
+    for (const r of this.settings.ranges) if (rangeContains(r, address)) return true;
+    return false;
+  }
+
+  /** An address the engine may hand to any client: in a range, not excluded, not reserved, not network/broadcast. */
+  isDynamic(address: Ipv4): boolean {
+    return (
+      this.inRanges(address) &&
+      !this.isExcluded(address) &&
+      !this.reservationByAddress.has(address) &&
+      address !== this.settings.subnet.network &&
+      address !== this.broadcast
+    );
+  }
+
+  reservationFor(hardwareAddress: string, clientId: string | null): EngineReservation | undefined {
+    if (clientId !== null) {
+      const r = this.reservationByClientId.get(clientId);
+      if (r) return r;
+    }
+    return this.reservationByHardware.get(hardwareAddress);
+  }
+}

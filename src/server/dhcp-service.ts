@@ -1,0 +1,249 @@
+// The DHCP half of the shell: UDP socket in, engine decision, lease store commit, UDP socket out.
+// The one rule it enforces: a reply that carries a binding leaves only after the binding is durable
+// (LeaseStore.commit resolved). Malformed datagrams are counted and dropped; nothing a client
+// sends can throw past `onDatagram`.
+
+import dgram from 'node:dgram';
+import type { Logger } from 'pino';
+import type { DhcpEngine, EngineResult, ReplyDestination } from '../dhcp/engine.js';
+import type { Lease } from '../dhcp/lease.js';
+import type { LeaseStore } from '../leases/store.js';
+import { decodeDhcp, encodeDhcp } from '../wire/dhcp-codec.js';
+import { DhcpMessageType } from '../wire/dhcp-packet.js';
+import { formatIpv4 } from '../wire/ipv4.js';
+import type { Clock } from './clock.js';
+import type { Counters } from './counters.js';
+
+export interface DhcpNetworkSettings {
+  listenAddress: string;
+  port: number;
+  clientPort: number;
+  /** Where broadcast replies go: the directly attached subnet's broadcast address. */
+  broadcastAddress: string;
+}
+
+/** Lets the failover endpoint (or anything else) hear about every binding change made by DHCP. */
+export type LeaseChangeListener = (changes: readonly Lease[]) => void;
+
+const MESSAGE_NAMES: Record<number, string> = {
+  [DhcpMessageType.Discover]: 'discover',
+  [DhcpMessageType.Offer]: 'offer',
+  [DhcpMessageType.Request]: 'request',
+  [DhcpMessageType.Decline]: 'decline',
+  [DhcpMessageType.Ack]: 'ack',
+  [DhcpMessageType.Nak]: 'nak',
+  [DhcpMessageType.Release]: 'release',
+  [DhcpMessageType.Inform]: 'inform',
+};
+
+/** Per-reason log lines are rate limited: one per reason per this many seconds. */
+const LOG_INTERVAL_SECONDS = 10;
+
+export class DhcpService {
+  private socket: dgram.Socket | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private readonly lastLogged = new Map<string, number>();
+  private readonly listeners: LeaseChangeListener[] = [];
+  private isClosing = false;
+
+  constructor(
+    private engine: DhcpEngine,
+    private readonly store: LeaseStore,
+    private network: DhcpNetworkSettings,
+    private readonly clock: Clock,
+    private readonly log: Logger,
+    readonly counters: Counters,
+  ) {}
+
+  get currentEngine(): DhcpEngine {
+    return this.engine;
+  }
+
+  onLeaseChanges(listener: LeaseChangeListener): void {
+    this.listeners.push(listener);
+  }
+
+  /** Swaps in an engine built from a new config (SIGHUP); the socket stays open. */
+  replaceEngine(engine: DhcpEngine, network: DhcpNetworkSettings): void {
+    this.engine = engine;
+    this.network = network;
+  }
+
+  async start(): Promise<void> {
+    const socket = dgram.createSocket({ type: 'udp4', reuseAddr: true });
+    this.socket = socket;
+    socket.on('message', (msg, rinfo) => this.onDatagram(msg, rinfo.address, rinfo.port));
+    socket.on('error', (err) => this.log.error({ event: 'dhcp.socket-error', err: err.message }, 'DHCP socket error'));
+    await new Promise<void>((resolve, reject) => {
+      socket.once('error', reject);
+      socket.bind(this.network.port, this.network.listenAddress, () => {
+        socket.off('error', reject);
+        socket.setBroadcast(true);
+        // Large buffers absorb bursts while a group commit is in progress.
+        try {
+          socket.setRecvBufferSize(4 * 1024 * 1024);
+          socket.setSendBufferSize(4 * 1024 * 1024);
+        } catch {
+          // Not fatal: the kernel caps it (net.core.rmem_max).
+        }
+        resolve();
+      });
+    });
+    this.log.info(
+      { event: 'dhcp.listening', address: this.network.listenAddress, port: this.network.port, broadcast: this.network.broadcastAddress },
+      'DHCP service listening',
+    );
+    this.scheduleTick();
+  }
+
+  async stop(): Promise<void> {
+    this.isClosing = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    const s = this.socket;
+    this.socket = null;
+    if (s) await new Promise<void>((resolve) => s.close(() => resolve()));
+  }
+
+  /** Entry point for every received datagram (also used by tests without a socket). */
+  onDatagram(bytes: Uint8Array, fromAddress: string, fromPort: number): void {
+    this.counters.inc('pkt4-received');
+    const decoded = decodeDhcp(bytes);
+    if (!decoded.ok) {
+      this.counters.inc('pkt4-receive-drop');
+      this.counters.inc(`pkt4-parse-failed:${decoded.error.reason}`);
+      this.logLimited('malformed', 'debug', {
+        event: 'dhcp.malformed',
+        from: `${fromAddress}:${fromPort}`,
+        reason: decoded.error.reason,
+        offset: decoded.error.offset,
+        detail: decoded.error.message,
+      });
+      return;
+    }
+    const packet = decoded.packet;
+    const typeByte = packet.options.get(53);
+    const typeName = typeByte?.length === 1 ? (MESSAGE_NAMES[typeByte[0]!] ?? 'unknown') : 'bootp';
+    this.counters.inc(`pkt4-${typeName}-received`);
+    let result: EngineResult;
+    try {
+      result = this.engine.handle(packet, this.clock.nowSeconds());
+    } catch (err) {
+      // An exception here is a bug in the engine, not bad input: count it, log it, keep serving.
+      this.counters.inc('pkt4-processing-failed');
+      this.log.error({ event: 'dhcp.engine-error', err: (err as Error).stack }, 'engine failed on a packet');
+      return;
+    }
+    this.dispatch(result);
+  }
+
+  private dispatch(result: EngineResult): void {
+    if (result.action === 'ignore') {
+      if (result.reason !== 'no-reply-needed') {
+        this.counters.inc('pkt4-receive-drop');
+        this.counters.inc(`pkt4-ignored:${result.reason}`);
+      }
+      if (result.reason === 'no-free-address') {
+        this.counters.inc('v4-allocation-fail');
+        this.logLimited(`nofree:${result.scopeId}`, 'warn', { event: 'dhcp.no-free-address', scope: result.scopeId }, 'scope has no free address');
+      } else if (result.detail !== undefined) {
+        this.log.debug({ event: `dhcp.${result.reason}`, scope: result.scopeId, detail: result.detail });
+      }
+      if (result.changes.length > 0) {
+        if (result.detail?.startsWith('declined')) {
+          this.log.warn({ event: 'dhcp.decline', scope: result.scopeId, detail: result.detail }, 'client declined an address');
+        }
+        this.persist(result.changes, null);
+      }
+      return;
+    }
+    if (result.messageType === DhcpMessageType.Nak) {
+      this.log.info({ event: 'dhcp.nak', scope: result.scopeId, reason: result.detail }, 'NAK');
+    }
+    if (result.changes.length === 0) {
+      this.send(result);
+      return;
+    }
+    this.persist(result.changes, result);
+  }
+
+  /** Commits `changes`; sends `after` only once they are durable. */
+  private persist(changes: Lease[], after: Extract<EngineResult, { action: 'reply' }> | null): void {
+    this.store.commit(changes).then(
+      () => {
+        for (const l of this.listeners) l(changes);
+        if (after && !this.isClosing) this.send(after);
+      },
+      (err: Error) => {
+        this.counters.inc('lease-commit-failed');
+        this.log.error({ event: 'lease.commit-failed', err: err.message, count: changes.length }, 'lease commit failed: reply withheld');
+      },
+    );
+  }
+
+  private send(result: Extract<EngineResult, { action: 'reply' }>): void {
+    const socket = this.socket;
+    if (!socket) return;
+    let bytes: Uint8Array;
+    try {
+      bytes = encodeDhcp(result.reply, { maxSize: result.maxSize });
+    } catch (err) {
+      this.counters.inc('pkt4-encode-failed');
+      this.log.error({ event: 'dhcp.encode-error', err: (err as Error).message }, 'could not encode reply');
+      return;
+    }
+    const [address, port] = this.destination(result.to);
+    const name = result.messageType === 0 ? 'bootp-reply' : (MESSAGE_NAMES[result.messageType] ?? 'unknown');
+    socket.send(bytes, port, address, (err) => {
+      if (err) {
+        this.counters.inc('pkt4-send-failed');
+        this.logLimited(`send:${err.message}`, 'warn', { event: 'dhcp.send-failed', to: `${address}:${port}`, err: err.message });
+        return;
+      }
+      this.counters.inc('pkt4-sent');
+      this.counters.inc(`pkt4-${name}-sent`);
+    });
+  }
+
+  private destination(to: ReplyDestination): [string, number] {
+    switch (to.kind) {
+      case 'relay':
+        return [formatIpv4(to.address), this.network.port];
+      case 'client':
+        return [formatIpv4(to.address), this.network.clientPort];
+      case 'broadcast':
+        return [this.network.broadcastAddress, this.network.clientPort];
+    }
+  }
+
+  private scheduleTick(): void {
+    if (this.isClosing) return;
+    const now = this.clock.nowSeconds();
+    const next = this.engine.nextWakeAt();
+    // Wake at the next expiry, but at least once a second so reloads and clock jumps are noticed.
+    const delayMs = next === null ? 1000 : Math.max(50, Math.min(1000, (next - now) * 1000));
+    this.timer = setTimeout(() => {
+      try {
+        const changes = this.engine.tick(this.clock.nowSeconds());
+        if (changes.length > 0) {
+          this.counters.inc('reclaimed-leases', changes.length);
+          this.persist(changes, null);
+        }
+      } catch (err) {
+        this.log.error({ event: 'dhcp.tick-error', err: (err as Error).stack }, 'lease expiry failed');
+      }
+      this.scheduleTick();
+    }, delayMs);
+    this.timer.unref();
+  }
+
+  private logLimited(key: string, level: 'debug' | 'info' | 'warn', fields: Record<string, unknown>, msg?: string): void {
+    const now = this.clock.nowSeconds();
+    const last = this.lastLogged.get(key);
+    if (last !== undefined && now - last < LOG_INTERVAL_SECONDS) return;
+    if (this.lastLogged.size > 1000) this.lastLogged.clear();
+    this.lastLogged.set(key, now);
+    this.log[level](fields, msg);
+  }
+}
+
