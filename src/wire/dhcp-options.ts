@@ -937,12 +937,11 @@ function encodeTyped(def: OptionDef, value: OptionValue): Uint8Array {
       // RFC 3004 §4: each class is length-prefixed; a string is a comma-separated list.
       const items =
         typeof value === 'string' ? listItems(value, /,/, label) : Array.isArray(value) ? value : [value];
-      const parts = nonEmpty([...items], label, 'user class').map((item) => {
-        const data = textOrHexBytes(item, label);
+      const parts = nonEmpty([...items], label, 'user class').map((item, i) => {
+        const itemLabel = items.length > 1 ? `${label} entry ${i}` : label;
+        const data = textOrHexBytes(item, itemLabel);
         if (data.length === 0 || data.length > 255) {
-          throw new ValueError(
-            `${label}: user class ${describe(item)} is ${data.length} bytes; each must be 1–255`,
-          );
+          throw new ValueError(`${itemLabel}: ${data.length} bytes; each user class is 1–255 bytes`);
         }
         return concat([new Uint8Array([data.length]), data]);
       });
