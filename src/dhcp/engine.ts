@@ -380,6 +380,7 @@ export class DhcpEngine {
     const changes = this.bind(packet, scope, client, address, reservation, 'dhcp', this.leaseSeconds(packet, scope), false, now);
     const lease = this.leasesByAddress.get(address)!;
     const reply = this.buildReply(packet, scope, DhcpMessageType.Ack, address, reservation, lease.leaseExpiresAt - now);
+    reply.ciaddr = packet.ciaddr; // RFC 2131 table 3: 'ciaddr' from the DHCPREQUEST, or 0
     return this.replyResult(packet, scope, DhcpMessageType.Ack, reply, changes);
   }
 
@@ -533,7 +534,9 @@ export class DhcpEngine {
         cls,
         (x) => {
           const l = this.leasesByAddress.get(x);
-          return l !== undefined && poolClassOf(l.state) === cls && isFreeState(l.state) && !this.isOffered(x, now) && scope.view.isDynamic(x);
+          // A never-used address is queued only after an offer of it lapsed; it is FREE (D12).
+          const isFree = l === undefined ? cls === 'free' : poolClassOf(l.state) === cls && isFreeState(l.state);
+          return isFree && !this.isOffered(x, now) && scope.view.isDynamic(x);
         },
         (x) => !gate.mayAllocate(this.leasesByAddress.get(x), now),
       );

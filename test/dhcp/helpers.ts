@@ -11,7 +11,7 @@ export const ip = parseIpv4;
 export const SERVER_ID = ip('10.0.0.1');
 export const NOW = 1_700_000_000;
 
-export function scope(over: Partial<EngineScope> & { subnet?: string } = {}): EngineScope {
+export function scope(over: Omit<Partial<EngineScope>, 'subnet'> & { subnet?: string } = {}): EngineScope {
   const { subnet, ...rest } = over;
   return {
     id: '10.0.0.0',
@@ -34,7 +34,7 @@ export function scope(over: Partial<EngineScope> & { subnet?: string } = {}): En
   };
 }
 
-export function reservation(over: Partial<EngineReservation> & { address: string }): EngineReservation {
+export function reservation(over: Omit<Partial<EngineReservation>, 'address'> & { address: string }): EngineReservation {
   return { hardwareAddress: null, clientId: null, hostname: null, options: new Map(), ...over, address: ip(over.address) };
 }
 
