@@ -157,7 +157,8 @@ describe('failover fuzz', () => {
       const seed = seeds[next() % seeds.length]!;
       const signed = signFailover(seed, key);
       const mutated = new Uint8Array(signed);
-      mutated[next() % mutated.length] ^= 1 << (next() % 8);
+      const at = next() % mutated.length;
+      mutated[at] = mutated[at]! ^ (1 << (next() % 8));
       const verdict = verifyFailover(mutated, key);
       assert.ok(['ok', 'missing', 'bad', 'unexpected'].includes(verdict));
       assert.notEqual(verdict, 'ok', 'a flipped bit must not verify');
