@@ -1,112 +1,327 @@
 // The one configuration schema. The same TypeBox definitions validate the JSON config file,
 // generate schema/twinlease.schema.json (published), and later validate API bodies.
-// Field names are camelCase; durations carry their unit in the name.
+// Field names are camelCase; durations carry their unit in the name. Defaults are annotations
+// only (the loader applies them, from defaults.ts); semantic rules live in the loader.
 
 import { type Static, Type } from 'typebox';
+import {
+  API_DEFAULTS,
+  DHCP_DEFAULTS,
+  FAILOVER_DEFAULTS,
+  LEASE_STORE_DEFAULTS,
+  LOGGING_DEFAULTS,
+  SCOPE_DEFAULTS,
+  SERVER_DEFAULTS,
+} from './defaults.js';
 
-const Ipv4String = Type.String({ format: 'ipv4', description: 'IPv4 address, dotted quad' });
-const Cidr = Type.String({ pattern: '^\\d{1,3}(\\.\\d{1,3}){3}/\\d{1,2}$', description: 'IPv4 subnet, a.b.c.d/len' });
-const Seconds = (description: string, minimum = 0) => Type.Integer({ minimum, maximum: 0xffffffff, description });
+const OCTET = '(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)';
+/** a.b.c.d/len with 0 ≤ len ≤ 32; host bits are checked by the loader. */
+export const CIDR_PATTERN = `^${OCTET}(\\.${OCTET}){3}/(3[0-2]|[12]?\\d)$`;
+
+const Ipv4String = (description = 'IPv4 address, dotted quad', extra: { default?: string } = {}) =>
+  Type.String({ format: 'ipv4', description, ...extra });
+const Cidr = Type.String({
+  pattern: CIDR_PATTERN,
+  description: 'IPv4 subnet in CIDR form, a.b.c.d/len, with no host bits set',
+  examples: ['192.168.77.0/24'],
+});
+const Seconds = (description: string, minimum = 0, extra: { default?: number } = {}) =>
+  Type.Integer({ minimum, maximum: 0xffffffff, description, ...extra });
+const Port = (description: string, defaultPort?: number) =>
+  Type.Integer({ minimum: 1, maximum: 65535, description, ...(defaultPort === undefined ? {} : { default: defaultPort }) });
+
+/** An option value in its text form: the option catalogue (src/wire/dhcp-options.ts) says which
+ * shapes each option takes; the loader reports a precise error for anything else. */
+const OptionValueItem = Type.Union([
+  Type.String(),
+  Type.Number(),
+  Type.Boolean(),
+  Type.Record(Type.String(), Type.Unknown()),
+]);
 
 export const OptionData = Type.Object(
   {
-    name: Type.Optional(Type.String({ description: 'Option name from the catalogue, e.g. "routers"' })),
-    code: Type.Optional(Type.Integer({ minimum: 1, maximum: 254, description: 'Option code (1–254)' })),
-    data: Type.Union([Type.String(), Type.Number(), Type.Boolean(), Type.Array(Type.Union([Type.String(), Type.Number()]))], {
-      description: 'Value in the option type\'s text form (addresses, numbers, text), or hex with "hex:" prefix',
-    }),
-    alwaysSend: Type.Optional(Type.Boolean({ description: 'Send even if the client did not ask for it (option 55)' })),
+    name: Type.Optional(
+      Type.String({ description: 'Option name from the catalogue (docs/dhcp-options.md), e.g. "routers"' }),
+    ),
+    code: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: 254,
+        description: 'Option code (1–254); give name or code, or both when they agree',
+      }),
+    ),
+    data: Type.Union(
+      [
+        Type.String(),
+        Type.Number(),
+        Type.Boolean(),
+        Type.Array(OptionValueItem),
+        Type.Record(Type.String(), Type.Unknown()),
+      ],
+      {
+        description:
+          'Value in the option type\'s text form (addresses, numbers, text, lists), an object for structured options (clientFqdn, relayAgentInfo, vendor options), or hex with a "hex:" prefix',
+        examples: ['10.0.0.1', '10.0.0.53, 10.0.1.53', 86400, 'hex:0a0b0c'],
+      },
+    ),
+    alwaysSend: Type.Optional(
+      Type.Boolean({
+        description: 'Send even if the client did not ask for it in its parameter request list (option 55)',
+        default: false,
+      }),
+    ),
   },
-  { additionalProperties: false },
+  { additionalProperties: false, description: 'One DHCP option and its value' },
 );
 export type OptionData = Static<typeof OptionData>;
 
 export const AddressRange = Type.Object(
-  { start: Ipv4String, end: Ipv4String },
-  { additionalProperties: false },
+  {
+    start: Ipv4String('First address of the range (inclusive)'),
+    end: Ipv4String('Last address of the range (inclusive)'),
+  },
+  { additionalProperties: false, description: 'An inclusive address range inside the scope subnet' },
 );
 export type AddressRange = Static<typeof AddressRange>;
 
 export const Reservation = Type.Object(
   {
-    address: Ipv4String,
-    hardwareAddress: Type.Optional(Type.String({ description: 'MAC, aa:bb:cc:dd:ee:ff' })),
-    clientId: Type.Optional(Type.String({ description: 'Client identifier (option 61) as hex' })),
-    hostname: Type.Optional(Type.String()),
-    description: Type.Optional(Type.String()),
-    options: Type.Optional(Type.Array(OptionData)),
+    address: Ipv4String('Reserved address; inside the scope subnet, not excluded'),
+    hardwareAddress: Type.Optional(
+      Type.String({
+        description: 'Client hardware address (chaddr), e.g. aa:bb:cc:dd:ee:ff (":" "-" "." or no separators)',
+      }),
+    ),
+    clientId: Type.Optional(
+      Type.String({ description: 'Client identifier (option 61 data) as hex, e.g. 01:aa:bb:cc:dd:ee:ff' }),
+    ),
+    hostname: Type.Optional(Type.String({ description: 'Host name sent to the client (option 12)' })),
+    description: Type.Optional(Type.String({ description: 'Free text for operators' })),
+    options: Type.Optional(
+      Type.Array(OptionData, { description: 'Options for this client; they override the scope\'s' }),
+    ),
   },
-  { additionalProperties: false },
+  {
+    additionalProperties: false,
+    description: 'A fixed address for one client, identified by hardwareAddress and/or clientId',
+  },
 );
 export type Reservation = Static<typeof Reservation>;
 
 export const Scope = Type.Object(
   {
-    id: Type.Optional(Type.String({ description: 'Scope id; defaults to the subnet network address (Windows ScopeId)' })),
-    name: Type.Optional(Type.String()),
-    description: Type.Optional(Type.String()),
-    subnet: Cidr,
-    ranges: Type.Array(AddressRange, { minItems: 1 }),
-    exclusions: Type.Optional(Type.Array(AddressRange)),
-    reservations: Type.Optional(Type.Array(Reservation)),
-    options: Type.Optional(Type.Array(OptionData)),
-    leaseTimeSeconds: Type.Optional(Seconds('Lease duration granted to DHCP clients', 1)),
-    renewTimeSeconds: Type.Optional(Seconds('T1; default 50% of the lease time', 1)),
-    rebindTimeSeconds: Type.Optional(Seconds('T2; default 87.5% of the lease time', 1)),
-    /** Relay addresses (giaddr) other than ones inside `subnet` that select this scope. */
-    relayAddresses: Type.Optional(Type.Array(Ipv4String)),
-    dynamicBootp: Type.Optional(Type.Boolean({ description: 'Serve BOOTP clients from the ranges (default false)' })),
-    bootpLeaseSeconds: Type.Optional(
-      Type.Union([Seconds('Lease for BOOTP clients', 1), Type.Null()], { description: 'null = infinite (default)' }),
+    id: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description: 'Scope id, unique; defaults to the subnet network address (Windows ScopeId), e.g. "10.0.0.0"',
+      }),
     ),
-    declineHoldSeconds: Type.Optional(Seconds('How long a declined address stays unusable')),
-    offerHoldSeconds: Type.Optional(Seconds('How long an offered address is held for the client')),
-    authoritative: Type.Optional(Type.Boolean({ description: 'NAK requests for addresses that are not ours (default true)' })),
+    name: Type.Optional(Type.String({ description: 'Display name' })),
+    description: Type.Optional(Type.String({ description: 'Free text for operators' })),
+    subnet: Cidr,
+    ranges: Type.Array(AddressRange, {
+      minItems: 1,
+      description: 'Dynamic address ranges; inside the subnet, not overlapping any other range',
+    }),
+    exclusions: Type.Optional(
+      Type.Array(AddressRange, { description: 'Addresses inside the ranges that are never handed out' }),
+    ),
+    reservations: Type.Optional(Type.Array(Reservation, { description: 'Fixed addresses for known clients' })),
+    options: Type.Optional(
+      Type.Array(OptionData, { description: 'Options for this scope; they override the server-wide ones' }),
+    ),
+    leaseTimeSeconds: Type.Optional(
+      Seconds('Lease duration granted to DHCP clients; default the server-wide leaseTimeSeconds', 1),
+    ),
+    renewTimeSeconds: Type.Optional(Seconds('T1 (option 58); default 50% of the lease time', 1)),
+    rebindTimeSeconds: Type.Optional(Seconds('T2 (option 59); default 87.5% of the lease time', 1)),
+    relayAddresses: Type.Optional(
+      Type.Array(Ipv4String(), {
+        description: 'Relay addresses (giaddr) outside the subnet that also select this scope',
+      }),
+    ),
+    dynamicBootp: Type.Optional(
+      Type.Boolean({
+        description: 'Serve BOOTP clients from the ranges (otherwise BOOTP clients get reservations only)',
+        default: SCOPE_DEFAULTS.dynamicBootp,
+      }),
+    ),
+    bootpLeaseSeconds: Type.Optional(
+      Type.Union([Seconds('Lease for BOOTP clients', 1), Type.Null()], {
+        description: 'Lease for dynamically served BOOTP clients; null = infinite',
+        default: SCOPE_DEFAULTS.bootpLeaseSeconds,
+      }),
+    ),
+    declineHoldSeconds: Type.Optional(
+      Seconds('How long a declined address stays unusable', 0, { default: SCOPE_DEFAULTS.declineHoldSeconds }),
+    ),
+    offerHoldSeconds: Type.Optional(
+      Seconds('How long an offered address is held for the client', 0, { default: SCOPE_DEFAULTS.offerHoldSeconds }),
+    ),
+    authoritative: Type.Optional(
+      Type.Boolean({
+        description: 'NAK requests for addresses that are wrong for the client\'s network (RFC 2131 §4.3.2)',
+        default: SCOPE_DEFAULTS.authoritative,
+      }),
+    ),
   },
-  { additionalProperties: false },
+  { additionalProperties: false, description: 'One subnet served by this server' },
 );
 export type Scope = Static<typeof Scope>;
 
+const FailoverEndpoint = (who: string, hasDefaultName: boolean) =>
+  Type.Object(
+    {
+      address: Ipv4String(`${who} failover address`),
+      port: Type.Optional(Port(`${who} failover TCP port`, FAILOVER_DEFAULTS.port)),
+      name: Type.Optional(
+        Type.String({
+          description: hasDefaultName ? `${who} server name; default server.name` : `${who} server name`,
+        }),
+      ),
+    },
+    { additionalProperties: false },
+  );
+
 export const FailoverRelationship = Type.Object(
   {
-    name: Type.String({ minLength: 1, maxLength: 126 }),
-    role: Type.Union([Type.Literal('primary'), Type.Literal('secondary')]),
-    mode: Type.Optional(Type.Union([Type.Literal('loadBalance'), Type.Literal('hotStandby')])),
-    serverRole: Type.Optional(Type.Union([Type.Literal('active'), Type.Literal('standby')])),
-    loadBalancePercent: Type.Optional(Type.Integer({ minimum: 0, maximum: 100 })),
-    reservePercent: Type.Optional(Type.Integer({ minimum: 0, maximum: 100 })),
-    mcltSeconds: Type.Optional(Seconds('Maximum client lead time', 1)),
-    autoStateTransition: Type.Optional(Type.Boolean()),
-    stateSwitchIntervalSeconds: Type.Optional(Type.Union([Seconds('Safe period before automatic PARTNER-DOWN', 1), Type.Null()])),
-    auth: Type.Optional(Type.Union([Type.Literal('none'), Type.Literal('hmacSha256'), Type.Literal('hmacMd5')])),
-    sharedSecret: Type.Optional(Type.String({ minLength: 1 })),
-    local: Type.Object(
-      { address: Ipv4String, port: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535 })), name: Type.Optional(Type.String()) },
-      { additionalProperties: false },
+    name: Type.String({
+      minLength: 1,
+      maxLength: 126,
+      description: 'Relationship name; unique, and equal on both partners',
+    }),
+    role: Type.Union([Type.Literal('primary'), Type.Literal('secondary')], {
+      description: 'This server\'s role in the relationship',
+    }),
+    mode: Type.Optional(
+      Type.Union([Type.Literal('loadBalance'), Type.Literal('hotStandby')], {
+        description: 'Both servers answer (split by RFC 3074 hash) or one answers while the other waits',
+        default: FAILOVER_DEFAULTS.mode,
+      }),
     ),
-    partner: Type.Object(
-      { address: Ipv4String, port: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535 })), name: Type.Optional(Type.String()) },
-      { additionalProperties: false },
+    serverRole: Type.Optional(
+      Type.Union([Type.Literal('active'), Type.Literal('standby')], {
+        description: 'hotStandby only: this server\'s part; default active for the primary, standby for the secondary',
+      }),
     ),
-    scopeIds: Type.Array(Type.String(), { minItems: 1 }),
-    maxUnackedUpdates: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
-    receiveTimerSeconds: Type.Optional(Seconds('Partner silence tolerated before the link is declared dead', 3)),
-    loadBalanceMaxSeconds: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535 })),
-    hbaBitMeaning: Type.Optional(Type.Union([Type.Literal('primary'), Type.Literal('secondary')])),
-    poolSplit: Type.Optional(Type.Union([Type.Literal('even'), Type.Literal('percentage')])),
-    maxClockSkewSeconds: Type.Optional(Seconds('Largest tolerated clock difference', 1)),
+    loadBalancePercent: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        maximum: 100,
+        description: 'loadBalance only: share of clients served by this server',
+        default: FAILOVER_DEFAULTS.loadBalancePercent,
+      }),
+    ),
+    reservePercent: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        maximum: 100,
+        description: 'hotStandby only: share of free addresses kept by the standby server',
+        default: FAILOVER_DEFAULTS.reservePercent,
+      }),
+    ),
+    mcltSeconds: Type.Optional(
+      Seconds('Maximum client lead time (MCLT)', 1, { default: FAILOVER_DEFAULTS.mcltSeconds }),
+    ),
+    autoStateTransition: Type.Optional(
+      Type.Boolean({
+        description:
+          'Move to PARTNER-DOWN automatically after stateSwitchIntervalSeconds of lost contact; default true when stateSwitchIntervalSeconds is set',
+        default: FAILOVER_DEFAULTS.autoStateTransition,
+      }),
+    ),
+    stateSwitchIntervalSeconds: Type.Optional(
+      Type.Union([Seconds('Safe period before automatic PARTNER-DOWN', 1), Type.Null()], {
+        description: 'Safe period before automatic PARTNER-DOWN; null = off (3600 when autoStateTransition is true)',
+        default: FAILOVER_DEFAULTS.stateSwitchIntervalSeconds,
+      }),
+    ),
+    auth: Type.Optional(
+      Type.Union([Type.Literal('none'), Type.Literal('hmacSha256'), Type.Literal('hmacMd5')], {
+        description: 'Message authentication; anything but none needs sharedSecret (ISC partners: none)',
+        default: FAILOVER_DEFAULTS.auth,
+      }),
+    ),
+    sharedSecret: Type.Optional(
+      Type.String({ minLength: 1, description: 'Shared secret; required exactly when auth is not none' }),
+    ),
+    local: FailoverEndpoint('This server\'s', true),
+    partner: FailoverEndpoint('The partner\'s', false),
+    scopeIds: Type.Array(Type.String(), {
+      minItems: 1,
+      description: 'Ids of the scopes this relationship covers; a scope belongs to at most one relationship',
+    }),
+    maxUnackedUpdates: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: 1000,
+        description: 'Binding updates the partner may have in flight (max-unacked-bndupd)',
+        default: FAILOVER_DEFAULTS.maxUnackedUpdates,
+      }),
+    ),
+    receiveTimerSeconds: Type.Optional(
+      Seconds('Partner silence tolerated before the link is declared dead', 3, {
+        default: FAILOVER_DEFAULTS.receiveTimerSeconds,
+      }),
+    ),
+    loadBalanceMaxSeconds: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        maximum: 65535,
+        description: 'Answer a client of the partner once its secs field reaches this (0 = never)',
+        default: FAILOVER_DEFAULTS.loadBalanceMaxSeconds,
+      }),
+    ),
+    hbaBitMeaning: Type.Optional(
+      Type.Union([Type.Literal('primary'), Type.Literal('secondary')], {
+        description: 'Which server a set bit of the hash bucket assignment means (ISC: primary)',
+        default: FAILOVER_DEFAULTS.hbaBitMeaning,
+      }),
+    ),
+    poolSplit: Type.Optional(
+      Type.Union([Type.Literal('even'), Type.Literal('percentage')], {
+        description: 'Split free addresses evenly (ISC) or by loadBalancePercent (Windows)',
+        default: FAILOVER_DEFAULTS.poolSplit,
+      }),
+    ),
+    maxClockSkewSeconds: Type.Optional(
+      Seconds('Largest tolerated clock difference with the partner', 1, {
+        default: FAILOVER_DEFAULTS.maxClockSkewSeconds,
+      }),
+    ),
   },
-  { additionalProperties: false },
+  { additionalProperties: false, description: 'A failover relationship with one partner server' },
 );
 export type FailoverRelationship = Static<typeof FailoverRelationship>;
 
+const LogLevel = Type.Union(
+  [
+    Type.Literal('fatal'),
+    Type.Literal('error'),
+    Type.Literal('warn'),
+    Type.Literal('info'),
+    Type.Literal('debug'),
+    Type.Literal('trace'),
+  ],
+  { description: 'Least severe level written to the log', default: LOGGING_DEFAULTS.level },
+);
+
 export const Config = Type.Object(
   {
+    $schema: Type.Optional(Type.String({ description: 'Schema reference for editors; ignored by the server' })),
     server: Type.Optional(
       Type.Object(
         {
-          name: Type.Optional(Type.String({ description: 'This server\'s name (OwnerHost); default the host name' })),
-          serverIdentifier: Type.Optional(Ipv4String),
+          name: Type.Optional(
+            Type.String({
+              minLength: 1,
+              description: 'This server\'s name (recorded as lease owner); default the host name',
+            }),
+          ),
+          serverIdentifier: Type.Optional(
+            Ipv4String('Option 54 in replies; default the address of the served interface'),
+          ),
         },
         { additionalProperties: false },
       ),
@@ -114,11 +329,17 @@ export const Config = Type.Object(
     dhcp: Type.Optional(
       Type.Object(
         {
-          listenAddress: Type.Optional(Ipv4String),
-          port: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535, description: 'Server port (67)' })),
-          clientPort: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535, description: 'Client port (68)' })),
-          interface: Type.Optional(Type.String({ description: 'Directly attached interface served by broadcast' })),
-          broadcastAddress: Type.Optional(Ipv4String),
+          listenAddress: Type.Optional(
+            Ipv4String('Address the DHCP socket binds to', { default: DHCP_DEFAULTS.listenAddress }),
+          ),
+          port: Type.Optional(Port('Server UDP port', DHCP_DEFAULTS.port)),
+          clientPort: Type.Optional(Port('Client UDP port (replies go there)', DHCP_DEFAULTS.clientPort)),
+          interface: Type.Optional(
+            Type.String({ minLength: 1, description: 'Directly attached interface served by broadcast' }),
+          ),
+          broadcastAddress: Type.Optional(
+            Ipv4String('Destination of broadcast replies', { default: DHCP_DEFAULTS.broadcastAddress }),
+          ),
         },
         { additionalProperties: false },
       ),
@@ -126,33 +347,50 @@ export const Config = Type.Object(
     leaseStore: Type.Optional(
       Type.Object(
         {
-          type: Type.Optional(Type.Literal('sqlite')),
-          path: Type.Optional(Type.String({ description: 'Lease database file' })),
-        },
-        { additionalProperties: false },
-      ),
-    ),
-    logging: Type.Optional(
-      Type.Object(
-        {
-          level: Type.Optional(
-            Type.Union([Type.Literal('fatal'), Type.Literal('error'), Type.Literal('warn'), Type.Literal('info'), Type.Literal('debug'), Type.Literal('trace')]),
+          type: Type.Optional(
+            Type.Literal('sqlite', { description: 'Lease store implementation', default: LEASE_STORE_DEFAULTS.type }),
+          ),
+          path: Type.Optional(
+            Type.String({
+              minLength: 1,
+              description: 'Lease database file; relative paths are relative to the working directory',
+              default: LEASE_STORE_DEFAULTS.path,
+            }),
           ),
         },
         { additionalProperties: false },
       ),
     ),
+    logging: Type.Optional(
+      Type.Object({ level: Type.Optional(LogLevel) }, { additionalProperties: false }),
+    ),
     api: Type.Optional(
       Type.Object(
         {
-          listenAddress: Type.Optional(Ipv4String),
-          port: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535 })),
+          listenAddress: Type.Optional(
+            Ipv4String('Address the management API binds to', { default: API_DEFAULTS.listenAddress }),
+          ),
+          port: Type.Optional(
+            Type.Integer({
+              minimum: 0,
+              maximum: 65535,
+              description: 'Management API TCP port; 0 = any free port (tests)',
+              default: API_DEFAULTS.port,
+            }),
+          ),
           tokens: Type.Optional(
             Type.Array(
               Type.Object(
-                { name: Type.String(), token: Type.String({ minLength: 16 }), readOnly: Type.Optional(Type.Boolean()) },
+                {
+                  name: Type.String({ minLength: 1, description: 'Who holds the token (logged, never the token)' }),
+                  token: Type.String({ minLength: 16, description: 'Bearer token, at least 16 characters' }),
+                  readOnly: Type.Optional(
+                    Type.Boolean({ description: 'Allow GET requests only', default: false }),
+                  ),
+                },
                 { additionalProperties: false },
               ),
+              { description: 'Bearer tokens accepted by the API; names and tokens unique' },
             ),
           ),
         },
@@ -160,10 +398,12 @@ export const Config = Type.Object(
       ),
     ),
     options: Type.Optional(Type.Array(OptionData, { description: 'Server-wide options, overridden per scope' })),
-    leaseTimeSeconds: Type.Optional(Seconds('Default lease duration', 1)),
-    scopes: Type.Array(Scope),
-    failover: Type.Optional(Type.Array(FailoverRelationship)),
+    leaseTimeSeconds: Type.Optional(
+      Seconds('Default lease duration for scopes that set none', 1, { default: SERVER_DEFAULTS.leaseTimeSeconds }),
+    ),
+    scopes: Type.Array(Scope, { description: 'The subnets served' }),
+    failover: Type.Optional(Type.Array(FailoverRelationship, { description: 'Failover relationships' })),
   },
-  { additionalProperties: false },
+  { additionalProperties: false, description: 'Twinlease server configuration' },
 );
 export type Config = Static<typeof Config>;
