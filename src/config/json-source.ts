@@ -1,0 +1,331 @@
+// A JSON parser that remembers where every value came from, so that every config error (syntax,
+// schema or semantic) can name a line and column, not just a path. It accepts exactly RFC 8259
+// JSON (plus a leading byte order mark) and never throws: problems come back as values.
+// Duplicate property names are reported (JSON.parse would silently keep the last one).
+
+export interface SourcePosition {
+  /** 1-based */
+  line: number;
+  /** 1-based, in UTF-16 code units (what editors show for text without astral characters) */
+  column: number;
+}
+
+export interface DuplicateProperty {
+  /** JSON pointer of the repeated property */
+  pointer: string;
+  position: SourcePosition;
+  firstPosition: SourcePosition;
+}
+
+export interface JsonSource {
+  readonly value: unknown;
+  readonly duplicates: readonly DuplicateProperty[];
+  /**
+   * Where the value at `pointer` starts; for a pointer that names nothing (a missing property),
+   * the nearest enclosing value. With `isKeyPreferred`, the property name rather than its value.
+   */
+  positionOf(pointer: string, isKeyPreferred?: boolean): SourcePosition | undefined;
+}
+
+export type JsonParseResult =
+  | { ok: true; source: JsonSource }
+  | { ok: false; message: string; position: SourcePosition };
+
+interface Location {
+  value: number;
+  key: number;
+}
+
+class SyntaxProblem {
+  constructor(
+    readonly message: string,
+    readonly offset: number,
+  ) {}
+}
+
+/** JSON pointer segment escaping (RFC 6901 §3). */
+export function escapePointerSegment(segment: string): string {
+  return segment.replace(/~/g, '~0').replace(/\//g, '~1');
+}
+
+const NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
+
+class Parser {
+  private pos = 0;
+  readonly locations = new Map<string, Location>();
+  readonly duplicates: { pointer: string; offset: number; firstOffset: number }[] = [];
+
+  constructor(
+    private readonly text: string,
+    private readonly maxDepth: number,
+  ) {
+    if (text.charCodeAt(0) === 0xfeff) this.pos = 1;
+  }
+
+  parseDocument(): unknown {
+    this.skipSpace();
+    if (this.pos >= this.text.length) throw new SyntaxProblem('the file is empty; expected a JSON object', this.pos);
+    const value = this.parseValue('', 0, -1);
+    this.skipSpace();
+    if (this.pos < this.text.length) {
+      throw new SyntaxProblem(`unexpected ${this.describeHere()} after the end of the JSON document`, this.pos);
+    }
+    return value;
+  }
+
+  private parseValue(pointer: string, depth: number, keyOffset: number): unknown {
+    if (depth > this.maxDepth) throw new SyntaxProblem(`values nested deeper than ${this.maxDepth} levels`, this.pos);
+    this.locations.set(pointer, { value: this.pos, key: keyOffset < 0 ? this.pos : keyOffset });
+    const c = this.text[this.pos];
+    switch (c) {
+      case '{':
+        return this.parseObject(pointer, depth);
+      case '[':
+        return this.parseArray(pointer, depth);
+      case '"':
+        return this.parseString();
+      case 't':
+        return this.parseWord('true', true);
+      case 'f':
+        return this.parseWord('false', false);
+      case 'n':
+        return this.parseWord('null', null);
+      default:
+        if (c === '-' || (c !== undefined && c >= '0' && c <= '9')) return this.parseNumber();
+        throw this.unexpected('a value');
+    }
+  }
+
+  private parseObject(pointer: string, depth: number): Record<string, unknown> {
+    const object: Record<string, unknown> = {};
+    const keyOffsets = new Map<string, number>();
+    this.pos++; // {
+    this.skipSpace();
+    if (this.text[this.pos] === '}') {
+      this.pos++;
+      return object;
+    }
+    for (;;) {
+      this.skipSpace();
+      if (this.text[this.pos] !== '"') {
+        if (this.text[this.pos] === '}') throw new SyntaxProblem("trailing comma before '}'", this.pos);
+        throw this.unexpected('a property name in double quotes');
+      }
+      const keyOffset = this.pos;
+      const key = this.parseString();
+      this.skipSpace();
+      if (this.text[this.pos] !== ':') throw this.unexpected(`':' after property name "${key}"`);
+      this.pos++;
+      this.skipSpace();
+      const childPointer = `${pointer}/${escapePointerSegment(key)}`;
+      const first = keyOffsets.get(key);
+      if (first !== undefined) this.duplicates.push({ pointer: childPointer, offset: keyOffset, firstOffset: first });
+      else keyOffsets.set(key, keyOffset);
+      const value = this.parseValue(childPointer, depth + 1, keyOffset);
+      // defineProperty: a key named "__proto__" must become data, not the object's prototype.
+      Object.defineProperty(object, key, { value, enumerable: true, writable: true, configurable: true });
+      this.skipSpace();
+      const c = this.text[this.pos];
+      if (c === ',') {
+        this.pos++;
+        continue;
+      }
+      if (c === '}') {
+        this.pos++;
+        return object;
+      }
+      throw this.unexpected("',' or '}' after a property value");
+    }
+  }
+
+  private parseArray(pointer: string, depth: number): unknown[] {
+    const array: unknown[] = [];
+    this.pos++; // [
+    this.skipSpace();
+    if (this.text[this.pos] === ']') {
+      this.pos++;
+      return array;
+    }
+    for (;;) {
+      this.skipSpace();
+      if (this.text[this.pos] === ']') throw new SyntaxProblem("trailing comma before ']'", this.pos);
+      array.push(this.parseValue(`${pointer}/${array.length}`, depth + 1, -1));
+      this.skipSpace();
+      const c = this.text[this.pos];
+      if (c === ',') {
+        this.pos++;
+        continue;
+      }
+      if (c === ']') {
+        this.pos++;
+        return array;
+      }
+      throw this.unexpected("',' or ']' after an array element");
+    }
+  }
+
+  private parseString(): string {
+    const start = this.pos;
+    this.pos++; // "
+    let out = '';
+    let chunkStart = this.pos;
+    const text = this.text;
+    for (;;) {
+      if (this.pos >= text.length) throw new SyntaxProblem('unterminated string', start);
+      const code = text.charCodeAt(this.pos);
+      if (code === 0x22) {
+        out += text.slice(chunkStart, this.pos);
+        this.pos++;
+        return out;
+      }
+      if (code < 0x20) {
+        throw new SyntaxProblem(
+          code === 0x0a ? 'line break inside a string (unterminated string?)' : 'control character inside a string; escape it',
+          this.pos,
+        );
+      }
+      if (code !== 0x5c) {
+        this.pos++;
+        continue;
+      }
+      out += text.slice(chunkStart, this.pos);
+      const escape = text[this.pos + 1];
+      switch (escape) {
+        case '"':
+        case '\\':
+        case '/':
+          out += escape;
+          break;
+        case 'b':
+          out += '\b';
+          break;
+        case 'f':
+          out += '\f';
+          break;
+        case 'n':
+          out += '\n';
+          break;
+        case 'r':
+          out += '\r';
+          break;
+        case 't':
+          out += '\t';
+          break;
+        case 'u': {
+          const hex = text.slice(this.pos + 2, this.pos + 6);
+          if (!/^[0-9a-fA-F]{4}$/.test(hex)) throw new SyntaxProblem('\\u must be followed by four hex digits', this.pos);
+          out += String.fromCharCode(Number.parseInt(hex, 16));
+          this.pos += 4;
+          break;
+        }
+        default:
+          throw new SyntaxProblem(`invalid escape sequence '\\${escape ?? ''}'`, this.pos);
+      }
+      this.pos += 2;
+      chunkStart = this.pos;
+    }
+  }
+
+  private parseNumber(): number {
+    NUMBER.lastIndex = this.pos;
+    const m = NUMBER.exec(this.text);
+    if (m === null) throw this.unexpected('a value');
+    const next = this.text[this.pos + m[0].length];
+    if ((m[0] === '0' || m[0] === '-0') && next !== undefined && next >= '0' && next <= '9') {
+      throw new SyntaxProblem('numbers cannot have leading zeros', this.pos);
+    }
+    if (next === '.' || next === 'e' || next === 'E') throw new SyntaxProblem('malformed number', this.pos);
+    this.pos += m[0].length;
+    return Number(m[0]);
+  }
+
+  private parseWord<T>(word: string, value: T): T {
+    if (this.text.startsWith(word, this.pos)) {
+      this.pos += word.length;
+      return value;
+    }
+    throw this.unexpected('a value');
+  }
+
+  private skipSpace(): void {
+    const text = this.text;
+    for (;;) {
+      const c = text.charCodeAt(this.pos);
+      if (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) this.pos++;
+      else return;
+    }
+  }
+
+  private unexpected(expected: string): SyntaxProblem {
+    const rest = this.text.slice(this.pos, this.pos + 2);
+    if (rest === '//' || rest === '/*') {
+      return new SyntaxProblem('comments are not allowed in JSON (use a "description" property)', this.pos);
+    }
+    if (rest.startsWith("'")) return new SyntaxProblem('strings must use double quotes', this.pos);
+    return new SyntaxProblem(`expected ${expected}, found ${this.describeHere()}`, this.pos);
+  }
+
+  private describeHere(): string {
+    if (this.pos >= this.text.length) return 'the end of the file';
+    const word = /^[A-Za-z_$][\w$]*/.exec(this.text.slice(this.pos, this.pos + 40));
+    if (word) return `'${word[0]}'`;
+    const c = this.text.codePointAt(this.pos) ?? 0;
+    if (c === 0x0a || c === 0x0d) return 'a line break';
+    if (c < 0x20 || c === 0x7f) return `control character U+${c.toString(16).padStart(4, '0').toUpperCase()}`;
+    return `'${String.fromCodePoint(c)}'`;
+  }
+}
+
+/** Offsets → line/column through a table of line starts (built once per document). */
+class LineIndex {
+  private readonly starts: number[] = [0];
+
+  constructor(text: string) {
+    for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) === 0x0a) this.starts.push(i + 1);
+  }
+
+  position(offset: number): SourcePosition {
+    let lo = 0;
+    let hi = this.starts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if ((this.starts[mid] ?? 0) <= offset) lo = mid;
+      else hi = mid - 1;
+    }
+    return { line: lo + 1, column: offset - (this.starts[lo] ?? 0) + 1 };
+  }
+}
+
+export function parseJsonWithPositions(text: string, maxDepth: number): JsonParseResult {
+  const parser = new Parser(text, maxDepth);
+  let value: unknown;
+  try {
+    value = parser.parseDocument();
+  } catch (e) {
+    const lines = new LineIndex(text);
+    if (e instanceof SyntaxProblem) return { ok: false, message: e.message, position: lines.position(e.offset) };
+    // A RangeError (stack) cannot happen below maxDepth; anything else is our bug, reported, not thrown.
+    return { ok: false, message: `cannot parse: ${String(e)}`, position: { line: 1, column: 1 } };
+  }
+  const lines = new LineIndex(text);
+  const locations = parser.locations;
+  const duplicates = parser.duplicates.map((d) => ({
+    pointer: d.pointer,
+    position: lines.position(d.offset),
+    firstPosition: lines.position(d.firstOffset),
+  }));
+  return {
+    ok: true,
+    source: {
+      value,
+      duplicates,
+      positionOf(pointer: string, isKeyPreferred = false): SourcePosition | undefined {
+        for (let p = pointer; ; p = p.slice(0, p.lastIndexOf('/'))) {
+          const loc = locations.get(p);
+          if (loc !== undefined) return lines.position(isKeyPreferred && p === pointer ? loc.key : loc.value);
+          if (p === '') return undefined;
+        }
+      },
+    },
+  };
+}

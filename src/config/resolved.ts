@@ -1,0 +1,130 @@
+// The configuration as the cores consume it: every default applied, addresses as numbers,
+// subnets parsed, options compiled to bytes. Plain data, frozen by the loader; a ResolvedScope is
+// structurally an EngineScope (src/dhcp/scope.ts) with a few descriptive extras.
+
+import type { Ipv4, Ipv4Subnet } from '../wire/ipv4.js';
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
+
+/** Option code → option data (no code or length bytes). */
+export type CompiledOptions = ReadonlyMap<number, Uint8Array>;
+
+export interface ResolvedRange {
+  readonly start: Ipv4;
+  readonly end: Ipv4;
+}
+
+export interface ResolvedReservation {
+  readonly address: Ipv4;
+  /** lower-case hex, no separators; null when the reservation is by client id only */
+  readonly hardwareAddress: string | null;
+  /** option 61 data as lower-case hex, no separators; null when by hardware address only */
+  readonly clientId: string | null;
+  readonly hostname: string | null;
+  readonly description: string | null;
+  /** The reservation's own options only; they override the scope's. */
+  readonly options: CompiledOptions;
+  /** Codes among `options` marked alwaysSend. */
+  readonly alwaysSend: ReadonlySet<number>;
+}
+
+export interface ResolvedScope {
+  /** Unique; the subnet's network address ("10.77.0.0") unless configured. */
+  readonly id: string;
+  readonly name: string | null;
+  readonly description: string | null;
+  readonly subnet: Ipv4Subnet;
+  readonly ranges: readonly ResolvedRange[];
+  readonly exclusions: readonly ResolvedRange[];
+  readonly reservations: readonly ResolvedReservation[];
+  /** Server-wide options merged with the scope's (the scope's win, code by code). */
+  readonly options: CompiledOptions;
+  /** Codes sent even when the client's parameter request list (55) omits them; follows the
+   * definition that won the merge. */
+  readonly alwaysSend: ReadonlySet<number>;
+  readonly leaseTimeSeconds: number;
+  readonly renewTimeSeconds: number;
+  readonly rebindTimeSeconds: number;
+  /** giaddr values outside `subnet` that also select this scope. */
+  readonly relayAddresses: readonly Ipv4[];
+  readonly dynamicBootp: boolean;
+  /** null = infinite */
+  readonly bootpLeaseSeconds: number | null;
+  readonly declineHoldSeconds: number;
+  readonly offerHoldSeconds: number;
+  readonly authoritative: boolean;
+  /** Name of the failover relationship covering this scope, or null. */
+  readonly failoverRelationship: string | null;
+}
+
+export interface ResolvedFailoverEndpoint {
+  readonly address: Ipv4;
+  readonly port: number;
+  /** Local: default server.name. Partner: null when not configured. */
+  readonly name: string | null;
+}
+
+export interface ResolvedRelationship {
+  readonly name: string;
+  readonly role: 'primary' | 'secondary';
+  readonly mode: 'loadBalance' | 'hotStandby';
+  /** hotStandby: this server's part; null in loadBalance mode. */
+  readonly serverRole: 'active' | 'standby' | null;
+  /** Share of clients this server serves (loadBalance). */
+  readonly loadBalancePercent: number;
+  /** Share of free addresses the standby keeps (hotStandby). */
+  readonly reservePercent: number;
+  readonly mcltSeconds: number;
+  readonly autoStateTransition: boolean;
+  /** Safe period before automatic PARTNER-DOWN; null exactly when autoStateTransition is false. */
+  readonly stateSwitchIntervalSeconds: number | null;
+  readonly auth: 'none' | 'hmacSha256' | 'hmacMd5';
+  /** null exactly when auth is 'none'. */
+  readonly sharedSecret: string | null;
+  readonly local: ResolvedFailoverEndpoint;
+  readonly partner: ResolvedFailoverEndpoint;
+  readonly scopeIds: readonly string[];
+  readonly maxUnackedUpdates: number;
+  readonly receiveTimerSeconds: number;
+  readonly loadBalanceMaxSeconds: number;
+  readonly hbaBitMeaning: 'primary' | 'secondary';
+  readonly poolSplit: 'even' | 'percentage';
+  readonly maxClockSkewSeconds: number;
+}
+
+export interface ResolvedApiToken {
+  readonly name: string;
+  readonly token: string;
+  readonly isReadOnly: boolean;
+}
+
+export interface ResolvedConfig {
+  /** The file it came from ("<default>" for the embedded default). */
+  readonly file: string;
+  readonly server: {
+    readonly name: string;
+    /** null: the shell uses the address of the interface it serves. */
+    readonly serverIdentifier: Ipv4 | null;
+  };
+  readonly dhcp: {
+    readonly listenAddress: Ipv4;
+    readonly port: number;
+    readonly clientPort: number;
+    readonly interface: string | null;
+    readonly broadcastAddress: Ipv4;
+  };
+  readonly leaseStore: { readonly type: 'sqlite'; readonly path: string };
+  readonly logging: { readonly level: LogLevel };
+  readonly api: {
+    readonly listenAddress: Ipv4;
+    readonly port: number;
+    readonly tokens: readonly ResolvedApiToken[];
+  };
+  /** Server-wide default lease time (scopes already carry their resolved value). */
+  readonly leaseTimeSeconds: number;
+  /** Server-wide options (already merged into every scope's). */
+  readonly options: CompiledOptions;
+  readonly alwaysSend: ReadonlySet<number>;
+  readonly scopes: readonly ResolvedScope[];
+  readonly failover: readonly ResolvedRelationship[];
+}

@@ -1,0 +1,619 @@
+// Stage 3 of loading: the rules a schema cannot express (addresses inside their subnet, nothing
+// overlapping, ids and identities unique, option values that encode, failover relationships that
+// make sense), checked on a schema-valid Config while it is turned into a ResolvedConfig. Every
+// problem names the JSON pointer of the value to fix. Never throws.
+
+import { encodeOptionValue, type OptionValue, optionByCode, optionByName } from '../wire/dhcp-options.js';
+import {
+  formatIpv4,
+  formatSubnet,
+  type Ipv4,
+  type Ipv4Subnet,
+  parseIpv4,
+  parseSubnet,
+  subnetBroadcast,
+  subnetContains,
+} from '../wire/ipv4.js';
+import {
+  API_DEFAULTS,
+  DHCP_DEFAULTS,
+  FAILOVER_DEFAULTS,
+  LEASE_STORE_DEFAULTS,
+  LOGGING_DEFAULTS,
+  SCOPE_DEFAULTS,
+  SERVER_DEFAULTS,
+} from './defaults.js';
+import { didYouMean, pointerOf, readablePath } from './errors.js';
+import type {
+  CompiledOptions,
+  ResolvedApiToken,
+  ResolvedConfig,
+  ResolvedRange,
+  ResolvedRelationship,
+  ResolvedReservation,
+  ResolvedScope,
+} from './resolved.js';
+import type { Config, FailoverRelationship, OptionData, Scope } from './schema.js';
+
+export interface SemanticProblem {
+  pointer: string;
+  message: string;
+}
+
+export interface ResolveEnvironment {
+  /** Name of the file, recorded in the result. */
+  file: string;
+  /** Default for server.name (the shell passes os.hostname()). */
+  hostname: string;
+}
+
+export type ResolveResult = { ok: true; config: ResolvedConfig } | { ok: false; problems: SemanticProblem[] };
+
+type Path = readonly (string | number)[];
+
+/** Options the server itself manages in every exchange; configuring them would contradict it. */
+const MANAGED_OPTIONS = new Map<number, string>([
+  [50, 'it is sent by clients'],
+  [51, 'set leaseTimeSeconds instead'],
+  [52, 'the codec decides about overloading'],
+  [53, 'the server sets the message type'],
+  [54, 'set server.serverIdentifier instead'],
+  [55, 'it is sent by clients'],
+  [58, 'set renewTimeSeconds instead'],
+  [59, 'set rebindTimeSeconds instead'],
+  [61, 'it is sent by clients; reserve by clientId instead'],
+  [82, 'relay agents add it; the server echoes it'],
+]);
+
+const MAX_HARDWARE_ADDRESS_BYTES = 16; // chaddr (RFC 2131 §2)
+const MAX_CLIENT_ID_BYTES = 255;
+
+function showRange(r: ResolvedRange): string {
+  return r.start === r.end ? formatIpv4(r.start) : `${formatIpv4(r.start)}–${formatIpv4(r.end)}`;
+}
+
+function optionLabel(code: number): string {
+  const def = optionByCode(code);
+  return def ? `option ${code} (${def.name})` : `option ${code}`;
+}
+
+/** "aa:bb:cc:dd:ee:ff", "aa-bb-…", "aabb.ccdd.eeff" or "aabbccddeeff" → "aabbccddeeff"; null if malformed. */
+export function normalizeHardwareAddress(text: string): string | null {
+  const t = text.trim().toLowerCase();
+  const isWellFormed =
+    /^[0-9a-f]{2}(:[0-9a-f]{2})*$/.test(t) ||
+    /^[0-9a-f]{2}(-[0-9a-f]{2})*$/.test(t) ||
+    /^[0-9a-f]{4}(\.[0-9a-f]{4})*$/.test(t) ||
+    /^([0-9a-f]{2})+$/.test(t);
+  if (!isWellFormed) return null;
+  const hex = t.replace(/[:.-]/g, '');
+  return hex.length / 2 <= MAX_HARDWARE_ADDRESS_BYTES ? hex : null;
+}
+
+/** Client identifier hex ("01:aa:…", "01aa…", optional "hex:" prefix) → lower-case hex; null if malformed. */
+export function normalizeClientId(text: string): string | null {
+  const t = text.trim().toLowerCase().replace(/^hex:/, '');
+  if (!/^[0-9a-f]{2}([:-]?[0-9a-f]{2})*$/.test(t)) return null;
+  const hex = t.replace(/[:-]/g, '');
+  // RFC 2132 §9.14: at least two octets (type and identifier).
+  return hex.length >= 4 && hex.length / 2 <= MAX_CLIENT_ID_BYTES ? hex : null;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value === null || typeof value !== 'object') return value;
+  // Typed arrays cannot be frozen; Maps and Sets are exposed read-only by type.
+  if (ArrayBuffer.isView(value) || value instanceof Map || value instanceof Set) return value;
+  for (const child of Object.values(value)) deepFreeze(child);
+  return Object.freeze(value);
+}
+
+class Resolver {
+  readonly problems: SemanticProblem[] = [];
+
+  constructor(
+    private readonly config: Config,
+    private readonly environment: ResolveEnvironment,
+  ) {}
+
+  private report(path: Path, message: string): void {
+    this.problems.push({ pointer: pointerOf(path), message });
+  }
+
+  resolve(): ResolveResult {
+    const c = this.config;
+    const serverName = c.server?.name ?? this.environment.hostname;
+    const serverWide = this.compileOptions(c.options, ['options'], null);
+    const leaseTimeSeconds = c.leaseTimeSeconds ?? SERVER_DEFAULTS.leaseTimeSeconds;
+
+    let serverIdentifier: Ipv4 | null = null;
+    if (c.server?.serverIdentifier !== undefined) {
+      serverIdentifier = parseIpv4(c.server.serverIdentifier);
+      if (serverIdentifier === 0 || serverIdentifier === 0xffffffff) {
+        this.report(['server', 'serverIdentifier'], `${c.server.serverIdentifier} cannot identify a server`);
+      }
+    }
+
+    const scopes = c.scopes.map((s, i) => this.resolveScope(s, i, serverWide, leaseTimeSeconds));
+    this.checkAcrossScopes(c.scopes, scopes);
+    const failover = this.resolveFailover(c.failover ?? [], scopes, serverName);
+    const tokens = this.resolveTokens();
+
+    if (this.problems.length > 0) return { ok: false, problems: this.problems };
+
+    const relationshipOf = new Map<string, string>();
+    for (const r of failover) for (const id of r.scopeIds) relationshipOf.set(id, r.name);
+    const resolvedScopes: ResolvedScope[] = [];
+    for (const s of scopes) {
+      if (s === null) return { ok: false, problems: [{ pointer: '/scopes', message: 'internal: unresolved scope' }] };
+      resolvedScopes.push({ ...s, failoverRelationship: relationshipOf.get(s.id) ?? null });
+    }
+
+    const config: ResolvedConfig = {
+      file: this.environment.file,
+      server: { name: serverName, serverIdentifier },
+      dhcp: {
+        listenAddress: parseIpv4(c.dhcp?.listenAddress ?? DHCP_DEFAULTS.listenAddress),
+        port: c.dhcp?.port ?? DHCP_DEFAULTS.port,
+        clientPort: c.dhcp?.clientPort ?? DHCP_DEFAULTS.clientPort,
+        interface: c.dhcp?.interface ?? null,
+        broadcastAddress: parseIpv4(c.dhcp?.broadcastAddress ?? DHCP_DEFAULTS.broadcastAddress),
+      },
+      leaseStore: {
+        type: c.leaseStore?.type ?? LEASE_STORE_DEFAULTS.type,
+        path: c.leaseStore?.path ?? LEASE_STORE_DEFAULTS.path,
+      },
+      logging: { level: c.logging?.level ?? LOGGING_DEFAULTS.level },
+      api: {
+        listenAddress: parseIpv4(c.api?.listenAddress ?? API_DEFAULTS.listenAddress),
+        port: c.api?.port ?? API_DEFAULTS.port,
+        tokens,
+      },
+      leaseTimeSeconds,
+      options: serverWide.options,
+      alwaysSend: serverWide.alwaysSend,
+      scopes: resolvedScopes,
+      failover,
+    };
+    return { ok: true, config: deepFreeze(config) };
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Options
+
+  /** Compiles one option list; with `base`, the result is base overridden code by code. */
+  private compileOptions(
+    list: readonly OptionData[] | undefined,
+    path: Path,
+    base: { options: CompiledOptions; alwaysSend: ReadonlySet<number> } | null,
+  ): { options: Map<number, Uint8Array>; alwaysSend: Set<number> } {
+    const options = new Map<number, Uint8Array>(base?.options ?? []);
+    const alwaysSend = new Set<number>(base?.alwaysSend ?? []);
+    const definedAt = new Map<number, Path>();
+    (list ?? []).forEach((o, i) => {
+      const at = [...path, i];
+      if (o.name === undefined && o.code === undefined) {
+        this.report(at, "an option needs a 'name' or a 'code'");
+        return;
+      }
+      if (o.name !== undefined && o.code !== undefined) {
+        const def = optionByName(o.name);
+        if (def !== undefined && def.code !== o.code) {
+          this.report([...at, 'code'], `code ${o.code} contradicts name '${o.name}' (option ${def.code}); give one of them`);
+          return;
+        }
+      }
+      const encoded = encodeOptionValue(o.name ?? (o.code as number), o.data as OptionValue);
+      if (!encoded.ok) {
+        const isNameProblem = o.name !== undefined && optionByName(o.name) === undefined;
+        this.report([...at, isNameProblem ? 'name' : 'data'], encoded.message);
+        return;
+      }
+      const managed = MANAGED_OPTIONS.get(encoded.code);
+      if (managed !== undefined) {
+        this.report([...at, o.name !== undefined ? 'name' : 'code'], `${optionLabel(encoded.code)} is managed by the server; ${managed}`);
+        return;
+      }
+      const earlier = definedAt.get(encoded.code);
+      if (earlier !== undefined) {
+        this.report(at, `${optionLabel(encoded.code)} is already set by ${readablePath(pointerOf(earlier))}`);
+        return;
+      }
+      definedAt.set(encoded.code, at);
+      options.set(encoded.code, encoded.data);
+      // The winning definition decides, so a scope can turn off a server-wide alwaysSend.
+      if (o.alwaysSend === true) alwaysSend.add(encoded.code);
+      else alwaysSend.delete(encoded.code);
+    });
+    return { options, alwaysSend };
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Scopes
+
+  private resolveRange(
+    range: { start: string; end: string },
+    path: Path,
+    subnet: Ipv4Subnet | null,
+  ): ResolvedRange | null {
+    const start = parseIpv4(range.start);
+    const end = parseIpv4(range.end);
+    let isValid = true;
+    if (subnet !== null) {
+      for (const [key, address] of [
+        ['start', start],
+        ['end', end],
+      ] as const) {
+        if (!subnetContains(subnet, address)) {
+          this.report([...path, key], `${formatIpv4(address)} is outside the scope subnet ${formatSubnet(subnet)}`);
+          isValid = false;
+        }
+      }
+    }
+    if (start > end) {
+      this.report([...path, 'end'], `${range.end} is before the start of the range (${range.start})`);
+      isValid = false;
+    }
+    return isValid && subnet !== null ? { start, end } : null;
+  }
+
+  private resolveScope(
+    scope: Scope,
+    i: number,
+    serverWide: { options: CompiledOptions; alwaysSend: ReadonlySet<number> },
+    serverLeaseTimeSeconds: number,
+  ): Omit<ResolvedScope, 'failoverRelationship'> | null {
+    const at: Path = ['scopes', i];
+    let subnet: Ipv4Subnet | null = null;
+    try {
+      subnet = parseSubnet(scope.subnet);
+    } catch (e) {
+      this.report([...at, 'subnet'], e instanceof Error ? e.message : String(e));
+    }
+
+    const ranges: ResolvedRange[] = [];
+    scope.ranges.forEach((r, j) => {
+      const resolved = this.resolveRange(r, [...at, 'ranges', j], subnet);
+      if (resolved) ranges.push(resolved);
+    });
+    const exclusions: ResolvedRange[] = [];
+    (scope.exclusions ?? []).forEach((r, j) => {
+      const resolved = this.resolveRange(r, [...at, 'exclusions', j], subnet);
+      if (resolved) exclusions.push(resolved);
+    });
+
+    const reservations: ResolvedReservation[] = [];
+    const byAddress = new Map<Ipv4, number>();
+    const byHardware = new Map<string, number>();
+    const byClientId = new Map<string, number>();
+    (scope.reservations ?? []).forEach((r, k) => {
+      const rAt: Path = [...at, 'reservations', k];
+      const address = parseIpv4(r.address);
+      if (subnet !== null) {
+        if (!subnetContains(subnet, address)) {
+          this.report([...rAt, 'address'], `${r.address} is outside the scope subnet ${formatSubnet(subnet)}`);
+        } else if (subnet.prefixLength <= 30 && (address === subnet.network || address === subnetBroadcast(subnet))) {
+          const which = address === subnet.network ? 'network' : 'broadcast';
+          this.report([...rAt, 'address'], `${r.address} is the ${which} address of ${formatSubnet(subnet)}`);
+        }
+      }
+      const exclusion = exclusions.find((x) => address >= x.start && address <= x.end);
+      if (exclusion) this.report([...rAt, 'address'], `${r.address} is inside the exclusion ${showRange(exclusion)}`);
+      const earlierAddress = byAddress.get(address);
+      if (earlierAddress !== undefined) {
+        this.report([...rAt, 'address'], `${r.address} is already reserved by ${readablePath(pointerOf([...at, 'reservations', earlierAddress]))}`);
+      } else byAddress.set(address, k);
+
+      let hardwareAddress: string | null = null;
+      let clientId: string | null = null;
+      if (r.hardwareAddress === undefined && r.clientId === undefined) {
+        this.report(rAt, "a reservation needs a 'hardwareAddress' or a 'clientId'");
+      }
+      if (r.hardwareAddress !== undefined) {
+        hardwareAddress = normalizeHardwareAddress(r.hardwareAddress);
+        if (hardwareAddress === null) {
+          this.report(
+            [...rAt, 'hardwareAddress'],
+            `${JSON.stringify(r.hardwareAddress)} is not a hardware address (1–16 hex bytes, e.g. aa:bb:cc:dd:ee:ff)`,
+          );
+        } else {
+          const earlier = byHardware.get(hardwareAddress);
+          if (earlier !== undefined) {
+            this.report(
+              [...rAt, 'hardwareAddress'],
+              `${r.hardwareAddress} already has a reservation: ${readablePath(pointerOf([...at, 'reservations', earlier]))}`,
+            );
+          } else byHardware.set(hardwareAddress, k);
+        }
+      }
+      if (r.clientId !== undefined) {
+        clientId = normalizeClientId(r.clientId);
+        if (clientId === null) {
+          this.report(
+            [...rAt, 'clientId'],
+            `${JSON.stringify(r.clientId)} is not a client identifier (2–255 hex bytes, e.g. 01:aa:bb:cc:dd:ee:ff)`,
+          );
+        } else {
+          const earlier = byClientId.get(clientId);
+          if (earlier !== undefined) {
+            this.report(
+              [...rAt, 'clientId'],
+              `${r.clientId} already has a reservation: ${readablePath(pointerOf([...at, 'reservations', earlier]))}`,
+            );
+          } else byClientId.set(clientId, k);
+        }
+      }
+      const own = this.compileOptions(r.options, [...rAt, 'options'], null);
+      reservations.push({
+        address,
+        hardwareAddress,
+        clientId,
+        hostname: r.hostname ?? null,
+        description: r.description ?? null,
+        options: own.options,
+        alwaysSend: own.alwaysSend,
+      });
+    });
+
+    const merged = this.compileOptions(scope.options, [...at, 'options'], serverWide);
+
+    const relayAddresses: Ipv4[] = [];
+    (scope.relayAddresses ?? []).forEach((text, k) => {
+      const address = parseIpv4(text);
+      if (relayAddresses.includes(address)) this.report([...at, 'relayAddresses', k], `${text} is listed twice`);
+      else relayAddresses.push(address);
+    });
+
+    const leaseTimeSeconds = scope.leaseTimeSeconds ?? serverLeaseTimeSeconds;
+    const renewTimeSeconds = scope.renewTimeSeconds ?? Math.floor(leaseTimeSeconds * SERVER_DEFAULTS.renewFraction);
+    const rebindTimeSeconds = scope.rebindTimeSeconds ?? Math.floor(leaseTimeSeconds * SERVER_DEFAULTS.rebindFraction);
+    this.checkTimers(scope, at, leaseTimeSeconds, renewTimeSeconds, rebindTimeSeconds);
+
+    if (subnet === null) return null;
+    return {
+      id: scope.id ?? formatIpv4(subnet.network),
+      name: scope.name ?? null,
+      description: scope.description ?? null,
+      subnet,
+      ranges,
+      exclusions,
+      reservations,
+      options: merged.options,
+      alwaysSend: merged.alwaysSend,
+      leaseTimeSeconds,
+      renewTimeSeconds,
+      rebindTimeSeconds,
+      relayAddresses,
+      dynamicBootp: scope.dynamicBootp ?? SCOPE_DEFAULTS.dynamicBootp,
+      bootpLeaseSeconds: scope.bootpLeaseSeconds === undefined ? SCOPE_DEFAULTS.bootpLeaseSeconds : scope.bootpLeaseSeconds,
+      declineHoldSeconds: scope.declineHoldSeconds ?? SCOPE_DEFAULTS.declineHoldSeconds,
+      offerHoldSeconds: scope.offerHoldSeconds ?? SCOPE_DEFAULTS.offerHoldSeconds,
+      authoritative: scope.authoritative ?? SCOPE_DEFAULTS.authoritative,
+    };
+  }
+
+  /** RFC 2131 §4.4.5: T1 < T2 < lease. Only explicit values can break it (defaults are 50 % and 87.5 %). */
+  private checkTimers(scope: Scope, at: Path, lease: number, renew: number, rebind: number): void {
+    const hasRenew = scope.renewTimeSeconds !== undefined;
+    const hasRebind = scope.rebindTimeSeconds !== undefined;
+    if (!hasRenew && !hasRebind) return;
+    if (renew >= rebind) {
+      if (hasRenew && hasRebind) {
+        this.report([...at, 'renewTimeSeconds'], `${renew} must be less than rebindTimeSeconds (${rebind})`);
+      } else if (hasRenew) {
+        this.report([...at, 'renewTimeSeconds'], `${renew} must be less than the rebind time (${rebind}, 87.5% of the lease time ${lease})`);
+      } else {
+        this.report([...at, 'rebindTimeSeconds'], `${rebind} must be greater than the renew time (${renew}, 50% of the lease time ${lease})`);
+      }
+    }
+    if (rebind >= lease) {
+      const key = hasRebind ? 'rebindTimeSeconds' : 'renewTimeSeconds';
+      const value = hasRebind ? rebind : renew;
+      if (hasRebind || renew >= lease) this.report([...at, key], `${value} must be less than the lease time (${lease})`);
+    }
+  }
+
+  private checkAcrossScopes(configured: readonly Scope[], scopes: readonly (Omit<ResolvedScope, 'failoverRelationship'> | null)[]): void {
+    // Subnets never overlap: a client's network must select exactly one scope.
+    for (let j = 0; j < scopes.length; j++) {
+      const b = scopes[j];
+      if (!b) continue;
+      for (let i = 0; i < j; i++) {
+        const a = scopes[i];
+        if (!a) continue;
+        const mask = a.subnet.prefixLength < b.subnet.prefixLength ? a.subnet.mask : b.subnet.mask;
+        if ((a.subnet.network & mask) >>> 0 === (b.subnet.network & mask) >>> 0) {
+          this.report(['scopes', j, 'subnet'], `${formatSubnet(b.subnet)} overlaps scopes[${i}].subnet (${formatSubnet(a.subnet)})`);
+          break;
+        }
+      }
+    }
+
+    // Scope ids are unique.
+    const idOwner = new Map<string, number>();
+    scopes.forEach((s, j) => {
+      if (!s) return;
+      const earlier = idOwner.get(s.id);
+      if (earlier === undefined) {
+        idOwner.set(s.id, j);
+        return;
+      }
+      const isExplicit = configured[j]?.id !== undefined;
+      this.report(
+        ['scopes', j, isExplicit ? 'id' : 'subnet'],
+        isExplicit
+          ? `scope id '${s.id}' is already used by scopes[${earlier}]`
+          : `the default scope id '${s.id}' (the subnet's network address) is already used by scopes[${earlier}]; set a distinct 'id'`,
+      );
+    });
+
+    // No address is in two ranges, within a scope or across scopes.
+    const all: { range: ResolvedRange; path: Path }[] = [];
+    configured.forEach((scope, i) => {
+      if (!scopes[i]) return;
+      scope.ranges.forEach((r, j) => {
+        const start = parseIpv4(r.start);
+        const end = parseIpv4(r.end);
+        if (scopes[i]?.ranges.some((x) => x.start === start && x.end === end)) all.push({ range: { start, end }, path: ['scopes', i, 'ranges', j] });
+      });
+    });
+    all.sort((x, y) => x.range.start - y.range.start || x.range.end - y.range.end || comparePaths(x.path, y.path));
+    let widest: { range: ResolvedRange; path: Path } | null = null;
+    for (const current of all) {
+      if (widest !== null && current.range.start <= widest.range.end) {
+        // Report the later of the two in the file, naming the other.
+        const [report, other] = comparePaths(current.path, widest.path) > 0 ? [current, widest] : [widest, current];
+        this.report(report.path, `${showRange(report.range)} overlaps ${readablePath(pointerOf(other.path))} (${showRange(other.range)})`);
+      }
+      if (widest === null || current.range.end > widest.range.end) widest = current;
+    }
+
+    // A relay address selects one scope: not listed twice, not inside another scope's subnet.
+    const relayOwner = new Map<Ipv4, number>();
+    configured.forEach((scope, i) => {
+      (scope.relayAddresses ?? []).forEach((text, k) => {
+        const address = parseIpv4(text);
+        const inside = scopes.findIndex((s, j) => j !== i && s !== null && subnetContains(s.subnet, address));
+        const insideScope = inside >= 0 ? scopes[inside] : null;
+        if (insideScope) {
+          this.report(
+            ['scopes', i, 'relayAddresses', k],
+            `${text} is inside scopes[${inside}].subnet (${formatSubnet(insideScope.subnet)}), which a relay with that address selects`,
+          );
+          return;
+        }
+        const owner = relayOwner.get(address);
+        if (owner !== undefined && owner !== i) {
+          this.report(['scopes', i, 'relayAddresses', k], `${text} is already a relay address of scopes[${owner}]`);
+        } else relayOwner.set(address, i);
+      });
+    });
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Failover
+
+  private resolveFailover(
+    relationships: readonly FailoverRelationship[],
+    scopes: readonly (Omit<ResolvedScope, 'failoverRelationship'> | null)[],
+    serverName: string,
+  ): ResolvedRelationship[] {
+    const scopeIds = new Set(scopes.flatMap((s) => (s ? [s.id] : [])));
+    const nameOwner = new Map<string, number>();
+    const scopeOwner = new Map<string, number>();
+    const out: ResolvedRelationship[] = [];
+    relationships.forEach((r, i) => {
+      const at: Path = ['failover', i];
+      const earlierName = nameOwner.get(r.name);
+      if (earlierName !== undefined) this.report([...at, 'name'], `relationship name '${r.name}' is already used by failover[${earlierName}]`);
+      else nameOwner.set(r.name, i);
+
+      const seen = new Set<string>();
+      r.scopeIds.forEach((id, k) => {
+        const idAt = [...at, 'scopeIds', k];
+        if (seen.has(id)) {
+          this.report(idAt, `scope '${id}' is listed twice`);
+          return;
+        }
+        seen.add(id);
+        if (!scopeIds.has(id)) {
+          this.report(idAt, `no scope has the id '${id}'${didYouMean(id, scopeIds)}`);
+          return;
+        }
+        const owner = scopeOwner.get(id);
+        if (owner !== undefined) {
+          this.report(idAt, `scope '${id}' is already in relationship '${relationships[owner]?.name}' (failover[${owner}])`);
+        } else scopeOwner.set(id, i);
+      });
+
+      const local = { address: parseIpv4(r.local.address), port: r.local.port ?? FAILOVER_DEFAULTS.port, name: r.local.name ?? serverName };
+      const partner = { address: parseIpv4(r.partner.address), port: r.partner.port ?? FAILOVER_DEFAULTS.port, name: r.partner.name ?? null };
+      if (local.address === partner.address && local.port === partner.port) {
+        this.report([...at, 'partner', 'address'], `the partner is this server itself (${r.partner.address} port ${partner.port}, same as local)`);
+      }
+
+      const auth = r.auth ?? FAILOVER_DEFAULTS.auth;
+      if (auth === 'none' && r.sharedSecret !== undefined) {
+        this.report([...at, 'sharedSecret'], "a shared secret is set but auth is 'none'; set auth or remove the secret");
+      }
+      if (auth !== 'none' && r.sharedSecret === undefined) {
+        this.report(at, `missing property 'sharedSecret' (required when auth is '${auth}')`);
+      }
+
+      const mode = r.mode ?? FAILOVER_DEFAULTS.mode;
+      if (mode === 'loadBalance') {
+        if (r.serverRole !== undefined) this.report([...at, 'serverRole'], "applies only to mode 'hotStandby'");
+        if (r.reservePercent !== undefined) this.report([...at, 'reservePercent'], "applies only to mode 'hotStandby'");
+      } else if (r.loadBalancePercent !== undefined) {
+        this.report([...at, 'loadBalancePercent'], "applies only to mode 'loadBalance'");
+      }
+
+      const interval = r.stateSwitchIntervalSeconds ?? null;
+      if (r.autoStateTransition === false && interval !== null) {
+        this.report([...at, 'stateSwitchIntervalSeconds'], 'is set but autoStateTransition is false; remove one of them');
+      }
+      // Windows semantics: setting the interval turns automatic transition on.
+      const autoStateTransition = r.autoStateTransition ?? interval !== null;
+
+      out.push({
+        name: r.name,
+        role: r.role,
+        mode,
+        serverRole: mode === 'hotStandby' ? (r.serverRole ?? (r.role === 'primary' ? 'active' : 'standby')) : null,
+        loadBalancePercent: r.loadBalancePercent ?? FAILOVER_DEFAULTS.loadBalancePercent,
+        reservePercent: r.reservePercent ?? FAILOVER_DEFAULTS.reservePercent,
+        mcltSeconds: r.mcltSeconds ?? FAILOVER_DEFAULTS.mcltSeconds,
+        autoStateTransition,
+        stateSwitchIntervalSeconds: autoStateTransition ? (interval ?? FAILOVER_DEFAULTS.enabledStateSwitchIntervalSeconds) : null,
+        auth,
+        sharedSecret: auth === 'none' ? null : (r.sharedSecret ?? null),
+        local,
+        partner,
+        scopeIds: [...r.scopeIds],
+        maxUnackedUpdates: r.maxUnackedUpdates ?? FAILOVER_DEFAULTS.maxUnackedUpdates,
+        receiveTimerSeconds: r.receiveTimerSeconds ?? FAILOVER_DEFAULTS.receiveTimerSeconds,
+        loadBalanceMaxSeconds: r.loadBalanceMaxSeconds ?? FAILOVER_DEFAULTS.loadBalanceMaxSeconds,
+        hbaBitMeaning: r.hbaBitMeaning ?? FAILOVER_DEFAULTS.hbaBitMeaning,
+        poolSplit: r.poolSplit ?? FAILOVER_DEFAULTS.poolSplit,
+        maxClockSkewSeconds: r.maxClockSkewSeconds ?? FAILOVER_DEFAULTS.maxClockSkewSeconds,
+      });
+    });
+    return out;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // API
+
+  private resolveTokens(): ResolvedApiToken[] {
+    const byName = new Map<string, number>();
+    const byToken = new Map<string, number>();
+    const out: ResolvedApiToken[] = [];
+    (this.config.api?.tokens ?? []).forEach((t, k) => {
+      const at: Path = ['api', 'tokens', k];
+      const earlierName = byName.get(t.name);
+      if (earlierName !== undefined) this.report([...at, 'name'], `token name '${t.name}' is already used by api.tokens[${earlierName}]`);
+      else byName.set(t.name, k);
+      const earlierToken = byToken.get(t.token);
+      // Never echo the token itself.
+      if (earlierToken !== undefined) this.report([...at, 'token'], `the same token as api.tokens[${earlierToken}]; every token must be distinct`);
+      else byToken.set(t.token, k);
+      out.push({ name: t.name, token: t.token, isReadOnly: t.readOnly ?? false });
+    });
+    return out;
+  }
+}
+
+function comparePaths(a: Path, b: Path): number {
+  for (let i = 0; i < Math.min(a.length, b.length); i++) {
+    const x = a[i];
+    const y = b[i];
+    if (x === y) continue;
+    if (typeof x === 'number' && typeof y === 'number') return x - y;
+    return String(x) < String(y) ? -1 : 1;
+  }
+  return a.length - b.length;
+}
+
+/** Stage 3: semantic checks and resolution of a schema-valid config. */
+export function resolveConfig(config: Config, environment: ResolveEnvironment): ResolveResult {
+  return new Resolver(config, environment).resolve();
+}
