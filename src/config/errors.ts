@@ -45,7 +45,9 @@ export function readablePath(pointer: string): string {
  */
 export function formatConfigError(error: ConfigError): string {
   const where = error.line === undefined ? error.file : `${error.file}:${error.line}:${error.column ?? 1}`;
-  return error.readablePath === '' ? `${where}: ${error.message}` : `${where}: ${error.readablePath}: ${error.message}`;
+  return error.readablePath === ''
+    ? `${where}: ${error.message}`
+    : `${where}: ${error.readablePath}: ${error.message}`;
 }
 
 export function formatConfigErrors(errors: readonly ConfigError[]): string {
@@ -60,17 +62,29 @@ export function showValue(value: unknown): string {
   return 'an object';
 }
 
-/** Levenshtein distances of `a` to `b` and to the closest prefix of `b` (a truncated/typo'd name). */
+/**
+ * Edit distances (optimal string alignment: a swap of two neighbours counts as one edit) of `a`
+ * to `b` and to the closest prefix of `b` (a truncated or typo'd name).
+ */
 function distances(a: string, b: string): { full: number; prefix: number } {
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const row = [i];
+  const d: number[][] = [];
+  for (let i = 0; i <= a.length; i++) {
+    const row: number[] = [i];
     for (let j = 1; j <= b.length; j++) {
-      row.push(Math.min((previous[j] ?? 0) + 1, (row[j - 1] ?? 0) + 1, (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1)));
+      if (i === 0) {
+        row.push(j);
+        continue;
+      }
+      const up = d[i - 1]!;
+      let best = Math.min(up[j]! + 1, row[j - 1]! + 1, up[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
+        best = Math.min(best, d[i - 2]![j - 2]! + 1);
+      row.push(best);
     }
-    previous = row;
+    d.push(row);
   }
-  return { full: previous[b.length] ?? 0, prefix: Math.min(...previous.slice(Math.min(3, b.length))) };
+  const last = d[a.length]!;
+  return { full: last[b.length]!, prefix: Math.min(...last.slice(Math.min(3, b.length))) };
 }
 
 const fold = (s: string) => s.toLowerCase().replace(/[_\s-]/g, '');
@@ -83,7 +97,7 @@ export function didYouMean(name: string, candidates: Iterable<string>): string {
   let bestScore = Number.POSITIVE_INFINITY;
   for (const candidate of candidates) {
     const d = distances(folded, fold(candidate));
-    const isClose = d.full <= Math.max(2, Math.floor(folded.length / 3));
+    const isClose = d.full <= Math.max(1, Math.floor(folded.length / 3));
     const isPrefixClose = folded.length >= 4 && d.prefix <= Math.max(1, Math.floor(folded.length / 4));
     if (!isClose && !isPrefixClose) continue;
     const score = isClose ? d.full : d.prefix + 0.5;

@@ -64,17 +64,22 @@ class Parser {
 
   parseDocument(): unknown {
     this.skipSpace();
-    if (this.pos >= this.text.length) throw new SyntaxProblem('the file is empty; expected a JSON object', this.pos);
+    if (this.pos >= this.text.length)
+      throw new SyntaxProblem('the file is empty; expected a JSON object', this.pos);
     const value = this.parseValue('', 0, -1);
     this.skipSpace();
     if (this.pos < this.text.length) {
-      throw new SyntaxProblem(`unexpected ${this.describeHere()} after the end of the JSON document`, this.pos);
+      throw new SyntaxProblem(
+        `unexpected ${this.describeHere()} after the end of the JSON document`,
+        this.pos,
+      );
     }
     return value;
   }
 
   private parseValue(pointer: string, depth: number, keyOffset: number): unknown {
-    if (depth > this.maxDepth) throw new SyntaxProblem(`values nested deeper than ${this.maxDepth} levels`, this.pos);
+    if (depth >= this.maxDepth)
+      throw new SyntaxProblem(`values nested deeper than ${this.maxDepth} levels`, this.pos);
     this.locations.set(pointer, { value: this.pos, key: keyOffset < 0 ? this.pos : keyOffset });
     const c = this.text[this.pos];
     switch (c) {
@@ -119,7 +124,8 @@ class Parser {
       this.skipSpace();
       const childPointer = `${pointer}/${escapePointerSegment(key)}`;
       const first = keyOffsets.get(key);
-      if (first !== undefined) this.duplicates.push({ pointer: childPointer, offset: keyOffset, firstOffset: first });
+      if (first !== undefined)
+        this.duplicates.push({ pointer: childPointer, offset: keyOffset, firstOffset: first });
       else keyOffsets.set(key, keyOffset);
       const value = this.parseValue(childPointer, depth + 1, keyOffset);
       // defineProperty: a key named "__proto__" must become data, not the object's prototype.
@@ -180,7 +186,9 @@ class Parser {
       }
       if (code < 0x20) {
         throw new SyntaxProblem(
-          code === 0x0a ? 'line break inside a string (unterminated string?)' : 'control character inside a string; escape it',
+          code === 0x0a
+            ? 'line break inside a string (unterminated string?)'
+            : 'control character inside a string; escape it',
           this.pos,
         );
       }
@@ -189,12 +197,12 @@ class Parser {
         continue;
       }
       out += text.slice(chunkStart, this.pos);
-      const escape = text[this.pos + 1];
-      switch (escape) {
+      const escaped = text[this.pos + 1];
+      switch (escaped) {
         case '"':
         case '\\':
         case '/':
-          out += escape;
+          out += escaped;
           break;
         case 'b':
           out += '\b';
@@ -213,13 +221,14 @@ class Parser {
           break;
         case 'u': {
           const hex = text.slice(this.pos + 2, this.pos + 6);
-          if (!/^[0-9a-fA-F]{4}$/.test(hex)) throw new SyntaxProblem('\\u must be followed by four hex digits', this.pos);
+          if (!/^[0-9a-fA-F]{4}$/.test(hex))
+            throw new SyntaxProblem('\\u must be followed by four hex digits', this.pos);
           out += String.fromCharCode(Number.parseInt(hex, 16));
           this.pos += 4;
           break;
         }
         default:
-          throw new SyntaxProblem(`invalid escape sequence '\\${escape ?? ''}'`, this.pos);
+          throw new SyntaxProblem(`invalid escape sequence '\\${escaped ?? ''}'`, this.pos);
       }
       this.pos += 2;
       chunkStart = this.pos;
@@ -303,7 +312,8 @@ export function parseJsonWithPositions(text: string, maxDepth: number): JsonPars
     value = parser.parseDocument();
   } catch (e) {
     const lines = new LineIndex(text);
-    if (e instanceof SyntaxProblem) return { ok: false, message: e.message, position: lines.position(e.offset) };
+    if (e instanceof SyntaxProblem)
+      return { ok: false, message: e.message, position: lines.position(e.offset) };
     // A RangeError (stack) cannot happen below maxDepth; anything else is our bug, reported, not thrown.
     return { ok: false, message: `cannot parse: ${String(e)}`, position: { line: 1, column: 1 } };
   }

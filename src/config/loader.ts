@@ -25,7 +25,12 @@ export interface LoadOptions {
   hostname?: string;
 }
 
-function errorAt(file: string, pointer: string, message: string, position: SourcePosition | undefined): ConfigError {
+function errorAt(
+  file: string,
+  pointer: string,
+  message: string,
+  position: SourcePosition | undefined,
+): ConfigError {
   const error: ConfigError = { file, path: pointer, readablePath: readablePath(pointer), message };
   if (position !== undefined) {
     error.line = position.line;
@@ -52,7 +57,11 @@ function finish(errors: ConfigError[], file: string): ConfigError[] {
 
 function parseUnsafe(text: string, file: string, options: LoadOptions): LoadResult {
   const parsed = parseJsonWithPositions(text, LOADER_LIMITS.maxJsonDepth);
-  if (!parsed.ok) return { ok: false, errors: [errorAt(file, '', `JSON syntax error: ${parsed.message}`, parsed.position)] };
+  if (!parsed.ok)
+    return {
+      ok: false,
+      errors: [errorAt(file, '', `JSON syntax error: ${parsed.message}`, parsed.position)],
+    };
   const source = parsed.source;
 
   const errors: ConfigError[] = source.duplicates.map((d) =>
@@ -68,9 +77,14 @@ function parseUnsafe(text: string, file: string, options: LoadOptions): LoadResu
   }
   if (errors.length > 0) return { ok: false, errors: finish(errors, file) };
 
-  const resolved = resolveConfig(source.value as Config, { file, hostname: options.hostname ?? osHostname() });
+  const resolved = resolveConfig(source.value as Config, {
+    file,
+    hostname: options.hostname ?? osHostname(),
+  });
   if (!resolved.ok) {
-    const semantic = resolved.problems.map((p) => errorAt(file, p.pointer, p.message, source.positionOf(p.pointer)));
+    const semantic = resolved.problems.map((p) =>
+      errorAt(file, p.pointer, p.message, source.positionOf(p.pointer)),
+    );
     return { ok: false, errors: finish(semantic, file) };
   }
   return resolved;
@@ -83,7 +97,10 @@ export function parseConfigText(text: string, fileName: string, options: LoadOpt
   } catch (e) {
     // A bug of ours, not of the file; still a value, so a reload keeps the running config.
     const detail = e instanceof Error ? e.message : String(e);
-    return { ok: false, errors: [errorAt(fileName, '', `internal error while loading (please report): ${detail}`, undefined)] };
+    return {
+      ok: false,
+      errors: [errorAt(fileName, '', `internal error while loading (please report): ${detail}`, undefined)],
+    };
   }
 }
 
@@ -96,14 +113,27 @@ export function loadConfigFile(path: string, options: LoadOptions = {}): LoadRes
     if (stat.size > LOADER_LIMITS.maxFileBytes) {
       return {
         ok: false,
-        errors: [errorAt(path, '', `is ${stat.size} bytes; a config file may have at most ${LOADER_LIMITS.maxFileBytes}`, undefined)],
+        errors: [
+          errorAt(
+            path,
+            '',
+            `is ${stat.size} bytes; a config file may have at most ${LOADER_LIMITS.maxFileBytes}`,
+            undefined,
+          ),
+        ],
       };
     }
     bytes = readFileSync(path);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     const reason =
-      code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : e instanceof Error ? e.message : String(e);
+      code === 'ENOENT'
+        ? 'no such file'
+        : code === 'EACCES'
+          ? 'permission denied'
+          : e instanceof Error
+            ? e.message
+            : String(e);
     return { ok: false, errors: [errorAt(path, '', `cannot read the file: ${reason}`, undefined)] };
   }
   let text: string;
@@ -131,7 +161,9 @@ export interface ConfigChanges {
   readonly restartRequired: readonly string[];
 }
 
-export type ReloadResult = { ok: true; config: ResolvedConfig; changes: ConfigChanges } | { ok: false; errors: ConfigError[] };
+export type ReloadResult =
+  | { ok: true; config: ResolvedConfig; changes: ConfigChanges }
+  | { ok: false; errors: ConfigError[] };
 
 /** Structural equality for resolved data (plain objects, arrays, Maps, Sets, byte arrays). */
 export function isSameValue(a: unknown, b: unknown): boolean {
@@ -154,7 +186,11 @@ export function isSameValue(a: unknown, b: unknown): boolean {
   if (Array.isArray(a) !== Array.isArray(b)) return false;
   const keys = Object.keys(a);
   if (keys.length !== Object.keys(b).length) return false;
-  return keys.every((k) => Object.hasOwn(b, k) && isSameValue((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
+  return keys.every(
+    (k) =>
+      Object.hasOwn(b, k) &&
+      isSameValue((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]),
+  );
 }
 
 function diffByKey<T>(before: readonly T[], after: readonly T[], key: (t: T) => string) {

@@ -144,7 +144,8 @@ class Resolver {
     for (const r of failover) for (const id of r.scopeIds) relationshipOf.set(id, r.name);
     const resolvedScopes: ResolvedScope[] = [];
     for (const s of scopes) {
-      if (s === null) return { ok: false, problems: [{ pointer: '/scopes', message: 'internal: unresolved scope' }] };
+      if (s === null)
+        return { ok: false, problems: [{ pointer: '/scopes', message: 'internal: unresolved scope' }] };
       resolvedScopes.push({ ...s, failoverRelationship: relationshipOf.get(s.id) ?? null });
     }
 
@@ -198,7 +199,10 @@ class Resolver {
       if (o.name !== undefined && o.code !== undefined) {
         const def = optionByName(o.name);
         if (def !== undefined && def.code !== o.code) {
-          this.report([...at, 'code'], `code ${o.code} contradicts name '${o.name}' (option ${def.code}); give one of them`);
+          this.report(
+            [...at, 'code'],
+            `code ${o.code} contradicts name '${o.name}' (option ${def.code}); give one of them`,
+          );
           return;
         }
       }
@@ -210,7 +214,10 @@ class Resolver {
       }
       const managed = MANAGED_OPTIONS.get(encoded.code);
       if (managed !== undefined) {
-        this.report([...at, o.name !== undefined ? 'name' : 'code'], `${optionLabel(encoded.code)} is managed by the server; ${managed}`);
+        this.report(
+          [...at, o.name !== undefined ? 'name' : 'code'],
+          `${optionLabel(encoded.code)} is managed by the server; ${managed}`,
+        );
         return;
       }
       const earlier = definedAt.get(encoded.code);
@@ -244,7 +251,10 @@ class Resolver {
         ['end', end],
       ] as const) {
         if (!subnetContains(subnet, address)) {
-          this.report([...path, key], `${formatIpv4(address)} is outside the scope subnet ${formatSubnet(subnet)}`);
+          this.report(
+            [...path, key],
+            `${formatIpv4(address)} is outside the scope subnet ${formatSubnet(subnet)}`,
+          );
           isValid = false;
         }
       }
@@ -290,17 +300,27 @@ class Resolver {
       const address = parseIpv4(r.address);
       if (subnet !== null) {
         if (!subnetContains(subnet, address)) {
-          this.report([...rAt, 'address'], `${r.address} is outside the scope subnet ${formatSubnet(subnet)}`);
-        } else if (subnet.prefixLength <= 30 && (address === subnet.network || address === subnetBroadcast(subnet))) {
+          this.report(
+            [...rAt, 'address'],
+            `${r.address} is outside the scope subnet ${formatSubnet(subnet)}`,
+          );
+        } else if (
+          subnet.prefixLength <= 30 &&
+          (address === subnet.network || address === subnetBroadcast(subnet))
+        ) {
           const which = address === subnet.network ? 'network' : 'broadcast';
           this.report([...rAt, 'address'], `${r.address} is the ${which} address of ${formatSubnet(subnet)}`);
         }
       }
       const exclusion = exclusions.find((x) => address >= x.start && address <= x.end);
-      if (exclusion) this.report([...rAt, 'address'], `${r.address} is inside the exclusion ${showRange(exclusion)}`);
+      if (exclusion)
+        this.report([...rAt, 'address'], `${r.address} is inside the exclusion ${showRange(exclusion)}`);
       const earlierAddress = byAddress.get(address);
       if (earlierAddress !== undefined) {
-        this.report([...rAt, 'address'], `${r.address} is already reserved by ${readablePath(pointerOf([...at, 'reservations', earlierAddress]))}`);
+        this.report(
+          [...rAt, 'address'],
+          `${r.address} is already reserved by ${readablePath(pointerOf([...at, 'reservations', earlierAddress]))}`,
+        );
       } else byAddress.set(address, k);
 
       let hardwareAddress: string | null = null;
@@ -359,13 +379,16 @@ class Resolver {
     const relayAddresses: Ipv4[] = [];
     (scope.relayAddresses ?? []).forEach((text, k) => {
       const address = parseIpv4(text);
-      if (relayAddresses.includes(address)) this.report([...at, 'relayAddresses', k], `${text} is listed twice`);
+      if (relayAddresses.includes(address))
+        this.report([...at, 'relayAddresses', k], `${text} is listed twice`);
       else relayAddresses.push(address);
     });
 
     const leaseTimeSeconds = scope.leaseTimeSeconds ?? serverLeaseTimeSeconds;
-    const renewTimeSeconds = scope.renewTimeSeconds ?? Math.floor(leaseTimeSeconds * SERVER_DEFAULTS.renewFraction);
-    const rebindTimeSeconds = scope.rebindTimeSeconds ?? Math.floor(leaseTimeSeconds * SERVER_DEFAULTS.rebindFraction);
+    const renewTimeSeconds =
+      scope.renewTimeSeconds ?? Math.floor(leaseTimeSeconds * SERVER_DEFAULTS.renewFraction);
+    const rebindTimeSeconds =
+      scope.rebindTimeSeconds ?? Math.floor(leaseTimeSeconds * SERVER_DEFAULTS.rebindFraction);
     this.checkTimers(scope, at, leaseTimeSeconds, renewTimeSeconds, rebindTimeSeconds);
 
     if (subnet === null) return null;
@@ -384,7 +407,8 @@ class Resolver {
       rebindTimeSeconds,
       relayAddresses,
       dynamicBootp: scope.dynamicBootp ?? SCOPE_DEFAULTS.dynamicBootp,
-      bootpLeaseSeconds: scope.bootpLeaseSeconds === undefined ? SCOPE_DEFAULTS.bootpLeaseSeconds : scope.bootpLeaseSeconds,
+      bootpLeaseSeconds:
+        scope.bootpLeaseSeconds === undefined ? SCOPE_DEFAULTS.bootpLeaseSeconds : scope.bootpLeaseSeconds,
       declineHoldSeconds: scope.declineHoldSeconds ?? SCOPE_DEFAULTS.declineHoldSeconds,
       offerHoldSeconds: scope.offerHoldSeconds ?? SCOPE_DEFAULTS.offerHoldSeconds,
       authoritative: scope.authoritative ?? SCOPE_DEFAULTS.authoritative,
@@ -400,19 +424,29 @@ class Resolver {
       if (hasRenew && hasRebind) {
         this.report([...at, 'renewTimeSeconds'], `${renew} must be less than rebindTimeSeconds (${rebind})`);
       } else if (hasRenew) {
-        this.report([...at, 'renewTimeSeconds'], `${renew} must be less than the rebind time (${rebind}, 87.5% of the lease time ${lease})`);
+        this.report(
+          [...at, 'renewTimeSeconds'],
+          `${renew} must be less than the rebind time (${rebind}, 87.5% of the lease time ${lease})`,
+        );
       } else {
-        this.report([...at, 'rebindTimeSeconds'], `${rebind} must be greater than the renew time (${renew}, 50% of the lease time ${lease})`);
+        this.report(
+          [...at, 'rebindTimeSeconds'],
+          `${rebind} must be greater than the renew time (${renew}, 50% of the lease time ${lease})`,
+        );
       }
     }
     if (rebind >= lease) {
       const key = hasRebind ? 'rebindTimeSeconds' : 'renewTimeSeconds';
       const value = hasRebind ? rebind : renew;
-      if (hasRebind || renew >= lease) this.report([...at, key], `${value} must be less than the lease time (${lease})`);
+      if (hasRebind || renew >= lease)
+        this.report([...at, key], `${value} must be less than the lease time (${lease})`);
     }
   }
 
-  private checkAcrossScopes(configured: readonly Scope[], scopes: readonly (Omit<ResolvedScope, 'failoverRelationship'> | null)[]): void {
+  private checkAcrossScopes(
+    configured: readonly Scope[],
+    scopes: readonly (Omit<ResolvedScope, 'failoverRelationship'> | null)[],
+  ): void {
     // Subnets never overlap: a client's network must select exactly one scope.
     for (let j = 0; j < scopes.length; j++) {
       const b = scopes[j];
@@ -422,7 +456,10 @@ class Resolver {
         if (!a) continue;
         const mask = a.subnet.prefixLength < b.subnet.prefixLength ? a.subnet.mask : b.subnet.mask;
         if ((a.subnet.network & mask) >>> 0 === (b.subnet.network & mask) >>> 0) {
-          this.report(['scopes', j, 'subnet'], `${formatSubnet(b.subnet)} overlaps scopes[${i}].subnet (${formatSubnet(a.subnet)})`);
+          this.report(
+            ['scopes', j, 'subnet'],
+            `${formatSubnet(b.subnet)} overlaps scopes[${i}].subnet (${formatSubnet(a.subnet)})`,
+          );
           break;
         }
       }
@@ -453,16 +490,23 @@ class Resolver {
       scope.ranges.forEach((r, j) => {
         const start = parseIpv4(r.start);
         const end = parseIpv4(r.end);
-        if (scopes[i]?.ranges.some((x) => x.start === start && x.end === end)) all.push({ range: { start, end }, path: ['scopes', i, 'ranges', j] });
+        if (scopes[i]?.ranges.some((x) => x.start === start && x.end === end))
+          all.push({ range: { start, end }, path: ['scopes', i, 'ranges', j] });
       });
     });
-    all.sort((x, y) => x.range.start - y.range.start || x.range.end - y.range.end || comparePaths(x.path, y.path));
+    all.sort(
+      (x, y) => x.range.start - y.range.start || x.range.end - y.range.end || comparePaths(x.path, y.path),
+    );
     let widest: { range: ResolvedRange; path: Path } | null = null;
     for (const current of all) {
       if (widest !== null && current.range.start <= widest.range.end) {
         // Report the later of the two in the file, naming the other.
-        const [report, other] = comparePaths(current.path, widest.path) > 0 ? [current, widest] : [widest, current];
-        this.report(report.path, `${showRange(report.range)} overlaps ${readablePath(pointerOf(other.path))} (${showRange(other.range)})`);
+        const [report, other] =
+          comparePaths(current.path, widest.path) > 0 ? [current, widest] : [widest, current];
+        this.report(
+          report.path,
+          `${showRange(report.range)} overlaps ${readablePath(pointerOf(other.path))} (${showRange(other.range)})`,
+        );
       }
       if (widest === null || current.range.end > widest.range.end) widest = current;
     }
@@ -483,7 +527,10 @@ class Resolver {
         }
         const owner = relayOwner.get(address);
         if (owner !== undefined && owner !== i) {
-          this.report(['scopes', i, 'relayAddresses', k], `${text} is already a relay address of scopes[${owner}]`);
+          this.report(
+            ['scopes', i, 'relayAddresses', k],
+            `${text} is already a relay address of scopes[${owner}]`,
+          );
         } else relayOwner.set(address, i);
       });
     });
@@ -504,7 +551,11 @@ class Resolver {
     relationships.forEach((r, i) => {
       const at: Path = ['failover', i];
       const earlierName = nameOwner.get(r.name);
-      if (earlierName !== undefined) this.report([...at, 'name'], `relationship name '${r.name}' is already used by failover[${earlierName}]`);
+      if (earlierName !== undefined)
+        this.report(
+          [...at, 'name'],
+          `relationship name '${r.name}' is already used by failover[${earlierName}]`,
+        );
       else nameOwner.set(r.name, i);
 
       const seen = new Set<string>();
@@ -521,19 +572,36 @@ class Resolver {
         }
         const owner = scopeOwner.get(id);
         if (owner !== undefined) {
-          this.report(idAt, `scope '${id}' is already in relationship '${relationships[owner]?.name}' (failover[${owner}])`);
+          this.report(
+            idAt,
+            `scope '${id}' is already in relationship '${relationships[owner]?.name}' (failover[${owner}])`,
+          );
         } else scopeOwner.set(id, i);
       });
 
-      const local = { address: parseIpv4(r.local.address), port: r.local.port ?? FAILOVER_DEFAULTS.port, name: r.local.name ?? serverName };
-      const partner = { address: parseIpv4(r.partner.address), port: r.partner.port ?? FAILOVER_DEFAULTS.port, name: r.partner.name ?? null };
+      const local = {
+        address: parseIpv4(r.local.address),
+        port: r.local.port ?? FAILOVER_DEFAULTS.port,
+        name: r.local.name ?? serverName,
+      };
+      const partner = {
+        address: parseIpv4(r.partner.address),
+        port: r.partner.port ?? FAILOVER_DEFAULTS.port,
+        name: r.partner.name ?? null,
+      };
       if (local.address === partner.address && local.port === partner.port) {
-        this.report([...at, 'partner', 'address'], `the partner is this server itself (${r.partner.address} port ${partner.port}, same as local)`);
+        this.report(
+          [...at, 'partner', 'address'],
+          `the partner is this server itself (${r.partner.address} port ${partner.port}, same as local)`,
+        );
       }
 
       const auth = r.auth ?? FAILOVER_DEFAULTS.auth;
       if (auth === 'none' && r.sharedSecret !== undefined) {
-        this.report([...at, 'sharedSecret'], "a shared secret is set but auth is 'none'; set auth or remove the secret");
+        this.report(
+          [...at, 'sharedSecret'],
+          "a shared secret is set but auth is 'none'; set auth or remove the secret",
+        );
       }
       if (auth !== 'none' && r.sharedSecret === undefined) {
         this.report(at, `missing property 'sharedSecret' (required when auth is '${auth}')`);
@@ -541,15 +609,20 @@ class Resolver {
 
       const mode = r.mode ?? FAILOVER_DEFAULTS.mode;
       if (mode === 'loadBalance') {
-        if (r.serverRole !== undefined) this.report([...at, 'serverRole'], "applies only to mode 'hotStandby'");
-        if (r.reservePercent !== undefined) this.report([...at, 'reservePercent'], "applies only to mode 'hotStandby'");
+        if (r.serverRole !== undefined)
+          this.report([...at, 'serverRole'], "applies only to mode 'hotStandby'");
+        if (r.reservePercent !== undefined)
+          this.report([...at, 'reservePercent'], "applies only to mode 'hotStandby'");
       } else if (r.loadBalancePercent !== undefined) {
         this.report([...at, 'loadBalancePercent'], "applies only to mode 'loadBalance'");
       }
 
       const interval = r.stateSwitchIntervalSeconds ?? null;
       if (r.autoStateTransition === false && interval !== null) {
-        this.report([...at, 'stateSwitchIntervalSeconds'], 'is set but autoStateTransition is false; remove one of them');
+        this.report(
+          [...at, 'stateSwitchIntervalSeconds'],
+          'is set but autoStateTransition is false; remove one of them',
+        );
       }
       // Windows semantics: setting the interval turns automatic transition on.
       const autoStateTransition = r.autoStateTransition ?? interval !== null;
@@ -558,12 +631,15 @@ class Resolver {
         name: r.name,
         role: r.role,
         mode,
-        serverRole: mode === 'hotStandby' ? (r.serverRole ?? (r.role === 'primary' ? 'active' : 'standby')) : null,
+        serverRole:
+          mode === 'hotStandby' ? (r.serverRole ?? (r.role === 'primary' ? 'active' : 'standby')) : null,
         loadBalancePercent: r.loadBalancePercent ?? FAILOVER_DEFAULTS.loadBalancePercent,
         reservePercent: r.reservePercent ?? FAILOVER_DEFAULTS.reservePercent,
         mcltSeconds: r.mcltSeconds ?? FAILOVER_DEFAULTS.mcltSeconds,
         autoStateTransition,
-        stateSwitchIntervalSeconds: autoStateTransition ? (interval ?? FAILOVER_DEFAULTS.enabledStateSwitchIntervalSeconds) : null,
+        stateSwitchIntervalSeconds: autoStateTransition
+          ? (interval ?? FAILOVER_DEFAULTS.enabledStateSwitchIntervalSeconds)
+          : null,
         auth,
         sharedSecret: auth === 'none' ? null : (r.sharedSecret ?? null),
         local,
@@ -590,11 +666,16 @@ class Resolver {
     (this.config.api?.tokens ?? []).forEach((t, k) => {
       const at: Path = ['api', 'tokens', k];
       const earlierName = byName.get(t.name);
-      if (earlierName !== undefined) this.report([...at, 'name'], `token name '${t.name}' is already used by api.tokens[${earlierName}]`);
+      if (earlierName !== undefined)
+        this.report([...at, 'name'], `token name '${t.name}' is already used by api.tokens[${earlierName}]`);
       else byName.set(t.name, k);
       const earlierToken = byToken.get(t.token);
       // Never echo the token itself.
-      if (earlierToken !== undefined) this.report([...at, 'token'], `the same token as api.tokens[${earlierToken}]; every token must be distinct`);
+      if (earlierToken !== undefined)
+        this.report(
+          [...at, 'token'],
+          `the same token as api.tokens[${earlierToken}]; every token must be distinct`,
+        );
       else byToken.set(t.token, k);
       out.push({ name: t.name, token: t.token, isReadOnly: t.readOnly ?? false });
     });

@@ -68,7 +68,8 @@ const ARTICLE: Record<string, string> = {
 
 function typeMatches(schema: JsonSchemaNode, value: unknown): boolean {
   const actual = jsonType(value);
-  if ('const' in schema) return jsonType(schema.const) === actual || (schema.const === null && value === null);
+  if ('const' in schema)
+    return jsonType(schema.const) === actual || (schema.const === null && value === null);
   const types = Array.isArray(schema.type) ? (schema.type as string[]) : [schema.type as string];
   return types.some((t) => t === actual || (t === 'number' && actual === 'integer'));
 }
@@ -162,7 +163,12 @@ export function schemaProblems(schema: TSchema, value: unknown, maxErrors: numbe
     const isAllConst = branches.length > 0 && branches.every((b) => 'const' in b);
     const message = isAllConst
       ? `must be one of ${joinAlternatives(branches.map(describeExpected))}, not ${shown}${
-          typeof v === 'string' ? didYouMean(v, branches.map((b) => String(b.const))) : ''
+          typeof v === 'string'
+            ? didYouMean(
+                v,
+                branches.map((b) => String(b.const)),
+              )
+            : ''
         }`
       : `must be ${joinAlternatives(branches.map(describeExpected))}, not ${ARTICLE[jsonType(v)] ?? jsonType(v)}`;
     problems.push({ pointer: e.instancePath, message, isAtKey: false });
@@ -194,11 +200,19 @@ export function schemaProblems(schema: TSchema, value: unknown, maxErrors: numbe
     if (e.keyword === 'required') {
       const names = (e.params.requiredProperties as string[] | undefined) ?? [];
       for (const name of names) {
-        problems.push({ pointer: e.instancePath, message: `missing required property '${name}'`, isAtKey: false });
+        problems.push({
+          pointer: e.instancePath,
+          message: `missing required property '${name}'`,
+          isAtKey: false,
+        });
       }
       continue;
     }
-    problems.push({ pointer: e.instancePath, message: messageFor(e, node, valueAt(value, e.instancePath)), isAtKey: false });
+    problems.push({
+      pointer: e.instancePath,
+      message: messageFor(e, node, valueAt(value, e.instancePath)),
+      isAtKey: false,
+    });
   }
 
   const seen = new Set<string>();

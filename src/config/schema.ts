@@ -28,7 +28,12 @@ const Cidr = Type.String({
 const Seconds = (description: string, minimum = 0, extra: { default?: number } = {}) =>
   Type.Integer({ minimum, maximum: 0xffffffff, description, ...extra });
 const Port = (description: string, defaultPort?: number) =>
-  Type.Integer({ minimum: 1, maximum: 65535, description, ...(defaultPort === undefined ? {} : { default: defaultPort }) });
+  Type.Integer({
+    minimum: 1,
+    maximum: 65535,
+    description,
+    ...(defaultPort === undefined ? {} : { default: defaultPort }),
+  });
 
 /** An option value in its text form: the option catalogue (src/wire/dhcp-options.ts) says which
  * shapes each option takes; the loader reports a precise error for anything else. */
@@ -90,7 +95,8 @@ export const Reservation = Type.Object(
     address: Ipv4String('Reserved address; inside the scope subnet, not excluded'),
     hardwareAddress: Type.Optional(
       Type.String({
-        description: 'Client hardware address (chaddr), e.g. aa:bb:cc:dd:ee:ff (":" "-" "." or no separators)',
+        description:
+          'Client hardware address (chaddr), e.g. aa:bb:cc:dd:ee:ff (":" "-" "." or no separators)',
       }),
     ),
     clientId: Type.Optional(
@@ -99,7 +105,7 @@ export const Reservation = Type.Object(
     hostname: Type.Optional(Type.String({ description: 'Host name sent to the client (option 12)' })),
     description: Type.Optional(Type.String({ description: 'Free text for operators' })),
     options: Type.Optional(
-      Type.Array(OptionData, { description: 'Options for this client; they override the scope\'s' }),
+      Type.Array(OptionData, { description: "Options for this client; they override the scope's" }),
     ),
   },
   {
@@ -114,7 +120,8 @@ export const Scope = Type.Object(
     id: Type.Optional(
       Type.String({
         minLength: 1,
-        description: 'Scope id, unique; defaults to the subnet network address (Windows ScopeId), e.g. "10.0.0.0"',
+        description:
+          'Scope id, unique; defaults to the subnet network address (Windows ScopeId), e.g. "10.0.0.0"',
       }),
     ),
     name: Type.Optional(Type.String({ description: 'Display name' })),
@@ -127,7 +134,9 @@ export const Scope = Type.Object(
     exclusions: Type.Optional(
       Type.Array(AddressRange, { description: 'Addresses inside the ranges that are never handed out' }),
     ),
-    reservations: Type.Optional(Type.Array(Reservation, { description: 'Fixed addresses for known clients' })),
+    reservations: Type.Optional(
+      Type.Array(Reservation, { description: 'Fixed addresses for known clients' }),
+    ),
     options: Type.Optional(
       Type.Array(OptionData, { description: 'Options for this scope; they override the server-wide ones' }),
     ),
@@ -154,14 +163,18 @@ export const Scope = Type.Object(
       }),
     ),
     declineHoldSeconds: Type.Optional(
-      Seconds('How long a declined address stays unusable', 0, { default: SCOPE_DEFAULTS.declineHoldSeconds }),
+      Seconds('How long a declined address stays unusable', 0, {
+        default: SCOPE_DEFAULTS.declineHoldSeconds,
+      }),
     ),
     offerHoldSeconds: Type.Optional(
-      Seconds('How long an offered address is held for the client', 0, { default: SCOPE_DEFAULTS.offerHoldSeconds }),
+      Seconds('How long an offered address is held for the client', 0, {
+        default: SCOPE_DEFAULTS.offerHoldSeconds,
+      }),
     ),
     authoritative: Type.Optional(
       Type.Boolean({
-        description: 'NAK requests for addresses that are wrong for the client\'s network (RFC 2131 §4.3.2)',
+        description: "NAK requests for addresses that are wrong for the client's network (RFC 2131 §4.3.2)",
         default: SCOPE_DEFAULTS.authoritative,
       }),
     ),
@@ -192,7 +205,7 @@ export const FailoverRelationship = Type.Object(
       description: 'Relationship name; unique, and equal on both partners',
     }),
     role: Type.Union([Type.Literal('primary'), Type.Literal('secondary')], {
-      description: 'This server\'s role in the relationship',
+      description: "This server's role in the relationship",
     }),
     mode: Type.Optional(
       Type.Union([Type.Literal('loadBalance'), Type.Literal('hotStandby')], {
@@ -202,7 +215,8 @@ export const FailoverRelationship = Type.Object(
     ),
     serverRole: Type.Optional(
       Type.Union([Type.Literal('active'), Type.Literal('standby')], {
-        description: 'hotStandby only: this server\'s part; default active for the primary, standby for the secondary',
+        description:
+          "hotStandby only: this server's part; default active for the primary, standby for the secondary",
       }),
     ),
     loadBalancePercent: Type.Optional(
@@ -233,7 +247,8 @@ export const FailoverRelationship = Type.Object(
     ),
     stateSwitchIntervalSeconds: Type.Optional(
       Type.Union([Seconds('Safe period before automatic PARTNER-DOWN', 1), Type.Null()], {
-        description: 'Safe period before automatic PARTNER-DOWN; null = off (3600 when autoStateTransition is true)',
+        description:
+          'Safe period before automatic PARTNER-DOWN; null = off (3600 when autoStateTransition is true)',
         default: FAILOVER_DEFAULTS.stateSwitchIntervalSeconds,
       }),
     ),
@@ -246,8 +261,8 @@ export const FailoverRelationship = Type.Object(
     sharedSecret: Type.Optional(
       Type.String({ minLength: 1, description: 'Shared secret; required exactly when auth is not none' }),
     ),
-    local: FailoverEndpoint('This server\'s', true),
-    partner: FailoverEndpoint('The partner\'s', false),
+    local: FailoverEndpoint("This server's", true),
+    partner: FailoverEndpoint("The partner's", false),
     scopeIds: Type.Array(Type.String(), {
       minItems: 1,
       description: 'Ids of the scopes this relationship covers; a scope belongs to at most one relationship',
@@ -309,14 +324,16 @@ const LogLevel = Type.Union(
 
 export const Config = Type.Object(
   {
-    $schema: Type.Optional(Type.String({ description: 'Schema reference for editors; ignored by the server' })),
+    $schema: Type.Optional(
+      Type.String({ description: 'Schema reference for editors; ignored by the server' }),
+    ),
     server: Type.Optional(
       Type.Object(
         {
           name: Type.Optional(
             Type.String({
               minLength: 1,
-              description: 'This server\'s name (recorded as lease owner); default the host name',
+              description: "This server's name (recorded as lease owner); default the host name",
             }),
           ),
           serverIdentifier: Type.Optional(
@@ -348,7 +365,10 @@ export const Config = Type.Object(
       Type.Object(
         {
           type: Type.Optional(
-            Type.Literal('sqlite', { description: 'Lease store implementation', default: LEASE_STORE_DEFAULTS.type }),
+            Type.Literal('sqlite', {
+              description: 'Lease store implementation',
+              default: LEASE_STORE_DEFAULTS.type,
+            }),
           ),
           path: Type.Optional(
             Type.String({
@@ -361,9 +381,7 @@ export const Config = Type.Object(
         { additionalProperties: false },
       ),
     ),
-    logging: Type.Optional(
-      Type.Object({ level: Type.Optional(LogLevel) }, { additionalProperties: false }),
-    ),
+    logging: Type.Optional(Type.Object({ level: Type.Optional(LogLevel) }, { additionalProperties: false })),
     api: Type.Optional(
       Type.Object(
         {
@@ -382,7 +400,10 @@ export const Config = Type.Object(
             Type.Array(
               Type.Object(
                 {
-                  name: Type.String({ minLength: 1, description: 'Who holds the token (logged, never the token)' }),
+                  name: Type.String({
+                    minLength: 1,
+                    description: 'Who holds the token (logged, never the token)',
+                  }),
                   token: Type.String({ minLength: 16, description: 'Bearer token, at least 16 characters' }),
                   readOnly: Type.Optional(
                     Type.Boolean({ description: 'Allow GET requests only', default: false }),
@@ -397,9 +418,13 @@ export const Config = Type.Object(
         { additionalProperties: false },
       ),
     ),
-    options: Type.Optional(Type.Array(OptionData, { description: 'Server-wide options, overridden per scope' })),
+    options: Type.Optional(
+      Type.Array(OptionData, { description: 'Server-wide options, overridden per scope' }),
+    ),
     leaseTimeSeconds: Type.Optional(
-      Seconds('Default lease duration for scopes that set none', 1, { default: SERVER_DEFAULTS.leaseTimeSeconds }),
+      Seconds('Default lease duration for scopes that set none', 1, {
+        default: SERVER_DEFAULTS.leaseTimeSeconds,
+      }),
     ),
     scopes: Type.Array(Scope, { description: 'The subnets served' }),
     failover: Type.Optional(Type.Array(FailoverRelationship, { description: 'Failover relationships' })),
