@@ -6,6 +6,7 @@
 
 import { readFileSync, statSync } from 'node:fs';
 import { hostname as osHostname } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { LOADER_LIMITS } from './defaults.js';
 import { type ConfigError, readablePath } from './errors.js';
 import { parseJsonWithPositions, type SourcePosition } from './json-source.js';
@@ -143,6 +144,16 @@ export function loadConfigFile(path: string, options: LoadOptions = {}): LoadRes
     return { ok: false, errors: [errorAt(path, '', 'is not valid UTF-8 text', undefined)] };
   }
   return parseConfigText(text, path, options);
+}
+
+/**
+ * The configuration `twinlease serve` uses without --config (config/default.json; the same
+ * relative location from src/config and dist/config).
+ */
+export const DEFAULT_CONFIG_PATH = fileURLToPath(new URL('../../config/default.json', import.meta.url));
+
+export function loadDefaultConfig(options: LoadOptions = {}): LoadResult {
+  return loadConfigFile(DEFAULT_CONFIG_PATH, options);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ import {
   formatConfigErrors,
   type LoadResult,
   loadConfigFile,
+  loadDefaultConfig,
   parseConfigText,
   type ResolvedConfig,
   reloadConfig,
@@ -948,7 +949,7 @@ describe('shipped configs and schema', () => {
   });
 
   test('config/default.json loads: 192.168.77.0/24, .100–.200, store in the working directory', () => {
-    const r = loadConfigFile(repoFile('config/default.json'), { hostname: 'h' });
+    const r = loadDefaultConfig({ hostname: 'h' });
     if (!r.ok) assert.fail(formatConfigErrors(r.errors));
     const s = r.config.scopes[0]!;
     assert.equal(r.config.scopes.length, 1);
