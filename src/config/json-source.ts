@@ -31,10 +31,8 @@ export type JsonParseResult =
   | { ok: true; source: JsonSource }
   | { ok: false; message: string; position: SourcePosition };
 
-interface Location {
-  value: number;
-  key: number;
-}
+/** Offsets of a container's members: per property [name offset, value offset]; per element the value offset. */
+type MemberOffsets = Map<string, readonly [number, number]> | number[];
 
 class SyntaxProblem {
   constructor(
@@ -52,8 +50,12 @@ const NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
 
 class Parser {
   private pos = 0;
-  readonly locations = new Map<string, Location>();
+  /** Kept per container rather than per pointer: building a pointer string for every value of a
+   * large file would cost more than the parse itself. */
+  readonly members = new WeakMap<object, MemberOffsets>();
   readonly duplicates: { pointer: string; offset: number; firstOffset: number }[] = [];
+  /** Segments of the value being parsed; a pointer is built only for a duplicate. */
+  private readonly path: (string | number)[] = [];
 
   constructor(
     private readonly text: string,
@@ -66,7 +68,7 @@ class Parser {
     this.skipSpace();
     if (this.pos >= this.text.length)
       throw new SyntaxProblem('the file is empty; expected a JSON object', this.pos);
-    const value = this.parseValue('', 0, -1);
+    const value = this.parseValue(0);
     this.skipSpace();
     if (this.pos < this.text.length) {
       throw new SyntaxProblem(
@@ -77,16 +79,15 @@ class Parser {
     return value;
   }
 
-  private parseValue(pointer: string, depth: number, keyOffset: number): unknown {
+  private parseValue(depth: number): unknown {
     if (depth >= this.maxDepth)
       throw new SyntaxProblem(`values nested deeper than ${this.maxDepth} levels`, this.pos);
-    this.locations.set(pointer, { value: this.pos, key: keyOffset < 0 ? this.pos : keyOffset });
     const c = this.text[this.pos];
     switch (c) {
       case '{':
-        return this.parseObject(pointer, depth);
+        return this.parseObject(depth);
       case '[':
-        return this.parseArray(pointer, depth);
+        return this.parseArray(depth);
       case '"':
         return this.parseString();
       case 't':
@@ -101,9 +102,10 @@ class Parser {
     }
   }
 
-  private parseObject(pointer: string, depth: number): Record<string, unknown> {
+  private parseObject(depth: number): Record<string, unknown> {
     const object: Record<string, unknown> = {};
-    const keyOffsets = new Map<string, number>();
+    const keyOffsets = new Map<string, readonly [number, number]>();
+    this.members.set(object, keyOffsets);
     this.pos++; // {
     this.skipSpace();
     if (this.text[this.pos] === '}') {
@@ -122,14 +124,21 @@ class Parser {
       if (this.text[this.pos] !== ':') throw this.unexpected(`':' after property name "${key}"`);
       this.pos++;
       this.skipSpace();
-      const childPointer = `${pointer}/${escapePointerSegment(key)}`;
       const first = keyOffsets.get(key);
-      if (first !== undefined)
-        this.duplicates.push({ pointer: childPointer, offset: keyOffset, firstOffset: first });
-      else keyOffsets.set(key, keyOffset);
-      const value = this.parseValue(childPointer, depth + 1, keyOffset);
-      // defineProperty: a key named "__proto__" must become data, not the object's prototype.
-      Object.defineProperty(object, key, { value, enumerable: true, writable: true, configurable: true });
+      if (first !== undefined) {
+        const pointer = [...this.path, key].map((s) => `/${escapePointerSegment(String(s))}`).join('');
+        this.duplicates.push({ pointer, offset: keyOffset, firstOffset: first[0] });
+      }
+      // The last one wins, as in JSON.parse; positions follow the value that is kept.
+      keyOffsets.set(key, [keyOffset, this.pos]);
+      this.path.push(key);
+      const value = this.parseValue(depth + 1);
+      this.path.pop();
+      // A key named "__proto__" must become data, not the object's prototype; defineProperty
+      // only there, as it is slow and turns objects into dictionaries.
+      if (key === '__proto__') {
+        Object.defineProperty(object, key, { value, enumerable: true, writable: true, configurable: true });
+      } else object[key] = value;
       this.skipSpace();
       const c = this.text[this.pos];
       if (c === ',') {
@@ -144,8 +153,10 @@ class Parser {
     }
   }
 
-  private parseArray(pointer: string, depth: number): unknown[] {
+  private parseArray(depth: number): unknown[] {
     const array: unknown[] = [];
+    const offsets: number[] = [];
+    this.members.set(array, offsets);
     this.pos++; // [
     this.skipSpace();
     if (this.text[this.pos] === ']') {
@@ -155,7 +166,11 @@ class Parser {
     for (;;) {
       this.skipSpace();
       if (this.text[this.pos] === ']') throw new SyntaxProblem("trailing comma before ']'", this.pos);
-      array.push(this.parseValue(`${pointer}/${array.length}`, depth + 1, -1));
+      const index = array.length;
+      offsets.push(this.pos);
+      this.path.push(index);
+      array.push(this.parseValue(depth + 1));
+      this.path.pop();
       this.skipSpace();
       const c = this.text[this.pos];
       if (c === ',') {
@@ -290,7 +305,7 @@ class LineIndex {
   private readonly starts: number[] = [0];
 
   constructor(text: string) {
-    for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) === 0x0a) this.starts.push(i + 1);
+    for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) this.starts.push(i + 1);
   }
 
   position(offset: number): SourcePosition {
@@ -303,6 +318,12 @@ class LineIndex {
     }
     return { line: lo + 1, column: offset - (this.starts[lo] ?? 0) + 1 };
   }
+}
+
+function skipSpaceFrom(text: string, offset: number): number {
+  let i = offset;
+  while (i < text.length && ' \t\r\n'.includes(text[i] ?? '')) i++;
+  return i;
 }
 
 export function parseJsonWithPositions(text: string, maxDepth: number): JsonParseResult {
@@ -318,7 +339,8 @@ export function parseJsonWithPositions(text: string, maxDepth: number): JsonPars
     return { ok: false, message: `cannot parse: ${String(e)}`, position: { line: 1, column: 1 } };
   }
   const lines = new LineIndex(text);
-  const locations = parser.locations;
+  const members = parser.members;
+  const rootOffset = text.charCodeAt(0) === 0xfeff ? skipSpaceFrom(text, 1) : skipSpaceFrom(text, 0);
   const duplicates = parser.duplicates.map((d) => ({
     pointer: d.pointer,
     position: lines.position(d.offset),
@@ -330,11 +352,28 @@ export function parseJsonWithPositions(text: string, maxDepth: number): JsonPars
       value,
       duplicates,
       positionOf(pointer: string, isKeyPreferred = false): SourcePosition | undefined {
-        for (let p = pointer; ; p = p.slice(0, p.lastIndexOf('/'))) {
-          const loc = locations.get(p);
-          if (loc !== undefined) return lines.position(isKeyPreferred && p === pointer ? loc.key : loc.value);
-          if (p === '') return undefined;
+        // Walk down as far as the pointer leads; a missing member leaves us at its container.
+        let node: unknown = value;
+        let offset = rootOffset;
+        const segments = pointer === '' ? [] : pointer.slice(1).split('/');
+        for (let i = 0; i < segments.length; i++) {
+          const segment = (segments[i] ?? '').replace(/~1/g, '/').replace(/~0/g, '~');
+          const offsets = node !== null && typeof node === 'object' ? members.get(node) : undefined;
+          if (offsets === undefined) break;
+          const isLast = i === segments.length - 1;
+          if (Array.isArray(offsets)) {
+            const at = /^(0|[1-9]\d*)$/.test(segment) ? offsets[Number(segment)] : undefined;
+            if (at === undefined) break;
+            offset = at;
+            node = (node as unknown[])[Number(segment)];
+          } else {
+            const at = offsets.get(segment);
+            if (at === undefined) break;
+            offset = isLast && isKeyPreferred ? at[0] : at[1];
+            node = (node as Record<string, unknown>)[segment];
+          }
         }
+        return lines.position(offset);
       },
     },
   };
