@@ -545,6 +545,11 @@ class Resolver {
     serverName: string,
   ): ResolvedRelationship[] {
     const scopeIds = new Set(scopes.flatMap((s) => (s ? [s.id] : [])));
+    // A scope whose subnet is broken has no default id; do not add "no such scope" to its error.
+    this.config.scopes.forEach((s, i) => {
+      if (scopes[i] === null && s.id !== undefined) scopeIds.add(s.id);
+    });
+    const hasUnknownIds = this.config.scopes.some((s, i) => scopes[i] === null && s.id === undefined);
     const nameOwner = new Map<string, number>();
     const scopeOwner = new Map<string, number>();
     const out: ResolvedRelationship[] = [];
@@ -567,6 +572,7 @@ class Resolver {
         }
         seen.add(id);
         if (!scopeIds.has(id)) {
+          if (hasUnknownIds) return;
           this.report(idAt, `no scope has the id '${id}'${didYouMean(id, scopeIds)}`);
           return;
         }

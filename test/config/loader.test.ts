@@ -743,6 +743,14 @@ describe('failover relationships', () => {
     );
   });
 
+  test('a scope with a broken subnet yields one error, not a second "no such scope"', () => {
+    expectOnly(
+      withFailover({}, [scope({ subnet: '10.0.0.1/24' })]),
+      '/scopes/0/subnet',
+      'subnet 10.0.0.1/24 has host bits set (did you mean 10.0.0.0/24?)',
+    );
+  });
+
   test('local and partner differ in address or port', () => {
     expectOnly(
       withFailover({ partner: { address: '10.0.0.2' } }),
