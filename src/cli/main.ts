@@ -1,0 +1,47 @@
+// The `twinlease` command. `serve` runs the server in the foreground; operator verbs that talk to
+// the management API are added beside it.
+
+import { Command } from 'commander';
+import { StartupError, startServer } from '../server/server.js';
+
+export const VERSION = '0.1.0';
+
+async function serve(opts: { config?: string }): Promise<void> {
+  let server: Awaited<ReturnType<typeof startServer>>;
+  try {
+    server = await startServer({ configPath: opts.config ?? null });
+  } catch (err) {
+    if (err instanceof StartupError) {
+      process.stderr.write(`twinlease: cannot start:\n${err.message}\n`);
+      process.exit(2);
+    }
+    process.stderr.write(`twinlease: cannot start: ${(err as Error).stack ?? String(err)}\n`);
+    process.exit(1);
+  }
+  process.on('SIGHUP', () => {
+    server.reload();
+  });
+  const shutdown = (signal: string) => {
+    server.log.info({ event: 'server.signal', signal });
+    server.stop().then(
+      () => process.exit(0),
+      (err: Error) => {
+        process.stderr.write(`twinlease: error while stopping: ${err.message}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+}
+
+export async function run(argv: string[]): Promise<void> {
+  const program = new Command();
+  program.name('twinlease').description('DHCPv4 server with failover (draft-ietf-dhc-failover-12)').version(VERSION);
+  program
+    .command('serve')
+    .description('run the DHCP server in the foreground (embedded default config when --config is absent)')
+    .option('-c, --config <file>', 'JSON configuration file (schema/twinlease.schema.json)')
+    .action(serve);
+  await program.parseAsync(argv);
+}

@@ -1,0 +1,19 @@
+// Structured logs: one JSON object per line on stdout, stable `event` names (docs/logging.md).
+
+import { pino, type Logger } from 'pino';
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
+
+export function createLogger(level: LogLevel, destination: number | string = 1): Logger {
+  return pino(
+    {
+      level,
+      base: { pid: process.pid },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
+      // Never let a secret reach the log, whatever object a caller passes.
+      redact: { paths: ['sharedSecret', '*.sharedSecret', 'secret', '*.secret', 'token', '*.token'], censor: '[redacted]' },
+    },
+    pino.destination({ dest: destination, sync: false }),
+  );
+}

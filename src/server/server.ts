@@ -1,0 +1,150 @@
+// The composition root of `twinlease serve`: config → lease store → engine → sockets, plus the
+// process signals (SIGHUP reload, SIGTERM/SIGINT stop). Everything with I/O is created here.
+
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Logger } from 'pino';
+import { formatConfigErrors, loadConfigFile, reloadConfig, type ResolvedConfig } from '../config/loader.js';
+import { DhcpEngine } from '../dhcp/engine.js';
+import type { EngineSettings } from '../dhcp/scope.js';
+import type { Lease } from '../dhcp/lease.js';
+import { openSqliteLeaseStore } from '../leases/sqlite-store.js';
+import type { LeaseStore } from '../leases/store.js';
+import { formatIpv4 } from '../wire/ipv4.js';
+import { type Clock, systemClock } from './clock.js';
+import { Counters } from './counters.js';
+import { type DhcpNetworkSettings, DhcpService } from './dhcp-service.js';
+import { createLogger } from './logger.js';
+import { chooseNetwork, directScopeIds, type InterfaceLister, listInterfaceAddresses } from './network.js';
+
+/** The embedded default used when `serve` gets no --config. */
+export const DEFAULT_CONFIG_PATH = fileURLToPath(new URL('../../config/default.json', import.meta.url));
+
+export interface ServeOptions {
+  configPath: string | null;
+  clock?: Clock;
+  interfaces?: InterfaceLister;
+  /** Log destination (fd or file); stdout by default. */
+  logDestination?: number | string;
+}
+
+export interface RunningServer {
+  config: ResolvedConfig;
+  log: Logger;
+  store: LeaseStore;
+  dhcp: DhcpService;
+  counters: Counters;
+  startedAt: number;
+  reload(): boolean;
+  stop(): Promise<void>;
+}
+
+export class StartupError extends Error {}
+
+function engineSettings(config: ResolvedConfig, interfaces: InterfaceLister): { settings: EngineSettings; network: DhcpNetworkSettings } {
+  const choice = chooseNetwork(
+    {
+      interfaceName: config.dhcp.interface,
+      listenAddress: formatIpv4(config.dhcp.listenAddress),
+      serverIdentifier: config.server.serverIdentifier === null ? null : formatIpv4(config.server.serverIdentifier),
+      // 255.255.255.255 (the default) cannot be routed out of a chosen interface by a Node socket:
+      // use the served subnet's broadcast address instead unless the operator set another one.
+      broadcastAddress: config.dhcp.broadcastAddress === 0xffffffff ? null : formatIpv4(config.dhcp.broadcastAddress),
+    },
+    interfaces,
+  );
+  if (typeof choice === 'string') throw new StartupError(`${config.file}: ${choice}`);
+  return {
+    settings: {
+      serverName: config.server.name,
+      serverIdentifier: choice.serverIdentifier,
+      scopes: config.scopes,
+      directScopeIds: directScopeIds(config.scopes, choice.directlyAttached),
+    },
+    network: {
+      listenAddress: formatIpv4(config.dhcp.listenAddress),
+      port: config.dhcp.port,
+      clientPort: config.dhcp.clientPort,
+      broadcastAddress: choice.broadcastAddress,
+    },
+  };
+}
+
+export async function startServer(options: ServeOptions): Promise<RunningServer> {
+  const clock = options.clock ?? systemClock;
+  const interfaces = options.interfaces ?? listInterfaceAddresses;
+  const configPath = options.configPath === null ? DEFAULT_CONFIG_PATH : resolve(options.configPath);
+  const loaded = loadConfigFile(configPath);
+  if (!loaded.ok) throw new StartupError(formatConfigErrors(loaded.errors));
+  let config = loaded.config;
+  const log = createLogger(config.logging.level, options.logDestination ?? 1);
+  const { settings, network } = engineSettings(config, interfaces);
+
+  const storePath = resolve(config.leaseStore.path);
+  mkdirSync(dirname(storePath), { recursive: true });
+  const store = openSqliteLeaseStore(storePath);
+  const stored: Lease[] = store.loadAll();
+  const engine = new DhcpEngine(settings, stored);
+  const counters = new Counters();
+  const dhcp = new DhcpService(engine, store, network, clock, log, counters);
+  // Expire what ran out while we were down before answering anyone.
+  const expired = engine.tick(clock.nowSeconds());
+  if (expired.length > 0) await store.commit(expired);
+  await dhcp.start();
+  log.info(
+    {
+      event: 'server.started',
+      config: config.file,
+      leaseStore: storePath,
+      leases: stored.length,
+      serverIdentifier: formatIpv4(settings.serverIdentifier),
+      scopes: config.scopes.map((s) => s.id),
+      directScopes: settings.directScopeIds,
+    },
+    'twinlease started',
+  );
+
+  const reload = (): boolean => {
+    const result = reloadConfig(configPath, config);
+    if (!result.ok) {
+      log.error({ event: 'config.reload-rejected', errors: result.errors.map((e) => `${e.path}: ${e.message}`) }, 'new config rejected; keeping the running one');
+      return false;
+    }
+    try {
+      const next = engineSettings(result.config, interfaces);
+      const nextEngine = new DhcpEngine(next.settings, [...dhcp.currentEngine.leases()]);
+      dhcp.replaceEngine(nextEngine, next.network);
+      config = result.config;
+      log.info({ event: 'config.reloaded', config: config.file, changes: result.changes }, 'config reloaded');
+      return true;
+    } catch (err) {
+      log.error({ event: 'config.reload-rejected', errors: [(err as Error).message] }, 'new config rejected; keeping the running one');
+      return false;
+    }
+  };
+
+  let stopping: Promise<void> | null = null;
+  const stop = (): Promise<void> => {
+    stopping ??= (async () => {
+      log.info({ event: 'server.stopping' }, 'stopping');
+      await dhcp.stop();
+      await store.close();
+      log.flush();
+    })();
+    return stopping;
+  };
+
+  return {
+    get config() {
+      return config;
+    },
+    log,
+    store,
+    dhcp,
+    counters,
+    startedAt: clock.nowSeconds(),
+    reload,
+    stop,
+  };
+}
