@@ -1,0 +1,206 @@
+// Binding updates: a local binding as a BNDUPD transaction, a received transaction as a local
+// binding, and the conflict rules deciding whether a received update is accepted (D12 §7.1.2–
+// §7.1.4, failover.md §5.3–§5.5). Pure functions.
+
+import type { BindingState, Lease } from '../dhcp/lease.js';
+import { emptyLease } from '../dhcp/lease.js';
+import { getStringOption } from '../wire/dhcp-options.js';
+import { BindingStatus, type FailoverBinding, type FailoverBindingInput, RejectReason } from '../wire/failover-message.js';
+import type { Ipv4 } from '../wire/ipv4.js';
+
+/** IP-flags (option 12, uint16): R = reserved on the sender, B = BOOTP client (D12 §12.12). */
+export const IP_FLAG_RESERVED = 0x0001;
+export const IP_FLAG_BOOTP = 0x0002;
+
+const STATUS_OF_STATE: Record<BindingState, BindingStatus> = {
+  free: BindingStatus.FREE,
+  active: BindingStatus.ACTIVE,
+  expired: BindingStatus.EXPIRED,
+  released: BindingStatus.RELEASED,
+  abandoned: BindingStatus.ABANDONED,
+  reset: BindingStatus.RESET,
+  backup: BindingStatus.BACKUP,
+};
+
+export function bindingStatusOf(state: BindingState): BindingStatus {
+  return STATUS_OF_STATE[state];
+}
+
+/** The BNDUPD transaction that tells the partner about `lease` (D12 Table 7.1-1). */
+export function bindingFromLease(lease: Lease): FailoverBindingInput {
+  const status = bindingStatusOf(lease.state);
+  const b: FailoverBindingInput = { address: lease.address, bindingStatus: status };
+  const flags = (lease.isReserved ? IP_FLAG_RESERVED : 0) | (lease.clientType === 'bootp' ? IP_FLAG_BOOTP : 0);
+  if (flags !== 0) b.ipFlags = flags;
+  const hasClient = lease.hardwareAddress !== '' && status !== BindingStatus.ABANDONED;
+  if (hasClient) {
+    if (lease.clientId !== null) b.clientId = lease.clientId;
+    b.hardwareType = lease.hardwareType;
+    b.hardwareAddress = lease.hardwareAddress;
+  }
+  if (status === BindingStatus.ACTIVE) {
+    b.leaseExpiresAt = lease.leaseExpiresAt;
+    b.potentialExpiresAt = lease.sentPotentialExpiresAt > 0 ? lease.sentPotentialExpiresAt : lease.leaseExpiresAt;
+  }
+  b.stateStartedAt = lease.stateStartedAt;
+  if (lease.clientLastTransactionAt > 0) b.clientLastTransactionAt = lease.clientLastTransactionAt;
+  if (status === BindingStatus.ACTIVE && lease.hostname !== null) {
+    // client-request-options: magic cookie + option 12, so the partner can show the host name.
+    const name = new TextEncoder().encode(lease.hostname).subarray(0, 255);
+    const opts = new Uint8Array(4 + 2 + name.length);
+    opts.set([0x63, 0x82, 0x53, 0x63, 12, name.length]);
+    opts.set(name, 6);
+    b.clientRequestOptions = opts;
+  }
+  return b;
+}
+
+export type ConflictDecision = { accept: true } | { accept: false; reason: RejectReason; message: string };
+
+type Column = 'active' | 'expired' | 'released' | 'free' | 'resetOrAbandoned';
+
+function columnOf(status: BindingStatus): Column {
+  switch (status) {
+    case BindingStatus.ACTIVE:
+      return 'active';
+    case BindingStatus.EXPIRED:
+      return 'expired';
+    case BindingStatus.RELEASED:
+      return 'released';
+    case BindingStatus.FREE:
+    case BindingStatus.BACKUP:
+      return 'free';
+    case BindingStatus.RESET:
+    case BindingStatus.ABANDONED:
+      return 'resetOrAbandoned';
+  }
+}
+
+type Rule = 'accept' | 'T1' | 'T2' | 'T3' | 'R16' | 'ACTIVE_ACTIVE';
+
+/** failover.md §5.4 decision matrix: rows = our status, columns = received status. */
+export const CONFLICT_MATRIX: Record<BindingState, Record<Column, Rule>> = {
+  active: { active: 'ACTIVE_ACTIVE', expired: 'T2', released: 'T1', free: 'T2', resetOrAbandoned: 'accept' },
+  expired: { active: 'T1', expired: 'accept', released: 'accept', free: 'accept', resetOrAbandoned: 'accept' },
+  released: { active: 'T1', expired: 'T1', released: 'accept', free: 'accept', resetOrAbandoned: 'accept' },
+  free: { active: 'accept', expired: 'accept', released: 'accept', free: 'accept', resetOrAbandoned: 'accept' },
+  backup: { active: 'accept', expired: 'accept', released: 'accept', free: 'accept', resetOrAbandoned: 'accept' },
+  reset: { active: 'T3', expired: 'accept', released: 'accept', free: 'accept', resetOrAbandoned: 'accept' },
+  abandoned: { active: 'R16', expired: 'R16', released: 'R16', free: 'R16', resetOrAbandoned: 'accept' },
+};
+
+function clientKey(hardwareAddress: string | undefined, clientId: string | null | undefined): string {
+  return clientId ? `c${clientId}` : `h${hardwareAddress ?? ''}`;
+}
+
+/**
+ * Should a received binding replace ours? `ours` undefined = never used = FREE.
+ * CLTT comparisons: an update without CLTT is never "later"; one with CLTT is later than a local
+ * binding that has none (failover.md §5.4).
+ */
+export function decideIncoming(
+  ours: Lease | undefined,
+  received: FailoverBinding,
+  ctx: { role: 'primary' | 'secondary'; now: number },
+): ConflictDecision {
+  const status = received.bindingStatus;
+  if (status === undefined) return reject(RejectReason.MISSING_BINDING_INFORMATION, 'binding-status missing');
+  if (status === BindingStatus.ACTIVE && (received.hardwareAddress === undefined || received.leaseExpiresAt === undefined)) {
+    return reject(RejectReason.MISSING_BINDING_INFORMATION, 'ACTIVE binding without client-hardware-address or lease-expiration-time');
+  }
+  if (!ours) return { accept: true };
+  const rule = CONFLICT_MATRIX[ours.state][columnOf(status)];
+  const theirCltt = received.clientLastTransactionAt;
+  const isLaterThan = (ourTime: number) => theirCltt !== undefined && (ourTime === 0 || theirCltt > ourTime);
+  switch (rule) {
+    case 'accept':
+      return { accept: true };
+    case 'T1':
+      return isLaterThan(ours.clientLastTransactionAt) ? { accept: true } : reject(RejectReason.OUTDATED_BINDING_INFORMATION, 'older client-last-transaction-time');
+    case 'T2':
+      return ctx.now > ours.leaseExpiresAt ? { accept: true } : reject(RejectReason.OUTDATED_BINDING_INFORMATION, 'our lease has not expired');
+    case 'T3':
+      return isLaterThan(ours.stateStartedAt) ? { accept: true } : reject(RejectReason.OUTDATED_BINDING_INFORMATION, 'older than our reset');
+    case 'R16':
+      return reject(RejectReason.LESS_CRITICAL_BINDING_INFORMATION, 'address is abandoned here');
+    case 'ACTIVE_ACTIVE': {
+      const same = clientKey(ours.hardwareAddress, ours.clientId) === clientKey(received.hardwareAddress, received.clientId ?? null);
+      if (same || ctx.role === 'secondary') return { accept: true };
+      // Two clients, one address: the primary's binding wins (D12 §7.1.4).
+      return reject(RejectReason.FATAL_CONFLICT, 'address is bound to another client on the primary');
+    }
+  }
+}
+
+function reject(reason: RejectReason, message: string): ConflictDecision {
+  return { accept: false, reason, message };
+}
+
+/** The local binding that results from accepting `received` (D12 §7.1.2). */
+export function leaseFromBinding(
+  received: FailoverBinding,
+  ours: Lease | undefined,
+  scopeId: string,
+  partnerName: string,
+  now: number,
+): Lease {
+  const status = received.bindingStatus!;
+  const base = ours ?? emptyLease(received.address as Ipv4, scopeId, 'free', now);
+  let state: BindingState;
+  switch (status) {
+    case BindingStatus.ACTIVE:
+      state = 'active';
+      break;
+    case BindingStatus.BACKUP:
+      state = 'backup';
+      break;
+    case BindingStatus.ABANDONED:
+      state = 'abandoned';
+      break;
+    default:
+      // FREE, and EXPIRED/RELEASED/RESET once accepted: free again, owned by the primary (D12 §5.4).
+      state = 'free';
+  }
+  const hasClient = received.hardwareAddress !== undefined && state !== 'abandoned';
+  const flags = received.ipFlags ?? 0;
+  let hostname: string | null = null;
+  if (state === 'active' && received.clientRequestOptions && received.clientRequestOptions.length > 4) {
+    hostname = hostnameFromOptions(received.clientRequestOptions.subarray(4));
+  }
+  const sameClient = hasClient && clientKey(base.hardwareAddress, base.clientId) === clientKey(received.hardwareAddress, received.clientId ?? null);
+  return {
+    ...base,
+    scopeId,
+    state,
+    hardwareType: hasClient ? (received.hardwareType ?? 1) : state === 'free' ? base.hardwareType : 0,
+    hardwareAddress: hasClient ? received.hardwareAddress! : state === 'free' ? base.hardwareAddress : '',
+    clientId: hasClient ? (received.clientId ?? null) : state === 'free' ? base.clientId : null,
+    hostname: hostname ?? (sameClient ? base.hostname : null),
+    clientType: flags & IP_FLAG_BOOTP ? 'bootp' : 'dhcp',
+    isReserved: (flags & IP_FLAG_RESERVED) !== 0,
+    leaseExpiresAt: received.leaseExpiresAt ?? (state === 'active' ? base.leaseExpiresAt : 0),
+    stateStartedAt: received.stateStartedAt ?? now,
+    clientLastTransactionAt: received.clientLastTransactionAt ?? base.clientLastTransactionAt,
+    ownerServer: state === 'active' ? (sameClient && base.state === 'active' && received.clientLastTransactionAt === undefined ? base.ownerServer : partnerName) : base.ownerServer,
+    receivedPotentialExpiresAt: received.potentialExpiresAt ?? base.receivedPotentialExpiresAt,
+    lastBindingUpdateAt: now,
+    isPartnerUpToDate: true,
+  };
+}
+
+function hostnameFromOptions(data: Uint8Array): string | null {
+  const options = new Map<number, Uint8Array>();
+  for (let i = 0; i < data.length; ) {
+    const code = data[i]!;
+    if (code === 0) {
+      i++;
+      continue;
+    }
+    if (code === 255 || i + 1 >= data.length) break;
+    const len = data[i + 1]!;
+    if (i + 2 + len > data.length) break;
+    if (!options.has(code)) options.set(code, data.subarray(i + 2, i + 2 + len));
+    i += 2 + len;
+  }
+  return getStringOption(options, 12);
+}

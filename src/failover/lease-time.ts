@@ -1,0 +1,60 @@
+// Lease-time safety: what a failover server may promise a client, and what potential expiration
+// it tells its partner (D12 §5.2, §7.1.5, §9.8.3; failover.md §6.2–§6.3, §7.5). Pure arithmetic.
+
+import type { Lease } from '../dhcp/lease.js';
+import { INFINITE_EXPIRY } from '../dhcp/lease.js';
+
+export interface GrantInput {
+  now: number;
+  /** The lease length the scope (or client) wants. */
+  desiredSeconds: number;
+  mcltSeconds: number;
+  /** The binding as stored, if any. */
+  lease: Lease | undefined;
+  /**
+   * COMMUNICATIONS-INTERRUPTED and RESOLUTION-INTERRUPTED also keep the client's current expiry
+   * (D12 §9.9.2, §9.11.2), so existing clients do not lose time while the partner is unreachable.
+   */
+  includeCurrentExpiry: boolean;
+}
+
+export interface Grant {
+  expiresAt: number;
+  potentialExpiresAt: number;
+}
+
+/**
+ * client expiry ≤ max(now, ackedPET, receivedPET[, current expiry]) + MCLT; grant
+ * min(now + desired, that bound). The potential expiration sent to the partner is the desired
+ * expiry plus half the granted time (D12's example; ISC sends cltt + lease + MCLT/2 on a first
+ * grant, the same value when the grant is capped at MCLT), so the next renewal can be full length.
+ */
+export function boundedGrant(input: GrantInput): Grant {
+  const { now, desiredSeconds, mcltSeconds, lease } = input;
+  let base = now;
+  if (lease) {
+    base = Math.max(base, lease.ackedPotentialExpiresAt, lease.receivedPotentialExpiresAt);
+    if (input.includeCurrentExpiry && lease.state === 'active' && lease.leaseExpiresAt !== INFINITE_EXPIRY) {
+      base = Math.max(base, lease.leaseExpiresAt);
+    }
+  }
+  const bound = base + mcltSeconds;
+  const expiresAt = Math.min(now + desiredSeconds, bound);
+  const granted = Math.max(0, expiresAt - now);
+  const potentialExpiresAt = Math.min(INFINITE_EXPIRY - 1, now + desiredSeconds + Math.floor(granted / 2));
+  return { expiresAt, potentialExpiresAt };
+}
+
+/**
+ * In PARTNER-DOWN, the earliest time an address that the partner may have used can go to a
+ * different client (D12 §9.4, failover.md §7.5): never before stos(PD) + MCLT, and not before
+ * MCLT past anything the partner may have promised for it.
+ */
+export function partnerDownReuseAt(lease: Lease | undefined, partnerDownSince: number, mcltSeconds: number): number {
+  let latest = partnerDownSince;
+  if (lease) {
+    const expiry = lease.leaseExpiresAt === INFINITE_EXPIRY ? INFINITE_EXPIRY - mcltSeconds : lease.leaseExpiresAt;
+    latest = Math.max(latest, expiry, lease.sentPotentialExpiresAt, lease.ackedPotentialExpiresAt, lease.receivedPotentialExpiresAt);
+  }
+  return latest + mcltSeconds;
+}
