@@ -95,4 +95,8 @@ describe('DECLINE', { skip: skip ?? false }, () => {
       await client.stop();
     }
   });
+
+  test('the server logged no error', () => {
+    assert.deepEqual(server.errors(), []);
+  });
 });

@@ -106,7 +106,7 @@ describe('real DHCP clients (broadcast on the harness bridge)', { skip: skip ?? 
   }
 
   test('the server logged no error', () => {
-    const errors = server.records().filter((r) => (r.level ?? 0) >= 50);
-    assert.deepEqual(errors, []);
+    assert.ok(server.records().length > 0, 'the server logs JSON lines');
+    assert.deepEqual(server.errors(), []);
   });
 });

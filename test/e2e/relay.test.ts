@@ -131,4 +131,8 @@ describe('relayed clients', { skip: skip ?? false }, () => {
       assert.ok(between(l.ip, ADDR.poolStart, ADDR.poolEnd), `perfdhcp lease ${l.ip} outside 10.77 pool`);
     }
   });
+
+  test('the server logged no error', () => {
+    assert.deepEqual(server.errors(), []);
+  });
 });

@@ -43,10 +43,25 @@ export function harnessConfig(dir: string, scopes: Scope[], extra: Partial<Confi
 }
 
 export interface LogRecord {
-  level?: number;
+  /** pino level: a label ("info") with the project's formatter, a number (30) by default. */
+  level?: string | number;
   msg?: string;
   event?: string;
   [key: string]: unknown;
+}
+
+const LEVEL_NUMBERS: Record<string, number> = {
+  trace: 10,
+  debug: 20,
+  info: 30,
+  warn: 40,
+  error: 50,
+  fatal: 60,
+};
+
+/** pino level of a record as a number, whichever form the logger writes. */
+export function levelOf(record: LogRecord): number {
+  return typeof record.level === 'number' ? record.level : (LEVEL_NUMBERS[record.level ?? ''] ?? 0);
 }
 
 export class TwinleaseServer {
@@ -183,6 +198,22 @@ export class TwinleaseServer {
       },
       timeoutMs,
     );
+  }
+
+  /** Records at `error` or `fatal` over every run of this server. */
+  errors(): LogRecord[] {
+    this.flushLog();
+    const out: LogRecord[] = [];
+    for (const line of this.history) {
+      if (!line.startsWith('{')) continue;
+      try {
+        const r = JSON.parse(line) as LogRecord;
+        if (levelOf(r) >= 50) out.push(r);
+      } catch {
+        // a torn last line after SIGKILL
+      }
+    }
+    return out;
   }
 
   tail(n = 20): string {
