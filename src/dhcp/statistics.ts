@@ -1,0 +1,216 @@
+// Per-scope address statistics (Windows DHCP_FAILOVER_STATISTICS, seed 000, plus the extras of
+// Get-DhcpServerv4ScopeStatistics), counted exactly from the engine's lease table. Pure: scopes,
+// lease records and pending offers in, numbers out. docs/api.md §Statistics defines every number;
+// test/dhcp/statistics.test.ts checks this counting against a brute-force walk of every address.
+
+import type { Ipv4 } from '../wire/ipv4.js';
+import type { Lease } from './lease.js';
+import type { ScopeView } from './scope.js';
+
+/**
+ * This server's part in a scope's free pool. A standalone server allocates from FREE and BACKUP
+ * alike (StandaloneGate), so every free address is its own; in a failover relationship FREE
+ * addresses belong to the primary and BACKUP addresses to the secondary (D12 §5.4).
+ */
+export type ScopeRole = 'standalone' | 'primary' | 'secondary';
+
+export interface ScopeStatistics {
+  /** Dynamic addresses of the ranges (ScopeView.size) + reserved addresses. */
+  numAddr: number;
+  /** numAddr − addrInUse − addrAbandoned − addrAwaitingAck. */
+  addrFree: number;
+  /** Counted addresses whose binding is `active`. */
+  addrInUse: number;
+  /** Free addresses the partner may allocate. */
+  partnerAddrFree: number;
+  /** Free addresses this server may allocate. */
+  thisAddrFree: number;
+  /** Active bindings granted by another server (ownerServer ≠ this server's name). */
+  partnerAddrInUse: number;
+  /** Active bindings granted by this server. */
+  thisAddrInUse: number;
+  /** Offers held at `now` for counted addresses (they are included in addrFree). */
+  pendingOffers: number;
+  /** Distinct reserved addresses of the scope. */
+  reservedAddresses: number;
+  /** 100 × addrInUse / numAddr, rounded to two decimals; 0 for an empty scope. */
+  percentageInUse: number;
+  /** Counted addresses whose binding is `abandoned` (declined, held out of every pool). */
+  addrAbandoned: number;
+  /** Counted addresses in `expired`, `released` or `reset`: freed, not yet FREE/BACKUP (D12 §5.2). */
+  addrAwaitingAck: number;
+}
+
+export interface StatisticsContext {
+  /** This server's name (Lease.ownerServer of the bindings it grants). */
+  serverName: string;
+  roleOf(scopeId: string): ScopeRole;
+  now: number;
+}
+
+export interface OfferedAddress {
+  readonly address: Ipv4;
+  readonly scopeId: string;
+}
+
+interface Tally {
+  view: ScopeView;
+  records: number;
+  active: number;
+  activeThis: number;
+  abandoned: number;
+  awaitingAck: number;
+  backup: number;
+  offers: number;
+}
+
+/** Is `address` one of the addresses `view` counts in numAddr? */
+export function isCountedAddress(view: ScopeView, address: Ipv4): boolean {
+  return view.reservationByAddress.has(address) || view.isDynamic(address);
+}
+
+/**
+ * Statistics of every scope in `views`, keyed by scope id. A record or offer counts for the scope
+ * whose counted addresses hold it (looked up first in the scope it names, so the usual case costs
+ * one range check); records at addresses no scope counts (left over after a config change) are
+ * ignored. `leases` must hold at most one record per address, as the engine and the store do.
+ */
+export function computeScopeStatistics(
+  views: readonly ScopeView[],
+  leases: Iterable<Lease>,
+  offers: Iterable<OfferedAddress>,
+  context: StatisticsContext,
+): Map<string, ScopeStatistics> {
+  const tallies = new Map<string, Tally>();
+  for (const view of views) {
+    tallies.set(view.id, {
+      view,
+      records: 0,
+      active: 0,
+      activeThis: 0,
+      abandoned: 0,
+      awaitingAck: 0,
+      backup: 0,
+      offers: 0,
+    });
+  }
+  const owner = (address: Ipv4, scopeId: string): Tally | undefined => {
+    const named = tallies.get(scopeId);
+    if (named && isCountedAddress(named.view, address)) return named;
+    for (const t of tallies.values()) if (t !== named && isCountedAddress(t.view, address)) return t;
+    return undefined;
+  };
+
+  for (const lease of leases) {
+    const t = owner(lease.address, lease.scopeId);
+    if (!t) continue;
+    t.records++;
+    switch (lease.state) {
+      case 'active':
+        t.active++;
+        if (lease.ownerServer === context.serverName) t.activeThis++;
+        break;
+      case 'abandoned':
+        t.abandoned++;
+        break;
+      case 'expired':
+      case 'released':
+      case 'reset':
+        t.awaitingAck++;
+        break;
+      case 'backup':
+        t.backup++;
+        break;
+      case 'free':
+        break;
+    }
+  }
+  for (const offer of offers) {
+    const t = owner(offer.address, offer.scopeId);
+    if (t) t.offers++;
+  }
+
+  const out = new Map<string, ScopeStatistics>();
+  for (const t of tallies.values()) {
+    const reservedAddresses = t.view.reservationByAddress.size;
+    const numAddr = t.view.size + reservedAddresses;
+    const addrFree = numAddr - t.active - t.abandoned - t.awaitingAck;
+    // Free = FREE (a record in `free`, or no record at all: never used is FREE, D12) + BACKUP.
+    const freeClass = addrFree - t.backup;
+    const backupClass = t.backup;
+    if (addrFree < 0 || freeClass < 0 || t.records > numAddr) {
+      throw new Error(
+        `statistics of scope ${t.view.id}: ${t.records} records for ${numAddr} addresses (duplicate lease records?)`,
+      );
+    }
+    let thisAddrFree: number;
+    let partnerAddrFree: number;
+    switch (context.roleOf(t.view.id)) {
+      case 'standalone':
+        thisAddrFree = addrFree;
+        partnerAddrFree = 0;
+        break;
+      case 'primary':
+        thisAddrFree = freeClass;
+        partnerAddrFree = backupClass;
+        break;
+      case 'secondary':
+        thisAddrFree = backupClass;
+        partnerAddrFree = freeClass;
+        break;
+    }
+    out.set(t.view.id, {
+      numAddr,
+      addrFree,
+      addrInUse: t.active,
+      partnerAddrFree,
+      thisAddrFree,
+      partnerAddrInUse: t.active - t.activeThis,
+      thisAddrInUse: t.activeThis,
+      pendingOffers: t.offers,
+      reservedAddresses,
+      percentageInUse: percentage(t.active, numAddr),
+      addrAbandoned: t.abandoned,
+      addrAwaitingAck: t.awaitingAck,
+    });
+  }
+  return out;
+}
+
+/** 100 × part / whole rounded to two decimals; 0 when whole is 0. */
+export function percentage(part: number, whole: number): number {
+  return whole === 0 ? 0 : Math.round((part * 10000) / whole) / 100;
+}
+
+/** Sum over several scopes (a failover relationship's statistics, windows-model.md §4.3). */
+export function sumScopeStatistics(list: Iterable<ScopeStatistics>): ScopeStatistics {
+  const sum: ScopeStatistics = {
+    numAddr: 0,
+    addrFree: 0,
+    addrInUse: 0,
+    partnerAddrFree: 0,
+    thisAddrFree: 0,
+    partnerAddrInUse: 0,
+    thisAddrInUse: 0,
+    pendingOffers: 0,
+    reservedAddresses: 0,
+    percentageInUse: 0,
+    addrAbandoned: 0,
+    addrAwaitingAck: 0,
+  };
+  for (const s of list) {
+    sum.numAddr += s.numAddr;
+    sum.addrFree += s.addrFree;
+    sum.addrInUse += s.addrInUse;
+    sum.partnerAddrFree += s.partnerAddrFree;
+    sum.thisAddrFree += s.thisAddrFree;
+    sum.partnerAddrInUse += s.partnerAddrInUse;
+    sum.thisAddrInUse += s.thisAddrInUse;
+    sum.pendingOffers += s.pendingOffers;
+    sum.reservedAddresses += s.reservedAddresses;
+    sum.addrAbandoned += s.addrAbandoned;
+    sum.addrAwaitingAck += s.addrAwaitingAck;
+  }
+  sum.percentageInUse = percentage(sum.addrInUse, sum.numAddr);
+  return sum;
+}
