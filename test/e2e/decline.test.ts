@@ -78,6 +78,22 @@ describe('DECLINE', { skip: skip ?? false }, () => {
     );
   });
 
+  test('a DECLINE or RELEASE from another client leaves the binding alone', { timeout: 20_000 }, async () => {
+    const owner = testMac(0xdc, 200);
+    const intruder = testMac(0xdc, 201);
+    const r = await relay.dora(owner);
+    assert.equal(r.reply?.type, DhcpMessageType.Ack);
+    const ip = r.reply!.yiaddr;
+    relay.decline(intruder, ip, ADDR.srv);
+    relay.release(intruder, ip, ADDR.srv);
+    await sleep(300);
+    const row = (await readLeases(server.dbPath)).get(ip);
+    assert.equal(row?.state, 'active', describeLease(row));
+    assert.equal(row?.hardwareAddress, owner);
+    const again = await relay.dora(owner);
+    assert.equal(again.reply?.yiaddr, ip, 'the owner keeps its address');
+  });
+
   test('dhclient that rejects its first address gets another one', { timeout: 45_000 }, async (t) => {
     const client = new RealClient('dhclient', dir, { declineFirstBound: true });
     try {

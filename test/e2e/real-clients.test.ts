@@ -46,7 +46,9 @@ describe('real DHCP clients (broadcast on the harness bridge)', { skip: skip ?? 
   });
 
   for (const kind of ['dhclient', 'udhcpc'] as const satisfies readonly ClientKind[]) {
-    test(`${kind} obtains a lease, renews it and releases it`, { timeout: 60_000 }, async (t) => {
+    test(`${kind} obtains a lease, renews it${kind === 'dhclient' ? ', reboots with it' : ''} and releases it`, {
+      timeout: 60_000,
+    }, async (t) => {
       const client = new RealClient(kind, dir);
       try {
         const startedAt = Date.now();
@@ -88,6 +90,17 @@ describe('real DHCP clients (broadcast on the harness bridge)', { skip: skip ?? 
             active.leaseExpiresAt + Math.floor((renew.atMs - bound.atMs) / 1000) - 1,
           `the renewal extended the lease: ${describeLease(renewed)} (was ${active.leaseExpiresAt})`,
         );
+
+        if (kind === 'dhclient') {
+          // INIT-REBOOT (RFC 2131 §3.2): restarted with its lease file, dhclient asks for the same
+          // address again (REQUEST with option 50, no server id) and must get it.
+          await client.stop();
+          const n = client.events().length;
+          await client.start({ keepAddress: true });
+          const reboot = await client.waitEvent(['REBOOT', 'BOUND'], 20_000, n);
+          t.diagnostic(`dhclient restarted: ${reboot.reason} ${reboot.ip}`);
+          assert.equal(reboot.ip, bound.ip, 'INIT-REBOOT keeps the address');
+        }
 
         await client.release();
         const released = await waitUntil(

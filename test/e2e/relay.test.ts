@@ -102,6 +102,29 @@ describe('relayed clients', { skip: skip ?? false }, () => {
     assert.deepEqual([...rai.subarray(0, 4)], [1, 2, 1, 2], 'circuit-id sub-option copied');
   });
 
+  test('a relayed RENEWING request (ciaddr) extends the lease; a wrong-network INIT-REBOOT is NAKed', {
+    timeout: 20_000,
+  }, async () => {
+    const mac = testMac(0x99, 6);
+    const first = await relay.dora(mac, { giaddr: RELAYED_GIADDR });
+    assert.equal(first.reply?.type, DhcpMessageType.Ack);
+    const ip = first.reply!.yiaddr;
+    const before = (await readLeases(server.dbPath)).get(ip)!;
+    await new Promise((r) => setTimeout(r, 1100)); // so the new expiry is visibly later
+    // RFC 2131 §4.3.2 RENEWING: ciaddr filled in, no option 50/54.
+    const renew = await relay.request(mac, { giaddr: RELAYED_GIADDR, ciaddr: ip });
+    assert.equal(renew?.type, DhcpMessageType.Ack, 'renewal ACKed');
+    assert.equal(renew!.yiaddr, ip);
+    const after = (await readLeases(server.dbPath)).get(ip)!;
+    assert.ok(
+      after.leaseExpiresAt > before.leaseExpiresAt,
+      `expiry moved: ${before.leaseExpiresAt} -> ${after.leaseExpiresAt}`,
+    );
+    // INIT-REBOOT (option 50, no server id) for an address of another network: NAK (§4.3.2).
+    const reboot = await relay.request(mac, { giaddr: RELAYED_GIADDR, requestedAddress: '10.77.1.77' });
+    assert.equal(reboot?.type, DhcpMessageType.Nak, 'wrong network is NAKed');
+  });
+
   test('a giaddr that matches no scope gets no answer', { timeout: 20_000 }, async () => {
     const r = await relay.discover(testMac(0x99, 5), {
       giaddr: UNKNOWN_GIADDR,

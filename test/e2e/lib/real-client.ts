@@ -3,7 +3,7 @@
 // then make it release. A hook script records every event the client reports and puts the bound
 // address on eth0, so the unicast RENEW and RELEASE can leave the namespace.
 
-import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { NS } from './env.js';
 import { LineProcess, run, sleep, waitUntil } from './proc.js';
@@ -71,8 +71,9 @@ exit 0
     writeFileSync(this.eventsPath, '');
   }
 
-  async start(): Promise<void> {
-    await ip(NS.rc, 'addr', 'flush', 'dev', 'eth0', 'scope', 'global');
+  /** `keepAddress`: leave eth0 as it is (a restart of a bound client); else start unconfigured. */
+  async start(options: { keepAddress?: boolean } = {}): Promise<void> {
+    if (!options.keepAddress) await ip(NS.rc, 'addr', 'flush', 'dev', 'eth0', 'scope', 'global');
     const args =
       this.kind === 'dhclient'
         ? [
@@ -166,7 +167,8 @@ exit 0
   async stop(): Promise<void> {
     if (this.proc) {
       await this.proc.stop('SIGTERM', 3000);
-      writeFileSync(this.logPath, `${this.proc.lines.join('\n')}\n`);
+      appendFileSync(this.logPath, `${this.proc.lines.join('\n')}\n`);
+      this.proc = null;
     }
   }
 }
