@@ -5,6 +5,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
+import { type ApiServer, ApiStartupError, startManagementApi } from '../api/attach.js';
 import { formatConfigErrors, loadConfigFile, reloadConfig, type ResolvedConfig } from '../config/loader.js';
 import { DhcpEngine } from '../dhcp/engine.js';
 import type { EngineSettings } from '../dhcp/scope.js';
@@ -36,6 +37,8 @@ export interface RunningServer {
   dhcp: DhcpService;
   counters: Counters;
   startedAt: number;
+  /** The management API (src/api/), listening on config.api. */
+  api: ApiServer;
   reload(): boolean;
   stop(): Promise<void>;
 }
@@ -125,15 +128,40 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   };
 
   let stopping: Promise<void> | null = null;
+  let api: ApiServer | null = null; // management API, started below
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
       log.info({ event: 'server.stopping' }, 'stopping');
+      await api?.close(); // management API
       await dhcp.stop();
       await store.close();
       log.flush();
     })();
     return stopping;
   };
+
+  // --- Management API (src/api/): REST + /metrics on config.api, after the DHCP service is up.
+  // It reads the live engine and config through getters (both change on reload). A failure to
+  // start it (port in use, no tokens on a non-loopback address) stops the server.
+  const startedAt = clock.nowSeconds();
+  try {
+    api = await startManagementApi({
+      config: () => config,
+      engine: () => dhcp.currentEngine,
+      store,
+      storePath,
+      counters,
+      clock,
+      log,
+      startedAt,
+      configPath,
+      reload,
+    });
+  } catch (err) {
+    await stop();
+    throw err instanceof ApiStartupError ? new StartupError(`${config.file}: ${err.message}`) : err;
+  }
+  // --- end management API
 
   return {
     get config() {
@@ -143,7 +171,8 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     store,
     dhcp,
     counters,
-    startedAt: clock.nowSeconds(),
+    startedAt,
+    api,
     reload,
     stop,
   };

@@ -1,0 +1,50 @@
+// Starts the management API for a running server: builds ApiDeps from the server's parts and
+// listens on config.api. Kept here so the composition root (src/server/server.ts) needs one call.
+
+import type { Logger } from 'pino';
+import type { ResolvedConfig } from '../config/resolved.js';
+import type { LeaseStore } from '../leases/store.js';
+import type { Clock } from '../server/clock.js';
+import { formatIpv4 } from '../wire/ipv4.js';
+import type { ApiDeps, ApiEngine, FailoverApi } from './deps.js';
+import { makeReloader } from './reload.js';
+import { type ApiServer, startApiServer } from './server.js';
+import { TWINLEASE_VERSION } from './version.js';
+
+export type { ApiServer } from './server.js';
+export { ApiStartupError } from './server.js';
+
+export interface ManagedServerParts {
+  config(): ResolvedConfig;
+  engine(): ApiEngine;
+  store: Pick<LeaseStore, 'count'>;
+  /** The lease store file as opened. */
+  storePath: string;
+  counters: { snapshot(): Record<string, number> };
+  clock: Clock;
+  log: Logger;
+  /** Seconds since epoch. */
+  startedAt: number;
+  /** The config file the server loaded (reload re-reads it). */
+  configPath: string;
+  /** The server's own reload (SIGHUP): true when the new config is running. */
+  reload(): boolean;
+  failover?: FailoverApi;
+}
+
+export function startManagementApi(parts: ManagedServerParts): Promise<ApiServer> {
+  const deps: ApiDeps = {
+    engine: parts.engine,
+    config: parts.config,
+    leaseStore: { path: parts.storePath, count: () => parts.store.count() },
+    counters: parts.counters,
+    startedAt: parts.startedAt,
+    version: TWINLEASE_VERSION,
+    clock: parts.clock,
+    log: parts.log,
+    reload: makeReloader(parts.configPath, parts.config, parts.reload),
+    ...(parts.failover ? { failover: parts.failover } : {}),
+  };
+  const api = parts.config().api;
+  return startApiServer(deps, { listenAddress: formatIpv4(api.listenAddress), port: api.port });
+}

@@ -1,0 +1,24 @@
+// Small conversions from core values to the API's text forms (windows-model.md §4 conventions).
+
+import { INFINITE_EXPIRY } from '../dhcp/lease.js';
+
+/** Seconds since epoch → ISO-8601 UTC without milliseconds; 0 ("never") → null. */
+export function isoOrNull(seconds: number): string | null {
+  if (seconds <= 0 || seconds === INFINITE_EXPIRY) return null;
+  return iso(seconds);
+}
+
+export function iso(seconds: number): string {
+  return new Date(seconds * 1000).toISOString().replace('.000Z', 'Z');
+}
+
+/** Lower-case hex without separators ("001ba9") → "00:1b:a9"; '' → null. */
+export function colonHex(hex: string | null): string | null {
+  if (hex === null || hex === '') return null;
+  return hex.toLowerCase().replace(/(..)(?!$)/g, '$1:');
+}
+
+/** Any of aa:bb…, aa-bb…, aa.bb…, aabb… → canonical lower-case hex without separators. */
+export function canonicalHex(text: string): string {
+  return text.replace(/[:\-.]/g, '').toLowerCase();
+}

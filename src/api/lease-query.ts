@@ -1,0 +1,124 @@
+// Finding leases for the API: filters, the default "client leases" view, and pagination by
+// address (a stable cursor: the last address returned; the next page starts after it, so records
+// that come and go never shift a page).
+
+import type { PendingOffer } from '../dhcp/engine.js';
+import { addressStateOf, type Lease } from '../dhcp/lease.js';
+import type { Ipv4 } from '../wire/ipv4.js';
+import { formatIpv4, parseIpv4 } from '../wire/ipv4.js';
+import type { ApiDeps, ApiEngine } from './deps.js';
+import { canonicalHex } from './format.js';
+import { type LeaseContext, leaseResource, offerOnlyLease, withOffer } from './lease-resource.js';
+import type { Lease as LeaseResource, LeaseStateFilter } from './schemas.js';
+
+export const DEFAULT_PAGE_SIZE = 100;
+export const MAX_PAGE_SIZE = 1000;
+
+export interface LeaseFilter {
+  scopeId?: string | undefined;
+  ip?: string | undefined;
+  mac?: string | undefined;
+  hostname?: string | undefined;
+  state?: LeaseStateFilter | undefined;
+  owner?: string | undefined;
+}
+
+export interface LeasePage {
+  items: LeaseResource[];
+  total: number;
+  nextCursor: string | null;
+}
+
+interface Candidate {
+  lease: Lease;
+  offer: PendingOffer | undefined;
+}
+
+/** Looks up names, addresses and descriptions the lease view needs, from the live config. */
+export function leaseContextFor(deps: ApiDeps, engine: ApiEngine): (scopeId: string) => LeaseContext {
+  const config = deps.config();
+  const descriptions = new Map<Ipv4, string | null>();
+  for (const s of config.scopes) for (const r of s.reservations) descriptions.set(r.address, r.description);
+  const servers = new Map<string, Ipv4>();
+  for (const r of config.failover) {
+    if (r.partner.name !== null) servers.set(r.partner.name, r.partner.address);
+    if (r.local.name !== null) servers.set(r.local.name, r.local.address);
+  }
+  servers.set(engine.settings.serverName, engine.settings.serverIdentifier);
+  return (scopeId) => ({
+    view: engine.scopeView(scopeId),
+    reservationDescription: (address) => descriptions.get(address) ?? null,
+    serverAddress: (name) => servers.get(name) ?? null,
+  });
+}
+
+function matches(c: Candidate, f: LeaseFilter): boolean {
+  const lease = c.lease;
+  if (f.scopeId !== undefined && lease.scopeId !== f.scopeId) return false;
+  const addressState =
+    c.offer !== undefined && lease.state !== 'active' ? 'offered' : addressStateOf(lease.state);
+  if (f.state === undefined) {
+    // Without a state (or an address) the list shows client leases: records nobody holds or is
+    // offered (free/backup pool records) are left out.
+    if (f.ip === undefined && addressState === null) return false;
+  } else if (f.state === 'offered' || f.state === 'declined' || f.state === 'doomed') {
+    if (addressState !== f.state) return false;
+  } else if (lease.state !== f.state) return false;
+  if (f.mac !== undefined && lease.hardwareAddress !== canonicalHex(f.mac)) return false;
+  if (f.hostname !== undefined && lease.hostname?.toLowerCase() !== f.hostname.toLowerCase()) return false;
+  if (f.owner !== undefined && lease.ownerServer !== f.owner) return false;
+  return true;
+}
+
+/** Every record and offer that matches `filter`, sorted by address. */
+export function findLeases(engine: ApiEngine, now: number, filter: LeaseFilter): Candidate[] {
+  const offers = new Map<Ipv4, PendingOffer>();
+  for (const o of engine.pendingOffers(now)) offers.set(o.address, o);
+  const out: Candidate[] = [];
+  const consider = (address: Ipv4, lease: Lease | undefined) => {
+    const offer = offers.get(address);
+    let c: Candidate | null = null;
+    if (lease) c = { lease: withOffer(lease, offer), offer };
+    else if (offer)
+      c = {
+        lease: offerOnlyLease(offer, engine.settings.serverName, engine.scopeView(offer.scopeId)),
+        offer,
+      };
+    if (c && matches(c, filter)) out.push(c);
+  };
+  if (filter.ip !== undefined) {
+    const address = parseIpv4(filter.ip);
+    consider(address, engine.getLease(address));
+    return out;
+  }
+  for (const lease of engine.leases()) consider(lease.address, lease);
+  for (const [address, offer] of offers) {
+    if (engine.getLease(address) === undefined) consider(offer.address, undefined);
+  }
+  out.sort((a, b) => a.lease.address - b.lease.address);
+  return out;
+}
+
+export function leasePage(
+  candidates: readonly Candidate[],
+  contextOf: (scopeId: string) => LeaseContext,
+  cursor: string | undefined,
+  limit: number,
+): LeasePage {
+  const after = cursor === undefined ? -1 : parseIpv4(cursor);
+  // First index past the cursor (candidates are sorted by address).
+  let lo = 0;
+  let hi = candidates.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (candidates[mid]!.lease.address <= after) lo = mid + 1;
+    else hi = mid;
+  }
+  const page = candidates.slice(lo, lo + limit);
+  const hasMore = lo + limit < candidates.length;
+  return {
+    items: page.map((c) => leaseResource(c.lease, c.offer, contextOf(c.lease.scopeId))),
+    total: candidates.length,
+    nextCursor: hasMore && page.length > 0 ? formatIpv4(page[page.length - 1]!.lease.address) : null,
+  };
+}

@@ -1,0 +1,244 @@
+// Prometheus metrics (docs/metrics.md). Counters mirror the DHCP service's Counters (Kea-style
+// names, src/server/counters.ts) under kea-exporter-like names prefixed twinlease_; address gauges
+// are counted from the lease table at scrape time (the same counting as the statistics routes);
+// process metrics are prom-client's defaults (process_*, nodejs_*), unprefixed as Prometheus expects.
+
+import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+import { formatSubnet } from '../wire/ipv4.js';
+import type { ApiDeps } from './deps.js';
+import { currentScopeStatistics } from './scope-statistics.js';
+
+/** How a Counters name maps onto a metric: which one, and with which labels. */
+type CounterTarget =
+  | { metric: 'received'; operation: string }
+  | { metric: 'sent'; operation: string }
+  | { metric: 'dropped'; stage: 'parse' | 'engine' | 'error'; reason: string }
+  | { metric: 'replyFailed'; reason: string }
+  | { metric: 'datagrams' | 'allocationFailed' | 'commitFailed' | 'reclaimed' | 'aggregate' }
+  | { metric: 'other'; name: string };
+
+export function counterTarget(name: string): CounterTarget {
+  switch (name) {
+    case 'pkt4-received':
+      return { metric: 'datagrams' };
+    case 'pkt4-receive-drop':
+    case 'pkt4-sent':
+      return { metric: 'aggregate' }; // sums of labelled series below; not exported twice
+    case 'pkt4-processing-failed':
+      return { metric: 'dropped', stage: 'error', reason: 'processing-failed' };
+    case 'pkt4-encode-failed':
+      return { metric: 'replyFailed', reason: 'encode-failed' };
+    case 'pkt4-send-failed':
+      return { metric: 'replyFailed', reason: 'send-failed' };
+    case 'v4-allocation-fail':
+      return { metric: 'allocationFailed' };
+    case 'lease-commit-failed':
+      return { metric: 'commitFailed' };
+    case 'reclaimed-leases':
+      return { metric: 'reclaimed' };
+  }
+  if (name.startsWith('pkt4-parse-failed:'))
+    return { metric: 'dropped', stage: 'parse', reason: name.slice(18) };
+  if (name.startsWith('pkt4-ignored:')) return { metric: 'dropped', stage: 'engine', reason: name.slice(13) };
+  const received = /^pkt4-(.+)-received$/.exec(name);
+  if (received) return { metric: 'received', operation: received[1]! };
+  const sent = /^pkt4-(.+)-sent$/.exec(name);
+  if (sent) return { metric: 'sent', operation: sent[1]! };
+  return { metric: 'other', name };
+}
+
+export class ApiMetrics {
+  readonly registry = new Registry();
+  private readonly datagrams: Counter;
+  private readonly received: Counter<'operation'>;
+  private readonly sent: Counter<'operation'>;
+  private readonly dropped: Counter<'stage' | 'reason'>;
+  private readonly replyFailed: Counter<'reason'>;
+  private readonly allocationFailed: Counter;
+  private readonly commitFailed: Counter;
+  private readonly reclaimed: Counter;
+  private readonly other: Counter<'name'>;
+  private readonly addresses: Gauge<'scope' | 'subnet'>;
+  private readonly free: Gauge<'scope' | 'subnet' | 'server'>;
+  private readonly assigned: Gauge<'scope' | 'subnet' | 'server'>;
+  private readonly declined: Gauge<'scope' | 'subnet'>;
+  private readonly awaitingAck: Gauge<'scope' | 'subnet'>;
+  private readonly reserved: Gauge<'scope' | 'subnet'>;
+  private readonly offers: Gauge<'scope' | 'subnet'>;
+  private readonly storeRecords: Gauge;
+  private readonly info: Gauge<'version' | 'server'>;
+
+  constructor(private readonly deps: ApiDeps) {
+    const registers = [this.registry];
+    const counter = <L extends string>(name: string, help: string, labelNames: readonly L[] = []) =>
+      new Counter<L>({ name, help, labelNames, registers });
+    const gauge = <L extends string>(name: string, help: string, labelNames: readonly L[] = []) =>
+      new Gauge<L>({ name, help, labelNames, registers });
+    const scope = ['scope', 'subnet'] as const;
+    const byServer = ['scope', 'subnet', 'server'] as const;
+
+    this.datagrams = counter(
+      'twinlease_dhcp4_datagrams_received_total',
+      'UDP datagrams received on the DHCP socket',
+    );
+    this.received = counter(
+      'twinlease_dhcp4_packets_received_total',
+      'Decoded DHCP packets received, by message type (bootp = no DHCP message type)',
+      ['operation'],
+    );
+    this.sent = counter('twinlease_dhcp4_packets_sent_total', 'Replies sent, by message type', ['operation']);
+    this.dropped = counter(
+      'twinlease_dhcp4_packets_dropped_total',
+      'Packets received and not answered: stage parse (malformed), engine (policy: no scope, no free address, …), error (bug)',
+      ['stage', 'reason'],
+    );
+    this.replyFailed = counter(
+      'twinlease_dhcp4_replies_failed_total',
+      'Replies that could not be encoded or sent',
+      ['reason'],
+    );
+    this.allocationFailed = counter(
+      'twinlease_dhcp4_allocations_failed_total',
+      'DISCOVERs or BOOTP requests left unanswered because the scope had no free address',
+    );
+    this.commitFailed = counter(
+      'twinlease_lease_commits_failed_total',
+      'Lease store commits that failed (the reply was withheld)',
+    );
+    this.reclaimed = counter(
+      'twinlease_dhcp4_leases_reclaimed_total',
+      'Bindings expired or decline holds ended by the timer',
+    );
+    this.other = counter(
+      'twinlease_events_total',
+      'Other service counters by their internal name (not stable)',
+      ['name'],
+    );
+
+    this.addresses = gauge(
+      'twinlease_dhcp4_addresses',
+      'numAddr: dynamic addresses of the ranges + reserved addresses',
+      scope,
+    );
+    this.free = gauge(
+      'twinlease_dhcp4_addresses_free',
+      'Free addresses, by which server may allocate them (this | partner)',
+      byServer,
+    );
+    this.assigned = gauge(
+      'twinlease_dhcp4_addresses_assigned',
+      'Addresses with an active binding, by the server that granted it (this | partner)',
+      byServer,
+    );
+    this.declined = gauge(
+      'twinlease_dhcp4_addresses_declined',
+      'Declined (abandoned) addresses held out of the pool',
+      scope,
+    );
+    this.awaitingAck = gauge(
+      'twinlease_dhcp4_addresses_awaiting_ack',
+      'Addresses expired, released or reset and not yet free again',
+      scope,
+    );
+    this.reserved = gauge('twinlease_dhcp4_addresses_reserved', 'Reserved addresses', scope);
+    this.offers = gauge('twinlease_dhcp4_offers_pending', 'Offers held for clients now', scope);
+    this.storeRecords = gauge('twinlease_lease_store_records', 'Lease records in the lease store');
+    this.info = gauge('twinlease_info', 'Always 1; labels carry the version and server name', [
+      'version',
+      'server',
+    ]);
+    collectDefaultMetrics({ register: this.registry });
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  /** The exposition text, with every value read now. */
+  async render(now: number): Promise<string> {
+    this.updateCounters();
+    this.updateGauges(now);
+    return this.registry.metrics();
+  }
+
+  private updateCounters(): void {
+    for (const c of [
+      this.datagrams,
+      this.received,
+      this.sent,
+      this.dropped,
+      this.replyFailed,
+      this.allocationFailed,
+      this.commitFailed,
+      this.reclaimed,
+      this.other,
+    ] as Counter<string>[]) {
+      c.reset();
+    }
+    for (const [name, value] of Object.entries(this.deps.counters.snapshot())) {
+      const t = counterTarget(name);
+      switch (t.metric) {
+        case 'datagrams':
+          this.datagrams.inc(value);
+          break;
+        case 'received':
+          this.received.inc({ operation: t.operation }, value);
+          break;
+        case 'sent':
+          this.sent.inc({ operation: t.operation }, value);
+          break;
+        case 'dropped':
+          this.dropped.inc({ stage: t.stage, reason: t.reason }, value);
+          break;
+        case 'replyFailed':
+          this.replyFailed.inc({ reason: t.reason }, value);
+          break;
+        case 'allocationFailed':
+          this.allocationFailed.inc(value);
+          break;
+        case 'commitFailed':
+          this.commitFailed.inc(value);
+          break;
+        case 'reclaimed':
+          this.reclaimed.inc(value);
+          break;
+        case 'aggregate':
+          break;
+        case 'other':
+          this.other.inc({ name: t.name }, value);
+          break;
+      }
+    }
+  }
+
+  private updateGauges(now: number): void {
+    const config = this.deps.config();
+    const subnets = new Map(config.scopes.map((s) => [s.id, formatSubnet(s.subnet)]));
+    for (const g of [
+      this.addresses,
+      this.free,
+      this.assigned,
+      this.declined,
+      this.awaitingAck,
+      this.reserved,
+      this.offers,
+    ]) {
+      (g as Gauge<string>).reset();
+    }
+    for (const s of currentScopeStatistics(this.deps, now).values()) {
+      const labels = { scope: s.scopeId, subnet: subnets.get(s.scopeId) ?? '' };
+      this.addresses.set(labels, s.numAddr);
+      this.free.set({ ...labels, server: 'this' }, s.thisAddrFree);
+      this.free.set({ ...labels, server: 'partner' }, s.partnerAddrFree);
+      this.assigned.set({ ...labels, server: 'this' }, s.thisAddrInUse);
+      this.assigned.set({ ...labels, server: 'partner' }, s.partnerAddrInUse);
+      this.declined.set(labels, s.addrAbandoned);
+      this.awaitingAck.set(labels, s.addrAwaitingAck);
+      this.reserved.set(labels, s.reservedAddresses);
+      this.offers.set(labels, s.pendingOffers);
+    }
+    this.storeRecords.set(this.deps.leaseStore.count());
+    this.info.reset();
+    this.info.set({ version: this.deps.version, server: config.server.name }, 1);
+  }
+}

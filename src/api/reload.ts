@@ -1,0 +1,32 @@
+// The reload action behind POST /api/v1/config/reload: check the file with the loader (errors
+// with their JSON paths), then let the server apply it exactly as SIGHUP does.
+
+import { reloadConfig } from '../config/loader.js';
+import type { ResolvedConfig } from '../config/resolved.js';
+import type { ReloadOutcome } from './deps.js';
+
+export function makeReloader(
+  configPath: string,
+  current: () => ResolvedConfig,
+  apply: () => boolean,
+): (dryRun: boolean) => ReloadOutcome {
+  return (dryRun) => {
+    const checked = reloadConfig(configPath, current());
+    if (!checked.ok) return { ok: false, errors: checked.errors };
+    if (dryRun) return { ok: true, changes: checked.changes, isApplied: false };
+    if (!apply()) {
+      return {
+        ok: false,
+        errors: [
+          {
+            file: configPath,
+            path: '',
+            readablePath: '',
+            message: 'the server could not apply the new config (see its log: config.reload-rejected)',
+          },
+        ],
+      };
+    }
+    return { ok: true, changes: checked.changes, isApplied: true };
+  };
+}

@@ -1,0 +1,266 @@
+// The management API's HTTP server (Fastify): token authentication, schema validation with
+// errors that name the JSON path, the OpenAPI document generated from the same schemas, and the
+// route groups in src/api/routes/. It reads the server through ApiDeps only.
+
+import swagger from '@fastify/swagger';
+import { type TypeBoxTypeProvider, TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
+import { formatIpv4, parseIpv4 } from '../wire/ipv4.js';
+import { type Access, authorize, isLoopback } from './auth.js';
+import type { ApiDeps } from './deps.js';
+import { ApiMetrics } from './metrics.js';
+import { configRoutes } from './routes/config.js';
+import { leaseRoutes } from './routes/leases.js';
+import { metricsRoutes } from './routes/metrics.js';
+import { scopeRoutes } from './routes/scopes.js';
+import { statusRoutes } from './routes/status.js';
+import { SHARED_SCHEMAS } from './schemas.js';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** What a caller needs to reach the route (default: read). */
+    access?: Access;
+  }
+  interface FastifyRequest {
+    /** Set by the auth hook: who is calling and what they may do. */
+    caller: { tokenName: string | null; access: 'read' | 'write' };
+  }
+}
+
+export type ApiApp = FastifyInstance<
+  import('node:http').Server,
+  import('node:http').IncomingMessage,
+  import('node:http').ServerResponse,
+  import('fastify').FastifyBaseLogger,
+  TypeBoxTypeProvider
+>;
+
+export interface RouteContext {
+  deps: ApiDeps;
+  now(): number;
+  metrics: ApiMetrics;
+}
+
+export interface ApiServerOptions {
+  /** Dotted IPv4 to bind. */
+  listenAddress: string;
+  /** 0 = any free port (tests). */
+  port: number;
+}
+
+export interface ApiServer {
+  address: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+export class ApiStartupError extends Error {}
+
+/** Largest request body accepted (the API takes small JSON documents only). */
+const BODY_LIMIT_BYTES = 64 * 1024;
+
+/** Builds the app without listening (tests may use app.inject). */
+export async function buildApiApp(deps: ApiDeps, options: ApiServerOptions): Promise<ApiApp> {
+  const isOnLoopback = isLoopback(parseIpv4(options.listenAddress));
+  const clock = deps.clock ?? { nowSeconds: () => Math.floor(Date.now() / 1000) };
+  const app: ApiApp = Fastify({
+    logger: false,
+    bodyLimit: BODY_LIMIT_BYTES,
+  }).withTypeProvider<TypeBoxTypeProvider>();
+  // TypeBox validates requests: query strings and path parameters are converted from text
+  // ("limit=5"), bodies are not ({"dryRun": 1} is an error), unknown properties are errors (Fastify's
+  // Ajv default would drop them silently). A POST without a body counts as {}.
+  app.setValidatorCompiler((route) => {
+    const check = TypeBoxValidatorCompiler(route);
+    if (route.httpPart !== 'body') return check;
+    return (value: unknown) => check(value === undefined || value === null ? {} : value);
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Twinlease management API',
+        version: deps.version,
+        description:
+          'DHCPv4 server with failover. Every route except /healthz, /openapi.json and /metrics needs ' +
+          '`Authorization: Bearer <token>` (api.tokens in the config); writes need a token without readOnly. ' +
+          'See docs/api.md.',
+      },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+      tags: [
+        { name: 'status', description: 'Server status' },
+        { name: 'scopes', description: 'Scopes and their statistics' },
+        { name: 'leases', description: 'Lease records (DHCPV4_FAILOVER_CLIENT_INFO)' },
+        { name: 'config', description: 'Configuration' },
+      ],
+    },
+    refResolver: {
+      buildLocalReference: (json, _base, _fragment, i) => (json.$id as string | undefined) ?? `def-${i}`,
+    },
+  });
+  for (const s of SHARED_SCHEMAS) app.addSchema(s);
+
+  app.decorateRequest('caller', null as unknown as FastifyRequest['caller']);
+  app.addHook('onRequest', async (request, reply) => {
+    // Unknown routes need a token too, so the 404/401 difference reveals nothing.
+    const required = request.routeOptions.config?.access ?? 'read';
+    const decision = authorize(
+      required,
+      request.headers.authorization,
+      deps.config().api.tokens,
+      isOnLoopback,
+    );
+    if (!decision.ok) {
+      if (decision.status === 401) reply.header('www-authenticate', 'Bearer realm="twinlease"');
+      deps.log?.warn(
+        {
+          event: 'api.denied',
+          method: request.method,
+          url: request.url,
+          status: decision.status,
+          from: request.ip,
+        },
+        decision.message,
+      );
+      return reply.code(decision.status).send({ error: decision.error, message: decision.message });
+    }
+    request.caller = { tokenName: decision.tokenName, access: decision.access };
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    deps.log?.debug({
+      event: 'api.request',
+      method: request.method,
+      url: request.url,
+      status: reply.statusCode,
+      token: request.caller?.tokenName ?? null,
+      ms: Math.round(reply.elapsedTime),
+    });
+  });
+
+  app.setErrorHandler((err: FastifyError, request, reply) => {
+    if (err.validation) {
+      const { path, message } = describeValidationError(err.validationContext, err.validation[0]);
+      return reply.code(400).send({ error: 'invalid-request', message, path });
+    }
+    const status = err.statusCode ?? 500;
+    if (status >= 500) {
+      deps.log?.error(
+        { event: 'api.error', method: request.method, url: request.url, err: err.stack },
+        'API handler failed',
+      );
+      return reply.code(500).send({ error: 'internal', message: 'internal error (see the server log)' });
+    }
+    // Fastify's own client errors: malformed JSON, body too large, unsupported media type, …
+    const isBody = err.code?.startsWith('FST_ERR_CTP') ?? false;
+    return reply
+      .code(status)
+      .send(
+        isBody
+          ? { error: 'invalid-request', message: err.message, path: '/body' }
+          : { error: 'bad-request', message: err.message },
+      );
+  });
+  app.setNotFoundHandler((request, reply) => {
+    reply
+      .code(404)
+      .send({ error: 'not-found', message: `no route ${request.method} ${request.url.split('?')[0]}` });
+  });
+
+  const ctx: RouteContext = { deps, now: () => clock.nowSeconds(), metrics: new ApiMetrics(deps) };
+  app.get(
+    '/openapi.json',
+    { config: { access: 'public' }, schema: { hide: true } },
+    async () => app.swagger() as unknown as Record<string, unknown>,
+  );
+  statusRoutes(app, ctx);
+  scopeRoutes(app, ctx);
+  leaseRoutes(app, ctx);
+  configRoutes(app, ctx);
+  metricsRoutes(app, ctx);
+  // Failover routes (relationships, partner-down, replicate) register here once the endpoint exists.
+  await app.ready();
+  return app;
+}
+
+interface ValidationIssue {
+  instancePath?: string;
+  schemaPath?: string;
+  keyword?: string;
+  message?: string;
+  params?: Record<string, unknown>;
+}
+
+/** The JSON pointer of the first problem, rooted at its part (/query/limit, /body/dryRun). */
+export function describeValidationError(
+  context: string | undefined,
+  issue: ValidationIssue | undefined,
+): { path: string; message: string } {
+  let path = `/${validationPart(context)}${issue?.instancePath ?? ''}`;
+  const params = issue?.params ?? {};
+  const firstOf = (v: unknown): string | undefined =>
+    Array.isArray(v) ? String(v[0]) : typeof v === 'string' ? v : undefined;
+  const missing = firstOf(params.missingProperty) ?? firstOf(params.requiredProperties);
+  const extra = firstOf(params.additionalProperty) ?? firstOf(params.additionalProperties);
+  let message = issue?.message ?? 'is invalid';
+  if (missing !== undefined) {
+    path += `/${missing}`;
+    message = 'is required';
+  } else if (extra !== undefined) {
+    path += `/${extra}`;
+    message = 'is not allowed';
+  } else if (issue?.keyword === 'boolean' && issue.schemaPath?.endsWith('additionalProperties')) {
+    message = 'is not allowed';
+  }
+  return { path, message: `${path} ${message}` };
+}
+
+function validationPart(context: string | undefined): string {
+  switch (context) {
+    case 'querystring':
+      return 'query';
+    case 'params':
+      return 'params';
+    case 'headers':
+      return 'headers';
+    default:
+      return 'body';
+  }
+}
+
+/**
+ * Starts the API on `options.listenAddress:port`. Refuses (ApiStartupError) to listen beyond
+ * loopback when no token is configured: an unauthenticated management API must not be reachable
+ * from the network.
+ */
+export async function startApiServer(deps: ApiDeps, options: ApiServerOptions): Promise<ApiServer> {
+  const address = parseIpv4(options.listenAddress);
+  if (deps.config().api.tokens.length === 0 && !isLoopback(address)) {
+    throw new ApiStartupError(
+      `api: no tokens are configured (api.tokens), so the API may listen on loopback only, not ${options.listenAddress}`,
+    );
+  }
+  const app = await buildApiApp(deps, options);
+  try {
+    await app.listen({ host: options.listenAddress, port: options.port });
+  } catch (err) {
+    await app.close();
+    throw new ApiStartupError(
+      `api: cannot listen on ${options.listenAddress}:${options.port}: ${(err as Error).message}`,
+    );
+  }
+  const bound = app.server.address();
+  const port = typeof bound === 'object' && bound !== null ? bound.port : options.port;
+  deps.log?.info(
+    {
+      event: 'api.listening',
+      address: formatIpv4(address),
+      port,
+      tokens: deps.config().api.tokens.length,
+      isReadOnly: deps.config().api.tokens.length === 0,
+    },
+    'management API listening',
+  );
+  return { address: options.listenAddress, port, close: () => app.close() };
+}
