@@ -3,6 +3,7 @@
 
 import { Command } from 'commander';
 import { StartupError, startServer } from '../server/server.js';
+import { registerOperatorCommands } from './commands/index.js';
 
 export const VERSION = '0.1.0';
 
@@ -43,5 +44,6 @@ export async function run(argv: string[]): Promise<void> {
     .description('run the DHCP server in the foreground (embedded default config when --config is absent)')
     .option('-c, --config <file>', 'JSON configuration file (schema/twinlease.schema.json)')
     .action(serve);
+  registerOperatorCommands(program); // status, scope, stats, lease (src/cli/commands/)
   await program.parseAsync(argv);
 }

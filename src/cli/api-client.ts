@@ -1,0 +1,105 @@
+// The operator commands' HTTP client for the management API (docs/api.md): one GET or POST with
+// the bearer token, JSON back, and failures turned into one clear sentence for the terminal.
+
+export interface ApiClientOptions {
+  /** Base URL, e.g. http://127.0.0.1:8067 */
+  api: string;
+  token: string | undefined;
+  /** Per request; default 10 s. */
+  timeoutMs?: number;
+}
+
+export class CliError extends Error {}
+
+interface ErrorBody {
+  error?: string;
+  message?: string;
+  path?: string;
+}
+
+export class ApiClient {
+  private readonly base: URL;
+
+  constructor(private readonly options: ApiClientOptions) {
+    try {
+      this.base = new URL(options.api);
+    } catch {
+      throw new CliError(
+        `--api ${JSON.stringify(options.api)} is not a URL (example: http://127.0.0.1:8067)`,
+      );
+    }
+  }
+
+  get<T>(path: string, query: Record<string, string | number | undefined> = {}): Promise<T> {
+    const url = new URL(path, this.base);
+    for (const [k, v] of Object.entries(query)) if (v !== undefined) url.searchParams.set(k, String(v));
+    return this.request<T>('GET', url, undefined);
+  }
+
+  post<T>(path: string, body: unknown): Promise<T> {
+    return this.request<T>('POST', new URL(path, this.base), body);
+  }
+
+  private async request<T>(method: string, url: URL, body: unknown): Promise<T> {
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (this.options.token) headers.authorization = `Bearer ${this.options.token}`;
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    let response: Response;
+    try {
+      response = await fetch(url, {
+        method,
+        headers,
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        signal: AbortSignal.timeout(this.options.timeoutMs ?? 10_000),
+      });
+    } catch (err) {
+      throw new CliError(this.describeNetworkError(err));
+    }
+    const text = await response.text();
+    let parsed: unknown;
+    try {
+      parsed = text === '' ? null : JSON.parse(text);
+    } catch {
+      throw new CliError(
+        `${this.options.api} answered ${response.status} with something that is not JSON (is --api the Twinlease API?)`,
+      );
+    }
+    if (response.ok) return parsed as T;
+    const e = (parsed ?? {}) as ErrorBody;
+    const why = e.message ?? e.error ?? response.statusText;
+    switch (response.status) {
+      case 401:
+        throw new CliError(
+          `the API refused the request: ${why}. ${this.options.token ? 'Check the token' : 'Pass a token'} with --token or TWINLEASE_TOKEN (api.tokens in the server config).`,
+        );
+      case 403:
+        throw new CliError(`not allowed: ${why}`);
+      case 404:
+        throw new CliError(`not found: ${why}`);
+      case 400:
+        throw new CliError(`invalid request: ${why}`);
+      default:
+        throw new CliError(`the API failed (${response.status}): ${why}`);
+    }
+  }
+
+  private describeNetworkError(err: unknown): string {
+    const where = `the Twinlease API at ${this.options.api}`;
+    const e = err as { name?: string; cause?: { code?: string; message?: string } };
+    if (e.name === 'TimeoutError' || e.name === 'AbortError') return `${where} did not answer in time`;
+    switch (e.cause?.code) {
+      case 'ECONNREFUSED':
+        return `cannot reach ${where}: connection refused. Is the server running, and is --api (or TWINLEASE_API) its api.listenAddress and api.port?`;
+      case 'ENOTFOUND':
+      case 'EAI_AGAIN':
+        return `cannot reach ${where}: unknown host`;
+      case 'EHOSTUNREACH':
+      case 'ENETUNREACH':
+        return `cannot reach ${where}: no route to host`;
+      case 'ECONNRESET':
+        return `${where} closed the connection (is it an HTTP server?)`;
+      default:
+        return `cannot reach ${where}: ${e.cause?.message ?? (err as Error).message}`;
+    }
+  }
+}

@@ -1,0 +1,16 @@
+// The operator commands (docs/cli.md): they call the management API and print tables or JSON.
+
+import type { Command } from 'commander';
+import { addGlobalOptions } from './context.js';
+import { registerLease } from './lease.js';
+import { registerScope } from './scope.js';
+import { registerStats } from './stats.js';
+import { registerStatus } from './status.js';
+
+export function registerOperatorCommands(program: Command): void {
+  addGlobalOptions(program);
+  registerStatus(program);
+  registerScope(program);
+  registerStats(program);
+  registerLease(program);
+}

@@ -1,0 +1,54 @@
+// Terminal output of the operator commands: plain tables (no colour codes, so pipes and tests
+// see clean text) or JSON with --json.
+
+import Table from 'cli-table3';
+
+export interface OutputOptions {
+  json: boolean;
+}
+
+export function printJson(value: unknown): void {
+  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+/** No rule between rows: long lists stay compact. */
+const COMPACT = { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' };
+
+export function table(head: string[], rows: (string | number | boolean | null)[][]): string {
+  const t = new Table({ head, style: { head: [], border: [] }, chars: COMPACT });
+  for (const r of rows) t.push(r.map(cell));
+  return t.toString();
+}
+
+/** Two-column "field | value" table for one object. */
+export function fields(rows: [string, string | number | boolean | null][]): string {
+  const t = new Table({ style: { head: [], border: [] }, chars: COMPACT });
+  for (const [k, v] of rows) t.push({ [k]: cell(v) });
+  return t.toString();
+}
+
+export function print(text: string): void {
+  process.stdout.write(`${text}\n`);
+}
+
+function cell(v: string | number | boolean | null): string {
+  if (v === null) return '-';
+  if (typeof v === 'boolean') return v ? 'yes' : 'no';
+  return String(v);
+}
+
+/** "2026-11-23T23:50:05Z" → "2026-11-23 23:50:05Z"; null → null. */
+export function time(iso: string | null): string | null {
+  return iso === null ? null : iso.replace('T', ' ');
+}
+
+export function duration(seconds: number): string {
+  const d = Math.floor(seconds / 86400);
+  const h = Math.floor((seconds % 86400) / 3600);
+  const m = Math.floor((seconds % 3600) / 60);
+  const s = seconds % 60;
+  if (d > 0) return `${d}d ${h}h ${m}m`;
+  if (h > 0) return `${h}h ${m}m`;
+  if (m > 0) return `${m}m ${s}s`;
+  return `${s}s`;
+}
