@@ -70,7 +70,12 @@ interface LeaseRow {
 
 // Windows AddressState bits 4–7 order (seed 001): cleanup, both records, unregistered, deleted.
 function dnsFlagsToInt(d: Lease['dns']): number {
-  return (d.cleanupOnDelete ? 1 : 0) | (d.updateBothRecords ? 2 : 0) | (d.registrationPending ? 4 : 0) | (d.removalPending ? 8 : 0);
+  return (
+    (d.cleanupOnDelete ? 1 : 0) |
+    (d.updateBothRecords ? 2 : 0) |
+    (d.registrationPending ? 4 : 0) |
+    (d.removalPending ? 8 : 0)
+  );
 }
 
 function rowToLease(r: LeaseRow): Lease {
@@ -150,7 +155,11 @@ export class SqliteLeaseStore implements LeaseStore {
   private readonly metaSet: Database.Statement;
   private readonly metaGet: Database.Statement;
   private readonly countStmt: Database.Statement;
-  private readonly writeBatch: (leases: Map<number, Lease>, removals: Set<number>, meta: Map<string, string>) => void;
+  private readonly writeBatch: (
+    leases: Map<number, Lease>,
+    removals: Set<number>,
+    meta: Map<string, string>,
+  ) => void;
   private pending = new Map<number, Lease>();
   private pendingRemovals = new Set<number>();
   private pendingMeta = new Map<string, string>();
@@ -179,14 +188,18 @@ export class SqliteLeaseStore implements LeaseStore {
          .join(', ')}`,
     );
     this.deleteOne = this.db.prepare('DELETE FROM leases WHERE address = ?');
-    this.metaSet = this.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value');
+    this.metaSet = this.db.prepare(
+      'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value',
+    );
     this.metaGet = this.db.prepare('SELECT value FROM meta WHERE key = ?');
     this.countStmt = this.db.prepare('SELECT count(*) AS n FROM leases');
-    this.writeBatch = this.db.transaction((leases: Map<number, Lease>, removals: Set<number>, meta: Map<string, string>) => {
-      for (const l of leases.values()) this.upsert.run(leaseToParams(l));
-      for (const a of removals) this.deleteOne.run(a);
-      for (const [k, v] of meta) this.metaSet.run(k, v);
-    });
+    this.writeBatch = this.db.transaction(
+      (leases: Map<number, Lease>, removals: Set<number>, meta: Map<string, string>) => {
+        for (const l of leases.values()) this.upsert.run(leaseToParams(l));
+        for (const a of removals) this.deleteOne.run(a);
+        for (const [k, v] of meta) this.metaSet.run(k, v);
+      },
+    );
   }
 
   private migrate(): void {
@@ -234,7 +247,9 @@ export class SqliteLeaseStore implements LeaseStore {
   commit(leases: readonly Lease[]): Promise<void> {
     if (this.isClosed) return Promise.reject(new Error(`lease store ${this.path} is closed`));
     if (this.pending.size + leases.length > MAX_PENDING_LEASES) {
-      return Promise.reject(new Error(`lease store ${this.path}: ${MAX_PENDING_LEASES} bindings already waiting for the disk`));
+      return Promise.reject(
+        new Error(`lease store ${this.path}: ${MAX_PENDING_LEASES} bindings already waiting for the disk`),
+      );
     }
     for (const l of leases) {
       this.pending.set(l.address, l);
@@ -299,6 +314,20 @@ export class SqliteLeaseStore implements LeaseStore {
       setImmediate(() => this.flush());
     }
     return p;
+  }
+
+  /** Writes a batch in one transaction, now, on the calling thread (used by the writer worker). */
+  writeNow(
+    leases: readonly Lease[],
+    removals: readonly number[],
+    meta: readonly (readonly [string, string])[],
+  ): void {
+    const byAddress = new Map<number, Lease>();
+    for (const l of leases) byAddress.set(l.address, l);
+    this.writeBatch(byAddress, new Set(removals), new Map(meta));
+    this.counters.transactions++;
+    this.counters.leasesWritten += byAddress.size;
+    this.counters.largestBatch = Math.max(this.counters.largestBatch, byAddress.size);
   }
 
   /** Writes everything pending in one transaction, then settles every waiter of the batch. */

@@ -70,14 +70,21 @@ export class DhcpService {
   }
 
   async start(): Promise<void> {
-    const socket = dgram.createSocket({ type: 'udp4', reuseAddr: true });
+    const socket = dgram.createSocket({ type: 'udp4', reuseAddr: false });
     this.socket = socket;
     socket.on('message', (msg, rinfo) => this.onDatagram(msg, rinfo.address, rinfo.port));
-    socket.on('error', (err) => this.log.error({ event: 'dhcp.socket-error', err: err.message }, 'DHCP socket error'));
+    socket.on('error', (err) =>
+      this.log.error({ event: 'dhcp.socket-error', err: err.message }, 'DHCP socket error'),
+    );
     await new Promise<void>((resolve, reject) => {
-      socket.once('error', reject);
+      // Exclusive bind: a second server on the same port must fail, not share the traffic.
+      const onBindError = (err: Error) =>
+        reject(
+          new Error(`cannot listen on ${this.network.listenAddress}:${this.network.port}: ${err.message}`),
+        );
+      socket.once('error', onBindError);
       socket.bind(this.network.port, this.network.listenAddress, () => {
-        socket.off('error', reject);
+        socket.off('error', onBindError);
         socket.setBroadcast(true);
         // Large buffers absorb bursts while a group commit is in progress.
         try {
@@ -90,7 +97,12 @@ export class DhcpService {
       });
     });
     this.log.info(
-      { event: 'dhcp.listening', address: this.network.listenAddress, port: this.network.port, broadcast: this.network.broadcastAddress },
+      {
+        event: 'dhcp.listening',
+        address: this.network.listenAddress,
+        port: this.network.port,
+        broadcast: this.network.broadcastAddress,
+      },
       'DHCP service listening',
     );
     this.scheduleTick();
@@ -145,13 +157,21 @@ export class DhcpService {
       }
       if (result.reason === 'no-free-address') {
         this.counters.inc('v4-allocation-fail');
-        this.logLimited(`nofree:${result.scopeId}`, 'warn', { event: 'dhcp.no-free-address', scope: result.scopeId }, 'scope has no free address');
+        this.logLimited(
+          `nofree:${result.scopeId}`,
+          'warn',
+          { event: 'dhcp.no-free-address', scope: result.scopeId },
+          'scope has no free address',
+        );
       } else if (result.detail !== undefined) {
         this.log.debug({ event: `dhcp.${result.reason}`, scope: result.scopeId, detail: result.detail });
       }
       if (result.changes.length > 0) {
         if (result.detail?.startsWith('declined')) {
-          this.log.warn({ event: 'dhcp.decline', scope: result.scopeId, detail: result.detail }, 'client declined an address');
+          this.log.warn(
+            { event: 'dhcp.decline', scope: result.scopeId, detail: result.detail },
+            'client declined an address',
+          );
         }
         this.persist(result.changes, null);
       }
@@ -176,7 +196,10 @@ export class DhcpService {
       },
       (err: Error) => {
         this.counters.inc('lease-commit-failed');
-        this.log.error({ event: 'lease.commit-failed', err: err.message, count: changes.length }, 'lease commit failed: reply withheld');
+        this.log.error(
+          { event: 'lease.commit-failed', err: err.message, count: changes.length },
+          'lease commit failed: reply withheld',
+        );
       },
     );
   }
@@ -197,7 +220,11 @@ export class DhcpService {
     socket.send(bytes, port, address, (err) => {
       if (err) {
         this.counters.inc('pkt4-send-failed');
-        this.logLimited(`send:${err.message}`, 'warn', { event: 'dhcp.send-failed', to: `${address}:${port}`, err: err.message });
+        this.logLimited(`send:${err.message}`, 'warn', {
+          event: 'dhcp.send-failed',
+          to: `${address}:${port}`,
+          err: err.message,
+        });
         return;
       }
       this.counters.inc('pkt4-sent');
@@ -237,7 +264,12 @@ export class DhcpService {
     this.timer.unref();
   }
 
-  private logLimited(key: string, level: 'debug' | 'info' | 'warn', fields: Record<string, unknown>, msg?: string): void {
+  private logLimited(
+    key: string,
+    level: 'debug' | 'info' | 'warn',
+    fields: Record<string, unknown>,
+    msg?: string,
+  ): void {
     const now = this.clock.nowSeconds();
     const last = this.lastLogged.get(key);
     if (last !== undefined && now - last < LOG_INTERVAL_SECONDS) return;
@@ -246,4 +278,3 @@ export class DhcpService {
     this.log[level](fields, msg);
   }
 }
-

@@ -1,6 +1,6 @@
 // Structured logs: one JSON object per line on stdout, stable `event` names (docs/logging.md).
 
-import { pino, type Logger } from 'pino';
+import { type Logger, pino } from 'pino';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
 
@@ -12,7 +12,10 @@ export function createLogger(level: LogLevel, destination: number | string = 1):
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
       // Never let a secret reach the log, whatever object a caller passes.
-      redact: { paths: ['sharedSecret', '*.sharedSecret', 'secret', '*.secret', 'token', '*.token'], censor: '[redacted]' },
+      redact: {
+        paths: ['sharedSecret', '*.sharedSecret', 'secret', '*.secret', 'token', '*.token'],
+        censor: '[redacted]',
+      },
     },
     pino.destination({ dest: destination, sync: false }),
   );

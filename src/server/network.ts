@@ -4,7 +4,14 @@
 // address on the configured interface (or, with none configured, on any non-loopback interface).
 
 import os from 'node:os';
-import { formatIpv4, type Ipv4, parseIpv4, parseSubnet, subnetBroadcast, subnetContains } from '../wire/ipv4.js';
+import {
+  formatIpv4,
+  type Ipv4,
+  parseIpv4,
+  parseSubnet,
+  subnetBroadcast,
+  subnetContains,
+} from '../wire/ipv4.js';
 
 export interface InterfaceAddress {
   interfaceName: string;
@@ -40,7 +47,10 @@ export interface NetworkRequest {
 }
 
 /** Decides server identifier and broadcast destination; returns an error text when it cannot. */
-export function chooseNetwork(req: NetworkRequest, list: InterfaceLister = listInterfaceAddresses): NetworkChoice | string {
+export function chooseNetwork(
+  req: NetworkRequest,
+  list: InterfaceLister = listInterfaceAddresses,
+): NetworkChoice | string {
   const all = list();
   const candidates = req.interfaceName ? all.filter((a) => a.interfaceName === req.interfaceName) : all;
   if (req.interfaceName && candidates.length === 0) {
@@ -59,7 +69,11 @@ export function chooseNetwork(req: NetworkRequest, list: InterfaceLister = listI
     // where 255.255.255.255 fails with ENETUNREACH.
     const first = candidates[0];
     broadcastAddress = first
-      ? formatIpv4(subnetBroadcast(parseSubnet(`${formatIpv4(maskTo(first.address, first.prefixLength))}/${first.prefixLength}`)))
+      ? formatIpv4(
+          subnetBroadcast(
+            parseSubnet(`${formatIpv4(maskTo(first.address, first.prefixLength))}/${first.prefixLength}`),
+          ),
+        )
       : '255.255.255.255';
   }
   return { serverIdentifier, broadcastAddress, directlyAttached: candidates };

@@ -6,12 +6,13 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import { type ApiServer, ApiStartupError, startManagementApi } from '../api/attach.js';
-import { formatConfigErrors, loadConfigFile, reloadConfig, type ResolvedConfig } from '../config/loader.js';
+import { formatConfigErrors, loadConfigFile, type ResolvedConfig, reloadConfig } from '../config/loader.js';
 import { DhcpEngine } from '../dhcp/engine.js';
-import type { EngineSettings } from '../dhcp/scope.js';
 import type { Lease } from '../dhcp/lease.js';
-import { openSqliteLeaseStore } from '../leases/sqlite-store.js';
+import type { EngineSettings } from '../dhcp/scope.js';
+import { acquireLockFile } from '../leases/lock-file.js';
 import type { LeaseStore } from '../leases/store.js';
+import { openWorkerLeaseStore } from '../leases/worker-store.js';
 import { formatIpv4 } from '../wire/ipv4.js';
 import { type Clock, systemClock } from './clock.js';
 import { Counters } from './counters.js';
@@ -45,15 +46,20 @@ export interface RunningServer {
 
 export class StartupError extends Error {}
 
-function engineSettings(config: ResolvedConfig, interfaces: InterfaceLister): { settings: EngineSettings; network: DhcpNetworkSettings } {
+function engineSettings(
+  config: ResolvedConfig,
+  interfaces: InterfaceLister,
+): { settings: EngineSettings; network: DhcpNetworkSettings } {
   const choice = chooseNetwork(
     {
       interfaceName: config.dhcp.interface,
       listenAddress: formatIpv4(config.dhcp.listenAddress),
-      serverIdentifier: config.server.serverIdentifier === null ? null : formatIpv4(config.server.serverIdentifier),
+      serverIdentifier:
+        config.server.serverIdentifier === null ? null : formatIpv4(config.server.serverIdentifier),
       // 255.255.255.255 (the default) cannot be routed out of a chosen interface by a Node socket:
       // use the served subnet's broadcast address instead unless the operator set another one.
-      broadcastAddress: config.dhcp.broadcastAddress === 0xffffffff ? null : formatIpv4(config.dhcp.broadcastAddress),
+      broadcastAddress:
+        config.dhcp.broadcastAddress === 0xffffffff ? null : formatIpv4(config.dhcp.broadcastAddress),
     },
     interfaces,
   );
@@ -86,7 +92,14 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
 
   const storePath = resolve(config.leaseStore.path);
   mkdirSync(dirname(storePath), { recursive: true });
-  const store = openSqliteLeaseStore(storePath);
+  let lock: ReturnType<typeof acquireLockFile>;
+  try {
+    lock = acquireLockFile(storePath);
+  } catch (err) {
+    throw new StartupError((err as Error).message);
+  }
+  // Writes (and their fsync) run on a worker thread so they never stall packet handling.
+  const store = openWorkerLeaseStore(storePath);
   const stored: Lease[] = store.loadAll();
   const engine = new DhcpEngine(settings, stored);
   const counters = new Counters();
@@ -94,7 +107,13 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   // Expire what ran out while we were down before answering anyone.
   const expired = engine.tick(clock.nowSeconds());
   if (expired.length > 0) await store.commit(expired);
-  await dhcp.start();
+  try {
+    await dhcp.start();
+  } catch (err) {
+    await store.close();
+    lock.release();
+    throw new StartupError((err as Error).message);
+  }
   log.info(
     {
       event: 'server.started',
@@ -111,7 +130,10 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   const reload = (): boolean => {
     const result = reloadConfig(configPath, config);
     if (!result.ok) {
-      log.error({ event: 'config.reload-rejected', errors: result.errors.map((e) => `${e.path}: ${e.message}`) }, 'new config rejected; keeping the running one');
+      log.error(
+        { event: 'config.reload-rejected', errors: result.errors.map((e) => `${e.path}: ${e.message}`) },
+        'new config rejected; keeping the running one',
+      );
       return false;
     }
     try {
@@ -122,7 +144,10 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       log.info({ event: 'config.reloaded', config: config.file, changes: result.changes }, 'config reloaded');
       return true;
     } catch (err) {
-      log.error({ event: 'config.reload-rejected', errors: [(err as Error).message] }, 'new config rejected; keeping the running one');
+      log.error(
+        { event: 'config.reload-rejected', errors: [(err as Error).message] },
+        'new config rejected; keeping the running one',
+      );
       return false;
     }
   };
@@ -135,6 +160,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       await api?.close(); // management API
       await dhcp.stop();
       await store.close();
+      lock.release();
       log.flush();
     })();
     return stopping;

@@ -5,7 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { emptyLease, type Lease } from '../../src/dhcp/lease.js';
-import { MAX_PENDING_LEASES, openSqliteLeaseStore } from '../../src/leases/sqlite-store.js';
+import { MAX_PENDING_LEASES, openSqliteLeaseStore as openDirect } from '../../src/leases/sqlite-store.js';
+import type { LeaseStore } from '../../src/leases/store.js';
+import { openWorkerLeaseStore } from '../../src/leases/worker-store.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tl-store-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -35,109 +37,131 @@ function full(address: number): Lease {
     isPartnerUpToDate: true,
     fqdn: 'laptop.example.test',
     dhcidMode: 'clientId',
-    dns: { cleanupOnDelete: true, updateBothRecords: false, registrationPending: true, removalPending: false },
+    dns: {
+      cleanupOnDelete: true,
+      updateBothRecords: false,
+      registrationPending: true,
+      removalPending: false,
+    },
   };
 }
 
-describe('SqliteLeaseStore', () => {
-  test('every field round-trips, including nulls, booleans and the infinite expiry', async () => {
-    const path = freshPath();
-    const s = openSqliteLeaseStore(path);
-    const a = full(0xfffffffe);
-    const b = emptyLease(0x0a000001, 'x', 'free', 5);
-    await s.commit([a, b]);
-    await s.close();
-    const s2 = openSqliteLeaseStore(path);
-    const byAddress = new Map(s2.loadAll().map((l) => [l.address, l]));
-    assert.deepEqual(byAddress.get(a.address), a);
-    assert.deepEqual(byAddress.get(b.address), b);
-    assert.equal(s2.count(), 2);
-    await s2.close();
-  });
+const kinds: [string, (path: string) => LeaseStore & { stats(): { transactions: number } }][] = [
+  ['direct', openDirect],
+  ['worker', openWorkerLeaseStore],
+];
 
-  test('commits of one event-loop turn share one transaction; the last write of an address wins', async () => {
-    const s = openSqliteLeaseStore(freshPath());
-    const before = s.stats().transactions;
-    const ps = [];
-    for (let i = 0; i < 100; i++) ps.push(s.commit([{ ...full(i % 10), hostname: `h${i}` }]));
-    await Promise.all(ps);
-    assert.equal(s.stats().transactions - before, 1);
-    const rows = new Map(s.loadAll().map((l) => [l.address, l]));
-    assert.equal(rows.size, 10);
-    assert.equal(rows.get(9)!.hostname, 'h99');
-    await s.close();
-  });
-
-  test('remove deletes bindings; meta values persist', async () => {
-    const path = freshPath();
-    const s = openSqliteLeaseStore(path);
-    await s.commit([full(1), full(2)]);
-    await s.remove([1]);
-    await s.setMeta('failover:tl:state', 'normal');
-    assert.equal(s.getMeta('failover:tl:state'), 'normal');
-    assert.equal(s.getMeta('missing'), null);
-    await s.close();
-    const s2 = openSqliteLeaseStore(path);
-    assert.deepEqual(s2.loadAll().map((l) => l.address), [2]);
-    assert.equal(s2.getMeta('failover:tl:state'), 'normal');
-    await s2.close();
-  });
-
-  test('the pending queue is bounded', async () => {
-    const s = openSqliteLeaseStore(freshPath());
-    const many = Array.from({ length: MAX_PENDING_LEASES + 1 }, (_, i) => emptyLease(i, 's', 'free', 0));
-    await assert.rejects(s.commit(many), /already waiting/);
-    await s.close();
-  });
-
-  test('close flushes what is pending; a closed store refuses commits', async () => {
-    const path = freshPath();
-    const s = openSqliteLeaseStore(path);
-    const p = s.commit([full(7)]);
-    await s.close();
-    await p;
-    await assert.rejects(s.commit([full(8)]), /closed/);
-    const s2 = openSqliteLeaseStore(path);
-    assert.equal(s2.count(), 1);
-    await s2.close();
-  });
-
-  test('a file that is not a lease database is refused, naming the file', () => {
-    const path = join(dir, 'garbage.db');
-    writeFileSync(path, 'this is not sqlite'.repeat(100));
-    assert.throws(() => openSqliteLeaseStore(path), (err: Error) => err.message.includes(path));
-  });
-
-  test('kill -9 loses no commit that had resolved', async () => {
-    const path = freshPath();
-    for (let round = 0; round < 4; round++) {
-      const start = round * 1_000_000;
-      const child = spawn(process.execPath, ['--import', 'tsx', 'test/leases/fixtures/writer.ts', path, String(start)], {
-        stdio: ['ignore', 'pipe', 'inherit'],
-      });
-      const acked: number[] = [];
-      let buf = '';
-      child.stdout.on('data', (chunk: Buffer) => {
-        buf += chunk.toString();
-        const lines = buf.split('\n');
-        buf = lines.pop()!;
-        for (const l of lines) if (l) acked.push(Number(l));
-      });
-      // Kill at a random moment once the writer is well under way.
-      await new Promise<void>((resolve) => {
-        const wait = () => (acked.length >= 200 + Math.floor(Math.random() * 2000) ? resolve() : setTimeout(wait, 5));
-        wait();
-      });
-      child.kill('SIGKILL');
-      await new Promise((r) => child.once('exit', r));
+for (const [kind, openSqliteLeaseStore] of kinds)
+  describe(`SQLite lease store (${kind})`, () => {
+    test('every field round-trips, including nulls, booleans and the infinite expiry', async () => {
+      const path = freshPath();
       const s = openSqliteLeaseStore(path);
-      const stored = new Map(s.loadAll().map((l) => [l.address, l]));
+      const a = full(0xfffffffe);
+      const b = emptyLease(0x0a000001, 'x', 'free', 5);
+      await s.commit([a, b]);
       await s.close();
-      for (const a of acked) {
-        const l = stored.get(a);
-        assert.ok(l, `acknowledged binding ${a} lost in round ${round}`);
-        assert.equal(l.leaseExpiresAt, 1_700_003_600 + a);
+      const s2 = openSqliteLeaseStore(path);
+      const byAddress = new Map(s2.loadAll().map((l) => [l.address, l]));
+      assert.deepEqual(byAddress.get(a.address), a);
+      assert.deepEqual(byAddress.get(b.address), b);
+      assert.equal(s2.count(), 2);
+      await s2.close();
+    });
+
+    test('commits of one event-loop turn share one transaction; the last write of an address wins', async () => {
+      const s = openSqliteLeaseStore(freshPath());
+      const before = s.stats().transactions;
+      const ps = [];
+      for (let i = 0; i < 100; i++) ps.push(s.commit([{ ...full(i % 10), hostname: `h${i}` }]));
+      await Promise.all(ps);
+      assert.equal(s.stats().transactions - before, 1);
+      const rows = new Map(s.loadAll().map((l) => [l.address, l]));
+      assert.equal(rows.size, 10);
+      assert.equal(rows.get(9)!.hostname, 'h99');
+      await s.close();
+    });
+
+    test('remove deletes bindings; meta values persist', async () => {
+      const path = freshPath();
+      const s = openSqliteLeaseStore(path);
+      await s.commit([full(1), full(2)]);
+      await s.remove([1]);
+      await s.setMeta('failover:tl:state', 'normal');
+      assert.equal(s.getMeta('failover:tl:state'), 'normal');
+      assert.equal(s.getMeta('missing'), null);
+      await s.close();
+      const s2 = openSqliteLeaseStore(path);
+      assert.deepEqual(
+        s2.loadAll().map((l) => l.address),
+        [2],
+      );
+      assert.equal(s2.getMeta('failover:tl:state'), 'normal');
+      await s2.close();
+    });
+
+    test('the pending queue is bounded', async () => {
+      const s = openSqliteLeaseStore(freshPath());
+      const many = Array.from({ length: MAX_PENDING_LEASES + 1 }, (_, i) => emptyLease(i, 's', 'free', 0));
+      await assert.rejects(s.commit(many), /already waiting/);
+      await s.close();
+    });
+
+    test('close flushes what is pending; a closed store refuses commits', async () => {
+      const path = freshPath();
+      const s = openSqliteLeaseStore(path);
+      const p = s.commit([full(7)]);
+      await s.close();
+      await p;
+      await assert.rejects(s.commit([full(8)]), /closed/);
+      const s2 = openSqliteLeaseStore(path);
+      assert.equal(s2.count(), 1);
+      await s2.close();
+    });
+
+    test('a file that is not a lease database is refused, naming the file', () => {
+      const path = join(dir, 'garbage.db');
+      writeFileSync(path, 'this is not sqlite'.repeat(100));
+      assert.throws(
+        () => openSqliteLeaseStore(path),
+        (err: Error) => err.message.includes(path),
+      );
+    });
+
+    test('kill -9 loses no commit that had resolved', async () => {
+      const path = freshPath();
+      for (let round = 0; round < 4; round++) {
+        const start = round * 1_000_000;
+        const child = spawn(
+          process.execPath,
+          ['--import', 'tsx', 'test/leases/fixtures/writer.ts', path, String(start), kind],
+          {
+            stdio: ['ignore', 'pipe', 'inherit'],
+          },
+        );
+        const acked: number[] = [];
+        let buf = '';
+        child.stdout.on('data', (chunk: Buffer) => {
+          buf += chunk.toString();
+          const lines = buf.split('\n');
+          buf = lines.pop()!;
+          for (const l of lines) if (l) acked.push(Number(l));
+        });
+        // Kill at a random moment once the writer is well under way.
+        await new Promise<void>((resolve) => {
+          const wait = () =>
+            acked.length >= 200 + Math.floor(Math.random() * 2000) ? resolve() : setTimeout(wait, 5);
+          wait();
+        });
+        child.kill('SIGKILL');
+        await new Promise((r) => child.once('exit', r));
+        const s = openSqliteLeaseStore(path);
+        const stored = new Map(s.loadAll().map((l) => [l.address, l]));
+        await s.close();
+        for (const a of acked) {
+          const l = stored.get(a);
+          assert.ok(l, `acknowledged binding ${a} lost in round ${round}`);
+          assert.equal(l.leaseExpiresAt, 1_700_003_600 + a);
+        }
       }
-    }
+    });
   });
-});
