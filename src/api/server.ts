@@ -58,11 +58,22 @@ export class ApiStartupError extends Error {}
 
 /** Largest request body accepted (the API takes small JSON documents only). */
 const BODY_LIMIT_BYTES = 64 * 1024;
+const DENIAL_LOG_INTERVAL_SECONDS = 10;
 
 /** Builds the app without listening (tests may use app.inject). */
 export async function buildApiApp(deps: ApiDeps, options: ApiServerOptions): Promise<ApiApp> {
   const isOnLoopback = isLoopback(parseIpv4(options.listenAddress));
   const clock = deps.clock ?? { nowSeconds: () => Math.floor(Date.now() / 1000) };
+  // Denials are logged once per client address and status per interval, so a scanner cannot
+  // flood the log.
+  const lastDenialLogged = new Map<string, number>();
+  const shouldLogDenial = (key: string, now: number): boolean => {
+    const last = lastDenialLogged.get(key);
+    if (last !== undefined && now - last < DENIAL_LOG_INTERVAL_SECONDS) return false;
+    if (lastDenialLogged.size >= 1000) lastDenialLogged.clear();
+    lastDenialLogged.set(key, now);
+    return true;
+  };
   const app: ApiApp = Fastify({
     logger: false,
     bodyLimit: BODY_LIMIT_BYTES,
@@ -114,16 +125,18 @@ export async function buildApiApp(deps: ApiDeps, options: ApiServerOptions): Pro
     );
     if (!decision.ok) {
       if (decision.status === 401) reply.header('www-authenticate', 'Bearer realm="twinlease"');
-      deps.log?.warn(
-        {
-          event: 'api.denied',
-          method: request.method,
-          url: request.url,
-          status: decision.status,
-          from: request.ip,
-        },
-        decision.message,
-      );
+      if (shouldLogDenial(`${request.ip}|${decision.status}`, clock.nowSeconds())) {
+        deps.log?.warn(
+          {
+            event: 'api.denied',
+            method: request.method,
+            url: request.url,
+            status: decision.status,
+            from: request.ip,
+          },
+          decision.message,
+        );
+      }
       return reply.code(decision.status).send({ error: decision.error, message: decision.message });
     }
     request.caller = { tokenName: decision.tokenName, access: decision.access };
