@@ -2,12 +2,13 @@
 // the management API are added beside it.
 
 import { Command } from 'commander';
-import { StartupError, startServer } from '../server/server.js';
 import { registerOperatorCommands } from './commands/index.js';
 
 export const VERSION = '0.1.0';
 
 async function serve(opts: { config?: string }): Promise<void> {
+  // Loaded here, not at the top: operator verbs should not pay for loading the whole server.
+  const { StartupError, startServer } = await import('../server/server.js');
   let server: Awaited<ReturnType<typeof startServer>>;
   try {
     server = await startServer({ configPath: opts.config ?? null });
