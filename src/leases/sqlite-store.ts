@@ -316,20 +316,6 @@ export class SqliteLeaseStore implements LeaseStore {
     return p;
   }
 
-  /** Writes a batch in one transaction, now, on the calling thread (used by the writer worker). */
-  writeNow(
-    leases: readonly Lease[],
-    removals: readonly number[],
-    meta: readonly (readonly [string, string])[],
-  ): void {
-    const byAddress = new Map<number, Lease>();
-    for (const l of leases) byAddress.set(l.address, l);
-    this.writeBatch(byAddress, new Set(removals), new Map(meta));
-    this.counters.transactions++;
-    this.counters.leasesWritten += byAddress.size;
-    this.counters.largestBatch = Math.max(this.counters.largestBatch, byAddress.size);
-  }
-
   /** Writes everything pending in one transaction, then settles every waiter of the batch. */
   private flush(): void {
     this.isFlushScheduled = false;

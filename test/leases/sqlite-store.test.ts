@@ -7,7 +7,6 @@ import { after, describe, test } from 'node:test';
 import { emptyLease, type Lease } from '../../src/dhcp/lease.js';
 import { MAX_PENDING_LEASES, openSqliteLeaseStore as openDirect } from '../../src/leases/sqlite-store.js';
 import type { LeaseStore } from '../../src/leases/store.js';
-import { openWorkerLeaseStore } from '../../src/leases/worker-store.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tl-store-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -48,7 +47,6 @@ function full(address: number): Lease {
 
 const kinds: [string, (path: string) => LeaseStore & { stats(): { transactions: number } }][] = [
   ['direct', openDirect],
-  ['worker', openWorkerLeaseStore],
 ];
 
 for (const [kind, openSqliteLeaseStore] of kinds)
