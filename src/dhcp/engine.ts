@@ -293,17 +293,9 @@ export class DhcpEngine {
     if (!scope.gate.shouldAnswer('discover', client.hashKey, packet.secs, now)) {
       return ignore('load-balanced-to-partner', scope.view.id);
     }
-    const reservation = scope.view.reservationFor(client.hardwareAddress, client.clientId);
-    let address: Ipv4 | null;
-    if (reservation) {
-      if (!this.isAvailableFor(scope, reservation.address, client, now, true)) {
-        return ignore('reserved-address-in-use', scope.view.id, formatIpv4(reservation.address));
-      }
-      address = reservation.address;
-    } else {
-      address = this.findAddress(scope, client, getIpv4Option(packet.options, OPTION.requestedAddress), now);
-      if (address === null) return ignore('no-free-address', scope.view.id);
-    }
+    const chosen = this.chooseAddress(scope, client, getIpv4Option(packet.options, OPTION.requestedAddress), true, now);
+    if ('action' in chosen) return chosen;
+    const { address, reservation } = chosen;
     const seconds = this.leaseSeconds(packet, scope);
     const grant = scope.gate.grant(this.leasesByAddress.get(address), seconds, false, now);
     this.makeOffer(address, client.key, scope, now);
@@ -523,18 +515,9 @@ export class DhcpEngine {
   private bootp(packet: DhcpPacket, scope: ScopeRuntime, client: ClientIdentity, now: number): EngineResult {
     if (!scope.gate.shouldAnswer('bootp', client.hashKey, packet.secs, now)) return ignore('load-balanced-to-partner', scope.view.id);
     const settings = scope.view.settings;
-    const reservation = scope.view.reservationFor(client.hardwareAddress, client.clientId);
-    let address: Ipv4 | null;
-    if (reservation) {
-      if (!this.isAvailableFor(scope, reservation.address, client, now, true)) {
-        return ignore('reserved-address-in-use', scope.view.id, formatIpv4(reservation.address));
-      }
-      address = reservation.address;
-    } else {
-      if (!settings.dynamicBootp) return ignore('bootp-disabled', scope.view.id);
-      address = this.findAddress(scope, client, null, now);
-      if (address === null) return ignore('no-free-address', scope.view.id);
-    }
+    const chosen = this.chooseAddress(scope, client, null, settings.dynamicBootp, now);
+    if ('action' in chosen) return chosen;
+    const { address, reservation } = chosen;
     const isInfinite = settings.bootpLeaseSeconds === null;
     const changes = this.bind(packet, scope, client, address, reservation, 'bootp', settings.bootpLeaseSeconds ?? 0, isInfinite, now);
     const reply = this.buildReply(packet, scope, 0, address, reservation, null);
@@ -543,6 +526,26 @@ export class DhcpEngine {
 
   // ---------------------------------------------------------------------------------------------
   // Allocation
+
+  /** The client's reserved address, else (where dynamic allocation is allowed) one from the pool. */
+  private chooseAddress(
+    scope: ScopeRuntime,
+    client: ClientIdentity,
+    requested: Ipv4 | null,
+    isDynamicAllowed: boolean,
+    now: number,
+  ): { address: Ipv4; reservation: EngineReservation | undefined } | EngineResult {
+    const reservation = scope.view.reservationFor(client.hardwareAddress, client.clientId);
+    if (reservation) {
+      if (!this.isAvailableFor(scope, reservation.address, client, now, true)) {
+        return ignore('reserved-address-in-use', scope.view.id, formatIpv4(reservation.address));
+      }
+      return { address: reservation.address, reservation };
+    }
+    if (!isDynamicAllowed) return ignore('bootp-disabled', scope.view.id);
+    const address = this.findAddress(scope, client, requested, now);
+    return address === null ? ignore('no-free-address', scope.view.id) : { address, reservation: undefined };
+  }
 
   /** RFC 2131 §4.3.1 order: the client's current or previous binding, its requested address, then a free one. */
   private findAddress(scope: ScopeRuntime, client: ClientIdentity, requested: Ipv4 | null, now: number): Ipv4 | null {
