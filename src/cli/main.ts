@@ -39,7 +39,10 @@ async function serve(opts: { config?: string }): Promise<void> {
 
 export async function run(argv: string[]): Promise<void> {
   const program = new Command();
-  program.name('twinlease').description('DHCPv4 server with failover (draft-ietf-dhc-failover-12)').version(VERSION);
+  program
+    .name('twinlease')
+    .description('DHCPv4 server with failover (draft-ietf-dhc-failover-12)')
+    .version(VERSION);
   program
     .command('serve')
     .description('run the DHCP server in the foreground (embedded default config when --config is absent)')

@@ -4,12 +4,21 @@
 // It owns the live lease table; the shell persists what it returns and the failover endpoint
 // answers the questions in FailoverGate.
 
-import { getIpv4Option, getUint16Option, getUint32Option, getBytesOption, getStringOption, linkSelectionOf, OPTION, subnetSelectionOf } from '../wire/dhcp-options.js';
+import {
+  getBytesOption,
+  getIpv4Option,
+  getStringOption,
+  getUint16Option,
+  getUint32Option,
+  linkSelectionOf,
+  OPTION,
+  subnetSelectionOf,
+} from '../wire/dhcp-options.js';
 import {
   BOOTREPLY,
   BOOTREQUEST,
-  type DhcpPacket,
   DhcpMessageType,
+  type DhcpPacket,
   FLAG_BROADCAST,
 } from '../wire/dhcp-packet.js';
 import { formatIpv4, type Ipv4, toHex } from '../wire/ipv4.js';
@@ -129,7 +138,11 @@ export class DhcpEngine {
   ) {
     for (const s of settings.scopes) {
       const view = new ScopeView(s);
-      const rt: ScopeRuntime = { view, pool: new FreePool(s.ranges, view.size * 2 + 1024), gate: gates.get(s.id) ?? STANDALONE_GATE };
+      const rt: ScopeRuntime = {
+        view,
+        pool: new FreePool(s.ranges, view.size * 2 + 1024),
+        gate: gates.get(s.id) ?? STANDALONE_GATE,
+      };
       this.scopes.push(rt);
       this.scopeById.set(s.id, rt);
     }
@@ -137,13 +150,19 @@ export class DhcpEngine {
     for (const lease of leases) {
       this.leasesByAddress.set(lease.address, lease);
       this.indexLease(lease);
-      if (isFreeState(lease.state) || lease.state === 'expired' || lease.state === 'released' || lease.state === 'reset') {
+      if (
+        isFreeState(lease.state) ||
+        lease.state === 'expired' ||
+        lease.state === 'released' ||
+        lease.state === 'reset'
+      ) {
         recycled.push(lease);
       }
     }
     // Least recently freed first, so returning clients find their old address untouched longest.
     recycled.sort((a, b) => a.stateStartedAt - b.stateStartedAt);
-    for (const lease of recycled) this.scopeForAddress(lease.address)?.pool.release(poolClassOf(lease.state), lease.address);
+    for (const lease of recycled)
+      this.scopeForAddress(lease.address)?.pool.release(poolClassOf(lease.state), lease.address);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -202,7 +221,8 @@ export class DhcpEngine {
   /** Earliest time at which `tick` has work to do, or null. */
   nextWakeAt(): number | null {
     const a = this.expiry.peekTime();
-    const o = this.offerQueueHead < this.offerQueue.length ? this.offerQueue[this.offerQueueHead]!.expiresAt : null;
+    const o =
+      this.offerQueueHead < this.offerQueue.length ? this.offerQueue[this.offerQueueHead]!.expiresAt : null;
     if (a === null) return o;
     if (o === null) return a;
     return Math.min(a, o);
@@ -234,7 +254,12 @@ export class DhcpEngine {
       const scope = this.scopeForAddress(a);
       const gate = scope?.gate ?? STANDALONE_GATE;
       if (lease.state === 'active') {
-        const next: Lease = { ...lease, state: gate.stateAfterExpiry(), stateStartedAt: now, isPartnerUpToDate: false };
+        const next: Lease = {
+          ...lease,
+          state: gate.stateAfterExpiry(),
+          stateStartedAt: now,
+          isPartnerUpToDate: false,
+        };
         this.putLease(next);
         changes.push(next);
       } else if (lease.state === 'abandoned') {
@@ -265,7 +290,12 @@ export class DhcpEngine {
     const client = identify(packet);
     if (!client) return ignore('no-client-identity', null);
     const scope = this.selectScope(packet);
-    if (!scope) return ignore('no-scope', null, `giaddr ${formatIpv4(packet.giaddr)} ciaddr ${formatIpv4(packet.ciaddr)}`);
+    if (!scope)
+      return ignore(
+        'no-scope',
+        null,
+        `giaddr ${formatIpv4(packet.giaddr)} ciaddr ${formatIpv4(packet.ciaddr)}`,
+      );
     if (!scope.gate.isResponsive(now)) return ignore('not-responsive', scope.view.id);
 
     const typeBytes = packet.options.get(OPTION.messageType);
@@ -289,22 +319,45 @@ export class DhcpEngine {
   }
 
   // RFC 2131 §4.3.1
-  private discover(packet: DhcpPacket, scope: ScopeRuntime, client: ClientIdentity, now: number): EngineResult {
+  private discover(
+    packet: DhcpPacket,
+    scope: ScopeRuntime,
+    client: ClientIdentity,
+    now: number,
+  ): EngineResult {
     if (!scope.gate.shouldAnswer('discover', client.hashKey, packet.secs, now)) {
       return ignore('load-balanced-to-partner', scope.view.id);
     }
-    const chosen = this.chooseAddress(scope, client, getIpv4Option(packet.options, OPTION.requestedAddress), true, now);
+    const chosen = this.chooseAddress(
+      scope,
+      client,
+      getIpv4Option(packet.options, OPTION.requestedAddress),
+      true,
+      now,
+    );
     if ('action' in chosen) return chosen;
     const { address, reservation } = chosen;
     const seconds = this.leaseSeconds(packet, scope);
     const grant = scope.gate.grant(this.leasesByAddress.get(address), seconds, false, now);
     this.makeOffer(address, client.key, scope, now);
-    const reply = this.buildReply(packet, scope, DhcpMessageType.Offer, address, reservation, grant.expiresAt - now);
+    const reply = this.buildReply(
+      packet,
+      scope,
+      DhcpMessageType.Offer,
+      address,
+      reservation,
+      grant.expiresAt - now,
+    );
     return this.replyResult(packet, scope, DhcpMessageType.Offer, reply, NO_CHANGES);
   }
 
   // RFC 2131 §4.3.2
-  private request(packet: DhcpPacket, scope: ScopeRuntime, client: ClientIdentity, now: number): EngineResult {
+  private request(
+    packet: DhcpPacket,
+    scope: ScopeRuntime,
+    client: ClientIdentity,
+    now: number,
+  ): EngineResult {
     const serverId = getIpv4Option(packet.options, OPTION.serverIdentifier);
     const requested = getIpv4Option(packet.options, OPTION.requestedAddress);
     const reservation = scope.view.reservationFor(client.hardwareAddress, client.clientId);
@@ -325,7 +378,10 @@ export class DhcpEngine {
       if (reservation && reservation.address !== address) {
         return this.nak(packet, scope, `address ${formatIpv4(address)} is not the client's reserved address`);
       }
-      if (!view.inSubnet(address) || !this.isAvailableFor(scope, address, client, now, reservation !== undefined)) {
+      if (
+        !view.inSubnet(address) ||
+        !this.isAvailableFor(scope, address, client, now, reservation !== undefined)
+      ) {
         return this.nak(packet, scope, `address ${formatIpv4(address)} is not available to this client`);
       }
       return this.ack(packet, scope, client, address, reservation, now);
@@ -333,7 +389,8 @@ export class DhcpEngine {
 
     if (packet.ciaddr === 0) {
       // INIT-REBOOT: the client wants to keep a previously allocated address.
-      if (requested === null) return ignore('malformed-request', view.id, 'REQUEST without ciaddr or requested address');
+      if (requested === null)
+        return ignore('malformed-request', view.id, 'REQUEST without ciaddr or requested address');
       if (!view.inSubnet(requested)) {
         return view.settings.authoritative
           ? this.nak(packet, scope, `address ${formatIpv4(requested)} is on the wrong network`)
@@ -364,7 +421,11 @@ export class DhcpEngine {
   ): EngineResult {
     const view = scope.view;
     if (reservation && reservation.address !== address) {
-      return this.nak(packet, scope, `client is reserved ${formatIpv4(reservation.address)}, asked for ${formatIpv4(address)}`);
+      return this.nak(
+        packet,
+        scope,
+        `client is reserved ${formatIpv4(reservation.address)}, asked for ${formatIpv4(address)}`,
+      );
     }
     const lease = this.leasesByAddress.get(address);
     const isOurs = lease !== undefined && clientKeyOfLease(lease) === client.key;
@@ -378,14 +439,21 @@ export class DhcpEngine {
     }
     if (!reservation && !view.isDynamic(address)) {
       if (view.inSubnet(address) && view.settings.authoritative) {
-        return this.nak(packet, scope, `address ${formatIpv4(address)} is not in a range of scope ${view.id}`);
+        return this.nak(
+          packet,
+          scope,
+          `address ${formatIpv4(address)} is not in a range of scope ${view.id}`,
+        );
       }
       return ignore('not-our-address', view.id);
     }
     // We hold no active binding for this client. A renewing client (or one we remember by its
     // expired/released binding) may have its address back if it is still free: this restores
     // service after a lost lease file. An INIT-REBOOT from a client we never saw: stay silent.
-    if ((isRenewal || isOurs || reservation) && this.isAvailableFor(scope, address, client, now, reservation !== undefined)) {
+    if (
+      (isRenewal || isOurs || reservation) &&
+      this.isAvailableFor(scope, address, client, now, reservation !== undefined)
+    ) {
       return this.ack(packet, scope, client, address, reservation, now);
     }
     if (isRenewal && lease !== undefined && !isFreeState(lease.state)) {
@@ -402,9 +470,26 @@ export class DhcpEngine {
     reservation: EngineReservation | undefined,
     now: number,
   ): EngineResult {
-    const changes = this.bind(packet, scope, client, address, reservation, 'dhcp', this.leaseSeconds(packet, scope), false, now);
+    const changes = this.bind(
+      packet,
+      scope,
+      client,
+      address,
+      reservation,
+      'dhcp',
+      this.leaseSeconds(packet, scope),
+      false,
+      now,
+    );
     const lease = this.leasesByAddress.get(address)!;
-    const reply = this.buildReply(packet, scope, DhcpMessageType.Ack, address, reservation, lease.leaseExpiresAt - now);
+    const reply = this.buildReply(
+      packet,
+      scope,
+      DhcpMessageType.Ack,
+      address,
+      reservation,
+      lease.leaseExpiresAt - now,
+    );
     reply.ciaddr = packet.ciaddr; // RFC 2131 table 3: 'ciaddr' from the DHCPREQUEST, or 0
     return this.replyResult(packet, scope, DhcpMessageType.Ack, reply, changes);
   }
@@ -425,7 +510,10 @@ export class DhcpEngine {
     const grant = scope.gate.grant(old, seconds, isInfinite, now);
     const wasSameActive = old !== undefined && old.state === 'active' && clientKeyOfLease(old) === client.key;
     const base = old ?? emptyLease(address, scope.view.id, 'active', now);
-    const hostname = reservation?.hostname ?? getStringOption(packet.options, OPTION.hostName) ?? (wasSameActive ? old.hostname : null);
+    const hostname =
+      reservation?.hostname ??
+      getStringOption(packet.options, OPTION.hostName) ??
+      (wasSameActive ? old.hostname : null);
     const lease: Lease = {
       ...base,
       scopeId: scope.view.id,
@@ -440,7 +528,8 @@ export class DhcpEngine {
       stateStartedAt: wasSameActive ? base.stateStartedAt : now,
       clientLastTransactionAt: now,
       ownerServer: this.settings.serverName,
-      sentPotentialExpiresAt: grant.potentialExpiresAt > 0 ? grant.potentialExpiresAt : base.sentPotentialExpiresAt,
+      sentPotentialExpiresAt:
+        grant.potentialExpiresAt > 0 ? grant.potentialExpiresAt : base.sentPotentialExpiresAt,
       isPartnerUpToDate: false,
     };
     const changes: Lease[] = [lease];
@@ -449,7 +538,13 @@ export class DhcpEngine {
     if (previous !== undefined && previous !== address) {
       const p = this.leasesByAddress.get(previous);
       if (p && p.state === 'active') {
-        const released: Lease = { ...p, state: scope.gate.stateAfterRelease(), stateStartedAt: now, leaseExpiresAt: now, isPartnerUpToDate: false };
+        const released: Lease = {
+          ...p,
+          state: scope.gate.stateAfterRelease(),
+          stateStartedAt: now,
+          leaseExpiresAt: now,
+          isPartnerUpToDate: false,
+        };
         this.putLease(released);
         changes.push(released);
       }
@@ -461,13 +556,20 @@ export class DhcpEngine {
   }
 
   // RFC 2131 §4.3.3
-  private decline(packet: DhcpPacket, scope: ScopeRuntime, client: ClientIdentity, now: number): EngineResult {
+  private decline(
+    packet: DhcpPacket,
+    scope: ScopeRuntime,
+    client: ClientIdentity,
+    now: number,
+  ): EngineResult {
     const serverId = getIpv4Option(packet.options, OPTION.serverIdentifier);
-    if (serverId !== null && serverId !== this.settings.serverIdentifier) return ignore('other-server-selected', scope.view.id);
+    if (serverId !== null && serverId !== this.settings.serverIdentifier)
+      return ignore('other-server-selected', scope.view.id);
     const address = getIpv4Option(packet.options, OPTION.requestedAddress) ?? packet.ciaddr;
     const lease = this.leasesByAddress.get(address);
     const offer = this.offers.get(address);
-    const isClients = (lease !== undefined && clientKeyOfLease(lease) === client.key) || offer?.clientKey === client.key;
+    const isClients =
+      (lease !== undefined && clientKeyOfLease(lease) === client.key) || offer?.clientKey === client.key;
     if (!isClients) return ignore('unknown-client', scope.view.id, `DECLINE of ${formatIpv4(address)}`);
     if (offer) this.dropOffer(offer);
     // D12: an abandoned binding carries no client. The hold keeps it out of every pool.
@@ -478,15 +580,27 @@ export class DhcpEngine {
       ownerServer: this.settings.serverName,
     };
     this.putLease(declined);
-    return { action: 'ignore', reason: 'no-reply-needed', changes: [declined], scopeId: scope.view.id, detail: `declined ${formatIpv4(address)}` };
+    return {
+      action: 'ignore',
+      reason: 'no-reply-needed',
+      changes: [declined],
+      scopeId: scope.view.id,
+      detail: `declined ${formatIpv4(address)}`,
+    };
   }
 
   // RFC 2131 §4.3.4
-  private release(packet: DhcpPacket, scope: ScopeRuntime, client: ClientIdentity, now: number): EngineResult {
+  private release(
+    packet: DhcpPacket,
+    scope: ScopeRuntime,
+    client: ClientIdentity,
+    now: number,
+  ): EngineResult {
     const serverId = getIpv4Option(packet.options, OPTION.serverIdentifier);
-    if (serverId !== null && serverId !== this.settings.serverIdentifier) return ignore('other-server-selected', scope.view.id);
+    if (serverId !== null && serverId !== this.settings.serverIdentifier)
+      return ignore('other-server-selected', scope.view.id);
     const lease = this.leasesByAddress.get(packet.ciaddr);
-    if (!lease || lease.state !== 'active' || clientKeyOfLease(lease) !== client.key) {
+    if (lease?.state !== 'active' || clientKeyOfLease(lease) !== client.key) {
       return ignore('unknown-client', scope.view.id, `RELEASE of ${formatIpv4(packet.ciaddr)}`);
     }
     // Keep the client's identity on the free binding, so it gets the same address back next time.
@@ -499,12 +613,19 @@ export class DhcpEngine {
       isPartnerUpToDate: false,
     };
     this.putLease(released);
-    return { action: 'ignore', reason: 'no-reply-needed', changes: [released], scopeId: scope.view.id, detail: `released ${formatIpv4(packet.ciaddr)}` };
+    return {
+      action: 'ignore',
+      reason: 'no-reply-needed',
+      changes: [released],
+      scopeId: scope.view.id,
+      detail: `released ${formatIpv4(packet.ciaddr)}`,
+    };
   }
 
   // RFC 2131 §4.3.5
   private inform(packet: DhcpPacket, scope: ScopeRuntime, client: ClientIdentity, now: number): EngineResult {
-    if (!scope.gate.shouldAnswer('other', client.hashKey, packet.secs, now)) return ignore('load-balanced-to-partner', scope.view.id);
+    if (!scope.gate.shouldAnswer('other', client.hashKey, packet.secs, now))
+      return ignore('load-balanced-to-partner', scope.view.id);
     const reservation = scope.view.reservationFor(client.hardwareAddress, client.clientId);
     const reply = this.buildReply(packet, scope, DhcpMessageType.Ack, 0, reservation, null);
     reply.ciaddr = packet.ciaddr;
@@ -513,13 +634,24 @@ export class DhcpEngine {
 
   // RFC 951 / RFC 1534: BOOTP clients get reserved addresses, and dynamic ones where allowed.
   private bootp(packet: DhcpPacket, scope: ScopeRuntime, client: ClientIdentity, now: number): EngineResult {
-    if (!scope.gate.shouldAnswer('bootp', client.hashKey, packet.secs, now)) return ignore('load-balanced-to-partner', scope.view.id);
+    if (!scope.gate.shouldAnswer('bootp', client.hashKey, packet.secs, now))
+      return ignore('load-balanced-to-partner', scope.view.id);
     const settings = scope.view.settings;
     const chosen = this.chooseAddress(scope, client, null, settings.dynamicBootp, now);
     if ('action' in chosen) return chosen;
     const { address, reservation } = chosen;
     const isInfinite = settings.bootpLeaseSeconds === null;
-    const changes = this.bind(packet, scope, client, address, reservation, 'bootp', settings.bootpLeaseSeconds ?? 0, isInfinite, now);
+    const changes = this.bind(
+      packet,
+      scope,
+      client,
+      address,
+      reservation,
+      'bootp',
+      settings.bootpLeaseSeconds ?? 0,
+      isInfinite,
+      now,
+    );
     const reply = this.buildReply(packet, scope, 0, address, reservation, null);
     return this.replyResult(packet, scope, 0, reply, changes);
   }
@@ -548,13 +680,27 @@ export class DhcpEngine {
   }
 
   /** RFC 2131 §4.3.1 order: the client's current or previous binding, its requested address, then a free one. */
-  private findAddress(scope: ScopeRuntime, client: ClientIdentity, requested: Ipv4 | null, now: number): Ipv4 | null {
+  private findAddress(
+    scope: ScopeRuntime,
+    client: ClientIdentity,
+    requested: Ipv4 | null,
+    now: number,
+  ): Ipv4 | null {
     const key = `${scope.view.id}|${client.key}`;
     const offered = this.offerByClient.get(key);
     if (offered !== undefined && this.isAvailableFor(scope, offered, client, now, false)) return offered;
     const bound = this.bindingByClient.get(key);
-    if (bound !== undefined && scope.view.isDynamic(bound) && this.isAvailableFor(scope, bound, client, now, false)) return bound;
-    if (requested !== null && scope.view.isDynamic(requested) && this.isAvailableFor(scope, requested, client, now, false)) {
+    if (
+      bound !== undefined &&
+      scope.view.isDynamic(bound) &&
+      this.isAvailableFor(scope, bound, client, now, false)
+    )
+      return bound;
+    if (
+      requested !== null &&
+      scope.view.isDynamic(requested) &&
+      this.isAvailableFor(scope, requested, client, now, false)
+    ) {
       return requested;
     }
     const gate = scope.gate;
@@ -571,7 +717,8 @@ export class DhcpEngine {
         (x) => {
           const l = this.leasesByAddress.get(x);
           // A never-used address is queued only after an offer of it lapsed; it is FREE (D12).
-          const isFree = l === undefined ? cls === 'free' : poolClassOf(l.state) === cls && isFreeState(l.state);
+          const isFree =
+            l === undefined ? cls === 'free' : poolClassOf(l.state) === cls && isFreeState(l.state);
           return isFree && !this.isOffered(x, now) && scope.view.isDynamic(x);
         },
         (x) => !gate.mayAllocate(this.leasesByAddress.get(x), now),
@@ -582,7 +729,13 @@ export class DhcpEngine {
   }
 
   /** Can `address` go to `client` now? (Its own binding, or a free address nobody else is offered.) */
-  private isAvailableFor(scope: ScopeRuntime, address: Ipv4, client: ClientIdentity, now: number, isReserved: boolean): boolean {
+  private isAvailableFor(
+    scope: ScopeRuntime,
+    address: Ipv4,
+    client: ClientIdentity,
+    now: number,
+    isReserved: boolean,
+  ): boolean {
     if (!isReserved && !scope.view.isDynamic(address)) return false;
     const offer = this.offers.get(address);
     if (offer && offer.expiresAt > now && offer.clientKey !== client.key) return false;
@@ -602,7 +755,12 @@ export class DhcpEngine {
       const p = this.offers.get(previous);
       if (p) this.withdrawOffer(p);
     }
-    const offer: Offer = { address, clientKey, scopeId: scope.view.id, expiresAt: now + scope.view.settings.offerHoldSeconds };
+    const offer: Offer = {
+      address,
+      clientKey,
+      scopeId: scope.view.id,
+      expiresAt: now + scope.view.settings.offerHoldSeconds,
+    };
     this.offers.set(address, offer);
     this.offerByClient.set(key, address);
     this.offerQueue.push(offer);
@@ -638,7 +796,11 @@ export class DhcpEngine {
   private indexLease(lease: Lease): void {
     const key = clientKeyOfLease(lease);
     if (key !== null) this.bindingByClient.set(`${lease.scopeId}|${key}`, lease.address);
-    if ((lease.state === 'active' || lease.state === 'abandoned') && lease.leaseExpiresAt !== INFINITE_EXPIRY && lease.leaseExpiresAt > 0) {
+    if (
+      (lease.state === 'active' || lease.state === 'abandoned') &&
+      lease.leaseExpiresAt !== INFINITE_EXPIRY &&
+      lease.leaseExpiresAt > 0
+    ) {
       this.expiry.push(lease.leaseExpiresAt, lease.address);
     }
   }
@@ -658,7 +820,9 @@ export class DhcpEngine {
     const link = linkSelectionOf(packet.options) ?? subnetSelectionOf(packet.options);
     if (link !== null) return this.scopes.find((s) => s.view.inSubnet(link));
     if (packet.giaddr !== 0) {
-      return this.scopes.find((s) => s.view.inSubnet(packet.giaddr) || s.view.settings.relayAddresses.includes(packet.giaddr));
+      return this.scopes.find(
+        (s) => s.view.inSubnet(packet.giaddr) || s.view.settings.relayAddresses.includes(packet.giaddr),
+      );
     }
     if (packet.ciaddr !== 0) {
       const s = this.scopes.find((x) => x.view.inSubnet(packet.ciaddr));
@@ -699,7 +863,10 @@ export class DhcpEngine {
         options.set(OPTION.rebindingTime, u32(Math.floor(settings.rebindTimeSeconds * ratio)));
       }
     }
-    const configured = reservation && reservation.options.size > 0 ? new Map([...settings.options, ...reservation.options]) : settings.options;
+    const configured =
+      reservation && reservation.options.size > 0
+        ? new Map([...settings.options, ...reservation.options])
+        : settings.options;
     options.set(OPTION.subnetMask, configured.get(OPTION.subnetMask) ?? u32(settings.subnet.mask));
     const prl = getBytesOption(request.options, OPTION.parameterRequestList);
     if (prl) {
@@ -780,13 +947,29 @@ export class DhcpEngine {
     };
   }
 
-  private replyResult(request: DhcpPacket, scope: ScopeRuntime, type: DhcpMessageType | 0, reply: DhcpPacket, changes: Lease[]): EngineResult {
-    return { action: 'reply', messageType: type, reply, to: destinationOf(request, reply), maxSize: maxReplySize(request), changes, scopeId: scope.view.id };
+  private replyResult(
+    request: DhcpPacket,
+    scope: ScopeRuntime,
+    type: DhcpMessageType | 0,
+    reply: DhcpPacket,
+    changes: Lease[],
+  ): EngineResult {
+    return {
+      action: 'reply',
+      messageType: type,
+      reply,
+      to: destinationOf(request, reply),
+      maxSize: maxReplySize(request),
+      changes,
+      scopeId: scope.view.id,
+    };
   }
 }
 
 function ignore(reason: IgnoreReason, scopeId: string | null, detail?: string): EngineResult {
-  return detail === undefined ? { action: 'ignore', reason, changes: NO_CHANGES, scopeId } : { action: 'ignore', reason, changes: NO_CHANGES, scopeId, detail };
+  return detail === undefined
+    ? { action: 'ignore', reason, changes: NO_CHANGES, scopeId }
+    : { action: 'ignore', reason, changes: NO_CHANGES, scopeId, detail };
 }
 
 function identify(packet: DhcpPacket): ClientIdentity | null {

@@ -6,7 +6,14 @@
 import type { PoolClass } from './free-pool.js';
 import type { BindingState, Lease } from './lease.js';
 
-export type RequestKind = 'discover' | 'selecting' | 'initReboot' | 'renewing' | 'rebinding' | 'bootp' | 'other';
+export type RequestKind =
+  | 'discover'
+  | 'selecting'
+  | 'initReboot'
+  | 'renewing'
+  | 'rebinding'
+  | 'bootp'
+  | 'other';
 
 export interface LeaseGrant {
   /** lease-expiration-time to give the client (seconds since epoch). */
@@ -48,7 +55,14 @@ export class StandaloneGate implements FailoverGate {
     return true;
   }
   mayAllocate(lease: Lease | undefined): boolean {
-    return lease === undefined || lease.state === 'free' || lease.state === 'backup' || lease.state === 'expired' || lease.state === 'released' || lease.state === 'reset';
+    return (
+      lease === undefined ||
+      lease.state === 'free' ||
+      lease.state === 'backup' ||
+      lease.state === 'expired' ||
+      lease.state === 'released' ||
+      lease.state === 'reset'
+    );
   }
   allocationClasses(): readonly PoolClass[] {
     return BOTH_CLASSES;

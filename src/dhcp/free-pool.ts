@@ -48,7 +48,10 @@ class AddressQueue {
 export class FreePool {
   private rangeIndex = 0;
   private next: Ipv4;
-  private readonly queues: Record<PoolClass, AddressQueue> = { free: new AddressQueue(), backup: new AddressQueue() };
+  private readonly queues: Record<PoolClass, AddressQueue> = {
+    free: new AddressQueue(),
+    backup: new AddressQueue(),
+  };
 
   constructor(
     private readonly ranges: readonly EngineRange[],

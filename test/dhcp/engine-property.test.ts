@@ -22,12 +22,22 @@ type Op =
 
 const CLIENTS = 12;
 const opArb: fc.Arbitrary<Op> = fc.oneof(
-  { weight: 5, arbitrary: fc.record({ kind: fc.constant('dora' as const), client: fc.nat(CLIENTS - 1), requested: fc.option(fc.integer({ min: 95, max: 112 })) }) },
+  {
+    weight: 5,
+    arbitrary: fc.record({
+      kind: fc.constant('dora' as const),
+      client: fc.nat(CLIENTS - 1),
+      requested: fc.option(fc.integer({ min: 95, max: 112 })),
+    }),
+  },
   { weight: 3, arbitrary: fc.record({ kind: fc.constant('renew' as const), client: fc.nat(CLIENTS - 1) }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('reboot' as const), client: fc.nat(CLIENTS - 1) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('release' as const), client: fc.nat(CLIENTS - 1) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('decline' as const), client: fc.nat(CLIENTS - 1) }) },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant('wait' as const), seconds: fc.integer({ min: 1, max: 2000 }) }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({ kind: fc.constant('wait' as const), seconds: fc.integer({ min: 1, max: 2000 }) }),
+  },
   { weight: 1, arbitrary: fc.constant({ kind: 'restart' as const }) },
 );
 
@@ -58,7 +68,9 @@ test('no address is ever held by two clients at once (random operations, restart
         apply(r);
         if (r.action === 'reply' && r.messageType === T.Ack) {
           const a = r.reply.yiaddr;
-          const okRange = (a >= ip('10.0.0.100') && a <= ip('10.0.0.107') && a !== ip('10.0.0.103')) || a === ip('10.0.0.110');
+          const okRange =
+            (a >= ip('10.0.0.100') && a <= ip('10.0.0.107') && a !== ip('10.0.0.103')) ||
+            a === ip('10.0.0.110');
           assert.ok(okRange, `ACK outside the scope: ${formatIpv4(a)}`);
           belief.set(client, { address: a, expiresAt: now + readU32(r.reply.options.get(51))! });
         } else if (r.action === 'reply' && r.messageType === T.Nak) {
@@ -69,27 +81,54 @@ test('no address is ever held by two clients at once (random operations, restart
       for (const op of ops) {
         switch (op.kind) {
           case 'dora': {
-            const o = e.handle(packet(T.Discover, { mac: mac(op.client), requested: op.requested ? `10.0.0.${op.requested}` : undefined }), now);
+            const o = e.handle(
+              packet(T.Discover, {
+                mac: mac(op.client),
+                requested: op.requested ? `10.0.0.${op.requested}` : undefined,
+              }),
+              now,
+            );
             if (o.action === 'reply') {
-              const req = packet(T.Request, { mac: mac(op.client), requested: formatIpv4(o.reply.yiaddr), serverId: '10.0.0.1' });
+              const req = packet(T.Request, {
+                mac: mac(op.client),
+                requested: formatIpv4(o.reply.yiaddr),
+                serverId: '10.0.0.1',
+              });
               acked(op.client, e.handle(req, now));
             }
             break;
           }
           case 'renew': {
             const b = belief.get(op.client);
-            if (b && b.expiresAt > now) acked(op.client, e.handle(packet(T.Request, { mac: mac(op.client), ciaddr: formatIpv4(b.address) }), now));
+            if (b && b.expiresAt > now)
+              acked(
+                op.client,
+                e.handle(packet(T.Request, { mac: mac(op.client), ciaddr: formatIpv4(b.address) }), now),
+              );
             break;
           }
           case 'reboot': {
             const b = belief.get(op.client);
-            if (b) acked(op.client, e.handle(packet(T.Request, { mac: mac(op.client), requested: formatIpv4(b.address) }), now));
+            if (b)
+              acked(
+                op.client,
+                e.handle(packet(T.Request, { mac: mac(op.client), requested: formatIpv4(b.address) }), now),
+              );
             break;
           }
           case 'release': {
             const b = belief.get(op.client);
             if (b && b.expiresAt > now) {
-              apply(e.handle(packet(T.Release, { mac: mac(op.client), ciaddr: formatIpv4(b.address), serverId: '10.0.0.1' }), now));
+              apply(
+                e.handle(
+                  packet(T.Release, {
+                    mac: mac(op.client),
+                    ciaddr: formatIpv4(b.address),
+                    serverId: '10.0.0.1',
+                  }),
+                  now,
+                ),
+              );
               belief.delete(op.client);
             }
             break;
@@ -97,7 +136,16 @@ test('no address is ever held by two clients at once (random operations, restart
           case 'decline': {
             const b = belief.get(op.client);
             if (b && b.expiresAt > now) {
-              apply(e.handle(packet(T.Decline, { mac: mac(op.client), requested: formatIpv4(b.address), serverId: '10.0.0.1' }), now));
+              apply(
+                e.handle(
+                  packet(T.Decline, {
+                    mac: mac(op.client),
+                    requested: formatIpv4(b.address),
+                    serverId: '10.0.0.1',
+                  }),
+                  now,
+                ),
+              );
               belief.delete(op.client);
             }
             break;
@@ -108,7 +156,7 @@ test('no address is ever held by two clients at once (random operations, restart
             break;
           case 'restart':
             e = new DhcpEngine(settings(scopes), [...durable.values()]);
-            e.tick(now).forEach((l) => durable.set(l.address, l));
+            for (const l of e.tick(now)) durable.set(l.address, l);
             break;
         }
         // The invariant, from the clients' side.
@@ -116,14 +164,21 @@ test('no address is ever held by two clients at once (random operations, restart
         for (const [client, b] of belief) {
           if (b.expiresAt <= now) continue;
           const other = holders.get(b.address);
-          assert.equal(other, undefined, `clients ${other} and ${client} both hold ${formatIpv4(b.address)} at ${now - NOW}`);
+          assert.equal(
+            other,
+            undefined,
+            `clients ${other} and ${client} both hold ${formatIpv4(b.address)} at ${now - NOW}`,
+          );
           holders.set(b.address, client);
         }
         // And from the server's: every believed lease is an active binding for that client.
         for (const [client, b] of belief) {
           if (b.expiresAt <= now) continue;
           const l = e.getLease(b.address);
-          assert.ok(l && l.state === 'active' && l.hardwareAddress === mac(client), `server lost ${formatIpv4(b.address)} of client ${client}`);
+          assert.ok(
+            l && l.state === 'active' && l.hardwareAddress === mac(client),
+            `server lost ${formatIpv4(b.address)} of client ${client}`,
+          );
         }
       }
     }),

@@ -11,7 +11,11 @@ import { engine, ip, mac, NOW, packet, readU32, reservation, SERVER_ID, scope } 
 type Reply = Extract<EngineResult, { action: 'reply' }>;
 
 function reply(r: EngineResult, type: T | 0): Reply {
-  assert.equal(r.action, 'reply', `expected a reply, got ${JSON.stringify(r.action === 'ignore' ? r.reason : '')}`);
+  assert.equal(
+    r.action,
+    'reply',
+    `expected a reply, got ${JSON.stringify(r.action === 'ignore' ? r.reason : '')}`,
+  );
   const rr = r as Reply;
   assert.equal(rr.messageType, type);
   return rr;
@@ -23,10 +27,18 @@ function ignored(r: EngineResult, reason: string): void {
 }
 
 /** Full DORA for one client; returns the ACKed address. */
-function dora(e: DhcpEngine, m: string, now = NOW, extra: Partial<Parameters<typeof packet>[1]> = {}): string {
+function dora(
+  e: DhcpEngine,
+  m: string,
+  now = NOW,
+  extra: Partial<Parameters<typeof packet>[1]> = {},
+): string {
   const offer = reply(e.handle(packet(T.Discover, { mac: m, ...extra }), now), T.Offer);
   const yi = formatIpv4(offer.reply.yiaddr);
-  const ack = reply(e.handle(packet(T.Request, { mac: m, requested: yi, serverId: '10.0.0.1', ...extra }), now), T.Ack);
+  const ack = reply(
+    e.handle(packet(T.Request, { mac: m, requested: yi, serverId: '10.0.0.1', ...extra }), now),
+    T.Ack,
+  );
   assert.equal(formatIpv4(ack.reply.yiaddr), yi);
   return yi;
 }
@@ -75,7 +87,8 @@ describe('RFC 2131 §4.3.1 DHCPDISCOVER', () => {
   test('an offered address is held for that client and not offered to another', () => {
     const e = engine();
     const a = reply(e.handle(packet(T.Discover, { mac: mac(1) }), NOW), T.Offer).reply.yiaddr;
-    const b = reply(e.handle(packet(T.Discover, { mac: mac(2), requested: formatIpv4(a) }), NOW), T.Offer).reply.yiaddr;
+    const b = reply(e.handle(packet(T.Discover, { mac: mac(2), requested: formatIpv4(a) }), NOW), T.Offer)
+      .reply.yiaddr;
     assert.notEqual(a, b);
     // A retransmitted DISCOVER gets the same offer.
     const again = reply(e.handle(packet(T.Discover, { mac: mac(1) }), NOW + 1), T.Offer).reply.yiaddr;
@@ -122,8 +135,23 @@ describe('RFC 2131 §4.3.1 DHCPDISCOVER', () => {
 
   test('the client may ask for a shorter lease, never a longer one', () => {
     const e = engine();
-    assert.equal(readU32(reply(e.handle(packet(T.Discover, { mac: mac(1), leaseTime: 600 }), NOW), T.Offer).reply.options.get(51)), 600);
-    assert.equal(readU32(reply(e.handle(packet(T.Discover, { mac: mac(2), leaseTime: 99999 }), NOW), T.Offer).reply.options.get(51)), 3600);
+    assert.equal(
+      readU32(
+        reply(e.handle(packet(T.Discover, { mac: mac(1), leaseTime: 600 }), NOW), T.Offer).reply.options.get(
+          51,
+        ),
+      ),
+      600,
+    );
+    assert.equal(
+      readU32(
+        reply(
+          e.handle(packet(T.Discover, { mac: mac(2), leaseTime: 99999 }), NOW),
+          T.Offer,
+        ).reply.options.get(51),
+      ),
+      3600,
+    );
   });
 
   test('a client identifier (option 61) identifies the client, not chaddr', () => {
@@ -143,7 +171,12 @@ describe('reservations', () => {
     const e = engine([
       scope({
         reservations: [
-          reservation({ address: '10.0.0.50', hardwareAddress: mac(9), hostname: 'printer', options: new Map([[3, Uint8Array.of(10, 0, 0, 254)]]) }),
+          reservation({
+            address: '10.0.0.50',
+            hardwareAddress: mac(9),
+            hostname: 'printer',
+            options: new Map([[3, Uint8Array.of(10, 0, 0, 254)]]),
+          }),
         ],
       }),
     ]);
@@ -151,27 +184,39 @@ describe('reservations', () => {
     assert.equal(formatIpv4(r.reply.yiaddr), '10.0.0.50');
     assert.deepEqual([...r.reply.options.get(3)!], [10, 0, 0, 254]);
     assert.equal(new TextDecoder().decode(r.reply.options.get(12)), 'printer');
-    const ack = reply(e.handle(packet(T.Request, { mac: mac(9), requested: '10.0.0.50', serverId: '10.0.0.1' }), NOW), T.Ack);
+    const ack = reply(
+      e.handle(packet(T.Request, { mac: mac(9), requested: '10.0.0.50', serverId: '10.0.0.1' }), NOW),
+      T.Ack,
+    );
     const lease = ack.changes[0]!;
     assert.equal(lease.isReserved, true);
     assert.equal(lease.hostname, 'printer');
   });
 
   test('a client reserved by client id gets its address', () => {
-    const e = engine([scope({ reservations: [reservation({ address: '10.0.0.51', clientId: '01020304' })] })]);
+    const e = engine([
+      scope({ reservations: [reservation({ address: '10.0.0.51', clientId: '01020304' })] }),
+    ]);
     const r = reply(e.handle(packet(T.Discover, { mac: mac(3), clientId: '01020304' }), NOW), T.Offer);
     assert.equal(formatIpv4(r.reply.yiaddr), '10.0.0.51');
   });
 
   test('a reserved address inside a range is never given to anyone else', () => {
-    const e = engine([scope({ reservations: [reservation({ address: '10.0.0.100', hardwareAddress: mac(99) })] })]);
+    const e = engine([
+      scope({ reservations: [reservation({ address: '10.0.0.100', hardwareAddress: mac(99) })] }),
+    ]);
     for (let i = 1; i <= 9; i++) assert.notEqual(dora(e, mac(i)), '10.0.0.100');
     ignored(e.handle(packet(T.Discover, { mac: mac(10) }), NOW), 'no-free-address');
   });
 
   test('a reserved client asking for another address is NAKed', () => {
-    const e = engine([scope({ reservations: [reservation({ address: '10.0.0.50', hardwareAddress: mac(9) })] })]);
-    reply(e.handle(packet(T.Request, { mac: mac(9), requested: '10.0.0.101', serverId: '10.0.0.1' }), NOW), T.Nak);
+    const e = engine([
+      scope({ reservations: [reservation({ address: '10.0.0.50', hardwareAddress: mac(9) })] }),
+    ]);
+    reply(
+      e.handle(packet(T.Request, { mac: mac(9), requested: '10.0.0.101', serverId: '10.0.0.1' }), NOW),
+      T.Nak,
+    );
   });
 });
 
@@ -180,7 +225,15 @@ describe('RFC 2131 §4.3.2 DHCPREQUEST', () => {
     const e = engine();
     const offer = reply(e.handle(packet(T.Discover, { mac: mac(1), hostname: 'laptop' }), NOW), T.Offer);
     const ack = reply(
-      e.handle(packet(T.Request, { mac: mac(1), requested: formatIpv4(offer.reply.yiaddr), serverId: '10.0.0.1', hostname: 'laptop' }), NOW + 2),
+      e.handle(
+        packet(T.Request, {
+          mac: mac(1),
+          requested: formatIpv4(offer.reply.yiaddr),
+          serverId: '10.0.0.1',
+          hostname: 'laptop',
+        }),
+        NOW + 2,
+      ),
       T.Ack,
     );
     assert.equal(ack.changes.length, 1);
@@ -202,20 +255,32 @@ describe('RFC 2131 §4.3.2 DHCPREQUEST', () => {
   test('SELECTING another server: our offer is withdrawn and no reply is sent', () => {
     const e = engine([scope({ ranges: [{ start: ip('10.0.0.100'), end: ip('10.0.0.100') }] })]);
     const offer = reply(e.handle(packet(T.Discover, { mac: mac(1) }), NOW), T.Offer);
-    ignored(e.handle(packet(T.Request, { mac: mac(1), requested: formatIpv4(offer.reply.yiaddr), serverId: '10.0.0.2' }), NOW), 'other-server-selected');
-    assert.equal(formatIpv4(reply(e.handle(packet(T.Discover, { mac: mac(2) }), NOW), T.Offer).reply.yiaddr), '10.0.0.100');
+    ignored(
+      e.handle(
+        packet(T.Request, { mac: mac(1), requested: formatIpv4(offer.reply.yiaddr), serverId: '10.0.0.2' }),
+        NOW,
+      ),
+      'other-server-selected',
+    );
+    assert.equal(
+      formatIpv4(reply(e.handle(packet(T.Discover, { mac: mac(2) }), NOW), T.Offer).reply.yiaddr),
+      '10.0.0.100',
+    );
   });
 
   test('SELECTING an address held by another client is NAKed', () => {
     const e = engine();
     const a = dora(e, mac(1));
-    const nak = reply(e.handle(packet(T.Request, { mac: mac(2), requested: a, serverId: '10.0.0.1' }), NOW), T.Nak);
+    const nak = reply(
+      e.handle(packet(T.Request, { mac: mac(2), requested: a, serverId: '10.0.0.1' }), NOW),
+      T.Nak,
+    );
     assert.equal(nak.reply.yiaddr, 0);
     assert.ok(new TextDecoder().decode(nak.reply.options.get(56)).length > 0);
     assert.deepEqual(nak.to, { kind: 'broadcast' });
   });
 
-  test('INIT-REBOOT: ACK for the client\'s own address', () => {
+  test("INIT-REBOOT: ACK for the client's own address", () => {
     const e = engine();
     const a = dora(e, mac(1));
     reply(e.handle(packet(T.Request, { mac: mac(1), requested: a }), NOW + 100), T.Ack);
@@ -239,7 +304,10 @@ describe('RFC 2131 §4.3.2 DHCPREQUEST', () => {
   });
 
   test('INIT-REBOOT: silent when the server has no record of the client', () => {
-    ignored(engine().handle(packet(T.Request, { mac: mac(1), requested: '10.0.0.103' }), NOW), 'unknown-client');
+    ignored(
+      engine().handle(packet(T.Request, { mac: mac(1), requested: '10.0.0.103' }), NOW),
+      'unknown-client',
+    );
   });
 
   test('INIT-REBOOT on a non-authoritative scope: silent for the wrong network', () => {
@@ -280,7 +348,10 @@ describe('RFC 2131 §4.3.2 DHCPREQUEST', () => {
     const e = engine();
     const a = dora(e, mac(1));
     const other = a === '10.0.0.108' ? '10.0.0.109' : '10.0.0.108';
-    const ack = reply(e.handle(packet(T.Request, { mac: mac(1), requested: other, serverId: '10.0.0.1' }), NOW + 5), T.Ack);
+    const ack = reply(
+      e.handle(packet(T.Request, { mac: mac(1), requested: other, serverId: '10.0.0.1' }), NOW + 5),
+      T.Ack,
+    );
     assert.equal(ack.changes.length, 2);
     assert.equal(e.getLease(ip(a))!.state, 'free');
     assert.equal(e.getLease(ip(other))!.state, 'active');
@@ -337,7 +408,10 @@ describe('RFC 2131 §4.3.4 DHCPRELEASE', () => {
 
 describe('RFC 2131 §4.3.5 DHCPINFORM', () => {
   test('ACK with options, no lease time, unicast to ciaddr, no binding', () => {
-    const r = reply(engine().handle(packet(T.Inform, { mac: mac(1), ciaddr: '10.0.0.7', prl: [3, 6] }), NOW), T.Ack);
+    const r = reply(
+      engine().handle(packet(T.Inform, { mac: mac(1), ciaddr: '10.0.0.7', prl: [3, 6] }), NOW),
+      T.Ack,
+    );
     assert.equal(r.reply.yiaddr, 0);
     assert.equal(formatIpv4(r.reply.ciaddr), '10.0.0.7');
     assert.ok(!r.reply.options.has(51));
@@ -349,7 +423,14 @@ describe('RFC 2131 §4.3.5 DHCPINFORM', () => {
 
 describe('RFC 2131 §4.1 reply destinations', () => {
   test('relayed: to giaddr; direct with broadcast bit or no address: broadcast', () => {
-    const e = engine([scope({ id: 'relayed', subnet: '10.9.0.0/24', ranges: [{ start: ip('10.9.0.10'), end: ip('10.9.0.20') }] }), scope()]);
+    const e = engine([
+      scope({
+        id: 'relayed',
+        subnet: '10.9.0.0/24',
+        ranges: [{ start: ip('10.9.0.10'), end: ip('10.9.0.20') }],
+      }),
+      scope(),
+    ]);
     const relayed = reply(e.handle(packet(T.Discover, { mac: mac(1), giaddr: '10.9.0.1' }), NOW), T.Offer);
     assert.deepEqual(relayed.to, { kind: 'relay', address: ip('10.9.0.1') });
     assert.equal(relayed.reply.giaddr, ip('10.9.0.1'));
@@ -359,16 +440,34 @@ describe('RFC 2131 §4.1 reply destinations', () => {
   });
 
   test('a NAK through a relay sets the broadcast bit', () => {
-    const e = engine([scope({ id: 'relayed', subnet: '10.9.0.0/24', ranges: [{ start: ip('10.9.0.10'), end: ip('10.9.0.20') }] })]);
-    const nak = reply(e.handle(packet(T.Request, { mac: mac(1), giaddr: '10.9.0.1', requested: '10.1.1.1' }), NOW), T.Nak);
+    const e = engine([
+      scope({
+        id: 'relayed',
+        subnet: '10.9.0.0/24',
+        ranges: [{ start: ip('10.9.0.10'), end: ip('10.9.0.20') }],
+      }),
+    ]);
+    const nak = reply(
+      e.handle(packet(T.Request, { mac: mac(1), giaddr: '10.9.0.1', requested: '10.1.1.1' }), NOW),
+      T.Nak,
+    );
     assert.equal(nak.reply.flags & 0x8000, 0x8000);
     assert.deepEqual(nak.to, { kind: 'relay', address: ip('10.9.0.1') });
   });
 
   test('relay agent information (option 82) is echoed to the relay', () => {
-    const e = engine([scope({ id: 'relayed', subnet: '10.9.0.0/24', ranges: [{ start: ip('10.9.0.10'), end: ip('10.9.0.20') }] })]);
+    const e = engine([
+      scope({
+        id: 'relayed',
+        subnet: '10.9.0.0/24',
+        ranges: [{ start: ip('10.9.0.10'), end: ip('10.9.0.20') }],
+      }),
+    ]);
     const rai = Uint8Array.of(1, 3, 0x61, 0x62, 0x63);
-    const r = reply(e.handle(packet(T.Discover, { mac: mac(1), giaddr: '10.9.0.1', extra: [[82, rai]] }), NOW), T.Offer);
+    const r = reply(
+      e.handle(packet(T.Discover, { mac: mac(1), giaddr: '10.9.0.1', extra: [[82, rai]] }), NOW),
+      T.Offer,
+    );
     assert.deepEqual([...r.reply.options.get(82)!], [...rai]);
     assert.equal([...r.reply.options.keys()].at(-1), 82);
   });
@@ -378,29 +477,47 @@ describe('scope selection', () => {
   const two = () =>
     engine([
       scope(),
-      scope({ id: 'far', subnet: '10.9.0.0/24', ranges: [{ start: ip('10.9.0.10'), end: ip('10.9.0.20') }], relayAddresses: [ip('172.16.0.1')] }),
+      scope({
+        id: 'far',
+        subnet: '10.9.0.0/24',
+        ranges: [{ start: ip('10.9.0.10'), end: ip('10.9.0.20') }],
+        relayAddresses: [ip('172.16.0.1')],
+      }),
     ]);
   const inFar = (r: EngineResult) => {
     const a = reply(r, T.Offer).reply.yiaddr;
     return a >= ip('10.9.0.10') && a <= ip('10.9.0.20');
   };
 
-  test('by giaddr inside the subnet', () => assert.ok(inFar(two().handle(packet(T.Discover, { giaddr: '10.9.0.1' }), NOW))));
-  test('by giaddr listed as a relay address', () => assert.ok(inFar(two().handle(packet(T.Discover, { giaddr: '172.16.0.1' }), NOW))));
+  test('by giaddr inside the subnet', () =>
+    assert.ok(inFar(two().handle(packet(T.Discover, { giaddr: '10.9.0.1' }), NOW))));
+  test('by giaddr listed as a relay address', () =>
+    assert.ok(inFar(two().handle(packet(T.Discover, { giaddr: '172.16.0.1' }), NOW))));
   test('by option 82 link selection (RFC 3527) over giaddr', () => {
     const rai = Uint8Array.of(5, 4, 10, 9, 0, 0);
     assert.ok(inFar(two().handle(packet(T.Discover, { giaddr: '10.0.0.254', extra: [[82, rai]] }), NOW)));
   });
   test('by option 118 subnet selection (RFC 3011)', () => {
-    assert.ok(inFar(two().handle(packet(T.Discover, { giaddr: '10.0.0.254', extra: [[118, Uint8Array.of(10, 9, 0, 0)]] }), NOW)));
+    assert.ok(
+      inFar(
+        two().handle(
+          packet(T.Discover, { giaddr: '10.0.0.254', extra: [[118, Uint8Array.of(10, 9, 0, 0)]] }),
+          NOW,
+        ),
+      ),
+    );
   });
-  test('direct clients get the directly attached scope', () => assert.ok(!inFar(two().handle(packet(T.Discover, {}), NOW))));
-  test('an unknown relay gets nothing', () => ignored(two().handle(packet(T.Discover, { giaddr: '192.168.5.1' }), NOW), 'no-scope'));
+  test('direct clients get the directly attached scope', () =>
+    assert.ok(!inFar(two().handle(packet(T.Discover, {}), NOW))));
+  test('an unknown relay gets nothing', () =>
+    ignored(two().handle(packet(T.Discover, { giaddr: '192.168.5.1' }), NOW), 'no-scope'));
 });
 
 describe('BOOTP (RFC 951, RFC 1534)', () => {
   test('a reserved BOOTP client gets its address with an infinite binding', () => {
-    const e = engine([scope({ reservations: [reservation({ address: '10.0.0.60', hardwareAddress: mac(4) })] })]);
+    const e = engine([
+      scope({ reservations: [reservation({ address: '10.0.0.60', hardwareAddress: mac(4) })] }),
+    ]);
     const r = reply(e.handle(packet(0 as T, { mac: mac(4), noMessageType: true }), NOW), 0);
     assert.equal(formatIpv4(r.reply.yiaddr), '10.0.0.60');
     assert.equal(r.changes[0]!.clientType, 'bootp');

@@ -4,7 +4,7 @@ import { DhcpEngine } from '../../src/dhcp/engine.js';
 import type { FailoverGate } from '../../src/dhcp/failover-gate.js';
 import type { Lease } from '../../src/dhcp/lease.js';
 import type { EngineReservation, EngineScope, EngineSettings } from '../../src/dhcp/scope.js';
-import { BOOTREQUEST, type DhcpPacket, DhcpMessageType } from '../../src/wire/dhcp-packet.js';
+import { BOOTREQUEST, type DhcpMessageType, type DhcpPacket } from '../../src/wire/dhcp-packet.js';
 import { fromHex, parseIpv4, parseSubnet } from '../../src/wire/ipv4.js';
 
 export const ip = parseIpv4;
@@ -19,7 +19,11 @@ export function scope(over: Omit<Partial<EngineScope>, 'subnet'> & { subnet?: st
     ranges: [{ start: ip('10.0.0.100'), end: ip('10.0.0.109') }],
     exclusions: [],
     reservations: [],
-    options: new Map([[3, Uint8Array.of(10, 0, 0, 1)], [6, Uint8Array.of(10, 0, 0, 53)], [15, new TextEncoder().encode('example.test')]]),
+    options: new Map([
+      [3, Uint8Array.of(10, 0, 0, 1)],
+      [6, Uint8Array.of(10, 0, 0, 53)],
+      [15, new TextEncoder().encode('example.test')],
+    ]),
     alwaysSend: new Set(),
     leaseTimeSeconds: 3600,
     renewTimeSeconds: 1800,
@@ -34,15 +38,37 @@ export function scope(over: Omit<Partial<EngineScope>, 'subnet'> & { subnet?: st
   };
 }
 
-export function reservation(over: Omit<Partial<EngineReservation>, 'address'> & { address: string }): EngineReservation {
-  return { hardwareAddress: null, clientId: null, hostname: null, options: new Map(), ...over, address: ip(over.address) };
+export function reservation(
+  over: Omit<Partial<EngineReservation>, 'address'> & { address: string },
+): EngineReservation {
+  return {
+    hardwareAddress: null,
+    clientId: null,
+    hostname: null,
+    options: new Map(),
+    ...over,
+    address: ip(over.address),
+  };
 }
 
-export function settings(scopes: EngineScope[] = [scope()], over: Partial<EngineSettings> = {}): EngineSettings {
-  return { serverName: 'tl-test', serverIdentifier: SERVER_ID, scopes, directScopeIds: [scopes[0]!.id], ...over };
+export function settings(
+  scopes: EngineScope[] = [scope()],
+  over: Partial<EngineSettings> = {},
+): EngineSettings {
+  return {
+    serverName: 'tl-test',
+    serverIdentifier: SERVER_ID,
+    scopes,
+    directScopeIds: [scopes[0]!.id],
+    ...over,
+  };
 }
 
-export function engine(scopes?: EngineScope[], leases: Lease[] = [], gates?: Map<string, FailoverGate>): DhcpEngine {
+export function engine(
+  scopes?: EngineScope[],
+  leases: Lease[] = [],
+  gates?: Map<string, FailoverGate>,
+): DhcpEngine {
   return new DhcpEngine(settings(scopes), leases, gates);
 }
 
@@ -104,6 +130,6 @@ export function u32(v: number): Uint8Array {
 }
 
 export function readU32(b: Uint8Array | undefined): number | undefined {
-  if (!b || b.length !== 4) return undefined;
+  if (b?.length !== 4) return undefined;
   return ((b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]!) >>> 0;
 }
