@@ -1,0 +1,1473 @@
+// One failover relationship, as a sans-I/O state machine (D12; shared/spec/failover.md). The shell
+// feeds it EndpointInputs with an explicit `now` (seconds since 1970) and carries out the
+// EndpointActions it returns; the endpoint reads and writes bindings through the DHCP engine
+// (itself sans-I/O) and answers the engine's questions through a FailoverGate.
+//
+// What lives here: connection management (CONNECT/CONNECTACK validation, duplicate links, the
+// receive/send timers), the server state machine (src/failover/state-machine.ts) and its timers
+// (startup, safe period, recover-wait), lazy binding updates with a window of unacked BNDUPDs,
+// UPDREQ/UPDREQALL/UPDDONE, pool balancing (POOLREQ/POOLRESP, BACKUP updates) and the gate.
+
+import type { FailoverGate, LeaseGrant, RequestKind } from '../dhcp/failover-gate.js';
+import type { PoolClass } from '../dhcp/free-pool.js';
+import type { BindingState, Lease } from '../dhcp/lease.js';
+import { emptyLease, INFINITE_EXPIRY } from '../dhcp/lease.js';
+import type { ScopeView } from '../dhcp/scope.js';
+import type { ResolvedRelationship } from '../config/resolved.js';
+import {
+  buildBndAck,
+  buildBndUpd,
+  buildConnect,
+  buildConnectAck,
+  buildContact,
+  buildDisconnect,
+  buildPoolReq,
+  buildPoolResp,
+  buildState,
+  buildUpdDone,
+  buildUpdReq,
+  buildUpdReqAll,
+} from '../wire/failover-codec.js';
+import {
+  type DecodedFailoverMessage,
+  type FailoverBindingAck,
+  type FailoverBindingInput,
+  type FailoverMessage,
+  FailoverMessageType,
+  RejectReason,
+  REJECT_REASON_MESSAGES,
+  rejectReasonMessage,
+  SERVER_FLAG_STARTUP,
+  SERVER_STATE_NAMES,
+  ServerState,
+  TLS_REPLY_NONE,
+  TLS_REQUEST_REQUIRED,
+  isServerState,
+} from '../wire/failover-message.js';
+import type { Ipv4 } from '../wire/ipv4.js';
+import { bindingFromLease, decideIncoming, leaseFromBinding } from './binding-update.js';
+import { HBA_LENGTH, hbaFromPercent, loadBalanceHash, serves } from './hash-bucket.js';
+import { boundedGrant, partnerDownReuseAt } from './lease-time.js';
+import { responsiveness, type StateEvent, transition } from './state-machine.js';
+import type { ConnectionId, EndpointAction, EndpointInput, RelationshipStatus } from './types.js';
+
+/** The part of the DHCP engine the endpoint uses (DhcpEngine implements it). */
+export interface EndpointEngine {
+  getLease(address: Ipv4): Lease | undefined;
+  putLease(lease: Lease): void;
+  leases(): IterableIterator<Lease>;
+  scopeView(scopeId: string): ScopeView | undefined;
+  isOffered(address: Ipv4, now: number): boolean;
+}
+
+export interface EndpointOptions {
+  relationship: ResolvedRelationship;
+  /** The engine in use now (it is replaced on configuration reload). */
+  engine: () => EndpointEngine;
+  /** This server's name (OwnerHost of leases applied from the partner is the partner's name). */
+  serverName: string;
+  /** Sent in CONNECT/CONNECTACK, e.g. "twinlease-0.1.0". */
+  vendorClass: string;
+  /** The persisted record of this relationship (store meta `failover:<name>`), or null. */
+  persisted: PersistedRelationship | null;
+  /** Whether the lease store was empty at start (lost or new: RECOVER must ask for everything). */
+  isStoreEmpty: boolean;
+  now: number;
+  /** STARTUP period, seconds (spec §7.4: 15). */
+  startupSeconds?: number;
+  /** Seconds between pool balancing runs on the primary. */
+  poolBalanceSeconds?: number;
+}
+
+/** What survives a restart (D12 §7.2: state and its start time on stable storage). */
+export interface PersistedRelationship {
+  state: ServerState;
+  stateStartedAt: number;
+  partnerState: ServerState | null;
+  partnerStateStartedAt: number | null;
+  mcltSeconds: number;
+  /** Last time we were known to run as a failover server (heartbeat). */
+  lastOperationalAt: number;
+}
+
+export const metaKeyOf = (name: string): string => `failover:${name}`;
+
+const CONNECT_TIMEOUT_SECONDS = 15;
+const RECONNECT_SECONDS = 5;
+const RECONNECT_AFTER_REJECT_SECONDS = 60;
+const HEARTBEAT_SECONDS = 10;
+/** Bindings per BNDUPD toward a non-ISC peer (Windows ignores past 16, spec §3.5). */
+const MAX_BINDINGS_PER_UPDATE = 16;
+/** Pool balancing leaves the split alone while it is within this share of the target. */
+const POOL_MISBALANCE = 0.1;
+
+interface Connection {
+  id: ConnectionId;
+  outbound: boolean;
+  phase: 'waitConnect' | 'waitConnectAck' | 'up';
+  openedAt: number;
+  nextXid: number;
+  connectXid: number;
+  lastReceivedAt: number;
+  lastSentAt: number;
+  /** The partner's receive timer (our CONTACT interval is a third of it). */
+  partnerReceiveTimerSeconds: number;
+  partnerMaxUnacked: number;
+  isIscPeer: boolean;
+  /** The partner's STATE has arrived on this connection (communications OK, D12 §8.3). */
+  hasPartnerState: boolean;
+}
+
+interface InFlightBinding {
+  address: Ipv4;
+  /** The lease object sent (identity tells whether it changed since). */
+  lease: Lease;
+  potentialExpiresAt: number;
+}
+
+interface PartnerUpdateRequest {
+  xid: number;
+  /** Addresses whose update must be answered before UPDDONE. */
+  waitingFor: Set<Ipv4>;
+}
+
+type Counters = Record<string, number>;
+
+const COMMUNICATING_STATES = new Set<ServerState>([
+  ServerState.NORMAL,
+  ServerState.POTENTIAL_CONFLICT,
+  ServerState.CONFLICT_DONE,
+  ServerState.RECOVER,
+  ServerState.RECOVER_WAIT,
+  ServerState.RECOVER_DONE,
+  ServerState.PARTNER_DOWN,
+  ServerState.COMMUNICATIONS_INTERRUPTED,
+  ServerState.RESOLUTION_INTERRUPTED,
+]);
+
+export class FailoverEndpoint {
+  readonly name: string;
+  readonly role: 'primary' | 'secondary';
+  readonly gate: FailoverGate;
+  private config: ResolvedRelationship;
+  private readonly scopeIds: Set<string>;
+
+  private state: ServerState = ServerState.STARTUP;
+  private stateStartedAt: number;
+  /** What STARTUP resumes (D12 §9.3). */
+  private readonly previousState: ServerState;
+  private readonly hasNoPartnerRecord: boolean;
+  private partnerState: ServerState | null;
+  private partnerStateStartedAt: number | null;
+  private partnerIsStartup = false;
+  private mcltSeconds: number;
+  private lastOperationalAt: number;
+  private lastHeartbeatAt = 0;
+  private readonly startupEndsAt: number;
+
+  private readonly connections = new Map<ConnectionId, Connection>();
+  /** The one established connection (CONNECT/CONNECTACK done). */
+  private active: Connection | null = null;
+  private nextConnectAt: number;
+  private lastContactAt = 0;
+  private clockSkewSeconds: number | null = null;
+  private partnerVendorClass: string | null = null;
+  /** HBA in force: ours (primary) or received in CONNECT (secondary). */
+  private hba: Uint8Array;
+
+  /** Addresses whose binding the partner has not acknowledged, in order of change. */
+  private readonly updateQueue = new Set<Ipv4>();
+  private readonly inFlight = new Map<number, InFlightBinding[]>();
+  private readonly inFlightAddresses = new Set<Ipv4>();
+  private partnerUpdateRequest: PartnerUpdateRequest | null = null;
+  /** xid of the UPDREQ/UPDREQALL we sent and wait UPDDONE for, on the active connection. */
+  private ourUpdateRequestXid: number | null = null;
+  private recoverWaitEndsAt: number | null = null;
+  private nextPoolBalanceAt = 0;
+  private hasScannedStore = false;
+  private readonly startupSeconds: number;
+  private readonly poolBalanceSeconds: number;
+  private readonly counters: Counters = {
+    messagesReceived: 0,
+    messagesSent: 0,
+    bindingUpdatesSent: 0,
+    bindingUpdatesReceived: 0,
+    bindingUpdatesRejectedByPartner: 0,
+    bindingUpdatesRejected: 0,
+    connectRejected: 0,
+    authFailures: 0,
+    protocolErrors: 0,
+    stateTransitions: 0,
+    poolAddressesTransferred: 0,
+  };
+
+  constructor(private readonly options: EndpointOptions) {
+    const r = options.relationship;
+    this.config = r;
+    this.name = r.name;
+    this.role = r.role;
+    this.scopeIds = new Set(r.scopeIds);
+    const p = options.persisted;
+    this.previousState = p ? normaliseStored(p.state) : ServerState.RECOVER;
+    this.hasNoPartnerRecord = p === null || options.isStoreEmpty;
+    this.stateStartedAt = p?.stateStartedAt ?? options.now;
+    this.partnerState = p?.partnerState ?? null;
+    this.partnerStateStartedAt = p?.partnerStateStartedAt ?? null;
+    // The secondary adopts the primary's MCLT (D12 §7.8.2); until the first CONNECT it uses the
+    // last one it adopted, else its own configuration.
+    this.mcltSeconds = r.role === 'secondary' && p ? p.mcltSeconds : r.mcltSeconds;
+    this.lastOperationalAt = p?.lastOperationalAt ?? 0;
+    this.startupSeconds = options.startupSeconds ?? 15;
+    this.poolBalanceSeconds = options.poolBalanceSeconds ?? 30;
+    this.startupEndsAt = options.now + this.startupSeconds;
+    this.nextConnectAt = options.now;
+    this.hba = this.ownHba();
+    this.gate = new RelationshipGate(this);
+  }
+
+  // -----------------------------------------------------------------------------------------------
+  // Queries
+
+  get currentState(): ServerState {
+    return this.state;
+  }
+
+  get currentStateStartedAt(): number {
+    return this.stateStartedAt;
+  }
+
+  get mclt(): number {
+    return this.mcltSeconds;
+  }
+
+  get relationship(): ResolvedRelationship {
+    return this.config;
+  }
+
+  covers(scopeId: string): boolean {
+    return this.scopeIds.has(scopeId);
+  }
+
+  isCommunicating(): boolean {
+    return this.active !== null && this.active.hasPartnerState;
+  }
+
+  status(now: number): RelationshipStatus {
+    const r = this.config;
+    return {
+      name: r.name,
+      role: r.role,
+      mode: r.mode,
+      serverRole: r.serverRole,
+      localState: this.state,
+      localStateStartedAt: this.stateStartedAt,
+      partnerState: this.partnerState,
+      partnerStateStartedAt: this.partnerStateStartedAt,
+      isCommunicating: this.isCommunicating(),
+      lastContactAt: this.lastContactAt,
+      clockSkewSeconds: this.clockSkewSeconds,
+      mcltSeconds: this.mcltSeconds,
+      unackedUpdates: this.inFlightAddresses.size,
+      queuedUpdates: this.updateQueue.size,
+      partnerDownAt: this.partnerDownAt(),
+      partnerPoolUsableAt:
+        this.state === ServerState.PARTNER_DOWN ? this.stateStartedAt + this.mcltSeconds : null,
+      partnerVendorClass: this.partnerVendorClass,
+      counters: { ...this.counters },
+    };
+  }
+
+  persistedRecord(now: number): PersistedRelationship {
+    return {
+      state: this.state,
+      stateStartedAt: this.stateStartedAt,
+      partnerState: this.partnerState,
+      partnerStateStartedAt: this.partnerStateStartedAt,
+      mcltSeconds: this.mcltSeconds,
+      lastOperationalAt: Math.max(this.lastOperationalAt, this.isOperational() ? now : 0),
+    };
+  }
+
+  // -----------------------------------------------------------------------------------------------
+  // Input
+
+  handle(input: EndpointInput, now: number): EndpointAction[] {
+    const out: EndpointAction[] = [];
+    if (!this.hasScannedStore) {
+      // Bindings the partner has not acknowledged (persisted flag) go out on the next connection.
+      // Done on the first input: the engine does not exist yet when the endpoint is built.
+      this.hasScannedStore = true;
+      for (const lease of this.options.engine().leases()) {
+        if (this.scopeIds.has(lease.scopeId) && !lease.isPartnerUpToDate) this.updateQueue.add(lease.address);
+      }
+    }
+    switch (input.type) {
+      case 'connected':
+        this.onConnected(input.connectionId, input.outbound, now, out);
+        break;
+      case 'disconnected':
+        this.onDisconnected(input.connectionId, input.reason, now, out);
+        break;
+      case 'protocolError':
+        this.counters.protocolErrors!++;
+        out.push(log('warn', 'failover-protocol-error', { relationship: this.name, reason: input.reason }));
+        this.dropConnection(input.connectionId, now, out);
+        break;
+      case 'message':
+        this.onMessage(input.connectionId, input.message, input.auth, now, out);
+        break;
+      case 'leasesChanged':
+        for (const lease of input.leases) {
+          if (this.scopeIds.has(lease.scopeId) && !lease.isPartnerUpToDate)
+            this.updateQueue.add(lease.address);
+        }
+        this.pump(now, out);
+        break;
+      case 'tick':
+        this.onTick(now, out);
+        break;
+      case 'operatorPartnerDown':
+        this.apply({ type: 'operatorPartnerDown' }, now, out);
+        break;
+      case 'shutdown':
+        this.onShutdown(input.kind, now, out);
+        break;
+    }
+    return out;
+  }
+
+  /** Operator command; returns why it cannot be done, or null when done. */
+  declarePartnerDown(now: number): { actions: EndpointAction[]; error: string | null } {
+    if (this.state === ServerState.PARTNER_DOWN) return { actions: [], error: null };
+    const out: EndpointAction[] = [];
+    const before = this.state;
+    this.apply({ type: 'operatorPartnerDown' }, now, out);
+    if (this.state === before) {
+      return {
+        actions: out,
+        error: `cannot declare the partner down in state ${SERVER_STATE_NAMES[before]} (only in normal, communications-interrupted or resolution-interrupted)`,
+      };
+    }
+    return { actions: out, error: null };
+  }
+
+  // -----------------------------------------------------------------------------------------------
+  // Connections
+
+  private onConnected(id: ConnectionId, outbound: boolean, now: number, out: EndpointAction[]): void {
+    const c: Connection = {
+      id,
+      outbound,
+      phase: this.role === 'primary' ? 'waitConnectAck' : 'waitConnect',
+      openedAt: now,
+      nextXid: 1,
+      connectXid: 0,
+      lastReceivedAt: now,
+      lastSentAt: now,
+      partnerReceiveTimerSeconds: this.config.receiveTimerSeconds,
+      partnerMaxUnacked: 1,
+      isIscPeer: false,
+      hasPartnerState: false,
+    };
+    this.connections.set(id, c);
+    if (this.role === 'primary') {
+      // DECISION (spec §2.1): the primary sends CONNECT on the first established link, ours or
+      // theirs, and closes extra links.
+      if (this.active !== null || this.hasPendingConnect(id)) {
+        this.closeConnection(
+          c,
+          RejectReason.DUPLICATE_CONNECTION,
+          'a connection is already established',
+          now,
+          out,
+        );
+        return;
+      }
+      c.connectXid = this.xid(c);
+      this.send(
+        c,
+        buildConnect({
+          time: wireTime(now),
+          xid: c.connectXid,
+          relationshipName: this.name,
+          maxUnackedUpdates: this.config.maxUnackedUpdates,
+          receiveTimerSeconds: this.config.receiveTimerSeconds,
+          vendorClass: this.options.vendorClass,
+          mcltSeconds: this.mcltSeconds,
+          hashBucketAssignment: this.hba,
+        }),
+        now,
+        out,
+      );
+    }
+  }
+
+  private hasPendingConnect(except: ConnectionId): boolean {
+    for (const c of this.connections.values()) {
+      if (c.id !== except && c.phase === 'waitConnectAck' && c.connectXid !== 0) return true;
+    }
+    return false;
+  }
+
+  private onDisconnected(id: ConnectionId, reason: string, now: number, out: EndpointAction[]): void {
+    const c = this.connections.get(id);
+    if (!c) return;
+    this.connections.delete(id);
+    if (this.active === c) this.lostActive(reason, now, out);
+  }
+
+  private lostActive(reason: string, now: number, out: EndpointAction[]): void {
+    const wasCommunicating = this.active?.hasPartnerState ?? false;
+    this.active = null;
+    // Responses are only valid on the connection that carried the request (spec §2.5): what was in
+    // flight is sent again on the next connection.
+    for (const batch of this.inFlight.values()) for (const b of batch) this.updateQueue.add(b.address);
+    this.inFlight.clear();
+    this.inFlightAddresses.clear();
+    this.partnerUpdateRequest = null;
+    this.ourUpdateRequestXid = null;
+    this.nextConnectAt = Math.min(this.nextConnectAt, now + RECONNECT_SECONDS);
+    out.push(log('warn', 'failover-connection-lost', { relationship: this.name, reason }));
+    if (wasCommunicating) this.apply({ type: 'commFailed' }, now, out);
+  }
+
+  private dropConnection(id: ConnectionId, now: number, out: EndpointAction[]): void {
+    const c = this.connections.get(id);
+    if (!c) return;
+    this.connections.delete(id);
+    out.push({ type: 'close', connectionId: id });
+    if (this.active === c) this.lostActive('closed by us', now, out);
+  }
+
+  private closeConnection(
+    c: Connection,
+    reason: RejectReason,
+    message: string,
+    now: number,
+    out: EndpointAction[],
+  ): void {
+    this.send(
+      c,
+      buildDisconnect({ time: wireTime(now), xid: this.xid(c), rejectReason: reason, message }),
+      now,
+      out,
+    );
+    this.dropConnection(c.id, now, out);
+  }
+
+  // -----------------------------------------------------------------------------------------------
+  // Messages
+
+  private onMessage(
+    id: ConnectionId,
+    m: DecodedFailoverMessage,
+    auth: 'ok' | 'missing' | 'bad' | 'unexpected',
+    now: number,
+    out: EndpointAction[],
+  ): void {
+    const c = this.connections.get(id);
+    if (!c) return;
+    this.counters.messagesReceived!++;
+    c.lastReceivedAt = now;
+    this.lastContactAt = now;
+    this.clockSkewSeconds = m.time - Math.floor(now);
+    if (auth !== 'ok') {
+      this.counters.authFailures!++;
+      const reason =
+        auth === 'missing'
+          ? RejectReason.MISSING_DIGEST
+          : auth === 'bad'
+            ? RejectReason.DIGEST_MISMATCH
+            : RejectReason.DIGEST_NOT_CONFIGURED;
+      out.push(
+        log('warn', 'failover-auth-failed', { relationship: this.name, result: auth, messageType: m.type }),
+      );
+      if (m.type === FailoverMessageType.CONNECT) this.rejectConnect(c, m, reason, now, out);
+      else this.closeConnection(c, reason, REJECT_REASON_MESSAGES[reason], now, out);
+      return;
+    }
+    if (
+      m.duplicateOptions.length > 0 &&
+      m.type !== FailoverMessageType.BNDUPD &&
+      m.type !== FailoverMessageType.BNDACK
+    ) {
+      this.counters.protocolErrors!++;
+      this.closeConnection(
+        c,
+        RejectReason.UNKNOWN_ERROR,
+        `duplicate options ${m.duplicateOptions.join(',')}`,
+        now,
+        out,
+      );
+      return;
+    }
+    if (c.phase !== 'up') {
+      if (m.type === FailoverMessageType.CONNECT) this.onConnect(c, m, now, out);
+      else if (m.type === FailoverMessageType.CONNECTACK) this.onConnectAck(c, m, now, out);
+      else if (m.type === FailoverMessageType.DISCONNECT) this.onDisconnectMessage(c, m, now, out);
+      else this.closeConnection(c, RejectReason.UNKNOWN_ERROR, 'message before CONNECT/CONNECTACK', now, out);
+      return;
+    }
+    switch (m.type) {
+      case FailoverMessageType.STATE:
+        this.onState(c, m, now, out);
+        break;
+      case FailoverMessageType.BNDUPD:
+        this.onBindingUpdate(c, m, now, out);
+        break;
+      case FailoverMessageType.BNDACK:
+        this.onBindingAck(m, now, out);
+        break;
+      case FailoverMessageType.UPDREQ:
+      case FailoverMessageType.UPDREQALL:
+        this.onUpdateRequest(m, now, out);
+        break;
+      case FailoverMessageType.UPDDONE:
+        if (this.ourUpdateRequestXid !== null) {
+          // ISC does not check the UPDDONE xid (spec §5.6); we accept any UPDDONE on this link.
+          this.ourUpdateRequestXid = null;
+          this.apply({ type: 'updDone' }, now, out);
+        }
+        break;
+      case FailoverMessageType.POOLREQ:
+        this.onPoolRequest(c, m, now, out);
+        break;
+      case FailoverMessageType.POOLRESP:
+        out.push(
+          log('info', 'failover-pool-response', {
+            relationship: this.name,
+            addressesTransferred: m.addressesTransferred ?? 0,
+          }),
+        );
+        break;
+      case FailoverMessageType.CONTACT:
+        break;
+      case FailoverMessageType.DISCONNECT:
+        this.onDisconnectMessage(c, m, now, out);
+        break;
+      case FailoverMessageType.CONNECT:
+        // A second CONNECT on an established link.
+        this.rejectConnect(c, m, RejectReason.DUPLICATE_CONNECTION, now, out);
+        break;
+      case FailoverMessageType.CONNECTACK:
+        break;
+    }
+  }
+
+  private onDisconnectMessage(
+    c: Connection,
+    m: DecodedFailoverMessage,
+    now: number,
+    out: EndpointAction[],
+  ): void {
+    out.push(
+      log('warn', 'failover-partner-disconnected', {
+        relationship: this.name,
+        rejectReason: m.rejectReason ?? null,
+        reason: m.rejectReason !== undefined ? rejectReasonMessage(m.rejectReason) : null,
+        message: m.message ?? null,
+      }),
+    );
+    this.dropConnection(c.id, now, out);
+  }
+
+  /** Secondary: validate a CONNECT (D12 §7.8.2, spec §2.3). */
+  private onConnect(c: Connection, m: DecodedFailoverMessage, now: number, out: EndpointAction[]): void {
+    if (this.role === 'primary') {
+      this.rejectConnect(
+        c,
+        m,
+        RejectReason.INVALID_PARTNER,
+        now,
+        out,
+        'both servers are configured as primary',
+      );
+      return;
+    }
+    if (this.active !== null) {
+      this.rejectConnect(c, m, RejectReason.DUPLICATE_CONNECTION, now, out);
+      return;
+    }
+    const reason = this.connectProblem(m, now);
+    if (reason !== null) {
+      this.rejectConnect(c, m, reason.reason, now, out, reason.message);
+      return;
+    }
+    if (m.mcltSeconds !== this.mcltSeconds) {
+      out.push(log('info', 'failover-mclt-adopted', { relationship: this.name, mcltSeconds: m.mcltSeconds }));
+      this.mcltSeconds = m.mcltSeconds!;
+    }
+    this.hba = new Uint8Array(m.hashBucketAssignment!);
+    this.partnerVendorClass = m.vendorClass ?? null;
+    c.isIscPeer = (m.vendorClass ?? '').startsWith('isc-');
+    c.partnerMaxUnacked = Math.max(1, m.maxUnackedUpdates ?? 1);
+    c.partnerReceiveTimerSeconds = m.receiveTimerSeconds ?? this.config.receiveTimerSeconds;
+    c.phase = 'up';
+    this.active = c;
+    this.send(
+      c,
+      buildConnectAck({
+        time: wireTime(now),
+        xid: m.xid,
+        relationshipName: this.name,
+        maxUnackedUpdates: this.config.maxUnackedUpdates,
+        receiveTimerSeconds: this.config.receiveTimerSeconds,
+        vendorClass: this.options.vendorClass,
+        ...(m.tlsRequest !== undefined ? { tlsReply: TLS_REPLY_NONE } : {}),
+      }),
+      now,
+      out,
+    );
+    out.push(
+      log('info', 'failover-connected', {
+        relationship: this.name,
+        partnerVendorClass: this.partnerVendorClass,
+      }),
+    );
+    this.sendState(c, now, out);
+  }
+
+  private connectProblem(
+    m: DecodedFailoverMessage,
+    now: number,
+  ): { reason: RejectReason; message: string } | null {
+    if (m.protocolVersion !== 1) {
+      return {
+        reason: RejectReason.PROTOCOL_VERSION_MISMATCH,
+        message: `protocol version ${m.protocolVersion ?? 'missing'}, we speak 1`,
+      };
+    }
+    if (m.tlsRequest === TLS_REQUEST_REQUIRED) {
+      return { reason: RejectReason.TLS_NOT_SUPPORTED, message: 'TLS is not supported' };
+    }
+    if (m.relationshipName !== this.name) {
+      return {
+        reason: RejectReason.INVALID_PARTNER,
+        message: `unknown failover relationship name "${m.relationshipName ?? ''}"`,
+      };
+    }
+    const skew = Math.abs(m.time - Math.floor(now));
+    if (skew > this.config.maxClockSkewSeconds) {
+      return {
+        reason: RejectReason.TIME_MISMATCH,
+        message: `clocks differ by ${skew} s (limit ${this.config.maxClockSkewSeconds} s)`,
+      };
+    }
+    if (m.mcltSeconds === undefined || m.mcltSeconds < 1) {
+      return { reason: RejectReason.INVALID_MCLT, message: 'MCLT missing or zero' };
+    }
+    if (m.hashBucketAssignment === undefined || m.hashBucketAssignment.length !== HBA_LENGTH) {
+      return { reason: RejectReason.HBA_CONFLICT, message: 'hash bucket assignment missing or not 32 bytes' };
+    }
+    return null;
+  }
+
+  private rejectConnect(
+    c: Connection,
+    m: DecodedFailoverMessage,
+    reason: RejectReason,
+    now: number,
+    out: EndpointAction[],
+    message = REJECT_REASON_MESSAGES[reason],
+  ): void {
+    this.counters.connectRejected!++;
+    out.push(
+      log('warn', 'failover-connect-rejected', { relationship: this.name, rejectReason: reason, message }),
+    );
+    this.send(
+      c,
+      buildConnectAck({
+        time: wireTime(now),
+        xid: m.xid,
+        // ISC echoes the received name when it has no such relationship (spec §5.1).
+        relationshipName: m.relationshipName ?? this.name,
+        rejectReason: reason,
+        message,
+        ...(m.tlsRequest !== undefined ? { tlsReply: TLS_REPLY_NONE } : {}),
+      }),
+      now,
+      out,
+    );
+    this.connections.delete(c.id);
+    out.push({ type: 'close', connectionId: c.id });
+    if (this.active === c) this.lostActive('connect rejected', now, out);
+  }
+
+  /** Primary: the secondary's answer to our CONNECT. */
+  private onConnectAck(c: Connection, m: DecodedFailoverMessage, now: number, out: EndpointAction[]): void {
+    if (this.role !== 'primary' || m.xid !== c.connectXid) {
+      this.closeConnection(c, RejectReason.UNKNOWN_ERROR, 'unexpected CONNECTACK', now, out);
+      return;
+    }
+    if (m.rejectReason !== undefined) {
+      this.counters.connectRejected!++;
+      out.push(
+        log('error', 'failover-connect-refused-by-partner', {
+          relationship: this.name,
+          rejectReason: m.rejectReason,
+          reason: rejectReasonMessage(m.rejectReason),
+          message: m.message ?? null,
+        }),
+      );
+      this.nextConnectAt = now + RECONNECT_AFTER_REJECT_SECONDS;
+      this.dropConnection(c.id, now, out);
+      return;
+    }
+    const skew = Math.abs(m.time - Math.floor(now));
+    if (skew > this.config.maxClockSkewSeconds) {
+      this.closeConnection(
+        c,
+        RejectReason.TIME_MISMATCH,
+        `clocks differ by ${skew} s (limit ${this.config.maxClockSkewSeconds} s)`,
+        now,
+        out,
+      );
+      this.nextConnectAt = now + RECONNECT_AFTER_REJECT_SECONDS;
+      return;
+    }
+    if (m.relationshipName !== this.name) {
+      this.closeConnection(c, RejectReason.INVALID_PARTNER, 'relationship name differs', now, out);
+      return;
+    }
+    this.partnerVendorClass = m.vendorClass ?? null;
+    c.isIscPeer = (m.vendorClass ?? '').startsWith('isc-');
+    c.partnerMaxUnacked = Math.max(1, m.maxUnackedUpdates ?? 1);
+    c.partnerReceiveTimerSeconds = m.receiveTimerSeconds ?? this.config.receiveTimerSeconds;
+    c.phase = 'up';
+    this.active = c;
+    // Any other link (e.g. the secondary's wake-up connection) is now surplus.
+    for (const other of [...this.connections.values()]) {
+      if (other !== c) this.dropConnection(other.id, now, out);
+    }
+    out.push(
+      log('info', 'failover-connected', {
+        relationship: this.name,
+        partnerVendorClass: this.partnerVendorClass,
+      }),
+    );
+    this.sendState(c, now, out);
+  }
+
+  private onState(c: Connection, m: DecodedFailoverMessage, now: number, out: EndpointAction[]): void {
+    const s = m.serverState;
+    if (s === undefined || !isServerState(s)) {
+      this.closeConnection(c, RejectReason.UNKNOWN_ERROR, `invalid server-state ${s ?? 'missing'}`, now, out);
+      return;
+    }
+    const isStartup = ((m.serverFlags ?? 0) & SERVER_FLAG_STARTUP) !== 0;
+    const changed = !c.hasPartnerState || s !== this.partnerState || isStartup !== this.partnerIsStartup;
+    this.partnerState = s;
+    this.partnerIsStartup = isStartup;
+    this.partnerStateStartedAt = m.startTimeOfState ?? now;
+    const first = !c.hasPartnerState;
+    c.hasPartnerState = true;
+    if (first) {
+      out.push(
+        log('info', 'failover-communicating', {
+          relationship: this.name,
+          partnerState: SERVER_STATE_NAMES[s],
+          startup: isStartup,
+        }),
+      );
+    }
+    if (changed) {
+      const before = this.state;
+      this.apply(
+        {
+          type: 'partnerState',
+          partnerState: s,
+          partnerStartup: isStartup,
+          partnerStateStartedAt: this.partnerStateStartedAt,
+        },
+        now,
+        out,
+      );
+      if (this.state === before) this.persistState(now, out, []);
+      // A RECOVER that stays RECOVER asks for everything once per connection.
+      if (first && this.state === ServerState.RECOVER && this.ourUpdateRequestXid === null) {
+        this.sendUpdateRequest(true, now, out);
+      }
+    }
+    this.pump(now, out);
+  }
+
+  // -----------------------------------------------------------------------------------------------
+  // State machine
+
+  private apply(event: StateEvent, now: number, out: EndpointAction[]): void {
+    const t = transition(this.state, event, {
+      role: this.role,
+      previousState: this.previousState,
+      lastOperationalAt: this.lastOperationalAt,
+      hasNoPartnerRecord: this.hasNoPartnerRecord,
+      partnerState: this.partnerState,
+    });
+    if (t === null) return;
+    const from = this.state;
+    const entering = t.next !== from;
+    if (entering) {
+      this.counters.stateTransitions!++;
+      const keepStos =
+        t.next === ServerState.RECOVER_WAIT ||
+        (from === ServerState.STARTUP && t.next === this.previousState);
+      this.state = t.next;
+      if (!keepStos) this.stateStartedAt = Math.floor(now);
+      out.push(
+        log(
+          t.next === ServerState.PARTNER_DOWN || t.next === ServerState.COMMUNICATIONS_INTERRUPTED
+            ? 'warn'
+            : 'info',
+          'failover-state-changed',
+          {
+            relationship: this.name,
+            from: SERVER_STATE_NAMES[from],
+            to: SERVER_STATE_NAMES[t.next],
+            rule: t.rule,
+            partnerState: this.partnerState === null ? null : SERVER_STATE_NAMES[this.partnerState],
+          },
+        ),
+      );
+      this.onEnter(now);
+    }
+    const after: EndpointAction[] = [];
+    if (entering && this.active !== null && this.active.phase === 'up')
+      this.sendState(this.active, now, after);
+    for (const effect of t.effects) {
+      if (this.active === null || !this.active.hasPartnerState || this.ourUpdateRequestXid !== null) continue;
+      if (effect === 'sendUpdReqAll') this.sendUpdateRequest(true, now, after);
+      else if (effect === 'sendUpdReq' || effect === 'sendUpdReqIfNeeded')
+        this.sendUpdateRequest(false, now, after);
+    }
+    if (entering) this.persistState(now, out, after);
+    else out.push(...after);
+    // The state reached may allow more (RECOVER-WAIT already elapsed, POOLREQ on NORMAL …).
+    if (entering) this.afterEnter(now, out);
+  }
+
+  private onEnter(now: number): void {
+    if (this.state === ServerState.RECOVER_WAIT) {
+      // D12 §9.5: wait MCLT past the time we went down (else the time we started).
+      const base = this.lastOperationalAt > 0 ? this.lastOperationalAt : this.stateStartedAt;
+      this.recoverWaitEndsAt = base + this.mcltSeconds;
+    } else {
+      this.recoverWaitEndsAt = null;
+    }
+    if (this.state === ServerState.NORMAL) this.nextPoolBalanceAt = now;
+  }
+
+  private afterEnter(now: number, out: EndpointAction[]): void {
+    if (
+      this.state === ServerState.RECOVER_WAIT &&
+      this.recoverWaitEndsAt !== null &&
+      now >= this.recoverWaitEndsAt
+    ) {
+      this.apply({ type: 'recoverWaitElapsed' }, now, out);
+      return;
+    }
+    if (this.state === ServerState.NORMAL && this.role === 'secondary' && this.isCommunicating()) {
+      const c = this.active!;
+      this.send(c, buildPoolReq({ time: wireTime(now), xid: this.xid(c) }), now, out);
+    }
+    this.pump(now, out);
+  }
+
+  private persistState(now: number, out: EndpointAction[], afterDurable: EndpointAction[]): void {
+    const record = this.persistedRecord(now);
+    out.push({
+      type: 'persist',
+      leases: [],
+      meta: [{ key: metaKeyOf(this.name), value: JSON.stringify(record) }],
+      afterDurable,
+    });
+  }
+
+  private sendState(c: Connection, now: number, out: EndpointAction[]): void {
+    const isStartup = this.state === ServerState.STARTUP;
+    this.send(
+      c,
+      buildState({
+        time: wireTime(now),
+        xid: this.xid(c),
+        serverState: isStartup ? this.previousState : this.state,
+        serverFlags: isStartup ? SERVER_FLAG_STARTUP : 0,
+        startTimeOfState: this.stateStartedAt,
+      }),
+      now,
+      out,
+    );
+  }
+
+  private sendUpdateRequest(all: boolean, now: number, out: EndpointAction[]): void {
+    const c = this.active;
+    if (c === null) return;
+    const xid = this.xid(c);
+    this.ourUpdateRequestXid = xid;
+    this.send(
+      c,
+      all ? buildUpdReqAll({ time: wireTime(now), xid }) : buildUpdReq({ time: wireTime(now), xid }),
+      now,
+      out,
+    );
+  }
+
+  private isOperational(): boolean {
+    return (
+      this.state !== ServerState.STARTUP &&
+      this.state !== ServerState.SHUTDOWN &&
+      this.state !== ServerState.PAUSED
+    );
+  }
+
+  private partnerDownAt(): number | null {
+    if (this.state !== ServerState.COMMUNICATIONS_INTERRUPTED) return null;
+    const r = this.config;
+    if (!r.autoStateTransition || r.stateSwitchIntervalSeconds === null) return null;
+    return this.stateStartedAt + r.stateSwitchIntervalSeconds;
+  }
+
+  // -----------------------------------------------------------------------------------------------
+  // Timers
+
+  private onTick(now: number, out: EndpointAction[]): void {
+    // Connections: handshake timeout, receive timer, CONTACT.
+    for (const c of [...this.connections.values()]) {
+      if (c.phase !== 'up') {
+        if (now - c.openedAt > CONNECT_TIMEOUT_SECONDS) {
+          out.push(log('warn', 'failover-handshake-timeout', { relationship: this.name }));
+          this.dropConnection(c.id, now, out);
+        }
+        continue;
+      }
+      if (now - c.lastReceivedAt > this.config.receiveTimerSeconds) {
+        this.closeConnection(
+          c,
+          RejectReason.NO_TRAFFIC,
+          `nothing received for ${this.config.receiveTimerSeconds} s`,
+          now,
+          out,
+        );
+        continue;
+      }
+      const contactEvery = Math.max(1, Math.floor(c.partnerReceiveTimerSeconds / 3));
+      if (now - c.lastSentAt >= contactEvery)
+        this.send(c, buildContact({ time: wireTime(now), xid: this.xid(c) }), now, out);
+    }
+    if (this.connections.size === 0 && now >= this.nextConnectAt && this.state !== ServerState.SHUTDOWN) {
+      this.nextConnectAt = now + RECONNECT_SECONDS;
+      out.push({ type: 'connect' });
+    }
+    // State timers.
+    if (this.state === ServerState.STARTUP && now >= this.startupEndsAt && !this.isCommunicating()) {
+      this.apply({ type: 'startupTimerExpired' }, now, out);
+    }
+    const pdAt = this.partnerDownAt();
+    if (pdAt !== null && now >= pdAt) this.apply({ type: 'safePeriodExpired' }, now, out);
+    if (
+      this.state === ServerState.RECOVER_WAIT &&
+      this.recoverWaitEndsAt !== null &&
+      now >= this.recoverWaitEndsAt
+    ) {
+      this.apply({ type: 'recoverWaitElapsed' }, now, out);
+    }
+    if (this.state === ServerState.PARTNER_DOWN) this.reclaimInPartnerDown(now, out);
+    if (
+      this.role === 'primary' &&
+      this.state === ServerState.NORMAL &&
+      this.isCommunicating() &&
+      now >= this.nextPoolBalanceAt
+    ) {
+      this.nextPoolBalanceAt = now + this.poolBalanceSeconds;
+      this.balancePools(now, out);
+    }
+    if (this.isOperational() && now - this.lastHeartbeatAt >= HEARTBEAT_SECONDS) {
+      this.lastHeartbeatAt = now;
+      this.lastOperationalAt = Math.floor(now);
+      this.persistState(now, out, []);
+    }
+    this.pump(now, out);
+  }
+
+  private lastReclaimAt = 0;
+
+  /**
+   * In PARTNER-DOWN (D12 §9.4, spec §7.5) expired/released/reset bindings become free once the
+   * partner can no longer be using them; they become ours (FREE for the primary, BACKUP for the
+   * secondary) so the engine can allocate them.
+   */
+  private reclaimInPartnerDown(now: number, out: EndpointAction[]): void {
+    if (now - this.lastReclaimAt < 5) return;
+    this.lastReclaimAt = now;
+    const engine = this.options.engine();
+    const own: BindingState = this.role === 'primary' ? 'free' : 'backup';
+    const changed: Lease[] = [];
+    for (const lease of engine.leases()) {
+      if (!this.scopeIds.has(lease.scopeId)) continue;
+      if (lease.state !== 'expired' && lease.state !== 'released' && lease.state !== 'reset') continue;
+      if (now < partnerDownReuseAt(lease, this.stateStartedAt, this.mcltSeconds)) continue;
+      const next: Lease = { ...lease, state: own, stateStartedAt: Math.floor(now), isPartnerUpToDate: false };
+      changed.push(next);
+    }
+    for (const lease of changed) {
+      engine.putLease(lease);
+      this.updateQueue.add(lease.address);
+    }
+    if (changed.length > 0) out.push({ type: 'persist', leases: changed, meta: [], afterDurable: [] });
+  }
+
+  private onShutdown(kind: 'shutdown' | 'paused', now: number, out: EndpointAction[]): void {
+    const c = this.active;
+    if (c !== null && c.phase === 'up') {
+      this.send(
+        c,
+        buildState({
+          time: wireTime(now),
+          xid: this.xid(c),
+          serverState: kind === 'shutdown' ? ServerState.SHUTDOWN : ServerState.PAUSED,
+          serverFlags: 0,
+          startTimeOfState: Math.floor(now),
+        }),
+        now,
+        out,
+      );
+      this.send(
+        c,
+        buildDisconnect({
+          time: wireTime(now),
+          xid: this.xid(c),
+          rejectReason: RejectReason.UNKNOWN_ERROR,
+          message: `server ${kind}`,
+        }),
+        now,
+        out,
+      );
+    }
+    for (const id of [...this.connections.keys()]) {
+      out.push({ type: 'close', connectionId: id });
+      this.connections.delete(id);
+    }
+    this.active = null;
+    // The stored state stays what it was: a restart resumes it through STARTUP (spec §7.3 "any").
+    this.lastOperationalAt = Math.floor(now);
+    this.persistState(now, out, []);
+  }
+
+  // -----------------------------------------------------------------------------------------------
+  // Binding updates out
+
+  /** Sends queued binding updates while the partner's window has room. */
+  private pump(now: number, out: EndpointAction[]): void {
+    const c = this.active;
+    if (c === null || !c.hasPartnerState || this.state === ServerState.STARTUP) return;
+    const engine = this.options.engine();
+    const perMessage = c.isIscPeer ? 1 : MAX_BINDINGS_PER_UPDATE;
+    while (this.inFlight.size < c.partnerMaxUnacked && this.updateQueue.size > 0) {
+      const batch: InFlightBinding[] = [];
+      const bindings: FailoverBindingInput[] = [];
+      for (const address of this.updateQueue) {
+        if (batch.length >= perMessage) break;
+        if (this.inFlightAddresses.has(address)) continue;
+        this.updateQueue.delete(address);
+        const lease = engine.getLease(address);
+        if (!lease || !this.scopeIds.has(lease.scopeId)) {
+          this.partnerUpdateRequest?.waitingFor.delete(address);
+          continue;
+        }
+        const b = bindingFromLease(lease);
+        bindings.push(b);
+        batch.push({ address, lease, potentialExpiresAt: b.potentialExpiresAt ?? 0 });
+        this.inFlightAddresses.add(address);
+      }
+      if (batch.length === 0) break;
+      const xid = this.xid(c);
+      this.inFlight.set(xid, batch);
+      this.counters.bindingUpdatesSent! += batch.length;
+      this.send(c, buildBndUpd({ time: wireTime(now), xid, bindings }), now, out);
+      // Everything queued may be in flight already (waiting for its ACK to be re-sent).
+      if (
+        batch.length < perMessage &&
+        this.updateQueue.size > 0 &&
+        [...this.updateQueue].every((a) => this.inFlightAddresses.has(a))
+      )
+        break;
+    }
+  }
+
+  private onBindingAck(m: DecodedFailoverMessage, now: number, out: EndpointAction[]): void {
+    const batch = this.inFlight.get(m.xid);
+    if (!batch) {
+      out.push(log('warn', 'failover-unexpected-bndack', { relationship: this.name, xid: m.xid }));
+      return;
+    }
+    this.inFlight.delete(m.xid);
+    const engine = this.options.engine();
+    const results = new Map<Ipv4, FailoverBindingAck | undefined>();
+    for (const b of m.bindings) results.set(b.address as Ipv4, b);
+    const changed: Lease[] = [];
+    for (const sent of batch) {
+      this.inFlightAddresses.delete(sent.address);
+      const ack = results.get(sent.address);
+      const current = engine.getLease(sent.address);
+      if (ack === undefined) {
+        // Not answered: send it again later.
+        this.updateQueue.add(sent.address);
+        continue;
+      }
+      this.partnerUpdateRequest?.waitingFor.delete(sent.address);
+      if (ack.rejectReason !== undefined) {
+        this.counters.bindingUpdatesRejectedByPartner!++;
+        out.push(
+          log('warn', 'failover-update-rejected', {
+            relationship: this.name,
+            address: ipString(sent.address),
+            rejectReason: ack.rejectReason,
+            reason: rejectReasonMessage(ack.rejectReason),
+            message: ack.message ?? null,
+          }),
+        );
+        // D12 §7.2.1: do not resend at once. The partner keeps its binding; ours is marked up to
+        // date so it is not sent in a loop (a later change sends it again).
+        if (current !== undefined && current === sent.lease) {
+          const next: Lease = { ...current, isPartnerUpToDate: true, lastBindingUpdateAt: Math.floor(now) };
+          engine.putLease(next);
+          changed.push(next);
+        }
+        continue;
+      }
+      if (current === undefined) continue;
+      const acked = Math.max(current.ackedPotentialExpiresAt, sent.potentialExpiresAt);
+      if (current !== sent.lease) {
+        // Changed since it was sent: record the acknowledged potential expiration only.
+        if (acked !== current.ackedPotentialExpiresAt) {
+          const next: Lease = { ...current, ackedPotentialExpiresAt: acked };
+          engine.putLease(next);
+          changed.push(next);
+        }
+        continue;
+      }
+      let next: Lease = {
+        ...current,
+        ackedPotentialExpiresAt: acked,
+        isPartnerUpToDate: true,
+        lastBindingUpdateAt: Math.floor(now),
+      };
+      if (current.state === 'expired' || current.state === 'released' || current.state === 'reset') {
+        // The partner knows the address is no longer used: it is FREE (D12 §5.5), and both agree.
+        next = { ...next, state: 'free', stateStartedAt: Math.floor(now) };
+      }
+      engine.putLease(next);
+      changed.push(next);
+    }
+    if (changed.length > 0) out.push({ type: 'persist', leases: changed, meta: [], afterDurable: [] });
+    this.maybeFinishPartnerUpdateRequest(now, out);
+    this.pump(now, out);
+  }
+
+  private onUpdateRequest(m: DecodedFailoverMessage, now: number, out: EndpointAction[]): void {
+    const all = m.type === FailoverMessageType.UPDREQALL;
+    for (const lease of this.options.engine().leases()) {
+      if (!this.scopeIds.has(lease.scopeId)) continue;
+      if (all || !lease.isPartnerUpToDate) this.updateQueue.add(lease.address);
+    }
+    const waitingFor = new Set<Ipv4>([...this.updateQueue, ...this.inFlightAddresses]);
+    this.partnerUpdateRequest = { xid: m.xid, waitingFor };
+    out.push(
+      log('info', 'failover-update-request', { relationship: this.name, all, bindings: waitingFor.size }),
+    );
+    this.maybeFinishPartnerUpdateRequest(now, out);
+    this.pump(now, out);
+  }
+
+  private maybeFinishPartnerUpdateRequest(now: number, out: EndpointAction[]): void {
+    const r = this.partnerUpdateRequest;
+    const c = this.active;
+    if (r === null || c === null || r.waitingFor.size > 0) return;
+    this.partnerUpdateRequest = null;
+    this.send(c, buildUpdDone({ time: wireTime(now), xid: r.xid }), now, out);
+  }
+
+  // -----------------------------------------------------------------------------------------------
+  // Binding updates in
+
+  private onBindingUpdate(
+    c: Connection,
+    m: DecodedFailoverMessage,
+    now: number,
+    out: EndpointAction[],
+  ): void {
+    const engine = this.options.engine();
+    const acks: FailoverBindingAck[] = [];
+    const changed: Lease[] = [];
+    const partnerName = this.config.partner.name ?? ipString(this.config.partner.address);
+    for (const b of m.bindings) {
+      this.counters.bindingUpdatesReceived!++;
+      const address = b.address as Ipv4;
+      const scopeId = this.scopeOf(address);
+      if (scopeId === null) {
+        acks.push(
+          this.rejectBinding(
+            address,
+            RejectReason.ILLEGAL_IP_ADDRESS,
+            'address is in no pool of this relationship',
+          ),
+        );
+        continue;
+      }
+      const ours = engine.getLease(address);
+      const decision = decideIncoming(ours, b, { role: this.role, now: Math.floor(now) });
+      if (!decision.accept) {
+        acks.push(this.rejectBinding(address, decision.reason, decision.message));
+        continue;
+      }
+      let next = leaseFromBinding(b, ours, scopeId, partnerName, Math.floor(now));
+      if (this.inFlightAddresses.has(address) || this.updateQueue.has(address)) {
+        // We have our own update of this address outstanding; theirs won, ours is obsolete.
+        this.updateQueue.delete(address);
+      }
+      next = { ...next, isPartnerUpToDate: true };
+      engine.putLease(next);
+      changed.push(next);
+      acks.push({ address });
+    }
+    if (acks.length === 0) return;
+    const ack = buildBndAck({ time: wireTime(now), xid: m.xid, acks });
+    // BNDACK only once what it acknowledges is on stable storage (D12 §7.1.2).
+    const send: EndpointAction = { type: 'send', connectionId: c.id, message: ack };
+    this.counters.messagesSent!++;
+    c.lastSentAt = now;
+    if (changed.length > 0) out.push({ type: 'persist', leases: changed, meta: [], afterDurable: [send] });
+    else out.push(send);
+  }
+
+  private rejectBinding(address: Ipv4, reason: RejectReason, message: string): FailoverBindingAck {
+    this.counters.bindingUpdatesRejected!++;
+    return { address, rejectReason: reason, message };
+  }
+
+  private scopeOf(address: Ipv4): string | null {
+    const engine = this.options.engine();
+    for (const id of this.scopeIds) {
+      const v = engine.scopeView(id);
+      if (v && (v.inRanges(address) || v.reservationByAddress.has(address))) return id;
+    }
+    return null;
+  }
+
+  // -----------------------------------------------------------------------------------------------
+  // Pool balancing (D12 §5.4, spec §9)
+
+  private onPoolRequest(c: Connection, m: DecodedFailoverMessage, now: number, out: EndpointAction[]): void {
+    if (this.role !== 'primary') {
+      out.push(log('warn', 'failover-poolreq-to-secondary', { relationship: this.name }));
+      return;
+    }
+    const moved = this.state === ServerState.NORMAL ? this.balancePools(now, out) : 0;
+    this.send(c, buildPoolResp({ time: wireTime(now), xid: m.xid, addressesTransferred: moved }), now, out);
+  }
+
+  /** The share of free addresses the secondary should own. */
+  private secondaryShare(): number {
+    const r = this.config;
+    if (r.mode === 'hotStandby') {
+      const reserve = r.reservePercent / 100;
+      // The primary's configuration decides; serverRole is this (primary) server's part.
+      return r.serverRole === 'standby' ? 1 - reserve : reserve;
+    }
+    if (r.poolSplit === 'percentage') return (100 - r.loadBalancePercent) / 100;
+    return 0.5;
+  }
+
+  /**
+   * Primary: gives the secondary its share of the free addresses of each scope as BACKUP
+   * bindings, taken from the top of the ranges (the primary allocates never-used addresses from
+   * the bottom). Returns how many moved.
+   */
+  private balancePools(now: number, out: EndpointAction[]): number {
+    const engine = this.options.engine();
+    const share = this.secondaryShare();
+    let moved = 0;
+    const changed: Lease[] = [];
+    for (const scopeId of this.scopeIds) {
+      const view = engine.scopeView(scopeId);
+      if (!view) continue;
+      let free = 0;
+      let backup = 0;
+      for (const r of view.settings.ranges) {
+        for (let a = r.start; a <= r.end; a++) {
+          if (!view.isDynamic(a as Ipv4)) continue;
+          const l = engine.getLease(a as Ipv4);
+          if (l === undefined || l.state === 'free') free++;
+          else if (l.state === 'backup') backup++;
+        }
+      }
+      const target = Math.round((free + backup) * share);
+      const deficit = target - backup;
+      if (deficit <= 0 || deficit < Math.max(1, Math.floor(target * POOL_MISBALANCE))) continue;
+      let left = deficit;
+      const ranges = view.settings.ranges;
+      for (let i = ranges.length - 1; i >= 0 && left > 0; i--) {
+        const r = ranges[i]!;
+        for (let a = r.end; a >= r.start && left > 0; a--) {
+          const address = a as Ipv4;
+          if (!view.isDynamic(address) || engine.isOffered(address, now)) continue;
+          const l = engine.getLease(address);
+          if (l !== undefined && l.state !== 'free') continue;
+          const next: Lease = l
+            ? { ...l, state: 'backup', stateStartedAt: Math.floor(now), isPartnerUpToDate: false }
+            : emptyLease(address, scopeId, 'backup', Math.floor(now));
+          engine.putLease(next);
+          changed.push(next);
+          this.updateQueue.add(address);
+          left--;
+          moved++;
+        }
+      }
+    }
+    if (changed.length > 0) {
+      this.counters.poolAddressesTransferred! += moved;
+      out.push({ type: 'persist', leases: changed, meta: [], afterDurable: [] });
+      out.push(log('info', 'failover-pool-balanced', { relationship: this.name, movedToSecondary: moved }));
+      // The BNDUPDs (queued above, sent by pump() after this action) must leave only once the
+      // BACKUP bindings are durable here: the shell runs actions in order and holds everything that
+      // follows a persist until it is durable.
+    }
+    return moved;
+  }
+
+  // -----------------------------------------------------------------------------------------------
+  // Helpers used by the gate
+
+  /** This server's own allocation class. */
+  ownClass(): PoolClass {
+    return this.role === 'primary' ? 'free' : 'backup';
+  }
+
+  ownHba(): Uint8Array {
+    const r = this.config;
+    let primaryPercent: number;
+    if (r.mode === 'hotStandby') {
+      const primaryIsActive = (r.role === 'primary') === (r.serverRole !== 'standby');
+      primaryPercent = primaryIsActive ? 100 : 0;
+    } else {
+      primaryPercent = r.role === 'primary' ? r.loadBalancePercent : 100 - r.loadBalancePercent;
+    }
+    return hbaFromPercent(primaryPercent, r.hbaBitMeaning);
+  }
+
+  servesBucket(bucket: number): boolean {
+    return serves(this.hba, bucket, this.role, this.config.hbaBitMeaning);
+  }
+
+  // -----------------------------------------------------------------------------------------------
+  // Sending
+
+  private xid(c: Connection): number {
+    const x = c.nextXid;
+    c.nextXid = c.nextXid >= 0xffffffff ? 1 : c.nextXid + 1;
+    return x;
+  }
+
+  private send(c: Connection, message: FailoverMessage, now: number, out: EndpointAction[]): void {
+    this.counters.messagesSent!++;
+    c.lastSentAt = now;
+    out.push({ type: 'send', connectionId: c.id, message });
+  }
+}
+
+/** The answers the DHCP engine gets for a scope of this relationship. */
+class RelationshipGate implements FailoverGate {
+  constructor(private readonly e: FailoverEndpoint) {}
+
+  isResponsive(): boolean {
+    return responsiveness(this.e.currentState, this.e.role) !== 'none';
+  }
+
+  shouldAnswer(kind: RequestKind, hashKey: Uint8Array, secs: number): boolean {
+    const r = responsiveness(this.e.currentState, this.e.role);
+    if (r === 'none') return false;
+    const isRenewal = kind === 'renewing' || kind === 'rebinding';
+    if (r === 'renewOnly') return isRenewal;
+    if (r === 'all' || isRenewal) return true;
+    // NORMAL: RFC 3074 load balancing; a client that has waited long enough is answered anyway.
+    const max = this.e.relationship.loadBalanceMaxSeconds;
+    if (max > 0 && secs >= max) return true;
+    return this.e.servesBucket(loadBalanceHash(hashKey));
+  }
+
+  private partnerPoolUsable(now: number): boolean {
+    return (
+      this.e.currentState === ServerState.PARTNER_DOWN && now >= this.e.currentStateStartedAt + this.e.mclt
+    );
+  }
+
+  mayAllocate(lease: Lease | undefined, now: number): boolean {
+    const own = this.e.ownClass();
+    if (lease === undefined) {
+      // Never used = FREE (D12): the primary's; the secondary's only in PARTNER-DOWN after MCLT.
+      return own === 'free' || this.partnerPoolUsable(now);
+    }
+    if (lease.state === 'free' || lease.state === 'backup') {
+      if (lease.state === own) return true;
+      return (
+        this.partnerPoolUsable(now) &&
+        now >= partnerDownReuseAt(lease, this.e.currentStateStartedAt, this.e.mclt)
+      );
+    }
+    if (lease.state === 'expired' || lease.state === 'released' || lease.state === 'reset') {
+      return (
+        this.e.currentState === ServerState.PARTNER_DOWN &&
+        now >= partnerDownReuseAt(lease, this.e.currentStateStartedAt, this.e.mclt)
+      );
+    }
+    return false;
+  }
+
+  allocationClasses(now: number): readonly PoolClass[] {
+    const own = this.e.ownClass();
+    if (this.partnerPoolUsable(now)) return own === 'free' ? ['free', 'backup'] : ['backup', 'free'];
+    return own === 'free' ? FREE_ONLY : BACKUP_ONLY;
+  }
+
+  grant(lease: Lease | undefined, desiredSeconds: number, isInfinite: boolean, now: number): LeaseGrant {
+    if (isInfinite) return { expiresAt: INFINITE_EXPIRY, potentialExpiresAt: INFINITE_EXPIRY };
+    const s = this.e.currentState;
+    return boundedGrant({
+      now,
+      desiredSeconds,
+      mcltSeconds: this.e.mclt,
+      lease,
+      includeCurrentExpiry:
+        s === ServerState.COMMUNICATIONS_INTERRUPTED || s === ServerState.RESOLUTION_INTERRUPTED,
+    });
+  }
+
+  stateAfterRelease(): BindingState {
+    return this.e.currentState === ServerState.PARTNER_DOWN ? this.e.ownClass() : 'released';
+  }
+
+  stateAfterExpiry(): BindingState {
+    return this.e.currentState === ServerState.PARTNER_DOWN ? this.e.ownClass() : 'expired';
+  }
+}
+
+const FREE_ONLY: readonly PoolClass[] = ['free'];
+const BACKUP_ONLY: readonly PoolClass[] = ['backup'];
+
+function normaliseStored(state: ServerState): ServerState {
+  return isServerState(state) && state !== ServerState.STARTUP ? state : ServerState.RECOVER;
+}
+
+function wireTime(now: number): number {
+  return Math.floor(now) >>> 0;
+}
+
+function log(
+  level: 'info' | 'warn' | 'error',
+  event: string,
+  fields: Record<string, unknown>,
+): EndpointAction {
+  return { type: 'log', level, event, fields };
+}
+
+function ipString(a: number): string {
+  return `${(a >>> 24) & 255}.${(a >>> 16) & 255}.${(a >>> 8) & 255}.${a & 255}`;
+}

@@ -1,0 +1,264 @@
+// The failover endpoint driven through whole protocol runs without sockets (test/failover/lib/pair.ts):
+// two real engines and endpoints, messages through the real codec, a virtual clock.
+
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import type { Lease } from '../../src/dhcp/lease.js';
+import { clientBucket, serves } from '../../src/failover/hash-bucket.js';
+import { FailoverMessageType, ServerState } from '../../src/wire/failover-message.js';
+import { fromHex } from '../../src/wire/ipv4.js';
+import { mac } from '../dhcp/helpers.js';
+import { type SimServer, SimPair } from './lib/pair.js';
+
+const S = ServerState;
+
+function normalPair(p = new SimPair()): SimPair {
+  p.runUntil(
+    () => p.a.endpoint.currentState === S.NORMAL && p.b.endpoint.currentState === S.NORMAL,
+    120,
+    'both NORMAL',
+  );
+  // Pool balancing has given the secondary its share.
+  p.runUntil(
+    () => count(p.b, 'backup') > 0 && p.a.endpoint.status(p.now).queuedUpdates === 0,
+    60,
+    'pool balanced',
+  );
+  return p;
+}
+
+function count(s: SimServer, state: Lease['state']): number {
+  let n = 0;
+  for (const l of s.engine.leases()) if (l.state === state) n++;
+  return n;
+}
+
+function activeByAddress(s: SimServer): Map<number, string> {
+  const m = new Map<number, string>();
+  for (const l of s.engine.leases()) if (l.state === 'active') m.set(l.address, l.hardwareAddress);
+  return m;
+}
+
+/** Whether the primary serves this client in NORMAL under a 50/50 split. */
+function primaryServes(client: number): boolean {
+  const chaddr = new Uint8Array(16);
+  chaddr.set(fromHex(mac(client)));
+  const hba = new Uint8Array(32);
+  hba.fill(0xff, 0, 16);
+  return serves(hba, clientBucket(null, chaddr, 6), 'primary', 'primary');
+}
+
+/** No address is active for two different clients across the two servers. */
+function assertNoDuplicate(p: SimPair): void {
+  const a = activeByAddress(p.a);
+  const b = activeByAddress(p.b);
+  for (const [address, hw] of a) {
+    const other = b.get(address);
+    if (other !== undefined)
+      assert.equal(other, hw, `address ${address} active for ${hw} on a and ${other} on b`);
+  }
+}
+
+describe('failover endpoint: a fresh pair', () => {
+  test('both start in RECOVER, exchange UPDREQALL/UPDDONE and reach NORMAL', () => {
+    const p = new SimPair();
+    p.run(1);
+    p.runUntil(
+      () => p.a.endpoint.currentState === S.NORMAL && p.b.endpoint.currentState === S.NORMAL,
+      120,
+      'NORMAL',
+    );
+    const types = new Set(p.trace);
+    for (const t of [
+      `a>${FailoverMessageType.CONNECT}`,
+      `b>${FailoverMessageType.CONNECTACK}`,
+      `a>${FailoverMessageType.STATE}`,
+      `b>${FailoverMessageType.STATE}`,
+      `a>${FailoverMessageType.UPDREQALL}`,
+      `b>${FailoverMessageType.UPDDONE}`,
+    ]) {
+      assert.ok(types.has(t), `expected ${t} in the trace`);
+    }
+  });
+
+  test('the primary hands the secondary half of the free addresses as BACKUP', () => {
+    const p = normalPair();
+    assert.equal(count(p.b, 'backup'), 20);
+    assert.equal(count(p.a, 'backup'), 20);
+    // Both stores agree on which addresses are BACKUP.
+    const backupA = [...p.a.engine.leases()]
+      .filter((l) => l.state === 'backup')
+      .map((l) => l.address)
+      .sort();
+    const backupB = [...p.b.engine.leases()]
+      .filter((l) => l.state === 'backup')
+      .map((l) => l.address)
+      .sort();
+    assert.deepEqual(backupB, backupA);
+  });
+});
+
+describe('failover endpoint: NORMAL', () => {
+  test('load balancing: each DISCOVER is answered by exactly the server its hash bucket names', () => {
+    const p = normalPair();
+    for (let client = 1; client <= 30; client++) {
+      const a = p.dora(p.a, client);
+      const b = p.dora(p.b, client);
+      const expectPrimary = primaryServes(client);
+      assert.equal(a !== null, expectPrimary, `client ${client}: primary answered=${a !== null}`);
+      assert.equal(b !== null, !expectPrimary, `client ${client}: secondary answered=${b !== null}`);
+      p.run(1);
+    }
+    assertNoDuplicate(p);
+  });
+
+  test('a new lease is capped at MCLT, replicated with the potential expiration, and renewed in full', () => {
+    const p = normalPair();
+    const client = [...Array(50).keys()].map((i) => i + 1).find(primaryServes)!;
+    const address = p.dora(p.a, client)!;
+    assert.ok(address);
+    const lease = p.a.engine.getLease(address)!;
+    assert.equal(lease.leaseExpiresAt, p.now + 60, 'first grant = MCLT (60 s)');
+    assert.ok(lease.sentPotentialExpiresAt >= p.now + 3600, 'PET covers the desired lease');
+    p.run(2);
+    const onB = p.b.engine.getLease(address)!;
+    assert.equal(onB.state, 'active');
+    assert.equal(onB.hardwareAddress, lease.hardwareAddress);
+    assert.equal(onB.receivedPotentialExpiresAt, lease.sentPotentialExpiresAt);
+    assert.equal(onB.ownerServer, 'a');
+    const acked = p.a.engine.getLease(address)!;
+    assert.equal(acked.ackedPotentialExpiresAt, lease.sentPotentialExpiresAt);
+    assert.equal(acked.isPartnerUpToDate, true);
+    // Renewal after the ACK: the partner vouched for the PET, so the full lease is granted.
+    p.run(30);
+    const expiry = p.renew(p.a, client, address);
+    assert.equal(expiry, p.now + 3600);
+    // Either server renews (RENEWING is not load balanced).
+    assert.ok(p.renew(p.b, client, address) !== null);
+  });
+
+  test('release: RELEASED on the wire, FREE on both sides after the ACK', () => {
+    const p = normalPair();
+    const client = [...Array(50).keys()].map((i) => i + 1).find(primaryServes)!;
+    const address = p.dora(p.a, client)!;
+    p.run(2);
+    p.release(p.a, client, address);
+    p.run(2);
+    assert.equal(p.a.engine.getLease(address)!.state, 'free');
+    assert.equal(p.b.engine.getLease(address)!.state, 'free');
+  });
+});
+
+describe('failover endpoint: failures', () => {
+  test('partition: both COMMUNICATIONS-INTERRUPTED, own pools only, no duplicate; heal → NORMAL and converged', () => {
+    const p = normalPair();
+    const granted: Array<[number, number]> = [];
+    for (let c = 1; c <= 6; c++) {
+      const s = primaryServes(c) ? p.a : p.b;
+      const addr = p.dora(s, c);
+      if (addr !== null) granted.push([c, addr]);
+    }
+    p.run(2);
+    p.partition(true);
+    p.run(1);
+    assert.equal(p.a.endpoint.currentState, S.COMMUNICATIONS_INTERRUPTED);
+    assert.equal(p.b.endpoint.currentState, S.COMMUNICATIONS_INTERRUPTED);
+    // Each renews anyone's clients.
+    for (const [c, addr] of granted) {
+      assert.ok(p.renew(p.a, c, addr) !== null, `a renews client ${c}`);
+      assert.ok(p.renew(p.b, c, addr) !== null, `b renews client ${c}`);
+    }
+    // Both serve new clients (no load balancing), each from its own pool, until exhaustion.
+    for (let c = 100; c < 160; c++) {
+      p.dora(p.a, c);
+      p.dora(p.b, c + 1000);
+    }
+    assertNoDuplicate(p);
+    p.partition(false);
+    p.runUntil(
+      () => p.a.endpoint.currentState === S.NORMAL && p.b.endpoint.currentState === S.NORMAL,
+      120,
+      'NORMAL after heal',
+    );
+    p.run(5);
+    assertNoDuplicate(p);
+    const a = activeByAddress(p.a);
+    const b = activeByAddress(p.b);
+    assert.deepEqual([...b.entries()].sort(), [...a.entries()].sort(), 'stores converged');
+  });
+
+  test('crash of the primary: secondary serves, goes PARTNER-DOWN after the switch interval, uses the whole pool after MCLT; recovery', () => {
+    const p = normalPair(
+      new SimPair({ secondary: { autoStateTransition: true, stateSwitchIntervalSeconds: 30 } }),
+    );
+    const primaryClient = [...Array(50).keys()].map((i) => i + 1).find(primaryServes)!;
+    const addr = p.dora(p.a, primaryClient)!;
+    p.run(2);
+    p.crash(p.a);
+    p.run(1);
+    assert.equal(p.b.endpoint.currentState, S.COMMUNICATIONS_INTERRUPTED);
+    assert.ok(p.renew(p.b, primaryClient, addr) !== null, 'the secondary renews a primary client');
+    const fromOwn = p.dora(p.b, 500);
+    assert.ok(fromOwn !== null && p.b.engine.getLease(fromOwn)!.state === 'active');
+    p.run(31);
+    assert.equal(p.b.endpoint.currentState, S.PARTNER_DOWN);
+    // Exhaust the secondary's own pool.
+    let n = 600;
+    while (p.dora(p.b, n) !== null && n < 700) n++;
+    const before = activeByAddress(p.b).size;
+    assert.ok(before < 40, 'own pool only before MCLT');
+    p.run(61);
+    const after = p.dora(p.b, 800);
+    assert.ok(after !== null, 'after MCLT the partner pool is usable');
+    // Primary returns.
+    p.restart(p.a);
+    p.runUntil(
+      () => p.a.endpoint.currentState === S.NORMAL && p.b.endpoint.currentState === S.NORMAL,
+      300,
+      'NORMAL after recovery',
+    );
+    p.run(5);
+    assertNoDuplicate(p);
+    const a = activeByAddress(p.a);
+    const b = activeByAddress(p.b);
+    assert.deepEqual([...a.entries()].sort(), [...b.entries()].sort(), 'stores converged');
+  });
+
+  test('a CONNECT with a clock 120 s off is rejected (reject reason 4) and nobody leaves STARTUP/RECOVER for NORMAL', () => {
+    const p = new SimPair();
+    p.b.skewSeconds = 120;
+    p.run(20);
+    assert.notEqual(p.a.endpoint.currentState, S.NORMAL);
+    assert.ok(
+      p.b.log.some(
+        (l) => l.type === 'log' && l.event === 'failover-connect-rejected' && l.fields.rejectReason === 4,
+      ),
+    );
+  });
+
+  test('a wrong relationship name is rejected with reason 8', () => {
+    const p = new SimPair({ secondary: { name: 'other' } });
+    p.run(5);
+    assert.ok(
+      p.b.log.some(
+        (l) => l.type === 'log' && l.event === 'failover-connect-rejected' && l.fields.rejectReason === 8,
+      ),
+    );
+  });
+});
+
+describe('failover endpoint: hot standby', () => {
+  test('the active server answers everyone, the standby nobody in NORMAL and keeps the reserve', () => {
+    const p = normalPair(
+      new SimPair({
+        primary: { mode: 'hotStandby', serverRole: 'active', reservePercent: 25 },
+        secondary: { mode: 'hotStandby', serverRole: 'standby', reservePercent: 25 },
+      }),
+    );
+    assert.equal(count(p.b, 'backup'), 10);
+    for (let c = 1; c <= 10; c++) {
+      assert.ok(p.dora(p.a, c) !== null, `active answers ${c}`);
+      assert.equal(p.dora(p.b, c + 100), null, `standby ignores ${c + 100}`);
+    }
+  });
+});
