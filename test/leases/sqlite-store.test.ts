@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { emptyLease, type Lease } from '../../src/dhcp/lease.js';
+import { MemoryLeaseStore } from '../../src/leases/memory-store.js';
 import { MAX_PENDING_LEASES, openSqliteLeaseStore as openDirect } from '../../src/leases/sqlite-store.js';
 import type { LeaseStore } from '../../src/leases/store.js';
 
@@ -163,3 +164,64 @@ for (const [kind, openSqliteLeaseStore] of kinds)
       }
     });
   });
+
+// The same contract for the in-memory store (simulator): a restart is snapshot() → fromSnapshot().
+describe('Memory lease store (same contract)', () => {
+  const restart = async (s: MemoryLeaseStore) => {
+    await s.close();
+    return MemoryLeaseStore.fromSnapshot(s.snapshot());
+  };
+
+  test('every field round-trips, including nulls, booleans and the infinite expiry', async () => {
+    const s = new MemoryLeaseStore();
+    const a = full(0xfffffffe);
+    const b = emptyLease(0x0a000001, 'x', 'free', 5);
+    await s.commit([a, b]);
+    const s2 = await restart(s);
+    const byAddress = new Map(s2.loadAll().map((l) => [l.address, l]));
+    assert.deepEqual(byAddress.get(a.address), a);
+    assert.deepEqual(byAddress.get(b.address), b);
+    assert.equal(s2.count(), 2);
+    await s2.close();
+  });
+
+  test('the last write of an address in one turn wins', async () => {
+    const s = new MemoryLeaseStore();
+    const ps = [];
+    for (let i = 0; i < 100; i++) ps.push(s.commit([{ ...full(i % 10), hostname: `h${i}` }]));
+    await Promise.all(ps);
+    const rows = new Map(s.loadAll().map((l) => [l.address, l]));
+    assert.equal(rows.size, 10);
+    assert.equal(rows.get(9)!.hostname, 'h99');
+    await s.close();
+  });
+
+  test('remove deletes bindings; meta values persist', async () => {
+    const s = new MemoryLeaseStore();
+    await s.commit([full(1), full(2)]);
+    await s.remove([1]);
+    await s.setMeta('failover:tl:state', 'normal');
+    assert.equal(s.getMeta('failover:tl:state'), 'normal');
+    assert.equal(s.getMeta('missing'), null);
+    const s2 = await restart(s);
+    assert.deepEqual(
+      s2.loadAll().map((l) => l.address),
+      [2],
+    );
+    assert.equal(s2.getMeta('failover:tl:state'), 'normal');
+    await s2.close();
+  });
+
+  test('close flushes what is pending; a closed store refuses commits', async () => {
+    const s = new MemoryLeaseStore();
+    const p = s.commit([full(7)]);
+    await s.close();
+    const s2 = MemoryLeaseStore.fromSnapshot(s.snapshot()); // before awaiting p: close flushed it
+    await p;
+    await assert.rejects(s.commit([full(8)]), /closed/);
+    await assert.rejects(s.remove([7]), /closed/);
+    await assert.rejects(s.setMeta('k', 'v'), /closed/);
+    assert.equal(s2.count(), 1);
+    await s2.close();
+  });
+});
