@@ -73,6 +73,8 @@ export interface ExchangeOptions {
   /** Option 82 circuit-id sub-option, hex. */
   circuitId?: string;
   xid?: number;
+  /** Destination of this packet (default: the client's `server`), e.g. one partner of a pair. */
+  to?: string;
   attemptTimeoutMs?: number;
   attempts?: number;
 }
@@ -243,12 +245,12 @@ export class DhcpTestClient {
     };
   }
 
-  /** Sends a packet as is (no reply expected). */
-  send(packet: DhcpPacket): void {
+  /** Sends a packet as is (no reply expected), to `to` (default: the client's `server`). */
+  send(packet: DhcpPacket, to: string = this.options.server): void {
     const bytes = encodeDhcp(packet);
     const line = JSON.stringify({
       t: 'send',
-      to: this.options.server,
+      to,
       port: this.options.serverPort ?? 67,
       b64: Buffer.from(bytes).toString('base64'),
     });
@@ -278,7 +280,7 @@ export class DhcpTestClient {
     const attempts = o.attempts ?? this.attempts;
     const got = new Promise<Reply>((resolve) => this.pending.set(xid, { accept: new Set(accept), resolve }));
     for (let i = 0; i < attempts; i++) {
-      this.send(packet);
+      this.send(packet, o.to);
       let timer: NodeJS.Timeout | undefined;
       const r = await Promise.race([
         got,
@@ -307,6 +309,7 @@ export class DhcpTestClient {
         requestedAddress: address,
         serverId,
       }),
+      o.to,
     );
   }
 
@@ -317,6 +320,7 @@ export class DhcpTestClient {
         ciaddr: address,
         serverId,
       }),
+      o.to,
     );
   }
 

@@ -72,9 +72,11 @@ export class TwinleaseServer {
   readonly history: string[] = [];
   private starts = 0;
 
+  /** `ns`: the namespace the server runs in ($PFX-srv unless a test runs a second server). */
   constructor(
     readonly dir: string,
     public config: Config,
+    readonly ns: string = NS.srv,
   ) {
     this.configPath = join(dir, 'config.json');
     this.logPath = join(dir, 'server.log');
@@ -106,8 +108,8 @@ export class TwinleaseServer {
   async start(timeoutMs = 20_000): Promise<void> {
     if (this.proc?.isRunning) throw new Error('server already running');
     const port = this.config.dhcp?.port ?? 67;
-    if (await isUdpListening(NS.srv, port))
-      throw new Error(`UDP ${port} in ${NS.srv} is already taken by another process`);
+    if (await isUdpListening(this.ns, port))
+      throw new Error(`UDP ${port} in ${this.ns} is already taken by another process`);
     this.flushLog();
     this.flushed = 0;
     this.starts++;
@@ -116,7 +118,7 @@ export class TwinleaseServer {
     // on it is a real crash of the server, not of a wrapper.
     this.proc = new LineProcess(
       'ip',
-      ['netns', 'exec', NS.srv, process.execPath, TWINLEASE_BIN, 'serve', '--config', this.configPath],
+      ['netns', 'exec', this.ns, process.execPath, TWINLEASE_BIN, 'serve', '--config', this.configPath],
       {
         cwd: REPO_ROOT,
       },
@@ -125,10 +127,10 @@ export class TwinleaseServer {
     const proc = this.proc;
     try {
       await waitUntil(
-        `UDP ${port} in ${NS.srv}`,
+        `UDP ${port} in ${this.ns}`,
         async () => {
           if (!proc.isRunning) throw new Error(`server exited during start (${JSON.stringify(proc.exit)})`);
-          return isUdpListening(NS.srv, port);
+          return isUdpListening(this.ns, port);
         },
         timeoutMs,
       );
