@@ -408,10 +408,12 @@ describe('failover pair (D12) on the harness bridge', { skip: skip ?? false }, (
 
         // A new client is served from the secondary's own (BACKUP) addresses.
         const newGrants: Grant[] = [];
+        // Addresses whose lease still runs (one that ends within 1.5 s may be over on the server,
+        // whose times are whole seconds).
         const taken = () =>
           new Set(
             [...grants.values(), ...newGrants]
-              .filter((g) => g.at + g.leaseSeconds * 1000 > Date.now() - 2000)
+              .filter((g) => g.at + g.leaseSeconds * 1000 > Date.now() + 1500)
               .map((g) => g.ip),
           );
         let n = 1;
@@ -516,7 +518,7 @@ describe('failover pair (D12) on the harness bridge', { skip: skip ?? false }, (
       async (t) => {
         const restartedAt = Date.now();
         const seenBefore = primary.seen.length;
-        await primary.server.start();
+        await primary.start();
         await Promise.all([
           primary.waitState(['normal'], 80_000, 100),
           secondary.waitState(['normal'], 80_000, 100),
@@ -525,15 +527,15 @@ describe('failover pair (D12) on the harness bridge', { skip: skip ?? false }, (
         const path = primary.seen.slice(seenBefore).map((s) => s.state);
         t.diagnostic(`primary after restart: ${path.join(' → ')}`);
         t.diagnostic(`secondary: ${secondary.describeSeen()}`);
-        const logged = primary.server
+        // The transitions the restarted primary logged (D12 names), e.g. startup → recover → … → normal.
+        const steps = primary.server
           .records()
-          .filter((r) => typeof r.event === 'string' && r.event.startsWith('failover.'))
-          .map((r) => JSON.stringify(r))
-          .join('\n');
+          .filter((r) => r.event === 'failover.state-changed')
+          .map((r) => `${String(r.from)}→${String(r.to)}`);
+        t.diagnostic(`primary logged: ${steps.join(', ')}`);
         assert.ok(
-          path.some((s) => s.startsWith('recover')) ||
-            /"recover(Wait|Done)?"|"recover(-wait|-done)?"/i.test(logged),
-          `the restarted primary went through RECOVER (the secondary was in partnerDown): states ${path.join(' → ')}\n${primary.failoverLog(20)}`,
+          steps.some((s) => s.endsWith('→recover')),
+          `the restarted primary went through RECOVER (its partner was in partnerDown): logged ${steps.join(', ')}; polled ${path.join(' → ')}`,
         );
 
         let diffs: string[] = [];

@@ -217,16 +217,44 @@ export class PairMember {
     return this.side.role;
   }
 
+  /** Starts the server and waits until its management API answers (it starts after DHCP). */
+  async start(timeoutMs = 20_000): Promise<void> {
+    await this.server.start(timeoutMs);
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      try {
+        await this.api.status();
+        return;
+      } catch (err) {
+        if (!(err instanceof ApiUnreachable)) throw err;
+        if (!this.server.isRunning || Date.now() >= deadline)
+          throw new Error(
+            `${this.name}: the management API did not come up: ${err.message}\n${this.server.tail(20)}`,
+          );
+      }
+      await sleep(100);
+    }
+  }
+
+  /** Why the last sample had no state (API unreachable, no relationship in the status). */
+  lastMiss = '';
+
   /** Current relationship state, or null when the API does not answer (or has no relationship). */
   async sample(): Promise<StateSample | null> {
     let r: RelationshipView | null;
     try {
       r = await this.api.relationship();
     } catch (err) {
-      if (err instanceof ApiUnreachable) return null;
+      if (err instanceof ApiUnreachable) {
+        this.lastMiss = err.message;
+        return null;
+      }
       throw err;
     }
-    if (r === null) return null;
+    if (r === null) {
+      this.lastMiss = `GET /api/v1/status lists no relationship named ${RELATIONSHIP}`;
+      return null;
+    }
     const s = { at: Date.now(), state: r.state, partnerState: r.partnerState, connection: r.connection };
     const last = this.seen.at(-1);
     if (
@@ -265,7 +293,7 @@ export class PairMember {
         .map(
           (s) => `+${((s.at - t0) / 1000).toFixed(1)}s ${s.state}/${s.partnerState ?? '-'}/${s.connection}`,
         )
-        .join(' → ') || '(API never answered)'
+        .join(' → ') || `(no state seen; last: ${this.lastMiss || 'not sampled'})`
     );
   }
 
@@ -310,7 +338,7 @@ export class FailoverPair {
   }
 
   async start(): Promise<void> {
-    await Promise.all([this.primary.server.start(), this.secondary.server.start()]);
+    await Promise.all([this.primary.start(), this.secondary.start()]);
   }
 
   async waitBoth(states: readonly string[], timeoutMs: number): Promise<void> {
