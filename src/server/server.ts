@@ -13,10 +13,13 @@ import type { EngineSettings } from '../dhcp/scope.js';
 import { acquireLockFile } from '../leases/lock-file.js';
 import { openSqliteLeaseStore } from '../leases/sqlite-store.js';
 import type { LeaseStore } from '../leases/store.js';
+import { SERVER_STATE_NAMES } from '../wire/failover-message.js';
 import { formatIpv4 } from '../wire/ipv4.js';
 import { type Clock, systemClock } from './clock.js';
 import { Counters } from './counters.js';
 import { type DhcpNetworkSettings, DhcpService } from './dhcp-service.js';
+import { TWINLEASE_VERSION } from '../api/version.js';
+import { FailoverService } from './failover-service.js';
 import { createLogger } from './logger.js';
 import { chooseNetwork, directScopeIds, type InterfaceLister, listInterfaceAddresses } from './network.js';
 
@@ -40,6 +43,7 @@ export interface RunningServer {
   startedAt: number;
   /** The management API (src/api/), listening on config.api. */
   api: ApiServer;
+  failover: FailoverService;
   reload(): boolean;
   stop(): Promise<void>;
 }
@@ -102,15 +106,38 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   // worse here (more CPU per lease and a longer p99 at 2000/s): see bench/README.md.
   const store = openSqliteLeaseStore(storePath);
   const stored: Lease[] = store.loadAll();
-  const engine = new DhcpEngine(settings, stored);
+  // Failover endpoints first: their gates go into the engine; they reach the engine in use
+  // through a getter (it is replaced on reload).
+  let currentEngine: DhcpEngine | null = null;
+  const failover = new FailoverService({
+    config,
+    engine: () => currentEngine!,
+    store,
+    clock,
+    log,
+    vendorClass: `twinlease-${TWINLEASE_VERSION}`,
+    isStoreEmpty: stored.length === 0,
+  });
+  const gates = failover.gates();
+  const engine = new DhcpEngine(settings, stored, gates);
+  currentEngine = engine;
   const counters = new Counters();
   const dhcp = new DhcpService(engine, store, network, clock, log, counters);
+  dhcp.onLeaseChanges((changes) => failover.leasesChanged(changes));
   // Expire what ran out while we were down before answering anyone.
   const expired = engine.tick(clock.nowSeconds());
   if (expired.length > 0) await store.commit(expired);
   try {
+    await failover.start();
+  } catch (err) {
+    await store.close();
+    lock.release();
+    throw new StartupError(`${config.file}: failover: ${(err as Error).message}`);
+  }
+  try {
     await dhcp.start();
   } catch (err) {
+    await failover.stop();
     await store.close();
     lock.release();
     throw new StartupError((err as Error).message);
@@ -139,7 +166,14 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     }
     try {
       const next = engineSettings(result.config, interfaces);
-      const nextEngine = new DhcpEngine(next.settings, [...dhcp.currentEngine.leases()]);
+      if (JSON.stringify(result.config.failover) !== JSON.stringify(config.failover)) {
+        log.warn(
+          { event: 'config.failover-restart-needed' },
+          'failover relationship changes take effect at the next restart',
+        );
+      }
+      const nextEngine = new DhcpEngine(next.settings, [...dhcp.currentEngine.leases()], gates);
+      currentEngine = nextEngine;
       dhcp.replaceEngine(nextEngine, next.network);
       config = result.config;
       log.info({ event: 'config.reloaded', config: config.file, changes: result.changes }, 'config reloaded');
@@ -159,6 +193,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     stopping ??= (async () => {
       log.info({ event: 'server.stopping' }, 'stopping');
       await api?.close(); // management API
+      await failover.stop();
       await dhcp.stop();
       await store.close();
       lock.release();
@@ -171,6 +206,21 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   // It reads the live engine and config through getters (both change on reload). A failure to
   // start it (port in use, no tokens on a non-loopback address) stops the server.
   const startedAt = clock.nowSeconds();
+  const failoverApi = {
+    statuses: () => failover.statuses(),
+    declarePartnerDown: (name: string) => failover.declarePartnerDown(name),
+    relationships: () =>
+      failover.statuses().map((s) => ({
+        name: s.name,
+        role: s.role,
+        mode: s.mode,
+        state: SERVER_STATE_NAMES[s.localState],
+        stateSince: s.localStateStartedAt,
+        partnerState: s.partnerState === null ? null : SERVER_STATE_NAMES[s.partnerState],
+        connection: s.isCommunicating ? ('up' as const) : ('down' as const),
+        scopeIds: config.failover.find((r) => r.name === s.name)?.scopeIds ?? [],
+      })),
+  };
   try {
     api = await startManagementApi({
       config: () => config,
@@ -183,6 +233,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       startedAt,
       configPath,
       reload,
+      failover: failoverApi,
     });
   } catch (err) {
     await stop();
@@ -200,6 +251,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     counters,
     startedAt,
     api,
+    failover,
     reload,
     stop,
   };

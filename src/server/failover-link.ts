@@ -1,0 +1,522 @@
+// The TCP transport of one failover relationship (spec §2.1, §18): listens for the partner, opens
+// outbound connections from our configured address (ISC checks the source IP, spec §15.2 item 9),
+// frames the byte stream, checks digests and decodes, and feeds the sans-I/O endpoint
+// (src/failover/endpoint.ts) through a synchronous handler. It carries out the endpoint's
+// send / close / connect actions. Which of several connections to keep is the endpoint's decision
+// (D12 §8.2, spec §2.1): this shell only refuses connections from addresses that are not the partner.
+// Every buffer is bounded: the framer per connection, the send queue per connection.
+
+import { connect as netConnect, createServer, type Server, type Socket } from 'node:net';
+import { type Logger, pino } from 'pino';
+import type { ConnectionId, EndpointAction, EndpointInput } from '../failover/types.js';
+import { type FailoverAuthConfig, signFailover, verifyFailover } from '../wire/failover-auth.js';
+import { decodeFailover, encodeFailover, FailoverFramer } from '../wire/failover-codec.js';
+import type { FailoverMessage } from '../wire/failover-message.js';
+import { systemClock } from './clock.js';
+
+export interface FailoverLinkOptions {
+  /** For logs. */
+  relationshipName: string;
+  /** Listen here; outbound connections are bound to localAddress too (ISC checks the source IP). */
+  localAddress: string;
+  localPort: number;
+  partnerAddress: string;
+  partnerPort: number;
+  auth: FailoverAuthConfig;
+  /** Never given the secret. Default: silent. */
+  log?: Logger;
+  /** Retry delay after a failed outbound attempt: first, doubling up to max (spec §14: 5 s → 60 s). */
+  connectRetryMs?: { first: number; max: number };
+  /** An outbound attempt that is not established by then fails (and is retried). Default 5000. */
+  connectTimeoutMs?: number;
+  /** Per-connection cap on bytes written but not yet taken by the kernel. Default 4 MiB. */
+  maxQueuedBytes?: number;
+}
+
+/** Called synchronously from socket events. */
+export type FailoverLinkHandler = (input: EndpointInput) => void;
+
+export interface FailoverLinkStats {
+  connectsAttempted: number;
+  connectsFailed: number;
+  accepted: number;
+  refusedForeign: number;
+  framingErrors: number;
+  decodeErrors: number;
+  bytesIn: number;
+  bytesOut: number;
+  messagesIn: number;
+  messagesOut: number;
+}
+
+const DEFAULT_CONNECT_RETRY_MS = { first: 5_000, max: 60_000 };
+const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
+const DEFAULT_MAX_QUEUED_BYTES = 4 * 1024 * 1024;
+/** After close(): a peer that neither reads our last bytes nor closes its side is cut off. */
+const CLOSE_LINGER_MS = 10_000;
+/** At most one "refused a foreign connection" log line per this many seconds. */
+const REFUSAL_LOG_INTERVAL_SECONDS = 10;
+
+/** Process-wide, so an id names one connection for the life of the process (types.ts). */
+let lastConnectionId: ConnectionId = 0;
+
+interface Connection {
+  readonly id: ConnectionId;
+  readonly socket: Socket;
+  readonly outbound: boolean;
+  readonly remote: string;
+  readonly framer: FailoverFramer;
+  /** open: in use; closing: close() asked (ending after flush); destroyed: destroy() called. */
+  phase: 'open' | 'closing' | 'destroyed';
+  /** First cause recorded wins; reported in the single 'disconnected' input. */
+  reason: string | null;
+  lingerTimer: NodeJS.Timeout | null;
+}
+
+interface Attempt {
+  readonly socket: Socket;
+  readonly timer: NodeJS.Timeout;
+}
+
+/** '::ffff:10.0.0.1' (an IPv4 peer on a dual-stack socket) → '10.0.0.1'. */
+function plainAddress(address: string | undefined): string {
+  if (address === undefined) return '';
+  return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
+}
+
+function errorCode(err: Error): string {
+  return (err as NodeJS.ErrnoException).code ?? err.message;
+}
+
+const LISTEN_HINTS: Readonly<Record<string, string>> = {
+  EADDRINUSE: 'address already in use (another process listens there)',
+  EADDRNOTAVAIL: 'address not available (no local interface has this address)',
+  EACCES: 'permission denied (ports below 1024 need CAP_NET_BIND_SERVICE or root)',
+};
+
+export class FailoverLink {
+  private readonly log: Logger;
+  private readonly retryMs: { first: number; max: number };
+  private readonly connectTimeoutMs: number;
+  private readonly maxQueuedBytes: number;
+  private readonly connections = new Map<ConnectionId, Connection>();
+  private readonly counters: FailoverLinkStats = {
+    connectsAttempted: 0,
+    connectsFailed: 0,
+    accepted: 0,
+    refusedForeign: 0,
+    framingErrors: 0,
+    decodeErrors: 0,
+    bytesIn: 0,
+    bytesOut: 0,
+    messagesIn: 0,
+    messagesOut: 0,
+  };
+  private server: Server | null = null;
+  private attempt: Attempt | null = null;
+  private retryTimer: NodeJS.Timeout | null = null;
+  private retryDelayMs: number;
+  /** Reason of the last failed attempt in the current streak (null: last attempt succeeded). */
+  private lastConnectFailure: string | null = null;
+  private lastRefusalLogAt = Number.NEGATIVE_INFINITY;
+  private refusalsNotLogged = 0;
+  private stopping: Promise<void> | null = null;
+  private isStopped = false;
+  /** Resolves stop() once the server and every socket are closed. */
+  private onQuiet: (() => void) | null = null;
+
+  constructor(
+    private readonly options: FailoverLinkOptions,
+    private readonly handler: FailoverLinkHandler,
+    private readonly nowSeconds: () => number = systemClock.nowSeconds,
+  ) {
+    this.log = (options.log ?? pino({ level: 'silent' })).child({
+      relationship: options.relationshipName,
+    });
+    this.retryMs = options.connectRetryMs ?? DEFAULT_CONNECT_RETRY_MS;
+    this.connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
+    this.maxQueuedBytes = options.maxQueuedBytes ?? DEFAULT_MAX_QUEUED_BYTES;
+    const { first, max } = this.retryMs;
+    if (!(first > 0 && max >= first)) throw new RangeError(`connectRetryMs needs 0 < first ≤ max`);
+    if (!(this.connectTimeoutMs > 0)) throw new RangeError('connectTimeoutMs must be > 0');
+    if (!(this.maxQueuedBytes > 0)) throw new RangeError('maxQueuedBytes must be > 0');
+    this.retryDelayMs = first;
+  }
+
+  // -----------------------------------------------------------------------------------------------
+  // Lifecycle
+
+  /** Listen on localAddress:localPort. Does not connect. Rejects with the address in the message. */
+  start(): Promise<void> {
+    if (this.server !== null || this.stopping !== null) {
+      return Promise.reject(new Error('FailoverLink.start() called twice or after stop()'));
+    }
+    const { localAddress, localPort, relationshipName } = this.options;
+    const server = createServer((socket) => this.onInbound(socket));
+    this.server = server;
+    return new Promise<void>((resolve, reject) => {
+      const onListenError = (err: Error) => {
+        this.server = null;
+        const code = errorCode(err);
+        const hint = LISTEN_HINTS[code] ?? err.message;
+        reject(
+          new Error(
+            `failover relationship "${relationshipName}": cannot listen on ${localAddress}:${localPort}: ${code}: ${hint}`,
+            { cause: err },
+          ),
+        );
+      };
+      server.once('error', onListenError);
+      server.listen({ host: localAddress, port: localPort, exclusive: true }, () => {
+        server.off('error', onListenError);
+        server.on('error', (err) =>
+          this.log.error(
+            { event: 'failover.listen-error', err: errorCode(err) },
+            'failover listener error',
+          ),
+        );
+        this.log.debug(
+          { event: 'failover.listening', address: `${localAddress}:${localPort}` },
+          'failover link listening',
+        );
+        resolve();
+      });
+    });
+  }
+
+  /**
+   * Stop listening and retrying and destroy every socket. Resolves once all are closed; the
+   * 'disconnected' inputs of the connections it destroys are delivered before that, none after.
+   */
+  stop(): Promise<void> {
+    if (this.stopping !== null) return this.stopping;
+    this.stopping = new Promise<void>((resolve) => {
+      this.onQuiet = () => {
+        this.isStopped = true;
+        this.onQuiet = null;
+        resolve();
+      };
+    });
+    if (this.retryTimer !== null) clearTimeout(this.retryTimer);
+    this.retryTimer = null;
+    if (this.attempt !== null) {
+      clearTimeout(this.attempt.timer);
+      this.attempt.socket.destroy();
+      this.attempt = null;
+    }
+    const server = this.server;
+    if (server !== null) {
+      server.close(() => {
+        this.server = null;
+        this.checkQuiet();
+      });
+    }
+    for (const c of [...this.connections.values()]) this.destroy(c, 'link-stopped');
+    this.checkQuiet();
+    return this.stopping;
+  }
+
+  private checkQuiet(): void {
+    if (this.onQuiet !== null && this.server === null && this.connections.size === 0) this.onQuiet();
+  }
+
+  // -----------------------------------------------------------------------------------------------
+  // Outbound
+
+  /**
+   * Open one outbound connection unless one is established, in progress or scheduled for retry
+   * (a scheduled retry keeps its backoff: the endpoint asks again every few seconds). A failed
+   * attempt is retried with doubling delay until one succeeds or stop() is called.
+   */
+  connect(): void {
+    if (this.stopping !== null || this.attempt !== null || this.retryTimer !== null) return;
+    if (this.hasOutbound()) return;
+    this.openAttempt();
+  }
+
+  private hasOutbound(): boolean {
+    for (const c of this.connections.values()) if (c.outbound && c.phase === 'open') return true;
+    return false;
+  }
+
+  private openAttempt(): void {
+    const { partnerAddress, partnerPort, localAddress } = this.options;
+    this.counters.connectsAttempted++;
+    const isWildcard = localAddress === '0.0.0.0' || localAddress === '::' || localAddress === '';
+    const socket = netConnect({
+      host: partnerAddress,
+      port: partnerPort,
+      ...(isWildcard ? {} : { localAddress }),
+    });
+    const timer = setTimeout(
+      () => this.attemptFailed(socket, `connect-timeout after ${this.connectTimeoutMs} ms`),
+      this.connectTimeoutMs,
+    );
+    const attempt: Attempt = { socket, timer };
+    this.attempt = attempt;
+    const onError = (err: Error) => this.attemptFailed(socket, errorCode(err));
+    const onClose = () => this.attemptFailed(socket, 'closed before connecting');
+    socket.once('error', onError);
+    socket.once('close', onClose);
+    socket.once('connect', () => {
+      socket.off('error', onError);
+      socket.off('close', onClose);
+      clearTimeout(timer);
+      this.attempt = null;
+      this.retryDelayMs = this.retryMs.first;
+      this.lastConnectFailure = null;
+      this.adopt(socket, true);
+    });
+  }
+
+  private attemptFailed(socket: Socket, reason: string): void {
+    const attempt = this.attempt;
+    if (attempt === null || attempt.socket !== socket) return; // already settled
+    clearTimeout(attempt.timer);
+    this.attempt = null;
+    socket.destroy();
+    this.counters.connectsFailed++;
+    if (this.stopping !== null) return;
+    const delayMs = this.retryDelayMs;
+    this.retryDelayMs = Math.min(this.retryDelayMs * 2, this.retryMs.max);
+    // Loud on the first failure and when the cause changes; quiet while the partner stays away.
+    const level = this.lastConnectFailure === reason ? 'debug' : 'warn';
+    this.lastConnectFailure = reason;
+    this.log[level](
+      {
+        event: 'failover.connect-failed',
+        partner: `${this.options.partnerAddress}:${this.options.partnerPort}`,
+        reason,
+        retryInMs: delayMs,
+      },
+      'could not connect to the failover partner; will retry',
+    );
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      if (this.stopping === null && this.attempt === null && !this.hasOutbound()) this.openAttempt();
+    }, delayMs);
+  }
+
+  // -----------------------------------------------------------------------------------------------
+  // Inbound
+
+  private onInbound(socket: Socket): void {
+    const remote = plainAddress(socket.remoteAddress);
+    socket.on('error', () => {}); // destroyed below or adopted (which listens itself)
+    if (this.stopping !== null) {
+      socket.destroy();
+      return;
+    }
+    if (remote !== plainAddress(this.options.partnerAddress)) {
+      this.counters.refusedForeign++;
+      socket.destroy();
+      this.logRefusal(remote);
+      return;
+    }
+    this.counters.accepted++;
+    this.adopt(socket, false);
+  }
+
+  private logRefusal(remote: string): void {
+    const now = this.nowSeconds();
+    if (now - this.lastRefusalLogAt < REFUSAL_LOG_INTERVAL_SECONDS) {
+      this.refusalsNotLogged++;
+      return;
+    }
+    this.log.warn(
+      {
+        event: 'failover.connection-refused',
+        remoteAddress: remote,
+        partner: this.options.partnerAddress,
+        alsoRefusedSinceLastLine: this.refusalsNotLogged,
+      },
+      'refused a failover connection from an address that is not the partner',
+    );
+    this.lastRefusalLogAt = now;
+    this.refusalsNotLogged = 0;
+  }
+
+  // -----------------------------------------------------------------------------------------------
+  // Connections
+
+  private adopt(socket: Socket, outbound: boolean): void {
+    socket.setNoDelay(true);
+    const c: Connection = {
+      id: ++lastConnectionId,
+      socket,
+      outbound,
+      remote: `${plainAddress(socket.remoteAddress)}:${socket.remotePort ?? '?'}`,
+      framer: new FailoverFramer(),
+      phase: 'open',
+      reason: null,
+      lingerTimer: null,
+    };
+    this.connections.set(c.id, c);
+    socket.on('data', (chunk: Buffer) => this.onData(c, chunk));
+    socket.on('end', () => {
+      c.reason ??= 'peer-closed';
+    });
+    socket.on('error', (err) => {
+      c.reason ??= `socket-error ${errorCode(err)}`;
+    });
+    socket.on('close', () => this.onClose(c));
+    this.log.info(
+      { event: 'failover.link-up', connectionId: c.id, outbound, remote: c.remote },
+      'failover TCP connection established',
+    );
+    this.emit({ type: 'connected', connectionId: c.id, outbound }, c);
+  }
+
+  private onData(c: Connection, chunk: Buffer): void {
+    this.counters.bytesIn += chunk.length;
+    if (c.phase !== 'open') return; // closing: the endpoint is done with this connection
+    c.framer.push(chunk);
+    while (c.phase === 'open') {
+      const frame = c.framer.next();
+      if (frame === null) return;
+      if (!frame.ok) {
+        this.counters.framingErrors++;
+        this.protocolError(c, `framing: ${frame.error.message}`);
+        return;
+      }
+      const decoded = decodeFailover(frame.bytes);
+      if (!decoded.ok) {
+        this.counters.decodeErrors++;
+        this.protocolError(
+          c,
+          `decode: ${decoded.error.message} (offset ${decoded.error.offset}, ${decoded.error.reason})`,
+        );
+        return;
+      }
+      const auth = verifyFailover(frame.bytes, this.options.auth);
+      this.counters.messagesIn++;
+      this.emit({ type: 'message', connectionId: c.id, message: decoded.message, auth }, c);
+    }
+  }
+
+  private protocolError(c: Connection, reason: string): void {
+    this.log.warn(
+      { event: 'failover.link-protocol-error', connectionId: c.id, remote: c.remote, reason },
+      'failover stream from the partner cannot be decoded; closing the connection',
+    );
+    this.emit({ type: 'protocolError', connectionId: c.id, reason }, c);
+    this.destroy(c, 'protocol-error');
+  }
+
+  private onClose(c: Connection): void {
+    c.phase = 'destroyed';
+    if (c.lingerTimer !== null) clearTimeout(c.lingerTimer);
+    c.lingerTimer = null;
+    this.connections.delete(c.id);
+    const reason = c.reason ?? 'connection-closed';
+    this.log.info(
+      { event: 'failover.link-down', connectionId: c.id, outbound: c.outbound, remote: c.remote, reason },
+      'failover TCP connection closed',
+    );
+    this.emit({ type: 'disconnected', connectionId: c.id, reason }, null);
+    this.checkQuiet();
+  }
+
+  private destroy(c: Connection, reason: string): void {
+    if (c.phase === 'destroyed') return;
+    c.phase = 'destroyed';
+    c.reason ??= reason;
+    if (c.lingerTimer !== null) clearTimeout(c.lingerTimer);
+    c.lingerTimer = null;
+    c.socket.destroy();
+  }
+
+  /** Hand an input to the endpoint. A throwing handler costs the connection, not the process. */
+  private emit(input: EndpointInput, c: Connection | null): void {
+    if (this.isStopped) return;
+    try {
+      this.handler(input);
+    } catch (err) {
+      this.log.error(
+        {
+          event: 'failover.handler-error',
+          input: input.type,
+          connectionId: c?.id,
+          err: err instanceof Error ? err.stack : String(err),
+        },
+        'failover input handler threw; dropping the connection',
+      );
+      if (c !== null) this.destroy(c, 'handler-error');
+    }
+  }
+
+  // -----------------------------------------------------------------------------------------------
+  // Endpoint actions
+
+  /**
+   * Encode, sign (when a secret is configured) and write. False when the connection is gone or
+   * closing, or when this write overflowed its send buffer (the connection is then destroyed).
+   * Throws RangeError on a message that cannot be encoded (a caller bug).
+   */
+  send(connectionId: ConnectionId, message: FailoverMessage): boolean {
+    let bytes = encodeFailover(message);
+    if (this.options.auth.algorithm !== 'none') bytes = signFailover(bytes, this.options.auth);
+    const c = this.connections.get(connectionId);
+    if (c === undefined || c.phase !== 'open') return false;
+    c.socket.write(bytes);
+    this.counters.bytesOut += bytes.length;
+    this.counters.messagesOut++;
+    if (c.socket.writableLength > this.maxQueuedBytes) {
+      this.log.error(
+        {
+          event: 'failover.send-buffer-overflow',
+          connectionId: c.id,
+          remote: c.remote,
+          queuedBytes: c.socket.writableLength,
+          maxQueuedBytes: this.maxQueuedBytes,
+        },
+        'failover partner does not read what we send; closing the connection',
+      );
+      this.destroy(c, 'send-buffer-overflow');
+      return false;
+    }
+    return true;
+  }
+
+  /** End the connection after what was written is flushed (cut off after CLOSE_LINGER_MS). */
+  close(connectionId: ConnectionId): void {
+    const c = this.connections.get(connectionId);
+    if (c === undefined || c.phase !== 'open') return;
+    c.phase = 'closing';
+    c.reason ??= 'closed-by-us';
+    c.socket.end();
+    c.lingerTimer = setTimeout(() => this.destroy(c, 'close-timeout'), CLOSE_LINGER_MS);
+  }
+
+  /** Carry out send / close / connect in order; persist and log are the server's. */
+  perform(actions: readonly EndpointAction[]): void {
+    for (const a of actions) {
+      switch (a.type) {
+        case 'send':
+          this.send(a.connectionId, a.message);
+          break;
+        case 'close':
+          this.close(a.connectionId);
+          break;
+        case 'connect':
+          this.connect();
+          break;
+        case 'persist':
+        case 'log':
+          break;
+      }
+    }
+  }
+
+  // -----------------------------------------------------------------------------------------------
+  // Views
+
+  /** Connections not yet closed (including ones closing). */
+  connectionCount(): number {
+    return this.connections.size;
+  }
+
+  stats(): FailoverLinkStats {
+    return { ...this.counters };
+  }
+}

@@ -1,0 +1,272 @@
+// The failover half of the shell: one FailoverEndpoint (sans-I/O core) and one FailoverLink (TCP)
+// per configured relationship, a once-a-second tick, and the executor that carries out the
+// endpoint's actions in order. A `persist` action holds every action after it (of this and later
+// calls) until the store has made it durable: a BNDACK, a STATE or a BNDUPD never leaves before
+// what it vouches for is on stable storage (D12 §7.1.2, §9; spec §18).
+
+import type { Logger } from 'pino';
+import type { ResolvedConfig, ResolvedRelationship } from '../config/resolved.js';
+import type { FailoverGate } from '../dhcp/failover-gate.js';
+import type { Lease } from '../dhcp/lease.js';
+import {
+  type EndpointEngine,
+  FailoverEndpoint,
+  metaKeyOf,
+  type PersistedRelationship,
+} from '../failover/endpoint.js';
+import type { EndpointAction, EndpointInput, RelationshipStatus } from '../failover/types.js';
+import type { LeaseStore } from '../leases/store.js';
+import type { FailoverAuthConfig } from '../wire/failover-auth.js';
+import { formatIpv4 } from '../wire/ipv4.js';
+import type { Clock } from './clock.js';
+import { FailoverLink } from './failover-link.js';
+
+/** Bound on actions waiting behind a persist (a stuck store must not grow memory without end). */
+const MAX_QUEUED_ACTIONS = 100_000;
+
+class RelationshipRunner {
+  readonly endpoint: FailoverEndpoint;
+  readonly link: FailoverLink;
+  private readonly queue: EndpointAction[] = [];
+  private isPersisting = false;
+  private isStopped = false;
+
+  constructor(
+    readonly relationship: ResolvedRelationship,
+    endpoint: FailoverEndpoint,
+    private readonly store: LeaseStore,
+    private readonly clock: Clock,
+    private readonly log: Logger,
+  ) {
+    this.endpoint = endpoint;
+    this.link = new FailoverLink(
+      {
+        relationshipName: relationship.name,
+        localAddress: formatIpv4(relationship.local.address),
+        localPort: relationship.local.port,
+        partnerAddress: formatIpv4(relationship.partner.address),
+        partnerPort: relationship.partner.port,
+        auth: authConfig(relationship),
+        log,
+      },
+      (input) => this.feed(input),
+    );
+  }
+
+  feed(input: EndpointInput): void {
+    if (this.isStopped) return;
+    let actions: EndpointAction[];
+    try {
+      actions = this.endpoint.handle(input, this.clock.nowSeconds());
+    } catch (err) {
+      this.log.error(
+        {
+          event: 'failover.endpoint-error',
+          relationship: this.relationship.name,
+          input: input.type,
+          err: (err as Error).stack,
+        },
+        'failover endpoint failed on an input',
+      );
+      return;
+    }
+    this.run(actions);
+  }
+
+  run(actions: readonly EndpointAction[]): void {
+    if (this.queue.length + actions.length > MAX_QUEUED_ACTIONS) {
+      this.log.error(
+        { event: 'failover.queue-overflow', relationship: this.relationship.name, queued: this.queue.length },
+        'failover actions overflow while the lease store is slow; dropping the connection',
+      );
+      this.queue.length = 0;
+      for (const a of actions) if (a.type === 'persist') this.queue.push({ ...a, afterDurable: [] });
+    } else {
+      this.queue.push(...actions);
+    }
+    this.drain();
+  }
+
+  private drain(): void {
+    while (!this.isPersisting && this.queue.length > 0) {
+      const a = this.queue.shift()!;
+      switch (a.type) {
+        case 'send':
+        case 'close':
+        case 'connect':
+          this.link.perform([a]);
+          break;
+        case 'log':
+          this.log[a.level]({ event: `failover.${a.event.replace(/^failover-/, '')}`, ...a.fields });
+          break;
+        case 'persist': {
+          this.isPersisting = true;
+          const writes: Promise<void>[] = [];
+          if (a.leases.length > 0) writes.push(this.store.commit(a.leases));
+          for (const m of a.meta) writes.push(this.store.setMeta(m.key, m.value));
+          Promise.all(writes).then(
+            () => {
+              this.isPersisting = false;
+              this.queue.unshift(...a.afterDurable);
+              this.drain();
+            },
+            (err: Error) => {
+              this.isPersisting = false;
+              this.log.error(
+                { event: 'failover.persist-failed', relationship: this.relationship.name, err: err.message },
+                'could not make failover changes durable; not acknowledging them',
+              );
+              this.drain();
+            },
+          );
+          break;
+        }
+      }
+    }
+  }
+
+  /** Resolves once nothing waits on the store. */
+  async settle(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while ((this.isPersisting || this.queue.length > 0) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.feed({ type: 'shutdown', kind: 'shutdown' });
+    await this.settle(2000);
+    this.isStopped = true;
+    await this.link.stop();
+  }
+}
+
+function authConfig(r: ResolvedRelationship): FailoverAuthConfig {
+  if (r.auth === 'none' || r.sharedSecret === null) return { algorithm: 'none' };
+  return { algorithm: r.auth === 'hmacSha256' ? 'hmac-sha256' : 'hmac-md5-d12', secret: r.sharedSecret };
+}
+
+function readPersisted(store: LeaseStore, name: string, log: Logger): PersistedRelationship | null {
+  const text = store.getMeta(metaKeyOf(name));
+  if (text === null) return null;
+  try {
+    return JSON.parse(text) as PersistedRelationship;
+  } catch {
+    log.error(
+      { event: 'failover.state-unreadable', relationship: name },
+      'stored failover state unreadable; starting in RECOVER',
+    );
+    return null;
+  }
+}
+
+export interface FailoverServiceOptions {
+  config: ResolvedConfig;
+  engine: () => EndpointEngine;
+  store: LeaseStore;
+  clock: Clock;
+  log: Logger;
+  vendorClass: string;
+  isStoreEmpty: boolean;
+}
+
+export class FailoverService {
+  private readonly runners = new Map<string, RelationshipRunner>();
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(private readonly options: FailoverServiceOptions) {
+    const now = options.clock.nowSeconds();
+    for (const r of options.config.failover) {
+      const endpoint = new FailoverEndpoint({
+        relationship: r,
+        engine: options.engine,
+        serverName: options.config.server.name,
+        vendorClass: options.vendorClass,
+        persisted: readPersisted(options.store, r.name, options.log),
+        isStoreEmpty: options.isStoreEmpty,
+        now,
+      });
+      this.runners.set(
+        r.name,
+        new RelationshipRunner(r, endpoint, options.store, options.clock, options.log),
+      );
+    }
+  }
+
+  get isEmpty(): boolean {
+    return this.runners.size === 0;
+  }
+
+  /** scope id → gate, for the engine (the same gates across configuration reloads). */
+  gates(): Map<string, FailoverGate> {
+    const m = new Map<string, FailoverGate>();
+    for (const runner of this.runners.values()) {
+      for (const id of runner.relationship.scopeIds) m.set(id, runner.endpoint.gate);
+    }
+    return m;
+  }
+
+  async start(): Promise<void> {
+    const started: RelationshipRunner[] = [];
+    try {
+      for (const runner of this.runners.values()) {
+        await runner.link.start();
+        started.push(runner);
+        this.options.log.info(
+          {
+            event: 'failover.started',
+            relationship: runner.relationship.name,
+            role: runner.relationship.role,
+            mode: runner.relationship.mode,
+            state: runner.endpoint.currentState,
+            listen: `${formatIpv4(runner.relationship.local.address)}:${runner.relationship.local.port}`,
+            partner: `${formatIpv4(runner.relationship.partner.address)}:${runner.relationship.partner.port}`,
+          },
+          'failover relationship started',
+        );
+      }
+    } catch (err) {
+      for (const r of started) await r.link.stop();
+      throw err;
+    }
+    for (const runner of this.runners.values()) runner.feed({ type: 'tick' });
+    const tick = () => {
+      for (const runner of this.runners.values()) runner.feed({ type: 'tick' });
+      this.timer = setTimeout(tick, 1000);
+      this.timer.unref();
+    };
+    this.timer = setTimeout(tick, 1000);
+    this.timer.unref();
+  }
+
+  /** Local bindings changed and are durable: queue binding updates. */
+  leasesChanged(leases: readonly Lease[]): void {
+    for (const runner of this.runners.values()) runner.feed({ type: 'leasesChanged', leases });
+  }
+
+  statuses(): RelationshipStatus[] {
+    const now = this.options.clock.nowSeconds();
+    return [...this.runners.values()].map((r) => r.endpoint.status(now));
+  }
+
+  declarePartnerDown(
+    name: string,
+  ): { ok: true } | { ok: false; reason: 'unknown' | 'invalidState'; message: string } {
+    const runner = this.runners.get(name);
+    if (!runner) return { ok: false, reason: 'unknown', message: `no failover relationship named "${name}"` };
+    const result = runner.endpoint.declarePartnerDown(this.options.clock.nowSeconds());
+    runner.run(result.actions);
+    if (result.error !== null) return { ok: false, reason: 'invalidState', message: result.error };
+    this.options.log.warn(
+      { event: 'failover.operator-partner-down', relationship: name },
+      'partner declared down by the operator',
+    );
+    return { ok: true };
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    await Promise.all([...this.runners.values()].map((r) => r.stop()));
+  }
+}
