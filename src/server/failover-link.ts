@@ -170,10 +170,7 @@ export class FailoverLink {
       server.listen({ host: localAddress, port: localPort, exclusive: true }, () => {
         server.off('error', onListenError);
         server.on('error', (err) =>
-          this.log.error(
-            { event: 'failover.listen-error', err: errorCode(err) },
-            'failover listener error',
-          ),
+          this.log.error({ event: 'failover.listen-error', err: errorCode(err) }, 'failover listener error'),
         );
         this.log.debug(
           { event: 'failover.listening', address: `${localAddress}:${localPort}` },
