@@ -134,7 +134,10 @@ class RelationshipRunner {
   }
 
   async stop(): Promise<void> {
-    this.feed({ type: 'shutdown', kind: 'shutdown' });
+    // An orderly stop of the process is a short stop (spec §7.3): STATE PAUSED moves the partner to
+    // COMMUNICATIONS-INTERRUPTED (it keeps serving, its own pool) and we resume our stored state
+    // on restart. SHUTDOWN would move it to PARTNER-DOWN and cost us RECOVER plus an MCLT wait.
+    this.feed({ type: 'shutdown', kind: 'paused' });
     await this.settle(2000);
     this.isStopped = true;
     await this.link.stop();
