@@ -32,11 +32,13 @@ export function bindingFromLease(lease: Lease): FailoverBindingInput {
   const b: FailoverBindingInput = { address: lease.address, bindingStatus: status };
   const flags = (lease.isReserved ? IP_FLAG_RESERVED : 0) | (lease.clientType === 'bootp' ? IP_FLAG_BOOTP : 0);
   if (flags !== 0) b.ipFlags = flags;
-  const hasClient = lease.hardwareAddress !== '' && status !== BindingStatus.ABANDONED;
-  if (hasClient) {
+  if (status !== BindingStatus.ABANDONED) {
     if (lease.clientId !== null) b.clientId = lease.clientId;
-    b.hardwareType = lease.hardwareType;
-    b.hardwareAddress = lease.hardwareAddress;
+    // A client with hlen 0 (InfiniBand, RFC 4390: htype 32, option 61 mandatory) still has a type.
+    if (lease.hardwareAddress !== '' || lease.hardwareType !== 0) {
+      b.hardwareType = lease.hardwareType;
+      b.hardwareAddress = lease.hardwareAddress;
+    }
   }
   if (status === BindingStatus.ACTIVE) {
     b.leaseExpiresAt = lease.leaseExpiresAt;
