@@ -42,7 +42,8 @@ export function bindingFromLease(lease: Lease): FailoverBindingInput {
   }
   if (status === BindingStatus.ACTIVE) {
     b.leaseExpiresAt = lease.leaseExpiresAt;
-    b.potentialExpiresAt = lease.sentPotentialExpiresAt > 0 ? lease.sentPotentialExpiresAt : lease.leaseExpiresAt;
+    // Never below the expiry told to the client (failover.md §6.3), even if sentPET is stale.
+    b.potentialExpiresAt = Math.max(lease.sentPotentialExpiresAt, lease.leaseExpiresAt);
   }
   b.stateStartedAt = lease.stateStartedAt;
   if (lease.clientLastTransactionAt > 0) b.clientLastTransactionAt = lease.clientLastTransactionAt;
