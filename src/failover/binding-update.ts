@@ -62,7 +62,8 @@ export type ConflictDecision = { accept: true } | { accept: false; reason: Rejec
 
 type Column = 'active' | 'expired' | 'released' | 'free' | 'resetOrAbandoned';
 
-function columnOf(status: BindingStatus): Column {
+/** null for a value outside D12's 1..7 (the codec passes unknown binding-status values through). */
+function columnOf(status: BindingStatus): Column | null {
   switch (status) {
     case BindingStatus.ACTIVE:
       return 'active';
@@ -76,6 +77,8 @@ function columnOf(status: BindingStatus): Column {
     case BindingStatus.RESET:
     case BindingStatus.ABANDONED:
       return 'resetOrAbandoned';
+    default:
+      return null;
   }
 }
 
@@ -108,11 +111,13 @@ export function decideIncoming(
 ): ConflictDecision {
   const status = received.bindingStatus;
   if (status === undefined) return reject(RejectReason.MISSING_BINDING_INFORMATION, 'binding-status missing');
+  const column = columnOf(status);
+  if (column === null) return reject(RejectReason.MISSING_BINDING_INFORMATION, `unknown binding-status ${status}`);
   if (status === BindingStatus.ACTIVE && (received.hardwareAddress === undefined || received.leaseExpiresAt === undefined)) {
     return reject(RejectReason.MISSING_BINDING_INFORMATION, 'ACTIVE binding without client-hardware-address or lease-expiration-time');
   }
   if (!ours) return { accept: true };
-  const rule = CONFLICT_MATRIX[ours.state][columnOf(status)];
+  const rule = CONFLICT_MATRIX[ours.state][column];
   const theirCltt = received.clientLastTransactionAt;
   const isLaterThan = (ourTime: number) => theirCltt !== undefined && (ourTime === 0 || theirCltt > ourTime);
   switch (rule) {
