@@ -6,7 +6,7 @@
 // (D12 §8.2, spec §2.1): this shell only refuses connections from addresses that are not the partner.
 // Every buffer is bounded: the framer per connection, the send queue per connection.
 
-import { connect as netConnect, createServer, type Server, type Socket } from 'node:net';
+import { createServer, connect as netConnect, type Server, type Socket } from 'node:net';
 import { type Logger, pino } from 'pino';
 import type { ConnectionId, EndpointAction, EndpointInput } from '../failover/types.js';
 import { type FailoverAuthConfig, signFailover, verifyFailover } from '../wire/failover-auth.js';
