@@ -565,6 +565,47 @@ describe('failover pair (D12) on the harness bridge', { skip: skip ?? false }, (
           assert.equal(l?.hardwareAddress.mac, colonMac(g.mac));
         }
 
+        // Back in NORMAL: the primary tops the secondary's pool up again, and load balancing is back.
+        const refill = await waitUntil(
+          'the primary to give the secondary free addresses again (BACKUP) after the recovery',
+          async () => {
+            const ss = await secondary.api.statistics();
+            return ss.thisAddrFree > 0 ? ss : undefined;
+          },
+          40_000,
+          500,
+        );
+        t.diagnostic(
+          `after recovery: secondary BACKUP ${refill.thisAddrFree}, primary FREE ${refill.partnerAddrFree}, in use ${refill.addrInUse}`,
+        );
+        const backupNow = await backupSet(secondary);
+        const again = await mapLimit(
+          Array.from({ length: 8 }, (_, i) => testMac(0xf7, i + 1)),
+          4,
+          (mac) => dora(relay, mac),
+        );
+        await sleep(700);
+        collectReplies(relay, again);
+        for (const r of again) {
+          const owner = hashOwner(r.mac);
+          const seen = r.replies.map(replyText).join('; ') || 'no reply';
+          assert.equal(
+            r.reply?.type,
+            DhcpMessageType.Ack,
+            `after recovery ${r.mac} (owner ${owner}) got an ACK: ${seen}`,
+          );
+          assert.deepEqual(
+            [...new Set(r.replies.map(sender))],
+            [owner],
+            `after recovery ${r.mac} answered only by the ${owner}: ${seen}`,
+          );
+          assert.equal(
+            backupNow.has(r.reply!.yiaddr),
+            owner === 'secondary',
+            `after recovery ${r.mac} got ${r.reply!.yiaddr} from the ${owner}'s own free addresses`,
+          );
+        }
+
         // The same on disk: stop both and read the two databases.
         await pair.stop();
         const [dp, ds] = await Promise.all([
@@ -590,6 +631,11 @@ describe('failover pair (D12) on the harness bridge', { skip: skip ?? false }, (
 
     test('neither server logged an error', () => {
       assert.equal(pair.errors(), '');
+    });
+
+    test('the API names states as windows-model.md §1.3 (camelCase)', () => {
+      const seen = pair.members.flatMap((m) => [...m.nonApiStateNames].map((n) => `${m.name}: "${n}"`));
+      assert.deepEqual(seen, [], 'GET /api/v1/status relationships[].state / partnerState');
     });
   });
 
@@ -728,6 +774,11 @@ describe('failover pair (D12) on the harness bridge', { skip: skip ?? false }, (
 
     test('neither server logged an error', () => {
       assert.equal(pair.errors(), '');
+    });
+
+    test('the API names states as windows-model.md §1.3 (camelCase)', () => {
+      const seen = pair.members.flatMap((m) => [...m.nonApiStateNames].map((n) => `${m.name}: "${n}"`));
+      assert.deepEqual(seen, [], 'GET /api/v1/status relationships[].state / partnerState');
     });
   });
 });

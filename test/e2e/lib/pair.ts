@@ -236,6 +236,19 @@ export class PairMember {
     }
   }
 
+  /**
+   * State names the API sent that are not windows-model.md §1.3 names (e.g. D12's
+   * `communications-interrupted` for `communicationsInterrupted`). The waits still understand them,
+   * so the later phases run; a test asserts that this stays empty.
+   */
+  readonly nonApiStateNames = new Set<string>();
+
+  private apiName(name: string): string {
+    const camel = name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+    if (camel !== name) this.nonApiStateNames.add(name);
+    return camel;
+  }
+
   /** Why the last sample had no state (API unreachable, no relationship in the status). */
   lastMiss = '';
 
@@ -255,7 +268,12 @@ export class PairMember {
       this.lastMiss = `GET /api/v1/status lists no relationship named ${RELATIONSHIP}`;
       return null;
     }
-    const s = { at: Date.now(), state: r.state, partnerState: r.partnerState, connection: r.connection };
+    const s = {
+      at: Date.now(),
+      state: this.apiName(r.state),
+      partnerState: r.partnerState === null ? null : this.apiName(r.partnerState),
+      connection: r.connection,
+    };
     const last = this.seen.at(-1);
     if (
       !last ||
