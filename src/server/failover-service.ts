@@ -94,7 +94,15 @@ class RelationshipRunner {
         case 'send':
         case 'close':
         case 'connect':
-          this.link.perform([a]);
+          try {
+            this.link.perform([a]);
+          } catch (err) {
+            // An encoding RangeError is a bug in the endpoint: log it, keep the server running.
+            this.log.error(
+              { event: 'failover.send-error', relationship: this.relationship.name, err: (err as Error).stack },
+              'could not send a failover message',
+            );
+          }
           break;
         case 'log':
           this.log[a.level]({ event: `failover.${a.event.replace(/^failover-/, '')}`, ...a.fields });
