@@ -1,0 +1,817 @@
+// Binding updates against failover.md §5.3 (D12 Table 7.1-1), §5.4 (the decision matrix, written
+// here again as data, independently of CONFLICT_MATRIX) and §5.5, through the real codec.
+
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import fc from 'fast-check';
+import { type BindingState, emptyLease, INFINITE_EXPIRY, type Lease } from '../../src/dhcp/lease.js';
+import { bindingFromLease, decideIncoming, leaseFromBinding } from '../../src/failover/binding-update.js';
+import { buildBndUpd, decodeFailover, encodeFailover } from '../../src/wire/failover-codec.js';
+import {
+  BindingStatus,
+  type FailoverBinding,
+  FailoverOptionCode as Opt,
+  RejectReason,
+} from '../../src/wire/failover-message.js';
+import { fromHex, toHex } from '../../src/wire/ipv4.js';
+
+const T0 = 1_700_000_000;
+const PARTNER = 'partner-b';
+const SCOPE = '192.0.2.0';
+
+/** The BNDUPD carrying `lease`, encoded and decoded by the real codec. */
+function onTheWire(lease: Lease): { binding: FailoverBinding; codes: number[] } {
+  const bytes = encodeFailover(buildBndUpd({ time: T0, xid: 7, bindings: [bindingFromLease(lease)] }));
+  const decoded = decodeFailover(bytes);
+  assert.ok(decoded.ok, decoded.ok ? '' : decoded.error.message);
+  assert.equal(decoded.message.bindings.length, 1);
+  assert.deepEqual(decoded.message.duplicateOptions, []);
+  return { binding: decoded.message.bindings[0]!, codes: decoded.message.options.map((o) => o.code) };
+}
+
+/** A binding with every client field set, in `state`. */
+function withClient(state: BindingState, over: Partial<Lease> = {}): Lease {
+  return {
+    ...emptyLease(0xc000020a, SCOPE, state, T0),
+    hardwareType: 1,
+    hardwareAddress: '001122334455',
+    clientId: '01001122334455',
+    hostname: 'laptop',
+    leaseExpiresAt: T0 + 3600,
+    stateStartedAt: T0,
+    clientLastTransactionAt: T0 + 5,
+    sentPotentialExpiresAt: T0 + 7200,
+    ownerServer: 'us',
+    ...over,
+  };
+}
+
+const ALL_STATES: BindingState[] = ['free', 'active', 'expired', 'released', 'abandoned', 'reset', 'backup'];
+
+describe('bindingFromLease — D12 Table 7.1-1 (failover.md §5.3)', () => {
+  // Per status: options that MUST be there, and options that MUST NOT (or SHOULD NOT, where we
+  // choose to omit them), for a binding that has a client, a CLTT and an expiry.
+  const table: Record<BindingState, { status: BindingStatus; must: Opt[]; mustNot: Opt[] }> = {
+    active: {
+      status: BindingStatus.ACTIVE,
+      must: [
+        Opt.CLIENT_IDENTIFIER, // the client used option 61
+        Opt.CLIENT_HARDWARE_ADDRESS,
+        Opt.LEASE_EXPIRATION_TIME,
+        Opt.POTENTIAL_EXPIRATION_TIME,
+        Opt.CLIENT_LAST_TRANSACTION_TIME,
+        Opt.START_TIME_OF_STATE,
+      ],
+      mustNot: [Opt.IP_FLAGS],
+    },
+    expired: {
+      status: BindingStatus.EXPIRED,
+      must: [Opt.CLIENT_HARDWARE_ADDRESS, Opt.START_TIME_OF_STATE, Opt.CLIENT_LAST_TRANSACTION_TIME],
+      mustNot: [
+        Opt.LEASE_EXPIRATION_TIME,
+        Opt.POTENTIAL_EXPIRATION_TIME,
+        Opt.CLIENT_REQUEST_OPTIONS,
+        Opt.CLIENT_REPLY_OPTIONS,
+      ],
+    },
+    released: {
+      status: BindingStatus.RELEASED,
+      must: [Opt.CLIENT_HARDWARE_ADDRESS, Opt.START_TIME_OF_STATE, Opt.CLIENT_LAST_TRANSACTION_TIME],
+      mustNot: [Opt.LEASE_EXPIRATION_TIME, Opt.POTENTIAL_EXPIRATION_TIME, Opt.CLIENT_REPLY_OPTIONS],
+    },
+    free: {
+      status: BindingStatus.FREE,
+      must: [Opt.START_TIME_OF_STATE],
+      mustNot: [
+        Opt.LEASE_EXPIRATION_TIME,
+        Opt.POTENTIAL_EXPIRATION_TIME,
+        Opt.CLIENT_REQUEST_OPTIONS,
+        Opt.CLIENT_REPLY_OPTIONS,
+      ],
+    },
+    backup: {
+      status: BindingStatus.BACKUP,
+      must: [Opt.START_TIME_OF_STATE],
+      mustNot: [
+        Opt.LEASE_EXPIRATION_TIME,
+        Opt.POTENTIAL_EXPIRATION_TIME,
+        Opt.CLIENT_REQUEST_OPTIONS,
+        Opt.CLIENT_REPLY_OPTIONS,
+      ],
+    },
+    reset: {
+      status: BindingStatus.RESET,
+      must: [Opt.START_TIME_OF_STATE],
+      mustNot: [
+        Opt.LEASE_EXPIRATION_TIME,
+        Opt.POTENTIAL_EXPIRATION_TIME,
+        Opt.CLIENT_REQUEST_OPTIONS,
+        Opt.CLIENT_REPLY_OPTIONS,
+      ],
+    },
+    abandoned: {
+      status: BindingStatus.ABANDONED,
+      must: [Opt.START_TIME_OF_STATE],
+      mustNot: [
+        Opt.CLIENT_IDENTIFIER,
+        Opt.CLIENT_HARDWARE_ADDRESS,
+        Opt.LEASE_EXPIRATION_TIME,
+        Opt.POTENTIAL_EXPIRATION_TIME,
+        Opt.CLIENT_REQUEST_OPTIONS,
+        Opt.CLIENT_REPLY_OPTIONS,
+      ],
+    },
+  };
+
+  for (const state of ALL_STATES) {
+    const row = table[state];
+    it(`${state}: assigned-IP-address first, binding-status ${row.status}, MUST [${row.must}], MUST NOT [${row.mustNot}]`, () => {
+      const { binding, codes } = onTheWire(withClient(state));
+      assert.equal(codes[0], Opt.ASSIGNED_IP_ADDRESS);
+      assert.equal(binding.address, 0xc000020a);
+      assert.equal(binding.bindingStatus, row.status);
+      for (const code of row.must) assert.ok(codes.includes(code), `option ${code} missing`);
+      for (const code of row.mustNot) assert.ok(!codes.includes(code), `option ${code} present`);
+    });
+  }
+
+  it('ACTIVE carries the exact lease-expiration, potential-expiration, CLTT, start time and hardware address', () => {
+    const { binding } = onTheWire(withClient('active'));
+    assert.equal(binding.leaseExpiresAt, T0 + 3600);
+    assert.equal(binding.potentialExpiresAt, T0 + 7200);
+    assert.equal(binding.clientLastTransactionAt, T0 + 5);
+    assert.equal(binding.stateStartedAt, T0);
+    assert.equal(binding.hardwareType, 1);
+    assert.equal(binding.hardwareAddress, '001122334455');
+    assert.equal(binding.clientId, '01001122334455');
+  });
+
+  it('client-identifier iff the client sent option 61', () => {
+    for (const state of ['active', 'expired', 'released'] as const) {
+      assert.ok(
+        !onTheWire(withClient(state, { clientId: null })).codes.includes(Opt.CLIENT_IDENTIFIER),
+        state,
+      );
+      assert.equal(onTheWire(withClient(state, { clientId: '00aabb' })).binding.clientId, '00aabb', state);
+    }
+  });
+
+  it('a binding that never had a client carries no client options', () => {
+    for (const state of ['free', 'backup', 'reset'] as const) {
+      const { codes } = onTheWire(emptyLease(1, SCOPE, state, T0));
+      assert.ok(!codes.includes(Opt.CLIENT_IDENTIFIER), state);
+      assert.ok(!codes.includes(Opt.CLIENT_HARDWARE_ADDRESS), state);
+      assert.ok(!codes.includes(Opt.CLIENT_LAST_TRANSACTION_TIME), state); // CLTT 0 = none
+    }
+  });
+
+  it('a client with no hardware address (hlen 0, e.g. InfiniBand) still sends client-identifier and htype', () => {
+    // RFC 4390: htype 32, hlen 0, option 61 mandatory. Table 7.1-1: client-identifier iff option
+    // 61 was used; client-hardware-address MUST for ACTIVE, EXPIRED, RELEASED.
+    for (const state of ['active', 'expired', 'released'] as const) {
+      const lease = withClient(state, {
+        hardwareType: 32,
+        hardwareAddress: '',
+        clientId: 'ff00000000aabbcc',
+      });
+      const { binding } = onTheWire(lease);
+      assert.equal(binding.clientId, 'ff00000000aabbcc', state);
+      assert.equal(binding.hardwareType, 32, state);
+      assert.equal(binding.hardwareAddress, '', state);
+      // And our own receiver has no reason to call it incomplete.
+      assert.deepEqual(decideIncoming(undefined, binding, { role: 'primary', now: T0 }), { accept: true });
+    }
+  });
+
+  it('IP-flags: R from isReserved, B from clientType bootp; absent when zero', () => {
+    const cases: [boolean, Lease['clientType'], number | undefined][] = [
+      [false, 'dhcp', undefined],
+      [true, 'dhcp', 0x0001],
+      [false, 'bootp', 0x0002],
+      [true, 'bootp', 0x0003],
+    ];
+    for (const state of ALL_STATES) {
+      for (const [isReserved, clientType, flags] of cases) {
+        const { binding, codes } = onTheWire(withClient(state, { isReserved, clientType }));
+        assert.equal(binding.ipFlags, flags, `${state} ${isReserved} ${clientType}`);
+        assert.equal(codes.includes(Opt.IP_FLAGS), flags !== undefined);
+      }
+    }
+  });
+
+  it('potential-expiration-time is never before lease-expiration-time (failover.md §6.3)', () => {
+    // No PET sent yet: the lease expiry itself.
+    assert.equal(
+      onTheWire(withClient('active', { sentPotentialExpiresAt: 0 })).binding.potentialExpiresAt,
+      T0 + 3600,
+    );
+    // A PET beyond the expiry is sent as is.
+    assert.equal(
+      onTheWire(withClient('active', { sentPotentialExpiresAt: T0 + 9000 })).binding.potentialExpiresAt,
+      T0 + 9000,
+    );
+    // A stale one (e.g. a binding received from the partner with a later expiry) is not.
+    assert.equal(
+      onTheWire(withClient('active', { sentPotentialExpiresAt: T0 + 60 })).binding.potentialExpiresAt,
+      T0 + 3600,
+    );
+    assert.equal(
+      onTheWire(
+        withClient('active', { leaseExpiresAt: INFINITE_EXPIRY, sentPotentialExpiresAt: INFINITE_EXPIRY }),
+      ).binding.potentialExpiresAt,
+      INFINITE_EXPIRY,
+    );
+  });
+
+  it('the host name travels in client-request-options (magic cookie + option 12) for ACTIVE only', () => {
+    const active = onTheWire(withClient('active', { hostname: 'pc-7' })).binding;
+    assert.deepEqual(
+      toHex(active.clientRequestOptions!),
+      `63825363 0c 04 ${toHex(new TextEncoder().encode('pc-7'))}`.replaceAll(' ', ''),
+    );
+    assert.equal(onTheWire(withClient('active', { hostname: null })).binding.clientRequestOptions, undefined);
+  });
+
+  it('reproduces the worked BNDUPD bytes of failover.md §3.6', () => {
+    const lease: Lease = {
+      ...emptyLease(0xc000020a, SCOPE, 'active', 0x65000000),
+      hardwareType: 1,
+      hardwareAddress: '001122334455',
+      leaseExpiresAt: 0x65000e10,
+      sentPotentialExpiresAt: 0x65001518,
+      clientLastTransactionAt: 0x65000000,
+    };
+    const bytes = encodeFailover(
+      buildBndUpd({ time: 0x65000000, xid: 3, bindings: [bindingFromLease(lease)] }),
+    );
+    const expected =
+      '0044030c6500000000000003' +
+      '00020004c000020a' +
+      '0003000102' +
+      '0005000701001122334455' +
+      '000d000465000e10' +
+      '0012000465001518' +
+      '0019000465000000' +
+      '0006000465000000';
+    assert.equal(toHex(bytes), expected);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Round trip: lease → BNDUPD → bytes → decode → leaseFromBinding keeps what the wire carries.
+
+const uint32Time = fc.integer({ min: 1, max: 0xffffffff });
+const hostnameArb = fc
+  .oneof(fc.stringMatching(/^[a-z0-9][a-z0-9-]{0,62}$/), fc.string({ unit: 'grapheme', maxLength: 20 }))
+  .filter((h) => !h.endsWith('\0'));
+
+/** Leases as the engine makes them: a client (htype ≠ 0; no hardware address only with a client id) or none. */
+const leaseArb: fc.Arbitrary<Lease> = fc
+  .record({
+    address: fc.integer({ min: 0, max: 0xffffffff }),
+    state: fc.constantFrom(...ALL_STATES),
+    hasClient: fc.boolean(),
+    hardwareType: fc.integer({ min: 1, max: 255 }),
+    hardwareAddress: fc.uint8Array({ minLength: 0, maxLength: 16 }).map(toHex),
+    clientId: fc.option(fc.uint8Array({ minLength: 1, maxLength: 64 }).map(toHex)),
+    hostname: fc.option(hostnameArb),
+    clientType: fc.constantFrom('dhcp' as const, 'bootp' as const),
+    isReserved: fc.boolean(),
+    leaseExpiresAt: uint32Time,
+    stateStartedAt: uint32Time,
+    clientLastTransactionAt: fc.oneof(fc.constant(0), uint32Time),
+    sentPotentialExpiresAt: fc.oneof(fc.constant(0), uint32Time),
+    ackedPotentialExpiresAt: fc.oneof(fc.constant(0), uint32Time),
+    receivedPotentialExpiresAt: fc.oneof(fc.constant(0), uint32Time),
+    policyName: fc.option(fc.string()),
+    fqdn: fc.option(fc.string()),
+  })
+  .map((r) => {
+    const hasClient = r.hasClient || r.state === 'active' || r.state === 'expired' || r.state === 'released';
+    const l: Lease = {
+      ...emptyLease(r.address, SCOPE, r.state, r.stateStartedAt),
+      clientType: r.clientType,
+      isReserved: r.isReserved,
+      leaseExpiresAt: r.leaseExpiresAt,
+      clientLastTransactionAt: r.clientLastTransactionAt,
+      sentPotentialExpiresAt: r.sentPotentialExpiresAt,
+      ackedPotentialExpiresAt: r.ackedPotentialExpiresAt,
+      receivedPotentialExpiresAt: r.receivedPotentialExpiresAt,
+      hostname: r.hostname,
+      policyName: r.policyName,
+      fqdn: r.fqdn,
+      ownerServer: 'us',
+    };
+    if (hasClient) {
+      l.hardwareType = r.hardwareType;
+      l.hardwareAddress = r.hardwareAddress;
+      l.clientId = r.hardwareAddress === '' && r.clientId === null ? '01' : r.clientId;
+    }
+    return l;
+  });
+
+describe('BNDUPD round trip through the codec (fast-check)', () => {
+  it('leaseFromBinding(decode(encode(bindingFromLease(l)))) keeps every field the wire carries', () => {
+    fc.assert(
+      fc.property(leaseArb, (l) => {
+        const { binding } = onTheWire(l);
+        const got = leaseFromBinding(binding, undefined, SCOPE, PARTNER, T0);
+        const isActive = l.state === 'active';
+        const carriesClient = l.state !== 'abandoned' && (l.hardwareAddress !== '' || l.clientId !== null);
+        // Received EXPIRED/RELEASED/RESET are recorded as FREE (failover.md §5.4).
+        const state: BindingState =
+          l.state === 'expired' || l.state === 'released' || l.state === 'reset' ? 'free' : l.state;
+        assert.deepEqual(
+          {
+            address: got.address,
+            scopeId: got.scopeId,
+            state: got.state,
+            hardwareType: got.hardwareType,
+            hardwareAddress: got.hardwareAddress,
+            clientId: got.clientId,
+            hostname: got.hostname,
+            clientType: got.clientType,
+            isReserved: got.isReserved,
+            leaseExpiresAt: got.leaseExpiresAt,
+            stateStartedAt: got.stateStartedAt,
+            clientLastTransactionAt: got.clientLastTransactionAt,
+            receivedPotentialExpiresAt: got.receivedPotentialExpiresAt,
+            ownerServer: got.ownerServer,
+            isPartnerUpToDate: got.isPartnerUpToDate,
+            lastBindingUpdateAt: got.lastBindingUpdateAt,
+          },
+          {
+            address: l.address,
+            scopeId: SCOPE,
+            state,
+            hardwareType: carriesClient ? l.hardwareType : 0,
+            hardwareAddress: carriesClient ? l.hardwareAddress : '',
+            clientId: carriesClient ? l.clientId : null,
+            hostname: isActive ? l.hostname : null,
+            clientType: l.clientType,
+            isReserved: l.isReserved,
+            leaseExpiresAt: isActive ? l.leaseExpiresAt : 0,
+            stateStartedAt: l.stateStartedAt,
+            clientLastTransactionAt: l.clientLastTransactionAt,
+            receivedPotentialExpiresAt: isActive ? Math.max(l.sentPotentialExpiresAt, l.leaseExpiresAt) : 0,
+            ownerServer: isActive ? PARTNER : null,
+            isPartnerUpToDate: true,
+            lastBindingUpdateAt: T0,
+          },
+        );
+        // What we sent is not what we received: our own PET bookkeeping stays empty on the receiver.
+        assert.equal(got.sentPotentialExpiresAt, 0);
+        assert.equal(got.ackedPotentialExpiresAt, 0);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('every generated BNDUPD is acceptable to an empty receiver (no missing binding information)', () => {
+    fc.assert(
+      fc.property(leaseArb, fc.constantFrom('primary' as const, 'secondary' as const), (l, role) => {
+        assert.deepEqual(decideIncoming(undefined, onTheWire(l).binding, { role, now: T0 }), {
+          accept: true,
+        });
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// decideIncoming: failover.md §5.4 matrix, rows = our status, columns = received status.
+
+type Rule = 'accept' | 'accept¹' | 'T1' | 'T2' | 'T3' | 'reject 16';
+type ColumnGroup = 'ACTIVE' | 'EXPIRED' | 'RELEASED' | 'FREE / BACKUP' | 'RESET / ABANDONED';
+
+// Copied by hand from the spec table (not from CONFLICT_MATRIX).
+const SPEC_MATRIX: Record<string, Record<ColumnGroup, Rule>> = {
+  ACTIVE: {
+    ACTIVE: 'accept¹',
+    EXPIRED: 'T2',
+    RELEASED: 'T1',
+    'FREE / BACKUP': 'T2',
+    'RESET / ABANDONED': 'accept',
+  },
+  EXPIRED: {
+    ACTIVE: 'T1',
+    EXPIRED: 'accept',
+    RELEASED: 'accept',
+    'FREE / BACKUP': 'accept',
+    'RESET / ABANDONED': 'accept',
+  },
+  RELEASED: {
+    ACTIVE: 'T1',
+    EXPIRED: 'T1',
+    RELEASED: 'accept',
+    'FREE / BACKUP': 'accept',
+    'RESET / ABANDONED': 'accept',
+  },
+  'FREE / BACKUP': {
+    ACTIVE: 'accept',
+    EXPIRED: 'accept',
+    RELEASED: 'accept',
+    'FREE / BACKUP': 'accept',
+    'RESET / ABANDONED': 'accept',
+  },
+  RESET: {
+    ACTIVE: 'T3',
+    EXPIRED: 'accept',
+    RELEASED: 'accept',
+    'FREE / BACKUP': 'accept',
+    'RESET / ABANDONED': 'accept',
+  },
+  ABANDONED: {
+    ACTIVE: 'reject 16',
+    EXPIRED: 'reject 16',
+    RELEASED: 'reject 16',
+    'FREE / BACKUP': 'reject 16',
+    'RESET / ABANDONED': 'accept',
+  },
+};
+
+const ROW_OF: Record<BindingState, string> = {
+  active: 'ACTIVE',
+  expired: 'EXPIRED',
+  released: 'RELEASED',
+  free: 'FREE / BACKUP',
+  backup: 'FREE / BACKUP',
+  reset: 'RESET',
+  abandoned: 'ABANDONED',
+};
+
+const RECEIVED: [BindingStatus, ColumnGroup][] = [
+  [BindingStatus.ACTIVE, 'ACTIVE'],
+  [BindingStatus.EXPIRED, 'EXPIRED'],
+  [BindingStatus.RELEASED, 'RELEASED'],
+  [BindingStatus.FREE, 'FREE / BACKUP'],
+  [BindingStatus.BACKUP, 'FREE / BACKUP'],
+  [BindingStatus.RESET, 'RESET / ABANDONED'],
+  [BindingStatus.ABANDONED, 'RESET / ABANDONED'],
+];
+
+const OUR_CLTT = T0 + 100;
+const OUR_STOS = T0 + 50;
+const OUR_EXPIRY = T0 + 1000;
+
+function ours(state: BindingState, over: Partial<Lease> = {}): Lease {
+  return {
+    ...emptyLease(0xc0000201, SCOPE, state, OUR_STOS),
+    hardwareType: 1,
+    hardwareAddress: 'aaaaaaaaaaaa',
+    clientLastTransactionAt: OUR_CLTT,
+    leaseExpiresAt: OUR_EXPIRY,
+    ...over,
+  };
+}
+
+/** A complete received binding of `status`; `cltt` undefined = no CLTT option. */
+function received(
+  status: BindingStatus,
+  cltt: number | undefined,
+  hardwareAddress = 'aaaaaaaaaaaa',
+): FailoverBinding {
+  const b: FailoverBinding = {
+    address: 0xc0000201,
+    bindingStatus: status,
+    stateStartedAt: T0 + 60,
+    otherOptions: [],
+  };
+  if (
+    status !== BindingStatus.ABANDONED &&
+    status !== BindingStatus.FREE &&
+    status !== BindingStatus.BACKUP
+  ) {
+    b.hardwareType = 1;
+    b.hardwareAddress = hardwareAddress;
+  }
+  if (status === BindingStatus.ACTIVE) {
+    b.leaseExpiresAt = T0 + 5000;
+    b.potentialExpiresAt = T0 + 6000;
+  }
+  if (cltt !== undefined) b.clientLastTransactionAt = cltt;
+  return b;
+}
+
+interface Case {
+  what: string;
+  ours: Lease;
+  received: FailoverBinding;
+  now: number;
+  role: 'primary' | 'secondary';
+  accept: boolean;
+  reason?: RejectReason;
+}
+
+/** The cases that pin a rule: both outcomes of every test, and the CLTT-absent rules. */
+function casesFor(state: BindingState, status: BindingStatus, rule: Rule): Case[] {
+  const mk = (
+    what: string,
+    o: Lease,
+    r: FailoverBinding,
+    now: number,
+    accept: boolean,
+    reason?: RejectReason,
+  ) =>
+    (['primary', 'secondary'] as const).map((role) => ({
+      what,
+      ours: o,
+      received: r,
+      now,
+      role,
+      accept,
+      reason,
+    }));
+  const before = OUR_EXPIRY - 1; // our lease still running
+  const after = OUR_EXPIRY + 1;
+  switch (rule) {
+    case 'accept':
+      return [
+        ...mk(
+          'their CLTT older, our lease running',
+          ours(state),
+          received(status, OUR_CLTT - 1),
+          before,
+          true,
+        ),
+        ...mk('no CLTT received', ours(state), received(status, undefined), before, true),
+        ...mk('their CLTT newer', ours(state), received(status, OUR_CLTT + 1), after, true),
+      ];
+    case 'reject 16':
+      return [
+        ...mk('their CLTT newer', ours(state), received(status, OUR_CLTT + 1), after, false, 16),
+        ...mk('no CLTT', ours(state), received(status, undefined), after, false, 16),
+      ];
+    case 'T1':
+      return [
+        ...mk('T1 their CLTT later → accept', ours(state), received(status, OUR_CLTT + 1), before, true),
+        ...mk('T1 equal CLTT → 15', ours(state), received(status, OUR_CLTT), after, false, 15),
+        ...mk('T1 their CLTT earlier → 15', ours(state), received(status, OUR_CLTT - 1), after, false, 15),
+        ...mk('T1 no CLTT received → 15', ours(state), received(status, undefined), after, false, 15),
+        ...mk(
+          'T1 we have no CLTT, they do → accept',
+          ours(state, { clientLastTransactionAt: 0 }),
+          received(status, 1),
+          before,
+          true,
+        ),
+        ...mk(
+          'T1 neither has a CLTT → 15',
+          ours(state, { clientLastTransactionAt: 0 }),
+          received(status, undefined),
+          after,
+          false,
+          15,
+        ),
+      ];
+    case 'T2':
+      return [
+        ...mk('T2 now after our expiry → accept', ours(state), received(status, undefined), after, true),
+        ...mk(
+          'T2 now = our expiry → 15',
+          ours(state),
+          received(status, OUR_CLTT + 1000),
+          OUR_EXPIRY,
+          false,
+          15,
+        ),
+        ...mk(
+          'T2 our lease running → 15 (CLTT irrelevant)',
+          ours(state),
+          received(status, T0 + 9999),
+          before,
+          false,
+          15,
+        ),
+        ...mk(
+          'T2 infinite lease never expires → 15',
+          ours(state, { leaseExpiresAt: INFINITE_EXPIRY }),
+          received(status, T0 + 9999),
+          0xfffffffe,
+          false,
+          15,
+        ),
+      ];
+    case 'T3':
+      return [
+        ...mk(
+          'T3 their CLTT after our reset → accept',
+          ours(state),
+          received(status, OUR_STOS + 1),
+          before,
+          true,
+        ),
+        ...mk('T3 their CLTT = our reset → 15', ours(state), received(status, OUR_STOS), after, false, 15),
+        ...mk(
+          'T3 their CLTT before our reset → 15',
+          ours(state),
+          received(status, OUR_STOS - 1),
+          after,
+          false,
+          15,
+        ),
+        ...mk('T3 no CLTT received → 15', ours(state), received(status, undefined), after, false, 15),
+        ...mk(
+          'T3 compares with our start-time-of-state, not our CLTT',
+          ours(state, { clientLastTransactionAt: OUR_STOS + 500 }),
+          received(status, OUR_STOS + 1),
+          before,
+          true,
+        ),
+      ];
+    case 'accept¹': {
+      const sameHw = received(status, OUR_CLTT - 1);
+      const otherHw = received(status, OUR_CLTT + 1, 'bbbbbbbbbbbb');
+      const sameCid = { ...received(status, undefined, 'cccccccccccc'), clientId: '01aa' };
+      return [
+        ...mk('same client (hardware address) → accept', ours(state), sameHw, before, true),
+        ...mk('same client (client id) → accept', ours(state, { clientId: '01aa' }), sameCid, before, true),
+        {
+          what: 'other client, on the primary → 2',
+          ours: ours(state),
+          received: otherHw,
+          now: after,
+          role: 'primary',
+          accept: false,
+          reason: 2,
+        },
+        {
+          what: 'other client, on the secondary → accept',
+          ours: ours(state),
+          received: otherHw,
+          now: before,
+          role: 'secondary',
+          accept: true,
+        },
+        {
+          what: 'other client id, same hardware, on the primary → 2',
+          ours: ours(state, { clientId: '01aa' }),
+          received: { ...sameHw, clientId: '01bb' },
+          now: after,
+          role: 'primary',
+          accept: false,
+          reason: 2,
+        },
+      ];
+    }
+  }
+}
+
+describe('decideIncoming — failover.md §5.4 matrix, every cell', () => {
+  for (const state of ALL_STATES) {
+    for (const [status, column] of RECEIVED) {
+      const rule = SPEC_MATRIX[ROW_OF[state]]![column];
+      it(`ours ${state} × received ${BindingStatus[status]}: ${rule}`, () => {
+        for (const c of casesFor(state, status, rule)) {
+          const got = decideIncoming(c.ours, c.received, { role: c.role, now: c.now });
+          const label = `${c.what} (${c.role})`;
+          assert.equal(got.accept, c.accept, label);
+          if (!got.accept) {
+            assert.equal(got.reason, c.reason, label);
+            assert.ok(got.message.length > 0, label);
+          }
+        }
+      });
+    }
+  }
+
+  it('an address we never used (no binding) accepts every status', () => {
+    for (const [status] of RECEIVED) {
+      for (const role of ['primary', 'secondary'] as const) {
+        assert.deepEqual(decideIncoming(undefined, received(status, undefined), { role, now: T0 }), {
+          accept: true,
+        });
+      }
+    }
+  });
+});
+
+describe('decideIncoming — insufficient binding information is rejected with 3 (failover.md §5.4)', () => {
+  const ctx = { role: 'primary' as const, now: T0 };
+  const cases: [string, FailoverBinding][] = [
+    ['no binding-status', { address: 1, otherOptions: [] }],
+    [
+      'ACTIVE without client-hardware-address',
+      { ...received(BindingStatus.ACTIVE, T0), hardwareAddress: undefined, hardwareType: undefined },
+    ],
+    [
+      'ACTIVE without lease-expiration-time',
+      { ...received(BindingStatus.ACTIVE, T0), leaseExpiresAt: undefined },
+    ],
+    [
+      'binding-status 0 (not a D12 value)',
+      { ...received(BindingStatus.FREE, T0), bindingStatus: 0 as BindingStatus },
+    ],
+    [
+      'binding-status 8 (not a D12 value)',
+      { ...received(BindingStatus.FREE, T0), bindingStatus: 8 as BindingStatus },
+    ],
+    ['binding-status 255', { ...received(BindingStatus.FREE, T0), bindingStatus: 255 as BindingStatus }],
+  ];
+  for (const [what, b] of cases) {
+    it(what, () => {
+      for (const o of [undefined, ours('active'), ours('free'), ours('abandoned')]) {
+        const got = decideIncoming(o, b, ctx);
+        assert.equal(got.accept, false, `${what}, ours ${o?.state}`);
+        assert.equal(!got.accept && got.reason, RejectReason.MISSING_BINDING_INFORMATION);
+      }
+    });
+  }
+});
+
+// ---------------------------------------------------------------------------------------------
+
+describe('leaseFromBinding — what the receiver records (failover.md §5.4)', () => {
+  const statuses: [BindingStatus, BindingState][] = [
+    [BindingStatus.FREE, 'free'],
+    [BindingStatus.ACTIVE, 'active'],
+    [BindingStatus.EXPIRED, 'free'],
+    [BindingStatus.RELEASED, 'free'],
+    [BindingStatus.ABANDONED, 'abandoned'],
+    [BindingStatus.RESET, 'free'],
+    [BindingStatus.BACKUP, 'backup'],
+  ];
+  for (const [status, state] of statuses) {
+    it(`received ${BindingStatus[status]} is recorded as ${state}, whatever we had`, () => {
+      for (const before of [undefined, ...ALL_STATES.map((s) => ours(s))]) {
+        const got = leaseFromBinding(received(status, T0 + 7), before, SCOPE, PARTNER, T0 + 10);
+        assert.equal(got.state, state, `ours ${before?.state}`);
+        assert.equal(got.isPartnerUpToDate, true);
+        assert.equal(got.lastBindingUpdateAt, T0 + 10);
+        assert.equal(got.stateStartedAt, T0 + 60);
+      }
+    });
+  }
+
+  it('ABANDONED drops the client; ACTIVE from another client replaces it', () => {
+    const mine = ours('active', { clientId: '01aa', hostname: 'mine' });
+    const abandoned = leaseFromBinding(
+      received(BindingStatus.ABANDONED, undefined),
+      mine,
+      SCOPE,
+      PARTNER,
+      T0,
+    );
+    assert.deepEqual(
+      [abandoned.hardwareType, abandoned.hardwareAddress, abandoned.clientId, abandoned.hostname],
+      [0, '', null, null],
+    );
+    // Even when a (non-conforming) sender includes client options with ABANDONED (Table 7.1-1: MUST NOT).
+    const noisy = {
+      ...received(BindingStatus.ABANDONED, T0),
+      hardwareType: 1,
+      hardwareAddress: 'bb',
+      clientId: '01bb',
+    };
+    const dropped = leaseFromBinding(noisy, mine, SCOPE, PARTNER, T0);
+    assert.deepEqual([dropped.hardwareType, dropped.hardwareAddress, dropped.clientId], [0, '', null]);
+    const theirs = leaseFromBinding(
+      received(BindingStatus.ACTIVE, T0 + 7, 'bbbbbbbbbbbb'),
+      mine,
+      SCOPE,
+      PARTNER,
+      T0,
+    );
+    assert.deepEqual(
+      [theirs.hardwareAddress, theirs.clientId, theirs.hostname],
+      ['bbbbbbbbbbbb', null, null],
+    );
+    assert.equal(theirs.ownerServer, PARTNER);
+  });
+
+  it('records the received potential expiration and keeps our own sent/acked ones', () => {
+    const mine = ours('active', {
+      sentPotentialExpiresAt: T0 + 111,
+      ackedPotentialExpiresAt: T0 + 99,
+      receivedPotentialExpiresAt: 5,
+    });
+    const got = leaseFromBinding(received(BindingStatus.ACTIVE, T0 + 7), mine, SCOPE, PARTNER, T0);
+    assert.equal(got.receivedPotentialExpiresAt, T0 + 6000);
+    assert.equal(got.sentPotentialExpiresAt, T0 + 111);
+    assert.equal(got.ackedPotentialExpiresAt, T0 + 99);
+    assert.equal(got.leaseExpiresAt, T0 + 5000);
+    assert.equal(got.clientLastTransactionAt, T0 + 7);
+  });
+
+  it('IP-flags set isReserved and clientType', () => {
+    for (const [flags, isReserved, clientType] of [
+      [undefined, false, 'dhcp'],
+      [1, true, 'dhcp'],
+      [2, false, 'bootp'],
+      [3, true, 'bootp'],
+    ] as const) {
+      const b = { ...received(BindingStatus.ACTIVE, T0), ipFlags: flags };
+      const got = leaseFromBinding(b, undefined, SCOPE, PARTNER, T0);
+      assert.deepEqual([got.isReserved, got.clientType], [isReserved, clientType], String(flags));
+    }
+  });
+
+  it('a host name in client-request-options is kept (and a malformed option list does not throw)', () => {
+    const opts = fromHex(`63825363000c03616263ff`); // cookie, pad, option 12 "abc", end
+    const b = { ...received(BindingStatus.ACTIVE, T0), clientRequestOptions: opts };
+    assert.equal(leaseFromBinding(b, undefined, SCOPE, PARTNER, T0).hostname, 'abc');
+    const truncated = { ...b, clientRequestOptions: fromHex('638253630c09616263') };
+    assert.equal(leaseFromBinding(truncated, undefined, SCOPE, PARTNER, T0).hostname, null);
+  });
+});
