@@ -39,7 +39,8 @@ export function boundedGrant(input: GrantInput): Grant {
     }
   }
   const bound = base + mcltSeconds;
-  const expiresAt = Math.min(now + desiredSeconds, bound);
+  // A finite lease stays a uint32 time (option 13) and never reads as the infinite expiry.
+  const expiresAt = Math.min(now + desiredSeconds, bound, INFINITE_EXPIRY - 1);
   const granted = Math.max(0, expiresAt - now);
   const potentialExpiresAt = Math.min(INFINITE_EXPIRY - 1, now + desiredSeconds + Math.floor(granted / 2));
   return { expiresAt, potentialExpiresAt };
