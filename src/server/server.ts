@@ -50,6 +50,9 @@ export interface RunningServer {
 
 export class StartupError extends Error {}
 
+/** windows-model.md §1.3 names: `communications-interrupted` → `communicationsInterrupted`. */
+const camel = (name: string): string => name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+
 function engineSettings(
   config: ResolvedConfig,
   interfaces: InterfaceLister,
@@ -214,9 +217,9 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
         name: s.name,
         role: s.role,
         mode: s.mode,
-        state: SERVER_STATE_NAMES[s.localState],
+        state: camel(SERVER_STATE_NAMES[s.localState]),
         stateSince: s.localStateStartedAt,
-        partnerState: s.partnerState === null ? null : SERVER_STATE_NAMES[s.partnerState],
+        partnerState: s.partnerState === null ? null : camel(SERVER_STATE_NAMES[s.partnerState]),
         connection: s.isCommunicating ? ('up' as const) : ('down' as const),
         scopeIds: config.failover.find((r) => r.name === s.name)?.scopeIds ?? [],
       })),
