@@ -5,7 +5,12 @@
 import type { BindingState, Lease } from '../dhcp/lease.js';
 import { emptyLease } from '../dhcp/lease.js';
 import { getStringOption } from '../wire/dhcp-options.js';
-import { BindingStatus, type FailoverBinding, type FailoverBindingInput, RejectReason } from '../wire/failover-message.js';
+import {
+  BindingStatus,
+  type FailoverBinding,
+  type FailoverBindingInput,
+  RejectReason,
+} from '../wire/failover-message.js';
 import type { Ipv4 } from '../wire/ipv4.js';
 
 /** IP-flags (option 12, uint16): R = reserved on the sender, B = BOOTP client (D12 §12.12). */
@@ -30,7 +35,8 @@ export function bindingStatusOf(state: BindingState): BindingStatus {
 export function bindingFromLease(lease: Lease): FailoverBindingInput {
   const status = bindingStatusOf(lease.state);
   const b: FailoverBindingInput = { address: lease.address, bindingStatus: status };
-  const flags = (lease.isReserved ? IP_FLAG_RESERVED : 0) | (lease.clientType === 'bootp' ? IP_FLAG_BOOTP : 0);
+  const flags =
+    (lease.isReserved ? IP_FLAG_RESERVED : 0) | (lease.clientType === 'bootp' ? IP_FLAG_BOOTP : 0);
   if (flags !== 0) b.ipFlags = flags;
   if (status !== BindingStatus.ABANDONED) {
     if (lease.clientId !== null) b.clientId = lease.clientId;
@@ -87,10 +93,28 @@ type Rule = 'accept' | 'T1' | 'T2' | 'T3' | 'R16' | 'ACTIVE_ACTIVE';
 /** failover.md §5.4 decision matrix: rows = our status, columns = received status. */
 export const CONFLICT_MATRIX: Record<BindingState, Record<Column, Rule>> = {
   active: { active: 'ACTIVE_ACTIVE', expired: 'T2', released: 'T1', free: 'T2', resetOrAbandoned: 'accept' },
-  expired: { active: 'T1', expired: 'accept', released: 'accept', free: 'accept', resetOrAbandoned: 'accept' },
+  expired: {
+    active: 'T1',
+    expired: 'accept',
+    released: 'accept',
+    free: 'accept',
+    resetOrAbandoned: 'accept',
+  },
   released: { active: 'T1', expired: 'T1', released: 'accept', free: 'accept', resetOrAbandoned: 'accept' },
-  free: { active: 'accept', expired: 'accept', released: 'accept', free: 'accept', resetOrAbandoned: 'accept' },
-  backup: { active: 'accept', expired: 'accept', released: 'accept', free: 'accept', resetOrAbandoned: 'accept' },
+  free: {
+    active: 'accept',
+    expired: 'accept',
+    released: 'accept',
+    free: 'accept',
+    resetOrAbandoned: 'accept',
+  },
+  backup: {
+    active: 'accept',
+    expired: 'accept',
+    released: 'accept',
+    free: 'accept',
+    resetOrAbandoned: 'accept',
+  },
   reset: { active: 'T3', expired: 'accept', released: 'accept', free: 'accept', resetOrAbandoned: 'accept' },
   abandoned: { active: 'R16', expired: 'R16', released: 'R16', free: 'R16', resetOrAbandoned: 'accept' },
 };
@@ -112,27 +136,48 @@ export function decideIncoming(
   const status = received.bindingStatus;
   if (status === undefined) return reject(RejectReason.MISSING_BINDING_INFORMATION, 'binding-status missing');
   const column = columnOf(status);
-  if (column === null) return reject(RejectReason.MISSING_BINDING_INFORMATION, `unknown binding-status ${status}`);
-  if (status === BindingStatus.ACTIVE && (received.hardwareAddress === undefined || received.leaseExpiresAt === undefined)) {
-    return reject(RejectReason.MISSING_BINDING_INFORMATION, 'ACTIVE binding without client-hardware-address or lease-expiration-time');
+  if (column === null)
+    return reject(RejectReason.MISSING_BINDING_INFORMATION, `unknown binding-status ${status}`);
+  if (
+    status === BindingStatus.ACTIVE &&
+    (received.hardwareAddress === undefined || received.leaseExpiresAt === undefined)
+  ) {
+    return reject(
+      RejectReason.MISSING_BINDING_INFORMATION,
+      'ACTIVE binding without client-hardware-address or lease-expiration-time',
+    );
   }
   if (!ours) return { accept: true };
   const rule = CONFLICT_MATRIX[ours.state][column];
   const theirCltt = received.clientLastTransactionAt;
-  const isLaterThan = (ourTime: number) => theirCltt !== undefined && (ourTime === 0 || theirCltt > ourTime);
+  // Equal times (whole seconds: a client that renews on one server and releases on the other in
+  // the same second) would make both sides reject each other's update and the binding would never
+  // converge. Ties go to the primary, as ISC resolves dueling updates (failover.md §5.4): the
+  // secondary accepts the primary's binding, the primary rejects the secondary's and sends its own.
+  const isLaterThan = (ourTime: number) =>
+    theirCltt !== undefined &&
+    (ourTime === 0 || theirCltt > ourTime || (theirCltt === ourTime && ctx.role === 'secondary'));
   switch (rule) {
     case 'accept':
       return { accept: true };
     case 'T1':
-      return isLaterThan(ours.clientLastTransactionAt) ? { accept: true } : reject(RejectReason.OUTDATED_BINDING_INFORMATION, 'older client-last-transaction-time');
+      return isLaterThan(ours.clientLastTransactionAt)
+        ? { accept: true }
+        : reject(RejectReason.OUTDATED_BINDING_INFORMATION, 'older client-last-transaction-time');
     case 'T2':
-      return ctx.now > ours.leaseExpiresAt ? { accept: true } : reject(RejectReason.OUTDATED_BINDING_INFORMATION, 'our lease has not expired');
+      return ctx.now > ours.leaseExpiresAt
+        ? { accept: true }
+        : reject(RejectReason.OUTDATED_BINDING_INFORMATION, 'our lease has not expired');
     case 'T3':
-      return isLaterThan(ours.stateStartedAt) ? { accept: true } : reject(RejectReason.OUTDATED_BINDING_INFORMATION, 'older than our reset');
+      return isLaterThan(ours.stateStartedAt)
+        ? { accept: true }
+        : reject(RejectReason.OUTDATED_BINDING_INFORMATION, 'older than our reset');
     case 'R16':
       return reject(RejectReason.LESS_CRITICAL_BINDING_INFORMATION, 'address is abandoned here');
     case 'ACTIVE_ACTIVE': {
-      const same = clientKey(ours.hardwareAddress, ours.clientId) === clientKey(received.hardwareAddress, received.clientId ?? null);
+      const same =
+        clientKey(ours.hardwareAddress, ours.clientId) ===
+        clientKey(received.hardwareAddress, received.clientId ?? null);
       if (same || ctx.role === 'secondary') return { accept: true };
       // Two clients, one address: the primary's binding wins (D12 §7.1.4).
       return reject(RejectReason.FATAL_CONFLICT, 'address is bound to another client on the primary');
@@ -175,7 +220,10 @@ export function leaseFromBinding(
   if (state === 'active' && received.clientRequestOptions && received.clientRequestOptions.length > 4) {
     hostname = hostnameFromOptions(received.clientRequestOptions.subarray(4));
   }
-  const sameClient = hasClient && clientKey(base.hardwareAddress, base.clientId) === clientKey(received.hardwareAddress, received.clientId ?? null);
+  const sameClient =
+    hasClient &&
+    clientKey(base.hardwareAddress, base.clientId) ===
+      clientKey(received.hardwareAddress, received.clientId ?? null);
   return {
     ...base,
     scopeId,
@@ -189,7 +237,12 @@ export function leaseFromBinding(
     leaseExpiresAt: received.leaseExpiresAt ?? (state === 'active' ? base.leaseExpiresAt : 0),
     stateStartedAt: received.stateStartedAt ?? now,
     clientLastTransactionAt: received.clientLastTransactionAt ?? base.clientLastTransactionAt,
-    ownerServer: state === 'active' ? (sameClient && base.state === 'active' && received.clientLastTransactionAt === undefined ? base.ownerServer : partnerName) : base.ownerServer,
+    ownerServer:
+      state === 'active'
+        ? sameClient && base.state === 'active' && received.clientLastTransactionAt === undefined
+          ? base.ownerServer
+          : partnerName
+        : base.ownerServer,
     receivedPotentialExpiresAt: received.potentialExpiresAt ?? base.receivedPotentialExpiresAt,
     lastBindingUpdateAt: now,
     isPartnerUpToDate: true,

@@ -179,6 +179,8 @@ export class FailoverEndpoint {
   private readonly updateQueue = new Set<Ipv4>();
   private readonly inFlight = new Map<number, InFlightBinding[]>();
   private readonly inFlightAddresses = new Set<Ipv4>();
+  /** Addresses whose binding we sent back after rejecting the partner's, on this connection. */
+  private readonly counterUpdated = new Set<Ipv4>();
   private partnerUpdateRequest: PartnerUpdateRequest | null = null;
   /** xid of the UPDREQ/UPDREQALL we sent and wait UPDDONE for, on the active connection. */
   private ourUpdateRequestXid: number | null = null;
@@ -424,6 +426,7 @@ export class FailoverEndpoint {
     for (const batch of this.inFlight.values()) for (const b of batch) this.updateQueue.add(b.address);
     this.inFlight.clear();
     this.inFlightAddresses.clear();
+    this.counterUpdated.clear();
     this.partnerUpdateRequest = null;
     this.ourUpdateRequestXid = null;
     this.nextConnectAt = Math.min(this.nextConnectAt, now + RECONNECT_SECONDS);
@@ -1216,6 +1219,16 @@ export class FailoverEndpoint {
       const decision = decideIncoming(ours, b, { role: this.role, now: Math.floor(now) });
       if (!decision.accept) {
         acks.push(this.rejectBinding(address, decision.reason, decision.message));
+        // Our binding is the better one: tell the partner (once per connection, so two servers
+        // that both think they are right cannot ping-pong; D12 §7.2.1).
+        if (
+          decision.reason === RejectReason.OUTDATED_BINDING_INFORMATION &&
+          ours !== undefined &&
+          !this.counterUpdated.has(address)
+        ) {
+          this.counterUpdated.add(address);
+          this.updateQueue.add(address);
+        }
         continue;
       }
       let next = leaseFromBinding(b, ours, scopeId, partnerName, Math.floor(now));
@@ -1236,6 +1249,7 @@ export class FailoverEndpoint {
     c.lastSentAt = now;
     if (changed.length > 0) out.push({ type: 'persist', leases: changed, meta: [], afterDurable: [send] });
     else out.push(send);
+    this.pump(now, out);
   }
 
   private rejectBinding(address: Ipv4, reason: RejectReason, message: string): FailoverBindingAck {

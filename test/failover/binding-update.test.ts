@@ -546,7 +546,12 @@ function casesFor(state: BindingState, status: BindingStatus, rule: Rule): Case[
     case 'T1':
       return [
         ...mk('T1 their CLTT later → accept', ours(state), received(status, OUR_CLTT + 1), before, true),
-        ...mk('T1 equal CLTT → 15', ours(state), received(status, OUR_CLTT), after, false, 15),
+        // Equal CLTT: the primary's binding wins (both sides would otherwise reject each other).
+        ...mk('T1 equal CLTT', ours(state), received(status, OUR_CLTT), after, false, 15).map((c) =>
+          c.role === 'secondary'
+            ? { ...c, what: 'T1 equal CLTT, from the primary → accept', accept: true, reason: undefined }
+            : { ...c, what: 'T1 equal CLTT, from the secondary → 15' },
+        ),
         ...mk('T1 their CLTT earlier → 15', ours(state), received(status, OUR_CLTT - 1), after, false, 15),
         ...mk('T1 no CLTT received → 15', ours(state), received(status, undefined), after, false, 15),
         ...mk(
@@ -602,7 +607,12 @@ function casesFor(state: BindingState, status: BindingStatus, rule: Rule): Case[
           before,
           true,
         ),
-        ...mk('T3 their CLTT = our reset → 15', ours(state), received(status, OUR_STOS), after, false, 15),
+        ...mk('T3 their CLTT = our reset', ours(state), received(status, OUR_STOS), after, false, 15).map(
+          (c) =>
+            c.role === 'secondary'
+              ? { ...c, what: 'T3 equal, from the primary → accept', accept: true, reason: undefined }
+              : { ...c, what: 'T3 equal, from the secondary → 15' },
+        ),
         ...mk(
           'T3 their CLTT before our reset → 15',
           ours(state),
