@@ -150,13 +150,16 @@ export function decideIncoming(
   if (!ours) return { accept: true };
   const rule = CONFLICT_MATRIX[ours.state][column];
   const theirCltt = received.clientLastTransactionAt;
-  // Equal times (whole seconds: a client that renews on one server and releases on the other in
+  // Equal times (whole seconds: a client releases on one server and is ACKed by the other in
   // the same second) would make both sides reject each other's update and the binding would never
-  // converge. Ties go to the primary, as ISC resolves dueling updates (failover.md §5.4): the
-  // secondary accepts the primary's binding, the primary rejects the secondary's and sends its own.
+  // converge. Ties are broken as ISC breaks dueling updates (failover.md §5.4): ACTIVE beats
+  // anything else (losing an ACKed lease is worse than holding a released address until it runs
+  // out); otherwise the primary's binding wins.
+  const receivedIsActive = status === BindingStatus.ACTIVE;
+  const winsTie =
+    receivedIsActive !== (ours.state === 'active') ? receivedIsActive : ctx.role === 'secondary';
   const isLaterThan = (ourTime: number) =>
-    theirCltt !== undefined &&
-    (ourTime === 0 || theirCltt > ourTime || (theirCltt === ourTime && ctx.role === 'secondary'));
+    theirCltt !== undefined && (ourTime === 0 || theirCltt > ourTime || (theirCltt === ourTime && winsTie));
   switch (rule) {
     case 'accept':
       return { accept: true };

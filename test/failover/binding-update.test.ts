@@ -504,6 +504,17 @@ interface Case {
   reason?: RejectReason;
 }
 
+/** Equal times: ACTIVE beats anything else; otherwise the primary's binding wins (ISC's dueling rule). */
+function tieWonByReceived(
+  ours: BindingState,
+  received: BindingStatus,
+  role: 'primary' | 'secondary',
+): boolean {
+  const receivedIsActive = received === BindingStatus.ACTIVE;
+  if (receivedIsActive !== (ours === 'active')) return receivedIsActive;
+  return role === 'secondary';
+}
+
 /** The cases that pin a rule: both outcomes of every test, and the CLTT-absent rules. */
 function casesFor(state: BindingState, status: BindingStatus, rule: Rule): Case[] {
   const mk = (
@@ -546,11 +557,11 @@ function casesFor(state: BindingState, status: BindingStatus, rule: Rule): Case[
     case 'T1':
       return [
         ...mk('T1 their CLTT later → accept', ours(state), received(status, OUR_CLTT + 1), before, true),
-        // Equal CLTT: the primary's binding wins (both sides would otherwise reject each other).
+        // Equal CLTT: ACTIVE beats anything else, otherwise the primary's binding wins.
         ...mk('T1 equal CLTT', ours(state), received(status, OUR_CLTT), after, false, 15).map((c) =>
-          c.role === 'secondary'
-            ? { ...c, what: 'T1 equal CLTT, from the primary → accept', accept: true, reason: undefined }
-            : { ...c, what: 'T1 equal CLTT, from the secondary → 15' },
+          tieWonByReceived(state, status, c.role)
+            ? { ...c, what: 'T1 equal CLTT, tie won by the sender → accept', accept: true, reason: undefined }
+            : { ...c, what: 'T1 equal CLTT, tie won by us → 15' },
         ),
         ...mk('T1 their CLTT earlier → 15', ours(state), received(status, OUR_CLTT - 1), after, false, 15),
         ...mk('T1 no CLTT received → 15', ours(state), received(status, undefined), after, false, 15),
@@ -609,9 +620,9 @@ function casesFor(state: BindingState, status: BindingStatus, rule: Rule): Case[
         ),
         ...mk('T3 their CLTT = our reset', ours(state), received(status, OUR_STOS), after, false, 15).map(
           (c) =>
-            c.role === 'secondary'
-              ? { ...c, what: 'T3 equal, from the primary → accept', accept: true, reason: undefined }
-              : { ...c, what: 'T3 equal, from the secondary → 15' },
+            tieWonByReceived(state, status, c.role)
+              ? { ...c, what: 'T3 equal, tie won by the sender → accept', accept: true, reason: undefined }
+              : { ...c, what: 'T3 equal, tie won by us → 15' },
         ),
         ...mk(
           'T3 their CLTT before our reset → 15',
