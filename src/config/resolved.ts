@@ -64,6 +64,14 @@ export interface ResolvedFailoverEndpoint {
   readonly name: string | null;
 }
 
+/** The partner's management API (partner.api), for configuration replication. */
+export interface ResolvedPartnerApi {
+  /** Base URL without a trailing slash. */
+  readonly url: string;
+  /** Bearer token; null when none is configured. */
+  readonly token: string | null;
+}
+
 export interface ResolvedRelationship {
   readonly name: string;
   readonly role: 'primary' | 'secondary';
@@ -90,6 +98,8 @@ export interface ResolvedRelationship {
   readonly hbaBitMeaning: 'primary' | 'secondary';
   readonly poolSplit: 'even' | 'percentage';
   readonly maxClockSkewSeconds: number;
+  /** partner.api; absent when not configured. */
+  readonly partnerApi?: ResolvedPartnerApi;
 }
 
 export interface ResolvedApiToken {

@@ -630,6 +630,23 @@ class Resolver {
           'is set but autoStateTransition is false; remove one of them',
         );
       }
+      let partnerApi: ResolvedRelationship['partnerApi'] | null = null;
+      if (r.partner.api !== undefined) {
+        let url: URL | null = null;
+        try {
+          url = new URL(r.partner.api.url);
+        } catch {
+          this.report([...at, 'partner', 'api', 'url'], `'${r.partner.api.url}' is not a URL`);
+        }
+        if (url !== null && (url.search !== '' || url.hash !== '' || url.username !== '')) {
+          this.report(
+            [...at, 'partner', 'api', 'url'],
+            'must be a base URL without credentials, query or fragment (http://host:port)',
+          );
+        }
+        partnerApi = { url: r.partner.api.url.replace(/\/+$/, ''), token: r.partner.api.token ?? null };
+      }
+
       // Windows semantics: setting the interval turns automatic transition on.
       const autoStateTransition = r.autoStateTransition ?? interval !== null;
 
@@ -657,6 +674,7 @@ class Resolver {
         hbaBitMeaning: r.hbaBitMeaning ?? FAILOVER_DEFAULTS.hbaBitMeaning,
         poolSplit: r.poolSplit ?? FAILOVER_DEFAULTS.poolSplit,
         maxClockSkewSeconds: r.maxClockSkewSeconds ?? FAILOVER_DEFAULTS.maxClockSkewSeconds,
+        ...(partnerApi === null ? {} : { partnerApi }),
       });
     });
     return out;

@@ -183,6 +183,27 @@ export const Scope = Type.Object(
 );
 export type Scope = Static<typeof Scope>;
 
+/** How this server reaches the partner's management API (configuration replication and the
+ * configurationDiffers check, docs/api.md). */
+export const PartnerApi = Type.Object(
+  {
+    url: Type.String({
+      pattern: '^https?://[^\\s]+$',
+      description: "Base URL of the partner's management API, e.g. http://10.0.0.3:8067",
+      examples: ['http://10.0.0.3:8067'],
+    }),
+    token: Type.Optional(
+      Type.String({
+        minLength: 16,
+        description:
+          "A read-write bearer token of the partner's API (its api.tokens); never shown by the API",
+      }),
+    ),
+  },
+  { additionalProperties: false, description: "The partner's management API" },
+);
+export type PartnerApi = Static<typeof PartnerApi>;
+
 const FailoverEndpoint = (who: string, hasDefaultName: boolean) =>
   Type.Object(
     {
@@ -193,6 +214,7 @@ const FailoverEndpoint = (who: string, hasDefaultName: boolean) =>
           description: hasDefaultName ? `${who} server name; default server.name` : `${who} server name`,
         }),
       ),
+      ...(hasDefaultName ? {} : { api: Type.Optional(PartnerApi) }),
     },
     { additionalProperties: false },
   );
