@@ -204,20 +204,24 @@ export const PartnerApi = Type.Object(
 );
 export type PartnerApi = Static<typeof PartnerApi>;
 
-const FailoverEndpoint = (who: string, hasDefaultName: boolean) =>
-  Type.Object(
-    {
-      address: Ipv4String(`${who} failover address`),
-      port: Type.Optional(Port(`${who} failover TCP port`, FAILOVER_DEFAULTS.port)),
-      name: Type.Optional(
-        Type.String({
-          description: hasDefaultName ? `${who} server name; default server.name` : `${who} server name`,
-        }),
-      ),
-      ...(hasDefaultName ? {} : { api: Type.Optional(PartnerApi) }),
-    },
-    { additionalProperties: false },
-  );
+const endpointProperties = (who: string, hasDefaultName: boolean) => ({
+  address: Ipv4String(`${who} failover address`),
+  port: Type.Optional(Port(`${who} failover TCP port`, FAILOVER_DEFAULTS.port)),
+  name: Type.Optional(
+    Type.String({
+      description: hasDefaultName ? `${who} server name; default server.name` : `${who} server name`,
+    }),
+  ),
+});
+
+const LocalEndpoint = Type.Object(endpointProperties("This server's", true), {
+  additionalProperties: false,
+});
+
+const PartnerEndpoint = Type.Object(
+  { ...endpointProperties("The partner's", false), api: Type.Optional(PartnerApi) },
+  { additionalProperties: false },
+);
 
 export const FailoverRelationship = Type.Object(
   {
@@ -283,8 +287,8 @@ export const FailoverRelationship = Type.Object(
     sharedSecret: Type.Optional(
       Type.String({ minLength: 1, description: 'Shared secret; required exactly when auth is not none' }),
     ),
-    local: FailoverEndpoint("This server's", true),
-    partner: FailoverEndpoint("The partner's", false),
+    local: LocalEndpoint,
+    partner: PartnerEndpoint,
     scopeIds: Type.Array(Type.String(), {
       minItems: 1,
       description: 'Ids of the scopes this relationship covers; a scope belongs to at most one relationship',
