@@ -96,6 +96,8 @@ const CONNECT_TIMEOUT_SECONDS = 15;
 const RECONNECT_SECONDS = 5;
 const RECONNECT_AFTER_REJECT_SECONDS = 60;
 const HEARTBEAT_SECONDS = 10;
+/** Message times are whole seconds sent a little before they are read: tolerate that much more. */
+const CLOCK_SKEW_SLACK_SECONDS = 2;
 /** Bindings per BNDUPD toward a non-ISC peer (Windows ignores past 16, spec §3.5). */
 const MAX_BINDINGS_PER_UPDATE = 16;
 /** Pool balancing leaves the split alone while it is within this share of the target. */
@@ -201,6 +203,7 @@ export class FailoverEndpoint {
     protocolErrors: 0,
     stateTransitions: 0,
     poolAddressesTransferred: 0,
+    clockSkewDisconnects: 0,
   };
 
   constructor(private readonly options: EndpointOptions) {
@@ -474,6 +477,24 @@ export class FailoverEndpoint {
     c.lastReceivedAt = now;
     this.lastContactAt = now;
     this.clockSkewSeconds = m.time - Math.floor(now);
+    if (
+      c.phase === 'up' &&
+      Math.abs(this.clockSkewSeconds) > this.config.maxClockSkewSeconds + CLOCK_SKEW_SLACK_SECONDS
+    ) {
+      // The clocks drifted apart (or one jumped) after the handshake: every time the partner
+      // sends is now wrong by more than we accept, MCLT arithmetic included (spec §13). Windows
+      // checks every message the same way.
+      this.counters.clockSkewDisconnects!++;
+      this.closeConnection(
+        c,
+        RejectReason.TIME_MISMATCH,
+        `clocks differ by ${Math.abs(this.clockSkewSeconds)} s (limit ${this.config.maxClockSkewSeconds} s)`,
+        now,
+        out,
+      );
+      this.nextConnectAt = now + RECONNECT_AFTER_REJECT_SECONDS;
+      return;
+    }
     if (auth !== 'ok') {
       this.counters.authFailures!++;
       const reason =

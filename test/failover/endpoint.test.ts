@@ -236,6 +236,28 @@ describe('failover endpoint: failures', () => {
     );
   });
 
+  test('a clock that jumps by more than the limit after the handshake drops the link (both COMMUNICATIONS-INTERRUPTED)', () => {
+    const p = normalPair();
+    p.b.skewSeconds = 300;
+    p.run(1);
+    assert.equal(
+      p.a.endpoint.isCommunicating(),
+      false,
+      'link dropped at the first message with the skewed time',
+    );
+    p.run(30);
+    assert.equal(p.a.endpoint.currentState, S.COMMUNICATIONS_INTERRUPTED);
+    assert.equal(p.b.endpoint.currentState, S.COMMUNICATIONS_INTERRUPTED);
+    assert.ok((p.a.endpoint.status(p.now).counters.clockSkewDisconnects ?? 0) >= 1);
+    // Clocks fixed: the pair comes back.
+    p.b.skewSeconds = 0;
+    p.runUntil(
+      () => p.a.endpoint.currentState === S.NORMAL && p.b.endpoint.currentState === S.NORMAL,
+      180,
+      'NORMAL after the clocks agree again',
+    );
+  });
+
   test('a wrong relationship name is rejected with reason 8', () => {
     const p = new SimPair({ secondary: { name: 'other' } });
     p.run(5);
