@@ -1422,9 +1422,10 @@ class RelationshipGate implements FailoverGate {
     const isRenewal = kind === 'renewing' || kind === 'rebinding';
     if (r === 'renewOnly') return isRenewal;
     if (r === 'all' || isRenewal) return true;
-    // NORMAL: RFC 3074 load balancing; a client that has waited long enough is answered anyway.
+    // NORMAL: RFC 3074 load balancing; a client that has waited longer than the limit is answered
+    // anyway. Strictly longer, as ISC's load_balance_mine() (spec §8.5): secs = max is not enough.
     const max = this.e.relationship.loadBalanceMaxSeconds;
-    if (max > 0 && secs >= max) return true;
+    if (max > 0 && secs > max) return true;
     return this.e.servesBucket(loadBalanceHash(hashKey));
   }
 
