@@ -181,6 +181,8 @@ export class FailoverEndpoint {
   private readonly updateQueue = new Set<Ipv4>();
   private readonly inFlight = new Map<number, InFlightBinding[]>();
   private readonly inFlightAddresses = new Set<Ipv4>();
+  /** The durable version of bindings the DHCP exchange changed, until they are sent. */
+  private readonly durableVersion = new Map<Ipv4, Lease>();
   /** Addresses whose binding we sent back after rejecting the partner's, on this connection. */
   private readonly counterUpdated = new Set<Ipv4>();
   private partnerUpdateRequest: PartnerUpdateRequest | null = null;
@@ -323,8 +325,10 @@ export class FailoverEndpoint {
         break;
       case 'leasesChanged':
         for (const lease of input.leases) {
-          if (this.scopeIds.has(lease.scopeId) && !lease.isPartnerUpToDate)
+          if (this.scopeIds.has(lease.scopeId) && !lease.isPartnerUpToDate) {
             this.updateQueue.add(lease.address);
+            this.durableVersion.set(lease.address, lease);
+          }
         }
         this.pump(now, out);
         break;
@@ -1091,7 +1095,11 @@ export class FailoverEndpoint {
         if (batch.length >= perMessage) break;
         if (this.inFlightAddresses.has(address)) continue;
         this.updateQueue.delete(address);
-        const lease = engine.getLease(address);
+        // Send what is on stable storage: the engine may already hold a newer version of a binding
+        // whose commit is still in progress (D12: every potential expiration sent must be
+        // recoverable). Endpoint-made changes are durable before any send that follows them.
+        const lease = this.durableVersion.get(address) ?? engine.getLease(address);
+        this.durableVersion.delete(address);
         if (!lease || !this.scopeIds.has(lease.scopeId)) {
           this.partnerUpdateRequest?.waitingFor.delete(address);
           continue;
@@ -1256,6 +1264,7 @@ export class FailoverEndpoint {
       if (this.inFlightAddresses.has(address) || this.updateQueue.has(address)) {
         // We have our own update of this address outstanding; theirs won, ours is obsolete.
         this.updateQueue.delete(address);
+        this.durableVersion.delete(address);
       }
       next = { ...next, isPartnerUpToDate: true };
       engine.putLease(next);
