@@ -227,6 +227,7 @@ export function leaseFromBinding(
     hasClient &&
     clientKey(base.hardwareAddress, base.clientId) ===
       clientKey(received.hardwareAddress, received.clientId ?? null);
+  const isStillOurs = sameClient && base.state === 'active' && ours !== undefined;
   return {
     ...base,
     scopeId,
@@ -237,9 +238,16 @@ export function leaseFromBinding(
     hostname: hostname ?? (sameClient ? base.hostname : null),
     clientType: flags & IP_FLAG_BOOTP ? 'bootp' : 'dhcp',
     isReserved: (flags & IP_FLAG_RESERVED) !== 0,
-    leaseExpiresAt: received.leaseExpiresAt ?? (state === 'active' ? base.leaseExpiresAt : 0),
+    // The same client still bound here: keep the later of the two expiries (D12 §7.1.2 "MAY adopt
+    // a later lease-expiration-time"; the reverse would shorten a lease a client was promised here).
+    leaseExpiresAt:
+      state === 'active' && isStillOurs
+        ? Math.max(received.leaseExpiresAt ?? 0, base.leaseExpiresAt)
+        : (received.leaseExpiresAt ?? (state === 'active' ? base.leaseExpiresAt : 0)),
     stateStartedAt: received.stateStartedAt ?? now,
-    clientLastTransactionAt: received.clientLastTransactionAt ?? base.clientLastTransactionAt,
+    clientLastTransactionAt: isStillOurs
+      ? Math.max(received.clientLastTransactionAt ?? 0, base.clientLastTransactionAt)
+      : (received.clientLastTransactionAt ?? base.clientLastTransactionAt),
     ownerServer:
       state === 'active'
         ? sameClient && base.state === 'active' && received.clientLastTransactionAt === undefined

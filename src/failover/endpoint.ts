@@ -1261,12 +1261,20 @@ export class FailoverEndpoint {
         continue;
       }
       let next = leaseFromBinding(b, ours, scopeId, partnerName, Math.floor(now));
-      if (this.inFlightAddresses.has(address) || this.updateQueue.has(address)) {
-        // We have our own update of this address outstanding; theirs won, ours is obsolete.
-        this.updateQueue.delete(address);
-        this.durableVersion.delete(address);
+      // The same client with a later expiry here than in the update (we renewed it and our update
+      // is on its way, or crossed theirs): keep ours and make sure the partner gets it.
+      const isOursLater = next.state === 'active' && next.leaseExpiresAt > (b.leaseExpiresAt ?? 0);
+      if (isOursLater) {
+        next = { ...next, isPartnerUpToDate: false };
+        this.updateQueue.add(address);
+      } else {
+        if (this.inFlightAddresses.has(address) || this.updateQueue.has(address)) {
+          // We have our own update of this address outstanding; theirs won, ours is obsolete.
+          this.updateQueue.delete(address);
+          this.durableVersion.delete(address);
+        }
+        next = { ...next, isPartnerUpToDate: true };
       }
-      next = { ...next, isPartnerUpToDate: true };
       engine.putLease(next);
       changed.push(next);
       acks.push({ address });

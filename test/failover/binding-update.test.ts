@@ -812,7 +812,25 @@ describe('leaseFromBinding — what the receiver records (failover.md §5.4)', (
     assert.equal(got.sentPotentialExpiresAt, T0 + 111);
     assert.equal(got.ackedPotentialExpiresAt, T0 + 99);
     assert.equal(got.leaseExpiresAt, T0 + 5000);
-    assert.equal(got.clientLastTransactionAt, T0 + 7);
+    // The same client: the later of the two CLTTs stays.
+    assert.equal(got.clientLastTransactionAt, OUR_CLTT);
+  });
+
+  it('the same client still bound here keeps the later expiry (ours when we renewed it last)', () => {
+    const mine = ours('active', { leaseExpiresAt: T0 + 9000, clientLastTransactionAt: T0 + 200 });
+    const got = leaseFromBinding(received(BindingStatus.ACTIVE, T0 + 7), mine, SCOPE, PARTNER, T0);
+    assert.equal(got.leaseExpiresAt, T0 + 9000);
+    assert.equal(got.clientLastTransactionAt, T0 + 200);
+    // Another client: theirs, whole.
+    const other = leaseFromBinding(
+      received(BindingStatus.ACTIVE, T0 + 7, 'bbbbbbbbbbbb'),
+      mine,
+      SCOPE,
+      PARTNER,
+      T0,
+    );
+    assert.equal(other.leaseExpiresAt, T0 + 5000);
+    assert.equal(other.clientLastTransactionAt, T0 + 7);
   });
 
   it('IP-flags set isReserved and clientType', () => {
