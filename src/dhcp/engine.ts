@@ -26,7 +26,14 @@ import { ExpiryHeap } from './expiry-heap.js';
 import { type FailoverGate, type RequestKind, STANDALONE_GATE } from './failover-gate.js';
 import { FreePool, type PoolClass } from './free-pool.js';
 import { emptyLease, INFINITE_EXPIRY, type Lease } from './lease.js';
-import { type EngineReservation, type EngineSettings, ScopeView } from './scope.js';
+import { type EnginePolicy, matchPolicy } from './policy.js';
+import {
+  type EngineRange,
+  type EngineReservation,
+  type EngineSettings,
+  rangeContains,
+  ScopeView,
+} from './scope.js';
 
 /** Where a reply goes; the shell maps these to socket addresses and ports. */
 export type ReplyDestination =
@@ -94,12 +101,17 @@ interface ClientIdentity {
   clientId: string | null;
   /** Bytes hashed for load balancing (RFC 3074 / failover.md §8.1). */
   hashKey: Uint8Array;
+  /** The policy the request falls under in its scope (src/dhcp/policy.ts), or null. */
+  policy: EnginePolicy | null;
 }
 
 interface ScopeRuntime {
   view: ScopeView;
+  /** Addresses outside every policy's ranges (all of the scope's when it has no policy ranges). */
   pool: FreePool;
   gate: FailoverGate;
+  /** One pool per policy with ranges: its clients get those addresses and nobody else does. */
+  policyPools: Map<EnginePolicy, FreePool> | null;
 }
 
 const MIN_DHCP_MESSAGE = 576;
@@ -138,10 +150,23 @@ export class DhcpEngine {
   ) {
     for (const s of settings.scopes) {
       const view = new ScopeView(s);
+      const withRanges = (s.policies ?? []).filter((p) => p.ranges.length > 0);
       const rt: ScopeRuntime = {
         view,
-        pool: new FreePool(s.ranges, view.size * 2 + 1024),
+        pool: new FreePool(
+          withRanges.length === 0
+            ? s.ranges
+            : subtractRanges(
+                s.ranges,
+                withRanges.flatMap((p) => p.ranges),
+              ),
+          view.size * 2 + 1024,
+        ),
         gate: gates.get(s.id) ?? STANDALONE_GATE,
+        policyPools:
+          withRanges.length === 0
+            ? null
+            : new Map(withRanges.map((p) => [p, new FreePool(p.ranges, view.size * 2 + 1024)])),
       };
       this.scopes.push(rt);
       this.scopeById.set(s.id, rt);
@@ -161,8 +186,10 @@ export class DhcpEngine {
     }
     // Least recently freed first, so returning clients find their old address untouched longest.
     recycled.sort((a, b) => a.stateStartedAt - b.stateStartedAt);
-    for (const lease of recycled)
-      this.scopeForAddress(lease.address)?.pool.release(poolClassOf(lease.state), lease.address);
+    for (const lease of recycled) {
+      const scope = this.scopeForAddress(lease.address);
+      if (scope) poolOf(scope, lease.address).release(poolClassOf(lease.state), lease.address);
+    }
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -238,7 +265,8 @@ export class DhcpEngine {
     this.leasesByAddress.set(lease.address, lease);
     this.indexLease(lease);
     if (isFreeState(lease.state) && (!old || !isFreeState(old.state) || old.state !== lease.state)) {
-      this.scopeForAddress(lease.address)?.pool.release(poolClassOf(lease.state), lease.address);
+      const scope = this.scopeForAddress(lease.address);
+      if (scope) poolOf(scope, lease.address).release(poolClassOf(lease.state), lease.address);
     }
   }
 
@@ -297,6 +325,8 @@ export class DhcpEngine {
         `giaddr ${formatIpv4(packet.giaddr)} ciaddr ${formatIpv4(packet.ciaddr)}`,
       );
     if (!scope.gate.isResponsive(now)) return ignore('not-responsive', scope.view.id);
+    const policies = scope.view.settings.policies;
+    if (policies !== undefined) client.policy = matchPolicy(policies, packet);
 
     const typeBytes = packet.options.get(OPTION.messageType);
     if (!packet.hasMagicCookie || typeBytes === undefined || typeBytes.length !== 1) {
@@ -337,7 +367,7 @@ export class DhcpEngine {
     );
     if ('action' in chosen) return chosen;
     const { address, reservation } = chosen;
-    const seconds = this.leaseSeconds(packet, scope);
+    const seconds = this.leaseSeconds(packet, scope, client.policy);
     const grant = scope.gate.grant(this.leasesByAddress.get(address), seconds, false, now);
     this.makeOffer(address, client.key, scope, now);
     const reply = this.buildReply(
@@ -347,6 +377,7 @@ export class DhcpEngine {
       address,
       reservation,
       grant.expiresAt - now,
+      client.policy,
     );
     return this.replyResult(packet, scope, DhcpMessageType.Offer, reply, NO_CHANGES);
   }
@@ -429,6 +460,17 @@ export class DhcpEngine {
     }
     const lease = this.leasesByAddress.get(address);
     const isOurs = lease !== undefined && clientKeyOfLease(lease) === client.key;
+    // A policy decides where its clients are, also for the bindings they already hold: a client
+    // whose address is outside its policy's ranges (or inside another policy's) starts over.
+    if (!reservation && !isInClientsPool(scope, client, address) && view.isDynamic(address)) {
+      return view.settings.authoritative
+        ? this.nak(
+            packet,
+            scope,
+            `address ${formatIpv4(address)} is outside the ranges for ${policyLabel(client.policy)}`,
+          )
+        : ignore('not-our-address', view.id);
+    }
     if (lease?.state === 'active') {
       if (isOurs) return this.ack(packet, scope, client, address, reservation, now);
       return this.nak(packet, scope, `address ${formatIpv4(address)} is bound to another client`);
@@ -477,7 +519,7 @@ export class DhcpEngine {
       address,
       reservation,
       'dhcp',
-      this.leaseSeconds(packet, scope),
+      this.leaseSeconds(packet, scope, client.policy),
       false,
       now,
     );
@@ -489,6 +531,7 @@ export class DhcpEngine {
       address,
       reservation,
       lease.leaseExpiresAt - now,
+      client.policy,
     );
     reply.ciaddr = packet.ciaddr; // RFC 2131 table 3: 'ciaddr' from the DHCPREQUEST, or 0
     return this.replyResult(packet, scope, DhcpMessageType.Ack, reply, changes);
@@ -528,6 +571,7 @@ export class DhcpEngine {
       stateStartedAt: wasSameActive ? base.stateStartedAt : now,
       clientLastTransactionAt: now,
       ownerServer: this.settings.serverName,
+      policyName: client.policy?.name ?? null,
       sentPotentialExpiresAt:
         grant.potentialExpiresAt > 0 ? grant.potentialExpiresAt : base.sentPotentialExpiresAt,
       isPartnerUpToDate: false,
@@ -627,7 +671,7 @@ export class DhcpEngine {
     if (!scope.gate.shouldAnswer('other', client.hashKey, packet.secs, now))
       return ignore('load-balanced-to-partner', scope.view.id);
     const reservation = scope.view.reservationFor(client.hardwareAddress, client.clientId);
-    const reply = this.buildReply(packet, scope, DhcpMessageType.Ack, 0, reservation, null);
+    const reply = this.buildReply(packet, scope, DhcpMessageType.Ack, 0, reservation, null, client.policy);
     reply.ciaddr = packet.ciaddr;
     return this.replyResult(packet, scope, DhcpMessageType.Ack, reply, NO_CHANGES);
   }
@@ -652,7 +696,7 @@ export class DhcpEngine {
       isInfinite,
       now,
     );
-    const reply = this.buildReply(packet, scope, 0, address, reservation, null);
+    const reply = this.buildReply(packet, scope, 0, address, reservation, null, client.policy);
     return this.replyResult(packet, scope, 0, reply, changes);
   }
 
@@ -705,14 +749,16 @@ export class DhcpEngine {
     }
     const gate = scope.gate;
     const classes = gate.allocationClasses(now);
+    // A policy with ranges gives its clients those addresses only: none when they run out (Windows).
+    const pool = poolOfClient(scope, client);
     if (classes.includes('free') && gate.mayAllocate(undefined, now)) {
-      const a = scope.pool.takeNeverUsed(
+      const a = pool.takeNeverUsed(
         (x) => !this.leasesByAddress.has(x) && !this.isOffered(x, now) && scope.view.isDynamic(x),
       );
       if (a !== null) return a;
     }
     for (const cls of classes) {
-      const a = scope.pool.takeRecycled(
+      const a = pool.takeRecycled(
         cls,
         (x) => {
           const l = this.leasesByAddress.get(x);
@@ -737,6 +783,7 @@ export class DhcpEngine {
     isReserved: boolean,
   ): boolean {
     if (!isReserved && !scope.view.isDynamic(address)) return false;
+    if (!isReserved && !isInClientsPool(scope, client, address)) return false;
     const offer = this.offers.get(address);
     if (offer && offer.expiresAt > now && offer.clientKey !== client.key) return false;
     const lease = this.leasesByAddress.get(address);
@@ -779,13 +826,14 @@ export class DhcpEngine {
     const scope = this.scopeById.get(offer.scopeId);
     if (!scope) return;
     const lease = this.leasesByAddress.get(offer.address);
+    const pool = poolOf(scope, offer.address);
     if (lease === undefined) {
-      if (!scope.pool.isAheadOfCursor(offer.address)) scope.pool.release('free', offer.address);
-    } else if (isFreeState(lease.state)) scope.pool.release(poolClassOf(lease.state), offer.address);
+      if (!pool.isAheadOfCursor(offer.address)) pool.release('free', offer.address);
+    } else if (isFreeState(lease.state)) pool.release(poolClassOf(lease.state), offer.address);
   }
 
-  private leaseSeconds(packet: DhcpPacket, scope: ScopeRuntime): number {
-    const configured = scope.view.settings.leaseTimeSeconds;
+  private leaseSeconds(packet: DhcpPacket, scope: ScopeRuntime, policy: EnginePolicy | null): number {
+    const configured = (policy ?? scope.view.settings).leaseTimeSeconds;
     const asked = getUint32Option(packet.options, OPTION.leaseTime);
     return asked !== null && asked > 0 && asked < configured ? asked : configured;
   }
@@ -845,8 +893,11 @@ export class DhcpEngine {
     yiaddr: Ipv4,
     reservation: EngineReservation | undefined,
     leaseSeconds: number | null,
+    policy: EnginePolicy | null,
   ): DhcpPacket {
     const settings = scope.view.settings;
+    // Reservation options > policy > scope > server (the policy's map has the last two merged in).
+    const timing = policy ?? settings;
     const options = new Map<number, Uint8Array>();
     if (type !== 0) {
       options.set(OPTION.messageType, Uint8Array.of(type));
@@ -858,15 +909,16 @@ export class DhcpEngine {
       options.set(OPTION.leaseTime, u32(seconds));
       if (!isInfinite) {
         // Scale T1/T2 with the granted time when MCLT shortened it (failover.md §6).
-        const ratio = Math.min(1, seconds / settings.leaseTimeSeconds);
-        options.set(OPTION.renewalTime, u32(Math.floor(settings.renewTimeSeconds * ratio)));
-        options.set(OPTION.rebindingTime, u32(Math.floor(settings.rebindTimeSeconds * ratio)));
+        const ratio = Math.min(1, seconds / timing.leaseTimeSeconds);
+        options.set(OPTION.renewalTime, u32(Math.floor(timing.renewTimeSeconds * ratio)));
+        options.set(OPTION.rebindingTime, u32(Math.floor(timing.rebindTimeSeconds * ratio)));
       }
     }
+    const scopeOptions = policy?.options ?? settings.options;
     const configured =
       reservation && reservation.options.size > 0
-        ? new Map([...settings.options, ...reservation.options])
-        : settings.options;
+        ? new Map([...scopeOptions, ...reservation.options])
+        : scopeOptions;
     options.set(OPTION.subnetMask, configured.get(OPTION.subnetMask) ?? u32(settings.subnet.mask));
     const prl = getBytesOption(request.options, OPTION.parameterRequestList);
     if (prl) {
@@ -875,7 +927,7 @@ export class DhcpEngine {
         const data = configured.get(code);
         if (data !== undefined && !options.has(code)) options.set(code, data);
       }
-      for (const code of settings.alwaysSend) {
+      for (const code of (policy ?? settings).alwaysSend) {
         const data = configured.get(code);
         if (data !== undefined && !options.has(code)) options.set(code, data);
       }
@@ -985,7 +1037,48 @@ function identify(packet: DhcpPacket): ClientIdentity | null {
     hardwareAddress,
     clientId,
     hashKey: cid !== undefined && cid.length > 0 ? cid : hw,
+    policy: null,
   };
+}
+
+/** The pool `address` is allocated from and freed into. */
+function poolOf(scope: ScopeRuntime, address: Ipv4): FreePool {
+  if (scope.policyPools === null) return scope.pool;
+  for (const [policy, pool] of scope.policyPools) {
+    for (const r of policy.ranges) if (rangeContains(r, address)) return pool;
+  }
+  return scope.pool;
+}
+
+/** The pool the client's addresses come from: its policy's, or the scope's. */
+function poolOfClient(scope: ScopeRuntime, client: ClientIdentity): FreePool {
+  if (scope.policyPools === null || client.policy === null) return scope.pool;
+  return scope.policyPools.get(client.policy) ?? scope.pool;
+}
+
+function isInClientsPool(scope: ScopeRuntime, client: ClientIdentity, address: Ipv4): boolean {
+  return scope.policyPools === null || poolOf(scope, address) === poolOfClient(scope, client);
+}
+
+function policyLabel(policy: EnginePolicy | null): string {
+  return policy === null ? 'clients that match no policy' : `policy '${policy.name}'`;
+}
+
+/** `ranges` without the addresses of `minus` (policy ranges lie inside the scope's ranges). */
+function subtractRanges(ranges: readonly EngineRange[], minus: readonly EngineRange[]): EngineRange[] {
+  const holes = [...minus].sort((a, b) => a.start - b.start);
+  const out: EngineRange[] = [];
+  for (const r of ranges) {
+    let start = r.start;
+    for (const h of holes) {
+      if (h.end < start || h.start > r.end) continue;
+      if (h.start > start) out.push({ start, end: h.start - 1 });
+      start = Math.max(start, h.end + 1);
+      if (start > r.end) break;
+    }
+    if (start <= r.end) out.push({ start, end: r.end });
+  }
+  return out;
 }
 
 function destinationOf(request: DhcpPacket, reply: DhcpPacket): ReplyDestination {

@@ -3,6 +3,7 @@
 
 import type { Ipv4, Ipv4Subnet } from '../wire/ipv4.js';
 import { subnetBroadcast, subnetContains } from '../wire/ipv4.js';
+import type { EnginePolicy } from './policy.js';
 
 export interface EngineRange {
   start: Ipv4;
@@ -41,6 +42,11 @@ export interface EngineScope {
   offerHoldSeconds: number;
   /** NAK requests for addresses that are wrong for the client's network (RFC 2131 §4.3.2). */
   authoritative: boolean;
+  /**
+   * Enabled policies in evaluation order (the scope's, then the server's; src/dhcp/policy.ts);
+   * absent when there are none, so a scope without policies costs nothing per request.
+   */
+  policies?: readonly EnginePolicy[];
 }
 
 export interface EngineSettings {
