@@ -43,6 +43,7 @@ export function startManagementApi(parts: ManagedServerParts): Promise<ApiServer
     clock: parts.clock,
     log: parts.log,
     reload: makeReloader(parts.configPath, parts.config, parts.reload),
+    configPath: parts.configPath,
     ...(parts.failover ? { failover: parts.failover } : {}),
   };
   const api = parts.config().api;

@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import type { ConfigChanges, ConfigError } from '../config/loader.js';
 import type { ResolvedConfig } from '../config/resolved.js';
 import type { DhcpEngine } from '../dhcp/engine.js';
+import type { RelationshipStatus } from '../failover/types.js';
 import type { Clock } from '../server/clock.js';
 
 /** The read-only part of DhcpEngine the API uses. */
@@ -14,25 +15,17 @@ export type ApiEngine = Pick<
   'settings' | 'leases' | 'getLease' | 'scopeIds' | 'scopeView' | 'pendingOffers'
 >;
 
-/** One failover relationship as the failover endpoint reports it (windows-model.md §4.1, read-only part). */
-export interface RelationshipSummary {
-  name: string;
-  role: 'primary' | 'secondary';
-  mode: 'loadBalance' | 'hotStandby';
-  /** windows-model.md §1.3 string enum (`normal`, `communicationsInterrupted`, …). */
-  state: string;
-  stateSince: number | null;
-  partnerState: string | null;
-  connection: 'up' | 'down' | 'connecting';
-  scopeIds: readonly string[];
-}
-
 /**
- * Hooks the failover endpoint provides once it exists. Everything is optional: without it the
- * API reports no relationships and takes every scope's role from the config.
+ * What the failover endpoint gives the API (src/server/failover-service.ts). Optional: without it
+ * the API shows the configured relationships with state `noState` and refuses partner-down.
  */
 export interface FailoverApi {
-  relationships(): readonly RelationshipSummary[];
+  /** Live status of every running relationship (src/failover/types.ts). */
+  statuses(): readonly RelationshipStatus[];
+  /** Operator PARTNER-DOWN (Set-DhcpServerv4Failover -PartnerDown). */
+  declarePartnerDown(
+    name: string,
+  ): { ok: true } | { ok: false; reason: 'unknown' | 'invalidState'; message: string };
 }
 
 export type ReloadOutcome =
@@ -53,4 +46,9 @@ export interface ApiDeps {
   /** Re-reads the config file (SIGHUP semantics); `dryRun` checks it without applying. */
   reload?: (dryRun: boolean) => ReloadOutcome;
   failover?: FailoverApi;
+  /**
+   * The config file the server runs (writes go there: relationships, scope configs). Absent, or
+   * the embedded default: the API refuses configuration writes with 409.
+   */
+  configPath?: string;
 }

@@ -4,6 +4,7 @@
 // dotted, MAC aa:bb:cc:dd:ee:ff, binary ids as colon-separated lower-case hex.
 
 import { type Static, type TSchema, Type } from 'typebox';
+import { FailoverRelationship as ConfigRelationship, Scope as ConfigScope } from '../config/schema.js';
 
 /** A string enum rendered as `{ type: 'string', enum: [...] }` (readable OpenAPI, fast serialisation). */
 function StringEnum<const T extends readonly string[]>(values: T, description: string) {
@@ -291,18 +292,275 @@ export const LeaseParams = Type.Object({ scopeId: Type.String({ minLength: 1 }),
 export const AddressParams = Type.Object({ ip: Ipv4('Lease address') });
 
 // ---------------------------------------------------------------------------------------------
-// Status
+// Failover (seed 002, windows-model.md §4.1–4.5)
 
-export const Relationship = Type.Object({
-  name: Type.String(),
-  role: StringEnum(['primary', 'secondary'] as const, 'D12 role'),
-  mode: StringEnum(['loadBalance', 'hotStandby'] as const, 'Failover mode'),
-  state: Type.String({ description: 'windows-model.md §1.3 state' }),
-  stateSince: Timestamp('When the state was entered'),
-  partnerState: Nullable(Type.String()),
-  connection: StringEnum(['up', 'down', 'connecting'] as const, 'Connection to the partner'),
-  scopeIds: Type.Array(Type.String()),
+/** windows-model.md §1.3, "Ours" column: the only way a failover state leaves the API. */
+export const FAILOVER_STATES = [
+  'noState',
+  'init',
+  'startup',
+  'normal',
+  'communicationsInterrupted',
+  'partnerDown',
+  'potentialConflict',
+  'conflictDone',
+  'resolutionInterrupted',
+  'recover',
+  'recoverWait',
+  'recoverDone',
+  'paused',
+  'shutdown',
+] as const;
+export type FailoverStateName = (typeof FAILOVER_STATES)[number];
+const FailoverState = (description: string) => StringEnum(FAILOVER_STATES, description);
+
+export const RelationshipSummary = Type.Object(
+  {
+    name: Type.String(),
+    role: StringEnum(['primary', 'secondary'] as const, 'This server’s D12 role'),
+    mode: StringEnum(['loadBalance', 'hotStandby'] as const, 'Failover mode'),
+    state: FailoverState('This server’s failover state (noState: the endpoint does not run it)'),
+    stateSince: Timestamp('When this server entered the state'),
+    partnerState: Nullable(FailoverState('The partner’s state as it last reported it')),
+    partnerStateSince: Timestamp('When the partner entered its state'),
+    connection: StringEnum(
+      ['up', 'down', 'connecting'] as const,
+      'up: connected, CONNECT/CONNECTACK done and the partner’s STATE received',
+    ),
+    isPartnerReachable: Type.Boolean({ description: 'connection is up' }),
+    lastContactAt: Timestamp('Last message from the partner'),
+    clockSkewSeconds: Nullable(Type.Number({ description: 'Partner clock − ours, seconds' })),
+    scopeIds: Type.Array(Type.String()),
+  },
+  { $id: 'RelationshipSummary', title: 'RelationshipSummary' },
+);
+export type RelationshipSummary = Static<typeof RelationshipSummary>;
+
+const FailoverServer = Type.Object(
+  {
+    role: StringEnum(['primary', 'secondary'] as const, 'Server1 is the primary, Server2 the secondary'),
+    isThisServer: Type.Boolean(),
+    address: Ipv4('Server1IP / Server2IP'),
+    name: Nullable(Type.String({ description: 'Server1Name / Server2Name (as configured)' })),
+    recordId: Type.Integer({ minimum: 0, description: 'Server1RecordId / Server2RecordId (docs/api.md)' }),
+    state: Nullable(FailoverState('Server1State / Server2State')),
+    percentage: Type.Integer({
+      minimum: 0,
+      maximum: 100,
+      description:
+        'Server1Percentage (Server2: the complement): loadBalance, its share of clients; hotStandby, its share of the free addresses',
+    }),
+  },
+  { description: 'IPAM view (MS-IPAMM2 DhcpFailover Server1*/Server2*)' },
+);
+
+export const FAILOVER_OPERATIONS = [
+  'create',
+  'update',
+  'addScopes',
+  'removeScope',
+  'partnerDown',
+  'replicate',
+] as const;
+
+const Operation = Type.Object({
+  operation: StringEnum(FAILOVER_OPERATIONS, 'What was done'),
+  at: Type.String({ format: 'date-time' }),
+  serverName: Type.String({ description: 'The server the operation was started from (ServerOwner)' }),
+  tokenName: Nullable(Type.String({ description: 'API token that asked for it' })),
+  isRestartRequired: Type.Boolean({
+    description:
+      'The change reached the config but the failover endpoint applies it only after a restart (OperationTracker: "update needed")',
+  }),
+  detail: Nullable(Type.String()),
 });
+
+export const FailoverRelationship = Type.Object(
+  {
+    name: Type.String({ description: 'RelationshipName' }),
+    recordId: Type.Integer({
+      minimum: 0,
+      description: 'RecordId: stable, derived from the name (docs/api.md)',
+    }),
+    role: StringEnum(['primary', 'secondary'] as const, 'This server’s role (serverType)'),
+    mode: StringEnum(['loadBalance', 'hotStandby'] as const, 'Mode'),
+    serverRole: Nullable(StringEnum(['active', 'standby'] as const, 'hotStandby: this server’s part')),
+    loadBalancePercent: Type.Integer({
+      minimum: 0,
+      maximum: 100,
+      description: 'Share of clients served here',
+    }),
+    reservePercent: Type.Integer({
+      minimum: 0,
+      maximum: 100,
+      description: 'Standby’s share of free addresses',
+    }),
+    mcltSeconds: Count('MCLT'),
+    autoStateTransition: Type.Boolean({ description: 'AutoStateTransition' }),
+    stateSwitchIntervalSeconds: Nullable(Count('StateSwitchInterval (safe period); null = off')),
+    auth: StringEnum(['none', 'hmacSha256', 'hmacMd5'] as const, 'Message authentication'),
+    sharedSecretEnabled: Type.Boolean({
+      description: 'SharedSecretEnabled: a shared secret is configured (the secret itself is never shown)',
+    }),
+    scopeIds: Type.Array(Type.String(), { description: 'pScopes / ScopeId[]' }),
+    local: Type.Object({
+      address: Ipv4('This server’s failover address'),
+      port: Type.Integer(),
+      name: Nullable(Type.String()),
+    }),
+    partner: Type.Object({
+      address: Ipv4('The partner’s failover address'),
+      port: Type.Integer(),
+      name: Nullable(Type.String()),
+      api: Nullable(
+        Type.Object({
+          url: Type.String({ description: 'The partner’s management API' }),
+          isTokenConfigured: Type.Boolean({ description: 'A token is configured (never shown)' }),
+        }),
+      ),
+    }),
+    maxUnackedUpdates: Count('max-unacked-bndupd'),
+    receiveTimerSeconds: Count('Partner silence tolerated'),
+    loadBalanceMaxSeconds: Count('secs threshold'),
+    hbaBitMeaning: StringEnum(['primary', 'secondary'] as const, 'Meaning of a set HBA bit'),
+    poolSplit: StringEnum(['even', 'percentage'] as const, 'Free pool split'),
+    maxClockSkewSeconds: Count('Tolerated clock difference'),
+    isRunning: Type.Boolean({
+      description: 'The failover endpoint runs this relationship (a new one runs after a restart)',
+    }),
+    state: FailoverState('State'),
+    stateSince: Timestamp('When this server entered the state'),
+    partnerState: Nullable(FailoverState('The partner’s state as last reported')),
+    partnerStateSince: Timestamp('When the partner entered its state'),
+    connection: Type.Object({
+      status: StringEnum(['up', 'down', 'connecting'] as const, 'Connection to the partner'),
+      lastContactAt: Timestamp('Last message from the partner'),
+      clockSkewSeconds: Nullable(Type.Number({ description: 'Partner clock − ours' })),
+      partnerVendorClass: Nullable(Type.String()),
+      queuedUpdates: Count('Binding updates queued, not yet sent'),
+      unackedUpdates: Count('Binding updates sent, not yet acknowledged'),
+    }),
+    partnerDownAt: Timestamp('When COMMUNICATIONS-INTERRUPTED turns into PARTNER-DOWN (auto)'),
+    partnerPoolUsableAt: Timestamp('PARTNER-DOWN: when the partner’s free addresses become usable'),
+    counters: Type.Record(Type.String(), Type.Integer({ minimum: 0 }), {
+      description: 'Failover endpoint counters (docs/metrics.md)',
+    }),
+    server1: FailoverServer,
+    server2: FailoverServer,
+    serverOwner: Nullable(
+      Type.String({ description: 'ServerOwner: the server the last operation was started from' }),
+    ),
+    operationTracker: Type.Array(Operation, {
+      description: 'OperationTracker: the last operations on this relationship, newest first',
+    }),
+    configurationDiffers: Nullable(
+      Type.Boolean({
+        description:
+          'Our scope configs differ from the partner’s (GET on its API); null when partner.api is not configured or not reachable',
+      }),
+    ),
+  },
+  { $id: 'FailoverRelationship', title: 'FailoverRelationship' },
+);
+export type FailoverRelationship = Static<typeof FailoverRelationship>;
+
+export const FailoverRelationshipList = Type.Object(
+  { items: Type.Array(ref(FailoverRelationship)) },
+  { $id: 'FailoverRelationshipList', title: 'FailoverRelationshipList' },
+);
+
+export const RelationshipParams = Type.Object({ name: Type.String({ minLength: 1, maxLength: 126 }) });
+export const RelationshipScopeParams = Type.Object({
+  name: Type.String({ minLength: 1, maxLength: 126 }),
+  scopeId: Type.String({ minLength: 1 }),
+});
+
+export const AddScopesBody = Type.Object(
+  { scopeIds: Type.Array(Type.String({ minLength: 1 }), { minItems: 1 }) },
+  { additionalProperties: false },
+);
+
+/** POST /failover/relationships: a relationship exactly as in the config file (failover[]). */
+export const CreateRelationshipBody = ConfigRelationship;
+
+/** JSON round trip: a plain JSON Schema without TypeBox's bookkeeping keys. */
+function plain(schema: unknown): Record<string, unknown> {
+  return JSON.parse(JSON.stringify(schema)) as Record<string, unknown>;
+}
+
+/** Every property optional; those optional in the config may also be null (= remove it). */
+function mergePatchOf(
+  schema: { properties: Record<string, unknown> },
+  omit: readonly string[],
+  nested: Record<string, Record<string, unknown>>,
+): Record<string, unknown> {
+  const properties: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(schema.properties)) {
+    if (omit.includes(key)) continue;
+    const isOptional = (value as Record<string, unknown>)['~optional'] === true;
+    const body = nested[key] ?? plain(value);
+    properties[key] = isOptional ? { anyOf: [body, { type: 'null' }] } : body;
+  }
+  return { type: 'object', additionalProperties: false, properties };
+}
+
+const endpointPatch = (endpoint: unknown) =>
+  mergePatchOf(endpoint as { properties: Record<string, unknown> }, [], {});
+
+/**
+ * PATCH /failover/relationships/{name}: a JSON merge patch (RFC 7396) of the relationship's
+ * config: given properties replace, null removes (back to the default), `name` cannot change.
+ */
+export const PatchRelationshipBody = Type.Unsafe<Record<string, unknown>>({
+  ...mergePatchOf(ConfigRelationship, ['name'], {
+    local: endpointPatch(ConfigRelationship.properties.local),
+    partner: endpointPatch(ConfigRelationship.properties.partner),
+  }),
+  description:
+    'JSON merge patch of the relationship as written in the config (null removes a property); sharedSecret enables auth (hmacSha256), sharedSecret: null disables it',
+});
+
+/** A scope exactly as in the config file (scopes[]), id explicit. */
+export const ScopeConfig = Type.Object(ConfigScope.properties, {
+  $id: 'ScopeConfig',
+  title: 'ScopeConfig',
+  additionalProperties: false,
+  description: 'One scope as written in the config file (docs/configuration.md), with its id',
+});
+
+export const ReplicateBody = Type.Object(
+  {
+    scopeIds: Type.Optional(
+      Type.Array(Type.String({ minLength: 1 }), {
+        minItems: 1,
+        description: 'Only these scopes of the relationship (default: all of them)',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export const ReplicateResult = Type.Object(
+  {
+    relationship: Type.String(),
+    partner: Type.String({ description: 'The partner API the configs were sent to' }),
+    items: Type.Array(
+      Type.Object({
+        scopeId: Type.String(),
+        result: StringEnum(
+          ['identical', 'updated', 'failed'] as const,
+          'identical: the partner already had it; updated: replaced on the partner; failed: see message',
+        ),
+        message: Nullable(Type.String()),
+      }),
+    ),
+  },
+  { $id: 'ReplicateResult', title: 'ReplicateResult' },
+);
+export type ReplicateResult = Static<typeof ReplicateResult>;
+
+// ---------------------------------------------------------------------------------------------
+// Status
 
 export const Status = Type.Object(
   {
@@ -334,8 +592,8 @@ export const Status = Type.Object(
         percentageInUse: Type.Number(),
       }),
     ),
-    relationships: Type.Array(Relationship, {
-      description: 'Failover relationships (empty until failover runs)',
+    relationships: Type.Array(ref(RelationshipSummary), {
+      description: 'Failover relationships: configured or running, with their live state',
     }),
   },
   { $id: 'Status', title: 'Status' },
@@ -402,6 +660,11 @@ export const SHARED_SCHEMAS: readonly TSchema[] = [
   ScopeList,
   Lease,
   LeaseList,
+  RelationshipSummary,
+  FailoverRelationship,
+  FailoverRelationshipList,
+  ReplicateResult,
+  ScopeConfig,
   Status,
   Health,
   ReloadResult,

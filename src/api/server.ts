@@ -9,7 +9,12 @@ import { formatIpv4, parseIpv4 } from '../wire/ipv4.js';
 import { type Access, authorize, isLoopback } from './auth.js';
 import type { ApiDeps } from './deps.js';
 import { ApiMetrics } from './metrics.js';
+import { ConfigDrift } from './config-drift.js';
+import { ConfigFile } from './config-file.js';
+import { OperationLog, operationLogPath } from './operation-log.js';
 import { configRoutes } from './routes/config.js';
+import { failoverRoutes } from './routes/failover.js';
+import { scopeConfigRoutes } from './routes/scope-config.js';
 import { leaseRoutes } from './routes/leases.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { scopeRoutes } from './routes/scopes.js';
@@ -39,6 +44,12 @@ export interface RouteContext {
   deps: ApiDeps;
   now(): number;
   metrics: ApiMetrics;
+  /** The config file the write routes change. */
+  configFile: ConfigFile;
+  /** Operation tracker of failover relationships. */
+  operations: OperationLog;
+  /** configurationDiffers, cached. */
+  drift: ConfigDrift;
 }
 
 export interface ApiServerOptions {
@@ -105,6 +116,7 @@ export async function buildApiApp(deps: ApiDeps, options: ApiServerOptions): Pro
         { name: 'scopes', description: 'Scopes and their statistics' },
         { name: 'leases', description: 'Lease records (DHCPV4_FAILOVER_CLIENT_INFO)' },
         { name: 'config', description: 'Configuration' },
+        { name: 'failover', description: 'Failover relationships (DhcpFailover, windows-model.md §4)' },
       ],
     },
     refResolver: {
@@ -181,7 +193,17 @@ export async function buildApiApp(deps: ApiDeps, options: ApiServerOptions): Pro
       .send({ error: 'not-found', message: `no route ${request.method} ${request.url.split('?')[0]}` });
   });
 
-  const ctx: RouteContext = { deps, now: () => clock.nowSeconds(), metrics: new ApiMetrics(deps) };
+  const configFile = new ConfigFile(deps);
+  const writable = configFile.writablePath();
+  const now = () => clock.nowSeconds();
+  const ctx: RouteContext = {
+    deps,
+    now,
+    metrics: new ApiMetrics(deps),
+    configFile,
+    operations: new OperationLog(writable.ok ? operationLogPath(writable.path) : null, deps.log),
+    drift: new ConfigDrift(configFile, now),
+  };
   app.get(
     '/openapi.json',
     { config: { access: 'public' }, schema: { hide: true } },
@@ -192,7 +214,8 @@ export async function buildApiApp(deps: ApiDeps, options: ApiServerOptions): Pro
   leaseRoutes(app, ctx);
   configRoutes(app, ctx);
   metricsRoutes(app, ctx);
-  // Failover routes (relationships, partner-down, replicate) register here once the endpoint exists.
+  scopeConfigRoutes(app, ctx);
+  failoverRoutes(app, ctx);
   await app.ready();
   return app;
 }

@@ -2,7 +2,8 @@
 
 import { resolve } from 'node:path';
 import { formatIpv4, formatSubnet } from '../../wire/ipv4.js';
-import { iso, isoOrNull } from '../format.js';
+import { iso } from '../format.js';
+import { relationshipNames, relationshipSummary } from '../relationship-resource.js';
 import { ErrorBody, Health, ref, Status } from '../schemas.js';
 import { currentScopeStatistics } from '../scope-statistics.js';
 import type { ApiApp, RouteContext } from '../server.js';
@@ -36,6 +37,7 @@ export function statusRoutes(app: ApiApp, { deps, now }: RouteContext): void {
       const engine = deps.engine();
       const config = deps.config();
       const stats = currentScopeStatistics(deps, t);
+      const statuses = deps.failover?.statuses() ?? [];
       return {
         version: deps.version,
         serverName: config.server.name,
@@ -63,16 +65,13 @@ export function statusRoutes(app: ApiApp, { deps, now }: RouteContext): void {
             percentageInUse: st?.percentageInUse ?? 0,
           };
         }),
-        relationships: (deps.failover?.relationships() ?? []).map((r) => ({
-          name: r.name,
-          role: r.role,
-          mode: r.mode,
-          state: r.state,
-          stateSince: r.stateSince === null ? null : isoOrNull(r.stateSince),
-          partnerState: r.partnerState,
-          connection: r.connection,
-          scopeIds: [...r.scopeIds],
-        })),
+        relationships: relationshipNames(config, statuses).map((name) =>
+          relationshipSummary(
+            name,
+            config.failover.find((r) => r.name === name) ?? null,
+            statuses.find((x) => x.name === name) ?? null,
+          ),
+        ),
       };
     },
   );

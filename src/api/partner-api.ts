@@ -1,0 +1,86 @@
+// This server as a client of its failover partner's management API (partner.api in the
+// relationship's config): read and replace scope configs for replication and the
+// configurationDiffers check. Every request gives up after 2 s; failures are values.
+
+import type { ResolvedPartnerApi } from '../config/resolved.js';
+import type { JsonObject } from './config-file.js';
+
+export const PARTNER_API_TIMEOUT_MS = 2000;
+
+export type PartnerGet =
+  | { ok: true; config: JsonObject | null } // null: the partner has no such scope (404)
+  | { ok: false; message: string };
+
+export type PartnerPut = { ok: true } | { ok: false; message: string };
+
+export class PartnerApiClient {
+  constructor(
+    private readonly api: ResolvedPartnerApi,
+    private readonly timeoutMs = PARTNER_API_TIMEOUT_MS,
+  ) {}
+
+  get url(): string {
+    return this.api.url;
+  }
+
+  async getScopeConfig(scopeId: string): Promise<PartnerGet> {
+    const r = await this.request('GET', scopeId, undefined);
+    if (!r.ok) return r;
+    if (r.status === 404 && r.body?.error === 'not-found') return { ok: true, config: null };
+    if (r.status !== 200 || typeof r.body !== 'object' || r.body === null) {
+      return { ok: false, message: this.describe(r.status, r.body) };
+    }
+    return { ok: true, config: r.body as JsonObject };
+  }
+
+  async putScopeConfig(scopeId: string, config: JsonObject): Promise<PartnerPut> {
+    const r = await this.request('PUT', scopeId, config);
+    if (!r.ok) return r;
+    if (r.status === 200 || r.status === 201) return { ok: true };
+    return { ok: false, message: this.describe(r.status, r.body) };
+  }
+
+  private describe(status: number, body: { message?: string } | null): string {
+    return `the partner API answered ${status}${body?.message ? `: ${body.message}` : ''}`;
+  }
+
+  private async request(
+    method: 'GET' | 'PUT',
+    scopeId: string,
+    body: unknown,
+  ): Promise<
+    | { ok: true; status: number; body: { error?: string; message?: string } | null }
+    | { ok: false; message: string }
+  > {
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (this.api.token !== null) headers.authorization = `Bearer ${this.api.token}`;
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    const url = `${this.api.url}/api/v1/scopes/${encodeURIComponent(scopeId)}/config`;
+    try {
+      const res = await fetch(url, {
+        method,
+        headers,
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
+      const text = await res.text();
+      let parsed: unknown = null;
+      try {
+        parsed = text === '' ? null : JSON.parse(text);
+      } catch {
+        return {
+          ok: false,
+          message: `the partner API at ${this.api.url} answered ${res.status} with non-JSON`,
+        };
+      }
+      return { ok: true, status: res.status, body: parsed as { error?: string; message?: string } | null };
+    } catch (err) {
+      const e = err as { name?: string; cause?: { code?: string; message?: string }; message?: string };
+      const why =
+        e.name === 'TimeoutError' || e.name === 'AbortError'
+          ? `no answer within ${this.timeoutMs} ms`
+          : (e.cause?.code ?? e.cause?.message ?? e.message ?? String(err));
+      return { ok: false, message: `cannot reach the partner API at ${this.api.url}: ${why}` };
+    }
+  }
+}

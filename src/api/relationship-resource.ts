@@ -1,0 +1,197 @@
+// A failover relationship as the API shows it: the configuration (ResolvedRelationship) combined
+// with the endpoint's live status (RelationshipStatus) and what the API layer records itself (the
+// operation tracker, the partner-config comparison). Pure functions: tests feed hand-made statuses.
+
+import { createHash } from 'node:crypto';
+import type { ResolvedConfig, ResolvedRelationship } from '../config/resolved.js';
+import type { RelationshipStatus } from '../failover/types.js';
+import { ServerState } from '../wire/failover-message.js';
+import { formatIpv4 } from '../wire/ipv4.js';
+import { iso, isoOrNull } from './format.js';
+import type { FailoverRelationship, FailoverStateName, RelationshipSummary } from './schemas.js';
+
+/**
+ * windows-model.md §1.3: D12 wire codes → our names. The numberings of D12, FSM_STATE and IPAM
+ * disagree, so no number ever leaves the API.
+ */
+const STATE_NAMES: Readonly<Record<ServerState, FailoverStateName>> = {
+  [ServerState.STARTUP]: 'startup',
+  [ServerState.NORMAL]: 'normal',
+  [ServerState.COMMUNICATIONS_INTERRUPTED]: 'communicationsInterrupted',
+  [ServerState.PARTNER_DOWN]: 'partnerDown',
+  [ServerState.POTENTIAL_CONFLICT]: 'potentialConflict',
+  [ServerState.RECOVER]: 'recover',
+  [ServerState.PAUSED]: 'paused',
+  [ServerState.SHUTDOWN]: 'shutdown',
+  [ServerState.RECOVER_DONE]: 'recoverDone',
+  [ServerState.RESOLUTION_INTERRUPTED]: 'resolutionInterrupted',
+  [ServerState.CONFLICT_DONE]: 'conflictDone',
+  [ServerState.RECOVER_WAIT]: 'recoverWait',
+};
+
+/** A state code → its name; a code outside the enum (never produced by the endpoint) → noState. */
+export function failoverStateName(state: ServerState): FailoverStateName {
+  return STATE_NAMES[state] ?? 'noState';
+}
+
+/** 48 bits of SHA-256: an integer that is exact in JSON and in IPAM's `long`. */
+function stableId(text: string): number {
+  return createHash('sha256').update(text, 'utf8').digest().readUIntBE(0, 6);
+}
+
+/** RecordId of a relationship: derived from its name, equal on both partners and across restarts. */
+export function relationshipRecordId(name: string): number {
+  return stableId(`twinlease:relationship:${name}`);
+}
+
+/** Server1RecordId / Server2RecordId: derived from the server's failover address. */
+export function serverRecordId(address: number): number {
+  return stableId(`twinlease:server:${formatIpv4(address)}`);
+}
+
+/** One entry of the operation tracker (src/api/operation-log.ts keeps them). */
+export interface TrackedOperation {
+  operation: FailoverRelationship['operationTracker'][number]['operation'];
+  /** Seconds since epoch. */
+  at: number;
+  serverName: string;
+  tokenName: string | null;
+  isRestartRequired: boolean;
+  detail: string | null;
+}
+
+export interface RelationshipExtras {
+  /** Newest first. */
+  operations: readonly TrackedOperation[];
+  configurationDiffers: boolean | null;
+}
+
+/** The primary's percentage (Server1Percentage); the secondary gets the complement. */
+export function primaryPercentage(r: ResolvedRelationship): number {
+  if (r.mode === 'loadBalance')
+    return r.role === 'primary' ? r.loadBalancePercent : 100 - r.loadBalancePercent;
+  // hotStandby: the standby keeps reservePercent of the free addresses, the active the rest.
+  const isPrimaryStandby = (r.role === 'primary') === (r.serverRole === 'standby');
+  return isPrimaryStandby ? r.reservePercent : 100 - r.reservePercent;
+}
+
+function connectionOf(status: RelationshipStatus | null): 'up' | 'down' {
+  return status?.isCommunicating === true ? 'up' : 'down';
+}
+
+export function relationshipResource(
+  r: ResolvedRelationship,
+  status: RelationshipStatus | null,
+  extras: RelationshipExtras,
+): FailoverRelationship {
+  const state = status === null ? 'noState' : failoverStateName(status.localState);
+  const partnerState = status?.partnerState == null ? null : failoverStateName(status.partnerState);
+  const isPrimary = r.role === 'primary';
+  const p1 = primaryPercentage(r);
+  const local = {
+    isThisServer: true,
+    address: formatIpv4(r.local.address),
+    name: r.local.name,
+    recordId: serverRecordId(r.local.address),
+    state,
+  };
+  const partner = {
+    isThisServer: false,
+    address: formatIpv4(r.partner.address),
+    name: r.partner.name,
+    recordId: serverRecordId(r.partner.address),
+    state: partnerState,
+  };
+  return {
+    name: r.name,
+    recordId: relationshipRecordId(r.name),
+    role: r.role,
+    mode: r.mode,
+    serverRole: r.serverRole,
+    loadBalancePercent: r.loadBalancePercent,
+    reservePercent: r.reservePercent,
+    mcltSeconds: r.mcltSeconds,
+    autoStateTransition: r.autoStateTransition,
+    stateSwitchIntervalSeconds: r.stateSwitchIntervalSeconds,
+    auth: r.auth,
+    sharedSecretEnabled: r.sharedSecret !== null,
+    scopeIds: [...r.scopeIds],
+    local: { address: formatIpv4(r.local.address), port: r.local.port, name: r.local.name },
+    partner: {
+      address: formatIpv4(r.partner.address),
+      port: r.partner.port,
+      name: r.partner.name,
+      api:
+        r.partnerApi === undefined
+          ? null
+          : { url: r.partnerApi.url, isTokenConfigured: r.partnerApi.token !== null },
+    },
+    maxUnackedUpdates: r.maxUnackedUpdates,
+    receiveTimerSeconds: r.receiveTimerSeconds,
+    loadBalanceMaxSeconds: r.loadBalanceMaxSeconds,
+    hbaBitMeaning: r.hbaBitMeaning,
+    poolSplit: r.poolSplit,
+    maxClockSkewSeconds: r.maxClockSkewSeconds,
+    isRunning: status !== null,
+    state,
+    stateSince: status === null ? null : isoOrNull(status.localStateStartedAt),
+    partnerState,
+    partnerStateSince: status?.partnerStateStartedAt == null ? null : isoOrNull(status.partnerStateStartedAt),
+    connection: {
+      status: connectionOf(status),
+      lastContactAt: status === null ? null : isoOrNull(status.lastContactAt),
+      clockSkewSeconds: status?.clockSkewSeconds ?? null,
+      partnerVendorClass: status?.partnerVendorClass ?? null,
+      queuedUpdates: status?.queuedUpdates ?? 0,
+      unackedUpdates: status?.unackedUpdates ?? 0,
+    },
+    partnerDownAt: status?.partnerDownAt == null ? null : isoOrNull(status.partnerDownAt),
+    partnerPoolUsableAt: status?.partnerPoolUsableAt == null ? null : isoOrNull(status.partnerPoolUsableAt),
+    counters: { ...(status?.counters ?? {}) },
+    server1: { role: 'primary', ...(isPrimary ? local : partner), percentage: p1 },
+    server2: { role: 'secondary', ...(isPrimary ? partner : local), percentage: 100 - p1 },
+    serverOwner: extras.operations[0]?.serverName ?? null,
+    operationTracker: extras.operations.map((o) => ({
+      operation: o.operation,
+      at: iso(o.at),
+      serverName: o.serverName,
+      tokenName: o.tokenName,
+      isRestartRequired: o.isRestartRequired,
+      detail: o.detail,
+    })),
+    configurationDiffers: extras.configurationDiffers,
+  };
+}
+
+/** The short form for GET /api/v1/status. */
+export function relationshipSummary(
+  name: string,
+  r: ResolvedRelationship | null,
+  status: RelationshipStatus | null,
+): RelationshipSummary {
+  const connection = connectionOf(status);
+  return {
+    name,
+    role: r?.role ?? status?.role ?? 'primary',
+    mode: r?.mode ?? status?.mode ?? 'loadBalance',
+    state: status === null ? 'noState' : failoverStateName(status.localState),
+    stateSince: status === null ? null : isoOrNull(status.localStateStartedAt),
+    partnerState: status?.partnerState == null ? null : failoverStateName(status.partnerState),
+    partnerStateSince: status?.partnerStateStartedAt == null ? null : isoOrNull(status.partnerStateStartedAt),
+    connection,
+    isPartnerReachable: connection === 'up',
+    lastContactAt: status === null ? null : isoOrNull(status.lastContactAt),
+    clockSkewSeconds: status?.clockSkewSeconds ?? null,
+    scopeIds: [...(r?.scopeIds ?? [])],
+  };
+}
+
+/**
+ * Every relationship the config names or the endpoint runs (a relationship removed from the
+ * config keeps running until the restart), config order first.
+ */
+export function relationshipNames(config: ResolvedConfig, statuses: readonly RelationshipStatus[]): string[] {
+  const names = config.failover.map((r) => r.name);
+  for (const s of statuses) if (!names.includes(s.name)) names.push(s.name);
+  return names;
+}
