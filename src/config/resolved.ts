@@ -2,6 +2,7 @@
 // subnets parsed, options compiled to bytes. Plain data, frozen by the loader; a ResolvedScope is
 // structurally an EngineScope (src/dhcp/scope.ts) with a few descriptive extras.
 
+import type { EnginePolicy } from '../dhcp/policy.js';
 import type { Ipv4, Ipv4Subnet } from '../wire/ipv4.js';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
@@ -26,6 +27,15 @@ export interface ResolvedReservation {
   readonly options: CompiledOptions;
   /** Codes among `options` marked alwaysSend. */
   readonly alwaysSend: ReadonlySet<number>;
+}
+
+/**
+ * A policy as evaluated in one scope (docs/policies.md): conditions compiled, options merged
+ * (reservation > policy > scope > server), timers resolved. A server-wide policy appears in
+ * every scope's list, with that scope's options under its own.
+ */
+export interface ResolvedPolicy extends EnginePolicy {
+  readonly description: string | null;
 }
 
 export interface ResolvedScope {
@@ -55,6 +65,11 @@ export interface ResolvedScope {
   readonly authoritative: boolean;
   /** Name of the failover relationship covering this scope, or null. */
   readonly failoverRelationship: string | null;
+  /**
+   * Enabled policies in evaluation order: the scope's by processingOrder, then the server-wide
+   * ones. Present only when there is at least one.
+   */
+  readonly policies?: readonly ResolvedPolicy[];
 }
 
 export interface ResolvedFailoverEndpoint {

@@ -3,6 +3,7 @@
 // make sense), checked on a schema-valid Config while it is turned into a ResolvedConfig. Every
 // problem names the JSON pointer of the value to fix. Never throws.
 
+import { compileCondition, inProcessingOrder, type PolicyCondition } from '../dhcp/policy.js';
 import { encodeOptionValue, type OptionValue, optionByCode, optionByName } from '../wire/dhcp-options.js';
 import {
   formatIpv4,
@@ -28,12 +29,13 @@ import type {
   CompiledOptions,
   ResolvedApiToken,
   ResolvedConfig,
+  ResolvedPolicy,
   ResolvedRange,
   ResolvedRelationship,
   ResolvedReservation,
   ResolvedScope,
 } from './resolved.js';
-import type { Config, FailoverRelationship, OptionData, Scope } from './schema.js';
+import type { Config, FailoverRelationship, OptionData, Policy, Scope } from './schema.js';
 
 export interface SemanticProblem {
   pointer: string;
@@ -50,6 +52,21 @@ export interface ResolveEnvironment {
 export type ResolveResult = { ok: true; config: ResolvedConfig } | { ok: false; problems: SemanticProblem[] };
 
 type Path = readonly (string | number)[];
+
+/** A policy checked at its level, before it is placed in each scope's evaluation list. */
+interface PolicyDraft {
+  name: string;
+  description: string | null;
+  processingOrder: number;
+  isEnabled: boolean;
+  condition: PolicyCondition;
+  ranges: ResolvedRange[];
+  /** The policy's own options only. */
+  options: CompiledOptions;
+  alwaysSend: ReadonlySet<number>;
+  leaseTimeSeconds: number | null;
+  dns: Readonly<Record<string, unknown>> | null;
+}
 
 /** Options the server itself manages in every exchange; configuring them would contradict it. */
 const MANAGED_OPTIONS = new Map<number, string>([
@@ -135,6 +152,10 @@ class Resolver {
 
     const scopes = c.scopes.map((s, i) => this.resolveScope(s, i, serverWide, leaseTimeSeconds));
     this.checkAcrossScopes(c.scopes, scopes);
+    const serverPolicies = this.resolvePolicies(c.policies, ['policies'], null);
+    const scopePolicies = c.scopes.map((s, i) =>
+      this.resolvePolicies(s.policies, ['scopes', i, 'policies'], scopes[i] ?? null),
+    );
     const failover = this.resolveFailover(c.failover ?? [], scopes, serverName);
     const tokens = this.resolveTokens();
 
@@ -143,10 +164,15 @@ class Resolver {
     const relationshipOf = new Map<string, string>();
     for (const r of failover) for (const id of r.scopeIds) relationshipOf.set(id, r.name);
     const resolvedScopes: ResolvedScope[] = [];
-    for (const s of scopes) {
+    for (const [i, s] of scopes.entries()) {
       if (s === null)
         return { ok: false, problems: [{ pointer: '/scopes', message: 'internal: unresolved scope' }] };
-      resolvedScopes.push({ ...s, failoverRelationship: relationshipOf.get(s.id) ?? null });
+      const policies = policiesInScope(s, scopePolicies[i] ?? [], serverPolicies);
+      resolvedScopes.push({
+        ...s,
+        failoverRelationship: relationshipOf.get(s.id) ?? null,
+        ...(policies.length > 0 ? { policies } : {}),
+      });
     }
 
     const config: ResolvedConfig = {
@@ -413,6 +439,90 @@ class Resolver {
       offerHoldSeconds: scope.offerHoldSeconds ?? SCOPE_DEFAULTS.offerHoldSeconds,
       authoritative: scope.authoritative ?? SCOPE_DEFAULTS.authoritative,
     };
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Policies (docs/policies.md)
+
+  /** Checks one level's policies; `scope` is null for the server-wide list. */
+  private resolvePolicies(
+    list: readonly Policy[] | undefined,
+    path: Path,
+    scope: Omit<ResolvedScope, 'failoverRelationship'> | null,
+  ): PolicyDraft[] {
+    const byName = new Map<string, number>();
+    const byOrder = new Map<number, number>();
+    const taken: { range: ResolvedRange; at: Path }[] = [];
+    const out: PolicyDraft[] = [];
+    (list ?? []).forEach((p, i) => {
+      const at: Path = [...path, i];
+      const earlierName = byName.get(p.name);
+      if (earlierName !== undefined)
+        this.report(
+          [...at, 'name'],
+          `policy name '${p.name}' is already used by ${readablePath(pointerOf([...path, earlierName]))}`,
+        );
+      else byName.set(p.name, i);
+      const earlierOrder = byOrder.get(p.processingOrder);
+      if (earlierOrder !== undefined)
+        this.report(
+          [...at, 'processingOrder'],
+          `processing order ${p.processingOrder} is already used by ${readablePath(pointerOf([...path, earlierOrder]))} ('${list?.[earlierOrder]?.name}'); each policy of a level has its own`,
+        );
+      else byOrder.set(p.processingOrder, i);
+
+      const compiled = compileCondition(p.conditions);
+      if (!compiled.ok)
+        for (const problem of compiled.problems)
+          this.report([...at, 'conditions', ...problem.path], problem.message);
+
+      const ranges: ResolvedRange[] = [];
+      if (p.ranges !== undefined && p.ranges.length > 0 && path[0] === 'policies') {
+        this.report(
+          [...at, 'ranges'],
+          'only a scope policy has ranges (as in Windows); move the policy into the scope, or keep its options and lease time here',
+        );
+      } else if (scope !== null) {
+        (p.ranges ?? []).forEach((r, j) => {
+          const rAt: Path = [...at, 'ranges', j];
+          const range = this.resolveRange(r, rAt, scope.subnet);
+          if (range === null) return;
+          if (!isCovered(range, scope.ranges)) {
+            this.report(
+              rAt,
+              `${showRange(range)} is not inside the scope's ranges (${scope.ranges.map(showRange).join(', ')}); a policy hands out scope addresses only`,
+            );
+            return;
+          }
+          const overlap = taken.find((t) => range.start <= t.range.end && t.range.start <= range.end);
+          if (overlap !== undefined) {
+            this.report(
+              rAt,
+              `${showRange(range)} overlaps ${readablePath(pointerOf(overlap.at))} (${showRange(overlap.range)}); an address belongs to one policy at most`,
+            );
+            return;
+          }
+          taken.push({ range, at: rAt });
+          ranges.push(range);
+        });
+      }
+
+      const own = this.compileOptions(p.options, [...at, 'options'], null);
+      if (!compiled.ok) return;
+      out.push({
+        name: p.name,
+        description: p.description ?? null,
+        processingOrder: p.processingOrder,
+        isEnabled: p.enabled ?? true,
+        condition: compiled.condition,
+        ranges,
+        options: own.options,
+        alwaysSend: own.alwaysSend,
+        leaseTimeSeconds: p.leaseTimeSeconds ?? null,
+        dns: (p.dns as Readonly<Record<string, unknown>> | undefined) ?? null,
+      });
+    });
+    return out;
   }
 
   /** RFC 2131 §4.4.5: T1 < T2 < lease. Only explicit values can break it (defaults are 50 % and 87.5 %). */
@@ -705,6 +815,54 @@ class Resolver {
     });
     return out;
   }
+}
+
+/** Whether every address of `range` is in one of `ranges` (which do not overlap). */
+function isCovered(range: ResolvedRange, ranges: readonly ResolvedRange[]): boolean {
+  let next = range.start;
+  for (const r of [...ranges].sort((a, b) => a.start - b.start)) {
+    if (r.end < next || r.start > next) continue;
+    if (r.end >= range.end) return true;
+    next = r.end + 1;
+  }
+  return false;
+}
+
+/**
+ * A scope's evaluation list (Windows): its own enabled policies by processing order, then the
+ * server's. Options: the policy's own over the scope's (which already has the server's under it).
+ */
+function policiesInScope(
+  scope: Omit<ResolvedScope, 'failoverRelationship'>,
+  own: readonly PolicyDraft[],
+  serverWide: readonly PolicyDraft[],
+): ResolvedPolicy[] {
+  const place = (d: PolicyDraft, level: 'scope' | 'server'): ResolvedPolicy => {
+    const options = new Map([...scope.options, ...d.options]);
+    const alwaysSend = new Set([...scope.alwaysSend].filter((code) => !d.options.has(code)));
+    for (const code of d.alwaysSend) alwaysSend.add(code);
+    const lease = d.leaseTimeSeconds;
+    return {
+      name: d.name,
+      description: d.description,
+      level,
+      processingOrder: d.processingOrder,
+      condition: d.condition,
+      ranges: d.ranges,
+      options,
+      alwaysSend,
+      leaseTimeSeconds: lease ?? scope.leaseTimeSeconds,
+      renewTimeSeconds:
+        lease === null ? scope.renewTimeSeconds : Math.floor(lease * SERVER_DEFAULTS.renewFraction),
+      rebindTimeSeconds:
+        lease === null ? scope.rebindTimeSeconds : Math.floor(lease * SERVER_DEFAULTS.rebindFraction),
+      dns: d.dns,
+    };
+  };
+  return [
+    ...inProcessingOrder(own.filter((d) => d.isEnabled)).map((d) => place(d, 'scope')),
+    ...inProcessingOrder(serverWide.filter((d) => d.isEnabled)).map((d) => place(d, 'server')),
+  ];
 }
 
 function comparePaths(a: Path, b: Path): number {

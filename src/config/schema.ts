@@ -3,7 +3,13 @@
 // Field names are camelCase; durations carry their unit in the name. Defaults are annotations
 // only (the loader applies them, from defaults.ts); semantic rules live in the loader.
 
-import { type Static, Type } from 'typebox';
+import { type Static, type TSchema, Type } from 'typebox';
+import {
+  MAX_CONDITION_BRANCHES,
+  POLICY_FIELDS,
+  POLICY_OPERATORS,
+  type PolicyConditionInput,
+} from '../dhcp/policy.js';
 import {
   API_DEFAULTS,
   DHCP_DEFAULTS,
@@ -115,6 +121,100 @@ export const Reservation = Type.Object(
 );
 export type Reservation = Static<typeof Reservation>;
 
+const PolicyField = Type.Union(
+  POLICY_FIELDS.map((f) => Type.Literal(f)),
+  {
+    description:
+      'Request field tested: vendorClass (option 60), userClass (77), hardwareAddress (chaddr), clientId (61), relayCircuitId / relayRemoteId / relaySubscriberId (option 82 sub-options 1, 2, 6), fqdn (81), hostname (12)',
+  },
+);
+const PolicyOperator = Type.Union(
+  POLICY_OPERATORS.map((o) => Type.Literal(o)),
+  { description: 'equals, notEquals (also true when the client does not send the field) or startsWith' },
+);
+
+/** Condition levels the schema spells out. Unrolled rather than recursive (no $ref: every error
+ * has a plain schema path, and the published schema needs no resolution); each level doubles the
+ * text (and + or), so deeper levels are checked by compileCondition (src/dhcp/policy.ts), which
+ * checks every level in any case. */
+const SCHEMA_CONDITION_LEVELS = 2;
+
+/** One level of the condition tree. */
+function policyConditionLevel(levelsLeft: number): TSchema {
+  const child = levelsLeft > 1 ? policyConditionLevel(levelsLeft - 1) : Type.Unknown();
+  const list = (what: string) =>
+    Type.Optional(Type.Array(child, { minItems: 1, maxItems: MAX_CONDITION_BRANCHES, description: what }));
+  return Type.Object(
+    {
+      field: Type.Optional(PolicyField),
+      operator: Type.Optional(PolicyOperator),
+      value: Type.Optional(
+        Type.String({
+          description:
+            'Compared value: hex for hardwareAddress and clientId (00:15:5d:0a:1b:2c), text or hex:… for the others; a trailing * matches any continuation (00:15:5d:*), * alone any value sent',
+          examples: ['MSFT 5.0', '00:15:5d:*', 'hex:01:00:15:5d:0a:1b:2c'],
+        }),
+      ),
+      and: list('Conditions that must all hold'),
+      or: list('Conditions of which at least one must hold'),
+    },
+    {
+      additionalProperties: false,
+      description:
+        'A test { field, operator, value }, or { and: [...] }, or { or: [...] } (docs/policies.md)',
+    },
+  );
+}
+
+export const PolicyCondition = Type.Unsafe<PolicyConditionInput>(
+  policyConditionLevel(SCHEMA_CONDITION_LEVELS),
+);
+
+/** Dynamic DNS settings of a policy's clients; the DDNS settings define its fields. */
+const PolicyDns = Type.Object(
+  {},
+  { additionalProperties: true, description: 'Dynamic DNS settings for clients of this policy' },
+);
+
+export const Policy = Type.Object(
+  {
+    name: Type.String({
+      minLength: 1,
+      maxLength: 256,
+      description: 'Policy name, unique at its level (recorded on the lease as policyName)',
+    }),
+    description: Type.Optional(Type.String({ description: 'Free text for operators' })),
+    processingOrder: Type.Integer({
+      minimum: 1,
+      maximum: 0xffff,
+      description: 'Evaluation order at its level, unique there; lower first; the first match wins',
+    }),
+    enabled: Type.Optional(Type.Boolean({ description: 'A disabled policy is skipped', default: true })),
+    conditions: PolicyCondition,
+    ranges: Type.Optional(
+      Type.Array(AddressRange, {
+        description:
+          "Scope policies only: the addresses for the policy's clients, inside the scope's ranges; nobody else gets them",
+      }),
+    ),
+    options: Type.Optional(
+      Type.Array(OptionData, {
+        description:
+          "Options for the policy's clients; they override the scope's (reservations override them)",
+      }),
+    ),
+    leaseTimeSeconds: Type.Optional(
+      Seconds("Lease duration for the policy's clients; T1/T2 are 50% and 87.5% of it", 1),
+    ),
+    dns: Type.Optional(PolicyDns),
+  },
+  {
+    additionalProperties: false,
+    description: 'Settings for the clients whose requests match the conditions (docs/policies.md)',
+  },
+);
+export type Policy = Static<typeof Policy>;
+
 export const Scope = Type.Object(
   {
     id: Type.Optional(
@@ -176,6 +276,11 @@ export const Scope = Type.Object(
       Type.Boolean({
         description: "NAK requests for addresses that are wrong for the client's network (RFC 2131 §4.3.2)",
         default: SCOPE_DEFAULTS.authoritative,
+      }),
+    ),
+    policies: Type.Optional(
+      Type.Array(Policy, {
+        description: 'Policies of this scope; evaluated before the server-wide ones (docs/policies.md)',
       }),
     ),
   },
@@ -450,6 +555,11 @@ export const Config = Type.Object(
     leaseTimeSeconds: Type.Optional(
       Seconds('Default lease duration for scopes that set none', 1, {
         default: SERVER_DEFAULTS.leaseTimeSeconds,
+      }),
+    ),
+    policies: Type.Optional(
+      Type.Array(Policy, {
+        description: "Server-wide policies, evaluated in every scope after the scope's own; no ranges",
       }),
     ),
     scopes: Type.Array(Scope, { description: 'The subnets served' }),
