@@ -1,0 +1,268 @@
+// The invariants the simulator checks after every event (docs/safety.md):
+//  1. no address is held by two clients whose leases overlap, as each client believes it
+//     (client-side: the ACKed address and expiry, request time + lease time, in simulation time);
+//  2. MCLT: no server grants an expiry beyond max(now, ackedPET, receivedPET) + MCLT for that
+//     address, checked from the binding as it was before the grant (D12 §7.1.5; in
+//     COMMUNICATIONS-INTERRUPTED / RESOLUTION-INTERRUPTED the current expiry joins the max, §9.9.2);
+//  3. every lease a client holds survives a crash of the server that ACKed it: it is in that
+//     server's durable store, or in its partner's;
+//  4. once the pair is healed and quiet (both NORMAL, nothing queued or in flight) the two stores
+//     agree address by address on which bindings are active and for which client.
+// Also: a connection made while the clocks differ by more than the allowed skew must not reach
+// "communicating", and no core may throw.
+
+import type { Lease } from '../../src/dhcp/lease.js';
+import { INFINITE_EXPIRY } from '../../src/dhcp/lease.js';
+import {
+  type DecodedFailoverMessage,
+  FailoverMessageType,
+  SERVER_STATE_NAMES,
+  ServerState,
+} from '../../src/wire/failover-message.js';
+import { formatIpv4, type Ipv4 } from '../../src/wire/ipv4.js';
+import type { GrantRecord, SimServer, World } from './world.js';
+
+export type ViolationKind =
+  | 'double-holding'
+  | 'mclt'
+  | 'lost-lease'
+  | 'divergence'
+  | 'no-convergence'
+  | 'skew-not-refused'
+  | 'exception';
+
+export interface Violation {
+  kind: ViolationKind;
+  message: string;
+  atMs?: number;
+  address?: number;
+}
+
+interface Holding {
+  client: number;
+  address: Ipv4;
+  server: 'a' | 'b';
+  fromMs: number;
+  untilMs: number;
+}
+
+/** Server clocks are whole seconds: a server may see a lease end up to 1 s before its client does. */
+const TOLERANCE_MS = 1000;
+const START_S = 1_700_000_000;
+
+export class Checker {
+  readonly violations: Violation[] = [];
+  /** Forward clock steps (time, ms): a step forward shortens every lease that server gave. */
+  private readonly forwardSteps: Array<{ atMs: number; ms: number }> = [];
+  forwardJumpMs = 0;
+  /** address → the client holding it (as the client believes). */
+  private readonly holders = new Map<Ipv4, Holding>();
+  private lastForwardJumpSeen = 0;
+
+  constructor(private readonly w: World) {}
+
+  report(v: Violation): void {
+    if (this.violations.length > 0) return;
+    this.violations.push({ ...v, atMs: this.w.nowMs });
+    this.w.log(`VIOLATION ${v.kind}: ${v.message}`);
+  }
+
+  afterEvent(): void {
+    if (this.forwardJumpMs !== this.lastForwardJumpSeen) {
+      this.forwardSteps.push({ atMs: this.w.nowMs, ms: this.forwardJumpMs - this.lastForwardJumpSeen });
+      this.lastForwardJumpSeen = this.forwardJumpMs;
+    }
+  }
+
+  noteSkewRestored(_s: SimServer, forwardMs: number): void {
+    if (forwardMs > 0) this.forwardJumpMs += forwardMs;
+  }
+
+  private toleranceSince(fromMs: number): number {
+    let t = TOLERANCE_MS;
+    for (const f of this.forwardSteps) if (f.atMs >= fromMs) t += f.ms;
+    if (this.forwardJumpMs !== this.lastForwardJumpSeen) t += this.forwardJumpMs - this.lastForwardJumpSeen;
+    return t;
+  }
+
+  // -----------------------------------------------------------------------------------------------
+  // 1. Client-side double holding
+
+  onClientAck(
+    client: number,
+    lease: { address: Ipv4; server: 'a' | 'b'; untilMs: number },
+    from: SimServer,
+  ): void {
+    const now = this.w.nowMs;
+    const h = this.holders.get(lease.address);
+    if (h !== undefined && h.client !== client && h.untilMs - now > this.toleranceSince(h.fromMs)) {
+      this.report({
+        kind: 'double-holding',
+        address: lease.address,
+        message: `${formatIpv4(lease.address)}: client c${client} ACKed by ${from.name} while c${h.client} holds it (ACKed by ${h.server}) for ${((h.untilMs - now) / 1000).toFixed(1)} s more`,
+      });
+      return;
+    }
+    this.holders.set(lease.address, {
+      client,
+      address: lease.address,
+      server: lease.server,
+      fromMs: now,
+      untilMs: lease.untilMs,
+    });
+  }
+
+  onClientDrop(client: number, lease: { address: Ipv4 }, _why: string): void {
+    const h = this.holders.get(lease.address);
+    if (h !== undefined && h.client === client) this.holders.delete(lease.address);
+  }
+
+  // -----------------------------------------------------------------------------------------------
+  // 2. MCLT on every ACK
+
+  onServerAck(
+    s: SimServer,
+    address: Ipv4,
+    client: { id: number },
+    g: GrantRecord | undefined,
+    changes: Lease[],
+  ): void {
+    const lease = changes.find((l) => l.address === address && l.state === 'active');
+    if (lease === undefined) return;
+    if (lease.leaseExpiresAt === INFINITE_EXPIRY) return;
+    const mclt = this.w.scenario.mcltSeconds;
+    const before = g?.before;
+    const now = g?.now ?? this.w.nowOf(s);
+    let base = now;
+    if (before !== undefined) {
+      base = Math.max(base, before.ackedPotentialExpiresAt, before.receivedPotentialExpiresAt);
+      const st = g!.state;
+      if (
+        (st === ServerState.COMMUNICATIONS_INTERRUPTED || st === ServerState.RESOLUTION_INTERRUPTED) &&
+        before.state === 'active' &&
+        before.leaseExpiresAt !== INFINITE_EXPIRY
+      ) {
+        base = Math.max(base, before.leaseExpiresAt);
+      }
+    }
+    if (lease.leaseExpiresAt > base + mclt) {
+      this.report({
+        kind: 'mclt',
+        address,
+        message: `${s.name} ACKed ${formatIpv4(address)} to c${client.id} until ${lease.leaseExpiresAt} > max(now ${now}, acked ${before?.ackedPotentialExpiresAt ?? 0}, received ${before?.receivedPotentialExpiresAt ?? 0}) + MCLT ${mclt} = ${base + mclt} in ${g ? SERVER_STATE_NAMES[g.state] : '?'}`,
+      });
+    }
+    // The PET we tell the partner must cover what we told the client (D12 §7.1.5).
+    if (lease.sentPotentialExpiresAt < lease.leaseExpiresAt && lease.sentPotentialExpiresAt !== 0) {
+      // bindingFromLease sends max(sentPET, expiry): fine on the wire; nothing to report.
+    }
+  }
+
+  // -----------------------------------------------------------------------------------------------
+  // 3. ACKed leases survive a crash
+
+  beforeCrash(s: SimServer): void {
+    const partner = this.w.other(s);
+    const now = this.w.nowMs;
+    for (const h of this.holders.values()) {
+      if (h.server !== s.name) continue;
+      const tol = this.toleranceSince(h.fromMs) + Math.abs(s.skewMs - partner.skewMs);
+      if (h.untilMs - now <= tol) continue;
+      const client = this.w.clients[h.client - 1]!;
+      const ok = (srv: SimServer) => {
+        const l = srv.durable.get(h.address);
+        if (l === undefined || l.state !== 'active' || l.hardwareAddress !== client.mac) return false;
+        const untilOnServerMs = l.leaseExpiresAt * 1000 - srv.skewMs;
+        return untilOnServerMs >= h.untilMs - tol - 1000;
+      };
+      if (!ok(s) && !ok(partner)) {
+        const mine = s.durable.get(h.address);
+        const theirs = partner.durable.get(h.address);
+        this.report({
+          kind: 'lost-lease',
+          address: h.address,
+          message: `${s.name} crashes; c${h.client} holds ${formatIpv4(h.address)} for ${((h.untilMs - now) / 1000).toFixed(1)} s more (ACKed by ${s.name}), but neither durable store has it: ${s.name}=${describe(mine, s)} ${partner.name}=${describe(theirs, partner)}`,
+        });
+        return;
+      }
+    }
+  }
+
+  // -----------------------------------------------------------------------------------------------
+  // Clock skew refusal
+
+  onFailoverMessage(
+    _from: SimServer,
+    _to: SimServer,
+    m: DecodedFailoverMessage,
+    tcp: { skewAtOpenMs: number; id: number },
+  ): void {
+    if (m.type !== FailoverMessageType.STATE) return;
+    // A STATE flows only after CONNECT/CONNECTACK were accepted.
+    if (tcp.skewAtOpenMs > 61_000) {
+      this.report({
+        kind: 'skew-not-refused',
+        message: `tcp#${tcp.id} opened with clocks ${(tcp.skewAtOpenMs / 1000).toFixed(1)} s apart (> 60 s) carries STATE: the connection was accepted`,
+      });
+    }
+  }
+
+  onStateChange(_s: SimServer, _before: ServerState, _after: ServerState): void {}
+
+  // -----------------------------------------------------------------------------------------------
+  // 4. Converged stores
+
+  checkConverged(): void {
+    const [a, b] = this.w.servers;
+    const margin = 3 + Math.ceil(Math.abs(a.skewMs - b.skewMs) / 1000);
+    const addresses = new Set<Ipv4>([...a.engine.leases()].map((l) => l.address));
+    for (const l of b.engine.leases()) addresses.add(l.address);
+    for (const address of [...addresses].sort((x, y) => x - y)) {
+      const la = a.engine.getLease(address);
+      const lb = b.engine.getLease(address);
+      const activeA = la?.state === 'active';
+      const activeB = lb?.state === 'active';
+      // A lease running out just now may be expired on one server and not yet on the other.
+      const near = (l: Lease | undefined, s: SimServer) =>
+        l !== undefined && l.state === 'active' && Math.abs(l.leaseExpiresAt - this.w.nowOf(s)) <= margin;
+      if (near(la, a) || near(lb, b)) continue;
+      if (activeA !== activeB || (activeA && activeB && clientOf(la!) !== clientOf(lb!))) {
+        this.report({
+          kind: 'divergence',
+          address,
+          message: `after healing, ${formatIpv4(address)}: a=${describe(la, a)} b=${describe(lb, b)}`,
+        });
+        return;
+      }
+    }
+    // The stores also hold what the engines hold (nothing active is only in memory).
+    for (const s of this.w.servers) {
+      for (const l of s.engine.leases()) {
+        const d = s.durable.get(l.address);
+        if (
+          l.state === 'active' &&
+          (d === undefined || d.state !== 'active' || clientOf(d) !== clientOf(l))
+        ) {
+          this.report({
+            kind: 'divergence',
+            address: l.address,
+            message: `${s.name}: ${formatIpv4(l.address)} active in memory (${describe(l, s)}) but not in its store (${describe(d, s)})`,
+          });
+          return;
+        }
+      }
+    }
+  }
+}
+
+function clientOf(l: Lease): string {
+  return l.clientId ?? l.hardwareAddress;
+}
+
+function describe(l: Lease | undefined, s: SimServer): string {
+  if (l === undefined) return 'none';
+  const client = l.hardwareAddress ? `/${l.hardwareAddress.slice(-4)}` : '';
+  void s;
+  const t = (x: number) => (x === 0 ? '0' : `+${x - START_S}`);
+  return `${l.state}${client} exp=${t(l.leaseExpiresAt)} cltt=${t(l.clientLastTransactionAt)} sentPET=${t(l.sentPotentialExpiresAt)} ackedPET=${t(l.ackedPotentialExpiresAt)} rcvdPET=${t(l.receivedPotentialExpiresAt)} upToDate=${l.isPartnerUpToDate}`;
+}
