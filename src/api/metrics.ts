@@ -6,6 +6,8 @@
 import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import { formatSubnet } from '../wire/ipv4.js';
 import type { ApiDeps } from './deps.js';
+import { failoverStateName } from './relationship-resource.js';
+import { FAILOVER_STATES } from './schemas.js';
 import { currentScopeStatistics } from './scope-statistics.js';
 
 /** How a Counters name maps onto a metric: which one, and with which labels. */
@@ -67,6 +69,15 @@ export class ApiMetrics {
   private readonly offers: Gauge<'scope' | 'subnet'>;
   private readonly storeRecords: Gauge;
   private readonly info: Gauge<'version' | 'server'>;
+  private readonly failoverState: Gauge<'relationship' | 'state'>;
+  private readonly failoverPartnerState: Gauge<'relationship' | 'state'>;
+  private readonly failoverStateSince: Gauge<'relationship'>;
+  private readonly failoverLinkUp: Gauge<'relationship'>;
+  private readonly failoverLastContact: Gauge<'relationship'>;
+  private readonly failoverClockSkew: Gauge<'relationship'>;
+  private readonly failoverUnacked: Gauge<'relationship'>;
+  private readonly failoverQueued: Gauge<'relationship'>;
+  private readonly failoverEvents: Counter<'relationship' | 'counter'>;
 
   constructor(private readonly deps: ApiDeps) {
     const registers = [this.registry];
@@ -147,6 +158,53 @@ export class ApiMetrics {
       'version',
       'server',
     ]);
+
+    const rel = ['relationship'] as const;
+    this.failoverState = gauge(
+      'twinlease_failover_state',
+      'Failover state of this server: 1 for the current state (windows-model.md §1.3 name), 0 for the others',
+      ['relationship', 'state'],
+    );
+    this.failoverPartnerState = gauge(
+      'twinlease_failover_partner_state',
+      "The partner's last reported state: 1 for it, 0 for the others (no series before it reported one)",
+      ['relationship', 'state'],
+    );
+    this.failoverStateSince = gauge(
+      'twinlease_failover_state_since_timestamp_seconds',
+      'When this server entered its current failover state (Unix time)',
+      rel,
+    );
+    this.failoverLinkUp = gauge(
+      'twinlease_failover_link_up',
+      '1 while connected to the partner (CONNECT/CONNECTACK done, STATE received), else 0',
+      rel,
+    );
+    this.failoverLastContact = gauge(
+      'twinlease_failover_last_contact_timestamp_seconds',
+      'Last message from the partner (Unix time; 0 = never)',
+      rel,
+    );
+    this.failoverClockSkew = gauge(
+      'twinlease_failover_clock_skew_seconds',
+      'Partner clock minus ours, from its last message (absent while unknown)',
+      rel,
+    );
+    this.failoverUnacked = gauge(
+      'twinlease_failover_unacked_updates',
+      'Binding updates sent to the partner and not yet acknowledged',
+      rel,
+    );
+    this.failoverQueued = gauge(
+      'twinlease_failover_queued_updates',
+      'Binding updates queued for the partner, not yet sent',
+      rel,
+    );
+    this.failoverEvents = counter(
+      'twinlease_failover_events_total',
+      'Failover endpoint counters by name (messagesSent, bindingUpdatesRejected, …; docs/metrics.md)',
+      ['relationship', 'counter'],
+    );
     collectDefaultMetrics({ register: this.registry });
   }
 
@@ -158,6 +216,7 @@ export class ApiMetrics {
   async render(now: number): Promise<string> {
     this.updateCounters();
     this.updateGauges(now);
+    this.updateFailover();
     return this.registry.metrics();
   }
 
@@ -240,5 +299,40 @@ export class ApiMetrics {
     this.storeRecords.set(this.deps.leaseStore.count());
     this.info.reset();
     this.info.set({ version: this.deps.version, server: config.server.name }, 1);
+  }
+
+  private updateFailover(): void {
+    const all = [
+      this.failoverState,
+      this.failoverPartnerState,
+      this.failoverStateSince,
+      this.failoverLinkUp,
+      this.failoverLastContact,
+      this.failoverClockSkew,
+      this.failoverUnacked,
+      this.failoverQueued,
+    ] as Gauge<string>[];
+    for (const g of all) g.reset();
+    this.failoverEvents.reset();
+    for (const s of this.deps.failover?.statuses() ?? []) {
+      const relationship = s.name;
+      const state = failoverStateName(s.localState);
+      const partner = s.partnerState === null ? null : failoverStateName(s.partnerState);
+      for (const name of FAILOVER_STATES) {
+        this.failoverState.set({ relationship, state: name }, name === state ? 1 : 0);
+        if (partner !== null)
+          this.failoverPartnerState.set({ relationship, state: name }, name === partner ? 1 : 0);
+      }
+      this.failoverStateSince.set({ relationship }, s.localStateStartedAt);
+      this.failoverLinkUp.set({ relationship }, s.isCommunicating ? 1 : 0);
+      this.failoverLastContact.set({ relationship }, s.lastContactAt);
+      if (s.clockSkewSeconds !== null) this.failoverClockSkew.set({ relationship }, s.clockSkewSeconds);
+      this.failoverUnacked.set({ relationship }, s.unackedUpdates);
+      this.failoverQueued.set({ relationship }, s.queuedUpdates);
+      // Every counter gets its series from the start (0 included), so rate() sees the first event.
+      for (const [counter, value] of Object.entries(s.counters)) {
+        this.failoverEvents.inc({ relationship, counter }, Math.max(0, value));
+      }
+    }
   }
 }

@@ -520,11 +520,25 @@ export const PatchRelationshipBody = Type.Unsafe<Record<string, unknown>>({
     'JSON merge patch of the relationship as written in the config (null removes a property); sharedSecret enables auth (hmacSha256), sharedSecret: null disables it',
 });
 
-/** A scope exactly as in the config file (scopes[]), id explicit. */
-export const ScopeConfig = Type.Object(ConfigScope.properties, {
+/** Drops `default` annotations: the serializer would otherwise add them to a file's object. */
+function withoutDefaults(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(withoutDefaults);
+  if (typeof value !== 'object' || value === null) return value;
+  return Object.fromEntries(
+    Object.entries(value).flatMap(([k, v]) => (k === 'default' ? [] : [[k, withoutDefaults(v)]])),
+  );
+}
+
+const ScopeConfigShape = Type.Object(ConfigScope.properties, { additionalProperties: false });
+
+/**
+ * A scope exactly as in the config file (scopes[]), id explicit. Without default annotations, so
+ * the answer is the file's object and nothing else (replication compares them).
+ */
+export const ScopeConfig = Type.Unsafe<Static<typeof ScopeConfigShape>>({
+  ...(withoutDefaults(plain(ScopeConfigShape)) as Record<string, unknown>),
   $id: 'ScopeConfig',
   title: 'ScopeConfig',
-  additionalProperties: false,
   description: 'One scope as written in the config file (docs/configuration.md), with its id',
 });
 

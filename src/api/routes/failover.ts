@@ -14,7 +14,11 @@ import type { ResolvedRelationship } from '../../config/resolved.js';
 import { sumScopeStatistics } from '../../dhcp/statistics.js';
 import { bodyAt, canonicalJson, type Edit, type JsonObject, type Refusal } from '../config-file.js';
 import { PartnerApiClient } from '../partner-api.js';
-import { relationshipResource, type TrackedOperation } from '../relationship-resource.js';
+import {
+  relationshipResource,
+  relationshipSummary,
+  type TrackedOperation,
+} from '../relationship-resource.js';
 import {
   AddScopesBody,
   CreateRelationshipBody,
@@ -33,7 +37,6 @@ import {
 } from '../schemas.js';
 import { currentScopeStatistics } from '../scope-statistics.js';
 import type { ApiApp, RouteContext } from '../server.js';
-import { relationshipSummary } from '../relationship-resource.js';
 
 type Reply = { code(status: number): { send(body: unknown): unknown } };
 
@@ -435,12 +438,10 @@ export function failoverRoutes(app: ApiApp, ctx: RouteContext): void {
       const r = configured(name);
       if (!deps.failover) {
         if (!r) return refuse(reply, noSuchRelationship(name));
-        return reply
-          .code(409)
-          .send({
-            error: 'failover-not-running',
-            message: 'the failover endpoint is not running in this server',
-          });
+        return reply.code(409).send({
+          error: 'failover-not-running',
+          message: 'the failover endpoint is not running in this server',
+        });
       }
       const outcome = deps.failover.declarePartnerDown(name);
       if (!outcome.ok) {
