@@ -9,6 +9,7 @@ import {
   BindingStatus,
   type FailoverBinding,
   type FailoverBindingInput,
+  FailoverOptionCode,
   RejectReason,
 } from '../wire/failover-message.js';
 import type { Ipv4 } from '../wire/ipv4.js';
@@ -31,8 +32,38 @@ export function bindingStatusOf(state: BindingState): BindingStatus {
   return STATUS_OF_STATE[state];
 }
 
-/** The BNDUPD transaction that tells the partner about `lease` (D12 Table 7.1-1). */
-export function bindingFromLease(lease: Lease): FailoverBindingInput {
+/**
+ * Microsoft's option 40, Client Matched Policy (MS-DHCPF §2.2; failover.md §3.4): the policy
+ * name as UTF-16LE with a terminating NUL, as Windows writes its other strings (31, 32, 35).
+ */
+export function encodeMatchedPolicy(name: string): Uint8Array {
+  const out = new Uint8Array(2 * name.length + 2);
+  for (let i = 0; i < name.length; i++) {
+    const unit = name.charCodeAt(i);
+    out[2 * i] = unit & 255;
+    out[2 * i + 1] = unit >>> 8;
+  }
+  return out;
+}
+
+/** Option 40 data → the policy name; null when empty. Tolerates a missing NUL and an odd length. */
+export function decodeMatchedPolicy(data: Uint8Array): string | null {
+  let units = data.length >>> 1;
+  while (units > 0 && data[2 * units - 2] === 0 && data[2 * units - 1] === 0) units--;
+  let name = '';
+  for (let i = 0; i < units; i++) name += String.fromCharCode(data[2 * i]! | (data[2 * i + 1]! << 8));
+  return name === '' ? null : name;
+}
+
+/**
+ * The BNDUPD transaction that tells the partner about `lease` (D12 Table 7.1-1). Toward a
+ * partner other than ISC dhcpd, an ACTIVE binding also carries the policy that matched the
+ * client in Microsoft's option 40 (ISC would ignore it; we keep it off that link anyway).
+ */
+export function bindingFromLease(
+  lease: Lease,
+  peer: { isIscPeer: boolean } = { isIscPeer: false },
+): FailoverBindingInput {
   const status = bindingStatusOf(lease.state);
   const b: FailoverBindingInput = { address: lease.address, bindingStatus: status };
   const flags =
@@ -60,6 +91,11 @@ export function bindingFromLease(lease: Lease): FailoverBindingInput {
     opts.set([0x63, 0x82, 0x53, 0x63, 12, name.length]);
     opts.set(name, 6);
     b.clientRequestOptions = opts;
+  }
+  if (status === BindingStatus.ACTIVE && lease.policyName !== null && !peer.isIscPeer) {
+    b.otherOptions = [
+      { code: FailoverOptionCode.MS_CLIENT_MATCHED_POLICY, data: encodeMatchedPolicy(lease.policyName) },
+    ];
   }
   return b;
 }
@@ -228,6 +264,9 @@ export function leaseFromBinding(
     clientKey(base.hardwareAddress, base.clientId) ===
       clientKey(received.hardwareAddress, received.clientId ?? null);
   const isStillOurs = sameClient && base.state === 'active' && ours !== undefined;
+  const policyOption = received.otherOptions.find(
+    (o) => o.code === FailoverOptionCode.MS_CLIENT_MATCHED_POLICY,
+  );
   return {
     ...base,
     scopeId,
@@ -254,6 +293,16 @@ export function leaseFromBinding(
           ? base.ownerServer
           : partnerName
         : base.ownerServer,
+    // The partner's policy for an ACTIVE binding (none without option 40, e.g. from ISC); a binding
+    // freed again keeps the name it had, like the client's identity.
+    policyName:
+      state === 'active'
+        ? policyOption === undefined
+          ? null
+          : decodeMatchedPolicy(policyOption.data)
+        : state === 'free'
+          ? base.policyName
+          : null,
     receivedPotentialExpiresAt: received.potentialExpiresAt ?? base.receivedPotentialExpiresAt,
     lastBindingUpdateAt: now,
     isPartnerUpToDate: true,

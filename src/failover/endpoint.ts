@@ -15,6 +15,7 @@ import { emptyLease, INFINITE_EXPIRY } from '../dhcp/lease.js';
 import type { ScopeView } from '../dhcp/scope.js';
 import type { ResolvedRelationship } from '../config/resolved.js';
 import {
+  bindingOptions,
   buildBndAck,
   buildBndUpd,
   buildConnect,
@@ -32,6 +33,8 @@ import {
   type DecodedFailoverMessage,
   type FailoverBindingAck,
   type FailoverBindingInput,
+  FAILOVER_HEADER_LENGTH,
+  FAILOVER_MAX_LENGTH,
   type FailoverMessage,
   FailoverMessageType,
   RejectReason,
@@ -100,6 +103,8 @@ const HEARTBEAT_SECONDS = 10;
 const CLOCK_SKEW_SLACK_SECONDS = 2;
 /** Bindings per BNDUPD toward a non-ISC peer (Windows ignores past 16, spec §3.5). */
 const MAX_BINDINGS_PER_UPDATE = 16;
+/** Binding bytes per BNDUPD: a message is at most 2048 bytes (spec §3.1); room for the digest. */
+const MAX_BNDUPD_BINDING_BYTES = FAILOVER_MAX_LENGTH - FAILOVER_HEADER_LENGTH - 64;
 /** Pool balancing leaves the split alone while it is within this share of the target. */
 const POOL_MISBALANCE = 0.1;
 
@@ -1091,20 +1096,27 @@ export class FailoverEndpoint {
     while (this.inFlight.size < c.partnerMaxUnacked && this.updateQueue.size > 0) {
       const batch: InFlightBinding[] = [];
       const bindings: FailoverBindingInput[] = [];
+      let bytes = 0;
       for (const address of this.updateQueue) {
         if (batch.length >= perMessage) break;
         if (this.inFlightAddresses.has(address)) continue;
-        this.updateQueue.delete(address);
         // Send what is on stable storage: the engine may already hold a newer version of a binding
         // whose commit is still in progress (D12: every potential expiration sent must be
         // recoverable). Endpoint-made changes are durable before any send that follows them.
         const lease = this.durableVersion.get(address) ?? engine.getLease(address);
-        this.durableVersion.delete(address);
         if (!lease || !this.scopeIds.has(lease.scopeId)) {
+          this.updateQueue.delete(address);
+          this.durableVersion.delete(address);
           this.partnerUpdateRequest?.waitingFor.delete(address);
           continue;
         }
-        const b = bindingFromLease(lease);
+        const b = bindingFromLease(lease, { isIscPeer: c.isIscPeer });
+        // Host and policy names make bindings long: the rest waits for the next BNDUPD.
+        const size = bindingOptions(b).reduce((n, o) => n + 4 + o.data.length, 0);
+        if (batch.length > 0 && bytes + size > MAX_BNDUPD_BINDING_BYTES) break;
+        bytes += size;
+        this.updateQueue.delete(address);
+        this.durableVersion.delete(address);
         bindings.push(b);
         batch.push({ address, lease, potentialExpiresAt: b.potentialExpiresAt ?? 0 });
         this.inFlightAddresses.add(address);
