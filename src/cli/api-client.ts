@@ -40,6 +40,18 @@ export class ApiClient {
     return this.request<T>('POST', new URL(path, this.base), body);
   }
 
+  patch<T>(path: string, body: unknown): Promise<T> {
+    return this.request<T>('PATCH', new URL(path, this.base), body);
+  }
+
+  put<T>(path: string, body: unknown): Promise<T> {
+    return this.request<T>('PUT', new URL(path, this.base), body);
+  }
+
+  delete<T>(path: string): Promise<T> {
+    return this.request<T>('DELETE', new URL(path, this.base), undefined);
+  }
+
   private async request<T>(method: string, url: URL, body: unknown): Promise<T> {
     const headers: Record<string, string> = { accept: 'application/json' };
     if (this.options.token) headers.authorization = `Bearer ${this.options.token}`;
@@ -73,11 +85,17 @@ export class ApiClient {
           `the API refused the request: ${why}. ${this.options.token ? 'Check the token' : 'Pass a token'} with --token or TWINLEASE_TOKEN (api.tokens in the server config).`,
         );
       case 403:
-        throw new CliError(`not allowed: ${why}`);
+        throw new CliError(
+          `not allowed: ${why}${method === 'GET' ? '' : '. Changes need a token without readOnly (api.tokens)'}`,
+        );
+      case 409:
+        throw new CliError(`refused: ${why}`);
       case 404:
         throw new CliError(`not found: ${why}`);
       case 400:
         throw new CliError(`invalid request: ${why}`);
+      case 422:
+        throw new CliError(`the server rejected its config: ${why}`);
       default:
         throw new CliError(`the API failed (${response.status}): ${why}`);
     }

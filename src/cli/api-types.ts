@@ -1,6 +1,9 @@
 // The API's response types as the CLI sees them (the server's schemas, src/api/schemas.ts).
 export type {
+  FailoverRelationship,
   Lease,
+  RelationshipSummary,
+  ReplicateResult,
   Scope,
   ScopeStatistics,
   Status,

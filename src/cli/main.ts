@@ -48,6 +48,6 @@ export async function run(argv: string[]): Promise<void> {
     .description('run the DHCP server in the foreground (embedded default config when --config is absent)')
     .option('-c, --config <file>', 'JSON configuration file (schema/twinlease.schema.json)')
     .action(serve);
-  registerOperatorCommands(program); // status, scope, stats, lease (src/cli/commands/)
+  registerOperatorCommands(program); // status, scope, stats, lease, failover (src/cli/commands/)
   await program.parseAsync(argv);
 }

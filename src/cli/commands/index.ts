@@ -2,6 +2,7 @@
 
 import type { Command } from 'commander';
 import { addGlobalOptions } from './context.js';
+import { registerFailover } from './failover.js';
 import { registerLease } from './lease.js';
 import { registerScope } from './scope.js';
 import { registerStats } from './stats.js';
@@ -13,4 +14,5 @@ export function registerOperatorCommands(program: Command): void {
   registerScope(program);
   registerStats(program);
   registerLease(program);
+  registerFailover(program);
 }

@@ -1,0 +1,523 @@
+// `twinlease failover …`: the failover verbs, mirroring the DhcpServer PowerShell cmdlets
+// (windows-model.md §3.2, §5):
+//   add            Add-DhcpServerv4Failover             POST   /api/v1/failover/relationships
+//   get            Get-DhcpServerv4Failover             GET    /api/v1/failover/relationships[/{name}]
+//   set            Set-DhcpServerv4Failover             PATCH  /api/v1/failover/relationships/{name}
+//   remove         Remove-DhcpServerv4Failover          DELETE /api/v1/failover/relationships/{name}
+//   scope add      Add-DhcpServerv4FailoverScope        POST   …/{name}/scopes
+//   scope remove   Remove-DhcpServerv4FailoverScope     DELETE …/{name}/scopes/{scopeId}
+//   partner-down   Set-DhcpServerv4Failover -PartnerDown POST  …/{name}/actions/partner-down
+//   replicate      Invoke-DhcpServerv4FailoverReplication POST …/{name}/actions/replicate
+//   stats          Get-DhcpServerv4ScopeStatistics -Failover
+
+import { createInterface } from 'node:readline/promises';
+import type { Command } from 'commander';
+import { CliError } from '../api-client.js';
+import type {
+  FailoverRelationship,
+  RelationshipSummary,
+  ReplicateResult,
+  ScopeStatistics,
+  StatisticsList,
+} from '../api-types.js';
+import { duration, fields, print, printJson, table, time } from '../output.js';
+import { action, type CommandContext } from './context.js';
+
+const BASE = '/api/v1/failover/relationships';
+const at = (name: string) => `${BASE}/${encodeURIComponent(name)}`;
+
+/** `3600`, `90s`, `60m`, `1h`, `1d`, or PowerShell `hh:mm:ss` / `d.hh:mm:ss` → seconds. */
+export function parseDuration(text: string): number {
+  const t = text.trim();
+  const unit = /^(\d+)\s*([smhd]?)$/i.exec(t);
+  if (unit) {
+    const n = Number(unit[1]);
+    const mult = { '': 1, s: 1, m: 60, h: 3600, d: 86400 }[unit[2]!.toLowerCase()] ?? 1;
+    return n * mult;
+  }
+  const clock = /^(?:(\d+)\.)?(\d{1,2}):(\d{2}):(\d{2})$/.exec(t);
+  if (clock) {
+    const [, d, h, m, s] = clock;
+    if (Number(m) < 60 && Number(s) < 60)
+      return Number(d ?? 0) * 86400 + Number(h) * 3600 + Number(m) * 60 + Number(s);
+  }
+  throw new CliError(`"${text}" is not a duration (examples: 3600, 60m, 1h, 01:00:00)`);
+}
+
+function parseMode(text: string): 'loadBalance' | 'hotStandby' {
+  const k = text.toLowerCase().replace(/[-_ ]/g, '');
+  if (k === 'loadbalance') return 'loadBalance';
+  if (k === 'hotstandby') return 'hotStandby';
+  throw new CliError(`--mode must be load-balance or hot-standby, not "${text}"`);
+}
+
+function parseChoice<T extends string>(option: string, text: string, choices: readonly T[]): T {
+  const found = choices.find((c) => c.toLowerCase() === text.toLowerCase());
+  if (!found) throw new CliError(`${option} must be one of ${choices.join(', ')}, not "${text}"`);
+  return found;
+}
+
+function parsePercent(option: string, text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 0 || n > 100) throw new CliError(`${option} must be 0–100, not "${text}"`);
+  return n;
+}
+
+/** HOST[:PORT] → { address, port? } */
+function parseEndpoint(option: string, text: string): { address: string; port?: number } {
+  const m = /^([^:]+)(?::(\d+))?$/.exec(text.trim());
+  if (!m) throw new CliError(`${option} must be ADDRESS[:PORT], not "${text}"`);
+  return m[2] === undefined ? { address: m[1]! } : { address: m[1]!, port: Number(m[2]) };
+}
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+
+interface RelationshipOptions {
+  role?: string;
+  mode?: string;
+  loadBalancePercent?: string;
+  reservePercent?: string;
+  serverRole?: string;
+  mclt?: string;
+  stateSwitchInterval?: string;
+  autoStateTransition?: boolean;
+  sharedSecret?: string;
+  disableAuth?: boolean;
+  partner?: string;
+  partnerName?: string;
+  local?: string;
+  localName?: string;
+  partnerApi?: string;
+  partnerApiToken?: string;
+}
+
+function addRelationshipOptions(c: Command, isCreate: boolean): Command {
+  return c
+    .option('--role <role>', "this server's role: primary or secondary (add: primary)")
+    .option('--mode <mode>', 'load-balance or hot-standby (add: load-balance)')
+    .option('--load-balance-percent <n>', 'load-balance: share of clients this server serves (50)')
+    .option('--reserve-percent <n>', "hot-standby: the standby's share of free addresses (5)")
+    .option('--server-role <role>', 'hot-standby: active or standby')
+    .option('--mclt <duration>', 'maximum client lead time (1h)')
+    .option('--state-switch-interval <duration>', 'automatic PARTNER-DOWN after this long (turns it on)')
+    .option(
+      isCreate ? '--auto-state-transition' : '--auto-state-transition <bool>',
+      'move to PARTNER-DOWN automatically (true|false)',
+    )
+    .option('--shared-secret <secret>', 'message authentication secret (turns authentication on)')
+    .option('--partner-name <name>', "the partner's server name")
+    .option('--local-name <name>', "this server's name in the relationship (default server.name)")
+    .option('--partner-api <url>', "the partner's management API, for replicate (http://10.0.0.3:8067)")
+    .option('--partner-api-token <token>', "a read-write token of the partner's API");
+}
+
+/** The config properties the options set (a create body or a merge patch). */
+function relationshipBody(o: RelationshipOptions, isCreate: boolean): Record<string, unknown> {
+  const b: Record<string, unknown> = {};
+  if (o.role !== undefined) b.role = parseChoice('--role', o.role, ['primary', 'secondary'] as const);
+  else if (isCreate) b.role = 'primary';
+  if (o.mode !== undefined) b.mode = parseMode(o.mode);
+  if (o.loadBalancePercent !== undefined)
+    b.loadBalancePercent = parsePercent('--load-balance-percent', o.loadBalancePercent);
+  if (o.reservePercent !== undefined) b.reservePercent = parsePercent('--reserve-percent', o.reservePercent);
+  if (o.serverRole !== undefined)
+    b.serverRole = parseChoice('--server-role', o.serverRole, ['active', 'standby'] as const);
+  if (o.mclt !== undefined) b.mcltSeconds = parseDuration(o.mclt);
+  if (o.stateSwitchInterval !== undefined)
+    b.stateSwitchIntervalSeconds = parseDuration(o.stateSwitchInterval);
+  if (o.autoStateTransition !== undefined) {
+    const v = o.autoStateTransition as unknown;
+    b.autoStateTransition =
+      typeof v === 'boolean'
+        ? v
+        : parseChoice('--auto-state-transition', String(v), ['true', 'false'] as const) === 'true';
+  }
+  if (o.sharedSecret !== undefined) b.sharedSecret = o.sharedSecret;
+  if (o.disableAuth) b.sharedSecret = null;
+  const partner: Record<string, unknown> = {};
+  if (o.partner !== undefined) Object.assign(partner, parseEndpoint('--partner', o.partner));
+  if (o.partnerName !== undefined) partner.name = o.partnerName;
+  if (o.partnerApi !== undefined || o.partnerApiToken !== undefined) {
+    const api: Record<string, unknown> = {};
+    if (o.partnerApi !== undefined) api.url = o.partnerApi;
+    if (o.partnerApiToken !== undefined) api.token = o.partnerApiToken;
+    partner.api = api;
+  }
+  if (Object.keys(partner).length > 0) b.partner = partner;
+  const local: Record<string, unknown> = {};
+  if (o.local !== undefined) Object.assign(local, parseEndpoint('--local', o.local));
+  if (o.localName !== undefined) local.name = o.localName;
+  if (Object.keys(local).length > 0) b.local = local;
+  return b;
+}
+
+function printRelationship(r: FailoverRelationship): void {
+  const pct =
+    r.mode === 'loadBalance'
+      ? `load balance ${r.loadBalancePercent}% here`
+      : `hot standby, ${r.serverRole ?? '-'} here, reserve ${r.reservePercent}%`;
+  print(
+    fields([
+      ['Name', r.name],
+      ['Record id', r.recordId],
+      ['Role', r.role],
+      ['Mode', pct],
+      ['State', `${r.state}${r.stateSince ? ` since ${time(r.stateSince)}` : ''}`],
+      [
+        'Partner state',
+        r.partnerState === null
+          ? null
+          : `${r.partnerState}${r.partnerStateSince ? ` since ${time(r.partnerStateSince)}` : ''}`,
+      ],
+      ['Running', r.isRunning],
+      ['Connection', r.connection.status],
+      ['Last contact', time(r.connection.lastContactAt)],
+      ['Clock skew', r.connection.clockSkewSeconds === null ? null : `${r.connection.clockSkewSeconds}s`],
+      ['Updates queued / unacked', `${r.connection.queuedUpdates} / ${r.connection.unackedUpdates}`],
+      ['Partner down at', time(r.partnerDownAt)],
+      ['MCLT', duration(r.mcltSeconds)],
+      [
+        'Auto state transition',
+        r.autoStateTransition ? `yes, after ${duration(r.stateSwitchIntervalSeconds ?? 0)}` : 'no',
+      ],
+      ['Authentication', r.sharedSecretEnabled ? `${r.auth} (shared secret set)` : 'none'],
+      ['Scopes', r.scopeIds.join(', ')],
+      ['Local', `${r.local.address}:${r.local.port} ${r.local.name ?? ''}`.trim()],
+      ['Partner', `${r.partner.address}:${r.partner.port} ${r.partner.name ?? ''}`.trim()],
+      ['Partner API', r.partner.api === null ? null : r.partner.api.url],
+      [
+        'Configuration differs',
+        r.configurationDiffers === null ? 'unknown' : r.configurationDiffers ? 'yes' : 'no',
+      ],
+      ['Server owner', r.serverOwner],
+    ]),
+  );
+  print(
+    table(
+      ['Server', 'Address', 'Name', 'State', 'Percentage', 'Record id', 'This'],
+      [r.server1, r.server2].map((s, i) => [
+        `Server${i + 1} (${s.role})`,
+        s.address,
+        s.name,
+        s.state,
+        s.percentage,
+        s.recordId,
+        s.isThisServer,
+      ]),
+    ),
+  );
+  if (r.operationTracker.length > 0) {
+    print(
+      table(
+        ['Operation', 'At', 'Server', 'Token', 'Restart needed', 'Detail'],
+        r.operationTracker.map((o) => [
+          o.operation,
+          time(o.at),
+          o.serverName,
+          o.tokenName,
+          o.isRestartRequired,
+          o.detail,
+        ]),
+      ),
+    );
+  }
+}
+
+function printList(items: readonly FailoverRelationship[]): void {
+  if (items.length === 0) {
+    print('No failover relationships');
+    return;
+  }
+  print(
+    table(
+      ['Name', 'Role', 'Mode', 'State', 'Partner state', 'Connection', 'Partner', 'MCLT', 'Scopes'],
+      items.map((r) => [
+        r.name,
+        r.role,
+        r.mode,
+        r.state,
+        r.partnerState,
+        r.connection.status,
+        r.partner.address,
+        duration(r.mcltSeconds),
+        r.scopeIds.join(', '),
+      ]),
+    ),
+  );
+}
+
+/** Answers with the new state of the relationship, unless --json. */
+function show(json: boolean, r: FailoverRelationship, note?: string): void {
+  if (json) {
+    printJson(r);
+    return;
+  }
+  if (note) print(note);
+  printRelationship(r);
+  if (r.operationTracker[0]?.isRestartRequired) {
+    print('Note: the failover endpoint applies relationship changes after a restart of the server.');
+  }
+}
+
+async function confirm(question: string): Promise<boolean> {
+  if (!process.stdin.isTTY) {
+    throw new CliError('not confirmed: pass --yes (standard input is not a terminal)');
+  }
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    return /^y(es)?$/i.test((await rl.question(`${question} [y/N] `)).trim());
+  } finally {
+    rl.close();
+  }
+}
+
+async function partnerDown(ctx: CommandContext, name: string, yes: boolean): Promise<void> {
+  if (!yes) {
+    const ok = await confirm(
+      `Declare the partner of "${name}" down? This server then serves the whole pool; the partner must really be down (failover.md).`,
+    );
+    if (!ok) throw new CliError('cancelled');
+  }
+  const r = await ctx.client.post<FailoverRelationship | null>(`${at(name)}/actions/partner-down`, {});
+  if (r === null) return print(`Partner of "${name}" declared down`);
+  show(ctx.json, r, ctx.json ? undefined : `Partner of "${name}" declared down`);
+}
+
+const STATS_HEAD = [
+  'Relationship',
+  'Scope',
+  'Role',
+  'Total',
+  'In use',
+  'Free',
+  'Free here',
+  'Free partner',
+  'Used here',
+  'Used partner',
+  'Awaiting ack',
+];
+
+function statsRow(relationship: string, s: ScopeStatistics, label = s.scopeId): (string | number)[] {
+  return [
+    relationship,
+    label,
+    s.role,
+    s.numAddr,
+    s.addrInUse,
+    s.addrFree,
+    s.thisAddrFree,
+    s.partnerAddrFree,
+    s.thisAddrInUse,
+    s.partnerAddrInUse,
+    s.addrAwaitingAck,
+  ];
+}
+
+export function registerFailover(program: Command): void {
+  const failover = program
+    .command('failover')
+    .description('failover relationships (the DhcpServer *-DhcpServerv4Failover cmdlets)');
+
+  failover
+    .command('get')
+    .description('list relationships, or show one (Get-DhcpServerv4Failover)')
+    .option('--name <name>', 'one relationship')
+    .option('--scope <id>', 'the relationship of this scope')
+    .action(
+      action(async ({ client, json }, o: { name?: string; scope?: string }) => {
+        let name = o.name;
+        if (name === undefined && o.scope !== undefined) {
+          name = (
+            await client.get<RelationshipSummary>(`/api/v1/scopes/${encodeURIComponent(o.scope)}/failover`)
+          ).name;
+        }
+        if (name !== undefined) {
+          const r = await client.get<FailoverRelationship>(at(name));
+          return json ? printJson(r) : printRelationship(r);
+        }
+        const list = await client.get<{ items: FailoverRelationship[] }>(BASE);
+        return json ? printJson(list) : printList(list.items);
+      }),
+    );
+
+  addRelationshipOptions(
+    failover
+      .command('add')
+      .description('create a relationship in the config file (Add-DhcpServerv4Failover)')
+      .requiredOption('--name <name>', 'relationship name (≤126 characters, the same on both partners)')
+      .requiredOption('--partner <address[:port]>', "the partner's failover address")
+      .requiredOption('--local <address[:port]>', "this server's failover address")
+      .requiredOption('--scope <id>', 'a scope to cover (repeat for more)', collect, [] as string[]),
+    true,
+  ).action(
+    action(async ({ client, json }, o: RelationshipOptions & { name: string; scope: string[] }) => {
+      const body = { name: o.name, ...relationshipBody(o, true), scopeIds: o.scope };
+      const r = await client.post<FailoverRelationship>(BASE, body);
+      show(json, r, `Created "${r.name}"`);
+    }),
+  );
+
+  addRelationshipOptions(
+    failover
+      .command('set')
+      .description('change a relationship (Set-DhcpServerv4Failover)')
+      .requiredOption('--name <name>', 'relationship name')
+      .option('--partner <address[:port]>', "the partner's failover address")
+      .option('--local <address[:port]>', "this server's failover address")
+      .option('--disable-auth', 'remove the shared secret (authentication off)')
+      .option('--partner-down', 'declare the partner down (after the other changes)')
+      .option('--yes', 'with --partner-down: do not ask for confirmation'),
+    false,
+  ).action(
+    action(async (ctx, o: RelationshipOptions & { name: string; partnerDown?: boolean; yes?: boolean }) => {
+      const patch = relationshipBody(o, false);
+      if (Object.keys(patch).length === 0 && !o.partnerDown) {
+        throw new CliError('nothing to change: give at least one option (see twinlease failover set --help)');
+      }
+      if (Object.keys(patch).length > 0) {
+        const r = await ctx.client.patch<FailoverRelationship>(at(o.name), patch);
+        if (!o.partnerDown) return show(ctx.json, r, `Changed "${r.name}"`);
+      }
+      await partnerDown(ctx, o.name, o.yes === true);
+    }),
+  );
+
+  failover
+    .command('remove')
+    .description('remove a relationship from the config file (Remove-DhcpServerv4Failover); its scopes stay')
+    .requiredOption('--name <name>', 'relationship name')
+    .action(
+      action(async ({ client, json }, o: { name: string }) => {
+        await client.delete<null>(at(o.name));
+        if (json) return printJson({ removed: o.name });
+        print(`Removed "${o.name}"`);
+      }),
+    );
+
+  const scope = failover.command('scope').description('scopes of a relationship');
+  scope
+    .command('add')
+    .description('add scopes to a relationship (Add-DhcpServerv4FailoverScope)')
+    .requiredOption('--name <name>', 'relationship name')
+    .requiredOption('--scope <id>', 'scope id (repeat for more)', collect, [] as string[])
+    .action(
+      action(async ({ client, json }, o: { name: string; scope: string[] }) => {
+        const r = await client.post<FailoverRelationship>(`${at(o.name)}/scopes`, { scopeIds: o.scope });
+        show(json, r, `Added ${o.scope.join(', ')} to "${o.name}"`);
+      }),
+    );
+  scope
+    .command('remove')
+    .description('remove a scope from a relationship (Remove-DhcpServerv4FailoverScope)')
+    .requiredOption('--name <name>', 'relationship name')
+    .requiredOption('--scope <id>', 'scope id')
+    .action(
+      action(async ({ client, json }, o: { name: string; scope: string }) => {
+        const r = await client.delete<FailoverRelationship>(
+          `${at(o.name)}/scopes/${encodeURIComponent(o.scope)}`,
+        );
+        show(json, r, `Removed ${o.scope} from "${o.name}"`);
+      }),
+    );
+
+  failover
+    .command('partner-down')
+    .description('declare the partner down (Set-DhcpServerv4Failover -PartnerDown); asks first')
+    .requiredOption('--name <name>', 'relationship name')
+    .option('--yes', 'do not ask for confirmation')
+    .action(
+      action(async (ctx, o: { name: string; yes?: boolean }) => {
+        await partnerDown(ctx, o.name, o.yes === true);
+      }),
+    );
+
+  failover
+    .command('replicate')
+    .description("send scope configs to the partner's API (Invoke-DhcpServerv4FailoverReplication)")
+    .option('--name <name>', 'one relationship (default: every relationship with partner.api)')
+    .option('--scope <id>', 'one scope (of whichever relationship holds it)')
+    .action(
+      action(async ({ client, json }, o: { name?: string; scope?: string }) => {
+        const jobs: { name: string; scopeIds?: string[] }[] = [];
+        if (o.scope !== undefined) {
+          const owner = await client.get<RelationshipSummary>(
+            `/api/v1/scopes/${encodeURIComponent(o.scope)}/failover`,
+          );
+          if (o.name !== undefined && o.name !== owner.name) {
+            throw new CliError(`scope ${o.scope} is in relationship "${owner.name}", not "${o.name}"`);
+          }
+          jobs.push({ name: owner.name, scopeIds: [o.scope] });
+        } else if (o.name !== undefined) {
+          jobs.push({ name: o.name });
+        } else {
+          const list = await client.get<{ items: FailoverRelationship[] }>(BASE);
+          for (const r of list.items) if (r.partner.api !== null) jobs.push({ name: r.name });
+          if (jobs.length === 0) throw new CliError('no relationship has partner.api configured');
+        }
+        const results: ReplicateResult[] = [];
+        for (const j of jobs) {
+          results.push(
+            await client.post<ReplicateResult>(
+              `${at(j.name)}/actions/replicate`,
+              j.scopeIds ? { scopeIds: j.scopeIds } : {},
+            ),
+          );
+        }
+        const failed = results.flatMap((r) => r.items).filter((i) => i.result === 'failed').length;
+        if (json) printJson(results.length === 1 ? results[0] : { items: results });
+        else
+          print(
+            table(
+              ['Relationship', 'Partner API', 'Scope', 'Result', 'Message'],
+              results.flatMap((r) =>
+                r.items.map((i) => [r.relationship, r.partner, i.scopeId, i.result, i.message]),
+              ),
+            ),
+          );
+        if (failed > 0) {
+          process.stderr.write(
+            `twinlease: ${failed} scope${failed === 1 ? '' : 's'} could not be replicated\n`,
+          );
+          process.exitCode = 1;
+        }
+      }),
+    );
+
+  failover
+    .command('stats')
+    .description('failover statistics per scope (Get-DhcpServerv4ScopeStatistics -Failover)')
+    .option('--name <name>', 'the sum over one relationship')
+    .option('--scope <id>', 'one scope')
+    .action(
+      action(async ({ client, json }, o: { name?: string; scope?: string }) => {
+        if (o.scope !== undefined) {
+          const s = await client.get<ScopeStatistics>(
+            `/api/v1/scopes/${encodeURIComponent(o.scope)}/failover-statistics`,
+          );
+          return json ? printJson(s) : print(table(STATS_HEAD.slice(1), [statsRow('', s).slice(1)]));
+        }
+        const rels = await client.get<{ items: FailoverRelationship[] }>(BASE);
+        const chosen = o.name === undefined ? rels.items : rels.items.filter((r) => r.name === o.name);
+        if (o.name !== undefined && chosen.length === 0) {
+          await client.get(at(o.name)); // the API's own 404 message
+        }
+        const all = await client.get<StatisticsList>('/api/v1/statistics');
+        const byId = new Map(all.items.map((s) => [s.scopeId, s]));
+        const rows: (string | number)[][] = [];
+        const out: { relationship: string; items: ScopeStatistics[]; total: ScopeStatistics }[] = [];
+        for (const r of chosen) {
+          const items = r.scopeIds.flatMap((id) => {
+            const s = byId.get(id);
+            return s ? [s] : [];
+          });
+          const total = await client.get<ScopeStatistics>(`${at(r.name)}/statistics`);
+          out.push({ relationship: r.name, items, total });
+          for (const s of items) rows.push(statsRow(r.name, s));
+          rows.push(statsRow(r.name, total, 'total'));
+        }
+        if (json) return printJson(o.name === undefined ? { items: out } : out[0]);
+        if (rows.length === 0) return print('No failover relationships');
+        print(table(STATS_HEAD, rows));
+      }),
+    );
+}
