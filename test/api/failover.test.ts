@@ -513,4 +513,26 @@ describe('scope configs and replication between two API servers', () => {
     assert.equal(none.status, 409);
     assert.equal(none.body.error, 'partner-api-not-configured');
   });
+
+  test('the this-server/partner split of the statistics follows the relationship role', async () => {
+    const before = await http<Json>(a.baseUrl, '/api/v1/scopes/office/failover-statistics');
+    assert.deepEqual(
+      [before.body.role, before.body.thisAddrFree, before.body.partnerAddrFree],
+      ['primary', 50, 0],
+    );
+    const r = await http<Json & { server1: Json; server2: Json }>(
+      a.baseUrl,
+      '/api/v1/failover/relationships/dc-pair',
+      { ...write, method: 'PATCH', body: { role: 'secondary' } },
+    );
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.body.server1.isThisServer, false, 'Server1 is the primary: now the partner');
+    assert.equal(r.body.server2.isThisServer, true);
+    const after = await http<Json>(a.baseUrl, '/api/v1/scopes/office/failover-statistics');
+    assert.deepEqual(
+      [after.body.role, after.body.thisAddrFree, after.body.partnerAddrFree],
+      ['secondary', 0, 50],
+      'as secondary, the FREE (never used) addresses are the primary’s',
+    );
+  });
 });
