@@ -223,8 +223,9 @@ export class Checker {
       const activeA = la?.state === 'active';
       const activeB = lb?.state === 'active';
       // A lease running out just now may be expired on one server and not yet on the other.
+      // A lease past its expiry is only waiting for the next expiry tick.
       const near = (l: Lease | undefined, s: SimServer) =>
-        l !== undefined && l.state === 'active' && Math.abs(l.leaseExpiresAt - this.w.nowOf(s)) <= margin;
+        l !== undefined && l.state === 'active' && l.leaseExpiresAt - this.w.nowOf(s) <= margin;
       if (near(la, a) || near(lb, b)) continue;
       if (activeA !== activeB || (activeA && activeB && clientOf(la!) !== clientOf(lb!))) {
         this.report({

@@ -1,4 +1,5 @@
 // npm run sim -- --seeds N [--base B] [--workers W]    run N seeds (B, B+1, …) on W worker threads
+// (--synced-clocks: no skew and no clock faults, as the CI test runs)
 // npm run sim -- --seed S [--disable k1,k2] [--skip i,j] [--clients N] [--chaos SECONDS] [--full-trace]
 //                                                       replay one seed with its trace
 // A failing seed is shrunk (docs/safety.md) and printed with its replay command. Exit code 1 if
@@ -27,10 +28,10 @@ function add(into: Record<string, number>, from: Record<string, number>): void {
   for (const [k, v] of Object.entries(from)) into[k] = (into[k] ?? 0) + v;
 }
 
-function runBatch(seeds: number[]): BatchStats {
+function runBatch(seeds: number[], isClockSynced: boolean, chaosSeconds: number | undefined): BatchStats {
   const s = emptyStats();
   for (const seed of seeds) {
-    const r = runSeed({ seed });
+    const r = runSeed({ seed, isClockSynced, ...(chaosSeconds !== undefined ? { chaosSeconds } : {}) });
     s.seeds++;
     s.events += r.events;
     s.simSeconds += r.simSeconds;
@@ -74,6 +75,7 @@ async function main(): Promise<void> {
       disabledFaults: new Set(disabled as FaultKind[]),
       skippedFaults: new Set(listOf(args.get('skip')).map(Number)),
       trace: true,
+      isClockSynced: args.has('synced-clocks'),
       ...(args.has('clients') ? { maxClients: Number(args.get('clients')) } : {}),
       ...(args.has('chaos') ? { chaosSeconds: Number(args.get('chaos')) } : {}),
     };
@@ -96,6 +98,8 @@ async function main(): Promise<void> {
   const n = Number(args.get('seeds') ?? 1000);
   const base = Number(args.get('base') ?? 1) >>> 0;
   const workers = Math.max(1, Number(args.get('workers') ?? availableParallelism()));
+  const isClockSynced = args.has('synced-clocks');
+  const chaosSeconds = args.has('chaos') ? Number(args.get('chaos')) : undefined;
   const chunk = Math.max(1, Math.min(500, Math.ceil(n / (workers * 8))));
   const t0 = performance.now();
   const total = emptyStats();
@@ -117,7 +121,7 @@ async function main(): Promise<void> {
         }
         const seeds: number[] = [];
         for (let i = 0; i < chunk && next < n; i++, next++) seeds.push((base + next) >>> 0);
-        w.postMessage(seeds);
+        w.postMessage({ seeds, isClockSynced, chaosSeconds });
       };
       w.on('message', (s: BatchStats) => {
         total.seeds += s.seeds;
@@ -165,7 +169,7 @@ async function main(): Promise<void> {
     const shown = total.failing.slice(0, Number(args.get('shrink') ?? 3));
     for (const f of shown) {
       console.log(`\n=== shrinking seed ${f.seed} (${f.kind}) ===`);
-      const s = shrink(f.seed);
+      const s = shrink(f.seed, 80, isClockSynced);
       if (s === null) console.log('did not fail again (nondeterminism?)');
       else console.log(formatFailure(s.options, s.result, 200));
     }
@@ -183,5 +187,7 @@ if (isMainThread) {
   });
 } else {
   void workerData;
-  parentPort!.on('message', (seeds: number[]) => parentPort!.postMessage(runBatch(seeds)));
+  parentPort!.on('message', (m: { seeds: number[]; isClockSynced: boolean; chaosSeconds?: number }) =>
+    parentPort!.postMessage(runBatch(m.seeds, m.isClockSynced, m.chaosSeconds)),
+  );
 }

@@ -184,6 +184,8 @@ interface SimClient {
   lease: ClientLease | null;
   /** Address to ask for in the next DISCOVER (the last one held). */
   remembered: Ipv4 | null;
+  /** An address this client declined (ARP conflict): it refuses it for a while, as real clients do. */
+  declined: { address: Ipv4; untilMs: number } | null;
 }
 
 export interface SimOptions {
@@ -272,6 +274,7 @@ export class World {
         offers: [],
         lease: null,
         remembered: null,
+        declined: null,
       };
       this.clients.push(c);
       this.clientLater(c, this.rClients.int(1_000, 60_000), () => this.discover(c));
@@ -741,8 +744,11 @@ export class World {
   private clientReceive(c: SimClient, from: SimServer, reply: DhcpPacket): void {
     if (this.stopped || c.phase === 'gone' || reply.xid !== c.xid) return;
     const type = reply.options.get(53)?.[0];
+    const isDeclined =
+      c.declined !== null && c.declined.address === reply.yiaddr && this.nowMs < c.declined.untilMs;
     if (type === DhcpMessageType.Offer) {
-      if (c.phase === 'selecting') c.offers.push({ server: from.name, address: reply.yiaddr as Ipv4 });
+      if (c.phase === 'selecting' && !isDeclined)
+        c.offers.push({ server: from.name, address: reply.yiaddr as Ipv4 });
       return;
     }
     const waiting =
@@ -760,7 +766,7 @@ export class World {
       this.clientLater(c, this.rClients.int(100, 3000), () => this.discover(c));
       return;
     }
-    if (type !== DhcpMessageType.Ack) return;
+    if (type !== DhcpMessageType.Ack || isDeclined) return;
     const seconds = leaseTimeOf(reply);
     if (seconds === null) return;
     const address = reply.yiaddr as Ipv4;
@@ -882,6 +888,7 @@ export class World {
     this.log(`c${c.id} DECLINE ${formatIpv4(l.address)}`);
     this.dropLease(c, 'decline');
     c.remembered = null;
+    c.declined = { address: l.address, untilMs: this.nowMs + 600_000 };
     this.toServers(c, p, null);
     this.newPhase(c, 'idle');
     this.clientLater(c, 10_000, () => this.discover(c));
