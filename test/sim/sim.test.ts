@@ -50,8 +50,8 @@ describe('simulator: a fixed sweep of random seeds (synchronised clocks)', () =>
 /** Findings, each replayable: `npm run sim -- <flags>`. */
 const FINDINGS: Array<{ name: string; options: RunOptions; kind: string; isOpen: boolean }> = [
   {
-    name: 'CLTT order across skewed clocks (≤ 60 s): a RELEASED beats a later ACTIVE from the partner',
-    options: { seed: 10, chaosSeconds: 1231 },
+    name: 'double holding with skewed clocks: two clients renewed on one address by the two servers (not yet analysed)',
+    options: { seed: 377 },
     kind: 'double-holding',
     isOpen: true,
   },
