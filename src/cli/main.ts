@@ -2,6 +2,7 @@
 // the management API are added beside it.
 
 import { Command } from 'commander';
+import { registerImportCommand } from '../import/cli.js';
 import { registerOperatorCommands } from './commands/index.js';
 
 export const VERSION = '0.1.0';
@@ -49,5 +50,6 @@ export async function run(argv: string[]): Promise<void> {
     .option('-c, --config <file>', 'JSON configuration file (schema/twinlease.schema.json)')
     .action(serve);
   registerOperatorCommands(program); // status, scope, stats, lease, failover (src/cli/commands/)
+  registerImportCommand(program); // import dhcpd (src/import/)
   await program.parseAsync(argv);
 }

@@ -1,0 +1,433 @@
+// `twinlease import dhcpd`: dhcpd.conf (+ dhcpd.leases) → a Twinlease config checked by the real
+// loader, and lease records + failover state for a new SQLite lease store. planImport() reads
+// and decides (nothing is written); writeLeaseStore() writes a store only when the plan is clean.
+
+import { existsSync } from 'node:fs';
+import { INFINITE_EXPIRY, type BindingState, type Lease } from '../dhcp/lease.js';
+import { parseConfigText, type ResolvedConfig } from '../config/loader.js';
+import type { Config } from '../config/schema.js';
+import { metaKeyOf, type PersistedRelationship } from '../failover/endpoint.js';
+import { openSqliteLeaseStore } from '../leases/sqlite-store.js';
+import { ServerState, SERVER_STATE_NAMES } from '../wire/failover-message.js';
+import { parseIpv4 } from '../wire/ipv4.js';
+import { translateDhcpdConf } from './dhcpd-conf.js';
+import { type DhcpdFailoverState, type DhcpdLease, type LeasesFile, NEVER, readLeasesFile } from './dhcpd-leases.js';
+import { DhcpdSyntaxError, type Finding, type SourcePos } from './source.js';
+import { fileSystemReader, parseFileWithIncludes, type SourceReader } from './syntax.js';
+
+export interface ImportOptions {
+  confPath: string;
+  leasesPath?: string;
+  /** Written as leaseStore.path in the generated config. */
+  leaseDbPath?: string;
+  /** Warnings count as errors. */
+  isStrict?: boolean;
+  /** Statements that change service when dropped are warnings instead of errors. */
+  acceptUntranslated?: boolean;
+  /** Seconds since 1970 (leases without a binding state are judged against it). */
+  now: number;
+  /** server.name default for the loader check. */
+  hostname?: string;
+  reader?: SourceReader;
+}
+
+export interface ImportSummary {
+  scopes: number;
+  reservations: number;
+  relationships: number;
+  leaseDeclarations: number;
+  leasesImported: number;
+  leasesByState: Record<string, number>;
+  leasesSkipped: number;
+}
+
+export interface ImportPlan {
+  /** True when nothing blocks writing (no error; with isStrict, no warning either). */
+  ok: boolean;
+  findings: Finding[];
+  config: Config | null;
+  /** The config as written (JSON, 2-space indent). */
+  configText: string | null;
+  resolved: ResolvedConfig | null;
+  leases: Lease[];
+  /** Store meta `failover:<name>` → record. */
+  failoverState: Map<string, PersistedRelationship>;
+  summary: ImportSummary;
+}
+
+const STATE_BY_NAME = new Map<string, ServerState>(
+  Object.entries(SERVER_STATE_NAMES).map(([n, name]) => [name, Number(n) as ServerState]),
+);
+
+function finding(severity: Finding['severity'], pos: SourcePos | null, statement: string, reason: string): Finding {
+  return { severity, pos, statement, reason };
+}
+
+function syntaxFinding(e: unknown): Finding {
+  if (e instanceof DhcpdSyntaxError) return finding('error', e.pos, '', e.reason);
+  throw e;
+}
+
+/** The longest JSON pointer prefix with a known source position. */
+function originOf(pointer: string, origins: ReadonlyMap<string, SourcePos>): SourcePos | null {
+  let p = pointer;
+  for (;;) {
+    const pos = origins.get(p);
+    if (pos !== undefined) return pos;
+    const cut = p.lastIndexOf('/');
+    if (cut < 0) return null;
+    p = p.slice(0, cut);
+  }
+}
+
+function emptySummary(): ImportSummary {
+  return {
+    scopes: 0,
+    reservations: 0,
+    relationships: 0,
+    leaseDeclarations: 0,
+    leasesImported: 0,
+    leasesByState: {},
+    leasesSkipped: 0,
+  };
+}
+
+export function planImport(options: ImportOptions): ImportPlan {
+  const reader = options.reader ?? fileSystemReader;
+  const findings: Finding[] = [];
+  const summary = emptySummary();
+  const fail = (): ImportPlan => ({
+    ok: false,
+    findings: sortFindings(findings),
+    config: null,
+    configText: null,
+    resolved: null,
+    leases: [],
+    failoverState: new Map(),
+    summary,
+  });
+
+  // 1. The leases file first: a secondary's MCLT is only there.
+  let leasesFile: LeasesFile | null = null;
+  if (options.leasesPath !== undefined) {
+    try {
+      leasesFile = readLeasesFile(reader.read(options.leasesPath), options.leasesPath);
+      findings.push(...leasesFile.findings);
+      summary.leaseDeclarations = leasesFile.declarations;
+    } catch (e) {
+      if (e instanceof DhcpdSyntaxError) findings.push(syntaxFinding(e));
+      else findings.push(finding('error', null, '', `cannot read ${options.leasesPath}: ${ioReason(e)}`));
+    }
+  }
+
+  // 2. dhcpd.conf → Config.
+  let statements: ReturnType<typeof parseFileWithIncludes>;
+  try {
+    statements = parseFileWithIncludes(options.confPath, reader);
+  } catch (e) {
+    findings.push(syntaxFinding(e));
+    return fail();
+  }
+  const mcltFromLeases = new Map<string, number>();
+  for (const s of leasesFile?.failover.values() ?? []) if (s.mclt !== undefined) mcltFromLeases.set(s.name, s.mclt);
+  const translation = translateDhcpdConf(statements, {
+    acceptUntranslated: options.acceptUntranslated === true,
+    mcltFromLeases,
+    ...(options.leaseDbPath === undefined ? {} : { leaseStorePath: options.leaseDbPath }),
+  });
+  findings.push(...translation.findings);
+  const config = translation.config;
+  const configText = `${JSON.stringify(config, null, 2)}\n`;
+  summary.scopes = config.scopes.length;
+  summary.reservations = config.scopes.reduce((n, s) => n + (s.reservations?.length ?? 0), 0);
+  summary.relationships = config.failover?.length ?? 0;
+  if (findings.some((f) => f.severity === 'error')) return { ...fail(), config, configText };
+
+  // 3. The real loader: what `twinlease serve` would say about the generated file.
+  const loaded = parseConfigText(configText, '<generated>', { hostname: options.hostname ?? 'twinlease' });
+  if (!loaded.ok) {
+    for (const e of loaded.errors) {
+      findings.push(
+        finding(
+          'error',
+          originOf(e.path, translation.origins),
+          e.readablePath,
+          `the generated configuration is rejected by the loader: ${e.readablePath === '' ? '' : `${e.readablePath}: `}${e.message}`,
+        ),
+      );
+    }
+    return { ...fail(), config, configText };
+  }
+  const resolved = loaded.config;
+
+  // 4. Leases → Twinlease lease records and failover state.
+  let leases: Lease[] = [];
+  const failoverState = new Map<string, PersistedRelationship>();
+  if (leasesFile !== null) {
+    leases = mapLeases(leasesFile, resolved, options.now, findings, summary);
+    for (const r of resolved.failover) {
+      const record = leasesFile.failover.get(r.name);
+      const persisted = record ? mapFailoverState(record, r.role, r.mcltSeconds, leases, r.scopeIds, options.now, findings) : null;
+      if (persisted === null) {
+        findings.push(
+          finding(
+            'note',
+            null,
+            '',
+            `no failover state for "${r.name}" in ${options.leasesPath}: Twinlease starts that relationship in RECOVER (it asks the partner for every binding and waits MCLT)`,
+          ),
+        );
+      } else failoverState.set(metaKeyOf(r.name), persisted);
+    }
+    for (const name of leasesFile.failover.keys()) {
+      if (!resolved.failover.some((r) => r.name === name)) {
+        findings.push(
+          finding('warning', leasesFile.failover.get(name)!.pos, `failover peer "${name}" state`, 'ignored: no such relationship in the configuration'),
+        );
+      }
+    }
+  }
+
+  const sorted = sortFindings(findings);
+  const hasErrors = sorted.some((f) => f.severity === 'error');
+  const hasWarnings = sorted.some((f) => f.severity === 'warning');
+  return {
+    ok: !hasErrors && !(options.isStrict === true && hasWarnings),
+    findings: sorted,
+    config,
+    configText,
+    resolved,
+    leases,
+    failoverState,
+    summary,
+  };
+}
+
+function ioReason(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT') return 'no such file';
+  if (code === 'EACCES') return 'permission denied';
+  return e instanceof Error ? e.message : String(e);
+}
+
+function sortFindings(findings: Finding[]): Finding[] {
+  const rank = { error: 0, warning: 1, note: 2 } as const;
+  return findings
+    .map((f, i) => ({ f, i }))
+    .sort(
+      (a, b) =>
+        rank[a.f.severity] - rank[b.f.severity] ||
+        (a.f.pos?.file ?? '\uffff').localeCompare(b.f.pos?.file ?? '\uffff') ||
+        (a.f.pos?.line ?? 0) - (b.f.pos?.line ?? 0) ||
+        (a.f.pos?.column ?? 0) - (b.f.pos?.column ?? 0) ||
+        a.i - b.i,
+    )
+    .map(({ f }) => f);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Leases
+
+function scopeIdOf(resolved: ResolvedConfig, address: number): { scopeId: string; hasFailover: boolean } | 'subnet' | null {
+  for (const s of resolved.scopes) {
+    const inRange = s.ranges.some((r) => address >= r.start && address <= r.end);
+    const reserved = s.reservations.some((r) => r.address === address);
+    if (inRange || reserved) return { scopeId: s.id, hasFailover: s.failoverRelationship !== null };
+  }
+  for (const s of resolved.scopes) if ((address & s.subnet.mask) >>> 0 === s.subnet.network) return 'subnet';
+  return null;
+}
+
+/**
+ * One dhcpd lease → one Twinlease binding. The failover times follow dhcpd's meaning
+ * (includes/dhcpd.h, server/failover.c):
+ *   tstp  = potential expiry we sent the partner          → sentPotentialExpiresAt
+ *   atsfp = potential expiry the partner acknowledged (BNDACK) or sent (BNDUPD); zeroed by every
+ *           local change until the partner acknowledges it → ackedPotentialExpiresAt
+ *   tsfp  = dhcpd's "effective" partner time, the base of its MCLT bound (it can be lowered to
+ *           tstp, or raised to stos+MCLT in PARTNER-DOWN) → receivedPotentialExpiresAt
+ * Twinlease bounds a grant by max(acked, received) + MCLT, which is dhcpd's tsfp + MCLT.
+ *   isPartnerUpToDate = tstp ≤ atsfp, dhcpd's own test for "must be sent again" (tstp > atsfp).
+ */
+export function toLease(d: DhcpdLease, scopeId: string, now: number): { lease: Lease; isStateInferred: boolean } {
+  let state: BindingState;
+  let isReserved = d.isReserved;
+  let isBootp = d.isBootp;
+  let isStateInferred = false;
+  switch (d.bindingState) {
+    case undefined:
+      // dhcpd 2.x files have no binding state: a lease that has not ended is active.
+      isStateInferred = true;
+      state = d.ends !== undefined && d.ends > now ? 'active' : 'free';
+      break;
+    case 'reserved':
+      state = 'active';
+      isReserved = true;
+      break;
+    case 'bootp':
+      state = 'active';
+      isBootp = true;
+      break;
+    default:
+      state = d.bindingState;
+  }
+  const tstp = d.tstp ?? 0;
+  const atsfp = d.atsfp ?? 0;
+  const lease: Lease = {
+    address: parseIpv4(d.address),
+    scopeId,
+    state,
+    hardwareType: d.hardwareAddress !== undefined ? (d.hardwareType ?? 1) : 0,
+    hardwareAddress: d.hardwareAddress ?? '',
+    clientId: d.uid !== undefined && d.uid.length > 0 ? d.uid : null,
+    hostname: d.clientHostname ?? null,
+    clientType: isBootp ? 'bootp' : 'dhcp',
+    isReserved,
+    leaseExpiresAt: d.ends === NEVER ? INFINITE_EXPIRY : (d.ends ?? 0),
+    stateStartedAt: d.starts ?? d.cltt ?? now,
+    clientLastTransactionAt: d.cltt ?? 0,
+    // dhcpd does not record which server granted a binding.
+    ownerServer: null,
+    policyName: null,
+    sentPotentialExpiresAt: tstp,
+    ackedPotentialExpiresAt: atsfp,
+    receivedPotentialExpiresAt: d.tsfp ?? 0,
+    lastBindingUpdateAt: 0,
+    isPartnerUpToDate: tstp <= atsfp,
+    fqdn: d.ddnsForwardName ?? null,
+    dhcidMode: 'none',
+    dns: { cleanupOnDelete: false, updateBothRecords: false, registrationPending: false, removalPending: false },
+  };
+  return { lease, isStateInferred };
+}
+
+function mapLeases(
+  file: LeasesFile,
+  resolved: ResolvedConfig,
+  now: number,
+  findings: Finding[],
+  summary: ImportSummary,
+): Lease[] {
+  const out: Lease[] = [];
+  let inferred: DhcpdLease | null = null;
+  let inferredCount = 0;
+  for (const d of file.leases.values()) {
+    const address = parseIpv4(d.address);
+    const where = scopeIdOf(resolved, address);
+    if (where === null || where === 'subnet') {
+      summary.leasesSkipped++;
+      findings.push(
+        finding(
+          'warning',
+          d.pos,
+          `lease ${d.address}`,
+          where === null
+            ? 'not imported: no scope holds this address (dhcpd drops such leases too)'
+            : 'not imported: the address is in a scope subnet but in no range or reservation',
+        ),
+      );
+      continue;
+    }
+    const { lease, isStateInferred } = toLease(d, where.scopeId, now);
+    if (isStateInferred) {
+      inferredCount++;
+      inferred ??= d;
+    }
+    if (lease.state === 'backup' && !where.hasFailover) {
+      findings.push(
+        finding('warning', d.pos, `lease ${d.address}`, 'imported as free: backup state in a scope without failover'),
+      );
+      lease.state = 'free';
+    }
+    out.push(lease);
+    summary.leasesByState[lease.state] = (summary.leasesByState[lease.state] ?? 0) + 1;
+  }
+  if (inferred !== null) {
+    findings.push(
+      finding(
+        'note',
+        inferred.pos,
+        `lease ${inferred.address}`,
+        `no binding state (${inferredCount} leases): active when ends is in the future, else free (as dhcpd reads old files)`,
+      ),
+    );
+  }
+  summary.leasesImported = out.length;
+  return out;
+}
+
+function mapFailoverState(
+  record: DhcpdFailoverState,
+  role: 'primary' | 'secondary',
+  configuredMclt: number,
+  leases: readonly Lease[],
+  scopeIds: readonly string[],
+  now: number,
+  findings: Finding[],
+): PersistedRelationship | null {
+  const statement = `failover peer "${record.name}" state`;
+  if (record.myState === undefined) {
+    findings.push(finding('warning', record.pos, statement, 'ignored: no "my state" line'));
+    return null;
+  }
+  let state = STATE_BY_NAME.get(record.myState);
+  if (state === undefined) {
+    if (record.myState !== 'unknown-state') {
+      findings.push(finding('error', record.pos, statement, `'${record.myState}' is not a failover state`));
+      return null;
+    }
+    state = ServerState.RECOVER;
+    findings.push(finding('note', record.pos, statement, 'my state unknown-state: Twinlease starts in RECOVER'));
+  }
+  let partnerState: ServerState | null = null;
+  if (record.partnerState !== undefined && record.partnerState !== 'unknown-state') {
+    const p = STATE_BY_NAME.get(record.partnerState);
+    if (p === undefined) {
+      findings.push(finding('error', record.pos, statement, `'${record.partnerState}' is not a failover state`));
+      return null;
+    }
+    partnerState = p;
+  }
+  // No "at": dhcpd takes the time it reads the file.
+  const stateStartedAt = record.myStateAt ?? now;
+  // The last time dhcpd is known to have run as a failover server: the latest time it wrote for
+  // this relationship. A lower bound (safe: if the partner went PARTNER-DOWN after it, we RECOVER).
+  const scopes = new Set(scopeIds);
+  let lastOperationalAt = record.myStateAt ?? 0;
+  for (const l of leases) {
+    if (!scopes.has(l.scopeId)) continue;
+    lastOperationalAt = Math.max(lastOperationalAt, l.clientLastTransactionAt, l.stateStartedAt);
+  }
+  lastOperationalAt = Math.min(lastOperationalAt, now);
+  const mcltSeconds = role === 'secondary' ? (record.mclt ?? configuredMclt) : configuredMclt;
+  return {
+    state,
+    stateStartedAt,
+    partnerState,
+    partnerStateStartedAt: partnerState === null ? null : (record.partnerStateAt ?? null),
+    mcltSeconds,
+    lastOperationalAt,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Writing
+
+/** Creates a new lease store at `path` with the plan's leases and failover state. */
+export async function writeLeaseStore(
+  path: string,
+  leases: readonly Lease[],
+  failoverState: ReadonlyMap<string, PersistedRelationship>,
+): Promise<void> {
+  if (existsSync(path)) {
+    throw new Error(`${path} exists; the import writes a new lease store only (move the old one away first)`);
+  }
+  const store = openSqliteLeaseStore(path);
+  try {
+    const batch = 10_000;
+    for (let i = 0; i < leases.length; i += batch) await store.commit(leases.slice(i, i + batch));
+    for (const [key, value] of failoverState) await store.setMeta(key, JSON.stringify(value));
+  } finally {
+    await store.close();
+  }
+}
