@@ -30,6 +30,8 @@ class RelationshipRunner {
   private readonly queue: EndpointAction[] = [];
   private isPersisting = false;
   private isStopped = false;
+  /** Inputs are taken only once the link listens (a runner replacing another waits for it). */
+  isReady = false;
 
   constructor(
     readonly relationship: ResolvedRelationship,
@@ -54,7 +56,7 @@ class RelationshipRunner {
   }
 
   feed(input: EndpointInput): void {
-    if (this.isStopped) return;
+    if (this.isStopped || (!this.isReady && input.type !== 'shutdown')) return;
     let actions: EndpointAction[];
     try {
       actions = this.endpoint.handle(input, this.clock.nowSeconds());
@@ -99,7 +101,11 @@ class RelationshipRunner {
           } catch (err) {
             // An encoding RangeError is a bug in the endpoint: log it, keep the server running.
             this.log.error(
-              { event: 'failover.send-error', relationship: this.relationship.name, err: (err as Error).stack },
+              {
+                event: 'failover.send-error',
+                relationship: this.relationship.name,
+                err: (err as Error).stack,
+              },
               'could not send a failover message',
             );
           }
@@ -186,22 +192,94 @@ export class FailoverService {
   private timer: NodeJS.Timeout | null = null;
 
   constructor(private readonly options: FailoverServiceOptions) {
-    const now = options.clock.nowSeconds();
     for (const r of options.config.failover) {
-      const endpoint = new FailoverEndpoint({
-        relationship: r,
-        engine: options.engine,
-        serverName: options.config.server.name,
-        vendorClass: options.vendorClass,
-        persisted: readPersisted(options.store, r.name, options.log),
-        isStoreEmpty: options.isStoreEmpty,
-        now,
-      });
-      this.runners.set(
-        r.name,
-        new RelationshipRunner(r, endpoint, options.store, options.clock, options.log),
-      );
+      this.runners.set(r.name, this.makeRunner(r, readPersisted(options.store, r.name, options.log)));
     }
+  }
+
+  private makeRunner(r: ResolvedRelationship, persisted: PersistedRelationship | null): RelationshipRunner {
+    const o = this.options;
+    const endpoint = new FailoverEndpoint({
+      relationship: r,
+      engine: o.engine,
+      serverName: o.config.server.name,
+      vendorClass: o.vendorClass,
+      persisted,
+      isStoreEmpty: o.isStoreEmpty,
+      now: o.clock.nowSeconds(),
+    });
+    return new RelationshipRunner(r, endpoint, o.store, o.clock, o.log);
+  }
+
+  private logStarted(runner: RelationshipRunner): void {
+    this.options.log.info(
+      {
+        event: 'failover.started',
+        relationship: runner.relationship.name,
+        role: runner.relationship.role,
+        mode: runner.relationship.mode,
+        state: runner.endpoint.currentState,
+        listen: `${formatIpv4(runner.relationship.local.address)}:${runner.relationship.local.port}`,
+        partner: `${formatIpv4(runner.relationship.partner.address)}:${runner.relationship.partner.port}`,
+      },
+      'failover relationship started',
+    );
+  }
+
+  /**
+   * Applies a reloaded configuration: relationships that were removed or changed stop (STATE
+   * PAUSED, as on SIGTERM) and changed or added ones start, resuming the state the old endpoint had
+   * (or the stored one). Returns the gates for the engine built from the new configuration.
+   */
+  reconfigure(config: ResolvedConfig): Map<string, FailoverGate> {
+    const now = this.options.clock.nowSeconds();
+    const wanted = new Map(config.failover.map((r) => [r.name, r] as const));
+    for (const [name, runner] of [...this.runners]) {
+      const r = wanted.get(name);
+      if (r !== undefined && JSON.stringify(r) === JSON.stringify(runner.relationship)) continue;
+      this.runners.delete(name);
+      const stopped = runner
+        .stop()
+        .catch((err: Error) =>
+          this.options.log.error(
+            { event: 'failover.stop-failed', relationship: name, err: err.message },
+            'failover stop failed',
+          ),
+        );
+      this.options.log.info(
+        { event: r ? 'failover.reconfiguring' : 'failover.removed', relationship: name },
+        'failover relationship reconfigured',
+      );
+      if (r !== undefined) this.launch(this.makeRunner(r, runner.endpoint.persistedRecord(now)), stopped);
+    }
+    for (const r of config.failover) {
+      if (!this.runners.has(r.name)) {
+        this.launch(
+          this.makeRunner(r, readPersisted(this.options.store, r.name, this.options.log)),
+          Promise.resolve(),
+        );
+      }
+    }
+    return this.gates();
+  }
+
+  /** Starts `runner` once `after` resolved (the old listener of a changed relationship is closed). */
+  private launch(runner: RelationshipRunner, after: Promise<unknown>): void {
+    this.runners.set(runner.relationship.name, runner);
+    after
+      .then(() => runner.link.start())
+      .then(
+        () => {
+          runner.isReady = true;
+          this.logStarted(runner);
+          runner.feed({ type: 'tick' });
+        },
+        (err: Error) =>
+          this.options.log.error(
+            { event: 'failover.start-failed', relationship: runner.relationship.name, err: err.message },
+            'failover relationship could not start; fix the configuration and reload',
+          ),
+      );
   }
 
   get isEmpty(): boolean {
@@ -223,18 +301,8 @@ export class FailoverService {
       for (const runner of this.runners.values()) {
         await runner.link.start();
         started.push(runner);
-        this.options.log.info(
-          {
-            event: 'failover.started',
-            relationship: runner.relationship.name,
-            role: runner.relationship.role,
-            mode: runner.relationship.mode,
-            state: runner.endpoint.currentState,
-            listen: `${formatIpv4(runner.relationship.local.address)}:${runner.relationship.local.port}`,
-            partner: `${formatIpv4(runner.relationship.partner.address)}:${runner.relationship.partner.port}`,
-          },
-          'failover relationship started',
-        );
+        runner.isReady = true;
+        this.logStarted(runner);
       }
     } catch (err) {
       for (const r of started) await r.link.stop();

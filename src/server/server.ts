@@ -121,8 +121,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     vendorClass: `twinlease-${TWINLEASE_VERSION}`,
     isStoreEmpty: stored.length === 0,
   });
-  const gates = failover.gates();
-  const engine = new DhcpEngine(settings, stored, gates);
+  const engine = new DhcpEngine(settings, stored, failover.gates());
   currentEngine = engine;
   const counters = new Counters();
   const dhcp = new DhcpService(engine, store, network, clock, log, counters);
@@ -169,13 +168,9 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     }
     try {
       const next = engineSettings(result.config, interfaces);
-      if (JSON.stringify(result.config.failover) !== JSON.stringify(config.failover)) {
-        log.warn(
-          { event: 'config.failover-restart-needed' },
-          'failover relationship changes take effect at the next restart',
-        );
-      }
-      const nextEngine = new DhcpEngine(next.settings, [...dhcp.currentEngine.leases()], gates);
+      // Relationships added, removed or changed start/stop now; unchanged ones keep running.
+      const nextGates = failover.reconfigure(result.config);
+      const nextEngine = new DhcpEngine(next.settings, [...dhcp.currentEngine.leases()], nextGates);
       currentEngine = nextEngine;
       dhcp.replaceEngine(nextEngine, next.network);
       config = result.config;
@@ -212,17 +207,6 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   const failoverApi = {
     statuses: () => failover.statuses(),
     declarePartnerDown: (name: string) => failover.declarePartnerDown(name),
-    relationships: () =>
-      failover.statuses().map((s) => ({
-        name: s.name,
-        role: s.role,
-        mode: s.mode,
-        state: camel(SERVER_STATE_NAMES[s.localState]),
-        stateSince: s.localStateStartedAt,
-        partnerState: s.partnerState === null ? null : camel(SERVER_STATE_NAMES[s.partnerState]),
-        connection: s.isCommunicating ? ('up' as const) : ('down' as const),
-        scopeIds: config.failover.find((r) => r.name === s.name)?.scopeIds ?? [],
-      })),
   };
   try {
     api = await startManagementApi({
