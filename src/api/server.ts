@@ -14,6 +14,7 @@ import { ApiMetrics } from './metrics.js';
 import { OperationLog, operationLogPath } from './operation-log.js';
 import { configRoutes } from './routes/config.js';
 import { failoverRoutes } from './routes/failover.js';
+import { dashboardPlugin } from '../dashboard/plugin.js';
 import { leaseRoutes } from './routes/leases.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { scopeConfigRoutes } from './routes/scope-config.js';
@@ -216,6 +217,7 @@ export async function buildApiApp(deps: ApiDeps, options: ApiServerOptions): Pro
   metricsRoutes(app, ctx);
   scopeConfigRoutes(app, ctx);
   failoverRoutes(app, ctx);
+  await app.register(dashboardPlugin, { ctx });
   await app.ready();
   return app;
 }
