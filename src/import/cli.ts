@@ -87,22 +87,30 @@ export async function runDhcpdImport(
     return IMPORT_EXIT.ioFailure;
   }
   if (flags.out !== undefined) io.stderr(`twinlease import: wrote ${flags.out}\n`);
-  if (leaseDbPath !== undefined) io.stderr(`twinlease import: wrote ${leaseDbPath} (${plan.leases.length} leases)\n`);
+  if (leaseDbPath !== undefined)
+    io.stderr(`twinlease import: wrote ${leaseDbPath} (${plan.leases.length} leases)\n`);
   return IMPORT_EXIT.ok;
 }
 
 /** Adds `import dhcpd` to the CLI. */
 export function registerImportCommand(program: Command): void {
-  const imp = program.command('import').description('translate another DHCP server’s configuration and leases');
+  const imp = program
+    .command('import')
+    .description('translate another DHCP server’s configuration and leases');
   imp
     .command('dhcpd')
-    .description('ISC dhcpd: dhcpd.conf (+ dhcpd.leases) → Twinlease config (+ lease store); see docs/migrate-from-isc-dhcp.md')
+    .description(
+      'ISC dhcpd: dhcpd.conf (+ dhcpd.leases) → Twinlease config (+ lease store); see docs/migrate-from-isc-dhcp.md',
+    )
     .requiredOption('--conf <file>', 'dhcpd.conf to translate (includes are followed)')
     .option('--leases <file>', 'dhcpd.leases to import (needs --lease-db to be written)')
     .option('--out <file>', 'write the config here (default: stdout)')
     .option('--lease-db <path>', 'create this Twinlease lease store (SQLite) from --leases; must not exist')
     .option('--strict', 'treat warnings (ignored or approximate statements) as errors')
-    .option('--accept-untranslated', 'write even when statements that change service cannot be translated (listed as warnings)')
+    .option(
+      '--accept-untranslated',
+      'write even when statements that change service cannot be translated (listed as warnings)',
+    )
     // --json is the CLI's global option (docs/cli.md): here it prints the findings as JSON.
     .action(async (_flags: ImportFlags, command: Command) => {
       process.exitCode = await runDhcpdImport(command.optsWithGlobals<ImportFlags>());

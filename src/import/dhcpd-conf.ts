@@ -1180,7 +1180,7 @@ class Translator {
     const globalOptions = g.options.map((o) => o.option);
     if (globalOptions.length > 0) {
       config.options = globalOptions;
-      g.options.forEach((o, i) => this.origin(`/options/${i}`, o.pos));
+      for (const [i, o] of g.options.entries()) this.origin(`/options/${i}`, o.pos);
     }
 
     // max-lease-time: Twinlease grants at most leaseTimeSeconds.
@@ -1326,7 +1326,7 @@ class Translator {
     const options = chainOptions(inner, this.global);
     if (options.length > 0) {
       scope.options = options.map((o) => o.option);
-      options.forEach((o, i) => this.origin(`${at}/options/${i}`, o.pos));
+      for (const [i, o] of options.entries()) this.origin(`${at}/options/${i}`, o.pos);
     }
     const leaseTime = lookup(inner, 'leaseTime', this.global);
     if (leaseTime) {
@@ -1431,7 +1431,7 @@ class Translator {
         this.origin(`${at}/address`, a.pos);
         if (host.hardware) this.origin(`${at}/hardwareAddress`, host.hardware.pos);
         if (own.clientId) this.origin(`${at}/clientId`, own.clientId.pos);
-        options.forEach((o, i) => this.origin(`${at}/options/${i}`, o.pos));
+        for (const [i, o] of options.entries()) this.origin(`${at}/options/${i}`, o.pos);
       }
     }
   }

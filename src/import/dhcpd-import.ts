@@ -11,7 +11,13 @@ import { openSqliteLeaseStore } from '../leases/sqlite-store.js';
 import { ServerState, SERVER_STATE_NAMES } from '../wire/failover-message.js';
 import { parseIpv4 } from '../wire/ipv4.js';
 import { translateDhcpdConf } from './dhcpd-conf.js';
-import { type DhcpdFailoverState, type DhcpdLease, type LeasesFile, NEVER, readLeasesFile } from './dhcpd-leases.js';
+import {
+  type DhcpdFailoverState,
+  type DhcpdLease,
+  type LeasesFile,
+  NEVER,
+  readLeasesFile,
+} from './dhcpd-leases.js';
 import { DhcpdSyntaxError, type Finding, type SourcePos } from './source.js';
 import { fileSystemReader, parseFileWithIncludes, type SourceReader } from './syntax.js';
 
@@ -59,7 +65,12 @@ const STATE_BY_NAME = new Map<string, ServerState>(
   Object.entries(SERVER_STATE_NAMES).map(([n, name]) => [name, Number(n) as ServerState]),
 );
 
-function finding(severity: Finding['severity'], pos: SourcePos | null, statement: string, reason: string): Finding {
+function finding(
+  severity: Finding['severity'],
+  pos: SourcePos | null,
+  statement: string,
+  reason: string,
+): Finding {
   return { severity, pos, statement, reason };
 }
 
@@ -129,7 +140,8 @@ export function planImport(options: ImportOptions): ImportPlan {
     return fail();
   }
   const mcltFromLeases = new Map<string, number>();
-  for (const s of leasesFile?.failover.values() ?? []) if (s.mclt !== undefined) mcltFromLeases.set(s.name, s.mclt);
+  for (const s of leasesFile?.failover.values() ?? [])
+    if (s.mclt !== undefined) mcltFromLeases.set(s.name, s.mclt);
   const translation = translateDhcpdConf(statements, {
     acceptUntranslated: options.acceptUntranslated === true,
     mcltFromLeases,
@@ -167,7 +179,9 @@ export function planImport(options: ImportOptions): ImportPlan {
     leases = mapLeases(leasesFile, resolved, options.now, findings, summary);
     for (const r of resolved.failover) {
       const record = leasesFile.failover.get(r.name);
-      const persisted = record ? mapFailoverState(record, r.role, r.mcltSeconds, leases, r.scopeIds, options.now, findings) : null;
+      const persisted = record
+        ? mapFailoverState(record, r.role, r.mcltSeconds, leases, r.scopeIds, options.now, findings)
+        : null;
       if (persisted === null) {
         findings.push(
           finding(
@@ -182,7 +196,12 @@ export function planImport(options: ImportOptions): ImportPlan {
     for (const name of leasesFile.failover.keys()) {
       if (!resolved.failover.some((r) => r.name === name)) {
         findings.push(
-          finding('warning', leasesFile.failover.get(name)!.pos, `failover peer "${name}" state`, 'ignored: no such relationship in the configuration'),
+          finding(
+            'warning',
+            leasesFile.failover.get(name)!.pos,
+            `failover peer "${name}" state`,
+            'ignored: no such relationship in the configuration',
+          ),
         );
       }
     }
@@ -228,7 +247,10 @@ function sortFindings(findings: Finding[]): Finding[] {
 // ---------------------------------------------------------------------------------------------
 // Leases
 
-function scopeIdOf(resolved: ResolvedConfig, address: number): { scopeId: string; hasFailover: boolean } | 'subnet' | null {
+function scopeIdOf(
+  resolved: ResolvedConfig,
+  address: number,
+): { scopeId: string; hasFailover: boolean } | 'subnet' | null {
   for (const s of resolved.scopes) {
     const inRange = s.ranges.some((r) => address >= r.start && address <= r.end);
     const reserved = s.reservations.some((r) => r.address === address);
@@ -249,7 +271,11 @@ function scopeIdOf(resolved: ResolvedConfig, address: number): { scopeId: string
  * Twinlease bounds a grant by max(acked, received) + MCLT, which is dhcpd's tsfp + MCLT.
  *   isPartnerUpToDate = tstp ≤ atsfp, dhcpd's own test for "must be sent again" (tstp > atsfp).
  */
-export function toLease(d: DhcpdLease, scopeId: string, now: number): { lease: Lease; isStateInferred: boolean } {
+export function toLease(
+  d: DhcpdLease,
+  scopeId: string,
+  now: number,
+): { lease: Lease; isStateInferred: boolean } {
   let state: BindingState;
   let isReserved = d.isReserved;
   let isBootp = d.isBootp;
@@ -296,7 +322,12 @@ export function toLease(d: DhcpdLease, scopeId: string, now: number): { lease: L
     isPartnerUpToDate: tstp <= atsfp,
     fqdn: d.ddnsForwardName ?? null,
     dhcidMode: 'none',
-    dns: { cleanupOnDelete: false, updateBothRecords: false, registrationPending: false, removalPending: false },
+    dns: {
+      cleanupOnDelete: false,
+      updateBothRecords: false,
+      registrationPending: false,
+      removalPending: false,
+    },
   };
   return { lease, isStateInferred };
 }
@@ -335,7 +366,12 @@ function mapLeases(
     }
     if (lease.state === 'backup' && !where.hasFailover) {
       findings.push(
-        finding('warning', d.pos, `lease ${d.address}`, 'imported as free: backup state in a scope without failover'),
+        finding(
+          'warning',
+          d.pos,
+          `lease ${d.address}`,
+          'imported as free: backup state in a scope without failover',
+        ),
       );
       lease.state = 'free';
     }
@@ -377,13 +413,17 @@ function mapFailoverState(
       return null;
     }
     state = ServerState.RECOVER;
-    findings.push(finding('note', record.pos, statement, 'my state unknown-state: Twinlease starts in RECOVER'));
+    findings.push(
+      finding('note', record.pos, statement, 'my state unknown-state: Twinlease starts in RECOVER'),
+    );
   }
   let partnerState: ServerState | null = null;
   if (record.partnerState !== undefined && record.partnerState !== 'unknown-state') {
     const p = STATE_BY_NAME.get(record.partnerState);
     if (p === undefined) {
-      findings.push(finding('error', record.pos, statement, `'${record.partnerState}' is not a failover state`));
+      findings.push(
+        finding('error', record.pos, statement, `'${record.partnerState}' is not a failover state`),
+      );
       return null;
     }
     partnerState = p;

@@ -111,13 +111,20 @@ class LeaseReader {
       seen.count++;
       return;
     }
-    const first: Finding = { severity: 'warning', pos: s.pos, statement: describeHead(s.head), reason: `ignored: ${reason}` };
+    const first: Finding = {
+      severity: 'warning',
+      pos: s.pos,
+      statement: describeHead(s.head),
+      reason: `ignored: ${reason}`,
+    };
     this.aggregated.set(kind, { first, count: 1 });
   }
 
   finish(): Finding[] {
     for (const { first, count } of this.aggregated.values()) {
-      this.findings.push(count === 1 ? first : { ...first, reason: `${first.reason} (${count} times; the first is shown)` });
+      this.findings.push(
+        count === 1 ? first : { ...first, reason: `${first.reason} (${count} times; the first is shown)` },
+      );
     }
     return this.findings.sort(
       (a, b) =>
@@ -144,14 +151,24 @@ class LeaseReader {
         // Byte order matters to dhcpd's binary hashes only; the text we read is the same.
         return;
       case 'server-duid':
-        this.ignored('server-duid', s, 'server-duid is for DHCPv6');
+        // DHCPv6 only: dhcpd 4.4 writes it into every lease file, v4 included.
+        this.findings.push({
+          severity: 'note',
+          pos: s.pos,
+          statement: describeHead(s.head),
+          reason: 'server-duid is for DHCPv6; not needed',
+        });
         return;
       case 'lease-id-format':
         return;
       case 'host':
       case 'group':
       case 'subgroup':
-        this.ignored(k, s, `${k} declarations made through OMAPI are not imported; add them to dhcpd.conf and import again`);
+        this.ignored(
+          k,
+          s,
+          `${k} declarations made through OMAPI are not imported; add them to dhcpd.conf and import again`,
+        );
         return;
       case 'class':
       case 'subclass':
@@ -212,7 +229,10 @@ class LeaseReader {
       lease[key] = v;
       return true;
     };
-    const state = (which: 'bindingState' | 'nextBindingState' | 'rewindBindingState', at: number): boolean => {
+    const state = (
+      which: 'bindingState' | 'nextBindingState' | 'rewindBindingState',
+      at: number,
+    ): boolean => {
       const name = w[at];
       if (w.length !== at + 1 || !(DHCPD_BINDING_STATES as readonly string[]).includes(name ?? '')) {
         this.error(s, `'${name ?? ''}' is not a binding state (${DHCPD_BINDING_STATES.join(', ')})`);
@@ -239,9 +259,16 @@ class LeaseReader {
         if (w[1] === 'binding' && w[2] === 'state') return state('rewindBindingState', 3);
         break;
       case 'hardware': {
-        const type = HARDWARE_TYPES[w[1] ?? ''] ?? (/^unknown-(\d+)$/.exec(w[1] ?? '') ? Number(w[1]!.slice(8)) : undefined);
+        const type =
+          HARDWARE_TYPES[w[1] ?? ''] ??
+          (/^unknown-(\d+)$/.exec(w[1] ?? '') ? Number(w[1]!.slice(8)) : undefined);
         const addr = w[2] ?? '';
-        if (type === undefined || type > 255 || w.length !== 3 || !/^[0-9a-f]{1,2}(:[0-9a-f]{1,2}){0,15}$/.test(addr)) {
+        if (
+          type === undefined ||
+          type > 255 ||
+          w.length !== 3 ||
+          !/^[0-9a-f]{1,2}(:[0-9a-f]{1,2}){0,15}$/.test(addr)
+        ) {
           this.error(s, 'expected: hardware ethernet|token-ring|fddi|infiniband XX:XX:…;');
           return false;
         }
@@ -289,7 +316,11 @@ class LeaseReader {
         return true;
       }
       case 'option':
-        this.ignored(`option ${s.head[1]?.text ?? ''}`, s, 'relay agent options recorded on leases are not imported');
+        this.ignored(
+          `option ${s.head[1]?.text ?? ''}`,
+          s,
+          'relay agent options recorded on leases are not imported',
+        );
         return true;
       case 'billing':
         this.ignored('billing', s, 'billing classes are not imported');
@@ -311,7 +342,13 @@ class LeaseReader {
 
   private failoverState(s: Statement): void {
     const [, peer, name, state] = s.head;
-    if (peer?.text !== 'peer' || name?.kind !== 'string' || state?.text !== 'state' || s.head.length !== 4 || s.block === null) {
+    if (
+      peer?.text !== 'peer' ||
+      name?.kind !== 'string' ||
+      state?.text !== 'state' ||
+      s.head.length !== 4 ||
+      s.block === null
+    ) {
       this.error(s, 'expected: failover peer "NAME" state { … }');
       return;
     }
@@ -366,7 +403,12 @@ export function readLeasesFile(text: string, file: string): LeasesFile {
   const statements = parseText(text, file);
   const reader = new LeaseReader();
   for (const s of statements) reader.top(s);
-  return { leases: reader.leases, declarations: reader.declarations, failover: reader.failover, findings: reader.finish() };
+  return {
+    leases: reader.leases,
+    declarations: reader.declarations,
+    failover: reader.failover,
+    findings: reader.finish(),
+  };
 }
 
 export { DhcpdSyntaxError };

@@ -102,7 +102,15 @@ export function parseStatements(tokens: readonly Token[], endPos: SourcePos): St
 
 /** The first few tokens of a statement, for messages. */
 export function describeHead(head: readonly Token[], max = 8): string {
-  const words = head.slice(0, max).map((t) => (t.kind === 'string' ? JSON.stringify(t.text) : t.text));
+  const words = head.slice(0, max).map((t) => {
+    if (t.kind !== 'string') return t.text;
+    // Binary strings (uids, DUIDs) as ISC prints hex lists; readable text quoted.
+    const bytes = t.bytes ?? new Uint8Array();
+    const isPrintable = bytes.every((b) => b >= 0x20 && b < 0x7f);
+    return isPrintable
+      ? JSON.stringify(t.text)
+      : Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join(':');
+  });
   return words.join(' ') + (head.length > max ? ' …' : '');
 }
 
