@@ -24,11 +24,17 @@ import { FailoverLink } from './failover-link.js';
 /** Bound on actions waiting behind a persist (a stuck store must not grow memory without end). */
 const MAX_QUEUED_ACTIONS = 100_000;
 
+interface QueuedPersist {
+  kind: 'persist';
+  afterDurable: readonly EndpointAction[];
+  outcome: 'pending' | 'durable' | 'failed';
+}
+type QueueItem = QueuedPersist | { kind: 'action'; action: EndpointAction };
+
 class RelationshipRunner {
   readonly endpoint: FailoverEndpoint;
   readonly link: FailoverLink;
-  private readonly queue: EndpointAction[] = [];
-  private isPersisting = false;
+  private readonly queue: QueueItem[] = [];
   private isStopped = false;
   /** Inputs are taken only once the link listens (a runner replacing another waits for it). */
   isReady = false;
@@ -77,72 +83,95 @@ class RelationshipRunner {
 
   run(actions: readonly EndpointAction[]): void {
     if (this.queue.length + actions.length > MAX_QUEUED_ACTIONS) {
+      // The store stopped answering: keep writing what changed (in order), send nothing more;
+      // the partner's receive timer drops the link and every binding is resent on reconnection.
       this.log.error(
         { event: 'failover.queue-overflow', relationship: this.relationship.name, queued: this.queue.length },
-        'failover actions overflow while the lease store is slow; dropping the connection',
+        'failover actions overflow while the lease store is slow; dropping pending messages',
       );
       this.queue.length = 0;
-      for (const a of actions) if (a.type === 'persist') this.queue.push({ ...a, afterDurable: [] });
-    } else {
-      this.queue.push(...actions);
+      for (const a of actions) if (a.type === 'persist') this.write({ ...a, afterDurable: [] });
+      return;
+    }
+    // Writes go to the store at once, in the order the endpoint made the changes, so that they
+    // interleave correctly with the DHCP service's commits of newer versions of the same
+    // bindings (holding a write back behind an earlier one let an older version land last).
+    // What must wait for durability (everything after a persist) waits in the queue.
+    for (const a of actions) {
+      if (a.type === 'persist') this.queue.push(this.write(a));
+      else this.queue.push({ kind: 'action', action: a });
     }
     this.drain();
   }
 
+  private write(a: Extract<EndpointAction, { type: 'persist' }>): QueuedPersist {
+    const entry: QueuedPersist = { kind: 'persist', afterDurable: a.afterDurable, outcome: 'pending' };
+    const writes: Promise<void>[] = [];
+    if (a.leases.length > 0) writes.push(this.store.commit(a.leases));
+    for (const m of a.meta) writes.push(this.store.setMeta(m.key, m.value));
+    Promise.all(writes).then(
+      () => {
+        entry.outcome = 'durable';
+        this.drain();
+      },
+      (err: Error) => {
+        entry.outcome = 'failed';
+        this.log.error(
+          { event: 'failover.persist-failed', relationship: this.relationship.name, err: err.message },
+          'could not make failover changes durable; not acknowledging them',
+        );
+        this.drain();
+      },
+    );
+    return entry;
+  }
+
   private drain(): void {
-    while (!this.isPersisting && this.queue.length > 0) {
-      const a = this.queue.shift()!;
-      switch (a.type) {
-        case 'send':
-        case 'close':
-        case 'connect':
-          try {
-            this.link.perform([a]);
-          } catch (err) {
-            // An encoding RangeError is a bug in the endpoint: log it, keep the server running.
-            this.log.error(
-              {
-                event: 'failover.send-error',
-                relationship: this.relationship.name,
-                err: (err as Error).stack,
-              },
-              'could not send a failover message',
-            );
-          }
-          break;
-        case 'log':
-          this.log[a.level]({ event: `failover.${a.event.replace(/^failover-/, '')}`, ...a.fields });
-          break;
-        case 'persist': {
-          this.isPersisting = true;
-          const writes: Promise<void>[] = [];
-          if (a.leases.length > 0) writes.push(this.store.commit(a.leases));
-          for (const m of a.meta) writes.push(this.store.setMeta(m.key, m.value));
-          Promise.all(writes).then(
-            () => {
-              this.isPersisting = false;
-              this.queue.unshift(...a.afterDurable);
-              this.drain();
-            },
-            (err: Error) => {
-              this.isPersisting = false;
-              this.log.error(
-                { event: 'failover.persist-failed', relationship: this.relationship.name, err: err.message },
-                'could not make failover changes durable; not acknowledging them',
-              );
-              this.drain();
-            },
-          );
-          break;
+    while (this.queue.length > 0) {
+      const head = this.queue[0]!;
+      if (head.kind === 'persist') {
+        if (head.outcome === 'pending') return;
+        this.queue.shift();
+        // What vouches for a write leaves only when it is durable (a failed write sends nothing).
+        if (head.outcome === 'durable') {
+          this.queue.unshift(...head.afterDurable.map((action) => ({ kind: 'action' as const, action })));
         }
+        continue;
       }
+      this.queue.shift();
+      this.perform(head.action);
+    }
+  }
+
+  private perform(a: EndpointAction): void {
+    switch (a.type) {
+      case 'send':
+      case 'close':
+      case 'connect':
+        try {
+          this.link.perform([a]);
+        } catch (err) {
+          // An encoding RangeError is a bug in the endpoint: log it, keep the server running.
+          this.log.error(
+            { event: 'failover.send-error', relationship: this.relationship.name, err: (err as Error).stack },
+            'could not send a failover message',
+          );
+        }
+        break;
+      case 'log':
+        this.log[a.level]({ event: `failover.${a.event.replace(/^failover-/, '')}`, ...a.fields });
+        break;
+      case 'persist':
+        // Only reachable through afterDurable, which never holds a persist; write it in order.
+        this.queue.unshift(this.write(a));
+        break;
     }
   }
 
   /** Resolves once nothing waits on the store. */
   async settle(timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs;
-    while ((this.isPersisting || this.queue.length > 0) && Date.now() < deadline) {
+    while (this.queue.length > 0 && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 10));
     }
   }

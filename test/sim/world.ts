@@ -92,6 +92,13 @@ function before(a: Scheduled, b: Scheduled): boolean {
 // -------------------------------------------------------------------------------------------------
 // Servers
 
+interface SimQueuedPersist {
+  kind: 'persist';
+  afterDurable: readonly EndpointAction[];
+  isDurable: boolean;
+}
+type SimQueueItem = SimQueuedPersist | { kind: 'action'; action: EndpointAction };
+
 export interface SimServer {
   name: 'a' | 'b';
   index: 0 | 1;
@@ -107,8 +114,7 @@ export interface SimServer {
   /** Clock offset from simulation time, ms. */
   skewMs: number;
   /** The failover shell's in-order action queue (src/server/failover-service.ts). */
-  actionQueue: EndpointAction[];
-  isPersisting: boolean;
+  actionQueue: SimQueueItem[];
   /** Store writes requested and not yet durable. */
   pendingWrites: number;
   lastWriteDoneMs: number;
@@ -393,7 +399,6 @@ export class World {
       life: 0,
       skewMs: sc.skewMs[index],
       actionQueue: [],
-      isPersisting: false,
       pendingWrites: 0,
       lastWriteDoneMs: 0,
       slowDiskUntilMs: 0,
@@ -432,7 +437,6 @@ export class World {
     s.isUp = true;
     s.restartAtMs = null;
     s.actionQueue = [];
-    s.isPersisting = false;
     s.pendingWrites = 0;
     s.isConnecting = false;
     this.log(
@@ -484,15 +488,42 @@ export class World {
     }
   }
 
+  /**
+   * As src/server/failover-service.ts: a persist's writes go to the store at once (in the order the
+   * endpoint made the changes, interleaved with DHCP commits); what follows a persist waits until
+   * it is durable.
+   */
   runActions(s: SimServer, actions: readonly EndpointAction[]): void {
-    s.actionQueue.push(...actions);
+    for (const a of actions) {
+      if (a.type === 'persist') s.actionQueue.push(this.persistEntry(s, a));
+      else s.actionQueue.push({ kind: 'action', action: a });
+    }
     this.drain(s);
+  }
+
+  private persistEntry(s: SimServer, a: Extract<EndpointAction, { type: 'persist' }>): SimQueuedPersist {
+    const entry: SimQueuedPersist = { kind: 'persist', afterDurable: a.afterDurable, isDurable: false };
+    const life = s.life;
+    this.write(s, a.leases, a.meta, () => {
+      if (s.life !== life) return;
+      entry.isDurable = true;
+      this.drain(s);
+    });
+    return entry;
   }
 
   private drain(s: SimServer): void {
     const life = s.life;
-    while (s.isUp && s.life === life && !s.isPersisting && s.actionQueue.length > 0) {
-      const a = s.actionQueue.shift()!;
+    while (s.isUp && s.life === life && s.actionQueue.length > 0) {
+      const head = s.actionQueue[0]!;
+      if (head.kind === 'persist') {
+        if (!head.isDurable) return;
+        s.actionQueue.shift();
+        s.actionQueue.unshift(...head.afterDurable.map((action) => ({ kind: 'action' as const, action })));
+        continue;
+      }
+      s.actionQueue.shift();
+      const a = head.action;
       switch (a.type) {
         case 'send':
           this.tcpSend(s, a.connectionId, a.message);
@@ -508,12 +539,7 @@ export class World {
             this.log(`${s.name} log ${a.event} ${JSON.stringify(a.fields)}`);
           break;
         case 'persist':
-          s.isPersisting = true;
-          this.write(s, a.leases, a.meta, () => {
-            s.isPersisting = false;
-            s.actionQueue.unshift(...a.afterDurable);
-            this.drain(s);
-          });
+          s.actionQueue.unshift(this.persistEntry(s, a));
           break;
       }
     }
@@ -560,7 +586,6 @@ export class World {
     s.isUp = false;
     s.life++;
     s.actionQueue = [];
-    s.isPersisting = false;
     s.pendingWrites = 0;
     s.crashOnNextWrite = false;
     s.lastWriteDoneMs = 0;
