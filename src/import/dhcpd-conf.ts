@@ -10,7 +10,7 @@
 import type { Config, FailoverRelationship, OptionData, Reservation, Scope } from '../config/schema.js';
 import { countSetBuckets, hbaFromSplit } from '../failover/hash-bucket.js';
 import { optionByCode, optionByName } from '../wire/dhcp-options.js';
-import { formatIpv4, isIpv4, maskToPrefix, parseIpv4 } from '../wire/ipv4.js';
+import { formatIpv4, isIpv4, maskToPrefix, parseIpv4, prefixToMask } from '../wire/ipv4.js';
 import {
   type CustomOptionDef,
   hexText,
@@ -140,6 +140,8 @@ interface PeerDecl {
   hba?: Valued<Uint8Array>;
   loadBalanceMaxSeconds?: Valued<number>;
   autoPartnerDown?: Valued<number>;
+  /** An address was given as a host name (already listed as untranslated). */
+  hasUnresolvedAddress?: boolean;
 }
 
 /** Known statements that have no Twinlease equivalent and do not change which client gets what. */
@@ -833,7 +835,7 @@ class Translator {
     }
     const m = parseIpv4(mask!.text);
     const prefixLength = maskToPrefix(m);
-    if (prefixLength < 0 || !Number.isInteger(prefixLength)) {
+    if (prefixToMask(prefixLength) >>> 0 !== m) {
       this.error(s, `subnet: netmask ${mask!.text} is not contiguous`, mask!.pos);
       return;
     }
@@ -1053,6 +1055,7 @@ class Translator {
       }
       const a = readAddress(t);
       if (a.ok) return a.address;
+      peer.hasUnresolvedAddress = true;
       if (a.isUntranslatable) this.untranslated(s, a.reason, t.pos);
       else this.error(s, a.reason, t.pos);
       return null;
@@ -1313,7 +1316,13 @@ class Translator {
           'not translated: this subnet has several pools (or ranges outside pools) and this pool sets its own parameters; a Twinlease scope has one set',
       });
     }
-    const inner: Level = isSinglePool ? pools[0]!.level : subnet.level;
+    // The single pool's own parameters over the subnet's chain (a shared-network pool's parent is
+    // the shared network, but its ranges live in this subnet, whose parameters apply too).
+    const inner: Level = isSinglePool
+      ? pools[0]!.level.parent === subnet.level
+        ? pools[0]!.level
+        : { ...pools[0]!.level, parent: subnet.level }
+      : subnet.level;
 
     subnet.ranges
       .slice()
@@ -1445,6 +1454,7 @@ class Translator {
     };
     const note = (reason: string, severity: Severity = 'note', pos: SourcePos = peer.pos) =>
       this.findings.push({ severity, pos, statement, reason });
+    if (peer.hasUnresolvedAddress === true) return null;
     if (peer.role === undefined) return fail('primary or secondary is missing');
     if (peer.address === undefined)
       return fail('address is missing (dhcpd derives one; Twinlease needs the local failover address)');
