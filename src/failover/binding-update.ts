@@ -167,7 +167,16 @@ function clientKey(hardwareAddress: string | undefined, clientId: string | null 
 export function decideIncoming(
   ours: Lease | undefined,
   received: FailoverBinding,
-  ctx: { role: 'primary' | 'secondary'; now: number },
+  ctx: {
+    role: 'primary' | 'secondary';
+    now: number;
+    /**
+     * We are in RECOVER: our bindings may be stale (we were down, or lost storage) and the
+     * partner's are authoritative (D12 §9.6: the recovering server learns everything from its
+     * partner). Every well-formed update is accepted.
+     */
+    isRecovering?: boolean;
+  },
 ): ConflictDecision {
   const status = received.bindingStatus;
   if (status === undefined) return reject(RejectReason.MISSING_BINDING_INFORMATION, 'binding-status missing');
@@ -183,7 +192,7 @@ export function decideIncoming(
       'ACTIVE binding without client-hardware-address or lease-expiration-time',
     );
   }
-  if (!ours) return { accept: true };
+  if (!ours || ctx.isRecovering === true) return { accept: true };
   const rule = CONFLICT_MATRIX[ours.state][column];
   const theirCltt = received.clientLastTransactionAt;
   // Equal times (whole seconds: a client releases on one server and is ACKed by the other in

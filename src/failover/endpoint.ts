@@ -1090,7 +1090,11 @@ export class FailoverEndpoint {
   /** Sends queued binding updates while the partner's window has room. */
   private pump(now: number, out: EndpointAction[]): void {
     const c = this.active;
+    // A server in RECOVER does not push its (possibly stale) bindings: it first takes everything
+    // from its partner (UPDREQALL → UPDDONE); what the partner's data did not supersede goes out
+    // afterwards (D12 §9.6). It does answer a partner's own update request (both recovering).
     if (c === null || !c.hasPartnerState || this.state === ServerState.STARTUP) return;
+    if (this.state === ServerState.RECOVER && this.partnerUpdateRequest === null) return;
     const engine = this.options.engine();
     const perMessage = c.isIscPeer ? 1 : MAX_BINDINGS_PER_UPDATE;
     while (this.inFlight.size < c.partnerMaxUnacked && this.updateQueue.size > 0) {
@@ -1257,7 +1261,16 @@ export class FailoverEndpoint {
         continue;
       }
       const ours = engine.getLease(address);
-      const decision = decideIncoming(ours, b, { role: this.role, now: Math.floor(now) });
+      const decision = decideIncoming(ours, b, {
+        role: this.role,
+        now: Math.floor(now),
+        // Only when the partner is not recovering itself (two recovering servers have no
+        // authoritative side; the regular rules apply).
+        isRecovering:
+          this.state === ServerState.RECOVER &&
+          this.partnerState !== ServerState.RECOVER &&
+          this.partnerState !== ServerState.RECOVER_WAIT,
+      });
       if (!decision.accept) {
         acks.push(this.rejectBinding(address, decision.reason, decision.message));
         // Our binding is the better one: tell the partner (once per connection, so two servers
