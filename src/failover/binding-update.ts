@@ -171,9 +171,10 @@ export function decideIncoming(
     role: 'primary' | 'secondary';
     now: number;
     /**
-     * We are in RECOVER: our bindings may be stale (we were down, or lost storage) and the
-     * partner's are authoritative (D12 §9.6: the recovering server learns everything from its
-     * partner). Every well-formed update is accepted.
+     * We are in RECOVER: an address the partner gave to another client while we were away (in
+     * PARTNER-DOWN, after MCLT) is the partner's to give; the primary's ACTIVE-vs-ACTIVE priority
+     * does not apply (D12 §9.6). Every other cell of the matrix does: our own later binding (a
+     * renewal the partner never heard of) still beats the partner's EXPIRED.
      */
     isRecovering?: boolean;
   },
@@ -192,7 +193,7 @@ export function decideIncoming(
       'ACTIVE binding without client-hardware-address or lease-expiration-time',
     );
   }
-  if (!ours || ctx.isRecovering === true) return { accept: true };
+  if (!ours) return { accept: true };
   const rule = CONFLICT_MATRIX[ours.state][column];
   const theirCltt = received.clientLastTransactionAt;
   // Equal times (whole seconds: a client releases on one server and is ACKed by the other in
@@ -226,7 +227,7 @@ export function decideIncoming(
       const same =
         clientKey(ours.hardwareAddress, ours.clientId) ===
         clientKey(received.hardwareAddress, received.clientId ?? null);
-      if (same || ctx.role === 'secondary') return { accept: true };
+      if (same || ctx.role === 'secondary' || ctx.isRecovering === true) return { accept: true };
       // Two clients, one address: the primary's binding wins (D12 §7.1.4).
       return reject(RejectReason.FATAL_CONFLICT, 'address is bound to another client on the primary');
     }

@@ -854,3 +854,16 @@ describe('leaseFromBinding — what the receiver records (failover.md §5.4)', (
     assert.equal(leaseFromBinding(truncated, undefined, SCOPE, PARTNER, T0).hostname, null);
   });
 });
+
+describe('decideIncoming — a primary in RECOVER', () => {
+  it("accepts the partner's ACTIVE for another client (given away in PARTNER-DOWN) but keeps the rest of the matrix", () => {
+    const mine = ours('active');
+    const theirs = received(BindingStatus.ACTIVE, OUR_CLTT + 5, 'bbbbbbbbbbbb');
+    assert.equal(decideIncoming(mine, theirs, { role: 'primary', now: T0 }).accept, false);
+    assert.equal(decideIncoming(mine, theirs, { role: 'primary', now: T0, isRecovering: true }).accept, true);
+    // Our own later binding (a renewal the partner never heard of) still beats their EXPIRED.
+    const expired = received(BindingStatus.EXPIRED, OUR_CLTT - 5);
+    const d = decideIncoming(mine, expired, { role: 'primary', now: OUR_EXPIRY - 1, isRecovering: true });
+    assert.deepEqual([d.accept, d.accept ? 0 : d.reason], [false, RejectReason.OUTDATED_BINDING_INFORMATION]);
+  });
+});
