@@ -3,12 +3,12 @@
 // and decides (nothing is written); writeLeaseStore() writes a store only when the plan is clean.
 
 import { existsSync } from 'node:fs';
-import { INFINITE_EXPIRY, type BindingState, type Lease } from '../dhcp/lease.js';
 import { parseConfigText, type ResolvedConfig } from '../config/loader.js';
 import type { Config } from '../config/schema.js';
+import { type BindingState, INFINITE_EXPIRY, type Lease } from '../dhcp/lease.js';
 import { metaKeyOf, type PersistedRelationship } from '../failover/endpoint.js';
 import { openSqliteLeaseStore } from '../leases/sqlite-store.js';
-import { ServerState, SERVER_STATE_NAMES } from '../wire/failover-message.js';
+import { SERVER_STATE_NAMES, ServerState } from '../wire/failover-message.js';
 import { parseIpv4 } from '../wire/ipv4.js';
 import { translateDhcpdConf } from './dhcpd-conf.js';
 import {
