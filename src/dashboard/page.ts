@@ -47,7 +47,7 @@ button, input, select { font: inherit; }
 header.top { display: flex; flex-wrap: wrap; align-items: center; gap: .5rem 1.25rem; padding: .6rem 1rem;
   background: #16202c; color: #fff; }
 header.top .brand { font-weight: 700; font-size: 1.1rem; margin: 0; }
-header.top .server { color: #d8dee6; }
+header.top .server-name { color: #d8dee6; }
 header.top nav ul { display: flex; gap: .25rem; list-style: none; margin: 0; padding: 0; flex-wrap: wrap; }
 header.top nav a { color: #fff; text-decoration: none; padding: .35rem .7rem; border-radius: 6px; display: inline-block; }
 header.top nav a[aria-current="page"] { background: #34465c; }
@@ -96,7 +96,9 @@ dl.facts dd { margin: 0; overflow-wrap: anywhere; }
 .actions { display: flex; gap: .5rem; flex-wrap: wrap; align-items: center; margin-top: .6rem; }
 .result { margin-top: .5rem; padding: .5rem .7rem; border-radius: 6px; background: #eef6f0; }
 .result[data-ok="false"] { background: #fdeeed; }
+figure.timeline, figure.chart { margin: 0 0 .5rem; }
 .timeline svg, .chart svg { width: 100%; height: auto; display: block; }
+.stale { font-size: .85rem; color: var(--muted); margin-left: .4rem; }
 .legend { display: flex; flex-wrap: wrap; gap: .3rem 1rem; list-style: none; padding: 0; margin: .4rem 0 0; font-size: .9rem; }
 .legend .sw { display: inline-block; width: .9rem; height: .9rem; border-radius: 3px; vertical-align: -2px; margin-right: .3rem; }
 .table-wrap { overflow-x: auto; }
@@ -123,7 +125,7 @@ th button.sort { background: none; border: none; padding: 0; font-weight: 600; c
 dialog { border: 1px solid var(--border); border-radius: 10px; max-width: 34rem; padding: 1.1rem; }
 dialog::backdrop { background: rgb(0 0 0 / .45); }
 .stats7 { display: grid; grid-template-columns: repeat(auto-fill, minmax(9.5rem, 1fr)); gap: .5rem; margin: .6rem 0; }
-.stats7 div { border: 1px solid var(--border); border-radius: 8px; padding: .45rem .6rem; }
+.stats7 > div { border: 1px solid var(--border); border-radius: 8px; padding: .45rem .6rem; }
 .stats7 .v { font-size: 1.3rem; font-weight: 700; font-variant-numeric: tabular-nums; }
 .stats7 .k { font-size: .85rem; color: var(--muted); }
 .kv-time .rel { color: var(--muted); }

@@ -6,9 +6,26 @@ import type { ScopeSample, StateSegment } from '../view.js';
 import { h, s } from './dom.js';
 import { absolute, stateColour, stateLabel } from './format.js';
 
-const W = 800;
-const LEFT = 92;
 const RIGHT = 8;
+let W = 800;
+let LEFT = 92;
+
+/** Narrow screens get a narrower drawing, so its text stays readable when scaled down. */
+function setWidth(): void {
+  const isNarrow = window.innerWidth < 700;
+  W = isNarrow ? 440 : 800;
+  LEFT = isNarrow ? 70 : 92;
+}
+
+/**
+ * The time span drawn: the window, or less when the data kept so far is shorter (a fresh server
+ * would draw its whole history as a sliver at the right edge).
+ */
+export function drawnSpan(firstSeconds: number | undefined, start: number, end: number): number {
+  if (firstSeconds === undefined) return start;
+  const margin = Math.max(60, (end - firstSeconds) * 0.1);
+  return Math.min(end - 300, Math.max(start, firstSeconds - margin));
+}
 
 function timeTicks(start: number, end: number, y: number, height: number): SVGElement[] {
   const span = end - start;
@@ -34,6 +51,9 @@ export function stateTimeline(
   end: number,
   names: { local: string; partner: string },
 ): HTMLElement {
+  setWidth();
+  const windowStart = start;
+  start = drawnSpan(segments[0]?.fromSeconds, start, end);
   const rowH = 22;
   const gap = 6;
   const rows = [
@@ -55,7 +75,7 @@ export function stateTimeline(
   ];
   const axisY = rows.length * (rowH + gap);
   const xOf = (t: number) => LEFT + ((Math.max(t, start) - start) / (end - start)) * (W - LEFT - RIGHT);
-  const parts: SVGElement[] = [...timeTicks(start, end, axisY, 14)];
+  const parts: SVGElement[] = [];
   rows.forEach((row, i) => {
     const y = i * (rowH + gap);
     parts.push(s('text', { x: 0, y: y + 15, 'font-size': 12, fill: '#1b1e22' }, row.label.slice(0, 12)));
@@ -75,7 +95,8 @@ export function stateTimeline(
       );
     });
   });
-  const changes = segments.filter((x) => x.fromSeconds >= start);
+  parts.push(...timeTicks(start, end, axisY, 14));
+  const changes = segments.filter((x) => x.fromSeconds >= windowStart);
   const last = segments.at(-1);
   const summary =
     last === undefined
@@ -83,7 +104,7 @@ export function stateTimeline(
       : `${changes.length} change${changes.length === 1 ? '' : 's'} in the window; now ${names.local} ${stateLabel(last.localState)}, ${names.partner} ${stateLabel(last.partnerState)}.`;
   return h(
     'figure',
-    { class: 'timeline', style: null },
+    { class: 'timeline' },
     s(
       'svg',
       { viewBox: `0 0 ${W} ${axisY + 18}`, role: 'img', 'aria-label': `State timeline. ${summary}` },
@@ -122,6 +143,8 @@ export const SCOPE_SERIES = [
 
 /** Stacked areas of the four counts over time; what is left of numAddr is abandoned or awaiting ack. */
 export function scopeChart(samples: readonly ScopeSample[], start: number, end: number): HTMLElement {
+  setWidth();
+  start = drawnSpan(samples.find((x) => x.atSeconds >= start)?.atSeconds, start, end);
   const H = 180;
   const top = 8;
   const points = samples.filter((x) => x.atSeconds >= start);

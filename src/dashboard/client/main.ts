@@ -110,7 +110,7 @@ function frame(): {
     h('ul', null, link('#/overview', 'Overview'), link('#/scopes', 'Scopes'), link('#/leases', 'Leases')),
   );
   const live = h('span', { class: 'live', role: 'status', 'data-live': 'connecting' }, 'connecting');
-  const server = h('span', { class: 'server' });
+  const server = h('span', { class: 'server-name' });
   const access = h('span', { class: 'access' });
   const main = h('main', { id: 'main', tabindex: '-1' });
   fill(

@@ -14,7 +14,7 @@ import { confirmDialog, keepFocus, type View } from './ui.js';
 const results = new Map<string, { ok: boolean; text: string; at: number }>();
 const timelineWindow = new Map<string, number>();
 
-function serverCard(server: ServerView, role: string): HTMLElement {
+function serverCard(server: ServerView, role: string, isStale: boolean): HTMLElement {
   return h(
     'section',
     {
@@ -32,7 +32,12 @@ function serverCard(server: ServerView, role: string): HTMLElement {
       'dl',
       { class: 'facts' },
       h('dt', null, 'State'),
-      h('dd', { 'data-field': 'state', 'data-state': server.state ?? 'unknown' }, stateBadge(server.state)),
+      h(
+        'dd',
+        { 'data-field': 'state', 'data-state': server.state ?? 'unknown' },
+        stateBadge(server.state),
+        isStale ? h('span', { class: 'stale' }, 'last reported before contact was lost') : null,
+      ),
       h('dt', null, 'Since'),
       h('dd', null, timeEl(server.since, 'unknown')),
       h('dt', null, 'Why'),
@@ -193,7 +198,12 @@ function relationshipCard(r: RelationshipView, redraw: () => void): HTMLElement 
         : 'no automatic partner-down',
       r.isRunning ? '' : ' — not running (restart needed)',
     ),
-    h('div', { class: 'servers' }, serverCard(primary, 'primary'), serverCard(secondary, 'secondary')),
+    h(
+      'div',
+      { class: 'servers' },
+      serverCard(primary, 'primary', !primary.isThisServer && !r.isPartnerReachable),
+      serverCard(secondary, 'secondary', !secondary.isThisServer && !r.isPartnerReachable),
+    ),
     h(
       'dl',
       { class: 'facts' },
