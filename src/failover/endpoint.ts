@@ -1518,12 +1518,16 @@ class RelationshipGate implements FailoverGate {
     });
   }
 
+  // Even in PARTNER-DOWN a binding that ends is not free at once: the partner may have extended
+  // it (up to MCLT past the potential expiration we acknowledged) before it went away. It becomes
+  // ours once partnerDownReuseAt() has passed (reclaimInPartnerDown); outside PARTNER-DOWN, once
+  // the partner acknowledges it (D12 §5.5, §9.4; found by sim seed 66).
   stateAfterRelease(): BindingState {
-    return this.e.currentState === ServerState.PARTNER_DOWN ? this.e.ownClass() : 'released';
+    return 'released';
   }
 
   stateAfterExpiry(): BindingState {
-    return this.e.currentState === ServerState.PARTNER_DOWN ? this.e.ownClass() : 'expired';
+    return 'expired';
   }
 }
 
