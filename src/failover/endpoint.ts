@@ -897,7 +897,15 @@ export class FailoverEndpoint {
       this.apply({ type: 'recoverWaitElapsed' }, now, out);
       return;
     }
-    if (this.state === ServerState.NORMAL && this.role === 'secondary' && this.isCommunicating()) {
+    // An ISC secondary never sends POOLREQ (an ISC primary balances on its own when it enters
+    // NORMAL), and an ISC primary answers one with a balanced pool by logging "Got POOLREQ,
+    // answering negatively! Peer may be out of leases or database inconsistent" (spec §15.2).
+    if (
+      this.state === ServerState.NORMAL &&
+      this.role === 'secondary' &&
+      this.isCommunicating() &&
+      !this.active!.isIscPeer
+    ) {
       const c = this.active!;
       this.send(c, buildPoolReq({ time: wireTime(now), xid: this.xid(c) }), now, out);
     }
