@@ -26,14 +26,8 @@ import { ExpiryHeap } from './expiry-heap.js';
 import { type FailoverGate, type RequestKind, STANDALONE_GATE } from './failover-gate.js';
 import { FreePool, type PoolClass } from './free-pool.js';
 import { emptyLease, INFINITE_EXPIRY, type Lease } from './lease.js';
-import { type EnginePolicy, matchPolicy } from './policy.js';
-import {
-  type EngineRange,
-  type EngineReservation,
-  type EngineSettings,
-  rangeContains,
-  ScopeView,
-} from './scope.js';
+import { addressGroups, type EnginePolicy, matchPolicy } from './policy.js';
+import { type EngineReservation, type EngineSettings, rangeContains, ScopeView } from './scope.js';
 
 /** Where a reply goes; the shell maps these to socket addresses and ports. */
 export type ReplyDestination =
@@ -150,23 +144,16 @@ export class DhcpEngine {
   ) {
     for (const s of settings.scopes) {
       const view = new ScopeView(s);
-      const withRanges = (s.policies ?? []).filter((p) => p.ranges.length > 0);
+      const groups = addressGroups(s);
+      const maxQueue = view.size * 2 + 1024;
+      const policyPools = new Map<EnginePolicy, FreePool>();
+      for (const g of groups)
+        if (g.policy !== null) policyPools.set(g.policy, new FreePool(g.ranges, maxQueue));
       const rt: ScopeRuntime = {
         view,
-        pool: new FreePool(
-          withRanges.length === 0
-            ? s.ranges
-            : subtractRanges(
-                s.ranges,
-                withRanges.flatMap((p) => p.ranges),
-              ),
-          view.size * 2 + 1024,
-        ),
+        pool: new FreePool(groups.at(-1)!.ranges, maxQueue),
         gate: gates.get(s.id) ?? STANDALONE_GATE,
-        policyPools:
-          withRanges.length === 0
-            ? null
-            : new Map(withRanges.map((p) => [p, new FreePool(p.ranges, view.size * 2 + 1024)])),
+        policyPools: policyPools.size === 0 ? null : policyPools,
       };
       this.scopes.push(rt);
       this.scopeById.set(s.id, rt);
@@ -1062,23 +1049,6 @@ function isInClientsPool(scope: ScopeRuntime, client: ClientIdentity, address: I
 
 function policyLabel(policy: EnginePolicy | null): string {
   return policy === null ? 'clients that match no policy' : `policy '${policy.name}'`;
-}
-
-/** `ranges` without the addresses of `minus` (policy ranges lie inside the scope's ranges). */
-function subtractRanges(ranges: readonly EngineRange[], minus: readonly EngineRange[]): EngineRange[] {
-  const holes = [...minus].sort((a, b) => a.start - b.start);
-  const out: EngineRange[] = [];
-  for (const r of ranges) {
-    let start = r.start;
-    for (const h of holes) {
-      if (h.end < start || h.start > r.end) continue;
-      if (h.start > start) out.push({ start, end: h.start - 1 });
-      start = Math.max(start, h.end + 1);
-      if (start > r.end) break;
-    }
-    if (start <= r.end) out.push({ start, end: r.end });
-  }
-  return out;
 }
 
 function destinationOf(request: DhcpPacket, reply: DhcpPacket): ReplyDestination {

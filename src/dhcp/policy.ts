@@ -428,6 +428,32 @@ export function matchPolicy(policies: readonly EnginePolicy[], packet: DhcpPacke
   return null;
 }
 
+/**
+ * A scope's ranges split by who may be given the addresses: one group per policy with ranges (in
+ * evaluation order), and last the rest, for every other client. Allocation and failover pool
+ * balancing work group by group, so each policy's clients find addresses on both partners.
+ */
+export function addressGroups(scope: {
+  readonly ranges: readonly EngineRange[];
+  readonly policies?: readonly EnginePolicy[];
+}): { policy: EnginePolicy | null; ranges: readonly EngineRange[] }[] {
+  const withRanges = (scope.policies ?? []).filter((p) => p.ranges.length > 0);
+  if (withRanges.length === 0) return [{ policy: null, ranges: scope.ranges }];
+  const holes = withRanges.flatMap((p) => p.ranges).sort((a, b) => a.start - b.start);
+  const rest: EngineRange[] = [];
+  for (const r of scope.ranges) {
+    let start = r.start;
+    for (const h of holes) {
+      if (h.end < start || h.start > r.end) continue;
+      if (h.start > start) rest.push({ start, end: h.start - 1 });
+      start = Math.max(start, h.end + 1);
+      if (start > r.end) break;
+    }
+    if (start <= r.end) rest.push({ start, end: r.end });
+  }
+  return [...withRanges.map((p) => ({ policy: p, ranges: p.ranges })), { policy: null, ranges: rest }];
+}
+
 /** Sorts policies into evaluation order: processing order, then as configured (stable sort). */
 export function inProcessingOrder<T extends { processingOrder: number }>(policies: readonly T[]): T[] {
   return [...policies].sort((a, b) => a.processingOrder - b.processingOrder);
