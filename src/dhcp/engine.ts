@@ -279,7 +279,14 @@ export class DhcpEngine {
         changes.push(next);
       } else if (lease.state === 'abandoned') {
         // The decline hold is over: the address is usable again, with no client attached.
-        const next: Lease = { ...emptyLease(a, lease.scopeId, gate.stateAfterExpiry(), now) };
+        // Keep the potential expiration times: a failover partner may still rely on them (they
+        // bound when the address may be reused in PARTNER-DOWN).
+        const next: Lease = {
+          ...emptyLease(a, lease.scopeId, gate.stateAfterExpiry(), now),
+          sentPotentialExpiresAt: lease.sentPotentialExpiresAt,
+          ackedPotentialExpiresAt: lease.ackedPotentialExpiresAt,
+          receivedPotentialExpiresAt: lease.receivedPotentialExpiresAt,
+        };
         this.putLease(next);
         changes.push(next);
       }

@@ -196,6 +196,19 @@ export function decideIncoming(
   if (!ours) return { accept: true };
   const rule = CONFLICT_MATRIX[ours.state][column];
   const theirCltt = received.clientLastTransactionAt;
+  if (
+    ours.state === 'active' &&
+    status === BindingStatus.ABANDONED &&
+    theirCltt !== undefined &&
+    ours.clientLastTransactionAt > theirCltt
+  ) {
+    // The matrix lets ABANDONED replace ACTIVE, but this ACTIVE is newer than the decline: a
+    // client declined the address on the partner, then (during a partition) was given it here
+    // again and accepted it. Replacing our binding would forget a lease we ACKed; once the
+    // partner's decline hold ends it would free the address while the client still holds it
+    // (sim seed 217). Keep ours; it goes back to the partner.
+    return reject(RejectReason.OUTDATED_BINDING_INFORMATION, 'our binding is newer than the decline');
+  }
   // Equal times (whole seconds: a client releases on one server and is ACKed by the other in
   // the same second) would make both sides reject each other's update and the binding would never
   // converge. Ties are broken as ISC breaks dueling updates (failover.md §5.4): ACTIVE beats

@@ -539,13 +539,23 @@ function casesFor(state: BindingState, status: BindingStatus, rule: Rule): Case[
   switch (rule) {
     case 'accept':
       return [
-        ...mk(
-          'their CLTT older, our lease running',
-          ours(state),
-          received(status, OUR_CLTT - 1),
-          before,
-          true,
-        ),
+        // ACTIVE × ABANDONED: a decline older than our ACTIVE does not replace it (reject 15).
+        ...(state === 'active' && status === BindingStatus.ABANDONED
+          ? mk(
+              'decline older than our ACTIVE → 15',
+              ours(state),
+              received(status, OUR_CLTT - 1),
+              before,
+              false,
+              15,
+            )
+          : mk(
+              'their CLTT older, our lease running',
+              ours(state),
+              received(status, OUR_CLTT - 1),
+              before,
+              true,
+            )),
         ...mk('no CLTT received', ours(state), received(status, undefined), before, true),
         ...mk('their CLTT newer', ours(state), received(status, OUR_CLTT + 1), after, true),
       ];
