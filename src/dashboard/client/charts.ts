@@ -37,9 +37,8 @@ function timeTicks(start: number, end: number, y: number, height: number): SVGEl
     out.push(s('line', { x1: x, x2: x, y1: 0, y2: y, stroke: '#c9ced4', 'stroke-width': 1 }));
     const d = new Date(t * 1000);
     const label = `${String(d.getHours()).padStart(2, '0')}:${String(d.getMinutes()).padStart(2, '0')}`;
-    out.push(
-      s('text', { x, y: y + height, 'text-anchor': 'middle', 'font-size': 12, fill: '#4f5862' }, label),
-    );
+    const anchor = x > W - RIGHT - 20 ? 'end' : x < LEFT + 20 ? 'start' : 'middle';
+    out.push(s('text', { x, y: y + height, 'text-anchor': anchor, 'font-size': 12, fill: '#4f5862' }, label));
   }
   return out;
 }

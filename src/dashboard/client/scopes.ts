@@ -280,7 +280,22 @@ export function scopeDetailView(scopeId: string): View {
               ),
             ),
           ),
-          scopeChart(samples, st.nowSeconds - chartWindow.seconds, st.nowSeconds),
+          // The chart ends with the numbers of now, not those of the last 15 s sample.
+          scopeChart(
+            [
+              ...samples.filter((x) => x.atSeconds < st.nowSeconds),
+              {
+                atSeconds: st.nowSeconds,
+                numAddr: s.numAddr,
+                thisAddrInUse: s.thisAddrInUse,
+                partnerAddrInUse: s.partnerAddrInUse,
+                thisAddrFree: s.thisAddrFree,
+                partnerAddrFree: s.partnerAddrFree,
+              },
+            ],
+            st.nowSeconds - chartWindow.seconds,
+            st.nowSeconds,
+          ),
         ),
         h(
           'p',
