@@ -12,6 +12,7 @@ import type { FailoverGate, LeaseGrant, RequestKind } from '../dhcp/failover-gat
 import type { PoolClass } from '../dhcp/free-pool.js';
 import type { BindingState, Lease } from '../dhcp/lease.js';
 import { emptyLease, INFINITE_EXPIRY } from '../dhcp/lease.js';
+import { addressGroups } from '../dhcp/policy.js';
 import type { ScopeView } from '../dhcp/scope.js';
 import type { ResolvedRelationship } from '../config/resolved.js';
 import {
@@ -1364,7 +1365,8 @@ export class FailoverEndpoint {
   /**
    * Primary: gives the secondary its share of the free addresses of each scope as BACKUP
    * bindings, taken from the top of the ranges (the primary allocates never-used addresses from
-   * the bottom). Returns how many moved.
+   * the bottom). Each policy's ranges are shared out on their own (docs/policies.md), so its
+   * clients find addresses on both servers. Returns how many moved.
    */
   private balancePools(now: number, out: EndpointAction[]): number {
     const engine = this.options.engine();
@@ -1374,36 +1376,37 @@ export class FailoverEndpoint {
     for (const scopeId of this.scopeIds) {
       const view = engine.scopeView(scopeId);
       if (!view) continue;
-      let free = 0;
-      let backup = 0;
-      for (const r of view.settings.ranges) {
-        for (let a = r.start; a <= r.end; a++) {
-          if (!view.isDynamic(a as Ipv4)) continue;
-          const l = engine.getLease(a as Ipv4);
-          if (l === undefined || l.state === 'free') free++;
-          else if (l.state === 'backup') backup++;
+      for (const { ranges } of addressGroups(view.settings)) {
+        let free = 0;
+        let backup = 0;
+        for (const r of ranges) {
+          for (let a = r.start; a <= r.end; a++) {
+            if (!view.isDynamic(a as Ipv4)) continue;
+            const l = engine.getLease(a as Ipv4);
+            if (l === undefined || l.state === 'free') free++;
+            else if (l.state === 'backup') backup++;
+          }
         }
-      }
-      const target = Math.round((free + backup) * share);
-      const deficit = target - backup;
-      if (deficit <= 0 || deficit < Math.max(1, Math.floor(target * POOL_MISBALANCE))) continue;
-      let left = deficit;
-      const ranges = view.settings.ranges;
-      for (let i = ranges.length - 1; i >= 0 && left > 0; i--) {
-        const r = ranges[i]!;
-        for (let a = r.end; a >= r.start && left > 0; a--) {
-          const address = a as Ipv4;
-          if (!view.isDynamic(address) || engine.isOffered(address, now)) continue;
-          const l = engine.getLease(address);
-          if (l !== undefined && l.state !== 'free') continue;
-          const next: Lease = l
-            ? { ...l, state: 'backup', stateStartedAt: Math.floor(now), isPartnerUpToDate: false }
-            : emptyLease(address, scopeId, 'backup', Math.floor(now));
-          engine.putLease(next);
-          changed.push(next);
-          this.updateQueue.add(address);
-          left--;
-          moved++;
+        const target = Math.round((free + backup) * share);
+        const deficit = target - backup;
+        if (deficit <= 0 || deficit < Math.max(1, Math.floor(target * POOL_MISBALANCE))) continue;
+        let left = deficit;
+        for (let i = ranges.length - 1; i >= 0 && left > 0; i--) {
+          const r = ranges[i]!;
+          for (let a = r.end; a >= r.start && left > 0; a--) {
+            const address = a as Ipv4;
+            if (!view.isDynamic(address) || engine.isOffered(address, now)) continue;
+            const l = engine.getLease(address);
+            if (l !== undefined && l.state !== 'free') continue;
+            const next: Lease = l
+              ? { ...l, state: 'backup', stateStartedAt: Math.floor(now), isPartnerUpToDate: false }
+              : emptyLease(address, scopeId, 'backup', Math.floor(now));
+            engine.putLease(next);
+            changed.push(next);
+            this.updateQueue.add(address);
+            left--;
+            moved++;
+          }
         }
       }
     }
