@@ -1295,6 +1295,12 @@ export class FailoverEndpoint {
         continue;
       }
       let next = leaseFromBinding(b, ours, scopeId, partnerName, Math.floor(now));
+      if (next.state === 'abandoned' && next.leaseExpiresAt <= now) {
+        // D12's ABANDONED carries no expiry: hold the address as this scope holds a decline, so
+        // it comes back (as EXPIRED, then FREE once both agree) instead of being lost for good.
+        const hold = engine.scopeView(scopeId)?.settings.declineHoldSeconds ?? 0;
+        next = { ...next, leaseExpiresAt: Math.floor(now) + hold };
+      }
       // The same client with a later expiry here than in the update (we renewed it and our update
       // is on its way, or crossed theirs): keep ours and make sure the partner gets it.
       const isOursLater = next.state === 'active' && next.leaseExpiresAt > (b.leaseExpiresAt ?? 0);
