@@ -23,8 +23,8 @@ function setWidth(): void {
  */
 export function drawnSpan(firstSeconds: number | undefined, start: number, end: number): number {
   if (firstSeconds === undefined) return start;
-  const margin = Math.max(60, (end - firstSeconds) * 0.1);
-  return Math.min(end - 300, Math.max(start, firstSeconds - margin));
+  const margin = Math.max(10, (end - firstSeconds) * 0.1);
+  return Math.min(end - 120, Math.max(start, firstSeconds - margin));
 }
 
 function timeTicks(start: number, end: number, y: number, height: number): SVGElement[] {
