@@ -373,6 +373,12 @@ export class IscDhcpd {
     if (fresh.length > 0) appendFileSync(this.logPath, `${fresh.join('\n')}\n`);
   }
 
+  /** Log lines of every run so far (restarts included). */
+  allLines(): string[] {
+    this.flush();
+    return readFileSync(this.logPath, 'utf8').split('\n');
+  }
+
   /** Copies the log so far to `logPath` (kept for post-mortems). */
   saveLog(): void {
     this.flush();
