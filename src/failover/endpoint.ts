@@ -32,6 +32,7 @@ import {
 } from '../wire/failover-codec.js';
 import {
   type DecodedFailoverMessage,
+  type FailoverBinding,
   type FailoverBindingAck,
   type FailoverBindingInput,
   FAILOVER_HEADER_LENGTH,
@@ -102,6 +103,8 @@ const RECONNECT_AFTER_REJECT_SECONDS = 60;
 const HEARTBEAT_SECONDS = 10;
 /** Message times are whole seconds sent a little before they are read: tolerate that much more. */
 const CLOCK_SKEW_SLACK_SECONDS = 2;
+/** Samples in the skew median (whole-second times jitter by one either way). */
+const SKEW_SAMPLES = 15;
 /** Bindings per BNDUPD toward a non-ISC peer (Windows ignores past 16, spec §3.5). */
 const MAX_BINDINGS_PER_UPDATE = 16;
 /** Binding bytes per BNDUPD: a message is at most 2048 bytes (spec §3.1); room for the digest. */
@@ -179,6 +182,8 @@ export class FailoverEndpoint {
   private nextConnectAt: number;
   private lastContactAt = 0;
   private clockSkewSeconds: number | null = null;
+  /** Recent (partner clock − ours) samples on the active connection; their median corrects times. */
+  private readonly skewSamples: number[] = [];
   private partnerVendorClass: string | null = null;
   /** HBA in force: ours (primary) or received in CONNECT (secondary). */
   private hba: Uint8Array;
@@ -439,6 +444,7 @@ export class FailoverEndpoint {
     for (const batch of this.inFlight.values()) for (const b of batch) this.updateQueue.add(b.address);
     this.inFlight.clear();
     this.inFlightAddresses.clear();
+    this.skewSamples.length = 0;
     this.counterUpdated.clear();
     this.partnerUpdateRequest = null;
     this.ourUpdateRequestXid = null;
@@ -487,6 +493,14 @@ export class FailoverEndpoint {
     c.lastReceivedAt = now;
     this.lastContactAt = now;
     this.clockSkewSeconds = m.time - Math.floor(now);
+    if (
+      c.phase === 'up' ||
+      m.type === FailoverMessageType.CONNECT ||
+      m.type === FailoverMessageType.CONNECTACK
+    ) {
+      this.skewSamples.push(this.clockSkewSeconds);
+      if (this.skewSamples.length > SKEW_SAMPLES) this.skewSamples.shift();
+    }
     if (
       c.phase === 'up' &&
       Math.abs(this.clockSkewSeconds) > this.config.maxClockSkewSeconds + CLOCK_SKEW_SLACK_SECONDS
@@ -792,7 +806,8 @@ export class FailoverEndpoint {
     const changed = !c.hasPartnerState || s !== this.partnerState || isStartup !== this.partnerIsStartup;
     this.partnerState = s;
     this.partnerIsStartup = isStartup;
-    this.partnerStateStartedAt = m.startTimeOfState ?? now;
+    this.partnerStateStartedAt =
+      this.toLocalTime(m.startTimeOfState, this.partnerClockOffset()) ?? Math.floor(now);
     const first = !c.hasPartnerState;
     c.hasPartnerState = true;
     if (first) {
@@ -1255,8 +1270,9 @@ export class FailoverEndpoint {
     const acks: FailoverBindingAck[] = [];
     const changed: Lease[] = [];
     const partnerName = this.config.partner.name ?? ipString(this.config.partner.address);
-    for (const b of m.bindings) {
+    for (const wire of m.bindings) {
       this.counters.bindingUpdatesReceived!++;
+      const b = this.toLocalBinding(wire);
       const address = b.address as Ipv4;
       const scopeId = this.scopeOf(address);
       if (scopeId === null) {
@@ -1328,6 +1344,41 @@ export class FailoverEndpoint {
     if (changed.length > 0) out.push({ type: 'persist', leases: changed, meta: [], afterDurable: [send] });
     else out.push(send);
     this.pump(now, out);
+  }
+
+  /**
+   * The partner's clock minus ours, as measured on this connection (median of recent messages;
+   * 0 before any). Received absolute times are shifted by it before they are compared or stored
+   * (D12 §5.10): CLTTs from two clocks up to 60 s apart otherwise order a release and a later
+   * re-ACK the wrong way round (sim seed 24).
+   */
+  private partnerClockOffset(): number {
+    if (this.skewSamples.length === 0) return 0;
+    const sorted = [...this.skewSamples].sort((x, y) => x - y);
+    return sorted[sorted.length >> 1]!;
+  }
+
+  private toLocalTime(t: number | undefined, offset: number): number | undefined {
+    if (t === undefined || t === 0 || t >= INFINITE_EXPIRY - 1 || offset === 0) return t;
+    return Math.max(1, t - offset);
+  }
+
+  private toLocalBinding(b: FailoverBinding): FailoverBinding {
+    const offset = this.partnerClockOffset();
+    if (offset === 0) return b;
+    const r: FailoverBinding = { ...b };
+    const set = (
+      k: 'leaseExpiresAt' | 'potentialExpiresAt' | 'stateStartedAt' | 'clientLastTransactionAt',
+    ) => {
+      const v = this.toLocalTime(b[k], offset);
+      if (v === undefined) delete r[k];
+      else r[k] = v;
+    };
+    set('leaseExpiresAt');
+    set('potentialExpiresAt');
+    set('stateStartedAt');
+    set('clientLastTransactionAt');
+    return r;
   }
 
   private rejectBinding(address: Ipv4, reason: RejectReason, message: string): FailoverBindingAck {
