@@ -223,7 +223,10 @@ describe('resolution', () => {
     );
     assert.equal(new TextDecoder().decode(early.options.get(15)), 'policy.test');
     assert.deepEqual([...early.options.get(3)!], [10, 0, 0, 1], 'scope options underneath');
-    assert.deepEqual([...early.alwaysSend].sort((a, b) => a - b), [2, 15]);
+    assert.deepEqual(
+      [...early.alwaysSend].sort((a, b) => a - b),
+      [2, 15],
+    );
     const late = s0!.policies![1]!;
     assert.deepEqual(
       [late.leaseTimeSeconds, late.renewTimeSeconds, late.rebindTimeSeconds],

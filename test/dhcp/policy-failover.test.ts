@@ -13,6 +13,7 @@ import {
   encodeMatchedPolicy,
   leaseFromBinding,
 } from '../../src/failover/binding-update.js';
+import { DhcpMessageType as T } from '../../src/wire/dhcp-packet.js';
 import { buildBndUpd, decodeFailover, encodeFailover } from '../../src/wire/failover-codec.js';
 import {
   type FailoverBinding,
@@ -20,9 +21,8 @@ import {
   FailoverOptionCode,
   ServerState,
 } from '../../src/wire/failover-message.js';
-import { DhcpMessageType as T } from '../../src/wire/dhcp-packet.js';
+import { ipString, SimPair, type SimServer } from '../failover/lib/pair.js';
 import { ip, mac, packet } from './helpers.js';
-import { ipString, type SimServer, SimPair } from '../failover/lib/pair.js';
 
 const T0 = 1_700_000_000;
 const SCOPE = '10.0.0.0';
