@@ -222,10 +222,24 @@ export function decideIncoming(
   switch (rule) {
     case 'accept':
       return { accept: true };
-    case 'T1':
+    case 'T1': {
+      // Concurrent changes: our binding has not been acknowledged, so the partner decided without
+      // knowing it, and exactly one side is ACTIVE. CLTTs from two clocks (skew, a clock step in
+      // between) cannot order them reliably; keep the ACTIVE one, which loses no lease a client
+      // holds (a released address then waits for its expiry). Sim seed 211.
+      const isOneActive = (ours.state === 'active') !== receivedIsActive;
+      if (!ours.isPartnerUpToDate && isOneActive) {
+        return receivedIsActive
+          ? { accept: true }
+          : reject(
+              RejectReason.OUTDATED_BINDING_INFORMATION,
+              'our unacknowledged ACTIVE binding wins a concurrent change',
+            );
+      }
       return isLaterThan(ours.clientLastTransactionAt)
         ? { accept: true }
         : reject(RejectReason.OUTDATED_BINDING_INFORMATION, 'older client-last-transaction-time');
+    }
     case 'T2':
       return ctx.now > ours.leaseExpiresAt
         ? { accept: true }

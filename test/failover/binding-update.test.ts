@@ -462,6 +462,9 @@ function ours(state: BindingState, over: Partial<Lease> = {}): Lease {
     hardwareAddress: 'aaaaaaaaaaaa',
     clientLastTransactionAt: OUR_CLTT,
     leaseExpiresAt: OUR_EXPIRY,
+    // The partner has acknowledged it: the matrix's time rules apply (an unacknowledged binding
+    // is a concurrent change, tested on its own below).
+    isPartnerUpToDate: true,
     ...over,
   };
 }
@@ -875,5 +878,34 @@ describe('decideIncoming — a primary in RECOVER', () => {
     const expired = received(BindingStatus.EXPIRED, OUR_CLTT - 5);
     const d = decideIncoming(mine, expired, { role: 'primary', now: OUR_EXPIRY - 1, isRecovering: true });
     assert.deepEqual([d.accept, d.accept ? 0 : d.reason], [false, RejectReason.OUTDATED_BINDING_INFORMATION]);
+  });
+});
+
+describe('decideIncoming — concurrent changes (our binding not yet acknowledged)', () => {
+  it('the ACTIVE side wins whatever the CLTTs say', () => {
+    for (const role of ['primary', 'secondary'] as const) {
+      const ctx = { role, now: OUR_EXPIRY - 1 };
+      // Ours ACTIVE, unacknowledged; theirs RELEASED with a later CLTT → keep ours.
+      const a = decideIncoming(
+        ours('active', { isPartnerUpToDate: false }),
+        received(BindingStatus.RELEASED, OUR_CLTT + 30),
+        ctx,
+      );
+      assert.equal(a.accept, false, role);
+      // Ours RELEASED, unacknowledged; theirs ACTIVE with an earlier CLTT → take theirs.
+      const b = decideIncoming(
+        ours('released', { isPartnerUpToDate: false }),
+        received(BindingStatus.ACTIVE, OUR_CLTT - 30),
+        ctx,
+      );
+      assert.equal(b.accept, true, role);
+      // Both non-ACTIVE: the CLTT decides as usual.
+      const c = decideIncoming(
+        ours('released', { isPartnerUpToDate: false }),
+        received(BindingStatus.EXPIRED, OUR_CLTT - 30),
+        ctx,
+      );
+      assert.equal(c.accept, false, role);
+    }
   });
 });
