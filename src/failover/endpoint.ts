@@ -31,6 +31,7 @@ import {
   buildUpdReqAll,
 } from '../wire/failover-codec.js';
 import {
+  BindingStatus,
   type DecodedFailoverMessage,
   type FailoverBinding,
   type FailoverBindingAck,
@@ -1286,6 +1287,22 @@ export class FailoverEndpoint {
         continue;
       }
       const ours = engine.getLease(address);
+      const duel = this.duel(address, b);
+      if (duel === 'ours') {
+        // Our own update of this address is on its way and wins (both sides apply the same rule,
+        // so the partner accepts ours and we reject theirs). Accepting theirs here would leave
+        // our in-flight update to land on the partner afterwards: each side would end with the
+        // other's binding (sim seed 264: a BACKUP assignment crossed a FREE and the address went
+        // to a client on each side).
+        acks.push(
+          this.rejectBinding(
+            address,
+            RejectReason.LESS_CRITICAL_BINDING_INFORMATION,
+            'our own update of this address is in flight and wins',
+          ),
+        );
+        continue;
+      }
       const decision = decideIncoming(ours, b, {
         role: this.role,
         now: Math.floor(now),
@@ -1344,6 +1361,28 @@ export class FailoverEndpoint {
     if (changed.length > 0) out.push({ type: 'persist', leases: changed, meta: [], afterDurable: [send] });
     else out.push(send);
     this.pump(now, out);
+  }
+
+  /**
+   * Dueling updates (both sides sent an update of the same address before seeing the other's):
+   * ACTIVE beats non-ACTIVE, then the later CLTT, then the primary (ISC's rule, failover.md §5.4).
+   * Returns who wins, or null when we have no update of this address in flight.
+   */
+  private duel(address: Ipv4, theirs: FailoverBinding): 'ours' | 'theirs' | null {
+    if (!this.inFlightAddresses.has(address)) return null;
+    let mine: InFlightBinding | undefined;
+    for (const batch of this.inFlight.values()) {
+      mine = batch.find((x) => x.address === address);
+      if (mine) break;
+    }
+    if (!mine) return null;
+    const isMineActive = mine.lease.state === 'active';
+    const isTheirsActive = theirs.bindingStatus === BindingStatus.ACTIVE;
+    if (isMineActive !== isTheirsActive) return isMineActive ? 'ours' : 'theirs';
+    const myCltt = mine.lease.clientLastTransactionAt;
+    const theirCltt = theirs.clientLastTransactionAt ?? 0;
+    if (myCltt !== theirCltt) return myCltt > theirCltt ? 'ours' : 'theirs';
+    return this.role === 'primary' ? 'ours' : 'theirs';
   }
 
   /**
