@@ -203,6 +203,7 @@ export class FailoverEndpoint {
   private recoverWaitEndsAt: number | null = null;
   private nextPoolBalanceAt = 0;
   private hasScannedStore = false;
+  private hasLoggedStartupWait = false;
   private readonly startupSeconds: number;
   private readonly poolBalanceSeconds: number;
   private readonly counters: Counters = {
@@ -307,6 +308,31 @@ export class FailoverEndpoint {
     };
   }
 
+  private wasDownLongerThanMclt(): boolean {
+    return (
+      this.lastOperationalAt > 0 &&
+      this.startupEndsAt - this.startupSeconds - this.lastOperationalAt > this.mcltSeconds
+    );
+  }
+
+  private enterByOperator(next: ServerState, now: number, out: EndpointAction[]): void {
+    const from = this.state;
+    this.state = next;
+    this.stateStartedAt = Math.floor(now);
+    this.counters.stateTransitions!++;
+    out.push(
+      log('warn', 'failover-state-changed', {
+        relationship: this.name,
+        from: SERVER_STATE_NAMES[from],
+        to: SERVER_STATE_NAMES[next],
+        rule: 'operator:partner-down',
+        partnerState: this.partnerState === null ? null : SERVER_STATE_NAMES[this.partnerState],
+      }),
+    );
+    this.onEnter(now);
+    this.persistState(now, out, []);
+  }
+
   // -----------------------------------------------------------------------------------------------
   // Input
 
@@ -362,6 +388,13 @@ export class FailoverEndpoint {
     if (this.state === ServerState.PARTNER_DOWN) return { actions: [], error: null };
     const out: EndpointAction[] = [];
     const before = this.state;
+    if (before === ServerState.STARTUP && !this.isCommunicating()) {
+      // A server that waits in STARTUP (down longer than MCLT, partner unreachable): the operator
+      // states that the partner is dead. PARTNER-DOWN's own rules (the partner's pool only after
+      // MCLT) still apply.
+      this.enterByOperator(ServerState.PARTNER_DOWN, now, out);
+      return { actions: out, error: null };
+    }
     this.apply({ type: 'operatorPartnerDown' }, now, out);
     if (this.state === before) {
       return {
@@ -1016,7 +1049,25 @@ export class FailoverEndpoint {
     }
     // State timers.
     if (this.state === ServerState.STARTUP && now >= this.startupEndsAt && !this.isCommunicating()) {
-      this.apply({ type: 'startupTimerExpired' }, now, out);
+      if (this.wasDownLongerThanMclt()) {
+        // Down longer than MCLT: the partner may have moved to PARTNER-DOWN meanwhile and be
+        // handing out our free addresses. Resuming on our own (COMMUNICATIONS-INTERRUPTED would
+        // allocate from them) could give one address to two clients (D12 §9.3; sim seed 162).
+        // Wait for the partner; an operator who knows it is dead declares partner-down.
+        if (!this.hasLoggedStartupWait) {
+          this.hasLoggedStartupWait = true;
+          out.push(
+            log('warn', 'failover-startup-waiting', {
+              relationship: this.name,
+              downSeconds: Math.floor(now) - this.lastOperationalAt,
+              mcltSeconds: this.mcltSeconds,
+              message: 'down longer than MCLT: not serving until the partner is reached or declared down',
+            }),
+          );
+        }
+      } else {
+        this.apply({ type: 'startupTimerExpired' }, now, out);
+      }
     }
     const pdAt = this.partnerDownAt();
     if (pdAt !== null && now >= pdAt) this.apply({ type: 'safePeriodExpired' }, now, out);

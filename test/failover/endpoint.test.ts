@@ -258,6 +258,29 @@ describe('failover endpoint: failures', () => {
     );
   });
 
+  test('a server down longer than MCLT does not resume alone: it waits in STARTUP until the partner is reached or declared down', () => {
+    const p = normalPair();
+    p.crash(p.a);
+    p.crash(p.b);
+    p.run(120); // MCLT is 60 s
+    p.restart(p.a);
+    p.run(30); // past the 15 s startup period
+    assert.equal(p.a.endpoint.currentState, S.STARTUP);
+    assert.equal(p.dora(p.a, 900), null, 'not serving');
+    assert.ok(p.a.log.some((l) => l.type === 'log' && l.event === 'failover-startup-waiting'));
+    const r = p.a.endpoint.declarePartnerDown(p.now);
+    assert.equal(r.error, null);
+    assert.equal(p.a.endpoint.currentState, S.PARTNER_DOWN);
+    // A short outage (< MCLT) resumes on the startup timer as before.
+    const q = normalPair();
+    q.crash(q.a);
+    q.crash(q.b);
+    q.run(10);
+    q.restart(q.a);
+    q.run(20);
+    assert.equal(q.a.endpoint.currentState, S.COMMUNICATIONS_INTERRUPTED);
+  });
+
   test('a wrong relationship name is rejected with reason 8', () => {
     const p = new SimPair({ secondary: { name: 'other' } });
     p.run(5);
