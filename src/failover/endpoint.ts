@@ -1445,7 +1445,10 @@ export class FailoverEndpoint {
   private partnerClockOffset(): number {
     if (this.skewSamples.length === 0) return 0;
     const sorted = [...this.skewSamples].sort((x, y) => x - y);
-    return sorted[sorted.length >> 1]!;
+    const median = sorted[sorted.length >> 1]!;
+    // Whole-second times read on either side of a second boundary differ by one: that is
+    // measurement noise, not skew (correcting it made two synchronised stores differ by 1 s).
+    return Math.abs(median) <= 1 ? 0 : median;
   }
 
   private toLocalTime(t: number | undefined, offset: number): number | undefined {

@@ -397,7 +397,9 @@ export function parsePrometheusText(text: string): Map<string, MetricFamily> {
     const raw = m[4]!;
     const value =
       raw === '+Inf' ? Number.POSITIVE_INFINITY : raw === '-Inf' ? Number.NEGATIVE_INFINITY : Number(raw);
-    assert.ok(raw === 'NaN' || !Number.isNaN(value), `value, ${where}`);
+    // NaN in any letter case: prom-client writes "Nan" for an empty event-loop-lag histogram, and
+    // Prometheus parses floats with Go's ParseFloat, which accepts it.
+    assert.ok(raw.toLowerCase() === 'nan' || !Number.isNaN(value), `value, ${where}`);
     const f = familyOf(m[1]!);
     assert.ok(f, `sample without # TYPE, ${where}`);
     f.samples.push({ name: m[1]!, labels, value });
