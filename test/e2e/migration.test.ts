@@ -31,7 +31,7 @@ import {
   RECORDER_GIADDR,
   Recorder,
 } from './lib/migration.js';
-import { colonMac, type PairSide, PRIMARY_SIDE, SECONDARY_SIDE } from './lib/pair.js';
+import { type ApiLease, colonMac, type PairSide, PRIMARY_SIDE, SECONDARY_SIDE } from './lib/pair.js';
 import { sleep } from './lib/proc.js';
 import { makeWorkDir } from './lib/server.js';
 import { topologyDown, topologyUp } from './lib/topology.js';
@@ -317,6 +317,54 @@ describe('rolling migration dhcpd pair → Twinlease pair under load', { skip: s
     for (const n of recorder!.naks) t.diagnostic(`NAK: ${n}`);
     assert.ok(held.length >= 20, `enough recorded leases to check (${held.length})`);
     assert.deepEqual(lost, [], `ACKed leases missing:\n${lost.join('\n')}`);
+  });
+
+  test('8. the two Twinlease stores converge on the same active bindings', { timeout: 60_000 }, async (t) => {
+    if (broken !== '') {
+      t.skip(`the migration did not complete (${broken})`);
+      return;
+    }
+    await stopLoad();
+    const p = tl.primary!;
+    const s = tl.secondary!;
+    const view = (list: ApiLease[]) => new Map(list.map((l) => [l.ipAddress, l] as const));
+    let differ: string[] = [];
+    let va = new Map<string, ApiLease>();
+    let vb = new Map<string, ApiLease>();
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      [va, vb] = (await Promise.all([p.api.leases(), s.api.leases()])).map(view) as [
+        Map<string, ApiLease>,
+        Map<string, ApiLease>,
+      ];
+      const active = (m: Map<string, ApiLease>, k: string) => {
+        const l = m.get(k);
+        return l?.bindingState === 'active' ? l.hardwareAddress.mac : null;
+      };
+      differ = [...new Set([...va.keys(), ...vb.keys()])].filter((k) => active(va, k) !== active(vb, k));
+      if (differ.length === 0 || Date.now() >= deadline) break;
+      await sleep(1000);
+    }
+    if (differ.length === 0) return;
+    const brief = (l: ApiLease | undefined) =>
+      l
+        ? `${l.bindingState} ${l.hardwareAddress.mac ?? '-'} until ${l.leaseExpiresAt ?? '-'} owner ${l.ownerServer?.address ?? '-'}`
+        : 'no record';
+    for (const k of differ) {
+      t.diagnostic(`${k}: primary ${brief(va.get(k))} | secondary ${brief(vb.get(k))}`);
+      for (const [r, m] of [
+        ['primary', p],
+        ['secondary', s],
+      ] as const)
+        for (const l of m.server.lines.filter(
+          (x) => x.includes(`"address":"${k}"`) && x.includes('update-rejected'),
+        ))
+          t.diagnostic(`  Twinlease ${r}: ${l}`);
+    }
+    t.todo(
+      `product problem: ${differ.length} active binding(s) differ between the two Twinlease servers 20 s after the load stopped, both NORMAL; the diagnostics list both records and every update-rejected line for those addresses (docs/migrate-from-isc-dhcp.md, Measured)`,
+    );
+    assert.deepEqual(differ, [], 'active bindings differ');
   });
 
   test(`6. unanswered DISCOVERs per phase stay under ${MAX_UNANSWERED * 100} %`, async (t) => {

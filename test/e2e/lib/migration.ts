@@ -329,7 +329,9 @@ export class PerfLoad {
     const a = this.at(from);
     const b = this.at(to);
     if (a === null || b === null) return null;
-    return { sent: b.fields[0]! - a.fields[0]!, received: b.fields[1]! - a.fields[1]! };
+    // OFFERs to DISCOVERs sent just before the window count in it: clamp at "all answered".
+    const sent = b.fields[0]! - a.fields[0]!;
+    return { sent, received: Math.min(sent, b.fields[1]! - a.fields[1]!) };
   }
 
   async stop(): Promise<void> {
