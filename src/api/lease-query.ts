@@ -44,7 +44,11 @@ export function leaseContextFor(deps: ApiDeps, engine: ApiEngine): (scopeId: str
     if (r.partner.name !== null) servers.set(r.partner.name, r.partner.address);
     if (r.local.name !== null) servers.set(r.local.name, r.local.address);
   }
-  servers.set(engine.settings.serverName, engine.settings.serverIdentifier);
+  // A server in a relationship is named by its failover address on both partners (the partner
+  // knows no other); a standalone server by its server identifier.
+  if (!servers.has(engine.settings.serverName)) {
+    servers.set(engine.settings.serverName, engine.settings.serverIdentifier);
+  }
   return (scopeId) => ({
     view: engine.scopeView(scopeId),
     reservationDescription: (address) => descriptions.get(address) ?? null,

@@ -45,8 +45,9 @@ export function relationshipRecordId(name: string): number {
 }
 
 /** Server1RecordId / Server2RecordId: derived from the server's failover address. */
-export function serverRecordId(address: number): number {
-  return stableId(`twinlease:server:${formatIpv4(address)}`);
+export function serverRecordId(address: number, port: number): number {
+  // Address and port: two servers on one host (the loopback pair) must not share an id.
+  return stableId(`twinlease:server:${formatIpv4(address)}:${port}`);
 }
 
 /** One entry of the operation tracker (src/api/operation-log.ts keeps them). */
@@ -92,14 +93,14 @@ export function relationshipResource(
     isThisServer: true,
     address: formatIpv4(r.local.address),
     name: r.local.name,
-    recordId: serverRecordId(r.local.address),
+    recordId: serverRecordId(r.local.address, r.local.port),
     state,
   };
   const partner = {
     isThisServer: false,
     address: formatIpv4(r.partner.address),
     name: r.partner.name,
-    recordId: serverRecordId(r.partner.address),
+    recordId: serverRecordId(r.partner.address, r.partner.port),
     state: partnerState,
   };
   return {

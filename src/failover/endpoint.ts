@@ -386,6 +386,15 @@ export class FailoverEndpoint {
   /** Operator command; returns why it cannot be done, or null when done. */
   declarePartnerDown(now: number): { actions: EndpointAction[]; error: string | null } {
     if (this.state === ServerState.PARTNER_DOWN) return { actions: [], error: null };
+    if (this.isCommunicating()) {
+      // DECISION (docs/failover.md): D12 lets an operator declare partner-down from NORMAL, but a
+      // partner we are talking to is not down; declaring it so would let both servers hand out
+      // the same addresses. Windows allows it only in COMMUNICATION-INTERRUPTED as well.
+      return {
+        actions: [],
+        error: `the partner is reachable (state ${SERVER_STATE_NAMES[this.state]}, link up): it is not down; stop it or cut the link first`,
+      };
+    }
     const out: EndpointAction[] = [];
     const before = this.state;
     if (before === ServerState.STARTUP && !this.isCommunicating()) {

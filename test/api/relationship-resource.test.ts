@@ -81,7 +81,7 @@ describe('relationship resource', () => {
       isThisServer: true,
       address: '10.0.0.2',
       name: 'dhcp-a',
-      recordId: serverRecordId(parseIpv4('10.0.0.2')),
+      recordId: serverRecordId(parseIpv4('10.0.0.2'), 647),
       state: 'normal',
       percentage: 50,
     });
@@ -162,6 +162,10 @@ describe('relationship resource', () => {
     assert.equal(relationshipRecordId('a'), relationshipRecordId('a'));
     assert.notEqual(relationshipRecordId('a'), relationshipRecordId('b'));
     assert.ok(Number.isSafeInteger(relationshipRecordId('dc-pair')));
-    assert.notEqual(serverRecordId(parseIpv4('10.0.0.2')), serverRecordId(parseIpv4('10.0.0.3')));
+    assert.notEqual(serverRecordId(parseIpv4('10.0.0.2'), 647), serverRecordId(parseIpv4('10.0.0.3'), 647));
+    assert.notEqual(
+      serverRecordId(parseIpv4('127.0.0.1'), 6470),
+      serverRecordId(parseIpv4('127.0.0.1'), 6471),
+    );
   });
 });
