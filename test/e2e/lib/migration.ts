@@ -223,8 +223,12 @@ export class Recorder {
           else {
             count.requests++;
             if (r.reply === null) count.noReply++;
-            else if (r.reply.type === DhcpMessageType.Nak) count.naks++;
-            else {
+            else if (r.reply.type === DhcpMessageType.Nak) {
+              count.naks++;
+              this.naks.push(
+                `${new Date(r.reply.at).toISOString()} ${this.phase}: ${c.mac} selecting ${r.offer.yiaddr} offered by ${r.offer.from} NAKed by ${r.reply.from}`,
+              );
+            } else {
               count.acks++;
               c.lease = this.record(c.mac, r.reply);
             }
