@@ -214,9 +214,16 @@ export function decideIncoming(
   // converge. Ties are broken as ISC breaks dueling updates (failover.md §5.4): ACTIVE beats
   // anything else (losing an ACKed lease is worse than holding a released address until it runs
   // out); otherwise the primary's binding wins.
+  // When the partner has acknowledged our binding, its update was made knowing it and follows it:
+  // the tie is the partner's (ISC keeps the CLTT of a lease it marks RELEASED, so its release
+  // carries the same CLTT as the ACTIVE it ends; rejecting it undid the client's release on the
+  // ISC side: e2e migration test).
   const receivedIsActive = status === BindingStatus.ACTIVE;
-  const winsTie =
-    receivedIsActive !== (ours.state === 'active') ? receivedIsActive : ctx.role === 'secondary';
+  const winsTie = ours.isPartnerUpToDate
+    ? true
+    : receivedIsActive !== (ours.state === 'active')
+      ? receivedIsActive
+      : ctx.role === 'secondary';
   const isLaterThan = (ourTime: number) =>
     theirCltt !== undefined && (ourTime === 0 || theirCltt > ourTime || (theirCltt === ourTime && winsTie));
   switch (rule) {

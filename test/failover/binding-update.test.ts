@@ -454,6 +454,8 @@ const RECEIVED: [BindingStatus, ColumnGroup][] = [
 const OUR_CLTT = T0 + 100;
 const OUR_STOS = T0 + 50;
 const OUR_EXPIRY = T0 + 1000;
+/** ours() builds bindings the partner has acknowledged. */
+const OURS_ACKNOWLEDGED: boolean = true;
 
 function ours(state: BindingState, over: Partial<Lease> = {}): Lease {
   return {
@@ -513,6 +515,8 @@ function tieWonByReceived(
   received: BindingStatus,
   role: 'primary' | 'secondary',
 ): boolean {
+  // ours() is acknowledged by the partner: its update follows ours, the tie is theirs.
+  if (OURS_ACKNOWLEDGED) return true;
   const receivedIsActive = received === BindingStatus.ACTIVE;
   if (receivedIsActive !== (ours === 'active')) return receivedIsActive;
   return role === 'secondary';
@@ -907,5 +911,25 @@ describe('decideIncoming — concurrent changes (our binding not yet acknowledge
       );
       assert.equal(c.accept, false, role);
     }
+  });
+});
+
+describe('decideIncoming — equal CLTTs', () => {
+  it("the partner's update wins a tie when it had acknowledged ours (it follows ours); otherwise ACTIVE, then the primary", () => {
+    const ctx = { role: 'primary' as const, now: OUR_EXPIRY - 1 };
+    // ISC marks a lease RELEASED without changing its CLTT: the release must still be accepted.
+    assert.equal(
+      decideIncoming(ours('active'), received(BindingStatus.RELEASED, OUR_CLTT), ctx).accept,
+      true,
+    );
+    // Concurrent (ours not acknowledged): our ACTIVE wins.
+    assert.equal(
+      decideIncoming(
+        ours('active', { isPartnerUpToDate: false }),
+        received(BindingStatus.RELEASED, OUR_CLTT),
+        ctx,
+      ).accept,
+      false,
+    );
   });
 });
