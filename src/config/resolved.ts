@@ -2,6 +2,7 @@
 // subnets parsed, options compiled to bytes. Plain data, frozen by the loader; a ResolvedScope is
 // structurally an EngineScope (src/dhcp/scope.ts) with a few descriptive extras.
 
+import type { DnsSettings } from '../ddns/settings.js';
 import type { EnginePolicy } from '../dhcp/policy.js';
 import type { Ipv4, Ipv4Subnet } from '../wire/ipv4.js';
 
@@ -70,6 +71,8 @@ export interface ResolvedScope {
    * ones. Present only when there is at least one.
    */
   readonly policies?: readonly ResolvedPolicy[];
+  /** Dynamic DNS settings (docs/dns.md); absent when the scope has none. */
+  readonly dns?: DnsSettings;
 }
 
 export interface ResolvedFailoverEndpoint {

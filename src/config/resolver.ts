@@ -3,6 +3,7 @@
 // make sense), checked on a schema-valid Config while it is turned into a ResolvedConfig. Every
 // problem names the JSON pointer of the value to fix. Never throws.
 
+import { DNS_OFF, type DnsSettings, type DnsSettingsInput, resolveDnsSettings } from '../ddns/settings.js';
 import { compileCondition, inProcessingOrder, type PolicyCondition } from '../dhcp/policy.js';
 import { encodeOptionValue, type OptionValue, optionByCode, optionByName } from '../wire/dhcp-options.js';
 import {
@@ -416,6 +417,7 @@ class Resolver {
     const rebindTimeSeconds =
       scope.rebindTimeSeconds ?? Math.floor(leaseTimeSeconds * SERVER_DEFAULTS.rebindFraction);
     this.checkTimers(scope, at, leaseTimeSeconds, renewTimeSeconds, rebindTimeSeconds);
+    const dns = this.resolveDns(scope.dns, null, [...at, 'dns']);
 
     if (subnet === null) return null;
     return {
@@ -438,7 +440,19 @@ class Resolver {
       declineHoldSeconds: scope.declineHoldSeconds ?? SCOPE_DEFAULTS.declineHoldSeconds,
       offerHoldSeconds: scope.offerHoldSeconds ?? SCOPE_DEFAULTS.offerHoldSeconds,
       authoritative: scope.authoritative ?? SCOPE_DEFAULTS.authoritative,
+      ...(dns === null ? {} : { dns }),
     };
+  }
+
+  /** Dynamic DNS settings (src/ddns/settings.ts); problems reported under `path`. */
+  private resolveDns(
+    own: DnsSettingsInput | undefined,
+    base: DnsSettings | null,
+    path: Path,
+  ): DnsSettings | null {
+    const { settings, problems } = resolveDnsSettings(own, base);
+    for (const p of problems) this.report([...path, ...p.path], p.message);
+    return settings;
   }
 
   // -------------------------------------------------------------------------------------------
@@ -508,6 +522,11 @@ class Resolver {
       }
 
       const own = this.compileOptions(p.options, [...at, 'options'], null);
+      if (p.dns !== undefined) {
+        // Checked over the scope's settings; a server policy's over any complete settings (in a
+        // scope without DNS settings of its own, it needs forwardZone and server itself).
+        this.resolveDns(p.dns, scope?.dns ?? (scope === null ? POLICY_DNS_CHECK_BASE : null), [...at, 'dns']);
+      }
       if (!compiled.ok) return;
       out.push({
         name: p.name,
@@ -856,13 +875,39 @@ function policiesInScope(
         lease === null ? scope.renewTimeSeconds : Math.floor(lease * SERVER_DEFAULTS.renewFraction),
       rebindTimeSeconds:
         lease === null ? scope.rebindTimeSeconds : Math.floor(lease * SERVER_DEFAULTS.rebindFraction),
-      dns: d.dns,
+      dns: policyDnsIn(scope.dns ?? null, d.dns),
     };
   };
   return [
     ...inProcessingOrder(own.filter((d) => d.isEnabled)).map((d) => place(d, 'scope')),
     ...inProcessingOrder(serverWide.filter((d) => d.isEnabled)).map((d) => place(d, 'server')),
   ];
+}
+
+/** Complete settings a server policy's `dns` is checked over (its fields are checked, not their absence). */
+const POLICY_DNS_CHECK_BASE: DnsSettings = {
+  forwardZone: 'check.invalid',
+  reverseZone: null,
+  serverAddress: '127.0.0.1',
+  serverPort: 53,
+  tsigKey: null,
+  updateBothRecords: false,
+  nameProtection: true,
+  cleanupOnDelete: true,
+  ttlSeconds: null,
+};
+
+/**
+ * EnginePolicy.dns of a policy in a scope: null when the policy sets none (the scope's apply), its
+ * settings merged over the scope's, or DNS_OFF (`enabled: false`, or incomplete settings in a
+ * scope without DNS settings).
+ */
+function policyDnsIn(
+  scopeDns: DnsSettings | null,
+  own: Readonly<Record<string, unknown>> | null,
+): Readonly<Record<string, unknown>> | null {
+  if (own === null) return null;
+  return resolveDnsSettings(own as DnsSettingsInput, scopeDns).settings ?? DNS_OFF;
 }
 
 function comparePaths(a: Path, b: Path): number {

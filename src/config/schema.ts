@@ -170,11 +170,73 @@ export const PolicyCondition = Type.Unsafe<PolicyConditionInput>(
   policyConditionLevel(SCHEMA_CONDITION_LEVELS),
 );
 
-/** Dynamic DNS settings of a policy's clients; the DDNS settings define its fields. */
-const PolicyDns = Type.Object(
-  {},
-  { additionalProperties: true, description: 'Dynamic DNS settings for clients of this policy' },
+/** Dynamic DNS settings (docs/dns.md; resolved by src/ddns/settings.ts). A policy's override its
+ * scope's field by field; `enabled: false` turns DNS off for the scope or the policy's clients. */
+export const DnsSettings = Type.Object(
+  {
+    enabled: Type.Optional(
+      Type.Boolean({ description: 'false: no DNS updates for these clients', default: true }),
+    ),
+    forwardZone: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description: 'Zone of the A and DHCID records, e.g. example.com; client names are qualified with it',
+      }),
+    ),
+    reverseZone: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description: 'in-addr.arpa zone of the PTR records, e.g. 77.10.in-addr.arpa; none: no PTR records',
+      }),
+    ),
+    server: Type.Optional(
+      Type.Object(
+        {
+          address: Ipv4String('Primary DNS server of the zones (receives the UPDATEs)'),
+          port: Type.Optional(Port('DNS port', 53)),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    tsigKey: Type.Optional(
+      Type.Object(
+        {
+          name: Type.String({ minLength: 1, description: 'Key name, as in the DNS server configuration' }),
+          algorithm: Type.Optional(
+            Type.Literal('hmac-sha256', { description: 'TSIG algorithm', default: 'hmac-sha256' }),
+          ),
+          secret: Type.String({ minLength: 1, description: 'Secret, base64 (as tsig-keygen prints it)' }),
+        },
+        { additionalProperties: false, description: 'TSIG key signing the updates (RFC 8945)' },
+      ),
+    ),
+    updateBothRecords: Type.Optional(
+      Type.Boolean({
+        description:
+          'Always update A and PTR, also when the client asks to update its A record itself (option 81 S=0 or N=1)',
+        default: false,
+      }),
+    ),
+    nameProtection: Type.Optional(
+      Type.Boolean({
+        description: 'DHCID records (RFC 4701/4703): never overwrite a name registered for another client',
+        default: true,
+      }),
+    ),
+    cleanupOnDelete: Type.Optional(
+      Type.Boolean({
+        description: 'Remove the records when the lease is released or expires',
+        default: true,
+      }),
+    ),
+    ttlSeconds: Type.Optional(
+      Seconds('TTL of the records; default a third of the lease time, at least 60', 0),
+    ),
+  },
+  { additionalProperties: false, description: 'Dynamic DNS updates for the clients (docs/dns.md)' },
 );
+export type DnsSettings = Static<typeof DnsSettings>;
+const PolicyDns = DnsSettings;
 
 export const Policy = Type.Object(
   {
@@ -283,6 +345,7 @@ export const Scope = Type.Object(
         description: 'Policies of this scope; evaluated before the server-wide ones (docs/policies.md)',
       }),
     ),
+    dns: Type.Optional(DnsSettings),
   },
   { additionalProperties: false, description: 'One subnet served by this server' },
 );

@@ -3,6 +3,7 @@
 
 import type { Ipv4, Ipv4Subnet } from '../wire/ipv4.js';
 import { subnetBroadcast, subnetContains } from '../wire/ipv4.js';
+import type { DnsSettings } from '../ddns/settings.js';
 import type { EnginePolicy } from './policy.js';
 
 export interface EngineRange {
@@ -47,6 +48,9 @@ export interface EngineScope {
    * absent when there are none, so a scope without policies costs nothing per request.
    */
   policies?: readonly EnginePolicy[];
+  /** Dynamic DNS settings (src/ddns/settings.ts); absent when the scope has none, so a scope
+   * without DNS costs nothing per request. */
+  dns?: DnsSettings;
 }
 
 export interface EngineSettings {

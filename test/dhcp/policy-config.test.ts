@@ -177,7 +177,7 @@ describe('resolution', () => {
           name: 'srv',
           processingOrder: 1,
           options: [{ name: 'timeOffset', data: 7200 }],
-          dns: { any: 1 },
+          dns: { enabled: false },
         }),
       ],
       scopes: [
@@ -235,7 +235,7 @@ describe('resolution', () => {
     const srv = s0!.policies![2]!;
     assert.deepEqual([...srv.options.get(2)!], [0, 0, 0x1c, 0x20], 'the server policy over the scope');
     assert.deepEqual([...srv.alwaysSend], [], 'the winning definition decides alwaysSend');
-    assert.deepEqual(srv.dns, { any: 1 }, 'dns is passed through for the DDNS settings');
+    assert.deepEqual(srv.dns, { enabled: false }, 'dns settings reach the policy (docs/dns.md)');
   });
 
   test('the shipped example in docs/policies.md loads', async () => {
