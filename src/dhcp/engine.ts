@@ -4,6 +4,8 @@
 // It owns the live lease table; the shell persists what it returns and the failover endpoint
 // answers the questions in FailoverGate.
 
+import { decideClientName, dnsFlagsAfterEnd, leaseDnsFields } from '../ddns/client-name.js';
+import { type DnsSettings, effectiveDnsSettings } from '../ddns/settings.js';
 import {
   getBytesOption,
   getIpv4Option,
@@ -25,7 +27,7 @@ import { formatIpv4, type Ipv4, toHex } from '../wire/ipv4.js';
 import { ExpiryHeap } from './expiry-heap.js';
 import { type FailoverGate, type RequestKind, STANDALONE_GATE } from './failover-gate.js';
 import { FreePool, type PoolClass } from './free-pool.js';
-import { emptyLease, INFINITE_EXPIRY, type Lease } from './lease.js';
+import { emptyLease, INFINITE_EXPIRY, type Lease, NO_DNS_FLAGS } from './lease.js';
 import { addressGroups, type EnginePolicy, matchPolicy } from './policy.js';
 import { type EngineReservation, type EngineSettings, rangeContains, ScopeView } from './scope.js';
 
@@ -274,6 +276,7 @@ export class DhcpEngine {
           state: gate.stateAfterExpiry(),
           stateStartedAt: now,
           isPartnerUpToDate: false,
+          dns: dnsFlagsAfterEnd(lease),
         };
         this.putLease(next);
         changes.push(next);
@@ -373,6 +376,7 @@ export class DhcpEngine {
       grant.expiresAt - now,
       client.policy,
     );
+    this.addFqdnReply(packet, scope, client, reservation, reply);
     return this.replyResult(packet, scope, DhcpMessageType.Offer, reply, NO_CHANGES);
   }
 
@@ -528,6 +532,7 @@ export class DhcpEngine {
       client.policy,
     );
     reply.ciaddr = packet.ciaddr; // RFC 2131 table 3: 'ciaddr' from the DHCPREQUEST, or 0
+    this.addFqdnReply(packet, scope, client, reservation, reply);
     return this.replyResult(packet, scope, DhcpMessageType.Ack, reply, changes);
   }
 
@@ -569,6 +574,7 @@ export class DhcpEngine {
       sentPotentialExpiresAt:
         grant.potentialExpiresAt > 0 ? grant.potentialExpiresAt : base.sentPotentialExpiresAt,
       isPartnerUpToDate: false,
+      ...this.dnsFieldsOf(packet, scope, client, hostname, old, wasSameActive),
     };
     const changes: Lease[] = [lease];
     // One binding per client per scope: a client that moves to a new address gives up the old one.
@@ -582,6 +588,7 @@ export class DhcpEngine {
           stateStartedAt: now,
           leaseExpiresAt: now,
           isPartnerUpToDate: false,
+          dns: dnsFlagsAfterEnd(p),
         };
         this.putLease(released);
         changes.push(released);
@@ -591,6 +598,52 @@ export class DhcpEngine {
     if (offer) this.dropOffer(offer);
     this.putLease(lease);
     return changes;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Dynamic DNS (RFC 4702; src/ddns/). A scope and policy without DNS settings cost one check.
+
+  private dnsSettingsOf(scope: ScopeRuntime, client: ClientIdentity): DnsSettings | null {
+    const policyDns = client.policy?.dns;
+    if (scope.view.settings.dns === undefined && (policyDns === null || policyDns === undefined)) return null;
+    return effectiveDnsSettings(scope.view.settings.dns, policyDns);
+  }
+
+  /** fqdn, dhcidMode and dns flags of a binding being made; undefined: keep what the lease has. */
+  private dnsFieldsOf(
+    packet: DhcpPacket,
+    scope: ScopeRuntime,
+    client: ClientIdentity,
+    hostname: string | null,
+    old: Lease | undefined,
+    isSameBinding: boolean,
+  ): Pick<Lease, 'fqdn' | 'dhcidMode' | 'dns'> | undefined {
+    const settings = this.dnsSettingsOf(scope, client);
+    if (settings === null) {
+      // No DNS for this client: an address taken over from another client drops that one's name.
+      return old !== undefined && old.fqdn !== null && !isSameBinding
+        ? { fqdn: null, dhcidMode: 'none', dns: { ...NO_DNS_FLAGS } }
+        : undefined;
+    }
+    const decision = decideClientName(settings, packet.options.get(OPTION.clientFqdn), hostname);
+    return leaseDnsFields(decision, settings, client.clientId, old, isSameBinding);
+  }
+
+  /** RFC 4702 §4: a client that sent option 81 gets it back with the server's flags and name. */
+  private addFqdnReply(
+    packet: DhcpPacket,
+    scope: ScopeRuntime,
+    client: ClientIdentity,
+    reservation: EngineReservation | undefined,
+    reply: DhcpPacket,
+  ): void {
+    const fqdnOption = packet.options.get(OPTION.clientFqdn);
+    if (fqdnOption === undefined) return;
+    const settings = this.dnsSettingsOf(scope, client);
+    if (settings === null) return;
+    const hostname = reservation?.hostname ?? getStringOption(packet.options, OPTION.hostName);
+    const decision = decideClientName(settings, fqdnOption, hostname);
+    if (decision?.replyOption) reply.options.set(OPTION.clientFqdn, decision.replyOption);
   }
 
   // RFC 2131 §4.3.3
@@ -649,6 +702,7 @@ export class DhcpEngine {
       stateStartedAt: now,
       clientLastTransactionAt: now,
       isPartnerUpToDate: false,
+      dns: dnsFlagsAfterEnd(lease),
     };
     this.putLease(released);
     return {
