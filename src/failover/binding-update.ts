@@ -2,8 +2,9 @@
 // binding, and the conflict rules deciding whether a received update is accepted (D12 §7.1.2–
 // §7.1.4, failover.md §5.3–§5.5). Pure functions.
 
+import { ddnsOptionOf, dnsFieldsFromOption } from '../ddns/failover-ddns.js';
 import type { BindingState, Lease } from '../dhcp/lease.js';
-import { emptyLease } from '../dhcp/lease.js';
+import { emptyLease, NO_DNS_FLAGS } from '../dhcp/lease.js';
 import { getStringOption } from '../wire/dhcp-options.js';
 import {
   BindingStatus,
@@ -91,6 +92,12 @@ export function bindingFromLease(
     opts.set([0x63, 0x82, 0x53, 0x63, 12, name.length]);
     opts.set(name, 6);
     b.clientRequestOptions = opts;
+  }
+  if (lease.fqdn !== null && !peer.isIscPeer) {
+    // The DDNS option (9), so the partner can remove the records if we are down when the lease
+    // ends (docs/dns.md). Not toward ISC dhcpd, whose DDNS support is incomplete (spec §15.15).
+    const ddns = ddnsOptionOf(lease);
+    if (ddns !== null) b.ddns = ddns;
   }
   if (status === BindingStatus.ACTIVE && lease.policyName !== null && !peer.isIscPeer) {
     b.otherOptions = [
@@ -350,7 +357,23 @@ export function leaseFromBinding(
     receivedPotentialExpiresAt: received.potentialExpiresAt ?? base.receivedPotentialExpiresAt,
     lastBindingUpdateAt: now,
     isPartnerUpToDate: true,
+    ...dnsFieldsOf(received, base, state, sameClient),
   };
+}
+
+/** The DNS state of a received binding: from its DDNS option, else ours for the same client. */
+function dnsFieldsOf(
+  received: FailoverBinding,
+  base: Lease,
+  state: BindingState,
+  sameClient: boolean,
+): Pick<Lease, 'fqdn' | 'dhcidMode' | 'dns'> {
+  if (received.ddns !== undefined) {
+    const fields = dnsFieldsFromOption(received.ddns, state, received.clientId ?? base.clientId);
+    if (fields !== null) return fields;
+  }
+  if (state === 'active' && !sameClient) return { fqdn: null, dhcidMode: 'none', dns: { ...NO_DNS_FLAGS } };
+  return { fqdn: base.fqdn, dhcidMode: base.dhcidMode, dns: base.dns };
 }
 
 function hostnameFromOptions(data: Uint8Array): string | null {
