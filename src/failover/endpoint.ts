@@ -1405,6 +1405,9 @@ export class FailoverEndpoint {
           // We have our own update of this address outstanding; theirs won, ours is obsolete.
           this.updateQueue.delete(address);
           this.durableVersion.delete(address);
+          // Nothing of ours to wait for any more (else an UPDDONE would never come: a pair stuck
+          // in POTENTIAL-CONFLICT, chaos seed 1933406798).
+          if (!this.inFlightAddresses.has(address)) this.partnerUpdateRequest?.waitingFor.delete(address);
         }
         next = { ...next, isPartnerUpToDate: true };
       }
@@ -1420,6 +1423,7 @@ export class FailoverEndpoint {
     c.lastSentAt = now;
     if (changed.length > 0) out.push({ type: 'persist', leases: changed, meta: [], afterDurable: [send] });
     else out.push(send);
+    this.maybeFinishPartnerUpdateRequest(now, out);
     this.pump(now, out);
   }
 

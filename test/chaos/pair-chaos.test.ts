@@ -15,7 +15,7 @@ import { DhcpMessageType, DhcpTestClient, type Reply, testMac } from '../e2e/lib
 import { ADDR, e2eSkipReason, NS } from '../e2e/lib/env.js';
 import { colonMac, FailoverPair, type PairMember } from '../e2e/lib/pair.js';
 import { LineProcess, run, sleep } from '../e2e/lib/proc.js';
-import { topologyDown, topologyUp } from '../e2e/lib/topology.js';
+import { ip, topologyDown, topologyUp } from '../e2e/lib/topology.js';
 
 const skip = e2eSkipReason(['ss', 'perfdhcp']);
 
@@ -24,6 +24,7 @@ const CHAOS_SECONDS = Number(process.env.CHAOS_SECONDS ?? 60);
 const LEASE_S = 30;
 const CLIENTS = 120;
 const TOLERANCE_MS = 2000;
+const RECORDER_GIADDR = '10.77.0.4';
 
 /** Small seeded PRNG (mulberry32), so a schedule can be replayed. */
 function prng(seed: number): () => number {
@@ -51,7 +52,9 @@ interface ClientState {
   lease: Holding | null;
 }
 
-describe('chaos: a failover pair under load, crashes, freezes and partitions', { skip: skip ?? false }, () => {
+describe('chaos: a failover pair under load, crashes, freezes and partitions', {
+  skip: skip ?? false,
+}, () => {
   const pair = new FailoverPair('chaos', {
     mode: 'loadBalance',
     poolStart: '10.77.1.0',
@@ -71,11 +74,14 @@ describe('chaos: a failover pair under load, crashes, freezes and partitions', {
     await topologyUp();
     await pair.start();
     await pair.waitBoth(['normal'], 30_000);
+    // The recording client relays from its own address: perfdhcp binds 10.77.0.2:67 in the same
+    // namespace and would fail to start if the client held that socket.
+    await ip(NS.cli, 'addr', 'replace', `${RECORDER_GIADDR}/16`, 'dev', 'br0');
     relay = await DhcpTestClient.start({
       ns: NS.cli,
-      giaddr: ADDR.cli,
+      giaddr: RECORDER_GIADDR,
       server: ADDR.broadcast,
-      bindAddress: ADDR.cli,
+      bindAddress: RECORDER_GIADDR,
       attemptTimeoutMs: 600,
       attempts: 2,
     });
@@ -102,8 +108,14 @@ describe('chaos: a failover pair under load, crashes, freezes and partitions', {
   }
 
   async function heal(): Promise<void> {
-    await run('ip', ['-n', NS.srv, 'route', 'del', 'blackhole', `${ADDR.srv2}/32`], { timeoutMs: 5000, check: false });
-    await run('ip', ['-n', NS.srv2, 'route', 'del', 'blackhole', `${ADDR.srv}/32`], { timeoutMs: 5000, check: false });
+    await run('ip', ['-n', NS.srv, 'route', 'del', 'blackhole', `${ADDR.srv2}/32`], {
+      timeoutMs: 5000,
+      check: false,
+    });
+    await run('ip', ['-n', NS.srv2, 'route', 'del', 'blackhole', `${ADDR.srv}/32`], {
+      timeoutMs: 5000,
+      check: false,
+    });
   }
 
   function note(kind: string, what: string): void {
@@ -140,6 +152,11 @@ describe('chaos: a failover pair under load, crashes, freezes and partitions', {
     }
   }
 
+  /** A RELEASE or NAK ends every holding (the ACK and its renewals) of the address by the client. */
+  function endHoldings(mac: string, address: string, atMs: number): void {
+    for (const h of holdings) if (h.mac === mac && h.address === address) h.endMs = Math.min(h.endMs, atMs);
+  }
+
   function ackOf(reply: Reply | null): reply is Reply {
     return reply !== null && reply.type === DhcpMessageType.Ack;
   }
@@ -167,7 +184,7 @@ describe('chaos: a failover pair under load, crashes, freezes and partitions', {
           }
         } else if (random() < 0.1) {
           relay.release(c.mac, c.lease.address, c.lease.from, { to: c.lease.from });
-          c.lease.endMs = Math.min(c.lease.endMs, Date.now());
+          endHoldings(c.mac, c.lease.address, Date.now());
           c.lease = null;
         } else {
           // RENEWING to the server that ACKed; if it does not answer, REBINDING to everyone.
@@ -188,7 +205,7 @@ describe('chaos: a failover pair under load, crashes, freezes and partitions', {
             holdings.push(renewed);
             c.lease = renewed;
           } else if (reply !== null && reply.type === DhcpMessageType.Nak) {
-            c.lease.endMs = Math.min(c.lease.endMs, reply.at);
+            endHoldings(c.mac, c.lease.address, reply.at);
             c.lease = null;
           }
         }
@@ -199,7 +216,9 @@ describe('chaos: a failover pair under load, crashes, freezes and partitions', {
     }
   }
 
-  test(`seed ${SEED}: no duplicate address, no lost lease, stores converge`, { timeout: 600_000 }, async (t) => {
+  test(`seed ${SEED}: no duplicate address, no lost lease, stores converge`, {
+    timeout: 600_000,
+  }, async (t) => {
     t.diagnostic(`CHAOS_SEED=${SEED} CHAOS_SECONDS=${CHAOS_SECONDS}`);
     perf = new LineProcess('timeout', [
       '-k',
@@ -225,8 +244,13 @@ describe('chaos: a failover pair under load, crashes, freezes and partitions', {
     await Promise.all([chaos(prng(random() * 2 ** 31), until), clients(prng(random() * 2 ** 31), until)]);
     await heal();
     for (const m of pair.members) if (!m.server.isRunning) await m.start(30_000);
+    const perfLines = perf.lines.slice();
     await perf.stop('SIGTERM', 3000);
     perf = null;
+    assert.ok(
+      !perfLines.some((l) => /Failed to bind|Error|error/.test(l)),
+      `perfdhcp ran as background load:\n${perfLines.slice(-5).join('\n')}`,
+    );
     t.diagnostic(`faults: ${JSON.stringify(faults)}; client holdings recorded: ${holdings.length}`);
     t.diagnostic(faultLog.join('\n'));
     assert.ok(holdings.length > 100, `too few ACKs recorded (${holdings.length}): the load did not run`);
@@ -256,19 +280,27 @@ describe('chaos: a failover pair under load, crashes, freezes and partitions', {
         }
       }
     }
-    assert.deepEqual(overlaps, [], `addresses held by two clients at once (seed ${SEED}):\n${overlaps.join('\n')}`);
+    assert.deepEqual(
+      overlaps,
+      [],
+      `addresses held by two clients at once (seed ${SEED}):\n${overlaps.join('\n')}`,
+    );
 
     // 3 (first, it waits): both NORMAL again and quiet, then compare.
     await pair.waitBoth(['normal'], 90_000);
     await sleep(3000);
-    const [a, b] = await Promise.all([pair.primary.api.leases('active'), pair.secondary.api.leases('active')]);
+    const [a, b] = await Promise.all([
+      pair.primary.api.leases('active'),
+      pair.secondary.api.leases('active'),
+    ]);
     const view = (list: typeof a) =>
       new Map(list.map((l) => [l.ipAddress, l.hardwareAddress.mac ?? '-'] as const));
     const va = view(a);
     const vb = view(b);
     const differ: string[] = [];
     for (const ip of new Set([...va.keys(), ...vb.keys()])) {
-      if (va.get(ip) !== vb.get(ip)) differ.push(`${ip}: primary ${va.get(ip) ?? '-'} secondary ${vb.get(ip) ?? '-'}`);
+      if (va.get(ip) !== vb.get(ip))
+        differ.push(`${ip}: primary ${va.get(ip) ?? '-'} secondary ${vb.get(ip) ?? '-'}`);
     }
     // 2. Every lease a client still holds is active for it on both servers.
     const now = Date.now();
@@ -279,7 +311,9 @@ describe('chaos: a failover pair under load, crashes, freezes and partitions', {
       if (h.endMs <= now + 2000) continue;
       const mac = colonMac(h.mac);
       if (va.get(h.address) !== mac || vb.get(h.address) !== mac)
-        lost.push(`${h.address} for ${mac} (ACKed by ${h.from}): primary ${va.get(h.address) ?? '-'} secondary ${vb.get(h.address) ?? '-'}`);
+        lost.push(
+          `${h.address} for ${mac} (ACKed by ${h.from}): primary ${va.get(h.address) ?? '-'} secondary ${vb.get(h.address) ?? '-'}`,
+        );
     }
     assert.deepEqual(lost, [], `ACKed leases missing (seed ${SEED}):\n${lost.join('\n')}`);
     assert.deepEqual(differ, [], `the stores disagree after recovery (seed ${SEED}):\n${differ.join('\n')}`);
