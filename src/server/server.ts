@@ -19,6 +19,7 @@ import { type Clock, systemClock } from './clock.js';
 import { Counters } from './counters.js';
 import { type DhcpNetworkSettings, DhcpService } from './dhcp-service.js';
 import { TWINLEASE_VERSION } from '../api/version.js';
+import { DdnsService } from './ddns-service.js';
 import { FailoverService } from './failover-service.js';
 import { createLogger } from './logger.js';
 import { chooseNetwork, directScopeIds, type InterfaceLister, listInterfaceAddresses } from './network.js';
@@ -44,6 +45,8 @@ export interface RunningServer {
   /** The management API (src/api/), listening on config.api. */
   api: ApiServer;
   failover: FailoverService;
+  /** Dynamic DNS updates (docs/dns.md). */
+  ddns: DdnsService;
   reload(): boolean;
   stop(): Promise<void>;
 }
@@ -126,6 +129,21 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   const counters = new Counters();
   const dhcp = new DhcpService(engine, store, network, clock, log, counters);
   dhcp.onLeaseChanges((changes) => failover.leasesChanged(changes));
+  // --- Dynamic DNS (src/ddns/, docs/dns.md): after a change is durable, never before the reply.
+  const ddns = new DdnsService({
+    engine: () => dhcp.currentEngine,
+    store,
+    log,
+    counters,
+    serverName: () => config.server.name,
+    relationshipOf: (scopeId) => {
+      const name = config.failover.find((r) => r.scopeIds.includes(scopeId))?.name;
+      return name === undefined ? null : (failover.statuses().find((s) => s.name === name) ?? null);
+    },
+    onLeasesUpdated: (leases) => failover.leasesChanged(leases),
+  });
+  dhcp.onLeaseChanges((changes) => ddns.leasesChanged(changes));
+  // --- end dynamic DNS
   // Expire what ran out while we were down before answering anyone.
   const expired = engine.tick(clock.nowSeconds());
   if (expired.length > 0) await store.commit(expired);
@@ -137,8 +155,10 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     throw new StartupError(`${config.file}: failover: ${(err as Error).message}`);
   }
   try {
+    await ddns.start();
     await dhcp.start();
   } catch (err) {
+    await ddns.stop();
     await failover.stop();
     await store.close();
     lock.release();
@@ -193,6 +213,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       await api?.close(); // management API
       await failover.stop();
       await dhcp.stop();
+      await ddns.stop();
       await store.close();
       lock.release();
       log.flush();
@@ -239,6 +260,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     startedAt,
     api,
     failover,
+    ddns,
     reload,
     stop,
   };
