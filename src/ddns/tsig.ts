@@ -140,16 +140,19 @@ export interface SignedMessage {
 
 /**
  * Appends a TSIG record to `unsigned` (the encoded message, no TSIG yet) and returns the signed
- * bytes. `timeSigned` in seconds since 1970.
+ * bytes. `timeSigned` in seconds since 1970. `requestMac`: signing an answer (a server does; the
+ * tests' DNS server does), whose MAC covers the request's first (RFC 8945 §4.3.1).
  */
 export function signMessage(
   unsigned: Uint8Array,
   key: TsigKey,
   timeSigned: number,
   fudge = DEFAULT_FUDGE_SECONDS,
+  requestMac: Uint8Array | null = null,
 ): SignedMessage {
   const fields = { algorithm: key.algorithm, timeSigned, fudge, error: 0, otherData: new Uint8Array(0) };
-  const mac = hmac(key, concat([unsigned, tsigVariables(key.name, fields)]));
+  const prefix = requestMac === null ? [] : [u16(requestMac.length), requestMac];
+  const mac = hmac(key, concat([...prefix, unsigned, tsigVariables(key.name, fields)]));
   const originalId = (unsigned[0]! << 8) | unsigned[1]!;
   const rdata = encodeTsigRdata({ ...fields, mac, originalId });
   const name = encodeName(key.name);
