@@ -318,9 +318,12 @@ export class DdnsPlanner {
     const job: Job = { work, step, attempts: 0, nextAttemptAtMs: nowMs, isInFlight: false, isTcp: false };
     if (list !== undefined) {
       const last = list[list.length - 1]!;
-      // The same work already waits (not started): keep one, with the newest settings.
-      if (list.length > 1 && isSameWork(last.work, work) && !last.isInFlight && last.attempts === 0) {
+      // The same work already waits (not in flight): keep one, with the newest settings (a
+      // reloaded key or server), and try it now.
+      if (isSameWork(last.work, work) && !last.isInFlight) {
         last.work = work;
+        last.attempts = 0;
+        last.nextAttemptAtMs = nowMs;
         return this.poll(nowMs);
       }
       if (list.length >= this.limits.maxJobsPerAddress) {

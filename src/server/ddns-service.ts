@@ -65,6 +65,7 @@ export class DdnsService {
   private lastRescanAtMs = 0;
   private isStopped = false;
   private readonly nowMs: () => number;
+  private engineSeen: DhcpEngine | null = null;
 
   constructor(private readonly o: DdnsServiceOptions) {
     this.nowMs = o.nowMs ?? Date.now;
@@ -77,6 +78,7 @@ export class DdnsService {
 
   async start(): Promise<void> {
     await this.transport.start();
+    this.engineSeen = this.o.engine();
     // Work left over from the last run: registrations and removals still pending.
     for (const lease of this.o.engine().leases()) if (lease.fqdn !== null) this.consider(lease);
     this.lastRescanAtMs = this.nowMs();
@@ -293,6 +295,21 @@ export class DdnsService {
     this.timer = null;
     if (this.isStopped) return;
     const now = this.nowMs();
+    const engine = this.o.engine();
+    if (engine !== this.engineSeen) {
+      // A reload (new zones, server or key): pending work is queued again with the new settings.
+      this.engineSeen = engine;
+      for (const lease of engine.leases()) {
+        if (lease.fqdn === null || (!lease.dns.registrationPending && !lease.dns.removalPending)) continue;
+        const settings = this.settingsFor(lease);
+        const work = settings === null ? null : this.workOf(lease, 'add', settings);
+        if (work === null) continue;
+        if (lease.state === 'active' && lease.dns.registrationPending && this.isOwner(lease))
+          this.submit(work, now);
+        else if (lease.state !== 'active' && lease.dns.removalPending && this.mayRemove(lease))
+          this.submit({ ...work, kind: 'remove' }, now);
+      }
+    }
     const actions = this.planner.poll(now);
     if (now - this.lastScanAtMs >= SCAN_INTERVAL_MS) {
       this.lastScanAtMs = now;
