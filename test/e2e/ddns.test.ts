@@ -1,0 +1,271 @@
+// Dynamic DNS end to end (docs/dns.md) against a real BIND 9 named, started by this test in the
+// server's namespace ($PFX-srv, PFX = tld) on 127.0.0.1:53 with zones tld.test and
+// 77.10.in-addr.arpa and a TSIG key from tsig-keygen. Real dhclients send option 81
+// (`send fqdn.fqdn`); `dig` checks A, PTR and DHCID. Covers: registration; a second client asking
+// for a taken name does not get it; RELEASE and expiry remove the records; a wrong key leaves the
+// lease working, the work pending, the error logged and counted; named stopped and restarted:
+// the queued update completes.
+
+process.env.TL_E2E_PFX = 'tld';
+
+import assert from 'node:assert/strict';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import type { Config } from '../../src/config/schema.js';
+
+const { ADDR, e2eSkipReason, NS } = await import('./lib/env.js');
+const { LineProcess, run, sleep, waitUntil } = await import('./lib/proc.js');
+const { RealClient } = await import('./lib/real-client.js');
+const { harnessConfig, harnessScope, makeWorkDir, TwinleaseServer } = await import('./lib/server.js');
+const { topologyDown, topologyUp } = await import('./lib/topology.js');
+
+const skip = e2eSkipReason(['dhclient', 'named', 'dig', 'tsig-keygen', 'curl']);
+
+const LEASE_SECONDS = 30;
+const API_PORT = 8067;
+const TOKEN = 'tld-e2e-token-0123456789';
+const WRONG_SECRET = Buffer.from('this is not the key named knows!').toString('base64');
+
+describe('dynamic DNS against BIND 9', { skip: skip ?? false }, () => {
+  const dir = makeWorkDir('ddns');
+  const bindDir = join(dir, 'bind');
+  let named: InstanceType<typeof LineProcess> | null = null;
+  let server: InstanceType<typeof TwinleaseServer>;
+  let secret = '';
+
+  const config = (keySecret: string): Config =>
+    harnessConfig(
+      dir,
+      [
+        harnessScope({
+          leaseTimeSeconds: LEASE_SECONDS,
+          dns: {
+            forwardZone: 'tld.test',
+            reverseZone: '77.10.in-addr.arpa',
+            server: { address: '127.0.0.1', port: 53 },
+            tsigKey: { name: 'tl-e2e-key', algorithm: 'hmac-sha256', secret: keySecret },
+            ttlSeconds: 60,
+          },
+        }),
+      ],
+      { api: { listenAddress: ADDR.srv, port: API_PORT, tokens: [{ name: 'e2e', token: TOKEN }] } },
+    );
+
+  async function startNamed(): Promise<void> {
+    named = new LineProcess('ip', [
+      'netns',
+      'exec',
+      NS.srv,
+      'named',
+      '-g',
+      '-u',
+      'root',
+      '-c',
+      join(bindDir, 'named.conf'),
+    ]);
+    await named.waitForLine('named running', (l) => l.includes('running'), 15_000);
+  }
+
+  async function dig(name: string, type: string): Promise<string[]> {
+    const r = await run(
+      'ip',
+      ['netns', 'exec', NS.srv, 'dig', '+short', '+time=2', '+tries=1', '@127.0.0.1', name, type],
+      { timeoutMs: 6000, check: false },
+    );
+    return r.stdout
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l !== '');
+  }
+
+  const reverse = (ip: string) => `${ip.split('.').reverse().join('.')}.in-addr.arpa`;
+
+  async function waitRecords(name: string, ip: string, present: boolean, timeoutMs = 20_000): Promise<void> {
+    await waitUntil(
+      `${name} ${present ? 'registered' : 'removed'}`,
+      async () => {
+        const a = await dig(name, 'A');
+        const ptr = await dig(reverse(ip), 'PTR');
+        const dhcid = await dig(name, 'DHCID');
+        const isThere = a.includes(ip) && ptr.includes(`${name}.`) && dhcid.length === 1;
+        const isGone = !a.includes(ip) && !ptr.includes(`${name}.`) && dhcid.length === 0;
+        return (present ? isThere : isGone) || undefined;
+      },
+      timeoutMs,
+      300,
+    );
+  }
+
+  async function api(path: string): Promise<string> {
+    const r = await run(
+      'ip',
+      [
+        'netns',
+        'exec',
+        NS.cli,
+        'curl',
+        '-sS',
+        '--max-time',
+        '3',
+        '-H',
+        `Authorization: Bearer ${TOKEN}`,
+        `http://${ADDR.srv}:${API_PORT}${path}`,
+      ],
+      { timeoutMs: 6000 },
+    );
+    return r.stdout;
+  }
+
+  /** A dhclient with its own client identifier asking the server to register `fqdn`. */
+  function client(name: string, fqdn: string): InstanceType<typeof RealClient> {
+    const clientDir = join(dir, name);
+    mkdirSync(clientDir, { recursive: true });
+    const c = new RealClient('dhclient', clientDir);
+    writeFileSync(
+      join(clientDir, 'dhclient.conf'),
+      `send dhcp-client-identifier "${name}";\nsend fqdn.fqdn "${fqdn}.";\nsend fqdn.encoded on;\nsend fqdn.server-update on;\nrequest subnet-mask, routers, fqdn;\n`,
+    );
+    return c;
+  }
+
+  before(async () => {
+    await topologyUp();
+    mkdirSync(bindDir, { recursive: true });
+    const key = (await run('tsig-keygen', ['-a', 'hmac-sha256', 'tl-e2e-key'])).stdout;
+    secret = /secret "([^"]+)"/.exec(key)![1]!;
+    writeFileSync(join(bindDir, 'key.conf'), key);
+    const zone = (extra: string) =>
+      `$TTL 300\n@ IN SOA ns.tld.test. admin.tld.test. 1 3600 600 86400 60\n@ IN NS ns.tld.test.\n${extra}`;
+    writeFileSync(join(bindDir, 'tld.test.db'), zone('ns IN A 127.0.0.1\n'));
+    writeFileSync(join(bindDir, 'rev.db'), zone(''));
+    writeFileSync(
+      join(bindDir, 'named.conf'),
+      `include "${bindDir}/key.conf";
+options {
+  directory "${bindDir}";
+  listen-on port 53 { 127.0.0.1; };
+  listen-on-v6 { none; };
+  pid-file "${bindDir}/named.pid";
+  recursion no;
+  dnssec-validation no;
+};
+controls { };
+zone "tld.test" { type primary; file "${bindDir}/tld.test.db"; update-policy { grant tl-e2e-key zonesub ANY; }; };
+zone "77.10.in-addr.arpa" { type primary; file "${bindDir}/rev.db"; update-policy { grant tl-e2e-key zonesub ANY; }; };
+`,
+    );
+    await startNamed();
+    server = new TwinleaseServer(dir, config(secret));
+    await server.start();
+  });
+
+  after(async () => {
+    await server?.stop();
+    await named?.stop('SIGTERM', 5000);
+    await topologyDown();
+  });
+
+  let alphaIp = '';
+
+  test('a dhclient sending option 81 gets a lease; dig shows A, PTR and DHCID', {
+    timeout: 60_000,
+  }, async () => {
+    const c = client('alpha', 'alpha.tld.test');
+    try {
+      await c.start();
+      const bound = await c.waitEvent(['BOUND'], 20_000);
+      alphaIp = bound.ip;
+      await waitRecords('alpha.tld.test', bound.ip, true);
+      const leases = readFileSync(join(dir, 'alpha', 'dhclient.leases'), 'utf8');
+      assert.match(leases, /option fqdn\.server-update true|option fqdn\.fqdn "alpha\.tld\.test\.?"/, leases);
+    } finally {
+      await c.stop(); // no RELEASE: alpha keeps its lease
+    }
+  });
+
+  test('a second client asking for the same name does not take it over', { timeout: 60_000 }, async () => {
+    const c = client('beta', 'alpha.tld.test');
+    try {
+      await c.start();
+      const bound = await c.waitEvent(['BOUND'], 20_000);
+      assert.notEqual(bound.ip, alphaIp);
+      await server.waitForLog('ddns.conflict', (r) => r.event === 'ddns.conflict', 15_000);
+      assert.deepEqual(await dig('alpha.tld.test', 'A'), [alphaIp], 'the name still points to alpha');
+      assert.deepEqual(await dig(reverse(bound.ip), 'PTR'), [], 'no PTR for the loser');
+    } finally {
+      await c.stop();
+    }
+  });
+
+  test('RELEASE removes the records', { timeout: 60_000 }, async () => {
+    const c = client('gamma', 'gamma.tld.test');
+    try {
+      await c.start();
+      const bound = await c.waitEvent(['BOUND'], 20_000);
+      await waitRecords('gamma.tld.test', bound.ip, true);
+      await c.release();
+      await waitRecords('gamma.tld.test', bound.ip, false);
+    } finally {
+      await c.stop();
+    }
+  });
+
+  test('expiry removes the records', { timeout: 90_000 }, async () => {
+    // alpha stopped without releasing in the first test: its lease runs out.
+    await waitRecords('alpha.tld.test', alphaIp, false, 60_000);
+  });
+
+  test('a wrong TSIG key: the lease works, the work stays pending, the error is logged and counted', {
+    timeout: 90_000,
+  }, async () => {
+    server.reload(config(WRONG_SECRET));
+    await server.waitForLog('reload', (r) => r.event === 'config.reloaded', 10_000);
+    const c = client('epsilon', 'epsilon.tld.test');
+    try {
+      await c.start();
+      const bound = await c.waitEvent(['BOUND'], 20_000);
+      const failed = await server.waitForLog(
+        'DNS update failure',
+        (r) => r.event === 'ddns.update-failed' && r.zone === 'tld.test',
+        15_000,
+      );
+      assert.match(failed, /"reason":"(notauth|badsig|badkey)"/, failed);
+      assert.deepEqual(await dig('epsilon.tld.test', 'A'), []);
+      const lease = JSON.parse(await api(`/api/v1/leases/${bound.ip}`)) as {
+        dns: { registrationPending: boolean };
+      };
+      assert.equal(lease.dns.registrationPending, true, JSON.stringify(lease));
+      const metrics = await api('/metrics');
+      assert.match(metrics, /twinlease_events_total\{name="ddns-update-errors"\} [1-9]/, 'counted');
+      // The right key again: the pending registration completes.
+      server.reload(config(secret));
+      await waitRecords('epsilon.tld.test', bound.ip, true, 30_000);
+    } finally {
+      await c.stop();
+    }
+  });
+
+  test('named stopped, then restarted: the queued update completes', { timeout: 120_000 }, async () => {
+    await named?.stop('SIGTERM', 5000);
+    const c = client('zeta', 'zeta.tld.test');
+    try {
+      await c.start();
+      const bound = await c.waitEvent(['BOUND'], 20_000);
+      await server.waitForLog(
+        'timeout while named is down',
+        (r) => r.event === 'ddns.update-failed' && r.fqdn === 'zeta.tld.test',
+        20_000,
+      );
+      await sleep(2000);
+      await startNamed();
+      await waitRecords('zeta.tld.test', bound.ip, true, 60_000);
+    } finally {
+      await c.stop();
+    }
+  });
+
+  test('the server logged no error', () => {
+    assert.deepEqual(server.errors(), []);
+  });
+});
