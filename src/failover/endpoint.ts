@@ -315,24 +315,6 @@ export class FailoverEndpoint {
     );
   }
 
-  private enterByOperator(next: ServerState, now: number, out: EndpointAction[]): void {
-    const from = this.state;
-    this.state = next;
-    this.stateStartedAt = Math.floor(now);
-    this.counters.stateTransitions!++;
-    out.push(
-      log('warn', 'failover-state-changed', {
-        relationship: this.name,
-        from: SERVER_STATE_NAMES[from],
-        to: SERVER_STATE_NAMES[next],
-        rule: 'operator:partner-down',
-        partnerState: this.partnerState === null ? null : SERVER_STATE_NAMES[this.partnerState],
-      }),
-    );
-    this.onEnter(now);
-    this.persistState(now, out, []);
-  }
-
   // -----------------------------------------------------------------------------------------------
   // Input
 
@@ -397,18 +379,11 @@ export class FailoverEndpoint {
     }
     const out: EndpointAction[] = [];
     const before = this.state;
-    if (before === ServerState.STARTUP && !this.isCommunicating()) {
-      // A server that waits in STARTUP (down longer than MCLT, partner unreachable): the operator
-      // states that the partner is dead. PARTNER-DOWN's own rules (the partner's pool only after
-      // MCLT) still apply.
-      this.enterByOperator(ServerState.PARTNER_DOWN, now, out);
-      return { actions: out, error: null };
-    }
     this.apply({ type: 'operatorPartnerDown' }, now, out);
     if (this.state === before) {
       return {
         actions: out,
-        error: `cannot declare the partner down in state ${SERVER_STATE_NAMES[before]} (only in normal, communications-interrupted or resolution-interrupted)`,
+        error: `cannot declare the partner down in state ${SERVER_STATE_NAMES[before]} (only while the partner is unreachable: communications-interrupted, resolution-interrupted, or startup)`,
       };
     }
     return { actions: out, error: null };
@@ -901,7 +876,11 @@ export class FailoverEndpoint {
       this.counters.stateTransitions!++;
       const keepStos =
         t.next === ServerState.RECOVER_WAIT ||
-        (from === ServerState.STARTUP && t.next === this.previousState);
+        // Resuming the stored state keeps its start time; an operator's partner-down starts now
+        // (the partner's pool is usable only MCLT after it).
+        (from === ServerState.STARTUP &&
+          t.next === this.previousState &&
+          event.type !== 'operatorPartnerDown');
       this.state = t.next;
       if (!keepStos) this.stateStartedAt = Math.floor(now);
       out.push(

@@ -152,7 +152,10 @@ const TABLE: Readonly<Record<ServerState, StateRows>> = {
     },
     on: {
       // D12 §9.3 leaves it open (keep waiting or resume); we resume, like ISC's startup timeout.
+      // (The endpoint keeps waiting instead when it was down longer than MCLT.)
       startupTimerExpired: resume,
+      // Ours: a server waiting in STARTUP for an unreachable partner may be told it is dead.
+      operatorPartnerDown: go(S.PARTNER_DOWN),
     },
   },
 

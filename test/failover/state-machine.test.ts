@@ -431,8 +431,20 @@ describe('spec §7.3/§7.4 — STARTUP', () => {
   });
 
   it('other events do nothing in STARTUP', () => {
-    for (const type of EVENT_COLUMNS.filter((t) => t !== 'startupTimerExpired')) {
+    for (const type of EVENT_COLUMNS.filter(
+      (t) => t !== 'startupTimerExpired' && t !== 'operatorPartnerDown',
+    )) {
       assert.equal(transition(S.STARTUP, { type } as StateEvent, ctx('primary')), null, type);
+    }
+  });
+
+  it('operator partner-down in STARTUP (waiting for an unreachable partner) → PARTNER-DOWN', () => {
+    for (const role of ['primary', 'secondary'] as const) {
+      assert.equal(
+        transition(S.STARTUP, { type: 'operatorPartnerDown' }, ctx(role))?.next,
+        S.PARTNER_DOWN,
+        role,
+      );
     }
   });
 });
