@@ -19,18 +19,37 @@ import { ip, topologyDown, topologyUp } from '../e2e/lib/topology.js';
 
 const skip = e2eSkipReason(['ss', 'perfdhcp']);
 
-// CI runs a fixed schedule (it passed after the fixes of 2026-11-28); CHAOS_SEED=random explores.
-// Open finding: seed 33710019 gave one address (10.77.2.105) to a client of each server, both
-// first grants of MCLT length, in CI on 2026-11-28 (docs/safety.md).
+// CI runs a fixed schedule; CHAOS_SEED=random explores.
+//
+// Automatic partner-down (the safe period, D12 §10) assumes that a partner silent for the state
+// switch interval is really down. Seed 33710019 (CI, 2026-11-28) broke that premise: a 9.7 s link
+// cut with a 5 s interval put BOTH servers in PARTNER-DOWN, and MCLT later each took the other's
+// free addresses (10.77.2.105 went to a client of each). That is the documented cost of automatic
+// partner-down under a partition, not a fault of the protocol, so the schedule now keeps every
+// partition short enough that the pair reconnects well inside the safe period, and
+// waits for both servers to be NORMAL before the next fault. Partner-down is still reached: by long
+// kill -9 outages, where the partner really is down (docs/safety.md, "What is not modelled").
 const SEED =
   process.env.CHAOS_SEED === 'random'
     ? Math.floor(Math.random() * 2 ** 31)
-    : Number(process.env.CHAOS_SEED ?? 1933406798);
+    : Number(process.env.CHAOS_SEED ?? 33710019);
 const CHAOS_SECONDS = Number(process.env.CHAOS_SECONDS ?? 60);
 const LEASE_S = 30;
 const CLIENTS = 120;
 const TOLERANCE_MS = 2000;
 const RECORDER_GIADDR = '10.77.0.4';
+const MCLT_S = 10;
+const RECEIVE_TIMER_S = 3;
+const STATE_SWITCH_S = 12;
+/** The failover link's first reconnect back-off (src/server/failover-link.ts); it then doubles. */
+const RECONNECT_S = 5;
+/**
+ * Longest link cut: healed before the first reconnect attempt after the link is found broken, so
+ * the pair talks again within receive timer + back-off, far inside the safe period.
+ */
+const MAX_CUT_MS = (RECEIVE_TIMER_S + RECONNECT_S - 2) * 1000;
+/** A kill -9 outage this long takes the partner to PARTNER-DOWN and past MCLT in it. */
+const LONG_OUTAGE_MS = (RECEIVE_TIMER_S + STATE_SWITCH_S + MCLT_S + 2) * 1000;
 
 /** Small seeded PRNG (mulberry32), so a schedule can be replayed. */
 function prng(seed: number): () => number {
@@ -66,9 +85,9 @@ describe('chaos: a failover pair under load, crashes, freezes and partitions', {
     poolStart: '10.77.1.0',
     poolEnd: '10.77.4.255',
     leaseTimeSeconds: LEASE_S,
-    mcltSeconds: 10,
-    receiveTimerSeconds: 3,
-    stateSwitchIntervalSeconds: 5,
+    mcltSeconds: MCLT_S,
+    receiveTimerSeconds: RECEIVE_TIMER_S,
+    stateSwitchIntervalSeconds: STATE_SWITCH_S,
   });
   let relay: DhcpTestClient;
   let perf: LineProcess | null = null;
@@ -137,9 +156,10 @@ describe('chaos: a failover pair under load, crashes, freezes and partitions', {
       const victim: PairMember = random() < 0.5 ? pair.primary : pair.secondary;
       const r = random();
       if (r < 0.35) {
-        note('kill9', `kill -9 ${victim.name}`);
+        const long = random() < 0.3;
+        note(long ? 'kill9-long' : 'kill9', `kill -9 ${victim.name}${long ? ' (long outage)' : ''}`);
         await victim.server.kill9();
-        await sleep(1000 + random() * 5000);
+        await sleep(long ? LONG_OUTAGE_MS + random() * 3000 : 1000 + random() * 5000);
         note('restart', `restart ${victim.name}`);
         await victim.start(30_000);
       } else if (r < 0.65) {
@@ -149,12 +169,15 @@ describe('chaos: a failover pair under load, crashes, freezes and partitions', {
         await sleep(ms);
         process.kill(victim.server.pid, 'SIGCONT');
       } else {
-        const ms = 2000 + random() * 8000;
+        const ms = 2000 + random() * (MAX_CUT_MS - 2000);
         note('partition', `cut the failover link for ${Math.round(ms)} ms`);
         await cut();
         await sleep(ms);
         await heal();
       }
+      // One fault at a time: the pair is back in NORMAL before the next one, so two faults never
+      // add up to a silence longer than the safe period while both servers are alive.
+      await pair.waitBoth(['normal'], 60_000);
     }
   }
 
