@@ -172,6 +172,13 @@ export class FailoverEndpoint {
   private partnerState: ServerState | null;
   private partnerStateStartedAt: number | null;
   private partnerIsStartup = false;
+  /** A partner STATE has been received since this process started. */
+  private hasHeardPartnerSinceBoot = false;
+  /**
+   * PARTNER-DOWN entered before hearing the partner since boot: until this time our own free
+   * addresses are not allocated either (see onEnterPartnerDownUnheard).
+   */
+  private ownPoolHeldUntil = 0;
   private mcltSeconds: number;
   private lastOperationalAt: number;
   private lastHeartbeatAt = 0;
@@ -258,6 +265,11 @@ export class FailoverEndpoint {
 
   get mclt(): number {
     return this.mcltSeconds;
+  }
+
+  /** Our own free addresses are allocatable (see ownPoolHeldUntil). */
+  isOwnPoolUsable(now: number): boolean {
+    return this.state !== ServerState.PARTNER_DOWN || now >= this.ownPoolHeldUntil;
   }
 
   get relationship(): ResolvedRelationship {
@@ -828,6 +840,7 @@ export class FailoverEndpoint {
       this.toLocalTime(m.startTimeOfState, this.partnerClockOffset()) ?? Math.floor(now);
     const first = !c.hasPartnerState;
     c.hasPartnerState = true;
+    this.hasHeardPartnerSinceBoot = true;
     if (first) {
       out.push(
         log('info', 'failover-communicating', {
@@ -883,6 +896,23 @@ export class FailoverEndpoint {
           event.type !== 'operatorPartnerDown');
       this.state = t.next;
       if (!keepStos) this.stateStartedAt = Math.floor(now);
+      if (t.next === ServerState.PARTNER_DOWN && !this.hasHeardPartnerSinceBoot) {
+        // Entering PARTNER-DOWN without having heard the partner since we started (an operator's
+        // partner-down from STARTUP, or a stored PARTNER-DOWN resumed). While we were down the
+        // partner may itself have been in PARTNER-DOWN (we were the one down) and used our free
+        // addresses; its grants then were MCLT-bounded and it is down now, so they end within
+        // MCLT of now. Until then our own free addresses wait like the partner's; renewals go on.
+        // (Found by sim seed 1125: a restarted primary, declared partner-down, gave a client an
+        // address the secondary had leased during its own partner-down while the primary was down.)
+        this.ownPoolHeldUntil = Math.floor(now) + this.mcltSeconds;
+        out.push(
+          log('warn', 'failover-own-pool-held', {
+            relationship: this.name,
+            until: this.ownPoolHeldUntil,
+            reason: 'partner-down entered before the partner was heard since start',
+          }),
+        );
+      }
       out.push(
         log(
           t.next === ServerState.PARTNER_DOWN || t.next === ServerState.COMMUNICATIONS_INTERRUPTED
@@ -1632,12 +1662,13 @@ class RelationshipGate implements FailoverGate {
 
   mayAllocate(lease: Lease | undefined, now: number): boolean {
     const own = this.e.ownClass();
+    const isOwnUsable = this.e.isOwnPoolUsable(now);
     if (lease === undefined) {
       // Never used = FREE (D12): the primary's; the secondary's only in PARTNER-DOWN after MCLT.
-      return own === 'free' || this.partnerPoolUsable(now);
+      return isOwnUsable && (own === 'free' || this.partnerPoolUsable(now));
     }
     if (lease.state === 'free' || lease.state === 'backup') {
-      if (lease.state === own) return true;
+      if (lease.state === own) return isOwnUsable;
       return (
         this.partnerPoolUsable(now) &&
         now >= partnerDownReuseAt(lease, this.e.currentStateStartedAt, this.e.mclt)
@@ -1653,6 +1684,7 @@ class RelationshipGate implements FailoverGate {
   }
 
   allocationClasses(now: number): readonly PoolClass[] {
+    if (!this.e.isOwnPoolUsable(now)) return NO_CLASS;
     const own = this.e.ownClass();
     if (this.partnerPoolUsable(now)) return own === 'free' ? ['free', 'backup'] : ['backup', 'free'];
     return own === 'free' ? FREE_ONLY : BACKUP_ONLY;
@@ -1684,6 +1716,7 @@ class RelationshipGate implements FailoverGate {
   }
 }
 
+const NO_CLASS: readonly PoolClass[] = [];
 const FREE_ONLY: readonly PoolClass[] = ['free'];
 const BACKUP_ONLY: readonly PoolClass[] = ['backup'];
 

@@ -271,6 +271,13 @@ describe('failover endpoint: failures', () => {
     const r = p.a.endpoint.declarePartnerDown(p.now);
     assert.equal(r.error, null);
     assert.equal(p.a.endpoint.currentState, S.PARTNER_DOWN);
+    // Not heard since it started: the partner may have used our free addresses in its own
+    // PARTNER-DOWN while we were down, so even our own pool waits MCLT (sim seed 1125).
+    assert.ok(r.actions.some((l) => l.type === 'log' && l.event === 'failover-own-pool-held'));
+    p.run(50);
+    assert.equal(p.dora(p.a, 901), null, 'no new client before MCLT has passed');
+    p.run(15);
+    assert.notEqual(p.dora(p.a, 902), null, 'served after MCLT');
     // A short outage (< MCLT) resumes on the startup timer as before.
     const q = normalPair();
     q.crash(q.a);
