@@ -8,13 +8,13 @@
 // (startup, safe period, recover-wait), lazy binding updates with a window of unacked BNDUPDs,
 // UPDREQ/UPDREQALL/UPDDONE, pool balancing (POOLREQ/POOLRESP, BACKUP updates) and the gate.
 
+import type { ResolvedRelationship } from '../config/resolved.js';
 import type { FailoverGate, LeaseGrant, RequestKind } from '../dhcp/failover-gate.js';
 import type { PoolClass } from '../dhcp/free-pool.js';
 import type { BindingState, Lease } from '../dhcp/lease.js';
 import { emptyLease, INFINITE_EXPIRY } from '../dhcp/lease.js';
 import { addressGroups } from '../dhcp/policy.js';
 import type { ScopeView } from '../dhcp/scope.js';
-import type { ResolvedRelationship } from '../config/resolved.js';
 import {
   bindingOptions,
   buildBndAck,
@@ -33,22 +33,22 @@ import {
 import {
   BindingStatus,
   type DecodedFailoverMessage,
+  FAILOVER_HEADER_LENGTH,
+  FAILOVER_MAX_LENGTH,
   type FailoverBinding,
   type FailoverBindingAck,
   type FailoverBindingInput,
-  FAILOVER_HEADER_LENGTH,
-  FAILOVER_MAX_LENGTH,
   type FailoverMessage,
   FailoverMessageType,
-  RejectReason,
+  isServerState,
   REJECT_REASON_MESSAGES,
+  RejectReason,
   rejectReasonMessage,
   SERVER_FLAG_STARTUP,
   SERVER_STATE_NAMES,
   ServerState,
   TLS_REPLY_NONE,
   TLS_REQUEST_REQUIRED,
-  isServerState,
 } from '../wire/failover-message.js';
 import type { Ipv4 } from '../wire/ipv4.js';
 import { bindingFromLease, decideIncoming, leaseFromBinding } from './binding-update.js';

@@ -8,7 +8,7 @@ import { clientBucket, serves } from '../../src/failover/hash-bucket.js';
 import { FailoverMessageType, ServerState } from '../../src/wire/failover-message.js';
 import { fromHex } from '../../src/wire/ipv4.js';
 import { mac } from '../dhcp/helpers.js';
-import { type SimServer, SimPair } from './lib/pair.js';
+import { SimPair, type SimServer } from './lib/pair.js';
 
 const S = ServerState;
 

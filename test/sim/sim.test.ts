@@ -151,7 +151,7 @@ const FINDINGS: Array<{ name: string; options: RunOptions; kind: string; isOpen:
     isOpen: false,
   },
   {
-    name: "a restarted server declared partner-down gave out an address of its own pool that the partner had leased in its own PARTNER-DOWN while this one was down",
+    name: 'a restarted server declared partner-down gave out an address of its own pool that the partner had leased in its own PARTNER-DOWN while this one was down',
     options: { seed: 1125 },
     kind: 'double-holding',
     isOpen: false,
