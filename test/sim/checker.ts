@@ -92,6 +92,7 @@ export class Checker {
     client: number,
     lease: { address: Ipv4; server: 'a' | 'b'; untilMs: number },
     from: SimServer,
+    requestSentMs: number,
   ): void {
     const now = this.w.nowMs;
     const h = this.holders.get(lease.address);
@@ -107,7 +108,10 @@ export class Checker {
       client,
       address: lease.address,
       server: lease.server,
-      fromMs: now,
+      // The client counts its lease from when it sent the request (RFC 2131 §4.4.1); a forward
+      // step of the granting server's clock after that instant shortens it (seeds 416, 1642: the
+      // step fell between the grant and the ACK's arrival).
+      fromMs: Math.min(now, requestSentMs),
       untilMs: lease.untilMs,
     });
   }

@@ -810,7 +810,7 @@ export class World {
     this.log(
       `c${c.id} ACK ${formatIpv4(address)} from ${from.name}, holds until ${((lease.untilMs - START_MS) / 1000).toFixed(3)}`,
     );
-    this.checker.onClientAck(c.id, lease, from);
+    this.checker.onClientAck(c.id, lease, from, start);
     c.lease = lease;
     c.remembered = address;
     c.secs = 0;
