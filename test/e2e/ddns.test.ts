@@ -9,14 +9,15 @@
 process.env.TL_E2E_PFX = 'tld';
 
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Config } from '../../src/config/schema.js';
 
 const { ADDR, e2eSkipReason, NS } = await import('./lib/env.js');
-const { LineProcess, run, sleep, waitUntil } = await import('./lib/proc.js');
-const { RealClient } = await import('./lib/real-client.js');
+const { BindServer, reverseName } = await import('./lib/bind.js');
+const { run, sleep } = await import('./lib/proc.js');
+const { fqdnDhclient } = await import('./lib/real-client.js');
 const { harnessConfig, harnessScope, makeWorkDir, TwinleaseServer } = await import('./lib/server.js');
 const { topologyDown, topologyUp } = await import('./lib/topology.js');
 
@@ -29,8 +30,13 @@ const WRONG_SECRET = Buffer.from('this is not the key named knows!').toString('b
 
 describe('dynamic DNS against BIND 9', { skip: skip ?? false }, () => {
   const dir = makeWorkDir('ddns');
-  const bindDir = join(dir, 'bind');
-  let named: InstanceType<typeof LineProcess> | null = null;
+  const bind = new BindServer(join(dir, 'bind'), {
+    ns: NS.srv,
+    listenAddress: '127.0.0.1',
+    keyName: 'tl-e2e-key',
+    forwardZone: 'tld.test',
+    reverseZone: '77.10.in-addr.arpa',
+  });
   let server: InstanceType<typeof TwinleaseServer>;
   let secret = '';
 
@@ -52,51 +58,6 @@ describe('dynamic DNS against BIND 9', { skip: skip ?? false }, () => {
       { api: { listenAddress: ADDR.srv, port: API_PORT, tokens: [{ name: 'e2e', token: TOKEN }] } },
     );
 
-  async function startNamed(): Promise<void> {
-    named = new LineProcess('ip', [
-      'netns',
-      'exec',
-      NS.srv,
-      'named',
-      '-g',
-      '-u',
-      'root',
-      '-c',
-      join(bindDir, 'named.conf'),
-    ]);
-    await named.waitForLine('named running', (l) => l.includes('running'), 15_000);
-  }
-
-  async function dig(name: string, type: string): Promise<string[]> {
-    const r = await run(
-      'ip',
-      ['netns', 'exec', NS.srv, 'dig', '+short', '+time=2', '+tries=1', '@127.0.0.1', name, type],
-      { timeoutMs: 6000, check: false },
-    );
-    return r.stdout
-      .split('\n')
-      .map((l) => l.trim())
-      .filter((l) => l !== '');
-  }
-
-  const reverse = (ip: string) => `${ip.split('.').reverse().join('.')}.in-addr.arpa`;
-
-  async function waitRecords(name: string, ip: string, present: boolean, timeoutMs = 20_000): Promise<void> {
-    await waitUntil(
-      `${name} ${present ? 'registered' : 'removed'}`,
-      async () => {
-        const a = await dig(name, 'A');
-        const ptr = await dig(reverse(ip), 'PTR');
-        const dhcid = await dig(name, 'DHCID');
-        const isThere = a.includes(ip) && ptr.includes(`${name}.`) && dhcid.length === 1;
-        const isGone = !a.includes(ip) && !ptr.includes(`${name}.`) && dhcid.length === 0;
-        return (present ? isThere : isGone) || undefined;
-      },
-      timeoutMs,
-      300,
-    );
-  }
-
   async function api(path: string): Promise<string> {
     const r = await run(
       'ip',
@@ -117,52 +78,22 @@ describe('dynamic DNS against BIND 9', { skip: skip ?? false }, () => {
     return r.stdout;
   }
 
-  /** A dhclient with its own client identifier asking the server to register `fqdn`. */
-  function client(name: string, fqdn: string): InstanceType<typeof RealClient> {
-    const clientDir = join(dir, name);
-    mkdirSync(clientDir, { recursive: true });
-    const c = new RealClient('dhclient', clientDir);
-    writeFileSync(
-      join(clientDir, 'dhclient.conf'),
-      `send dhcp-client-identifier "${name}";\nsend fqdn.fqdn "${fqdn}.";\nsend fqdn.encoded on;\nsend fqdn.server-update on;\nrequest subnet-mask, routers, fqdn;\n`,
-    );
-    return c;
-  }
+  const client = (name: string, fqdn: string) => fqdnDhclient(dir, name, fqdn);
+  const dig = (name: string, type: string) => bind.dig(name, type);
+  const waitRecords = (name: string, ip: string, present: boolean, timeoutMs?: number) =>
+    bind.waitRecords(name, ip, present, timeoutMs);
 
   before(async () => {
     await topologyUp();
-    mkdirSync(bindDir, { recursive: true });
-    const key = (await run('tsig-keygen', ['-a', 'hmac-sha256', 'tl-e2e-key'])).stdout;
-    secret = /secret "([^"]+)"/.exec(key)![1]!;
-    writeFileSync(join(bindDir, 'key.conf'), key);
-    const zone = (extra: string) =>
-      `$TTL 300\n@ IN SOA ns.tld.test. admin.tld.test. 1 3600 600 86400 60\n@ IN NS ns.tld.test.\n${extra}`;
-    writeFileSync(join(bindDir, 'tld.test.db'), zone('ns IN A 127.0.0.1\n'));
-    writeFileSync(join(bindDir, 'rev.db'), zone(''));
-    writeFileSync(
-      join(bindDir, 'named.conf'),
-      `include "${bindDir}/key.conf";
-options {
-  directory "${bindDir}";
-  listen-on port 53 { 127.0.0.1; };
-  listen-on-v6 { none; };
-  pid-file "${bindDir}/named.pid";
-  recursion no;
-  dnssec-validation no;
-};
-controls { };
-zone "tld.test" { type primary; file "${bindDir}/tld.test.db"; update-policy { grant tl-e2e-key zonesub ANY; }; };
-zone "77.10.in-addr.arpa" { type primary; file "${bindDir}/rev.db"; update-policy { grant tl-e2e-key zonesub ANY; }; };
-`,
-    );
-    await startNamed();
+    secret = await bind.setup();
+    await bind.start();
     server = new TwinleaseServer(dir, config(secret));
     await server.start();
   });
 
   after(async () => {
     await server?.stop();
-    await named?.stop('SIGTERM', 5000);
+    await bind.stop();
     await topologyDown();
   });
 
@@ -192,7 +123,7 @@ zone "77.10.in-addr.arpa" { type primary; file "${bindDir}/rev.db"; update-polic
       assert.notEqual(bound.ip, alphaIp);
       await server.waitForLog('ddns.conflict', (r) => r.event === 'ddns.conflict', 15_000);
       assert.deepEqual(await dig('alpha.tld.test', 'A'), [alphaIp], 'the name still points to alpha');
-      assert.deepEqual(await dig(reverse(bound.ip), 'PTR'), [], 'no PTR for the loser');
+      assert.deepEqual(await dig(reverseName(bound.ip), 'PTR'), [], 'no PTR for the loser');
     } finally {
       await c.stop();
     }
@@ -247,7 +178,7 @@ zone "77.10.in-addr.arpa" { type primary; file "${bindDir}/rev.db"; update-polic
   });
 
   test('named stopped, then restarted: the queued update completes', { timeout: 120_000 }, async () => {
-    await named?.stop('SIGTERM', 5000);
+    await bind.stop();
     const c = client('zeta', 'zeta.tld.test');
     try {
       await c.start();
@@ -258,7 +189,7 @@ zone "77.10.in-addr.arpa" { type primary; file "${bindDir}/rev.db"; update-polic
         20_000,
       );
       await sleep(2000);
-      await startNamed();
+      await bind.start();
       await waitRecords('zeta.tld.test', bound.ip, true, 60_000);
     } finally {
       await c.stop();

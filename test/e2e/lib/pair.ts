@@ -23,6 +23,7 @@ import { harnessConfig, makeWorkDir, TwinleaseServer } from './server.js';
 
 export type { ApiLease, ScopeStatistics, Status };
 export type RelationshipView = Status['relationships'][number];
+type ScopeDns = NonNullable<Config['scopes'][number]['dns']>;
 
 /** The pair's scope: the harness /16 (it holds the relay 10.77.0.2), with a small pool. */
 export const PAIR_SCOPE_ID = '10.77.0.0';
@@ -44,6 +45,8 @@ export interface PairOptions {
   reservePercent?: number;
   /** HMAC-SHA256 with this secret on both sides; none when absent. */
   sharedSecret?: string;
+  /** Dynamic DNS settings of the scope, the same on both sides (docs/dns.md); none when absent. */
+  dns?: ScopeDns;
 }
 
 export interface PairSide {
@@ -81,6 +84,7 @@ export function pairConfig(dir: string, side: PairSide, partner: PairSide, o: Pa
       ranges: [{ start: o.poolStart, end: o.poolEnd }],
       leaseTimeSeconds: o.leaseTimeSeconds,
       options: [{ name: 'routers', data: ADDR.srv }],
+      ...(o.dns === undefined ? {} : { dns: o.dns }),
     },
   ]);
   return {
@@ -131,6 +135,11 @@ export class PairApi {
   }
 
   async get<T>(path: string): Promise<T> {
+    return JSON.parse(await this.text(path)) as T;
+  }
+
+  /** The body of a GET that answered 200 (e.g. /metrics). */
+  async text(path: string): Promise<string> {
     const r = await run(
       'ip',
       [
@@ -155,7 +164,7 @@ export class PairApi {
     const status = Number(r.stdout.slice(cut + 1));
     const body = r.stdout.slice(0, cut);
     if (status !== 200) throw new Error(`GET ${this.baseUrl}${path}: HTTP ${status}: ${body}`);
-    return JSON.parse(body) as T;
+    return body;
   }
 
   status(): Promise<Status> {

@@ -3,7 +3,7 @@
 // then make it release. A hook script records every event the client reports and puts the bound
 // address on eth0, so the unicast RENEW and RELEASE can leave the namespace.
 
-import { appendFileSync, chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { NS } from './env.js';
 import { LineProcess, run, sleep, waitUntil } from './proc.js';
@@ -171,4 +171,19 @@ exit 0
       this.proc = null;
     }
   }
+}
+
+/**
+ * A dhclient in `parentDir/name` with client identifier `name` that asks the server to register
+ * `fqdn` in DNS (option 81: server-update, DNS wire encoding).
+ */
+export function fqdnDhclient(parentDir: string, name: string, fqdn: string): RealClient {
+  const dir = join(parentDir, name);
+  mkdirSync(dir, { recursive: true });
+  const c = new RealClient('dhclient', dir);
+  writeFileSync(
+    join(dir, 'dhclient.conf'),
+    `send dhcp-client-identifier "${name}";\nsend fqdn.fqdn "${fqdn}.";\nsend fqdn.encoded on;\nsend fqdn.server-update on;\nrequest subnet-mask, routers, fqdn;\n`,
+  );
+  return c;
 }
