@@ -433,9 +433,17 @@ function resolveTarget(row: Row, event: StateEvent, ctx: StateContext): ServerSt
  * the partner last acknowledged; UPDREQALL is correct in every case, only slower. D12 §7.3: the
  * primary opens conflict resolution; the secondary waits for the primary's CONFLICT-DONE.
  */
-function entryEffects(state: ServerState, role: FailoverRole): readonly StateEffect[] {
+function entryEffects(
+  state: ServerState,
+  role: FailoverRole,
+  partnerState: ServerState | null,
+): readonly StateEffect[] {
   if (state === S.RECOVER) return ['sendUpdReqAll'];
   if (state === S.POTENTIAL_CONFLICT && role === 'primary') return ['sendUpdReq'];
+  // A secondary that enters POTENTIAL-CONFLICT when the primary is already CONFLICT-DONE will not
+  // see that state change again: ask now (sim seed 756: stuck after a restart in RESOLUTION-
+  // INTERRUPTED while the primary waited in CONFLICT-DONE).
+  if (state === S.POTENTIAL_CONFLICT && partnerState === S.CONFLICT_DONE) return ['sendUpdReq'];
   return [];
 }
 
@@ -467,7 +475,8 @@ export function transition(state: ServerState, event: StateEvent, ctx: StateCont
     return rowEffects.length === 0 ? null : { next: state, effects: rowEffects, rule };
   }
   const effects: StateEffect[] = [];
-  addEffects(effects, entryEffects(next, ctx.role));
+  const partnerState = event.type === 'partnerState' ? event.partnerState : ctx.partnerState;
+  addEffects(effects, entryEffects(next, ctx.role, partnerState));
   addEffects(effects, rowEffects);
   return { next, effects, rule };
 }

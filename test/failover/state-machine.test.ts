@@ -55,9 +55,16 @@ const CODES: Readonly<Record<string, ServerState>> = {
 };
 
 /** Spec §7.3: entering RECOVER sends UPDREQALL (our choice, as ISC); entering POTENTIAL-CONFLICT, the primary sends UPDREQ. */
-function entryEffects(state: ServerState, role: FailoverRole): StateEffect[] {
+function entryEffects(
+  state: ServerState,
+  role: FailoverRole,
+  partnerState: ServerState | null = null,
+): StateEffect[] {
   if (state === S.RECOVER) return ['sendUpdReqAll'];
   if (state === S.POTENTIAL_CONFLICT && role === 'primary') return ['sendUpdReq'];
+  // The secondary asks on entering POTENTIAL-CONFLICT if the primary is already CONFLICT-DONE
+  // (its row PC × CONFLICT-DONE is "=REQ2"; it would not see that partner state change again).
+  if (state === S.POTENTIAL_CONFLICT && partnerState === S.CONFLICT_DONE) return ['sendUpdReq'];
   return [];
 }
 
@@ -67,7 +74,12 @@ interface Expected {
 }
 
 /** What a cell means for `role` in `state`. */
-function expectCell(cell: Cell, state: ServerState, role: FailoverRole): Expected | null {
+function expectCell(
+  cell: Cell,
+  state: ServerState,
+  role: FailoverRole,
+  partnerState: ServerState | null = null,
+): Expected | null {
   const parts = cell.split('|');
   const mine = parts.length === 2 ? parts[role === 'primary' ? 0 : 1]! : cell;
   if (mine === '-') return null;
@@ -75,7 +87,7 @@ function expectCell(cell: Cell, state: ServerState, role: FailoverRole): Expecte
   if (mine === '=REQ2') return role === 'secondary' ? { next: state, effects: ['sendUpdReq'] } : null;
   const next = CODES[mine];
   assert.ok(next !== undefined, `bad cell ${mine}`);
-  return { next, effects: entryEffects(next, role) };
+  return { next, effects: entryEffects(next, role, partnerState) };
 }
 
 // Columns: the partner's reported state.
@@ -209,7 +221,7 @@ describe('spec §7.3 — our state × partner state (comm OK / partner STATE)', 
       const cell = cells[i]!;
       it(`${NAMES[state]} + partner ${NAMES[p]} → ${cell}`, () => {
         for (const role of ROLES) {
-          const want = expectCell(cell, state, role);
+          const want = expectCell(cell, state, role, p);
           assert.deepEqual(
             strip(transition(state, partner(p), ctx(role))),
             sorted(want),
@@ -263,7 +275,7 @@ describe('spec §7.3 — our state × other events', () => {
       const cell = cells[i]!;
       it(`${NAMES[state]} + ${type} → ${cell}`, () => {
         for (const role of ROLES) {
-          const want = expectCell(cell, state, role);
+          const want = expectCell(cell, state, role, S.PARTNER_DOWN);
           const got = transition(state, { type } as StateEvent, ctx(role, { partnerState: S.PARTNER_DOWN }));
           assert.deepEqual(strip(got), sorted(want), `${role}: want ${show(want)}`);
         }
@@ -393,11 +405,11 @@ describe('spec §7.3/§7.4 — STARTUP', () => {
       for (const role of ROLES) {
         PARTNER_COLUMNS.forEach((p, i) => {
           if (p === S.PARTNER_DOWN) return;
-          const cell = expectCell(row[i]!, resumed, role);
+          const cell = expectCell(row[i]!, resumed, role, p);
           const next = cell?.next ?? resumed;
           const want = {
             next,
-            effects: [...new Set([...entryEffects(next, role), ...(cell?.effects ?? [])])],
+            effects: [...new Set([...entryEffects(next, role, p), ...(cell?.effects ?? [])])],
           };
           const t = transition(S.STARTUP, partner(p), ctx(role, { previousState: stored }));
           assert.deepEqual(strip(t), sorted(want), `${role}, partner ${NAMES[p]}: want ${show(want)}`);
@@ -540,7 +552,8 @@ describe('transition — properties', () => {
         // Entering RECOVER always asks for everything; entering POTENTIAL-CONFLICT, the primary asks.
         if (t.next !== from && t.next === S.RECOVER) assert.ok(t.effects.includes('sendUpdReqAll'));
         if (t.next !== from && t.next === S.POTENTIAL_CONFLICT) {
-          assert.equal(t.effects.includes('sendUpdReq'), c.role === 'primary');
+          const p = e.type === 'partnerState' ? e.partnerState : c.partnerState;
+          assert.equal(t.effects.includes('sendUpdReq'), c.role === 'primary' || p === S.CONFLICT_DONE);
         }
       }),
       { numRuns: 5000 },

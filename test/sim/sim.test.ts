@@ -157,6 +157,12 @@ const FINDINGS: Array<{ name: string; options: RunOptions; kind: string; isOpen:
     isOpen: false,
   },
   {
+    name: 'a secondary that entered POTENTIAL-CONFLICT with the primary already CONFLICT-DONE never asked for updates',
+    options: { seed: 756 },
+    kind: 'no-convergence',
+    isOpen: false,
+  },
+  {
     name: 'skewed clocks and clock steps: double holding (passes since the tie and clock-offset fixes of 2026-11-28)',
     options: { seed: 199 },
     kind: 'double-holding',

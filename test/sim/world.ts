@@ -475,15 +475,20 @@ export class World {
     if (!s.isUp) return;
     const before = s.endpoint.currentState;
     const actions = s.endpoint.handle(input, this.nowOf(s));
-    this.noteState(s, before);
+    this.noteState(s, before, actions);
     this.runActions(s, actions);
   }
 
-  noteState(s: SimServer, before: ServerState): void {
+  noteState(s: SimServer, before: ServerState, actions: readonly EndpointAction[] = []): void {
     const after = s.endpoint.currentState;
     if (after !== before) {
       this.count(`state:${SERVER_STATE_NAMES[after]}`);
-      this.log(`${s.name} state ${SERVER_STATE_NAMES[before]} → ${SERVER_STATE_NAMES[after]}`);
+      this.log(() => {
+        const rules = actions.flatMap((a) =>
+          a.type === 'log' && a.event === 'failover-state-changed' ? [String(a.fields.rule)] : [],
+        );
+        return `${s.name} state ${SERVER_STATE_NAMES[before]} → ${SERVER_STATE_NAMES[after]}${rules.length > 0 ? ` (${rules.join(', ')})` : ''}`;
+      });
       this.checker.onStateChange(s, before, after);
     }
   }
