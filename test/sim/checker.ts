@@ -199,14 +199,14 @@ export class Checker {
     _from: SimServer,
     _to: SimServer,
     m: DecodedFailoverMessage,
-    tcp: { skewAtOpenMs: number; id: number },
+    tcp: { skewAtHandshakeMs: number; id: number },
   ): void {
     if (m.type !== FailoverMessageType.STATE) return;
     // A STATE flows only after CONNECT/CONNECTACK were accepted.
-    if (tcp.skewAtOpenMs > 61_000) {
+    if (tcp.skewAtHandshakeMs > 61_000) {
       this.report({
         kind: 'skew-not-refused',
-        message: `tcp#${tcp.id} opened with clocks ${(tcp.skewAtOpenMs / 1000).toFixed(1)} s apart (> 60 s) carries STATE: the connection was accepted`,
+        message: `tcp#${tcp.id}: CONNECT/CONNECTACK exchanged with clocks ${(tcp.skewAtHandshakeMs / 1000).toFixed(1)} s apart (> 60 s), then a STATE: the connection was accepted`,
       });
     }
   }

@@ -151,8 +151,12 @@ interface TcpEnd {
 interface Tcp {
   id: number;
   isBroken: boolean;
-  /** |skew| between the servers when the connection was made (ms). */
-  skewAtOpenMs: number;
+  /**
+   * Largest |skew| between the servers when a CONNECT or CONNECTACK arrived (ms): what the
+   * handshake's clock check had to refuse. (Not the skew at TCP open: a clock may be set right
+   * between the SYN and the CONNECT — seeds 163, 1337, 2703, 2953.)
+   */
+  skewAtHandshakeMs: number;
 }
 
 // -------------------------------------------------------------------------------------------------
@@ -985,7 +989,7 @@ export class World {
       const tcp: Tcp = {
         id: this.nextTcpId++,
         isBroken: false,
-        skewAtOpenMs: Math.abs(s.skewMs - peer.skewMs),
+        skewAtHandshakeMs: 0,
       };
       const mine = this.makeEnd(s, tcp);
       const theirs = this.makeEnd(peer, tcp);
@@ -1081,6 +1085,10 @@ export class World {
     if (!decoded.ok) throw new Error(`undecodable failover message: ${decoded.error.message}`);
     const m = decoded.message;
     this.log(() => `${end.server.name}→${receiver.name} ${describeMessage(m)}`);
+    if (m.type === FailoverMessageType.CONNECT || m.type === FailoverMessageType.CONNECTACK) {
+      const skewMs = Math.abs(end.server.skewMs - receiver.skewMs);
+      end.tcp.skewAtHandshakeMs = Math.max(end.tcp.skewAtHandshakeMs, skewMs);
+    }
     this.checker.onFailoverMessage(end.server, receiver, m, end.tcp);
     this.feed(receiver, { type: 'message', connectionId: to.id, message: m, auth: 'ok' });
     this.pump(end);
