@@ -216,6 +216,18 @@ export function decideIncoming(
     // (sim seed 217). Keep ours; it goes back to the partner.
     return reject(RejectReason.OUTDATED_BINDING_INFORMATION, 'our binding is newer than the decline');
   }
+  if (
+    ours.state === 'abandoned' &&
+    status === BindingStatus.ACTIVE &&
+    theirCltt !== undefined &&
+    theirCltt > ours.stateStartedAt
+  ) {
+    // The partner gave the address to a client after the decline we hold (its decline hold
+    // ended first). Rejecting would leave us ABANDONED and the partner ACTIVE until our hold ends,
+    // and the partner, rejected, would not send it again (sim seed 79). Recording a lease a client
+    // holds never hands the address out twice.
+    return { accept: true };
+  }
   // Equal times (whole seconds: a client releases on one server and is ACKed by the other in
   // the same second) would make both sides reject each other's update and the binding would never
   // converge. Ties are broken as ISC breaks dueling updates (failover.md §5.4): ACTIVE beats

@@ -1400,8 +1400,12 @@ export class FailoverEndpoint {
       if (next.state === 'abandoned' && next.leaseExpiresAt <= now) {
         // D12's ABANDONED carries no expiry: hold the address as this scope holds a decline, so
         // it comes back (as EXPIRED, then FREE once both agree) instead of being lost for good.
+        // The hold counts from the decline (the binding's start of state), as on the partner, so
+        // both holds end together (sim seed 79: counted from receipt, ours outlived the partner's).
         const hold = engine.scopeView(scopeId)?.settings.declineHoldSeconds ?? 0;
-        next = { ...next, leaseExpiresAt: Math.floor(now) + hold };
+        const declinedAt =
+          next.stateStartedAt > 0 ? Math.min(next.stateStartedAt, Math.floor(now)) : Math.floor(now);
+        next = { ...next, leaseExpiresAt: Math.max(declinedAt + hold, Math.floor(now) + 1) };
       }
       // The same client with a later expiry here than in the update (we renewed it and our update
       // is on its way, or crossed theirs): keep ours and make sure the partner gets it.

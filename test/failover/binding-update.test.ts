@@ -567,6 +567,21 @@ function casesFor(state: BindingState, status: BindingStatus, rule: Rule): Case[
         ...mk('their CLTT newer', ours(state), received(status, OUR_CLTT + 1), after, true),
       ];
     case 'reject 16':
+      if (status === BindingStatus.ACTIVE) {
+        // Our ABANDONED against an ACTIVE: a client given the address after our decline (CLTT
+        // later than our start of state) is recorded (sim seed 79); an older or undated one is not.
+        return [
+          ...mk(
+            'ACTIVE given after our decline → accept',
+            ours(state),
+            received(status, OUR_STOS + 1),
+            before,
+            true,
+          ),
+          ...mk('ACTIVE from before our decline', ours(state), received(status, OUR_STOS), after, false, 16),
+          ...mk('no CLTT', ours(state), received(status, undefined), after, false, 16),
+        ];
+      }
       return [
         ...mk('their CLTT newer', ours(state), received(status, OUR_CLTT + 1), after, false, 16),
         ...mk('no CLTT', ours(state), received(status, undefined), after, false, 16),

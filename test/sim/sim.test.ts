@@ -169,6 +169,12 @@ const FINDINGS: Array<{ name: string; options: RunOptions; kind: string; isOpen:
     isOpen: false,
   },
   {
+    name: "a received ABANDONED held from receipt outlived the partner's decline hold; the partner's later ACTIVE was rejected for good",
+    options: { seed: 79 },
+    kind: 'divergence',
+    isOpen: false,
+  },
+  {
     name: 'skewed clocks and clock steps: double holding (passes since the tie and clock-offset fixes of 2026-11-28)',
     options: { seed: 199 },
     kind: 'double-holding',
