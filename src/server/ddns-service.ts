@@ -14,7 +14,7 @@
 import { randomInt } from 'node:crypto';
 import type { Logger } from 'pino';
 import { dhcidModeOf, dhcidOfClient } from '../ddns/dhcid.js';
-import { type DdnsWork, DdnsPlanner, type PlannerAction } from '../ddns/planner.js';
+import { DdnsPlanner, type DdnsWork, type PlannerAction } from '../ddns/planner.js';
 import { type DnsSettings, effectiveDnsSettings, ttlFor } from '../ddns/settings.js';
 import { DnsTransport } from '../ddns/transport.js';
 import type { DhcpEngine } from '../dhcp/engine.js';
@@ -57,8 +57,8 @@ export class DdnsService {
   private readonly transport: DnsTransport;
   /** address → the records we registered (or are registering) there. */
   private readonly registered = new Map<Ipv4, DdnsWork>();
-  /** Ended bindings of the partner whose records wait for PARTNER-DOWN. */
-  private readonly deferred = new Set<Ipv4>();
+  /** Ended bindings of the partner whose records wait for PARTNER-DOWN, as they ended. */
+  private readonly deferred = new Map<Ipv4, Lease>();
   private readonly lastLogged = new Map<string, number>();
   private timer: NodeJS.Timeout | null = null;
   private lastScanAtMs = 0;
@@ -149,6 +149,17 @@ export class DdnsService {
 
   private consider(lease: Lease): void {
     const now = this.nowMs();
+    const ended = this.deferred.get(lease.address);
+    if (ended !== undefined && lease.state === 'active') {
+      // The address went to a client again before the periodic scan removed the partner's
+      // records of the ended binding: remove them now if they are ours to remove (PARTNER-DOWN
+      // past the reuse time, which is also when we may allocate the address); otherwise the
+      // partner, alive, removes them itself.
+      this.deferred.delete(lease.address);
+      const endedSettings = ended.fqdn === null ? null : this.settingsFor(ended);
+      const endedWork = endedSettings === null ? null : this.workOf(ended, 'remove', endedSettings);
+      if (endedWork !== null && this.mayRemove(ended)) this.submit(endedWork, now);
+    }
     const settings = lease.fqdn === null ? null : this.settingsFor(lease);
     const work = settings === null ? null : this.workOf(lease, 'add', settings);
     const previous = this.registered.get(lease.address);
@@ -178,7 +189,7 @@ export class DdnsService {
       this.deferred.delete(lease.address);
       this.submit({ ...work, kind: 'remove' }, now);
     } else {
-      this.deferred.add(lease.address);
+      this.deferred.set(lease.address, lease);
     }
   }
 
@@ -314,9 +325,13 @@ export class DdnsService {
     if (now - this.lastScanAtMs >= SCAN_INTERVAL_MS) {
       this.lastScanAtMs = now;
       const engine = this.o.engine();
-      for (const address of [...this.deferred]) {
+      for (const address of [...this.deferred.keys()]) {
         const lease = engine.getLease(address);
-        if (!lease || lease.state === 'active' || !lease.dns.removalPending || lease.fqdn === null) {
+        if (lease !== undefined && lease.state === 'active') {
+          this.consider(lease); // reallocated: the ended binding's records (see consider)
+          continue;
+        }
+        if (!lease || !lease.dns.removalPending || lease.fqdn === null) {
           this.deferred.delete(address);
           continue;
         }
