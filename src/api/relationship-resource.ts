@@ -148,6 +148,8 @@ export function relationshipResource(
     },
     partnerDownAt: status?.partnerDownAt == null ? null : isoOrNull(status.partnerDownAt),
     partnerPoolUsableAt: status?.partnerPoolUsableAt == null ? null : isoOrNull(status.partnerPoolUsableAt),
+    partnerSeenServingAt:
+      status?.partnerSeenServingAt == null ? null : isoOrNull(status.partnerSeenServingAt),
     counters: { ...(status?.counters ?? {}) },
     server1: { role: 'primary', ...(isPrimary ? local : partner), percentage: p1 },
     server2: { role: 'secondary', ...(isPrimary ? partner : local), percentage: 100 - p1 },

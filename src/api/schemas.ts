@@ -442,6 +442,9 @@ export const FailoverRelationship = Type.Object(
     }),
     partnerDownAt: Timestamp('When COMMUNICATIONS-INTERRUPTED turns into PARTNER-DOWN (auto)'),
     partnerPoolUsableAt: Timestamp('PARTNER-DOWN: when the partner’s free addresses become usable'),
+    partnerSeenServingAt: Timestamp(
+      'Last time a client took the partner’s OFFER (a REQUEST naming it, seen here); automatic partner-down waits a full switch interval after it',
+    ),
     counters: Type.Record(Type.String(), Type.Integer({ minimum: 0 }), {
       description: 'Failover endpoint counters (docs/metrics.md)',
     }),

@@ -395,6 +395,7 @@ export class DhcpEngine {
     if (serverId !== null) {
       // SELECTING: the client answers an OFFER.
       if (serverId !== this.settings.serverIdentifier) {
+        scope.gate.noteOtherServerSelected(serverId, now);
         const offered = this.offerByClient.get(`${view.id}|${client.key}`);
         if (offered !== undefined) {
           const o = this.offers.get(offered);

@@ -3,6 +3,7 @@
 // (src/failover/) provides the real answers from its state, MCLT and hash-bucket assignment.
 // Keeping this an interface keeps dhcp/ free of failover/ and lets the simulator drive both.
 
+import type { Ipv4 } from '../wire/ipv4.js';
 import type { PoolClass } from './free-pool.js';
 import type { BindingState, Lease } from './lease.js';
 
@@ -42,6 +43,11 @@ export interface FailoverGate {
   /** State a binding enters when the client releases it / when it runs out. */
   stateAfterRelease(): BindingState;
   stateAfterExpiry(): BindingState;
+  /**
+   * A client answered an OFFER of another server (a SELECTING REQUEST naming `serverId`): if that
+   * is the failover partner, it is alive and serving clients.
+   */
+  noteOtherServerSelected(serverId: Ipv4, now: number): void;
 }
 
 const BOTH_CLASSES: readonly PoolClass[] = ['free', 'backup'];
@@ -73,6 +79,7 @@ export class StandaloneGate implements FailoverGate {
   stateAfterRelease(): BindingState {
     return 'free';
   }
+  noteOtherServerSelected(): void {}
   stateAfterExpiry(): BindingState {
     return 'free';
   }

@@ -172,6 +172,8 @@ export class FailoverEndpoint {
   private partnerState: ServerState | null;
   private partnerStateStartedAt: number | null;
   private partnerIsStartup = false;
+  /** Last time a client chose the partner's OFFER (a SELECTING REQUEST naming it). */
+  private partnerSeenServingAt = 0;
   /** A partner STATE has been received since this process started. */
   private hasHeardPartnerSinceBoot = false;
   /**
@@ -267,6 +269,14 @@ export class FailoverEndpoint {
     return this.mcltSeconds;
   }
 
+  /**
+   * A client answered an OFFER of the partner: the partner is up and serving, even if the link to
+   * it is not. Automatic partner-down waits for a full switch interval without such a sign.
+   */
+  notePartnerSeenServing(now: number): void {
+    this.partnerSeenServingAt = Math.max(this.partnerSeenServingAt, Math.floor(now));
+  }
+
   /** Our own free addresses are allocatable (see ownPoolHeldUntil). */
   isOwnPoolUsable(now: number): boolean {
     return this.state !== ServerState.PARTNER_DOWN || now >= this.ownPoolHeldUntil;
@@ -304,6 +314,7 @@ export class FailoverEndpoint {
       partnerDownAt: this.partnerDownAt(),
       partnerPoolUsableAt:
         this.state === ServerState.PARTNER_DOWN ? this.stateStartedAt + this.mcltSeconds : null,
+      partnerSeenServingAt: this.partnerSeenServingAt > 0 ? this.partnerSeenServingAt : null,
       partnerVendorClass: this.partnerVendorClass,
       counters: { ...this.counters },
     };
@@ -1031,7 +1042,12 @@ export class FailoverEndpoint {
     if (this.state !== ServerState.COMMUNICATIONS_INTERRUPTED) return null;
     const r = this.config;
     if (!r.autoStateTransition || r.stateSwitchIntervalSeconds === null) return null;
-    return this.stateStartedAt + r.stateSwitchIntervalSeconds;
+    // DECISION (docs/failover.md, "Automatic partner-down"): the safe period counts from the last
+    // sign that the partner serves clients, not only from the loss of the link. A partner cut off
+    // from us but answering clients is not down; both servers taking PARTNER-DOWN would each use
+    // the other's free addresses after MCLT (chaos seed 33710019). Kea HA waits for unanswered
+    // clients for the same reason (max-unacked-clients).
+    return Math.max(this.stateStartedAt, this.partnerSeenServingAt) + r.stateSwitchIntervalSeconds;
   }
 
   // -----------------------------------------------------------------------------------------------
@@ -1717,6 +1733,10 @@ class RelationshipGate implements FailoverGate {
 
   stateAfterExpiry(): BindingState {
     return 'expired';
+  }
+
+  noteOtherServerSelected(serverId: Ipv4, now: number): void {
+    if (serverId === this.e.relationship.partner.address) this.e.notePartnerSeenServing(now);
   }
 }
 

@@ -85,6 +85,8 @@ export interface RelationshipStatus {
   partnerDownAt: number | null;
   /** PARTNER-DOWN: when the partner's free addresses become usable (stos + MCLT). */
   partnerPoolUsableAt: number | null;
+  /** Last time a client took the partner's OFFER (seen here): it postpones automatic partner-down. */
+  partnerSeenServingAt: number | null;
   partnerVendorClass: string | null;
   counters: Readonly<Record<string, number>>;
 }

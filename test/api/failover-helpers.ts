@@ -82,6 +82,7 @@ export function fakeStatus(over: Partial<RelationshipStatus> = {}): Relationship
     queuedUpdates: 7,
     partnerDownAt: null,
     partnerPoolUsableAt: null,
+    partnerSeenServingAt: null,
     partnerVendorClass: 'twinlease 0.1.0',
     counters: { messagesSent: 42, messagesReceived: 40, bindingUpdatesRejected: 0 },
     ...over,

@@ -5,10 +5,11 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { Lease } from '../../src/dhcp/lease.js';
 import { clientBucket, serves } from '../../src/failover/hash-bucket.js';
+import { DhcpMessageType } from '../../src/wire/dhcp-packet.js';
 import { FailoverMessageType, ServerState } from '../../src/wire/failover-message.js';
 import { fromHex } from '../../src/wire/ipv4.js';
-import { mac } from '../dhcp/helpers.js';
-import { SimPair, type SimServer } from './lib/pair.js';
+import { mac, packet } from '../dhcp/helpers.js';
+import { ipString, SimPair, type SimServer } from './lib/pair.js';
 
 const S = ServerState;
 
@@ -256,6 +257,41 @@ describe('failover endpoint: failures', () => {
       180,
       'NORMAL after the clocks agree again',
     );
+  });
+
+  test('automatic partner-down waits while clients show the partner serving (a partition is not a dead partner)', () => {
+    const sw = { autoStateTransition: true, stateSwitchIntervalSeconds: 30 };
+    const p = normalPair(new SimPair({ primary: sw, secondary: sw }));
+    p.partition(true);
+    p.run(5);
+    assert.equal(p.b.endpoint.currentState, S.COMMUNICATIONS_INTERRUPTED);
+    // Every 10 s a client broadcasts a REQUEST for the primary's OFFER; the secondary sees it.
+    const choosePrimary = (n: number) =>
+      p.dhcp(
+        p.b,
+        packet(DhcpMessageType.Request, {
+          mac: mac(700 + n),
+          xid: 700 + n,
+          requested: '192.0.2.50',
+          serverId: ipString(p.a.config.local.address),
+        }),
+      );
+    for (let i = 0; i < 6; i++) {
+      choosePrimary(i);
+      p.run(10);
+    }
+    assert.equal(
+      p.b.endpoint.currentState,
+      S.COMMUNICATIONS_INTERRUPTED,
+      'still COMMUNICATIONS-INTERRUPTED 65 s into the outage: the primary is answering clients',
+    );
+    assert.equal(p.a.endpoint.currentState, S.PARTNER_DOWN, 'the primary saw no sign of the secondary');
+    // The signs stop (the last at 55 s; the primary died too, or lost its clients): a full
+    // interval after the last one, PARTNER-DOWN.
+    p.run(14);
+    assert.equal(p.b.endpoint.currentState, S.COMMUNICATIONS_INTERRUPTED);
+    p.run(10);
+    assert.equal(p.b.endpoint.currentState, S.PARTNER_DOWN);
   });
 
   test('a server down longer than MCLT does not resume alone: it waits in STARTUP until the partner is reached or declared down', () => {

@@ -1389,6 +1389,9 @@ export class RecordingGate implements FailoverGate {
   stateAfterExpiry(): ReturnType<FailoverGate['stateAfterExpiry']> {
     return this.inner.stateAfterExpiry();
   }
+  noteOtherServerSelected(serverId: Ipv4, now: number): void {
+    this.inner.noteOtherServerSelected(serverId, now);
+  }
 }
 
 export interface GrantRecord {
