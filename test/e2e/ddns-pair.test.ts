@@ -13,8 +13,9 @@ process.env.TL_E2E_PFX = 'tln';
 
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { after, before, describe, type TestContext, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import type { ApiLease, PairMember, PairOptions } from './lib/pair.js';
+import { Phases } from './lib/phases.js';
 
 const { ADDR, e2eSkipReason, NS } = await import('./lib/env.js');
 const { BindServer } = await import('./lib/bind.js');
@@ -64,8 +65,6 @@ describe('dynamic DNS across a failover pair (BIND 9)', { skip: skip ?? false },
   });
   let pair: InstanceType<typeof FailoverPair> | null = null;
   let client: ReturnType<typeof fqdnDhclient> | null = null;
-  /** Set when a phase fails: the later phases depend on it and are skipped. */
-  let broken = '';
   let owner: PairMember;
   let partner: PairMember;
   let ip = '';
@@ -73,24 +72,14 @@ describe('dynamic DNS across a failover pair (BIND 9)', { skip: skip ?? false },
   /** When the partner may remove the records (seconds since epoch), as the rule computes it. */
   let reuseAt = 0;
 
-  const phase = (name: string, timeoutMs: number, fn: (t: TestContext) => Promise<void>) =>
-    test(name, { timeout: timeoutMs }, async (t) => {
-      if (broken !== '') {
-        t.skip(`an earlier phase failed: ${broken}`);
-        return;
-      }
-      try {
-        await fn(t);
-      } catch (err) {
-        broken = name;
-        for (const m of pair?.members ?? []) {
-          t.diagnostic(`${m.name} states: ${m.describeSeen()}`);
-          const ddns = m.server.lines.filter((l) => l.includes('"event":"ddns.'));
-          t.diagnostic(`${m.name} ddns log:\n${ddns.slice(-10).join('\n')}`);
-        }
-        throw err;
-      }
-    });
+  const phases = new Phases((t) => {
+    for (const m of pair?.members ?? []) {
+      t.diagnostic(`${m.name} states: ${m.describeSeen()}`);
+      const ddns = m.server.lines.filter((l) => l.includes('"event":"ddns.'));
+      t.diagnostic(`${m.name} ddns log:\n${ddns.slice(-10).join('\n')}`);
+    }
+  });
+  const phase = phases.phase;
 
   before(async () => {
     await topologyUp();

@@ -16,7 +16,7 @@
 
 import './lib/pair-prefix.js';
 import assert from 'node:assert/strict';
-import { after, before, describe, type TestContext, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import { DhcpMessageType, DhcpTestClient, type Reply, testMac } from './lib/dhcp-test-client.js';
 import { ADDR, e2eSkipReason, NS } from './lib/env.js';
 import { describeLease, readLeases } from './lib/lease-db.js';
@@ -34,6 +34,7 @@ import {
   rangeAddresses,
   sender,
 } from './lib/pair.js';
+import { Phases } from './lib/phases.js';
 import { sleep, waitUntil } from './lib/proc.js';
 import { RealClient } from './lib/real-client.js';
 import { macOf, topologyDown, topologyUp } from './lib/topology.js';
@@ -159,27 +160,15 @@ describe('failover pair (D12) on the harness bridge', { skip: skip ?? false }, (
     const pair = new FailoverPair('failover-pair-lb', LB_OPTIONS);
     pairs.push(pair);
     const { primary, secondary } = pair;
-    /** Set when a phase fails: the later phases depend on it and are skipped. */
-    let broken = '';
     const grants = new Map<string, Grant>(); // by mac: the client's current lease
     let backupBefore = new Set<string>();
     let dhclient: RealClient | null = null;
 
-    const phase = (name: string, timeoutMs: number, fn: (t: TestContext) => Promise<void>) =>
-      test(name, { timeout: timeoutMs }, async (t) => {
-        if (broken !== '') {
-          t.skip(`an earlier phase failed: ${broken}`);
-          return;
-        }
-        try {
-          await fn(t);
-        } catch (err) {
-          broken = name;
-          t.diagnostic(`primary states: ${primary.describeSeen()}`);
-          t.diagnostic(`secondary states: ${secondary.describeSeen()}`);
-          throw err;
-        }
-      });
+    const phases = new Phases((t) => {
+      t.diagnostic(`primary states: ${primary.describeSeen()}`);
+      t.diagnostic(`secondary states: ${secondary.describeSeen()}`);
+    });
+    const phase = phases.phase;
 
     phase('1. both servers start with the relationship and reach NORMAL', 90_000, async (t) => {
       const started = Date.now();
@@ -643,25 +632,14 @@ describe('failover pair (D12) on the harness bridge', { skip: skip ?? false }, (
     const pair = new FailoverPair('failover-pair-hs', HS_OPTIONS);
     pairs.push(pair);
     const { primary, secondary } = pair;
-    let broken = '';
     let reserve = new Set<string>();
     const grants: Grant[] = [];
 
-    const phase = (name: string, timeoutMs: number, fn: (t: TestContext) => Promise<void>) =>
-      test(name, { timeout: timeoutMs }, async (t) => {
-        if (broken !== '') {
-          t.skip(`an earlier phase failed: ${broken}`);
-          return;
-        }
-        try {
-          await fn(t);
-        } catch (err) {
-          broken = name;
-          t.diagnostic(`primary states: ${primary.describeSeen()}`);
-          t.diagnostic(`secondary states: ${secondary.describeSeen()}`);
-          throw err;
-        }
-      });
+    const phases = new Phases((t) => {
+      t.diagnostic(`primary states: ${primary.describeSeen()}`);
+      t.diagnostic(`secondary states: ${secondary.describeSeen()}`);
+    });
+    const phase = phases.phase;
 
     phase('fresh pair reaches NORMAL; the standby holds its reserve', 90_000, async (t) => {
       // The load-balance pair may still hold its ports if a phase failed before stopping it.

@@ -19,7 +19,7 @@ import './lib/isc-prefix.js';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, type TestContext, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import { clientBucket, hbaFromSplit, isBucketSet } from '../../src/failover/hash-bucket.js';
 import { fromHex } from '../../src/wire/ipv4.js';
 import { DhcpMessageType, DhcpTestClient, type Reply, testMac } from './lib/dhcp-test-client.js';
@@ -27,6 +27,7 @@ import { ADDR, e2eSkipReason, NS } from './lib/env.js';
 import { IscDhcpd, type IscLeaseFile, libfaketimePath } from './lib/isc-dhcpd.js';
 import { type IscPairSettings, TwinleaseMember, twinleaseIscConfig } from './lib/isc-twinlease.js';
 import { type ApiLease, PRIMARY_SIDE, rangeAddresses, SECONDARY_SIDE } from './lib/pair.js';
+import { Phases } from './lib/phases.js';
 import { sleep, waitUntil } from './lib/proc.js';
 import { RealClient } from './lib/real-client.js';
 import { makeWorkDir } from './lib/server.js';
@@ -187,22 +188,11 @@ describe('ISC dhcpd 4.4 interop (D12 failover)', { skip: skip ?? false }, () => 
         r.from === ADDR.srv ? 'primary' : r.from === ADDR.srv2 ? 'secondary' : r.from;
       const text = (r: Reply) => replyText(r, who);
 
-      let broken = '';
-      const phase = (name: string, timeoutMs: number, fn: (t: TestContext) => Promise<void>) =>
-        test(name, { timeout: timeoutMs }, async (t) => {
-          if (broken !== '') {
-            t.skip(`an earlier phase failed: ${broken}`);
-            return;
-          }
-          try {
-            await fn(t);
-          } catch (err) {
-            broken = name;
-            t.diagnostic(`Twinlease states: ${tl.describeSeen()}`);
-            t.diagnostic(`dhcpd states: ${isc.describeStates()}`);
-            throw err;
-          }
-        });
+      const phases = new Phases((t) => {
+        t.diagnostic(`Twinlease states: ${tl.describeSeen()}`);
+        t.diagnostic(`dhcpd states: ${isc.describeStates()}`);
+      });
+      const phase = phases.phase;
 
       /** Addresses dhcpd and Twinlease agree are the secondary's (BACKUP), at the last look. */
       let backup = new Set<string>();
@@ -656,8 +646,8 @@ describe('ISC dhcpd 4.4 interop (D12 failover)', { skip: skip ?? false }, () => 
         timeout: 60_000,
         skip: hasFaketime ? false : 'faketime is not installed (apt-get install faketime)',
       }, async (t) => {
-        if (broken !== '') {
-          t.skip(`an earlier phase failed: ${broken}`);
+        if (phases.broken !== '') {
+          t.skip(`an earlier phase failed: ${phases.broken}`);
           return;
         }
         await isc.kill9();

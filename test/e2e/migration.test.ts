@@ -32,6 +32,7 @@ import {
   Recorder,
 } from './lib/migration.js';
 import { type ApiLease, colonMac, type PairSide, PRIMARY_SIDE, SECONDARY_SIDE } from './lib/pair.js';
+import { Phases } from './lib/phases.js';
 import { sleep } from './lib/proc.js';
 import { makeWorkDir } from './lib/server.js';
 import { topologyDown, topologyUp } from './lib/topology.js';
@@ -90,7 +91,6 @@ describe('rolling migration dhcpd pair → Twinlease pair under load', { skip: s
   let perf: PerfLoad | null = null;
   const spans: PhaseSpan[] = [];
   let current: PhaseSpan | null = null;
-  let broken = '';
   const started = Date.now();
 
   function mkd(d: string): string {
@@ -123,21 +123,11 @@ describe('rolling migration dhcpd pair → Twinlease pair under load', { skip: s
     await topologyDown();
   });
 
-  const phase = (name: string, timeoutMs: number, fn: (t: TestContext) => Promise<void>) =>
-    test(name, { timeout: timeoutMs }, async (t) => {
-      if (broken !== '') {
-        t.skip(`an earlier phase failed: ${broken}`);
-        return;
-      }
-      try {
-        await fn(t);
-      } catch (err) {
-        broken = name;
-        for (const [r, m] of Object.entries(tl)) t.diagnostic(`Twinlease ${r} states: ${m?.describeSeen()}`);
-        for (const [r, d] of Object.entries(isc)) t.diagnostic(`dhcpd ${r} states: ${d.describeStates()}`);
-        throw err;
-      }
-    });
+  const phases = new Phases((t) => {
+    for (const [r, m] of Object.entries(tl)) t.diagnostic(`Twinlease ${r} states: ${m?.describeSeen()}`);
+    for (const [r, d] of Object.entries(isc)) t.diagnostic(`dhcpd ${r} states: ${d.describeStates()}`);
+  });
+  const phase = phases.phase;
 
   /** Replaces dhcpd `role` by Twinlease: SIGTERM, import, fix-up, start, both NORMAL. */
   async function replace(t: TestContext, role: Role, partnerNormal: () => Promise<void>): Promise<void> {
@@ -284,8 +274,10 @@ describe('rolling migration dhcpd pair → Twinlease pair under load', { skip: s
   });
 
   test('5. no ACKed lease lost: every unexpired recorded lease is active for its client on both Twinlease servers', async (t) => {
-    if (broken !== '') {
-      t.skip(`the migration did not complete (${broken}); nothing to compare on two Twinlease servers`);
+    if (phases.broken !== '') {
+      t.skip(
+        `the migration did not complete (${phases.broken}); nothing to compare on two Twinlease servers`,
+      );
       return;
     }
     await stopLoad();
@@ -320,8 +312,8 @@ describe('rolling migration dhcpd pair → Twinlease pair under load', { skip: s
   });
 
   test('8. the two Twinlease stores converge on the same active bindings', { timeout: 60_000 }, async (t) => {
-    if (broken !== '') {
-      t.skip(`the migration did not complete (${broken})`);
+    if (phases.broken !== '') {
+      t.skip(`the migration did not complete (${phases.broken})`);
       return;
     }
     await stopLoad();
