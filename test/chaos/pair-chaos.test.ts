@@ -24,11 +24,12 @@ const skip = e2eSkipReason(['ss', 'perfdhcp']);
 // Automatic partner-down (the safe period, D12 §10) assumes that a partner silent for the state
 // switch interval is really down. Seed 33710019 (CI, 2026-11-28) broke that premise: a 9.7 s link
 // cut with a 5 s interval put BOTH servers in PARTNER-DOWN, and MCLT later each took the other's
-// free addresses (10.77.2.105 went to a client of each). That is the documented cost of automatic
-// partner-down under a partition, not a fault of the protocol, so the schedule now keeps every
-// partition short enough that the pair reconnects well inside the safe period, and
-// waits for both servers to be NORMAL before the next fault. Partner-down is still reached: by long
-// kill -9 outages, where the partner really is down (docs/safety.md, "What is not modelled").
+// free addresses (10.77.2.105 went to a client of each). Since then the switch interval counts
+// from the last sign that the partner serves clients (docs/failover.md), so the schedule has long
+// cuts too (longer than receive timer + switch interval, under client traffic): neither server may
+// enter PARTNER-DOWN during them. Faults come one at a time and the pair is NORMAL again before
+// the next (a freeze on top of a cut is a dead-looking partner that comes back: not modelled).
+// Partner-down is reached by long kill -9 outages, where the partner really is down.
 const SEED =
   process.env.CHAOS_SEED === 'random'
     ? Math.floor(Math.random() * 2 ** 31)
@@ -48,6 +49,8 @@ const RECONNECT_S = 5;
  * the pair talks again within receive timer + back-off, far inside the safe period.
  */
 const MAX_CUT_MS = (RECEIVE_TIMER_S + RECONNECT_S - 2) * 1000;
+/** A cut this long outlasts receive timer + switch interval (with a margin). */
+const LONG_CUT_MS = (RECEIVE_TIMER_S + STATE_SWITCH_S + 3) * 1000;
 /** A kill -9 outage this long takes the partner to PARTNER-DOWN and past MCLT in it. */
 const LONG_OUTAGE_MS = (RECEIVE_TIMER_S + STATE_SWITCH_S + MCLT_S + 2) * 1000;
 
@@ -94,6 +97,7 @@ describe('chaos: a failover pair under load, crashes, freezes and partitions', {
   const holdings: Holding[] = [];
   const faults: Record<string, number> = {};
   const faultLog: string[] = [];
+  const partnerDownInCut = new Set<string>();
 
   before(async () => {
     await topologyUp();
@@ -168,11 +172,27 @@ describe('chaos: a failover pair under load, crashes, freezes and partitions', {
         process.kill(victim.server.pid, 'SIGSTOP');
         await sleep(ms);
         process.kill(victim.server.pid, 'SIGCONT');
-      } else {
+      } else if (random() < 0.5) {
         const ms = 2000 + random() * (MAX_CUT_MS - 2000);
         note('partition', `cut the failover link for ${Math.round(ms)} ms`);
         await cut();
         await sleep(ms);
+        await heal();
+      } else {
+        // Longer than receive timer + switch interval: without the partner-serving sign both
+        // servers would be in PARTNER-DOWN before the link comes back.
+        const ms = LONG_CUT_MS + random() * 5000;
+        note('partition-long', `cut the failover link for ${Math.round(ms)} ms (long)`);
+        await cut();
+        const until = Date.now() + ms;
+        while (Date.now() < until) {
+          for (const m of pair.members) {
+            const st = await m.sample();
+            if (st !== null && st.state === 'partnerDown')
+              partnerDownInCut.add(`${m.name} in partnerDown during a ${Math.round(ms)} ms cut under load`);
+          }
+          await sleep(500);
+        }
         await heal();
       }
       // One fault at a time: the pair is back in NORMAL before the next one, so two faults never
@@ -284,6 +304,9 @@ describe('chaos: a failover pair under load, crashes, freezes and partitions', {
     t.diagnostic(faultLog.join('\n'));
     assert.ok(holdings.length > 100, `too few ACKs recorded (${holdings.length}): the load did not run`);
     assert.ok(Object.keys(faults).length > 0, 'no fault was injected');
+
+    // 0. A partition under client traffic is not a dead partner.
+    assert.deepEqual([...partnerDownInCut], [], 'automatic partner-down while the partner served clients');
 
     // 1. No address in two clients' hands at once.
     const byAddress = new Map<string, Holding[]>();
