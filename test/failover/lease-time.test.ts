@@ -186,7 +186,7 @@ describe('boundedGrant — COMMUNICATIONS-INTERRUPTED keeps remaining time (fail
     ackedPotentialExpiresAt: T0 - HOUR,
   });
 
-  it('with includeCurrentExpiry the bound is max(…, current expiry) + MCLT', () => {
+  it('with includeCurrentExpiry the lease keeps its current expiry but is not extended past the bound', () => {
     const g = boundedGrant({
       now: T0,
       desiredSeconds: L,
@@ -194,8 +194,26 @@ describe('boundedGrant — COMMUNICATIONS-INTERRUPTED keeps remaining time (fail
       lease: running,
       includeCurrentExpiry: true,
     });
-    assert.equal(g.expiresAt, T0 + 2 * DAY + M);
+    assert.equal(g.expiresAt, T0 + 2 * DAY);
     assert.ok(g.potentialExpiresAt >= g.expiresAt);
+  });
+
+  it('renewals in a row cannot chain MCLT past each other (sim seed 9757)', () => {
+    // Never acknowledged (the partner heard nothing): each renewal is bounded by now + MCLT.
+    let l = lease({ state: 'active', leaseExpiresAt: T0 + M });
+    for (let i = 1; i <= 5; i++) {
+      const now = T0 + i * 60;
+      const g = boundedGrant({
+        now,
+        desiredSeconds: L,
+        mcltSeconds: M,
+        lease: l,
+        includeCurrentExpiry: true,
+      });
+      assert.ok(g.expiresAt <= Math.max(now + M, l.leaseExpiresAt), `renewal ${i}`);
+      assert.ok(g.expiresAt <= T0 + M + i * 60, `renewal ${i}: ${g.expiresAt - T0}`);
+      l = { ...l, leaseExpiresAt: g.expiresAt };
+    }
   });
 
   it('without it (e.g. NORMAL) the same renewal would shorten the lease to now + MCLT', () => {
@@ -209,7 +227,7 @@ describe('boundedGrant — COMMUNICATIONS-INTERRUPTED keeps remaining time (fail
     assert.equal(g.expiresAt, T0 + M);
   });
 
-  it('never more than the desired lease', () => {
+  it('a request for less than the time left keeps the time left', () => {
     const g = boundedGrant({
       now: T0,
       desiredSeconds: DAY,
@@ -217,7 +235,7 @@ describe('boundedGrant — COMMUNICATIONS-INTERRUPTED keeps remaining time (fail
       lease: running,
       includeCurrentExpiry: true,
     });
-    assert.equal(g.expiresAt, T0 + DAY);
+    assert.equal(g.expiresAt, T0 + 2 * DAY, 'a shorter request keeps the current expiry');
   });
 
   it('only an ACTIVE binding has a current expiry to keep', () => {
@@ -272,22 +290,24 @@ const grantArb = fc.record({
 });
 
 describe('boundedGrant — properties (fast-check)', () => {
-  it('never grants beyond max(now, acked, received[, current expiry]) + MCLT, nor beyond now + desired; grants all it may', () => {
+  it('never grants beyond max(now, acked, received) + MCLT (or the current expiry kept), nor beyond now + desired; grants all it may', () => {
     fc.assert(
       fc.property(grantArb, (r) => {
         const l = r.hasLease ? lease(r) : undefined;
         const g = boundedGrant({ ...r, lease: l });
-        let base = Math.max(r.now, l?.ackedPotentialExpiresAt ?? 0, l?.receivedPotentialExpiresAt ?? 0);
-        if (r.includeCurrentExpiry && l?.state === 'active' && l.leaseExpiresAt !== INFINITE_EXPIRY) {
-          base = Math.max(base, l.leaseExpiresAt);
-        }
-        assert.ok(g.expiresAt <= base + r.mcltSeconds, 'beyond the MCLT bound');
-        assert.ok(g.expiresAt <= r.now + r.desiredSeconds, 'beyond the desired lease');
+        const base = Math.max(r.now, l?.ackedPotentialExpiresAt ?? 0, l?.receivedPotentialExpiresAt ?? 0);
+        const kept =
+          r.includeCurrentExpiry && l?.state === 'active' && l.leaseExpiresAt !== INFINITE_EXPIRY
+            ? Math.min(l.leaseExpiresAt, INFINITE_EXPIRY - 1)
+            : 0;
+        assert.ok(g.expiresAt <= Math.max(base + r.mcltSeconds, kept), 'beyond the MCLT bound');
+        assert.ok(g.expiresAt <= Math.max(r.now + r.desiredSeconds, kept), 'beyond the desired lease');
         assert.ok(g.expiresAt >= r.now, 'expires in the past');
-        // Exactly min(now + L, bound), short only of what a finite uint32 time can hold.
+        // Exactly min(now + L, bound) (never below the kept expiry), short only of what a finite
+        // uint32 time can hold.
         assert.equal(
           g.expiresAt,
-          Math.min(r.now + r.desiredSeconds, base + r.mcltSeconds, INFINITE_EXPIRY - 1),
+          Math.max(Math.min(r.now + r.desiredSeconds, base + r.mcltSeconds, INFINITE_EXPIRY - 1), kept),
         );
         // The sent PET (option 18 is a uint32) is never before the granted expiry (failover.md §6.3).
         assert.ok(g.potentialExpiresAt >= g.expiresAt, 'PET before the expiry');
@@ -307,7 +327,10 @@ describe('boundedGrant — properties (fast-check)', () => {
     fc.assert(
       fc.property(grantArb, (r) => {
         const g = boundedGrant({ ...r, lease: r.hasLease ? lease(r) : undefined });
-        const expected = r.now + r.desiredSeconds + Math.floor((g.expiresAt - r.now) / 2);
+        const expected = Math.max(
+          g.expiresAt,
+          r.now + r.desiredSeconds + Math.floor((g.expiresAt - r.now) / 2),
+        );
         fc.pre(expected < INFINITE_EXPIRY);
         assert.equal(g.potentialExpiresAt, expected);
       }),

@@ -138,6 +138,7 @@ export class Checker {
     const before = g?.before;
     const now = g?.now ?? this.w.nowOf(s);
     let base = now;
+    let floor = 0;
     if (before !== undefined) {
       base = Math.max(base, before.ackedPotentialExpiresAt, before.receivedPotentialExpiresAt);
       const st = g!.state;
@@ -146,10 +147,11 @@ export class Checker {
         before.state === 'active' &&
         before.leaseExpiresAt !== INFINITE_EXPIRY
       ) {
-        base = Math.max(base, before.leaseExpiresAt);
+        // The current expiry may be kept, not extended (it is no part of the bound: seed 9757).
+        floor = before.leaseExpiresAt;
       }
     }
-    if (lease.leaseExpiresAt > base + mclt) {
+    if (lease.leaseExpiresAt > Math.max(base + mclt, floor)) {
       this.report({
         kind: 'mclt',
         address,
