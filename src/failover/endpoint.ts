@@ -366,15 +366,23 @@ export class FailoverEndpoint {
       case 'message':
         this.onMessage(input.connectionId, input.message, input.auth, now, out);
         break;
-      case 'leasesChanged':
+      case 'leasesChanged': {
+        const engine = this.options.engine();
         for (const lease of input.leases) {
           if (this.scopeIds.has(lease.scopeId) && !lease.isPartnerUpToDate) {
+            // While this change was on its way to the disk, a binding update of the partner for
+            // the address was accepted: that one is current, ours is obsolete. Sending ours would
+            // undo it on the partner (sim seed 23347: a stale EXPIRED, written late on a slow disk,
+            // overrode the BACKUP the primary had just given; both then allocated the address).
+            const current = engine.getLease(lease.address);
+            if (current !== undefined && current !== lease && current.isPartnerUpToDate) continue;
             this.updateQueue.add(lease.address);
             this.durableVersion.set(lease.address, lease);
           }
         }
         this.pump(now, out);
         break;
+      }
       case 'tick':
         this.onTick(now, out);
         break;

@@ -181,6 +181,18 @@ const FINDINGS: Array<{ name: string; options: RunOptions; kind: string; isOpen:
     isOpen: false,
   },
   {
+    name: 'COMMUNICATIONS-INTERRUPTED renewals chained MCLT past unacknowledged expiries and outlived the partner-down wait',
+    options: { seed: 9757 },
+    kind: 'double-holding',
+    isOpen: false,
+  },
+  {
+    name: "a stale EXPIRED written late on a slow disk was sent after the partner's newer BACKUP had been accepted",
+    options: { seed: 23347 },
+    kind: 'double-holding',
+    isOpen: false,
+  },
+  {
     name: 'skewed clocks and clock steps: double holding (passes since the tie and clock-offset fixes of 2026-11-28)',
     options: { seed: 199 },
     kind: 'double-holding',
