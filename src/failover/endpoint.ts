@@ -1480,9 +1480,13 @@ export class FailoverEndpoint {
     const isMineActive = mine.lease.state === 'active';
     const isTheirsActive = theirs.bindingStatus === BindingStatus.ACTIVE;
     if (isMineActive !== isTheirsActive) return isMineActive ? 'ours' : 'theirs';
-    const myCltt = mine.lease.clientLastTransactionAt;
-    const theirCltt = theirs.clientLastTransactionAt ?? 0;
-    if (myCltt !== theirCltt) return myCltt > theirCltt ? 'ours' : 'theirs';
+    // Otherwise the primary's binding wins. Both sides must reach the same verdict, and they do
+    // not when they compare CLTTs: each side shifts the other's times by its own measurement of
+    // the clock offset, and two measurements differ by a second or two (sim seed 7447: the
+    // primary saw the secondary's RELEASED as 2 s later than its BACKUP, the secondary saw a tie;
+    // each kept the other's binding and both gave the address out). ISC's "later CLTT" step is
+    // dropped for that reason; a client's own later renewal is kept when the primary's ACTIVE is
+    // accepted (the later expiry of the same client stays, leaseFromBinding).
     return this.role === 'primary' ? 'ours' : 'theirs';
   }
 

@@ -193,6 +193,12 @@ const FINDINGS: Array<{ name: string; options: RunOptions; kind: string; isOpen:
     isOpen: false,
   },
   {
+    name: 'dueling updates judged by CLTTs shifted by two different clock-offset measurements: each side kept the other binding',
+    options: { seed: 7447 },
+    kind: 'double-holding',
+    isOpen: false,
+  },
+  {
     name: 'skewed clocks and clock steps: double holding (passes since the tie and clock-offset fixes of 2026-11-28)',
     options: { seed: 199 },
     kind: 'double-holding',
