@@ -346,7 +346,10 @@ const TABLE: Readonly<Record<ServerState, StateRows>> = {
       [S.SHUTDOWN]: go(S.PARTNER_DOWN), // ISC (our store is complete)
       [S.RECOVER_DONE]: go(S.NORMAL), // D12 §7.3
       [S.RESOLUTION_INTERRUPTED]: stay, // ISC
-      [S.CONFLICT_DONE]: stay, // ISC
+      // ISC stays; so did we, and the primary in CONFLICT-DONE waited for our NORMAL while we
+      // waited for its: stuck for good (sim seeds 38224, 39325). As RECOVER and RECOVER-WAIT:
+      // resolve (we then ask for the primary's updates at once, and go NORMAL on UPDDONE).
+      [S.CONFLICT_DONE]: go(S.POTENTIAL_CONFLICT),
       [S.RECOVER_WAIT]: stay, // ISC
     },
     // commFailed: stay (D12 §7.3).

@@ -118,7 +118,7 @@ const PARTNER_TABLE: ReadonlyArray<readonly [ServerState, readonly Cell[]]> = [
   [S.CONFLICT_DONE,                 [ '-',    'N',    '-',    '-',    '-',    '-',    '-',    '-',    '-',    '-',    '-',    '-'    ]],
   [S.RECOVER,                       [ '-',    '=ALL', '=ALL', '=ALL', 'PC',   '=ALL', '=ALL', 'PD',   '=ALL', 'PC',   'PC',   '=ALL' ]],
   [S.RECOVER_WAIT,                  [ '-',    '-',    '-',    '-',    'PC',   '-',    '-',    '-',    '-',    'PC',   'PC',   '-'    ]],
-  [S.RECOVER_DONE,                  [ '-',    'N',    '-',    '-',    '-',    '-',    '-',    'PD',   'N',    '-',    '-',    '-'    ]],
+  [S.RECOVER_DONE,                  [ '-',    'N',    '-',    '-',    '-',    '-',    '-',    'PD',   'N',    '-',    'PC',   '-'    ]],
   [S.PAUSED,                        [ '-',    '-',    '-',    '-',    '-',    '-',    '-',    '-',    '-',    '-',    '-',    '-'    ]],
   [S.SHUTDOWN,                      [ '-',    '-',    '-',    '-',    '-',    '-',    '-',    '-',    '-',    '-',    '-',    '-'    ]],
 ];
