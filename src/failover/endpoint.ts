@@ -1677,7 +1677,6 @@ class RelationshipGate implements FailoverGate {
     const r = responsiveness(this.e.currentState, this.e.role);
     if (r === 'none') return false;
     const isRenewal = kind === 'renewing' || kind === 'rebinding';
-    if (r === 'renewOnly') return isRenewal;
     if (r === 'all' || isRenewal) return true;
     // NORMAL: RFC 3074 load balancing; a client that has waited longer than the limit is answered
     // anyway. Strictly longer, as ISC's load_balance_mine() (spec §8.5): secs = max is not enough.

@@ -70,7 +70,7 @@ export interface Transition {
   rule: string;
 }
 
-export type Responsiveness = 'none' | 'renewOnly' | 'balanced' | 'all';
+export type Responsiveness = 'none' | 'balanced' | 'all';
 
 // -------------------------------------------------------------------------------------------------
 // Table vocabulary
@@ -530,7 +530,11 @@ export function responsiveness(state: ServerState, role: FailoverRole): Responsi
     case S.CONFLICT_DONE:
       return role === 'primary' ? 'all' : 'none';
     case S.RECOVER_DONE:
-      return 'renewOnly';
+      // D12 lets RECOVER-DONE renew; ISC answers nothing, and so do we. The partner may still be
+      // in PARTNER-DOWN (the link broke after our recovery) and reclaims addresses MCLT after
+      // what it knows; a renewal here, which it never hears of, outlives that (sim seed 70924).
+      // RECOVER-DONE lasts until the partner answers, normally a round trip.
+      return 'none';
     case S.STARTUP:
     case S.POTENTIAL_CONFLICT:
     case S.RECOVER:

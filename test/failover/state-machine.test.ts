@@ -479,7 +479,7 @@ describe('responsiveness (spec §7.1)', () => {
     [S.CONFLICT_DONE, 'all', 'none'],
     [S.RECOVER, 'none', 'none'],
     [S.RECOVER_WAIT, 'none', 'none'],
-    [S.RECOVER_DONE, 'renewOnly', 'renewOnly'],
+    [S.RECOVER_DONE, 'none', 'none'],
     [S.PAUSED, 'none', 'none'],
     [S.SHUTDOWN, 'none', 'none'],
   ];

@@ -205,6 +205,12 @@ const FINDINGS: Array<{ name: string; options: RunOptions; kind: string; isOpen:
     isOpen: false,
   },
   {
+    name: 'RECOVER-DONE renewed clients while the partner, cut off, stayed in PARTNER-DOWN and reclaimed the addresses',
+    options: { seed: 70924 },
+    kind: 'double-holding',
+    isOpen: false,
+  },
+  {
     name: 'skewed clocks and clock steps: double holding (passes since the tie and clock-offset fixes of 2026-11-28)',
     options: { seed: 199 },
     kind: 'double-holding',

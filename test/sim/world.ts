@@ -1153,6 +1153,14 @@ export class World {
    */
   private mayCutLink(): boolean {
     if (this.blocked[0] || this.blocked[1] || this.bigSkewActive) return false;
+    // With automatic partner-down, a cut starts only once the pair talks again after the last
+    // one: two cuts in a row (the second before the reconnect) are one outage longer than the
+    // premise allows, and both servers take PARTNER-DOWN with both alive (seeds 60373, 69852).
+    if (
+      this.scenario.autoPartnerDownSeconds !== null &&
+      this.servers.some((s) => !s.isUp || !s.endpoint.isCommunicating())
+    )
+      return false;
     for (const s of this.servers) {
       const o = this.other(s);
       if (!this.holdsPartnerDown(s)) continue;
