@@ -3,7 +3,7 @@
 // with the forward zone. Also the DNS fields the engine writes on a lease. Pure; the engine
 // calls it only for scopes (or policies) with DNS settings.
 
-import type { DhcidMode, DnsFlags, Lease } from '../dhcp/lease.js';
+import { type DhcidMode, type DnsFlags, type Lease, NO_DNS_FLAGS } from '../dhcp/lease.js';
 import { FQDN_FLAG, parseClientFqdn } from '../wire/dhcp-options.js';
 import { dhcidModeOf } from './dhcid.js';
 import { encodeName, isEncodableName, isInZone, labelsOf } from './dns-wire.js';
@@ -129,12 +129,7 @@ export function leaseDnsFields(
     return {
       fqdn: decision?.fqdn ?? null,
       dhcidMode: 'none',
-      dns: {
-        cleanupOnDelete: false,
-        updateBothRecords: false,
-        registrationPending: false,
-        removalPending: false,
-      },
+      dns: { ...NO_DNS_FLAGS },
     };
   }
   const dhcidMode: DhcidMode = settings.nameProtection ? dhcidModeOf(clientId) : 'none';

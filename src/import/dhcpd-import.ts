@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { parseConfigText, type ResolvedConfig } from '../config/loader.js';
 import type { Config } from '../config/schema.js';
-import { type BindingState, INFINITE_EXPIRY, type Lease } from '../dhcp/lease.js';
+import { type BindingState, INFINITE_EXPIRY, type Lease, NO_DNS_FLAGS } from '../dhcp/lease.js';
 import { metaKeyOf, type PersistedRelationship } from '../failover/endpoint.js';
 import { openSqliteLeaseStore } from '../leases/sqlite-store.js';
 import { SERVER_STATE_NAMES, ServerState } from '../wire/failover-message.js';
@@ -322,12 +322,7 @@ export function toLease(
     isPartnerUpToDate: tstp <= atsfp,
     fqdn: d.ddnsForwardName ?? null,
     dhcidMode: 'none',
-    dns: {
-      cleanupOnDelete: false,
-      updateBothRecords: false,
-      registrationPending: false,
-      removalPending: false,
-    },
+    dns: { ...NO_DNS_FLAGS },
   };
   return { lease, isStateInferred };
 }

@@ -17,6 +17,7 @@ import type { Config } from '../../src/config/schema.js';
 const { ADDR, e2eSkipReason, NS } = await import('./lib/env.js');
 const { BindServer, reverseName } = await import('./lib/bind.js');
 const { run, sleep } = await import('./lib/proc.js');
+const { apiGetText } = await import('./lib/api-get.js');
 const { fqdnDhclient } = await import('./lib/real-client.js');
 const { harnessConfig, harnessScope, makeWorkDir, TwinleaseServer } = await import('./lib/server.js');
 const { topologyDown, topologyUp } = await import('./lib/topology.js');
@@ -58,25 +59,7 @@ describe('dynamic DNS against BIND 9', { skip: skip ?? false }, () => {
       { api: { listenAddress: ADDR.srv, port: API_PORT, tokens: [{ name: 'e2e', token: TOKEN }] } },
     );
 
-  async function api(path: string): Promise<string> {
-    const r = await run(
-      'ip',
-      [
-        'netns',
-        'exec',
-        NS.cli,
-        'curl',
-        '-sS',
-        '--max-time',
-        '3',
-        '-H',
-        `Authorization: Bearer ${TOKEN}`,
-        `http://${ADDR.srv}:${API_PORT}${path}`,
-      ],
-      { timeoutMs: 6000 },
-    );
-    return r.stdout;
-  }
+  const api = (path: string) => apiGetText(`http://${ADDR.srv}:${API_PORT}`, TOKEN, path);
 
   const client = (name: string, fqdn: string) => fqdnDhclient(dir, name, fqdn);
   const dig = (name: string, type: string) => bind.dig(name, type);

@@ -16,6 +16,7 @@ import type { Lease as ApiLease } from '../../src/api/schemas.js';
 const { ADDR, e2eSkipReason, NS } = await import('./lib/env.js');
 const { DhcpMessageType, DhcpTestClient, testMac } = await import('./lib/dhcp-test-client.js');
 const { run } = await import('./lib/proc.js');
+const { apiGetText } = await import('./lib/api-get.js');
 const { RealClient } = await import('./lib/real-client.js');
 const { harnessConfig, harnessScope, makeWorkDir, TwinleaseServer } = await import('./lib/server.js');
 const { macOf, topologyDown, topologyUp } = await import('./lib/topology.js');
@@ -32,30 +33,7 @@ const between = (ip: string, lo: string, hi: string) => ipInt(ip) >= ipInt(lo) &
 
 /** GET on the server's management API, from the client namespace (the test's has no route). */
 async function apiGet<T>(path: string): Promise<T> {
-  const r = await run(
-    'ip',
-    [
-      'netns',
-      'exec',
-      NS.cli,
-      'curl',
-      '-sS',
-      '--max-time',
-      '3',
-      '-H',
-      `Authorization: Bearer ${TOKEN}`,
-      '-w',
-      '\n%{http_code}',
-      `http://${ADDR.srv}:${API_PORT}${path}`,
-    ],
-    { timeoutMs: 6000, check: false },
-  );
-  const cut = r.stdout.lastIndexOf('\n');
-  const status = Number(r.stdout.slice(cut + 1));
-  const body = r.stdout.slice(0, cut);
-  if (r.code !== 0 || status !== 200)
-    throw new Error(`GET ${path}: curl ${r.code} HTTP ${status}: ${body} ${r.stderr}`);
-  return JSON.parse(body) as T;
+  return JSON.parse(await apiGetText(`http://${ADDR.srv}:${API_PORT}`, TOKEN, path)) as T;
 }
 
 describe('policies with real clients', { skip: skip ?? false }, () => {

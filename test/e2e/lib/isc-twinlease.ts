@@ -4,8 +4,9 @@
 
 import './isc-prefix.js';
 import type { Config } from '../../../src/config/schema.js';
+import { ApiUnreachable } from './api-get.js';
 import { ADDR } from './env.js';
-import { ApiUnreachable, PAIR_SCOPE_ID, PairApi, type PairSide, type RelationshipView } from './pair.js';
+import { PAIR_SCOPE_ID, PairApi, type PairSide, type RelationshipView } from './pair.js';
 import { sleep } from './proc.js';
 import { harnessConfig, TwinleaseServer } from './server.js';
 

@@ -16,9 +16,11 @@ import {
   serves,
 } from '../../../src/failover/hash-bucket.js';
 import { fromHex } from '../../../src/wire/ipv4.js';
+import { ApiUnreachable, apiGetText } from './api-get.js';
 import type { DhcpTestClient, DoraResult, ExchangeOptions, Reply } from './dhcp-test-client.js';
+
 import { ADDR, NS } from './env.js';
-import { run, sleep } from './proc.js';
+import { sleep } from './proc.js';
 import { harnessConfig, makeWorkDir, TwinleaseServer } from './server.js';
 
 export type { ApiLease, ScopeStatistics, Status };
@@ -120,9 +122,6 @@ export function pairConfig(dir: string, side: PairSide, partner: PairSide, o: Pa
   };
 }
 
-/** A relative or transport failure of the management API (connection refused, timeout). */
-export class ApiUnreachable extends Error {}
-
 /**
  * The management API of one side, over curl run in $PFX-cli (the test process lives in the root
  * namespace, which has no route to the bridge).
@@ -139,32 +138,8 @@ export class PairApi {
   }
 
   /** The body of a GET that answered 200 (e.g. /metrics). */
-  async text(path: string): Promise<string> {
-    const r = await run(
-      'ip',
-      [
-        'netns',
-        'exec',
-        NS.cli,
-        'curl',
-        '-sS',
-        '--max-time',
-        '3',
-        '-H',
-        `Authorization: Bearer ${this.side.token}`,
-        '-w',
-        '\n%{http_code}',
-        `${this.baseUrl}${path}`,
-      ],
-      { timeoutMs: 6000, check: false },
-    );
-    if (r.code !== 0)
-      throw new ApiUnreachable(`GET ${this.baseUrl}${path}: curl exit ${r.code}: ${r.stderr.trim()}`);
-    const cut = r.stdout.lastIndexOf('\n');
-    const status = Number(r.stdout.slice(cut + 1));
-    const body = r.stdout.slice(0, cut);
-    if (status !== 200) throw new Error(`GET ${this.baseUrl}${path}: HTTP ${status}: ${body}`);
-    return body;
+  text(path: string): Promise<string> {
+    return apiGetText(this.baseUrl, this.side.token, path);
   }
 
   status(): Promise<Status> {
