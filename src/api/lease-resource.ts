@@ -1,7 +1,9 @@
 // A lease record (or an offer in progress) as the API shows it: DHCPV4_FAILOVER_CLIENT_INFO
 // (seed 001) in windows-model.md §4.4 form. The Windows-only parts are derived here, for display
 // only: addressState from the D12 state, clientType 'unspecified' for a record with no client,
-// NAP fields fixed (NAP is not implemented: "no quarantine information").
+// NAP fields at their windows-model.md §1.6 defaults: NAP is deprecated by Microsoft (gone since
+// Windows Server 2016), Twinlease has no quarantine policy, and no partner it pairs with (ISC dhcpd,
+// Twinlease) sends MS options 37–39, so "no quarantine information" is the true value.
 
 import type { PendingOffer } from '../dhcp/engine.js';
 import { addressStateOf, emptyLease, INFINITE_EXPIRY, type Lease } from '../dhcp/lease.js';

@@ -224,7 +224,7 @@ export const Lease = Type.Object(
         'defaultQuarSetting',
         'noQuarInfo',
       ] as const,
-      'Status (QuarantineStatus, §1.6). NAP is not implemented: always noQuarInfo ("no quarantine information")',
+      'Status (QuarantineStatus, §1.6). NAP is deprecated by Microsoft and Twinlease has no quarantine policy: always noQuarInfo ("no quarantine information")',
     ),
     probationEndsAt: Timestamp('ProbationEnds (NAP; always null)'),
     napCapable: Type.Boolean({ description: 'QuarantineCapable (NAP; always false)' }),
