@@ -178,7 +178,7 @@ export class FailoverEndpoint {
   private hasHeardPartnerSinceBoot = false;
   /**
    * PARTNER-DOWN entered before hearing the partner since boot: until this time our own free
-   * addresses are not allocated either (see onEnterPartnerDownUnheard).
+   * addresses are not allocated either (set in apply(), where PARTNER-DOWN is entered).
    */
   private ownPoolHeldUntil = 0;
   private mcltSeconds: number;
