@@ -8,10 +8,14 @@ import { createInterface } from 'node:readline';
 const root = new URL('..', import.meta.url).pathname;
 const children = [];
 for (const role of ['primary', 'secondary']) {
-  const child = spawn(process.execPath, ['bin/twinlease.js', 'serve', '--config', `config/pair-${role}.json`], {
-    cwd: root,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['bin/twinlease.js', 'serve', '--config', `config/pair-${role}.json`],
+    {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   for (const stream of [child.stdout, child.stderr]) {
     createInterface({ input: stream }).on('line', (line) => console.log(`${role.padEnd(9)} ${line}`));
   }

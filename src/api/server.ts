@@ -5,6 +5,7 @@
 import swagger from '@fastify/swagger';
 import { type TypeBoxTypeProvider, TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
+import { dashboardPlugin } from '../dashboard/plugin.js';
 import { formatIpv4, parseIpv4 } from '../wire/ipv4.js';
 import { type Access, authorize, isLoopback } from './auth.js';
 import { ConfigDrift } from './config-drift.js';
@@ -14,7 +15,6 @@ import { ApiMetrics } from './metrics.js';
 import { OperationLog, operationLogPath } from './operation-log.js';
 import { configRoutes } from './routes/config.js';
 import { failoverRoutes } from './routes/failover.js';
-import { dashboardPlugin } from '../dashboard/plugin.js';
 import { leaseRoutes } from './routes/leases.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { scopeConfigRoutes } from './routes/scope-config.js';

@@ -2,12 +2,12 @@
 // routes: relationships (config + live RelationshipStatus), why each state holds, operator
 // alerts, scope statistics, and the bounded histories the sampler fills.
 
-import type { ResolvedRelationship } from '../config/resolved.js';
-import type { RelationshipStatus } from '../failover/types.js';
+import { iso, isoOrNull } from '../api/format.js';
 import { failoverStateName } from '../api/relationship-resource.js';
 import { currentScopeStatistics } from '../api/scope-statistics.js';
-import { iso, isoOrNull } from '../api/format.js';
 import type { RouteContext } from '../api/server.js';
+import type { ResolvedRelationship } from '../config/resolved.js';
+import type { RelationshipStatus } from '../failover/types.js';
 import { formatIpv4, formatSubnet } from '../wire/ipv4.js';
 import { operatorAlerts } from './alerts.js';
 import { type ExplainContext, explainChange, explainState, type Observation } from './explain.js';

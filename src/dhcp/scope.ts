@@ -1,9 +1,9 @@
 // What the engine needs to know about one scope, already resolved (addresses as numbers, options
 // compiled to bytes). The shell builds these from the config; tests build them directly.
 
+import type { DnsSettings } from '../ddns/settings.js';
 import type { Ipv4, Ipv4Subnet } from '../wire/ipv4.js';
 import { subnetBroadcast, subnetContains } from '../wire/ipv4.js';
-import type { DnsSettings } from '../ddns/settings.js';
 import type { EnginePolicy } from './policy.js';
 
 export interface EngineRange {

@@ -145,18 +145,6 @@ interface PartnerUpdateRequest {
 
 type Counters = Record<string, number>;
 
-const COMMUNICATING_STATES = new Set<ServerState>([
-  ServerState.NORMAL,
-  ServerState.POTENTIAL_CONFLICT,
-  ServerState.CONFLICT_DONE,
-  ServerState.RECOVER,
-  ServerState.RECOVER_WAIT,
-  ServerState.RECOVER_DONE,
-  ServerState.PARTNER_DOWN,
-  ServerState.COMMUNICATIONS_INTERRUPTED,
-  ServerState.RESOLUTION_INTERRUPTED,
-]);
-
 export class FailoverEndpoint {
   readonly name: string;
   readonly role: 'primary' | 'secondary';
@@ -291,10 +279,10 @@ export class FailoverEndpoint {
   }
 
   isCommunicating(): boolean {
-    return this.active !== null && this.active.hasPartnerState;
+    return this.active?.hasPartnerState === true;
   }
 
-  status(now: number): RelationshipStatus {
+  status(_now: number): RelationshipStatus {
     const r = this.config;
     return {
       name: r.name,

@@ -331,7 +331,7 @@ export class DdnsService {
           this.consider(lease); // reallocated: the ended binding's records (see consider)
           continue;
         }
-        if (!lease || !lease.dns.removalPending || lease.fqdn === null) {
+        if (!lease?.dns.removalPending || lease.fqdn === null) {
           this.deferred.delete(address);
           continue;
         }

@@ -6,6 +6,7 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import { type ApiServer, ApiStartupError, startManagementApi } from '../api/attach.js';
+import { TWINLEASE_VERSION } from '../api/version.js';
 import { formatConfigErrors, loadConfigFile, type ResolvedConfig, reloadConfig } from '../config/loader.js';
 import { DhcpEngine } from '../dhcp/engine.js';
 import type { Lease } from '../dhcp/lease.js';
@@ -13,13 +14,11 @@ import type { EngineSettings } from '../dhcp/scope.js';
 import { acquireLockFile } from '../leases/lock-file.js';
 import { openSqliteLeaseStore } from '../leases/sqlite-store.js';
 import type { LeaseStore } from '../leases/store.js';
-import { SERVER_STATE_NAMES } from '../wire/failover-message.js';
 import { formatIpv4 } from '../wire/ipv4.js';
 import { type Clock, systemClock } from './clock.js';
 import { Counters } from './counters.js';
-import { type DhcpNetworkSettings, DhcpService } from './dhcp-service.js';
-import { TWINLEASE_VERSION } from '../api/version.js';
 import { DdnsService } from './ddns-service.js';
+import { type DhcpNetworkSettings, DhcpService } from './dhcp-service.js';
 import { FailoverService } from './failover-service.js';
 import { createLogger } from './logger.js';
 import { chooseNetwork, directScopeIds, type InterfaceLister, listInterfaceAddresses } from './network.js';
@@ -52,9 +51,6 @@ export interface RunningServer {
 }
 
 export class StartupError extends Error {}
-
-/** windows-model.md §1.3 names: `communications-interrupted` → `communicationsInterrupted`. */
-const camel = (name: string): string => name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
 
 function engineSettings(
   config: ResolvedConfig,

@@ -46,7 +46,9 @@ export function parseSubnet(text: string): Ipv4Subnet {
   const mask = prefixToMask(prefixLength);
   const network = parseIpv4(addr);
   if ((network & mask) >>> 0 !== network) {
-    throw new Error(`subnet ${text} has host bits set (did you mean ${formatIpv4((network & mask) >>> 0)}/${len}?)`);
+    throw new Error(
+      `subnet ${text} has host bits set (did you mean ${formatIpv4((network & mask) >>> 0)}/${len}?)`,
+    );
   }
   return { network, prefixLength, mask };
 }
@@ -70,7 +72,8 @@ export function toHex(bytes: Uint8Array): string {
 
 export function fromHex(hex: string): Uint8Array {
   const clean = hex.replace(/[:\-.\s]/g, '');
-  if (clean.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(clean)) throw new Error(`not hex: ${JSON.stringify(hex)}`);
+  if (clean.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(clean))
+    throw new Error(`not hex: ${JSON.stringify(hex)}`);
   return new Uint8Array(Buffer.from(clean, 'hex'));
 }
 

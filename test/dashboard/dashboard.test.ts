@@ -11,7 +11,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { ensureBuilt, launchBrowser, Pair, READ_ONLY_TOKEN, REPO, RELATIONSHIP, Relay } from './harness.js';
+import { ensureBuilt, launchBrowser, Pair, READ_ONLY_TOKEN, RELATIONSHIP, REPO, Relay } from './harness.js';
 
 const IMG = join(REPO, 'docs/img');
 const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');

@@ -89,7 +89,7 @@ function decode(bytes: Uint8Array): DnsMessage {
 
 describe('DHCID (RFC 4701 §3.6)', () => {
   it('example 1: a DUID and chi6.example.com', () => {
-    const duid = Buffer.from('000100064' + '12df1660102030405 06'.replace(/ /g, ''), 'hex');
+    const duid = Buffer.from(`000100064${'12df1660102030405 06'.replace(/ /g, '')}`, 'hex');
     assert.equal(
       b64(dhcidRdata(2, duid, 'chi6.example.com')),
       'AAIBY2/AuCccgoJbsaxcQc9TUapptP69lOjxfNuVAA2kjEA=',

@@ -17,7 +17,7 @@ import {
   RR_TYPE,
 } from '../../src/ddns/dns-wire.js';
 import { ddnsOptionOf, dnsFieldsFromOption } from '../../src/ddns/failover-ddns.js';
-import { type DdnsWork, DdnsPlanner, type PlannerAction } from '../../src/ddns/planner.js';
+import { DdnsPlanner, type DdnsWork, type PlannerAction } from '../../src/ddns/planner.js';
 import { type DnsSettings, resolveDnsSettings } from '../../src/ddns/settings.js';
 import { signMessage, verifyMessage } from '../../src/ddns/tsig.js';
 import { emptyLease } from '../../src/dhcp/lease.js';

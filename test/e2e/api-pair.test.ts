@@ -25,6 +25,7 @@ const RELAY = '127.0.0.3';
 const isRoot = process.getuid?.() === 0;
 const skip = isRoot ? false : 'needs root (network namespace, UDP port 67)';
 
+// biome-ignore lint/suspicious/noExplicitAny: API bodies read field by field in assertions
 type Json = Record<string, any>;
 
 interface Side {
@@ -89,19 +90,18 @@ class NsHttp {
     url: string,
     token: string | null,
     body?: unknown,
-  ): Promise<{ status: number; json: any; text: string }> {
+  ): Promise<{ status: number; json: Json; text: string }> {
     const id = this.nextId++;
     const headers: Record<string, string> = {};
     if (token !== null) headers.authorization = `Bearer ${token}`;
     if (body !== undefined) headers['content-type'] = 'application/json';
     return new Promise((resolve) => {
       this.waiting.set(id, (a) => {
-        let json: any = null;
+        // A body that is not JSON leaves `json` empty; the assertions then read `text`.
+        let json: Json = {};
         try {
-          json = a.text === '' ? null : JSON.parse(a.text);
-        } catch {
-          json = null;
-        }
+          if (a.text !== '') json = JSON.parse(a.text);
+        } catch {}
         resolve({ status: a.status, json, text: a.text });
       });
       this.proc.child.stdin!.write(

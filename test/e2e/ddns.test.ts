@@ -16,7 +16,7 @@ import type { Config } from '../../src/config/schema.js';
 
 const { ADDR, e2eSkipReason, NS } = await import('./lib/env.js');
 const { BindServer, reverseName } = await import('./lib/bind.js');
-const { run, sleep } = await import('./lib/proc.js');
+const { sleep } = await import('./lib/proc.js');
 const { apiGetText } = await import('./lib/api-get.js');
 const { fqdnDhclient } = await import('./lib/real-client.js');
 const { harnessConfig, harnessScope, makeWorkDir, TwinleaseServer } = await import('./lib/server.js');

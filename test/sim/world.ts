@@ -241,7 +241,6 @@ export class World {
   readonly counters: Record<string, number> = {};
   /** Failover link directions blackholed: [a→b, b→a]. */
   readonly blocked: [boolean, boolean] = [false, false];
-  private linkFaultUntilMs = 0;
   private bigSkewActive = false;
   private nextConnectionId = 1;
   private nextTcpId = 1;
@@ -535,7 +534,7 @@ export class World {
       const a = head.action;
       switch (a.type) {
         case 'send':
-          this.tcpSend(s, a.connectionId, a.message);
+          this.tcpSend(a.connectionId, a.message);
           break;
         case 'close':
           this.tcpClose(s, a.connectionId);
@@ -1017,9 +1016,9 @@ export class World {
     return end;
   }
 
-  private tcpSend(s: SimServer, id: ConnectionId, message: Parameters<typeof encodeFailover>[0]): void {
+  private tcpSend(id: ConnectionId, message: Parameters<typeof encodeFailover>[0]): void {
     const end = this.ends.get(id);
-    if (!end || !end.isOpen) return;
+    if (!end?.isOpen) return;
     const bytes = encodeFailover(message);
     this.count(`msg:${FailoverMessageType[message.type] ?? message.type}`);
     if (end.tcp.isBroken) {
@@ -1096,7 +1095,7 @@ export class World {
 
   private tcpClose(s: SimServer, id: ConnectionId): void {
     const end = this.ends.get(id);
-    if (!end || !end.isOpen) return;
+    if (!end?.isOpen) return;
     end.isOpen = false;
     this.ends.delete(id);
     this.pushSegment(end, { kind: 'fin', readyAtMs: 0 });
@@ -1204,7 +1203,6 @@ export class World {
           this.blocked[0] = true;
           this.blocked[1] = true;
         } else this.blocked[target.index] = true;
-        this.linkFaultUntilMs = this.nowMs + ms;
         done(
           `${kind === 'partition' ? 'both ways' : `${target.name}→${this.other(target).name}`} for ${(ms / 1000).toFixed(1)} s`,
         );

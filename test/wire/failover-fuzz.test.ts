@@ -163,7 +163,7 @@ describe('failover fuzz', () => {
       assert.ok(['ok', 'missing', 'bad', 'unexpected'].includes(verdict));
       assert.notEqual(verdict, 'ok', 'a flipped bit must not verify');
       framer.push(mutated.subarray(0, next() % (mutated.length + 1)));
-      for (let r = framer.next(); r !== null && r.ok; r = framer.next()) check(r.bytes);
+      for (let r = framer.next(); r?.ok; r = framer.next()) check(r.bytes);
       total++;
     }
 

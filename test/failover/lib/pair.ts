@@ -2,14 +2,14 @@
 // in-memory "TCP" between them (messages go through the real codec), durable stores modelled as
 // maps, and a virtual clock. The product's cores run unchanged; only the shell is replaced.
 
+import type { ResolvedRelationship } from '../../../src/config/resolved.js';
 import { DhcpEngine } from '../../../src/dhcp/engine.js';
 import type { Lease } from '../../../src/dhcp/lease.js';
 import type { EngineScope } from '../../../src/dhcp/scope.js';
-import type { ResolvedRelationship } from '../../../src/config/resolved.js';
 import { FailoverEndpoint, metaKeyOf, type PersistedRelationship } from '../../../src/failover/endpoint.js';
 import type { ConnectionId, EndpointAction, EndpointInput } from '../../../src/failover/types.js';
-import { decodeFailover, encodeFailover } from '../../../src/wire/failover-codec.js';
 import { DhcpMessageType, type DhcpPacket } from '../../../src/wire/dhcp-packet.js';
+import { decodeFailover, encodeFailover } from '../../../src/wire/failover-codec.js';
 import type { Ipv4 } from '../../../src/wire/ipv4.js';
 import { ip, mac, NOW, packet, scope, settings, u32 } from '../../dhcp/helpers.js';
 
