@@ -952,6 +952,7 @@ export class DhcpEngine {
       options.set(OPTION.messageType, Uint8Array.of(type));
       options.set(OPTION.serverIdentifier, u32(this.settings.serverIdentifier));
     }
+    echoClientId(request, options);
     if (leaseSeconds !== null && type !== 0) {
       const isInfinite = leaseSeconds >= INFINITE_EXPIRY;
       const seconds = isInfinite ? INFINITE_EXPIRY : Math.max(0, leaseSeconds);
@@ -1013,8 +1014,9 @@ export class DhcpEngine {
     const options = new Map<number, Uint8Array>([
       [OPTION.messageType, Uint8Array.of(DhcpMessageType.Nak)],
       [OPTION.serverIdentifier, u32(this.settings.serverIdentifier)],
-      [OPTION.message, new TextEncoder().encode(why)],
     ]);
+    echoClientId(request, options);
+    options.set(OPTION.message, new TextEncoder().encode(why));
     const rai = request.options.get(OPTION.relayAgentInfo);
     if (rai !== undefined && request.giaddr !== 0) options.set(OPTION.relayAgentInfo, rai);
     const reply: DhcpPacket = {
@@ -1088,6 +1090,17 @@ function identify(packet: DhcpPacket): ClientIdentity | null {
     hashKey: cid !== undefined && cid.length > 0 ? cid : hw,
     policy: null,
   };
+}
+
+/**
+ * RFC 6842 §3: "If the 'client identifier' option is present in a message received from a client,
+ * the server MUST return the 'client identifier' option, unaltered, in its response message" (OFFER,
+ * ACK, NAK; the ACK to an INFORM too, as Kea 2.2 does). Set before the configured options so that a
+ * small maximum message size drops those, not this one.
+ */
+function echoClientId(request: DhcpPacket, options: Map<number, Uint8Array>): void {
+  const cid = request.options.get(OPTION.clientId);
+  if (cid !== undefined && cid.length > 0) options.set(OPTION.clientId, cid);
 }
 
 /** The pool `address` is allocated from and freed into. */

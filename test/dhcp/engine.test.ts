@@ -421,6 +421,49 @@ describe('RFC 2131 §4.3.5 DHCPINFORM', () => {
   });
 });
 
+describe('RFC 6842 §3: the client identifier comes back unaltered', () => {
+  // An RFC 4361 identifier (type 255, IAID, DUID), as dhcpcd sends it.
+  const CID = 'ff000000010001000100aabbccddeeff00112233';
+
+  test('in OFFER, ACK and NAK, right after the server identifier', () => {
+    const e = engine();
+    const offer = reply(e.handle(packet(T.Discover, { mac: mac(1), clientId: CID }), NOW), T.Offer);
+    assert.equal(toHex(offer.reply.options.get(61)!), CID);
+    // Early in the reply, so a small maximum message size drops configured options, not this one.
+    assert.deepEqual([...offer.reply.options.keys()].slice(0, 3), [53, 54, 61]);
+    const yi = formatIpv4(offer.reply.yiaddr);
+    const ack = reply(
+      e.handle(packet(T.Request, { mac: mac(1), clientId: CID, requested: yi, serverId: '10.0.0.1' }), NOW),
+      T.Ack,
+    );
+    assert.equal(toHex(ack.reply.options.get(61)!), CID);
+    const nak = reply(
+      e.handle(packet(T.Request, { mac: mac(1), clientId: CID, requested: '10.1.1.1' }), NOW),
+      T.Nak,
+    );
+    assert.equal(toHex(nak.reply.options.get(61)!), CID);
+  });
+
+  test('in the ACK to an INFORM (a DHCPACK too; Kea 2.2 echoes it there as well)', () => {
+    const inform = reply(
+      engine().handle(packet(T.Inform, { mac: mac(1), clientId: '01020000000001', ciaddr: '10.0.0.7' }), NOW),
+      T.Ack,
+    );
+    assert.equal(toHex(inform.reply.options.get(61)!), '01020000000001');
+  });
+
+  test('absent when the client sent none; a configured option 61 never replaces the echo', () => {
+    const e = engine([scope({ options: new Map([[61, Uint8Array.of(0, 1, 2)]]) })]);
+    const plain = reply(e.handle(packet(T.Discover, { mac: mac(2), prl: [1, 61] }), NOW), T.Offer);
+    assert.deepEqual([...plain.reply.options.get(61)!], [0, 1, 2]);
+    const echoed = reply(
+      e.handle(packet(T.Discover, { mac: mac(3), clientId: CID, prl: [61] }), NOW),
+      T.Offer,
+    );
+    assert.equal(toHex(echoed.reply.options.get(61)!), CID);
+  });
+});
+
 describe('RFC 2131 §4.1 reply destinations', () => {
   test('relayed: to giaddr; direct with broadcast bit or no address: broadcast', () => {
     const e = engine([
