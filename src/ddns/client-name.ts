@@ -132,7 +132,19 @@ export function leaseDnsFields(
       dns: { ...NO_DNS_FLAGS },
     };
   }
-  const dhcidMode: DhcidMode = settings.nameProtection ? dhcidModeOf(clientId) : 'none';
+  // A name registered for this binding keeps the DHCID it was registered with until the binding
+  // ends: it is what is in DNS (the update and removal prerequisites must match it). This matters
+  // for records written with another mode by an earlier version (0x0001 for an RFC 4361 client).
+  const isSameName =
+    isSameBinding &&
+    previous !== undefined &&
+    previous.fqdn === decision.fqdn &&
+    previous.dhcidMode !== 'none';
+  const dhcidMode: DhcidMode = !settings.nameProtection
+    ? 'none'
+    : isSameName && !previous.dns.registrationPending
+      ? previous.dhcidMode
+      : dhcidModeOf(clientId);
   // A renewal of a registered binding under the same name needs no work; anything else does.
   const isRegistered =
     isSameBinding &&

@@ -39,9 +39,22 @@ export interface DhcidClient {
   hardwareAddress: string;
 }
 
-/** RFC 4701 flavour for a client: its option 61 when it sent one, else htype + chaddr. */
+/** Option 61 type of an RFC 4361 identifier: type 255, IAID (4 bytes), then a DHCPv6 DUID. */
+const RFC4361_TYPE = 0xff;
+const RFC4361_HEADER_BYTES = 5;
+
+/**
+ * RFC 4701 flavour for a client (§3.3): an RFC 4361 identifier is a DUID (RFC 4361 §6.1: such a
+ * client's DHCID is "computed from the DUID", type 0x0002, so that it is the one a DHCPv6 server
+ * writes for the same client, and the one Kea writes for it); any other option 61 is a client
+ * id (0x0001 over all of it); no option 61, htype + chaddr (0x0000). A type-255 identifier with
+ * no byte after the IAID holds no DUID: it is taken as a plain client id.
+ */
 export function dhcidModeOf(clientId: string | null): DhcidMode {
-  return clientId !== null ? 'clientId' : 'noClientId';
+  if (clientId === null) return 'noClientId';
+  const isRfc4361 =
+    clientId.length > 2 * RFC4361_HEADER_BYTES && Number.parseInt(clientId.slice(0, 2), 16) === RFC4361_TYPE;
+  return isRfc4361 ? 'duid' : 'clientId';
 }
 
 /** DHCID RDATA of a lease's client and name; null when the lease has no name protection mode. */
@@ -53,10 +66,10 @@ export function dhcidOfClient(client: DhcidClient, fqdn: string): Uint8Array | n
       if (client.clientId === null) return null;
       return dhcidRdata(DHCID_IDENTIFIER.clientId, Buffer.from(client.clientId, 'hex'), fqdn);
     case 'duid': {
-      // RFC 4361 client identifier: type 255, IAID (4 bytes), then the DUID.
       if (client.clientId === null) return null;
       const id = Buffer.from(client.clientId, 'hex');
-      return dhcidRdata(DHCID_IDENTIFIER.duid, id[0] === 255 ? id.subarray(5) : id, fqdn);
+      const isRfc4361 = id.length > RFC4361_HEADER_BYTES && id[0] === RFC4361_TYPE;
+      return dhcidRdata(DHCID_IDENTIFIER.duid, isRfc4361 ? id.subarray(RFC4361_HEADER_BYTES) : id, fqdn);
     }
     case 'noClientId': {
       const hw = Buffer.from(client.hardwareAddress, 'hex');
