@@ -16,6 +16,7 @@ type CounterTarget =
   | { metric: 'sent'; operation: string }
   | { metric: 'dropped'; stage: 'parse' | 'engine' | 'error'; reason: string }
   | { metric: 'replyFailed'; reason: string }
+  | { metric: 'optionDropped'; option: string }
   | { metric: 'datagrams' | 'allocationFailed' | 'commitFailed' | 'reclaimed' | 'aggregate' }
   | { metric: 'other'; name: string };
 
@@ -42,6 +43,7 @@ export function counterTarget(name: string): CounterTarget {
   if (name.startsWith('pkt4-parse-failed:'))
     return { metric: 'dropped', stage: 'parse', reason: name.slice(18) };
   if (name.startsWith('pkt4-ignored:')) return { metric: 'dropped', stage: 'engine', reason: name.slice(13) };
+  if (name.startsWith('pkt4-option-dropped:')) return { metric: 'optionDropped', option: name.slice(20) };
   const received = /^pkt4-(.+)-received$/.exec(name);
   if (received) return { metric: 'received', operation: received[1]! };
   const sent = /^pkt4-(.+)-sent$/.exec(name);
@@ -56,6 +58,7 @@ export class ApiMetrics {
   private readonly sent: Counter<'operation'>;
   private readonly dropped: Counter<'stage' | 'reason'>;
   private readonly replyFailed: Counter<'reason'>;
+  private readonly optionDropped: Counter<'option'>;
   private readonly allocationFailed: Counter;
   private readonly commitFailed: Counter;
   private readonly reclaimed: Counter;
@@ -107,6 +110,11 @@ export class ApiMetrics {
       'twinlease_dhcp4_replies_failed_total',
       'Replies that could not be encoded or sent',
       ['reason'],
+    );
+    this.optionDropped = counter(
+      'twinlease_dhcp4_reply_options_dropped_total',
+      "Options left out of replies because the reply would exceed the client's maximum message size (option 57, else 576), by option code",
+      ['option'],
     );
     this.allocationFailed = counter(
       'twinlease_dhcp4_allocations_failed_total',
@@ -227,6 +235,7 @@ export class ApiMetrics {
       this.sent,
       this.dropped,
       this.replyFailed,
+      this.optionDropped,
       this.allocationFailed,
       this.commitFailed,
       this.reclaimed,
@@ -251,6 +260,9 @@ export class ApiMetrics {
           break;
         case 'replyFailed':
           this.replyFailed.inc({ reason: t.reason }, value);
+          break;
+        case 'optionDropped':
+          this.optionDropped.inc({ option: t.option }, value);
           break;
         case 'allocationFailed':
           this.allocationFailed.inc(value);

@@ -160,7 +160,7 @@ export async function buildApiApp(deps: ApiDeps, options: ApiServerOptions): Pro
       method: request.method,
       url: request.url,
       status: reply.statusCode,
-      token: request.caller?.tokenName ?? null,
+      tokenName: request.caller?.tokenName ?? null,
       ms: Math.round(reply.elapsedTime),
     });
   });

@@ -35,6 +35,8 @@ export const LEASE_STORE_DEFAULTS = {
 
 export const LOGGING_DEFAULTS = {
   level: 'info',
+  /** One line per OFFER, ACK and NAK at info, as dhcpd and Kea log their grants. */
+  grants: true,
 } as const;
 
 export const API_DEFAULTS = {

@@ -142,7 +142,7 @@ export interface ResolvedConfig {
     readonly broadcastAddress: Ipv4;
   };
   readonly leaseStore: { readonly type: 'sqlite'; readonly path: string };
-  readonly logging: { readonly level: LogLevel };
+  readonly logging: { readonly level: LogLevel; readonly isGrantLogged: boolean };
   readonly api: {
     readonly listenAddress: Ipv4;
     readonly port: number;

@@ -190,7 +190,10 @@ class Resolver {
         type: c.leaseStore?.type ?? LEASE_STORE_DEFAULTS.type,
         path: c.leaseStore?.path ?? LEASE_STORE_DEFAULTS.path,
       },
-      logging: { level: c.logging?.level ?? LOGGING_DEFAULTS.level },
+      logging: {
+        level: c.logging?.level ?? LOGGING_DEFAULTS.level,
+        isGrantLogged: c.logging?.grants ?? LOGGING_DEFAULTS.grants,
+      },
       api: {
         listenAddress: parseIpv4(c.api?.listenAddress ?? API_DEFAULTS.listenAddress),
         port: c.api?.port ?? API_DEFAULTS.port,

@@ -575,7 +575,21 @@ export const Config = Type.Object(
         { additionalProperties: false },
       ),
     ),
-    logging: Type.Optional(Type.Object({ level: Type.Optional(LogLevel) }, { additionalProperties: false })),
+    logging: Type.Optional(
+      Type.Object(
+        {
+          level: Type.Optional(LogLevel),
+          grants: Type.Optional(
+            Type.Boolean({
+              description:
+                'Log every OFFER, ACK and NAK at info (dhcp.offer, dhcp.ack, dhcp.nak); false: at debug',
+              default: LOGGING_DEFAULTS.grants,
+            }),
+          ),
+        },
+        { additionalProperties: false },
+      ),
+    ),
     api: Type.Optional(
       Type.Object(
         {

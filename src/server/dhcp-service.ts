@@ -6,11 +6,12 @@
 import dgram from 'node:dgram';
 import type { Logger } from 'pino';
 import type { DhcpEngine, EngineResult, ReplyDestination } from '../dhcp/engine.js';
-import type { Lease } from '../dhcp/lease.js';
+import { INFINITE_EXPIRY, type Lease } from '../dhcp/lease.js';
 import type { LeaseStore } from '../leases/store.js';
-import { decodeDhcp, encodeDhcp } from '../wire/dhcp-codec.js';
-import { DhcpMessageType } from '../wire/dhcp-packet.js';
-import { formatIpv4 } from '../wire/ipv4.js';
+import { decodeDhcp, encodeDhcpReport } from '../wire/dhcp-codec.js';
+import { getIpv4Option, getUint32Option, OPTION } from '../wire/dhcp-options.js';
+import { DhcpMessageType, type DhcpPacket } from '../wire/dhcp-packet.js';
+import { formatIpv4, formatMac, toHex } from '../wire/ipv4.js';
 import type { Clock } from './clock.js';
 import type { Counters } from './counters.js';
 
@@ -21,6 +22,14 @@ export interface DhcpNetworkSettings {
   /** Where broadcast replies go: the directly attached subnet's broadcast address. */
   broadcastAddress: string;
 }
+
+/** What the DHCP service writes to the log (config `logging`). */
+export interface DhcpLogSettings {
+  /** OFFER, ACK, NAK and BOOTP replies at info (true) or at debug (false). */
+  isGrantLogged: boolean;
+}
+
+type Reply = Extract<EngineResult, { action: 'reply' }>;
 
 /** Lets the failover endpoint (or anything else) hear about every binding change made by DHCP. */
 export type LeaseChangeListener = (changes: readonly Lease[]) => void;
@@ -53,6 +62,7 @@ export class DhcpService {
     private readonly clock: Clock,
     private readonly log: Logger,
     readonly counters: Counters,
+    private logSettings: DhcpLogSettings = { isGrantLogged: true },
   ) {}
 
   get currentEngine(): DhcpEngine {
@@ -64,9 +74,10 @@ export class DhcpService {
   }
 
   /** Swaps in an engine built from a new config (SIGHUP); the socket stays open. */
-  replaceEngine(engine: DhcpEngine, network: DhcpNetworkSettings): void {
+  replaceEngine(engine: DhcpEngine, network: DhcpNetworkSettings, logSettings?: DhcpLogSettings): void {
     this.engine = engine;
     this.network = network;
+    if (logSettings) this.logSettings = logSettings;
   }
 
   async start(): Promise<void> {
@@ -146,10 +157,10 @@ export class DhcpService {
       this.log.error({ event: 'dhcp.engine-error', err: (err as Error).stack }, 'engine failed on a packet');
       return;
     }
-    this.dispatch(result);
+    this.dispatch(result, packet);
   }
 
-  private dispatch(result: EngineResult): void {
+  private dispatch(result: EngineResult, request: DhcpPacket): void {
     if (result.action === 'ignore') {
       if (result.reason !== 'no-reply-needed') {
         this.counters.inc('pkt4-receive-drop');
@@ -177,22 +188,19 @@ export class DhcpService {
       }
       return;
     }
-    if (result.messageType === DhcpMessageType.Nak) {
-      this.log.info({ event: 'dhcp.nak', scope: result.scopeId, reason: result.detail }, 'NAK');
-    }
     if (result.changes.length === 0) {
-      this.send(result);
+      this.send(result, request);
       return;
     }
-    this.persist(result.changes, result);
+    this.persist(result.changes, { result, request });
   }
 
   /** Commits `changes`; sends `after` only once they are durable. */
-  private persist(changes: Lease[], after: Extract<EngineResult, { action: 'reply' }> | null): void {
+  private persist(changes: Lease[], after: { result: Reply; request: DhcpPacket } | null): void {
     this.store.commit(changes).then(
       () => {
         for (const l of this.listeners) l(changes);
-        if (after && !this.isClosing) this.send(after);
+        if (after && !this.isClosing) this.send(after.result, after.request);
       },
       (err: Error) => {
         this.counters.inc('lease-commit-failed');
@@ -204,12 +212,16 @@ export class DhcpService {
     );
   }
 
-  private send(result: Extract<EngineResult, { action: 'reply' }>): void {
+  private send(result: Reply, request: DhcpPacket): void {
     const socket = this.socket;
     if (!socket) return;
     let bytes: Uint8Array;
     try {
-      bytes = encodeDhcp(result.reply, { maxSize: result.maxSize });
+      const encoded = encodeDhcpReport(result.reply, { maxSize: result.maxSize });
+      bytes = encoded.bytes;
+      if (encoded.droppedOptionCodes.length > 0 && result.reply.hasMagicCookie) {
+        this.noteDroppedOptions(result, encoded.droppedOptionCodes);
+      }
     } catch (err) {
       this.counters.inc('pkt4-encode-failed');
       this.log.error({ event: 'dhcp.encode-error', err: (err as Error).message }, 'could not encode reply');
@@ -217,6 +229,8 @@ export class DhcpService {
     }
     const [address, port] = this.destination(result.to);
     const name = result.messageType === 0 ? 'bootp-reply' : (MESSAGE_NAMES[result.messageType] ?? 'unknown');
+    // Logged when handed to the socket: an ACK only leaves once its binding is durable (persist).
+    this.logReply(result, request, name, address, port);
     socket.send(bytes, port, address, (err) => {
       if (err) {
         this.counters.inc('pkt4-send-failed');
@@ -230,6 +244,53 @@ export class DhcpService {
       this.counters.inc('pkt4-sent');
       this.counters.inc(`pkt4-${name}-sent`);
     });
+  }
+
+  /**
+   * One line per reply that grants, confirms or refuses a binding, as dhcpd ("DHCPACK on …") and
+   * Kea (DHCP4_LEASE_ALLOC) log theirs: `dhcp.offer`, `dhcp.ack`, `dhcp.nak`, `dhcp.bootp-reply`;
+   * the ACK to an INFORM (no binding) is `dhcp.inform-ack`, at debug. Nothing is built when the
+   * level is off.
+   */
+  private logReply(result: Reply, request: DhcpPacket, name: string, address: string, port: number): void {
+    const isInform = result.messageType === DhcpMessageType.Ack && result.reply.yiaddr === 0;
+    const level = isInform || !this.logSettings.isGrantLogged ? 'debug' : 'info';
+    if (!this.log.isLevelEnabled(level)) return;
+    const reply = result.reply;
+    const isNak = result.messageType === DhcpMessageType.Nak;
+    const fields: Record<string, unknown> = {
+      event: isInform ? 'dhcp.inform-ack' : `dhcp.${name}`,
+      ...clientFieldsOf(request),
+      address: formatIpv4(
+        isNak || isInform
+          ? (getIpv4Option(request.options, OPTION.requestedAddress) ?? request.ciaddr)
+          : reply.yiaddr,
+      ),
+      scope: result.scopeId,
+    };
+    if (isNak) fields.reason = result.detail ?? null;
+    else if (!isInform) fields.leaseSeconds = leaseSecondsOf(result);
+    fields.giaddr = request.giaddr === 0 ? null : formatIpv4(request.giaddr);
+    fields.to = `${address}:${port}`;
+    fields.xid = `0x${request.xid.toString(16).padStart(8, '0')}`;
+    this.log[level](fields);
+  }
+
+  /** RFC 2131 §4.1 / RFC 2132 §9.10: options that do not fit the client's maximum message size. */
+  private noteDroppedOptions(result: Reply, codes: readonly number[]): void {
+    for (const code of codes) this.counters.inc(`pkt4-option-dropped:${code}`);
+    this.logLimited(
+      `dropped:${result.scopeId}`,
+      'warn',
+      {
+        event: 'dhcp.options-dropped',
+        scope: result.scopeId,
+        options: codes,
+        maxSize: result.maxSize,
+        ...clientFieldsOf(result.reply),
+      },
+      'options left out of a reply: larger than the client accepts (option 57, else 576)',
+    );
   }
 
   private destination(to: ReplyDestination): [string, number] {
@@ -277,4 +338,22 @@ export class DhcpService {
     this.lastLogged.set(key, now);
     this.log[level](fields, msg);
   }
+}
+
+/** The client as the logs name it: MAC (chaddr) and client identifier (option 61), colon hex. */
+function clientFieldsOf(packet: DhcpPacket): { mac: string; clientId: string | null } {
+  const cid = packet.options.get(OPTION.clientId);
+  return {
+    mac: formatMac(toHex(packet.chaddr.subarray(0, Math.min(packet.hlen, 16)))),
+    clientId: cid === undefined || cid.length === 0 ? null : formatMac(toHex(cid)),
+  };
+}
+
+/** Lease time granted by a reply: option 51, else (BOOTP) the binding's; null when infinite. */
+function leaseSecondsOf(result: Reply): number | null {
+  const fromOption = getUint32Option(result.reply.options, OPTION.leaseTime);
+  if (fromOption !== null) return fromOption === INFINITE_EXPIRY ? null : fromOption;
+  const lease = result.changes.find((l) => l.address === result.reply.yiaddr);
+  if (lease === undefined || lease.leaseExpiresAt === INFINITE_EXPIRY) return null;
+  return lease.leaseExpiresAt - lease.clientLastTransactionAt;
 }

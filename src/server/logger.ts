@@ -11,7 +11,8 @@ export function createLogger(level: LogLevel, destination: number | string = 1):
       base: { pid: process.pid },
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
-      // Never let a secret reach the log, whatever object a caller passes.
+      // Never let a secret reach the log, whatever object a caller passes. Audit lines name the
+      // caller's token as `tokenName` (docs/api.md: the name is logged, the token never is).
       redact: {
         paths: ['sharedSecret', '*.sharedSecret', 'secret', '*.secret', 'token', '*.token'],
         censor: '[redacted]',

@@ -123,7 +123,9 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   const engine = new DhcpEngine(settings, stored, failover.gates());
   currentEngine = engine;
   const counters = new Counters();
-  const dhcp = new DhcpService(engine, store, network, clock, log, counters);
+  const dhcp = new DhcpService(engine, store, network, clock, log, counters, {
+    isGrantLogged: config.logging.isGrantLogged,
+  });
   dhcp.onLeaseChanges((changes) => failover.leasesChanged(changes));
   // --- Dynamic DNS (src/ddns/, docs/dns.md): after a change is durable, never before the reply.
   const ddns = new DdnsService({
@@ -188,7 +190,8 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       const nextGates = failover.reconfigure(result.config);
       const nextEngine = new DhcpEngine(next.settings, [...dhcp.currentEngine.leases()], nextGates);
       currentEngine = nextEngine;
-      dhcp.replaceEngine(nextEngine, next.network);
+      dhcp.replaceEngine(nextEngine, next.network, { isGrantLogged: result.config.logging.isGrantLogged });
+      log.level = result.config.logging.level;
       config = result.config;
       log.info({ event: 'config.reloaded', config: config.file, changes: result.changes }, 'config reloaded');
       return true;

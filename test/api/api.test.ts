@@ -3,6 +3,7 @@
 
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import Ajv2020Module from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
@@ -594,6 +595,54 @@ describe('management API against a running server', () => {
     const errors = bad.body.errors as Json[];
     assert.equal(errors[0]?.path, '/scopes/1/leaseTimeSeconds');
     assert.equal((await http<Json>(t.baseUrl, '/api/v1/scopes/office')).body.leaseTimeSeconds, 1800, 'kept');
+  });
+
+  test('the log: every grant at info, and the token name of every write (never the token)', async () => {
+    const readLog = () =>
+      readFileSync(join(t.dir, 'server.log'), 'utf8')
+        .split('\n')
+        .filter((l) => l !== '')
+        .map((l) => JSON.parse(l) as Json);
+    await http(t.baseUrl, '/api/v1/config/reload', {
+      method: 'POST',
+      token: WRITE_TOKEN,
+      body: { dryRun: true },
+    });
+    let lines: Json[] = [];
+    await eventually(async () => {
+      lines = readLog();
+      return lines.some((l) => l.event === 'api.config-reload');
+    }, 'the reload to be logged');
+    const ack = lines.find((l) => l.event === 'dhcp.ack' && l.address === addr.c1);
+    assert.ok(ack, 'dhcp.ack of c1');
+    assert.equal(ack.level, 'info');
+    assert.equal(ack.mac, '02:00:00:00:00:01');
+    assert.equal(ack.clientId, '01:02:00:00:00:00:01');
+    assert.equal(ack.scope, 'lab');
+    assert.equal(ack.leaseSeconds, 3600);
+    assert.equal(ack.giaddr, RELAY_LAB);
+    assert.ok(lines.some((l) => l.event === 'dhcp.offer' && l.address === addr.c5));
+    const audit = lines.filter((l) => typeof l.event === 'string' && l.event.startsWith('api.config-reload'));
+    assert.ok(audit.length > 0);
+    for (const l of audit) assert.equal(l.tokenName, 'ops', JSON.stringify(l));
+    const text = readFileSync(join(t.dir, 'server.log'), 'utf8');
+    assert.ok(!text.includes(WRITE_TOKEN) && !text.includes(READ_TOKEN), 'no token value in the log');
+    assert.ok(!text.includes('"tokenName":"[redacted]"'));
+
+    // logging.level and logging.grants take effect on a reload.
+    // (The test before left a broken file: repair it.)
+    const config = JSON.parse(readFileSync(t.configPath, 'utf8')) as { scopes: Json[] };
+    config.scopes[1]!.leaseTimeSeconds = 1800;
+    writeFileSync(t.configPath, JSON.stringify({ ...config, logging: { level: 'info', grants: false } }));
+    const res = await http<Json>(t.baseUrl, '/api/v1/config/reload', { method: 'POST', token: WRITE_TOKEN });
+    assert.equal(res.body.applied, true);
+    const c6: ClientSpec = { mac: mac(6) };
+    const a6 = await lab.dora(c6);
+    await http(t.baseUrl, '/api/v1/status');
+    await new Promise((r) => setTimeout(r, 300));
+    const after = readLog().slice(lines.length);
+    assert.ok(!after.some((l) => l.event === 'dhcp.ack' && l.address === a6), 'no grant line at info');
+    assert.ok(!after.some((l) => l.level === 'debug'), 'nothing at debug after the reload');
   });
 
   // Last: stops the server to read the store it wrote.

@@ -873,7 +873,7 @@ describe('resolution', () => {
       server: { name: 'test-host', serverIdentifier: null },
       dhcp: { listenAddress: 0, port: 67, clientPort: 68, interface: null, broadcastAddress: 0xffffffff },
       leaseStore: { type: 'sqlite', path: '/var/lib/twinlease/leases.db' },
-      logging: { level: 'info' },
+      logging: { level: 'info', isGrantLogged: true },
       api: { listenAddress: parseIpv4('127.0.0.1'), port: 8067, tokens: [] },
       leaseTimeSeconds: 3600,
       failover: [],

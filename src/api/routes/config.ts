@@ -35,7 +35,7 @@ export function configRoutes(app: ApiApp, { deps }: RouteContext): void {
       }
       deps.log?.info({
         event: 'api.config-reload',
-        token: request.caller.tokenName,
+        tokenName: request.caller.tokenName,
         dryRun,
         applied: outcome.isApplied,
       });

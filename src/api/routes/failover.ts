@@ -116,7 +116,7 @@ export function failoverRoutes(app: ApiApp, ctx: RouteContext): void {
       event: 'api.failover-operation',
       relationship: name,
       operation,
-      token: tokenName,
+      tokenName,
       detail,
     });
   };
@@ -316,7 +316,7 @@ export function failoverRoutes(app: ApiApp, ctx: RouteContext): void {
         event: 'api.failover-operation',
         relationship: name,
         operation: 'delete',
-        token: request.caller.tokenName,
+        tokenName: request.caller.tokenName,
       });
       (reply as Reply).code(204).send(undefined);
     },

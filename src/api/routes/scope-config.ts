@@ -84,7 +84,7 @@ export function scopeConfigRoutes(app: ApiApp, { deps, configFile, drift }: Rout
       deps.log?.info({
         event: 'api.scope-config-written',
         scope: scopeId,
-        token: request.caller.tokenName,
+        tokenName: request.caller.tokenName,
         isNew,
       });
       const now = configFile.scopeConfig(scopeId);
