@@ -2,6 +2,7 @@
 // listens on config.api. Kept here so the composition root (src/server/server.ts) needs one call.
 
 import type { Logger } from 'pino';
+import type { ConfigError } from '../config/errors.js';
 import type { ResolvedConfig } from '../config/resolved.js';
 import type { LeaseStore } from '../leases/store.js';
 import type { Clock } from '../server/clock.js';
@@ -29,6 +30,8 @@ export interface ManagedServerParts {
   configPath: string;
   /** The server's own reload (SIGHUP): true when the new config is running. */
   reload(): boolean;
+  /** Errors a loadable config has against the running server's state (reservations on leased addresses). */
+  checkConfig(next: ResolvedConfig): ConfigError[];
   failover?: FailoverApi;
 }
 
@@ -42,7 +45,8 @@ export function startManagementApi(parts: ManagedServerParts): Promise<ApiServer
     version: TWINLEASE_VERSION,
     clock: parts.clock,
     log: parts.log,
-    reload: makeReloader(parts.configPath, parts.config, parts.reload),
+    reload: makeReloader(parts.configPath, parts.config, parts.reload, parts.checkConfig),
+    checkConfig: parts.checkConfig,
     configPath: parts.configPath,
     ...(parts.failover ? { failover: parts.failover } : {}),
   };

@@ -171,6 +171,8 @@ export class ConfigFile {
     const next = `${JSON.stringify(read.doc, null, indent)}\n`;
     const checked = parseConfigText(next, read.path);
     if (!checked.ok) return { ok: false, refusal: invalid(checked.errors, edit) };
+    const conflicts = this.deps.checkConfig?.(checked.config) ?? [];
+    if (conflicts.length > 0) return { ok: false, refusal: conflicting(conflicts, edit) };
 
     try {
       atomicWrite(read.path, next, read.text);
@@ -229,6 +231,17 @@ function invalid(errors: readonly ConfigError[], edit: Edit): Refusal {
       message: `the change would make the config invalid: ${where}${first?.message ?? 'unknown error'}`,
       path: '/body',
     },
+  };
+}
+
+/** A valid config that contradicts the live state: 409 at the first error, in the request's terms. */
+function conflicting(errors: readonly ConfigError[], edit: Edit): Refusal {
+  const first = errors[0]!;
+  const path = edit.requestPath(first.path) ?? '/body';
+  const more = errors.length > 1 ? ` (and ${errors.length - 1} more)` : '';
+  return {
+    status: 409,
+    body: { error: 'reservation-conflict', message: `${path}: ${first.message}${more}`, path },
   };
 }
 

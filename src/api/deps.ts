@@ -45,6 +45,12 @@ export interface ApiDeps {
   log?: Logger;
   /** Re-reads the config file (SIGHUP semantics); `dryRun` checks it without applying. */
   reload?: (dryRun: boolean) => ReloadOutcome;
+  /**
+   * Errors a loadable config has against the running server's state (a reservation on an address
+   * leased to another client, docs/configuration.md §reservations); config writes are refused
+   * with 409 when there are any.
+   */
+  checkConfig?: (next: ResolvedConfig) => readonly ConfigError[];
   failover?: FailoverApi;
   /**
    * The config file the server runs (writes go there: relationships, scope configs). Absent, or

@@ -14,7 +14,7 @@ import type { EngineSettings } from '../dhcp/scope.js';
 import { acquireLockFile } from '../leases/lock-file.js';
 import { openSqliteLeaseStore } from '../leases/sqlite-store.js';
 import type { LeaseStore } from '../leases/store.js';
-import { formatIpv4 } from '../wire/ipv4.js';
+import { formatIpv4, formatMac } from '../wire/ipv4.js';
 import { type Clock, systemClock } from './clock.js';
 import { Counters } from './counters.js';
 import { DdnsService } from './ddns-service.js';
@@ -22,6 +22,7 @@ import { type DhcpNetworkSettings, DhcpService } from './dhcp-service.js';
 import { FailoverService } from './failover-service.js';
 import { createLogger } from './logger.js';
 import { chooseNetwork, directScopeIds, type InterfaceLister, listInterfaceAddresses } from './network.js';
+import { checkReservations, conflictMessage } from './reservation-check.js';
 
 /** The embedded default used when `serve` gets no --config. */
 export const DEFAULT_CONFIG_PATH = fileURLToPath(new URL('../../config/default.json', import.meta.url));
@@ -145,6 +146,26 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   // Expire what ran out while we were down before answering anyone.
   const expired = engine.tick(clock.nowSeconds());
   if (expired.length > 0) await store.commit(expired);
+  // Reservations on addresses leased to other clients: a reload that adds one is refused; one the
+  // server starts with is reported (refusing to start would take DHCP down for every client).
+  const warnReservationConflicts = (conflicts: ReturnType<typeof checkReservations>['running']) => {
+    for (const c of conflicts) {
+      log.warn(
+        {
+          event: 'config.reservation-conflict',
+          scope: c.scopeId,
+          address: formatIpv4(c.reservation.address),
+          mac: formatMac(c.lease.hardwareAddress),
+          clientId: c.lease.clientId === null ? null : formatMac(c.lease.clientId),
+          leaseExpiresAt: c.lease.leaseExpiresAt,
+        },
+        conflictMessage(c),
+      );
+    }
+  };
+  const checkAgainstLeases = (next: ResolvedConfig, current: ResolvedConfig | null) =>
+    checkReservations(current, next, (a) => dhcp.currentEngine.getLease(a), clock.nowSeconds());
+  warnReservationConflicts(checkAgainstLeases(config, null).running);
   try {
     await failover.start();
   } catch (err) {
@@ -177,13 +198,16 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
 
   const reload = (): boolean => {
     const result = reloadConfig(configPath, config);
-    if (!result.ok) {
+    const leaseCheck = result.ok ? checkAgainstLeases(result.config, config) : null;
+    const errors = result.ok ? leaseCheck!.errors : result.errors;
+    if (!result.ok || errors.length > 0) {
       log.error(
-        { event: 'config.reload-rejected', errors: result.errors.map((e) => `${e.path}: ${e.message}`) },
+        { event: 'config.reload-rejected', errors: errors.map((e) => `${e.path}: ${e.message}`) },
         'new config rejected; keeping the running one',
       );
       return false;
     }
+    warnReservationConflicts(leaseCheck!.running);
     try {
       const next = engineSettings(result.config, interfaces);
       // Relationships added, removed or changed start/stop now; unchanged ones keep running.
@@ -240,6 +264,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       startedAt,
       configPath,
       reload,
+      checkConfig: (next) => checkAgainstLeases(next, config).errors,
       failover: failoverApi,
     });
   } catch (err) {
