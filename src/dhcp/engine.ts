@@ -352,7 +352,10 @@ export class DhcpEngine {
     client: ClientIdentity,
     now: number,
   ): EngineResult {
-    if (!scope.gate.shouldAnswer('discover', client.hashKey, packet.secs, now)) {
+    const isReserved = scope.view.reservationFor(client.hardwareAddress, client.clientId) !== undefined;
+    if (
+      !scope.gate.shouldAnswer(isReserved ? 'reservedDiscover' : 'discover', client.hashKey, packet.secs, now)
+    ) {
       return ignore('load-balanced-to-partner', scope.view.id);
     }
     const chosen = this.chooseAddress(
@@ -836,9 +839,13 @@ export class DhcpEngine {
     const offer = this.offers.get(address);
     if (offer && offer.expiresAt > now && offer.clientKey !== client.key) return false;
     const lease = this.leasesByAddress.get(address);
-    if (!lease) return scope.gate.mayAllocate(undefined, now);
-    if (lease.state === 'active') return clientKeyOfLease(lease) === client.key;
-    if (lease.state === 'abandoned') return false;
+    if (lease?.state === 'active') return clientKeyOfLease(lease) === client.key;
+    if (lease?.state === 'abandoned') return false;
+    // The client's own reservation: no other client can be given it by either server (it is never
+    // dynamic), so pool ownership (FREE/BACKUP) and the wait for the partner's acknowledgement of
+    // an ended binding protect nobody; D12 lets either server allocate a reserved address to the
+    // client it is reserved for (ISC sends such a free address in the peer's free state for that).
+    if (isReserved) return true;
     return scope.gate.mayAllocate(lease, now);
   }
 

@@ -9,6 +9,8 @@ import type { BindingState, Lease } from './lease.js';
 
 export type RequestKind =
   | 'discover'
+  /** A DISCOVER from a client with a reservation in the scope (docs/failover.md, reserved clients). */
+  | 'reservedDiscover'
   | 'selecting'
   | 'initReboot'
   | 'renewing'
@@ -34,6 +36,8 @@ export interface FailoverGate {
   /**
    * May this server give `address` to a client that does not currently hold it?
    * `lease` is the stored binding, or undefined for an address that never had one (FREE by D12).
+   * Not asked for a client's own reserved address: that goes only to that client, from either
+   * server (D12 lets either allocate a reserved address to the client it is reserved for).
    */
   mayAllocate(lease: Lease | undefined, now: number): boolean;
   /** The free-address classes this server allocates from now (primary: free; secondary: backup). */

@@ -1666,6 +1666,10 @@ class RelationshipGate implements FailoverGate {
     if (r === 'none') return false;
     const isRenewal = kind === 'renewing' || kind === 'rebinding';
     if (r === 'all' || isRenewal) return true;
+    // A reserved client's DISCOVER is answered by both servers in load balance, whatever its hash
+    // bucket (docs/failover.md, DECISION "Reserved clients"): as dhcpd answers fixed-address hosts.
+    // In hot standby the active server answers it, like everyone.
+    if (kind === 'reservedDiscover' && this.e.relationship.mode === 'loadBalance') return true;
     // NORMAL: RFC 3074 load balancing; a client that has waited longer than the limit is answered
     // anyway. Strictly longer, as ISC's load_balance_mine() (spec §8.5): secs = max is not enough.
     const max = this.e.relationship.loadBalanceMaxSeconds;

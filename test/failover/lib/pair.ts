@@ -123,17 +123,17 @@ export class SimPair {
     const stored = [...s.durable.values()].map((l) => ({ ...l, dns: { ...l.dns } }));
     const text = s.meta.get(metaKeyOf(s.config.name));
     const persisted = text === undefined ? null : (JSON.parse(text) as PersistedRelationship);
-    let engine: DhcpEngine | null = null;
     const endpoint = new FailoverEndpoint({
       relationship: s.config,
-      engine: () => engine!,
+      // The engine in use (a reconfigure replaces it, as a reload does in the shell).
+      engine: () => s.engine,
       serverName: s.name,
       vendorClass: 'twinlease-test',
       persisted,
       isStoreEmpty: stored.length === 0,
       now: this.clockOf(s),
     });
-    engine = new DhcpEngine(
+    const engine = new DhcpEngine(
       settings(s.scopes, { serverName: s.name, serverIdentifier: s.config.local.address }),
       stored,
       new Map([[SCOPE_ID, endpoint.gate]]),
@@ -280,6 +280,19 @@ export class SimPair {
 
   restart(s: SimServer): void {
     this.boot(s);
+  }
+
+  /**
+   * A config reload of one server, as the shell does it (src/server/server.ts): a new engine
+   * built from the new scopes and the live leases, the same failover endpoint and gate.
+   */
+  reconfigure(s: SimServer, scopes: EngineScope[]): void {
+    s.scopes = scopes;
+    s.engine = new DhcpEngine(
+      settings(scopes, { serverName: s.name, serverIdentifier: s.config.local.address }),
+      [...s.engine.leases()],
+      new Map([[SCOPE_ID, s.endpoint.gate]]),
+    );
   }
 
   // ---------------------------------------------------------------------------------------------
