@@ -287,6 +287,9 @@ export const GlobalLeaseQuery = Type.Object(
 );
 export type GlobalLeaseQuery = Static<typeof GlobalLeaseQuery>;
 
+/** The query string of a route that takes no parameters: any parameter is an error. */
+export const NoQuery = Type.Object({}, { additionalProperties: false });
+
 export const ScopeParams = Type.Object({ scopeId: Type.String({ minLength: 1 }) });
 export const LeaseParams = Type.Object({ scopeId: Type.String({ minLength: 1 }), ip: Ipv4('Lease address') });
 export const AddressParams = Type.Object({ ip: Ipv4('Lease address') });

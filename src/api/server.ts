@@ -20,7 +20,7 @@ import { metricsRoutes } from './routes/metrics.js';
 import { scopeConfigRoutes } from './routes/scope-config.js';
 import { scopeRoutes } from './routes/scopes.js';
 import { statusRoutes } from './routes/status.js';
-import { SHARED_SCHEMAS } from './schemas.js';
+import { NoQuery, SHARED_SCHEMAS } from './schemas.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -97,6 +97,14 @@ export async function buildApiApp(deps: ApiDeps, options: ApiServerOptions): Pro
     const check = TypeBoxValidatorCompiler(route);
     if (route.httpPart !== 'body') return check;
     return (value: unknown) => check(value === undefined || value === null ? {} : value);
+  });
+
+  // Every route takes only the query parameters its schema names: a route without a querystring
+  // schema gets an empty one, so `?dryRun=true` on a route that has no dry run is a 400, never
+  // silently ignored (docs/api.md §Validation). Routes of plugins registered later inherit it.
+  app.addHook('onRoute', (route) => {
+    if (route.schema?.querystring !== undefined) return;
+    route.schema = { ...(route.schema ?? {}), querystring: NoQuery };
   });
 
   await app.register(swagger, {
