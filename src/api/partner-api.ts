@@ -11,7 +11,16 @@ export type PartnerGet =
   | { ok: true; config: JsonObject | null } // null: the partner has no such scope (404)
   | { ok: false; message: string };
 
-export type PartnerPut = { ok: true } | { ok: false; message: string };
+export type PartnerPut =
+  | { ok: true; status: number; body: unknown }
+  /** status null: no answer; else the partner's refusal (body: its error object). */
+  | { ok: false; message: string; status: number | null; body: unknown };
+
+/** Query parameters of a PUT …/config on the partner (docs/api.md §Checks before a write). */
+export interface PartnerPutQuery {
+  dryRun?: boolean;
+  force?: boolean;
+}
 
 export class PartnerApiClient {
   constructor(
@@ -33,11 +42,15 @@ export class PartnerApiClient {
     return { ok: true, config: r.body as JsonObject };
   }
 
-  async putScopeConfig(scopeId: string, config: JsonObject): Promise<PartnerPut> {
-    const r = await this.request('PUT', scopeId, config);
-    if (!r.ok) return r;
-    if (r.status === 200 || r.status === 201) return { ok: true };
-    return { ok: false, message: this.describe(r.status, r.body) };
+  async putScopeConfig(
+    scopeId: string,
+    config: JsonObject,
+    query: PartnerPutQuery = {},
+  ): Promise<PartnerPut> {
+    const r = await this.request('PUT', scopeId, config, query);
+    if (!r.ok) return { ...r, status: null, body: null };
+    if (r.status === 200 || r.status === 201) return { ok: true, status: r.status, body: r.body };
+    return { ok: false, message: this.describe(r.status, r.body), status: r.status, body: r.body };
   }
 
   private describe(status: number, body: { message?: string } | null): string {
@@ -48,6 +61,7 @@ export class PartnerApiClient {
     method: 'GET' | 'PUT',
     scopeId: string,
     body: unknown,
+    query: PartnerPutQuery = {},
   ): Promise<
     | { ok: true; status: number; body: { error?: string; message?: string } | null }
     | { ok: false; message: string }
@@ -55,7 +69,8 @@ export class PartnerApiClient {
     const headers: Record<string, string> = { accept: 'application/json' };
     if (this.api.token !== null) headers.authorization = `Bearer ${this.api.token}`;
     if (body !== undefined) headers['content-type'] = 'application/json';
-    const url = `${this.api.url}/api/v1/scopes/${encodeURIComponent(scopeId)}/config`;
+    const url = new URL(`${this.api.url}/api/v1/scopes/${encodeURIComponent(scopeId)}/config`);
+    for (const [k, v] of Object.entries(query)) if (v === true) url.searchParams.set(k, 'true');
     try {
       const res = await fetch(url, {
         method,

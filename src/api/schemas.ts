@@ -634,23 +634,144 @@ export const ReloadBody = Type.Object(
   { additionalProperties: false },
 );
 
+const ConfigChanges = Type.Object({
+  isUnchanged: Type.Boolean(),
+  scopesAdded: Type.Array(Type.String()),
+  scopesRemoved: Type.Array(Type.String()),
+  scopesChanged: Type.Array(Type.String()),
+  relationshipsAdded: Type.Array(Type.String()),
+  relationshipsRemoved: Type.Array(Type.String()),
+  relationshipsChanged: Type.Array(Type.String()),
+  restartRequired: Type.Array(Type.String(), {
+    description: 'Settings that change only after a restart',
+  }),
+});
+
 export const ReloadResult = Type.Object(
   {
     applied: Type.Boolean(),
-    changes: Type.Object({
-      isUnchanged: Type.Boolean(),
-      scopesAdded: Type.Array(Type.String()),
-      scopesRemoved: Type.Array(Type.String()),
-      scopesChanged: Type.Array(Type.String()),
-      relationshipsAdded: Type.Array(Type.String()),
-      relationshipsRemoved: Type.Array(Type.String()),
-      relationshipsChanged: Type.Array(Type.String()),
-      restartRequired: Type.Array(Type.String(), {
-        description: 'Settings that change only after a restart',
-      }),
-    }),
+    changes: ConfigChanges,
   },
   { $id: 'ReloadResult', title: 'ReloadResult' },
+);
+
+// ---------------------------------------------------------------------------------------------
+// Config writes: dry run, force, and what a refusal lists (docs/api.md §Checks before a write)
+
+const DryRunFlag = Type.Boolean({
+  description: 'Check the change and answer what it would do (WritePreview); change nothing',
+});
+const ForceFlag = Type.Boolean({
+  description: 'Write even if the change orphans active leases or the failover partner would reject it',
+});
+
+/** The query string of every route that writes the config file. */
+export const ConfigWriteQuery = Type.Object(
+  { dryRun: Type.Optional(DryRunFlag), force: Type.Optional(ForceFlag) },
+  { additionalProperties: false },
+);
+
+/** PUT …/scopes/{id}/config: also replicate (make the same change on the failover partner). */
+export const ScopeConfigWriteQuery = Type.Object(
+  {
+    dryRun: Type.Optional(DryRunFlag),
+    force: Type.Optional(ForceFlag),
+    replicate: Type.Optional(
+      Type.Boolean({
+        description:
+          'Make the same change on the failover partner (its API, partner.api) after ours; ours is put back if the partner refuses. Replaces the partner check',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export const OrphanedLeases = Type.Object(
+  {
+    count: Count('Active leases the change leaves outside every scope'),
+    items: Type.Array(
+      Type.Object({
+        ipAddress: Ipv4('The leased address'),
+        scopeId: Type.String(),
+        hardwareAddress: Nullable(Type.String({ description: 'MAC aa:bb:cc:dd:ee:ff' })),
+        clientId: Nullable(Type.String({ description: 'Option 61 as colon-separated hex' })),
+        hostname: Nullable(Type.String()),
+        leaseExpiresAt: Timestamp('When the lease ends (null: infinite)'),
+        ownerServer: Nullable(Type.String({ description: 'The server that granted it' })),
+      }),
+      { description: 'The first 1000, by address' },
+    ),
+  },
+  { $id: 'OrphanedLeases', title: 'OrphanedLeases' },
+);
+
+const PartnerCheck = Type.Object({
+  relationship: Type.String(),
+  scopeId: Type.String(),
+  partner: Nullable(Type.String({ description: 'The partner API asked; null without partner.api' })),
+  result: StringEnum(
+    ['accepted', 'wouldReject', 'unverified'] as const,
+    'accepted: the partner has every address the change adds; wouldReject: it lacks `addresses`; unverified: it could not be asked',
+  ),
+  addresses: Type.Array(Type.String(), { description: 'a.b.c.d or a.b.c.d-e.f.g.h' }),
+  message: Nullable(Type.String()),
+});
+
+const Blocker = Type.Object({
+  error: StringEnum(
+    ['orphans-active-leases', 'partner-would-reject', 'partner-unverified'] as const,
+    'Why the write is refused without force',
+  ),
+  message: Type.String(),
+});
+
+export const WritePreview = Type.Object(
+  {
+    dryRun: Type.Literal(true),
+    wouldApply: Type.Boolean({
+      description: 'The same request without dryRun would be written (no blocker, or force)',
+    }),
+    changes: ConfigChanges,
+    diff: Type.Array(
+      Type.Object({
+        path: Type.String({ description: 'JSON pointer into the config file' }),
+        before: Type.Optional(Type.Unknown({ description: 'Absent: added' })),
+        after: Type.Optional(Type.Unknown({ description: 'Absent: removed' })),
+      }),
+      { description: 'What changes in the file (secrets shown as "[redacted]")' },
+    ),
+    orphanedLeases: ref(OrphanedLeases),
+    partnerChecks: Type.Array(PartnerCheck, {
+      description: 'Failover scopes that gain addresses: does the partner have them?',
+    }),
+    blockers: Type.Array(Blocker, { description: 'Why it would be refused without force' }),
+    partner: Type.Optional(
+      Type.Object(
+        {
+          url: Type.String(),
+          preview: Nullable(Type.Unknown({ description: "The partner's own WritePreview" })),
+          message: Nullable(Type.String({ description: 'Why the partner could not be asked' })),
+        },
+        { description: 'replicate=true: the same dry run on the partner' },
+      ),
+    ),
+  },
+  { $id: 'WritePreview', title: 'WritePreview' },
+);
+export type WritePreview = Static<typeof WritePreview>;
+
+export const WriteRefusal = Type.Object(
+  {
+    error: Type.String({
+      description:
+        'orphans-active-leases, partner-would-reject, partner-unverified, partner-refused, partner-unreachable, …',
+    }),
+    message: Type.String(),
+    path: Type.Optional(Type.String()),
+    orphanedLeases: Type.Optional(ref(OrphanedLeases)),
+    partnerChecks: Type.Optional(Type.Array(PartnerCheck)),
+  },
+  { $id: 'WriteRefusal', title: 'WriteRefusal' },
 );
 
 export const ConfigErrors = Type.Object(
@@ -689,6 +810,9 @@ export const SHARED_SCHEMAS: readonly TSchema[] = [
   Health,
   ReloadResult,
   ConfigErrors,
+  OrphanedLeases,
+  WritePreview,
+  WriteRefusal,
 ];
 
 /** A reference to a shared schema, typed as the schema it names (for the type provider). */

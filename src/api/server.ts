@@ -202,9 +202,9 @@ export async function buildApiApp(deps: ApiDeps, options: ApiServerOptions): Pro
       .send({ error: 'not-found', message: `no route ${request.method} ${request.url.split('?')[0]}` });
   });
 
-  const configFile = new ConfigFile(deps);
-  const writable = configFile.writablePath();
   const now = () => clock.nowSeconds();
+  const configFile = new ConfigFile(deps, now);
+  const writable = configFile.writablePath();
   const ctx: RouteContext = {
     deps,
     now,

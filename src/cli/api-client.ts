@@ -15,6 +15,36 @@ interface ErrorBody {
   error?: string;
   message?: string;
   path?: string;
+  /** A refused config write (docs/api.md §Checks before a write). */
+  orphanedLeases?: {
+    count: number;
+    items: {
+      ipAddress: string;
+      hardwareAddress: string | null;
+      hostname: string | null;
+      leaseExpiresAt: string | null;
+    }[];
+  };
+  partnerChecks?: { scopeId: string; result: string; addresses: string[] }[];
+}
+
+/** The lists a refused config write carries, one line each, for the terminal. */
+function refusalDetails(e: ErrorBody): string {
+  const lines: string[] = [];
+  const orphans = e.orphanedLeases;
+  if (orphans !== undefined && orphans.count > 0) {
+    lines.push(`active leases it would orphan (${orphans.count}):`);
+    for (const l of orphans.items) {
+      lines.push(
+        `  ${l.ipAddress}  ${l.hardwareAddress ?? '-'}  ${l.hostname ?? '-'}  expires ${l.leaseExpiresAt ?? 'never'}`,
+      );
+    }
+  }
+  for (const c of e.partnerChecks ?? []) {
+    if (c.result !== 'accepted')
+      lines.push(`partner check of scope ${c.scopeId}: ${c.result} ${c.addresses.join(', ')}`);
+  }
+  return lines.length === 0 ? '' : `\n${lines.join('\n')}`;
 }
 
 export class ApiClient {
@@ -89,7 +119,7 @@ export class ApiClient {
           `not allowed: ${why}${method === 'GET' ? '' : '. Changes need a token without readOnly (api.tokens)'}`,
         );
       case 409:
-        throw new CliError(`refused: ${why}`);
+        throw new CliError(`refused: ${why}${refusalDetails(e)}`);
       case 404:
         throw new CliError(`not found: ${why}`);
       case 400:

@@ -351,11 +351,11 @@ describe('failover relationships over the API', () => {
   });
 
   test('the embedded default config is never written', () => {
-    const file = new ConfigFile({ configPath: DEFAULT_CONFIG_PATH } as unknown as ApiDeps);
+    const file = new ConfigFile({ configPath: DEFAULT_CONFIG_PATH } as unknown as ApiDeps, () => 0);
     const w = file.writablePath();
     assert.equal(w.ok, false);
     assert.equal(!w.ok && w.refusal.status, 409);
-    const named = new ConfigFile({ config: () => ({ file: '<default>' }) } as unknown as ApiDeps);
+    const named = new ConfigFile({ config: () => ({ file: '<default>' }) } as unknown as ApiDeps, () => 0);
     assert.equal(named.writablePath().ok, false);
   });
 });

@@ -10,9 +10,18 @@
 // Writes change the config file (src/api/config-file.ts) and reload the server; each is recorded
 // in the operation tracker (src/api/operation-log.ts) with this server as its owner.
 
+import { Type } from 'typebox';
 import type { ResolvedRelationship } from '../../config/resolved.js';
 import { sumScopeStatistics } from '../../dhcp/statistics.js';
-import { bodyAt, canonicalJson, type Edit, type JsonObject, type Refusal } from '../config-file.js';
+import {
+  bodyAt,
+  canonicalJson,
+  type Edit,
+  type JsonObject,
+  previewOf,
+  type Refusal,
+  type WriteOptions,
+} from '../config-file.js';
 import { PartnerApiClient } from '../partner-api.js';
 import {
   relationshipResource,
@@ -21,6 +30,7 @@ import {
 } from '../relationship-resource.js';
 import {
   AddScopesBody,
+  ConfigWriteQuery,
   CreateRelationshipBody,
   ErrorBody,
   FailoverRelationship,
@@ -34,6 +44,8 @@ import {
   ref,
   ScopeParams,
   ScopeStatistics,
+  WritePreview,
+  WriteRefusal,
 } from '../schemas.js';
 import { currentScopeStatistics } from '../scope-statistics.js';
 import type { ApiApp, RouteContext } from '../server.js';
@@ -75,6 +87,10 @@ export function applyWindowsDefaults(r: JsonObject, patch: JsonObject): void {
     if (!('serverRole' in patch)) delete r.serverRole;
     if (!('reservePercent' in patch)) delete r.reservePercent;
   }
+}
+
+function writeOptions(query: { dryRun?: boolean; force?: boolean }): WriteOptions {
+  return { dryRun: query.dryRun, force: query.force };
 }
 
 function relationshipsOf(doc: JsonObject): JsonObject[] {
@@ -128,11 +144,13 @@ export function failoverRoutes(app: ApiApp, ctx: RouteContext): void {
     operation: TrackedOperation['operation'],
     tokenName: string | null,
     edit: Edit,
+    options: WriteOptions,
     status = 200,
     detail: string | null = null,
   ): Promise<void> => {
-    const result = configFile.write(edit);
+    const result = await configFile.write(edit, options);
     if (!result.ok) return refuse(reply, result.refusal);
+    if (!result.isWritten) return void reply.code(200).send(previewOf(result.plan, options));
     drift.invalidate();
     const c = result.changes;
     const isRestartRequired = [
@@ -172,8 +190,9 @@ export function failoverRoutes(app: ApiApp, ctx: RouteContext): void {
     401: ref(ErrorBody),
     403: ref(ErrorBody),
     404: ref(ErrorBody),
-    409: ref(ErrorBody),
+    409: ref(WriteRefusal),
   };
+  const relationshipOrPreview = Type.Union([ref(FailoverRelationship), ref(WritePreview)]);
 
   app.get(
     '/api/v1/failover/relationships',
@@ -211,8 +230,9 @@ export function failoverRoutes(app: ApiApp, ctx: RouteContext): void {
       schema: {
         ...write,
         summary: 'Create a relationship (Add-DhcpServerv4Failover); the endpoint runs it after a restart',
+        querystring: ConfigWriteQuery,
         body: CreateRelationshipBody,
-        response: { 201: ref(FailoverRelationship), ...errors },
+        response: { 200: ref(WritePreview), 201: ref(FailoverRelationship), ...errors },
       },
     },
     async (request, reply) => {
@@ -245,6 +265,7 @@ export function failoverRoutes(app: ApiApp, ctx: RouteContext): void {
           },
           requestPath: (pointer) => bodyAt(at)(pointer),
         },
+        writeOptions(request.query),
         201,
       );
     },
@@ -258,8 +279,9 @@ export function failoverRoutes(app: ApiApp, ctx: RouteContext): void {
         ...write,
         summary: 'Change a relationship (Set-DhcpServerv4Failover): JSON merge patch of its config',
         params: RelationshipParams,
+        querystring: ConfigWriteQuery,
         body: PatchRelationshipBody,
-        response: { 200: ref(FailoverRelationship), ...errors },
+        response: { 200: relationshipOrPreview, ...errors },
       },
     },
     async (request, reply) => {
@@ -279,6 +301,7 @@ export function failoverRoutes(app: ApiApp, ctx: RouteContext): void {
           },
           (at) => bodyAt(at),
         ),
+        writeOptions(request.query),
         200,
         Object.keys(patch).sort().join(', ') || null,
       );
@@ -293,23 +316,29 @@ export function failoverRoutes(app: ApiApp, ctx: RouteContext): void {
         ...write,
         summary: 'Remove a relationship (Remove-DhcpServerv4Failover); its scopes stay, standalone',
         params: RelationshipParams,
-        response: { 204: Type204(), ...errors },
+        querystring: ConfigWriteQuery,
+        response: { 200: ref(WritePreview), 204: Type204(), ...errors },
       },
     },
     async (request, reply) => {
       const { name } = request.params;
-      const result = configFile.write({
-        apply(doc) {
-          const list = relationshipsOf(doc);
-          const i = list.findIndex((r) => isObject(r) && r.name === name);
-          if (i < 0) return noSuchRelationship(name);
-          list.splice(i, 1);
-          if (list.length === 0) delete doc.failover;
-          return null;
+      const options = writeOptions(request.query);
+      const result = await configFile.write(
+        {
+          apply(doc) {
+            const list = relationshipsOf(doc);
+            const i = list.findIndex((r) => isObject(r) && r.name === name);
+            if (i < 0) return noSuchRelationship(name);
+            list.splice(i, 1);
+            if (list.length === 0) delete doc.failover;
+            return null;
+          },
+          requestPath: () => null,
         },
-        requestPath: () => null,
-      });
+        options,
+      );
       if (!result.ok) return refuse(reply, result.refusal);
+      if (!result.isWritten) return void (reply as Reply).code(200).send(previewOf(result.plan, options));
       drift.invalidate();
       operations.forget(name);
       deps.log?.info({
@@ -330,8 +359,9 @@ export function failoverRoutes(app: ApiApp, ctx: RouteContext): void {
         ...write,
         summary: 'Add scopes to a relationship (Add-DhcpServerv4FailoverScope)',
         params: RelationshipParams,
+        querystring: ConfigWriteQuery,
         body: AddScopesBody,
-        response: { 200: ref(FailoverRelationship), ...errors },
+        response: { 200: relationshipOrPreview, ...errors },
       },
     },
     async (request, reply) => {
@@ -368,6 +398,7 @@ export function failoverRoutes(app: ApiApp, ctx: RouteContext): void {
             return m && Number(m[1]) >= before ? `/body/scopeIds/${Number(m[1]) - before}` : null;
           },
         ),
+        writeOptions(request.query),
         200,
         added.join(', '),
       );
@@ -382,7 +413,8 @@ export function failoverRoutes(app: ApiApp, ctx: RouteContext): void {
         ...write,
         summary: 'Remove a scope from a relationship (Remove-DhcpServerv4FailoverScope)',
         params: RelationshipScopeParams,
-        response: { 200: ref(FailoverRelationship), ...errors },
+        querystring: ConfigWriteQuery,
+        response: { 200: relationshipOrPreview, ...errors },
       },
     },
     async (request, reply) => {
@@ -416,6 +448,7 @@ export function failoverRoutes(app: ApiApp, ctx: RouteContext): void {
           },
           () => () => null,
         ),
+        writeOptions(request.query),
         200,
         scopeId,
       );

@@ -19,8 +19,10 @@ import type {
   ReplicateResult,
   ScopeStatistics,
   StatisticsList,
+  WritePreview,
 } from '../api-types.js';
 import { duration, fields, print, printJson, table, time } from '../output.js';
+import { addWriteFlags, isPreview, printPreview, type WriteFlags, withWriteFlags } from './config-write.js';
 import { action, type CommandContext } from './context.js';
 
 const BASE = '/api/v1/failover/relationships';
@@ -341,8 +343,7 @@ export function registerFailover(program: Command): void {
     );
 
   addRelationshipOptions(
-    failover
-      .command('add')
+    addWriteFlags(failover.command('add'))
       .description('create a relationship in the config file (Add-DhcpServerv4Failover)')
       .requiredOption('--name <name>', 'relationship name (≤126 characters, the same on both partners)')
       .requiredOption('--partner <address[:port]>', "the partner's failover address")
@@ -350,16 +351,18 @@ export function registerFailover(program: Command): void {
       .requiredOption('--scope <id>', 'a scope to cover (repeat for more)', collect, [] as string[]),
     true,
   ).action(
-    action(async ({ client, json }, o: RelationshipOptions & { name: string; scope: string[] }) => {
-      const body = { name: o.name, ...relationshipBody(o, true), scopeIds: o.scope };
-      const r = await client.post<FailoverRelationship>(BASE, body);
-      show(json, r, `Created "${r.name}"`);
-    }),
+    action(
+      async ({ client, json }, o: RelationshipOptions & WriteFlags & { name: string; scope: string[] }) => {
+        const body = { name: o.name, ...relationshipBody(o, true), scopeIds: o.scope };
+        const r = await client.post<FailoverRelationship | WritePreview>(withWriteFlags(BASE, o), body);
+        if (isPreview(r)) return printPreview(json, r);
+        show(json, r, `Created "${r.name}"`);
+      },
+    ),
   );
 
   addRelationshipOptions(
-    failover
-      .command('set')
+    addWriteFlags(failover.command('set'))
       .description('change a relationship (Set-DhcpServerv4Failover)')
       .requiredOption('--name <name>', 'relationship name')
       .option('--partner <address[:port]>', "the partner's failover address")
@@ -369,56 +372,81 @@ export function registerFailover(program: Command): void {
       .option('--yes', 'with --partner-down: do not ask for confirmation'),
     false,
   ).action(
-    action(async (ctx, o: RelationshipOptions & { name: string; partnerDown?: boolean; yes?: boolean }) => {
-      const patch = relationshipBody(o, false);
-      if (Object.keys(patch).length === 0 && !o.partnerDown) {
-        throw new CliError('nothing to change: give at least one option (see twinlease failover set --help)');
-      }
-      if (Object.keys(patch).length > 0) {
-        const r = await ctx.client.patch<FailoverRelationship>(at(o.name), patch);
-        if (!o.partnerDown) return show(ctx.json, r, `Changed "${r.name}"`);
-      }
-      await partnerDown(ctx, o.name, o.yes === true);
+    action(
+      async (
+        ctx,
+        o: RelationshipOptions & WriteFlags & { name: string; partnerDown?: boolean; yes?: boolean },
+      ) => {
+        const patch = relationshipBody(o, false);
+        if (Object.keys(patch).length === 0 && !o.partnerDown) {
+          throw new CliError(
+            'nothing to change: give at least one option (see twinlease failover set --help)',
+          );
+        }
+        if (o.dryRun && o.partnerDown) {
+          throw new CliError('--partner-down is an action, not a config change: it has no dry run');
+        }
+        if (Object.keys(patch).length > 0) {
+          const r = await ctx.client.patch<FailoverRelationship | WritePreview>(
+            withWriteFlags(at(o.name), o),
+            patch,
+          );
+          if (isPreview(r)) return printPreview(ctx.json, r);
+          if (!o.partnerDown) return show(ctx.json, r, `Changed "${r.name}"`);
+        }
+        await partnerDown(ctx, o.name, o.yes === true);
+      },
+    ),
+  );
+
+  addWriteFlags(
+    failover
+      .command('remove')
+      .description(
+        'remove a relationship from the config file (Remove-DhcpServerv4Failover); its scopes stay',
+      )
+      .requiredOption('--name <name>', 'relationship name'),
+  ).action(
+    action(async ({ client, json }, o: WriteFlags & { name: string }) => {
+      const r = await client.delete<WritePreview | null>(withWriteFlags(at(o.name), o));
+      if (isPreview(r)) return printPreview(json, r);
+      if (json) return printJson({ removed: o.name });
+      print(`Removed "${o.name}"`);
     }),
   );
 
-  failover
-    .command('remove')
-    .description('remove a relationship from the config file (Remove-DhcpServerv4Failover); its scopes stay')
-    .requiredOption('--name <name>', 'relationship name')
-    .action(
-      action(async ({ client, json }, o: { name: string }) => {
-        await client.delete<null>(at(o.name));
-        if (json) return printJson({ removed: o.name });
-        print(`Removed "${o.name}"`);
-      }),
-    );
-
   const scope = failover.command('scope').description('scopes of a relationship');
-  scope
-    .command('add')
-    .description('add scopes to a relationship (Add-DhcpServerv4FailoverScope)')
-    .requiredOption('--name <name>', 'relationship name')
-    .requiredOption('--scope <id>', 'scope id (repeat for more)', collect, [] as string[])
-    .action(
-      action(async ({ client, json }, o: { name: string; scope: string[] }) => {
-        const r = await client.post<FailoverRelationship>(`${at(o.name)}/scopes`, { scopeIds: o.scope });
-        show(json, r, `Added ${o.scope.join(', ')} to "${o.name}"`);
-      }),
-    );
-  scope
-    .command('remove')
-    .description('remove a scope from a relationship (Remove-DhcpServerv4FailoverScope)')
-    .requiredOption('--name <name>', 'relationship name')
-    .requiredOption('--scope <id>', 'scope id')
-    .action(
-      action(async ({ client, json }, o: { name: string; scope: string }) => {
-        const r = await client.delete<FailoverRelationship>(
-          `${at(o.name)}/scopes/${encodeURIComponent(o.scope)}`,
-        );
-        show(json, r, `Removed ${o.scope} from "${o.name}"`);
-      }),
-    );
+  addWriteFlags(
+    scope
+      .command('add')
+      .description('add scopes to a relationship (Add-DhcpServerv4FailoverScope)')
+      .requiredOption('--name <name>', 'relationship name')
+      .requiredOption('--scope <id>', 'scope id (repeat for more)', collect, [] as string[]),
+  ).action(
+    action(async ({ client, json }, o: WriteFlags & { name: string; scope: string[] }) => {
+      const r = await client.post<FailoverRelationship | WritePreview>(
+        withWriteFlags(`${at(o.name)}/scopes`, o),
+        { scopeIds: o.scope },
+      );
+      if (isPreview(r)) return printPreview(json, r);
+      show(json, r, `Added ${o.scope.join(', ')} to "${o.name}"`);
+    }),
+  );
+  addWriteFlags(
+    scope
+      .command('remove')
+      .description('remove a scope from a relationship (Remove-DhcpServerv4FailoverScope)')
+      .requiredOption('--name <name>', 'relationship name')
+      .requiredOption('--scope <id>', 'scope id'),
+  ).action(
+    action(async ({ client, json }, o: WriteFlags & { name: string; scope: string }) => {
+      const r = await client.delete<FailoverRelationship | WritePreview>(
+        withWriteFlags(`${at(o.name)}/scopes/${encodeURIComponent(o.scope)}`, o),
+      );
+      if (isPreview(r)) return printPreview(json, r);
+      show(json, r, `Removed ${o.scope} from "${o.name}"`);
+    }),
+  );
 
   failover
     .command('partner-down')
