@@ -366,16 +366,33 @@ export const FAILOVER_OPERATIONS = [
   'replicate',
 ] as const;
 
+export const OPERATION_EFFECTS = ['started', 'restarted', 'none'] as const;
+
 const Operation = Type.Object({
   operation: StringEnum(FAILOVER_OPERATIONS, 'What was done'),
   at: Type.String({ format: 'date-time' }),
   serverName: Type.String({ description: 'The server the operation was started from (ServerOwner)' }),
   tokenName: Nullable(Type.String({ description: 'API token that asked for it' })),
-  isRestartRequired: Type.Boolean({
-    description:
-      'The change reached the config but the failover endpoint applies it only after a restart (OperationTracker: "update needed")',
-  }),
+  effect: StringEnum(
+    OPERATION_EFFECTS,
+    'What the change did to the running relationship, at once (no restart of the server): started (new), restarted (STATE paused to the partner, reconnected, state resumed), none',
+  ),
   detail: Nullable(Type.String()),
+});
+
+const ConfigurationDifference = Type.Object({
+  name: Type.String({
+    description:
+      'The setting (mode, role, loadBalancePercent, serverRole, reservePercent, poolSplit, mcltSeconds, autoStateTransition, stateSwitchIntervalSeconds, auth, sharedSecret, scopeIds, relationship) or scopes/<id>',
+  }),
+  ours: Type.Unknown({ description: 'Our configured value (null for a secret or a scope object)' }),
+  partner: Type.Unknown({
+    description: "The partner's configured value (null for a secret or a scope object)",
+  }),
+  rule: StringEnum(
+    ['equal', 'complement', 'opposite'] as const,
+    'equal: must be the same; complement: the two add up to 100; opposite: one each (primary/secondary, active/standby)',
+  ),
 });
 
 export const FailoverRelationship = Type.Object(
@@ -387,18 +404,32 @@ export const FailoverRelationship = Type.Object(
     }),
     role: StringEnum(['primary', 'secondary'] as const, 'This server’s role (serverType)'),
     mode: StringEnum(['loadBalance', 'hotStandby'] as const, 'Mode'),
-    serverRole: Nullable(StringEnum(['active', 'standby'] as const, 'hotStandby: this server’s part')),
+    serverRole: Nullable(
+      StringEnum(['active', 'standby'] as const, 'hotStandby: this server’s part, as in force'),
+    ),
     loadBalancePercent: Type.Integer({
       minimum: 0,
       maximum: 100,
-      description: 'Share of clients served here',
+      description:
+        'Share of clients served here, as in force (a secondary applies the primary’s hash-bucket assignment)',
     }),
     reservePercent: Type.Integer({
       minimum: 0,
       maximum: 100,
       description: 'Standby’s share of free addresses',
     }),
-    mcltSeconds: Count('MCLT'),
+    mcltSeconds: Count('MCLT in force: a secondary adopts the primary’s at every CONNECT'),
+    configuredValues: Type.Object(
+      {
+        mcltSeconds: Type.Optional(Count('Configured MCLT')),
+        loadBalancePercent: Type.Optional(Type.Integer({ minimum: 0, maximum: 100 })),
+        serverRole: Type.Optional(StringEnum(['active', 'standby'] as const, 'Configured serverRole')),
+      },
+      {
+        description:
+          'The configured value of each field above that differs from the value in force (taken from the primary); empty when they agree',
+      },
+    ),
     autoStateTransition: Type.Boolean({ description: 'AutoStateTransition' }),
     stateSwitchIntervalSeconds: Nullable(Count('StateSwitchInterval (safe period); null = off')),
     auth: StringEnum(['none', 'hmacSha256', 'hmacMd5'] as const, 'Message authentication'),
@@ -429,7 +460,8 @@ export const FailoverRelationship = Type.Object(
     poolSplit: StringEnum(['even', 'percentage'] as const, 'Free pool split'),
     maxClockSkewSeconds: Count('Tolerated clock difference'),
     isRunning: Type.Boolean({
-      description: 'The failover endpoint runs this relationship (a new one runs after a restart)',
+      description:
+        'The failover endpoint runs this relationship (it starts, restarts or stops with the reload a config write makes)',
     }),
     state: FailoverState('State'),
     stateSince: Timestamp('When this server entered the state'),
@@ -462,7 +494,13 @@ export const FailoverRelationship = Type.Object(
     configurationDiffers: Nullable(
       Type.Boolean({
         description:
-          'Our scope configs differ from the partner’s (GET on its API); null when partner.api is not configured or not reachable',
+          'configurationDifferences is not empty; null when partner.api is not configured or not reachable',
+      }),
+    ),
+    configurationDifferences: Nullable(
+      Type.Array(ConfigurationDifference, {
+        description:
+          'Every setting and scope on which the partner’s configuration differs from ours (GET on its API); null when unknown',
       }),
     ),
   },
@@ -474,6 +512,32 @@ export const FailoverRelationshipList = Type.Object(
   { items: Type.Array(ref(FailoverRelationship)) },
   { $id: 'FailoverRelationshipList', title: 'FailoverRelationshipList' },
 );
+
+/** GET …/relationships/{name}/settings: what the partner compares (configurationDifferences). */
+export const RelationshipSettings = Type.Object(
+  {
+    name: Type.String(),
+    role: StringEnum(['primary', 'secondary'] as const, 'Configured role'),
+    mode: StringEnum(['loadBalance', 'hotStandby'] as const, 'Configured mode'),
+    loadBalancePercent: Type.Integer({ minimum: 0, maximum: 100, description: 'Configured' }),
+    reservePercent: Type.Integer({ minimum: 0, maximum: 100, description: 'Configured' }),
+    serverRole: Nullable(StringEnum(['active', 'standby'] as const, 'Configured')),
+    poolSplit: StringEnum(['even', 'percentage'] as const, 'Configured'),
+    mcltSeconds: Count('Configured MCLT'),
+    autoStateTransition: Type.Boolean(),
+    stateSwitchIntervalSeconds: Nullable(Count('Configured; null = off')),
+    auth: StringEnum(['none', 'hmacSha256', 'hmacMd5'] as const, 'Message authentication'),
+    sharedSecretFingerprint: Nullable(
+      Type.String({
+        description:
+          'scrypt of the shared secret salted with the relationship name (16 bytes, hex): equal on both partners exactly when the secrets are; the secret itself never leaves the server',
+      }),
+    ),
+    scopeIds: Type.Array(Type.String()),
+  },
+  { $id: 'RelationshipSettings', title: 'RelationshipSettings' },
+);
+export type RelationshipSettings = Static<typeof RelationshipSettings>;
 
 export const RelationshipParams = Type.Object({ name: Type.String({ minLength: 1, maxLength: 126 }) });
 export const RelationshipScopeParams = Type.Object({
@@ -805,6 +869,7 @@ export const SHARED_SCHEMAS: readonly TSchema[] = [
   FailoverRelationship,
   FailoverRelationshipList,
   ReplicateResult,
+  RelationshipSettings,
   ScopeConfig,
   Status,
   Health,

@@ -52,7 +52,14 @@ import {
 } from '../wire/failover-message.js';
 import type { Ipv4 } from '../wire/ipv4.js';
 import { bindingFromLease, decideIncoming, leaseFromBinding } from './binding-update.js';
-import { HBA_LENGTH, hbaFromPercent, loadBalanceHash, serves } from './hash-bucket.js';
+import {
+  BUCKET_COUNT,
+  countSetBuckets,
+  HBA_LENGTH,
+  hbaFromPercent,
+  loadBalanceHash,
+  serves,
+} from './hash-bucket.js';
 import { boundedGrant, partnerDownReuseAt } from './lease-time.js';
 import { responsiveness, type StateEvent, transition } from './state-machine.js';
 import type { ConnectionId, EndpointAction, EndpointInput, RelationshipStatus } from './types.js';
@@ -297,6 +304,7 @@ export class FailoverEndpoint {
       lastContactAt: this.lastContactAt,
       clockSkewSeconds: this.clockSkewSeconds,
       mcltSeconds: this.mcltSeconds,
+      clientSharePercent: this.clientSharePercent(),
       unackedUpdates: this.inFlightAddresses.size,
       queuedUpdates: this.updateQueue.size,
       partnerDownAt: this.partnerDownAt(),
@@ -1631,6 +1639,13 @@ export class FailoverEndpoint {
       primaryPercent = r.role === 'primary' ? r.loadBalancePercent : 100 - r.loadBalancePercent;
     }
     return hbaFromPercent(primaryPercent, r.hbaBitMeaning);
+  }
+
+  /** Percent of the hash buckets this server serves under the HBA in force (rounded). */
+  private clientSharePercent(): number {
+    const set = countSetBuckets(this.hba);
+    const served = this.role === this.config.hbaBitMeaning ? set : BUCKET_COUNT - set;
+    return Math.round((100 * served) / BUCKET_COUNT);
   }
 
   servesBucket(bucket: number): boolean {

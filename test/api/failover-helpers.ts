@@ -79,6 +79,7 @@ export function fakeStatus(over: Partial<RelationshipStatus> = {}): Relationship
     lastContactAt: NOW - 2,
     clockSkewSeconds: -1,
     mcltSeconds: 1800,
+    clientSharePercent: 50,
     unackedUpdates: 3,
     queuedUpdates: 7,
     partnerDownAt: null,

@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import {
   activeLease,
   type FailoverApiServer,
+  fakeStatus,
   relationshipConfig,
   startFailoverApi,
   WRITE_TOKEN,
@@ -99,5 +100,33 @@ describe('config writes from the command line', () => {
     assert.equal(remove.code, 0, remove.stderr);
     assert.deepEqual(JSON.parse(remove.stdout).changes.relationshipsRemoved, ['dc-pair']);
     assert.equal(readFileSync(a.configPath, 'utf8'), fileBefore);
+  });
+});
+
+describe('failover get/set say what is in force and what a change did', () => {
+  let a: FailoverApiServer;
+  let rw: string[];
+
+  before(async () => {
+    a = await startFailoverApi('dhcp-b', {
+      failover: [relationshipConfig({ role: 'secondary', mcltSeconds: 600, loadBalancePercent: 40 })],
+    });
+    a.failover.statusList = [fakeStatus({ role: 'secondary', mcltSeconds: 300, clientSharePercent: 50 })];
+    rw = ['--api', a.baseUrl, '--token', WRITE_TOKEN];
+  });
+  after(async () => {
+    await a.close();
+  });
+
+  test('values in force with the configured ones beside; a change restarts the relationship at once', async () => {
+    const get = await cli([...rw, 'failover', 'get', '--name', 'dc-pair']);
+    assert.equal(get.code, 0, get.stderr);
+    assert.match(get.stdout, /MCLT\s+│ 5m 0s \(configured 10m 0s; the primary's is in force\)/);
+    assert.match(get.stdout, /load balance 50% here \(configured 40%; the primary's is in force\)/);
+    const set = await cli([...rw, 'failover', 'set', '--name', 'dc-pair', '--mclt', '20m']);
+    assert.equal(set.code, 0, set.stderr);
+    assert.match(set.stdout, /restarted the relationship at once: it sent STATE paused to the partner/);
+    assert.match(set.stdout, /│ update\s+│ [^│]+│ dhcp-b\s+│ ops\s+│ restarted/);
+    assert.doesNotMatch(set.stdout, /after a restart/);
   });
 });

@@ -24,10 +24,12 @@ import {
 } from '../config-file.js';
 import { PartnerApiClient } from '../partner-api.js';
 import {
+  type OperationEffect,
   relationshipResource,
   relationshipSummary,
   type TrackedOperation,
 } from '../relationship-resource.js';
+import { relationshipSettings } from '../relationship-settings.js';
 import {
   AddScopesBody,
   ConfigWriteQuery,
@@ -38,6 +40,7 @@ import {
   PatchRelationshipBody,
   RelationshipParams,
   RelationshipScopeParams,
+  RelationshipSettings,
   RelationshipSummary,
   ReplicateBody,
   ReplicateResult,
@@ -106,7 +109,7 @@ export function failoverRoutes(app: ApiApp, ctx: RouteContext): void {
   const resourceOf = async (r: ResolvedRelationship) =>
     relationshipResource(r, statusOf(r.name), {
       operations: operations.list(r.name),
-      configurationDiffers: await drift.differs(r),
+      configurationDifferences: await drift.differences(r),
     });
   const refuse = (reply: Reply, refusal: Refusal): void => {
     reply.code(refusal.status).send(refusal.body);
@@ -117,7 +120,7 @@ export function failoverRoutes(app: ApiApp, ctx: RouteContext): void {
     name: string,
     operation: TrackedOperation['operation'],
     tokenName: string | null,
-    isRestartRequired: boolean,
+    effect: OperationEffect,
     detail: string | null = null,
   ) => {
     operations.record(name, {
@@ -125,7 +128,7 @@ export function failoverRoutes(app: ApiApp, ctx: RouteContext): void {
       at: now(),
       serverName: deps.config().server.name,
       tokenName,
-      isRestartRequired,
+      effect,
       detail,
     });
     deps.log?.info({
@@ -133,6 +136,7 @@ export function failoverRoutes(app: ApiApp, ctx: RouteContext): void {
       relationship: name,
       operation,
       token: tokenName,
+      effect,
       detail,
     });
   };
@@ -152,13 +156,14 @@ export function failoverRoutes(app: ApiApp, ctx: RouteContext): void {
     if (!result.ok) return refuse(reply, result.refusal);
     if (!result.isWritten) return void reply.code(200).send(previewOf(result.plan, options));
     drift.invalidate();
+    // The reload that wrote it has already applied it to the failover endpoint (docs/api.md).
     const c = result.changes;
-    const isRestartRequired = [
-      ...c.relationshipsAdded,
-      ...c.relationshipsChanged,
-      ...c.relationshipsRemoved,
-    ].includes(name);
-    track(name, operation, tokenName, isRestartRequired, detail);
+    const effect: OperationEffect = c.relationshipsAdded.includes(name)
+      ? 'started'
+      : c.relationshipsChanged.includes(name)
+        ? 'restarted'
+        : 'none';
+    track(name, operation, tokenName, effect, detail);
     const r = configured(name);
     if (!r) return refuse(reply, noSuchRelationship(name));
     reply.code(status).send(await resourceOf(r));
@@ -223,13 +228,31 @@ export function failoverRoutes(app: ApiApp, ctx: RouteContext): void {
     },
   );
 
+  app.get(
+    '/api/v1/failover/relationships/:name/settings',
+    {
+      schema: {
+        ...read,
+        summary:
+          'The configured settings the partners must agree on (what the partner compares for configurationDifferences; the secret as a fingerprint)',
+        params: RelationshipParams,
+        response: { 200: ref(RelationshipSettings), 401: ref(ErrorBody), 404: ref(ErrorBody) },
+      },
+    },
+    async (request, reply) => {
+      const r = configured(request.params.name);
+      if (!r) return refuse(reply, noSuchRelationship(request.params.name));
+      return relationshipSettings(r);
+    },
+  );
+
   app.post(
     '/api/v1/failover/relationships',
     {
       config: { access: 'write' },
       schema: {
         ...write,
-        summary: 'Create a relationship (Add-DhcpServerv4Failover); the endpoint runs it after a restart',
+        summary: 'Create a relationship (Add-DhcpServerv4Failover); the failover endpoint starts it at once',
         querystring: ConfigWriteQuery,
         body: CreateRelationshipBody,
         response: { 200: ref(WritePreview), 201: ref(FailoverRelationship), ...errors },
@@ -482,12 +505,12 @@ export function failoverRoutes(app: ApiApp, ctx: RouteContext): void {
           if (!r) return refuse(reply, noSuchRelationship(name));
           return reply.code(409).send({
             error: 'not-running',
-            message: `relationship "${name}" is configured but not running yet (it starts with the next restart)`,
+            message: `relationship "${name}" is configured but the failover endpoint does not run it (see the server log: failover.start-failed)`,
           });
         }
         return reply.code(409).send({ error: 'invalid-state', message: outcome.message });
       }
-      track(name, 'partnerDown', request.caller.tokenName, false);
+      track(name, 'partnerDown', request.caller.tokenName, 'none');
       // Running but no longer in the config (removed, restart pending): nothing to show.
       if (!r) return (reply as Reply).code(204).send(undefined) as undefined;
       return resourceOf(r);
@@ -560,7 +583,7 @@ export function failoverRoutes(app: ApiApp, ctx: RouteContext): void {
           name,
           'replicate',
           request.caller.tokenName,
-          false,
+          'none',
           `${count('updated')} updated, ${count('identical')} identical, ${count('failed')} failed`,
         );
         return { relationship: name, partner: partner.url, items };

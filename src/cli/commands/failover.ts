@@ -153,11 +153,18 @@ function relationshipBody(o: RelationshipOptions, isCreate: boolean): Record<str
   return b;
 }
 
+/** " (configured X; the primary's is in force)" where the value in force came from the primary. */
+function configuredBeside(configured: string | null): string {
+  return configured === null ? '' : ` (configured ${configured}; the primary's is in force)`;
+}
+
 function printRelationship(r: FailoverRelationship): void {
+  const c = r.configuredValues;
   const pct =
     r.mode === 'loadBalance'
-      ? `load balance ${r.loadBalancePercent}% here`
-      : `hot standby, ${r.serverRole ?? '-'} here, reserve ${r.reservePercent}%`;
+      ? `load balance ${r.loadBalancePercent}% here${configuredBeside(c.loadBalancePercent === undefined ? null : `${c.loadBalancePercent}%`)}`
+      : `hot standby, ${r.serverRole ?? '-'} here${configuredBeside(c.serverRole ?? null)}, reserve ${r.reservePercent}%`;
+  const differences = r.configurationDifferences;
   print(
     fields([
       ['Name', r.name],
@@ -177,7 +184,10 @@ function printRelationship(r: FailoverRelationship): void {
       ['Clock skew', r.connection.clockSkewSeconds === null ? null : `${r.connection.clockSkewSeconds}s`],
       ['Updates queued / unacked', `${r.connection.queuedUpdates} / ${r.connection.unackedUpdates}`],
       ['Partner down at', time(r.partnerDownAt)],
-      ['MCLT', duration(r.mcltSeconds)],
+      [
+        'MCLT',
+        `${duration(r.mcltSeconds)}${configuredBeside(c.mcltSeconds === undefined ? null : duration(c.mcltSeconds))}`,
+      ],
       [
         'Auto state transition',
         r.autoStateTransition ? `yes, after ${duration(r.stateSwitchIntervalSeconds ?? 0)}` : 'no',
@@ -189,7 +199,11 @@ function printRelationship(r: FailoverRelationship): void {
       ['Partner API', r.partner.api === null ? null : r.partner.api.url],
       [
         'Configuration differs',
-        r.configurationDiffers === null ? 'unknown' : r.configurationDiffers ? 'yes' : 'no',
+        differences === null
+          ? 'unknown'
+          : differences.length > 0
+            ? `yes: ${differences.map((d) => d.name).join(', ')}`
+            : 'no',
       ],
       ['Server owner', r.serverOwner],
     ]),
@@ -208,22 +222,44 @@ function printRelationship(r: FailoverRelationship): void {
       ]),
     ),
   );
+  if (differences !== null && differences.length > 0) {
+    const value = (v: unknown) => (v === null ? '-' : typeof v === 'string' ? v : JSON.stringify(v));
+    print(
+      table(
+        ['Differs from the partner', 'Here', 'Partner', 'Must be'],
+        differences.map((d) => [
+          d.name,
+          value(d.ours),
+          value(d.partner),
+          d.rule === 'complement' ? 'adding up to 100' : d.rule,
+        ]),
+      ),
+    );
+  }
   if (r.operationTracker.length > 0) {
     print(
       table(
-        ['Operation', 'At', 'Server', 'Token', 'Restart needed', 'Detail'],
+        ['Operation', 'At', 'Server', 'Token', 'Relationship', 'Detail'],
         r.operationTracker.map((o) => [
           o.operation,
           time(o.at),
           o.serverName,
           o.tokenName,
-          o.isRestartRequired,
+          o.effect === 'none' ? '-' : o.effect,
           o.detail,
         ]),
       ),
     );
   }
 }
+
+/** What a change did to the running relationship, said once after the write. */
+const EFFECT_NOTES: Record<FailoverRelationship['operationTracker'][number]['effect'], string | null> = {
+  started: 'Note: the failover endpoint started the relationship at once (no restart of the server needed).',
+  restarted:
+    'Note: the failover endpoint restarted the relationship at once: it sent STATE paused to the partner, reconnected and resumed its state (no restart of the server needed).',
+  none: null,
+};
 
 function printList(items: readonly FailoverRelationship[]): void {
   if (items.length === 0) {
@@ -256,9 +292,9 @@ function show(json: boolean, r: FailoverRelationship, note?: string): void {
   }
   if (note) print(note);
   printRelationship(r);
-  if (r.operationTracker[0]?.isRestartRequired) {
-    print('Note: the failover endpoint applies relationship changes after a restart of the server.');
-  }
+  const effect = r.operationTracker[0]?.effect;
+  const text = effect === undefined ? null : EFFECT_NOTES[effect];
+  if (text) print(text);
 }
 
 async function confirm(question: string): Promise<boolean> {

@@ -196,7 +196,7 @@ function relationshipCard(r: RelationshipView, redraw: () => void): HTMLElement 
       r.autoStateTransition
         ? `automatic partner-down after ${span(r.stateSwitchIntervalSeconds ?? 0)}`
         : 'no automatic partner-down',
-      r.isRunning ? '' : ' — not running (restart needed)',
+      r.isRunning ? '' : ' — not running (see the server log)',
     ),
     h(
       'div',
