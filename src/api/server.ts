@@ -99,6 +99,26 @@ export async function buildApiApp(deps: ApiDeps, options: ApiServerOptions): Pro
     return (value: unknown) => check(value === undefined || value === null ? {} : value);
   });
 
+  // RFC 7396 §4: a JSON merge patch travels as application/merge-patch+json. It is a patch format,
+  // so only PATCH takes it (anything else: 415, like any other unsupported type).
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.addContentTypeParser(
+    'application/merge-patch+json',
+    { parseAs: 'string' },
+    (request: FastifyRequest, body: string | Buffer, done: (err: Error | null, value?: unknown) => void) => {
+      if (request.method !== 'PATCH') {
+        const err = new Error(
+          `application/merge-patch+json is for PATCH only; ${request.method} takes application/json`,
+        ) as FastifyError;
+        err.statusCode = 415;
+        err.code = 'FST_ERR_CTP_INVALID_MEDIA_TYPE';
+        done(err);
+        return;
+      }
+      parseJson(request, typeof body === 'string' ? body : body.toString('utf8'), done);
+    },
+  );
+
   // Every route takes only the query parameters its schema names: a route without a querystring
   // schema gets an empty one, so `?dryRun=true` on a route that has no dry run is a 400, never
   // silently ignored (docs/api.md §Validation). Routes of plugins registered later inherit it.

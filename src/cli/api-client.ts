@@ -85,7 +85,9 @@ export class ApiClient {
   private async request<T>(method: string, url: URL, body: unknown): Promise<T> {
     const headers: Record<string, string> = { accept: 'application/json' };
     if (this.options.token) headers.authorization = `Bearer ${this.options.token}`;
-    if (body !== undefined) headers['content-type'] = 'application/json';
+    // A PATCH body is a JSON merge patch (RFC 7396), sent as its own media type.
+    if (body !== undefined)
+      headers['content-type'] = method === 'PATCH' ? 'application/merge-patch+json' : 'application/json';
     let response: Response;
     try {
       response = await fetch(url, {

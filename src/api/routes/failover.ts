@@ -301,6 +301,7 @@ export function failoverRoutes(app: ApiApp, ctx: RouteContext): void {
       schema: {
         ...write,
         summary: 'Change a relationship (Set-DhcpServerv4Failover): JSON merge patch of its config',
+        consumes: ['application/merge-patch+json', 'application/json'],
         params: RelationshipParams,
         querystring: ConfigWriteQuery,
         body: PatchRelationshipBody,
