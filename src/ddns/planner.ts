@@ -104,6 +104,8 @@ export type PlannerAction =
       requestId: number;
       serverAddress: string;
       serverPort: number;
+      /** UDP source port; null: a new random one for this request. */
+      sourcePort: number | null;
       isTcp: boolean;
       bytes: Uint8Array;
       zone: string;
@@ -451,6 +453,7 @@ export class DdnsPlanner {
       requestId,
       serverAddress: job.work.settings.serverAddress,
       serverPort: job.work.settings.serverPort,
+      sourcePort: job.work.settings.serverSourcePort,
       isTcp: job.isTcp || bytes.length > MAX_UDP_BYTES,
       bytes,
       zone,

@@ -212,7 +212,14 @@ export class DdnsService {
       switch (a.type) {
         case 'send':
           this.o.counters.inc('ddns-requests-sent');
-          this.transport.send(a.requestId, a.serverAddress, a.serverPort, a.isTcp, a.bytes);
+          this.transport.send(a.requestId, {
+            address: a.serverAddress,
+            port: a.serverPort,
+            sourcePort: a.sourcePort,
+            isTcp: a.isTcp,
+            bytes: a.bytes,
+            timeoutMs: a.timeoutMs,
+          });
           break;
         case 'completed':
           this.completed(a);

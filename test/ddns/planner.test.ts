@@ -30,6 +30,7 @@ const SETTINGS: DnsSettings = {
   reverseZone: '77.10.in-addr.arpa',
   serverAddress: '127.0.0.1',
   serverPort: 53,
+  serverSourcePort: null,
   tsigKey: { name: 'tl-key', algorithm: 'hmac-sha256', secret: SECRET },
   updateBothRecords: false,
   nameProtection: true,

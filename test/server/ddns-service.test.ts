@@ -167,4 +167,52 @@ describe('DNS update service', () => {
       dns.rcodeOf = () => RCODE.NOERROR;
     }
   });
+
+  test('every update leaves from a port of its own, unless server.sourcePort is configured', async () => {
+    dns.sourcePorts.length = 0;
+    const h = harness(dnsPort);
+    await h.service.start();
+    try {
+      const leases = ['10.77.1.21', '10.77.1.22', '10.77.1.23'].map((a, i) =>
+        binding(a, `host${i}.tld.test`, 'active'),
+      );
+      for (const l of leases) h.engine.putLease(l);
+      h.service.leasesChanged(leases);
+      await eventually(
+        async () => h.lines.filter((l) => l.event === 'ddns.registered').length === 3,
+        'three registrations',
+      );
+      const ports = [...dns.sourcePorts];
+      assert.equal(ports.length, 6, 'A and PTR for each');
+      // Random ephemeral ports: two may coincide by chance, not more.
+      assert.ok(new Set(ports).size >= ports.length - 1, `source ports ${ports.join(', ')}`);
+    } finally {
+      await h.service.stop();
+    }
+
+    const fixed = await freePort();
+    dns.sourcePorts.length = 0;
+    const f = harness(dnsPort, { sourcePort: fixed });
+    await f.service.start();
+    try {
+      const leases = ['10.77.1.31', '10.77.1.32'].map((a, i) => binding(a, `fixed${i}.tld.test`, 'active'));
+      for (const l of leases) f.engine.putLease(l);
+      f.service.leasesChanged(leases);
+      await eventually(
+        async () => f.lines.filter((l) => l.event === 'ddns.registered').length === 2,
+        'two registrations',
+      );
+      assert.deepEqual(new Set(dns.sourcePorts), new Set([fixed]));
+    } finally {
+      await f.service.stop();
+    }
+  });
 });
+
+async function freePort(): Promise<number> {
+  const s = dgram.createSocket('udp4');
+  await new Promise<void>((resolve) => s.bind(0, '127.0.0.1', () => resolve()));
+  const port = s.address().port;
+  await new Promise<void>((resolve) => s.close(() => resolve()));
+  return port;
+}
