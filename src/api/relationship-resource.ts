@@ -116,6 +116,20 @@ function connectionOf(status: RelationshipStatus | null): 'up' | 'down' {
   return status?.isCommunicating === true ? 'up' : 'down';
 }
 
+/**
+ * The partner's state is what it last reported; while it cannot be reached, that is only the last
+ * known state (it may be down, or in another state), shown with the time it was last heard.
+ */
+function partnerStateFreshness(status: RelationshipStatus | null): {
+  isPartnerStateStale: boolean;
+  partnerStateHeardAt: string | null;
+} {
+  return {
+    isPartnerStateStale: status?.partnerState != null && !status.isCommunicating,
+    partnerStateHeardAt: status === null ? null : isoOrNull(status.lastContactAt),
+  };
+}
+
 export function relationshipResource(
   r: ResolvedRelationship,
   status: RelationshipStatus | null,
@@ -138,13 +152,16 @@ export function relationshipResource(
     name: r.local.name,
     recordId: serverRecordId(r.local.address, r.local.port),
     state,
+    isStateStale: false,
   };
+  const freshness = partnerStateFreshness(status);
   const partner = {
     isThisServer: false,
     address: formatIpv4(r.partner.address),
     name: r.partner.name,
     recordId: serverRecordId(r.partner.address, r.partner.port),
     state: partnerState,
+    isStateStale: freshness.isPartnerStateStale,
   };
   return {
     name: r.name,
@@ -182,6 +199,7 @@ export function relationshipResource(
     stateSince: status === null ? null : isoOrNull(status.localStateStartedAt),
     partnerState,
     partnerStateSince: status?.partnerStateStartedAt == null ? null : isoOrNull(status.partnerStateStartedAt),
+    ...freshness,
     connection: {
       status: connectionOf(status),
       lastContactAt: status === null ? null : isoOrNull(status.lastContactAt),
@@ -228,6 +246,7 @@ export function relationshipSummary(
     stateSince: status === null ? null : isoOrNull(status.localStateStartedAt),
     partnerState: status?.partnerState == null ? null : failoverStateName(status.partnerState),
     partnerStateSince: status?.partnerStateStartedAt == null ? null : isoOrNull(status.partnerStateStartedAt),
+    ...partnerStateFreshness(status),
     connection,
     isPartnerReachable: connection === 'up',
     lastContactAt: status === null ? null : isoOrNull(status.lastContactAt),

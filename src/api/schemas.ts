@@ -324,8 +324,15 @@ export const RelationshipSummary = Type.Object(
     mode: StringEnum(['loadBalance', 'hotStandby'] as const, 'Failover mode'),
     state: FailoverState('This server’s failover state (noState: the endpoint does not run it)'),
     stateSince: Timestamp('When this server entered the state'),
-    partnerState: Nullable(FailoverState('The partner’s state as it last reported it')),
+    partnerState: Nullable(
+      FailoverState('The partner’s state as it last reported it (last known: see isPartnerStateStale)'),
+    ),
     partnerStateSince: Timestamp('When the partner entered its state'),
+    isPartnerStateStale: Type.Boolean({
+      description:
+        'partnerState is only the last known state: the partner is not reachable now, so it may have changed since partnerStateHeardAt',
+    }),
+    partnerStateHeardAt: Timestamp('When the partner was last heard (its last message)'),
     connection: StringEnum(
       ['up', 'down', 'connecting'] as const,
       'up: connected, CONNECT/CONNECTACK done and the partner’s STATE received',
@@ -347,6 +354,9 @@ const FailoverServer = Type.Object(
     name: Nullable(Type.String({ description: 'Server1Name / Server2Name (as configured)' })),
     recordId: Type.Integer({ minimum: 0, description: 'Server1RecordId / Server2RecordId (docs/api.md)' }),
     state: Nullable(FailoverState('Server1State / Server2State')),
+    isStateStale: Type.Boolean({
+      description: 'The partner’s entry while it is unreachable: `state` is its last known state',
+    }),
     percentage: Type.Integer({
       minimum: 0,
       maximum: 100,
@@ -465,8 +475,15 @@ export const FailoverRelationship = Type.Object(
     }),
     state: FailoverState('State'),
     stateSince: Timestamp('When this server entered the state'),
-    partnerState: Nullable(FailoverState('The partner’s state as last reported')),
+    partnerState: Nullable(
+      FailoverState('The partner’s state as last reported (last known: see isPartnerStateStale)'),
+    ),
     partnerStateSince: Timestamp('When the partner entered its state'),
+    isPartnerStateStale: Type.Boolean({
+      description:
+        'partnerState is only the last known state: the partner is not reachable now, so it may have changed since partnerStateHeardAt',
+    }),
+    partnerStateHeardAt: Timestamp('When the partner was last heard (its last message)'),
     connection: Type.Object({
       status: StringEnum(['up', 'down', 'connecting'] as const, 'Connection to the partner'),
       lastContactAt: Timestamp('Last message from the partner'),

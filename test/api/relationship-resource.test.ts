@@ -83,8 +83,10 @@ describe('relationship resource', () => {
       name: 'dhcp-a',
       recordId: serverRecordId(parseIpv4('10.0.0.2'), 647),
       state: 'normal',
+      isStateStale: false,
       percentage: 50,
     });
+    assert.equal(x.isPartnerStateStale, false, 'connected: the partner state is current');
     assert.equal(x.server2.isThisServer, false);
     assert.equal(x.server2.name, 'dhcp-b');
     assert.equal(x.recordId, relationshipRecordId('dc-pair'));
@@ -153,6 +155,33 @@ describe('relationship resource', () => {
     assert.equal(x.serverRole, 'standby');
     assert.deepEqual(x.configuredValues, { serverRole: 'active' });
     assert.equal(x.server1.percentage, 90, 'the primary is active: it keeps all but the reserve');
+  });
+
+  test('an unreachable partner: its state is the last known one, with when it was last heard', () => {
+    const status = fakeStatus({
+      localState: ServerState.COMMUNICATIONS_INTERRUPTED,
+      partnerState: ServerState.NORMAL,
+      isCommunicating: false,
+      lastContactAt: NOW - 300,
+    });
+    const x = relationshipResource(resolved(), status, none);
+    assert.equal(x.partnerState, 'normal');
+    assert.equal(x.isPartnerStateStale, true);
+    assert.equal(x.partnerStateHeardAt, '2026-11-23T23:55:00Z');
+    assert.equal(x.server2.isStateStale, true, 'the partner’s entry');
+    assert.equal(x.server1.isStateStale, false);
+    const s = relationshipSummary('dc-pair', resolved(), status);
+    assert.equal(s.partnerState, 'normal');
+    assert.equal(s.isPartnerStateStale, true);
+    assert.equal(s.partnerStateHeardAt, '2026-11-23T23:55:00Z');
+    // Never heard: no state to be stale.
+    const never = relationshipSummary(
+      'dc-pair',
+      resolved(),
+      fakeStatus({ partnerState: null, isCommunicating: false, lastContactAt: 0 }),
+    );
+    assert.equal(never.isPartnerStateStale, false);
+    assert.equal(never.partnerStateHeardAt, null);
   });
 
   test('hot standby percentages: the standby keeps reservePercent', () => {

@@ -21,7 +21,7 @@ import type {
   StatisticsList,
   WritePreview,
 } from '../api-types.js';
-import { duration, fields, print, printJson, table, time } from '../output.js';
+import { duration, fields, partnerStateText, print, printJson, table, time } from '../output.js';
 import { addWriteFlags, isPreview, printPreview, type WriteFlags, withWriteFlags } from './config-write.js';
 import { action, type CommandContext } from './context.js';
 
@@ -176,7 +176,7 @@ function printRelationship(r: FailoverRelationship): void {
         'Partner state',
         r.partnerState === null
           ? null
-          : `${r.partnerState}${r.partnerStateSince ? ` since ${time(r.partnerStateSince)}` : ''}`,
+          : `${partnerStateText(r)}${r.partnerStateSince ? ` since ${time(r.partnerStateSince)}` : ''}`,
       ],
       ['Running', r.isRunning],
       ['Connection', r.connection.status],
@@ -215,7 +215,7 @@ function printRelationship(r: FailoverRelationship): void {
         `Server${i + 1} (${s.role})`,
         s.address,
         s.name,
-        s.state,
+        s.isStateStale ? `${s.state} (last known)` : s.state,
         s.percentage,
         s.recordId,
         s.isThisServer,
@@ -274,7 +274,7 @@ function printList(items: readonly FailoverRelationship[]): void {
         r.role,
         r.mode,
         r.state,
-        r.partnerState,
+        partnerStateText(r),
         r.connection.status,
         r.partner.address,
         duration(r.mcltSeconds),
