@@ -437,8 +437,10 @@ export class FailoverEndpoint {
     this.connections.set(id, c);
     if (this.role === 'primary') {
       // DECISION (spec §2.1): the primary sends CONNECT on the first established link, ours or
-      // theirs, and closes extra links.
+      // theirs, and closes extra links. Both servers connect, so a healthy start has one: that is
+      // expected, logged at info.
       if (this.active !== null || this.hasPendingConnect(id)) {
+        out.push(log('info', 'failover-extra-connection-closed', { relationship: this.name, outbound }));
         this.closeConnection(
           c,
           RejectReason.DUPLICATE_CONNECTION,
@@ -653,6 +655,20 @@ export class FailoverEndpoint {
     now: number,
     out: EndpointAction[],
   ): void {
+    // The primary closing the extra link of the two both sides opened (before any CONNECT on it,
+    // while another is there): expected on every start, not a warning. A DISCONNECT on a link in
+    // use, or for another reason, still is.
+    const isExtraLinkClosed =
+      m.rejectReason === RejectReason.DUPLICATE_CONNECTION &&
+      c.phase === 'waitConnect' &&
+      this.connections.size > 1;
+    if (isExtraLinkClosed) {
+      out.push(
+        log('info', 'failover-extra-connection-closed', { relationship: this.name, outbound: c.outbound }),
+      );
+      this.dropConnection(c.id, now, out);
+      return;
+    }
     out.push(
       log('warn', 'failover-partner-disconnected', {
         relationship: this.name,
