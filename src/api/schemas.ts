@@ -649,8 +649,8 @@ export const ReplicateResult = Type.Object(
       Type.Object({
         scopeId: Type.String(),
         result: StringEnum(
-          ['identical', 'updated', 'failed'] as const,
-          'identical: the partner already had it; updated: replaced on the partner; failed: see message',
+          ['identical', 'updated', 'failed', 'wouldUpdate', 'wouldBeRefused'] as const,
+          'identical: the partner already had it; updated: replaced on the partner; failed: see message. dryRun: wouldUpdate, or wouldBeRefused (message: why; force=true would write it)',
         ),
         message: Nullable(Type.String()),
       }),

@@ -317,6 +317,43 @@ describe('the partner check and replicate=true', () => {
     assert.equal(a.config().scopes.find((s) => s.id === 'lab')?.ranges.length, 2, 'and so is the server');
   });
 
+  test('replicate: a dry run says what the partner would refuse; force writes it', async () => {
+    // Ours drops 10.50.0.20 (no lease of ours there); B holds a lease on it.
+    const shrunk = await http<Json>(a.baseUrl, '/api/v1/scopes/lab/config', {
+      ...write,
+      method: 'PUT',
+      body: {
+        ...labOf(a),
+        ranges: [
+          { start: '10.50.0.10', end: '10.50.0.19' },
+          { start: '10.50.0.100', end: '10.50.0.109' },
+        ],
+      },
+    });
+    assert.equal(shrunk.status, 200, shrunk.text);
+    const fileOfB = fileOf(b);
+    const replicate = (query: string) =>
+      http<Json & { items: Json[] }>(
+        a.baseUrl,
+        `/api/v1/failover/relationships/dc-pair/actions/replicate${query}`,
+        {
+          ...write,
+          method: 'POST',
+        },
+      );
+    const dry = await replicate('?dryRun=true');
+    assert.equal(dry.status, 200, dry.text);
+    assert.equal(dry.body.items[0]?.result, 'wouldBeRefused');
+    assert.match(String(dry.body.items[0]?.message), /1 active lease outside every scope \(10\.50\.0\.20\)/);
+    const refused = await replicate('');
+    assert.equal(refused.body.items[0]?.result, 'failed');
+    assert.match(String(refused.body.items[0]?.message), /the partner API answered 409/);
+    assert.equal(fileOf(b), fileOfB, 'the partner was not changed');
+    const forced = await replicate('?force=true');
+    assert.equal(forced.body.items[0]?.result, 'updated');
+    assert.deepEqual(labOf(b), labOf(a));
+  });
+
   test('an unreachable partner makes a growing pool unverified', async () => {
     const patched = await http<Json>(a.baseUrl, '/api/v1/failover/relationships/dc-pair', {
       ...write,

@@ -530,6 +530,7 @@ export function failoverRoutes(app: ApiApp, ctx: RouteContext): void {
               ? "Send our scope configs to the partner's API (Invoke-DhcpServerv4FailoverReplication)"
               : 'The same, under the windows-model.md name',
           params: RelationshipParams,
+          querystring: ConfigWriteQuery,
           body: ReplicateBody,
           response: { 200: ref(ReplicateResult), ...errors },
         },
@@ -554,6 +555,9 @@ export function failoverRoutes(app: ApiApp, ctx: RouteContext): void {
             });
           }
         }
+        // dryRun: the partner checks each PUT and answers what it would do; force: the partner
+        // writes even what orphans its leases (docs/api.md §Checks before a write).
+        const { dryRun, force } = request.query;
         const partner = new PartnerApiClient(r.partnerApi);
         const items: ReplicateResult['items'] = [];
         for (const id of new Set(scopeIds)) {
@@ -571,13 +575,25 @@ export function failoverRoutes(app: ApiApp, ctx: RouteContext): void {
             items.push({ scopeId: id, result: 'identical', message: null });
             continue;
           }
-          const put = await partner.putScopeConfig(id, ours.config);
-          items.push(
-            put.ok
-              ? { scopeId: id, result: 'updated', message: null }
-              : { scopeId: id, result: 'failed', message: put.message },
-          );
+          const put = await partner.putScopeConfig(id, ours.config, { dryRun, force });
+          if (!put.ok) {
+            items.push({ scopeId: id, result: 'failed', message: put.message });
+          } else if (dryRun) {
+            const preview = put.body as { wouldApply?: boolean; blockers?: { message: string }[] } | null;
+            items.push(
+              preview?.wouldApply === false
+                ? {
+                    scopeId: id,
+                    result: 'wouldBeRefused',
+                    message: (preview.blockers ?? []).map((b) => b.message).join('; ') || null,
+                  }
+                : { scopeId: id, result: 'wouldUpdate', message: null },
+            );
+          } else {
+            items.push({ scopeId: id, result: 'updated', message: null });
+          }
         }
+        if (dryRun) return { relationship: name, partner: partner.url, items };
         drift.invalidate();
         const count = (x: string) => items.filter((i) => i.result === x).length;
         track(

@@ -495,57 +495,59 @@ export function registerFailover(program: Command): void {
       }),
     );
 
-  failover
-    .command('replicate')
-    .description("send scope configs to the partner's API (Invoke-DhcpServerv4FailoverReplication)")
-    .option('--name <name>', 'one relationship (default: every relationship with partner.api)')
-    .option('--scope <id>', 'one scope (of whichever relationship holds it)')
-    .action(
-      action(async ({ client, json }, o: { name?: string; scope?: string }) => {
-        const jobs: { name: string; scopeIds?: string[] }[] = [];
-        if (o.scope !== undefined) {
-          const owner = await client.get<RelationshipSummary>(
-            `/api/v1/scopes/${encodeURIComponent(o.scope)}/failover`,
-          );
-          if (o.name !== undefined && o.name !== owner.name) {
-            throw new CliError(`scope ${o.scope} is in relationship "${owner.name}", not "${o.name}"`);
-          }
-          jobs.push({ name: owner.name, scopeIds: [o.scope] });
-        } else if (o.name !== undefined) {
-          jobs.push({ name: o.name });
-        } else {
-          const list = await client.get<{ items: FailoverRelationship[] }>(BASE);
-          for (const r of list.items) if (r.partner.api !== null) jobs.push({ name: r.name });
-          if (jobs.length === 0) throw new CliError('no relationship has partner.api configured');
+  addWriteFlags(
+    failover
+      .command('replicate')
+      .description("send scope configs to the partner's API (Invoke-DhcpServerv4FailoverReplication)")
+      .option('--name <name>', 'one relationship (default: every relationship with partner.api)')
+      .option('--scope <id>', 'one scope (of whichever relationship holds it)'),
+  ).action(
+    action(async ({ client, json }, o: WriteFlags & { name?: string; scope?: string }) => {
+      const jobs: { name: string; scopeIds?: string[] }[] = [];
+      if (o.scope !== undefined) {
+        const owner = await client.get<RelationshipSummary>(
+          `/api/v1/scopes/${encodeURIComponent(o.scope)}/failover`,
+        );
+        if (o.name !== undefined && o.name !== owner.name) {
+          throw new CliError(`scope ${o.scope} is in relationship "${owner.name}", not "${o.name}"`);
         }
-        const results: ReplicateResult[] = [];
-        for (const j of jobs) {
-          results.push(
-            await client.post<ReplicateResult>(
-              `${at(j.name)}/actions/replicate`,
-              j.scopeIds ? { scopeIds: j.scopeIds } : {},
+        jobs.push({ name: owner.name, scopeIds: [o.scope] });
+      } else if (o.name !== undefined) {
+        jobs.push({ name: o.name });
+      } else {
+        const list = await client.get<{ items: FailoverRelationship[] }>(BASE);
+        for (const r of list.items) if (r.partner.api !== null) jobs.push({ name: r.name });
+        if (jobs.length === 0) throw new CliError('no relationship has partner.api configured');
+      }
+      const results: ReplicateResult[] = [];
+      for (const j of jobs) {
+        results.push(
+          await client.post<ReplicateResult>(
+            withWriteFlags(`${at(j.name)}/actions/replicate`, o),
+            j.scopeIds ? { scopeIds: j.scopeIds } : {},
+          ),
+        );
+      }
+      const failed = results.flatMap((r) => r.items).filter((i) => i.result === 'failed').length;
+      if (json) printJson(results.length === 1 ? results[0] : { items: results });
+      else
+        print(
+          table(
+            ['Relationship', 'Partner API', 'Scope', 'Result', 'Message'],
+            results.flatMap((r) =>
+              r.items.map((i) => [r.relationship, r.partner, i.scopeId, i.result, i.message]),
             ),
-          );
-        }
-        const failed = results.flatMap((r) => r.items).filter((i) => i.result === 'failed').length;
-        if (json) printJson(results.length === 1 ? results[0] : { items: results });
-        else
-          print(
-            table(
-              ['Relationship', 'Partner API', 'Scope', 'Result', 'Message'],
-              results.flatMap((r) =>
-                r.items.map((i) => [r.relationship, r.partner, i.scopeId, i.result, i.message]),
-              ),
-            ),
-          );
-        if (failed > 0) {
-          process.stderr.write(
-            `twinlease: ${failed} scope${failed === 1 ? '' : 's'} could not be replicated\n`,
-          );
-          process.exitCode = 1;
-        }
-      }),
-    );
+          ),
+        );
+      if (o.dryRun) print('Dry run: nothing was sent to the partner.');
+      if (failed > 0) {
+        process.stderr.write(
+          `twinlease: ${failed} scope${failed === 1 ? '' : 's'} could not be replicated\n`,
+        );
+        process.exitCode = 1;
+      }
+    }),
+  );
 
   failover
     .command('stats')
