@@ -20,7 +20,7 @@ import { metricsRoutes } from './routes/metrics.js';
 import { scopeConfigRoutes } from './routes/scope-config.js';
 import { scopeRoutes } from './routes/scopes.js';
 import { statusRoutes } from './routes/status.js';
-import { SHARED_SCHEMAS } from './schemas.js';
+import { NoQuery, SHARED_SCHEMAS } from './schemas.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -97,6 +97,34 @@ export async function buildApiApp(deps: ApiDeps, options: ApiServerOptions): Pro
     const check = TypeBoxValidatorCompiler(route);
     if (route.httpPart !== 'body') return check;
     return (value: unknown) => check(value === undefined || value === null ? {} : value);
+  });
+
+  // RFC 7396 §4: a JSON merge patch travels as application/merge-patch+json. It is a patch format,
+  // so only PATCH takes it (anything else: 415, like any other unsupported type).
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.addContentTypeParser(
+    'application/merge-patch+json',
+    { parseAs: 'string' },
+    (request: FastifyRequest, body: string | Buffer, done: (err: Error | null, value?: unknown) => void) => {
+      if (request.method !== 'PATCH') {
+        const err = new Error(
+          `application/merge-patch+json is for PATCH only; ${request.method} takes application/json`,
+        ) as FastifyError;
+        err.statusCode = 415;
+        err.code = 'FST_ERR_CTP_INVALID_MEDIA_TYPE';
+        done(err);
+        return;
+      }
+      parseJson(request, typeof body === 'string' ? body : body.toString('utf8'), done);
+    },
+  );
+
+  // Every route takes only the query parameters its schema names: a route without a querystring
+  // schema gets an empty one, so `?dryRun=true` on a route that has no dry run is a 400, never
+  // silently ignored (docs/api.md §Validation). Routes of plugins registered later inherit it.
+  app.addHook('onRoute', (route) => {
+    if (route.schema?.querystring !== undefined) return;
+    route.schema = { ...(route.schema ?? {}), querystring: NoQuery };
   });
 
   await app.register(swagger, {
@@ -194,9 +222,9 @@ export async function buildApiApp(deps: ApiDeps, options: ApiServerOptions): Pro
       .send({ error: 'not-found', message: `no route ${request.method} ${request.url.split('?')[0]}` });
   });
 
-  const configFile = new ConfigFile(deps);
-  const writable = configFile.writablePath();
   const now = () => clock.nowSeconds();
+  const configFile = new ConfigFile(deps, now);
+  const writable = configFile.writablePath();
   const ctx: RouteContext = {
     deps,
     now,

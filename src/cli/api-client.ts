@@ -15,6 +15,36 @@ interface ErrorBody {
   error?: string;
   message?: string;
   path?: string;
+  /** A refused config write (docs/api.md §Checks before a write). */
+  orphanedLeases?: {
+    count: number;
+    items: {
+      ipAddress: string;
+      hardwareAddress: string | null;
+      hostname: string | null;
+      leaseExpiresAt: string | null;
+    }[];
+  };
+  partnerChecks?: { scopeId: string; result: string; addresses: string[] }[];
+}
+
+/** The lists a refused config write carries, one line each, for the terminal. */
+function refusalDetails(e: ErrorBody): string {
+  const lines: string[] = [];
+  const orphans = e.orphanedLeases;
+  if (orphans !== undefined && orphans.count > 0) {
+    lines.push(`active leases it would orphan (${orphans.count}):`);
+    for (const l of orphans.items) {
+      lines.push(
+        `  ${l.ipAddress}  ${l.hardwareAddress ?? '-'}  ${l.hostname ?? '-'}  expires ${l.leaseExpiresAt ?? 'never'}`,
+      );
+    }
+  }
+  for (const c of e.partnerChecks ?? []) {
+    if (c.result !== 'accepted')
+      lines.push(`partner check of scope ${c.scopeId}: ${c.result} ${c.addresses.join(', ')}`);
+  }
+  return lines.length === 0 ? '' : `\n${lines.join('\n')}`;
 }
 
 export class ApiClient {
@@ -55,7 +85,9 @@ export class ApiClient {
   private async request<T>(method: string, url: URL, body: unknown): Promise<T> {
     const headers: Record<string, string> = { accept: 'application/json' };
     if (this.options.token) headers.authorization = `Bearer ${this.options.token}`;
-    if (body !== undefined) headers['content-type'] = 'application/json';
+    // A PATCH body is a JSON merge patch (RFC 7396), sent as its own media type.
+    if (body !== undefined)
+      headers['content-type'] = method === 'PATCH' ? 'application/merge-patch+json' : 'application/json';
     let response: Response;
     try {
       response = await fetch(url, {
@@ -89,7 +121,7 @@ export class ApiClient {
           `not allowed: ${why}${method === 'GET' ? '' : '. Changes need a token without readOnly (api.tokens)'}`,
         );
       case 409:
-        throw new CliError(`refused: ${why}`);
+        throw new CliError(`refused: ${why}${refusalDetails(e)}`);
       case 404:
         throw new CliError(`not found: ${why}`);
       case 400:

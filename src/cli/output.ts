@@ -52,3 +52,17 @@ export function duration(seconds: number): string {
   if (m > 0) return `${m}m ${s}s`;
   return `${s}s`;
 }
+
+/**
+ * The partner's state as the API reports it: while the partner is unreachable only its last known
+ * state, so say so, with when it was last heard ("normal (last known, heard 2026-11-24 00:00:56Z)").
+ */
+export function partnerStateText(r: {
+  partnerState: string | null;
+  isPartnerStateStale: boolean;
+  partnerStateHeardAt: string | null;
+}): string | null {
+  if (r.partnerState === null) return null;
+  if (!r.isPartnerStateStale) return r.partnerState;
+  return `${r.partnerState} (last known, heard ${time(r.partnerStateHeardAt) ?? 'never'})`;
+}

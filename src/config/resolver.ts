@@ -893,6 +893,7 @@ const POLICY_DNS_CHECK_BASE: DnsSettings = {
   reverseZone: null,
   serverAddress: '127.0.0.1',
   serverPort: 53,
+  serverSourcePort: null,
   tsigKey: null,
   updateBothRecords: false,
   nameProtection: true,

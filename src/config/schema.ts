@@ -194,6 +194,11 @@ export const DnsSettings = Type.Object(
         {
           address: Ipv4String('Primary DNS server of the zones (receives the UPDATEs)'),
           port: Type.Optional(Port('DNS port', 53)),
+          sourcePort: Type.Optional(
+            Port(
+              'UDP port the UPDATEs leave from (e.g. for a firewall rule); default: a new random port for every UPDATE, as BIND does',
+            ),
+          ),
         },
         { additionalProperties: false },
       ),

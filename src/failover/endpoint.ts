@@ -52,7 +52,14 @@ import {
 } from '../wire/failover-message.js';
 import type { Ipv4 } from '../wire/ipv4.js';
 import { bindingFromLease, decideIncoming, leaseFromBinding } from './binding-update.js';
-import { HBA_LENGTH, hbaFromPercent, loadBalanceHash, serves } from './hash-bucket.js';
+import {
+  BUCKET_COUNT,
+  countSetBuckets,
+  HBA_LENGTH,
+  hbaFromPercent,
+  loadBalanceHash,
+  serves,
+} from './hash-bucket.js';
 import { boundedGrant, partnerDownReuseAt } from './lease-time.js';
 import { responsiveness, type StateEvent, transition } from './state-machine.js';
 import type { ConnectionId, EndpointAction, EndpointInput, RelationshipStatus } from './types.js';
@@ -297,6 +304,7 @@ export class FailoverEndpoint {
       lastContactAt: this.lastContactAt,
       clockSkewSeconds: this.clockSkewSeconds,
       mcltSeconds: this.mcltSeconds,
+      clientSharePercent: this.clientSharePercent(),
       unackedUpdates: this.inFlightAddresses.size,
       queuedUpdates: this.updateQueue.size,
       partnerDownAt: this.partnerDownAt(),
@@ -429,8 +437,10 @@ export class FailoverEndpoint {
     this.connections.set(id, c);
     if (this.role === 'primary') {
       // DECISION (spec §2.1): the primary sends CONNECT on the first established link, ours or
-      // theirs, and closes extra links.
+      // theirs, and closes extra links. Both servers connect, so a healthy start has one: that is
+      // expected, logged at info.
       if (this.active !== null || this.hasPendingConnect(id)) {
+        out.push(log('info', 'failover-extra-connection-closed', { relationship: this.name, outbound }));
         this.closeConnection(
           c,
           RejectReason.DUPLICATE_CONNECTION,
@@ -645,6 +655,20 @@ export class FailoverEndpoint {
     now: number,
     out: EndpointAction[],
   ): void {
+    // The primary closing the extra link of the two both sides opened (before any CONNECT on it,
+    // while another is there): expected on every start, not a warning. A DISCONNECT on a link in
+    // use, or for another reason, still is.
+    const isExtraLinkClosed =
+      m.rejectReason === RejectReason.DUPLICATE_CONNECTION &&
+      c.phase === 'waitConnect' &&
+      this.connections.size > 1;
+    if (isExtraLinkClosed) {
+      out.push(
+        log('info', 'failover-extra-connection-closed', { relationship: this.name, outbound: c.outbound }),
+      );
+      this.dropConnection(c.id, now, out);
+      return;
+    }
     out.push(
       log('warn', 'failover-partner-disconnected', {
         relationship: this.name,
@@ -1631,6 +1655,13 @@ export class FailoverEndpoint {
       primaryPercent = r.role === 'primary' ? r.loadBalancePercent : 100 - r.loadBalancePercent;
     }
     return hbaFromPercent(primaryPercent, r.hbaBitMeaning);
+  }
+
+  /** Percent of the hash buckets this server serves under the HBA in force (rounded). */
+  private clientSharePercent(): number {
+    const set = countSetBuckets(this.hba);
+    const served = this.role === this.config.hbaBitMeaning ? set : BUCKET_COUNT - set;
+    return Math.round((100 * served) / BUCKET_COUNT);
   }
 
   servesBucket(bucket: number): boolean {

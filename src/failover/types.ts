@@ -76,7 +76,14 @@ export interface RelationshipStatus {
   lastContactAt: number;
   /** partner clock − our clock, seconds, from the last message (null: unknown). */
   clockSkewSeconds: number | null;
+  /** MCLT in force: the configured one, or (secondary) the one adopted from the primary's CONNECT. */
   mcltSeconds: number;
+  /**
+   * This server's share of the RFC 3074 hash buckets, percent, under the hash-bucket assignment in
+   * force: its own (primary), else the primary's from CONNECT (D12 §7.8.2) — the load-balance
+   * split that is really applied (hot standby: 100 active, 0 standby).
+   */
+  clientSharePercent: number;
   /** Binding updates sent and not yet acknowledged. */
   unackedUpdates: number;
   /** Bindings queued for sending (not yet in flight). */

@@ -1,8 +1,7 @@
 // The composition root of `twinlease serve`: config → lease store → engine → sockets, plus the
 // process signals (SIGHUP reload, SIGTERM/SIGINT stop). Everything with I/O is created here.
 
-import { mkdirSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import { type ApiServer, ApiStartupError, startManagementApi } from '../api/attach.js';
@@ -14,6 +13,7 @@ import type { EngineSettings } from '../dhcp/scope.js';
 import { acquireLockFile } from '../leases/lock-file.js';
 import { openSqliteLeaseStore } from '../leases/sqlite-store.js';
 import type { LeaseStore } from '../leases/store.js';
+import { makeStoreDirectory } from '../leases/store-directory.js';
 import { formatIpv4, formatMac } from '../wire/ipv4.js';
 import { type Clock, systemClock } from './clock.js';
 import { Counters } from './counters.js';
@@ -98,9 +98,9 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   const { settings, network } = engineSettings(config, interfaces);
 
   const storePath = resolve(config.leaseStore.path);
-  mkdirSync(dirname(storePath), { recursive: true });
   let lock: ReturnType<typeof acquireLockFile>;
   try {
+    makeStoreDirectory(storePath);
     lock = acquireLockFile(storePath);
   } catch (err) {
     throw new StartupError((err as Error).message);

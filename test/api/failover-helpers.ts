@@ -13,6 +13,7 @@ import { type ApiServer, startApiServer } from '../../src/api/server.js';
 import { loadConfigFile } from '../../src/config/loader.js';
 import type { ResolvedConfig } from '../../src/config/resolved.js';
 import { DhcpEngine } from '../../src/dhcp/engine.js';
+import { emptyLease, type Lease } from '../../src/dhcp/lease.js';
 import type { RelationshipStatus } from '../../src/failover/types.js';
 import { ServerState } from '../../src/wire/failover-message.js';
 import { parseIpv4 } from '../../src/wire/ipv4.js';
@@ -78,6 +79,7 @@ export function fakeStatus(over: Partial<RelationshipStatus> = {}): Relationship
     lastContactAt: NOW - 2,
     clockSkewSeconds: -1,
     mcltSeconds: 1800,
+    clientSharePercent: 50,
     unackedUpdates: 3,
     queuedUpdates: 7,
     partnerDownAt: null,
@@ -118,7 +120,7 @@ export interface FailoverApiServer {
   close(): Promise<void>;
 }
 
-function engineFor(config: ResolvedConfig): DhcpEngine {
+function engineFor(config: ResolvedConfig, leases: readonly Lease[]): DhcpEngine {
   return new DhcpEngine(
     {
       serverName: config.server.name,
@@ -126,13 +128,28 @@ function engineFor(config: ResolvedConfig): DhcpEngine {
       scopes: config.scopes,
       directScopeIds: [],
     },
-    [],
+    [...leases],
   );
+}
+
+/** An active lease granted by `owner` at NOW − 60, running until NOW + 3600. */
+export function activeLease(address: string, scopeId: string, n: number, owner = 'dhcp-a'): Lease {
+  return {
+    ...emptyLease(parseIpv4(address), scopeId, 'active', NOW - 60),
+    hardwareType: 1,
+    hardwareAddress: `02000000${n.toString(16).padStart(4, '0')}`,
+    hostname: `host-${n}`,
+    leaseExpiresAt: NOW + 3600,
+    clientLastTransactionAt: NOW - 60,
+    ownerServer: owner,
+  };
 }
 
 export async function startFailoverApi(
   serverName: string,
   extra: Record<string, unknown> = {},
+  /** Lease records the engine starts with (carried across reloads, as the server does). */
+  leases: readonly Lease[] = [],
 ): Promise<FailoverApiServer> {
   const dir = mkdtempSync(join(tmpdir(), 'twinlease-fo-api-'));
   const configPath = join(dir, 'config.json');
@@ -140,14 +157,14 @@ export async function startFailoverApi(
   const loaded = loadConfigFile(configPath);
   assert.ok(loaded.ok, JSON.stringify(!loaded.ok && loaded.errors));
   let config = loaded.config;
-  let engine = engineFor(config);
+  let engine = engineFor(config, leases);
   const failover = new FakeFailover();
   const state = { reloads: 0 };
   const apply = (): boolean => {
     const next = loadConfigFile(configPath);
     if (!next.ok) return false;
     config = next.config;
-    engine = engineFor(config);
+    engine = engineFor(config, [...engine.leases()]);
     state.reloads++;
     return true;
   };

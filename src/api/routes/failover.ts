@@ -10,17 +10,29 @@
 // Writes change the config file (src/api/config-file.ts) and reload the server; each is recorded
 // in the operation tracker (src/api/operation-log.ts) with this server as its owner.
 
+import { Type } from 'typebox';
 import type { ResolvedRelationship } from '../../config/resolved.js';
 import { sumScopeStatistics } from '../../dhcp/statistics.js';
-import { bodyAt, canonicalJson, type Edit, type JsonObject, type Refusal } from '../config-file.js';
+import {
+  bodyAt,
+  canonicalJson,
+  type Edit,
+  type JsonObject,
+  previewOf,
+  type Refusal,
+  type WriteOptions,
+} from '../config-file.js';
 import { PartnerApiClient } from '../partner-api.js';
 import {
+  type OperationEffect,
   relationshipResource,
   relationshipSummary,
   type TrackedOperation,
 } from '../relationship-resource.js';
+import { relationshipSettings } from '../relationship-settings.js';
 import {
   AddScopesBody,
+  ConfigWriteQuery,
   CreateRelationshipBody,
   ErrorBody,
   FailoverRelationship,
@@ -28,12 +40,15 @@ import {
   PatchRelationshipBody,
   RelationshipParams,
   RelationshipScopeParams,
+  RelationshipSettings,
   RelationshipSummary,
   ReplicateBody,
   ReplicateResult,
   ref,
   ScopeParams,
   ScopeStatistics,
+  WritePreview,
+  WriteRefusal,
 } from '../schemas.js';
 import { currentScopeStatistics } from '../scope-statistics.js';
 import type { ApiApp, RouteContext } from '../server.js';
@@ -77,6 +92,10 @@ export function applyWindowsDefaults(r: JsonObject, patch: JsonObject): void {
   }
 }
 
+function writeOptions(query: { dryRun?: boolean; force?: boolean }): WriteOptions {
+  return { dryRun: query.dryRun, force: query.force };
+}
+
 function relationshipsOf(doc: JsonObject): JsonObject[] {
   if (!Array.isArray(doc.failover)) doc.failover = [];
   return doc.failover as JsonObject[];
@@ -90,7 +109,7 @@ export function failoverRoutes(app: ApiApp, ctx: RouteContext): void {
   const resourceOf = async (r: ResolvedRelationship) =>
     relationshipResource(r, statusOf(r.name), {
       operations: operations.list(r.name),
-      configurationDiffers: await drift.differs(r),
+      configurationDifferences: await drift.differences(r),
     });
   const refuse = (reply: Reply, refusal: Refusal): void => {
     reply.code(refusal.status).send(refusal.body);
@@ -101,7 +120,7 @@ export function failoverRoutes(app: ApiApp, ctx: RouteContext): void {
     name: string,
     operation: TrackedOperation['operation'],
     tokenName: string | null,
-    isRestartRequired: boolean,
+    effect: OperationEffect,
     detail: string | null = null,
   ) => {
     operations.record(name, {
@@ -109,7 +128,7 @@ export function failoverRoutes(app: ApiApp, ctx: RouteContext): void {
       at: now(),
       serverName: deps.config().server.name,
       tokenName,
-      isRestartRequired,
+      effect,
       detail,
     });
     deps.log?.info({
@@ -117,6 +136,7 @@ export function failoverRoutes(app: ApiApp, ctx: RouteContext): void {
       relationship: name,
       operation,
       tokenName,
+      effect,
       detail,
     });
   };
@@ -128,19 +148,22 @@ export function failoverRoutes(app: ApiApp, ctx: RouteContext): void {
     operation: TrackedOperation['operation'],
     tokenName: string | null,
     edit: Edit,
+    options: WriteOptions,
     status = 200,
     detail: string | null = null,
   ): Promise<void> => {
-    const result = configFile.write(edit);
+    const result = await configFile.write(edit, options);
     if (!result.ok) return refuse(reply, result.refusal);
+    if (!result.isWritten) return void reply.code(200).send(previewOf(result.plan, options));
     drift.invalidate();
+    // The reload that wrote it has already applied it to the failover endpoint (docs/api.md).
     const c = result.changes;
-    const isRestartRequired = [
-      ...c.relationshipsAdded,
-      ...c.relationshipsChanged,
-      ...c.relationshipsRemoved,
-    ].includes(name);
-    track(name, operation, tokenName, isRestartRequired, detail);
+    const effect: OperationEffect = c.relationshipsAdded.includes(name)
+      ? 'started'
+      : c.relationshipsChanged.includes(name)
+        ? 'restarted'
+        : 'none';
+    track(name, operation, tokenName, effect, detail);
     const r = configured(name);
     if (!r) return refuse(reply, noSuchRelationship(name));
     reply.code(status).send(await resourceOf(r));
@@ -172,8 +195,9 @@ export function failoverRoutes(app: ApiApp, ctx: RouteContext): void {
     401: ref(ErrorBody),
     403: ref(ErrorBody),
     404: ref(ErrorBody),
-    409: ref(ErrorBody),
+    409: ref(WriteRefusal),
   };
+  const relationshipOrPreview = Type.Union([ref(FailoverRelationship), ref(WritePreview)]);
 
   app.get(
     '/api/v1/failover/relationships',
@@ -204,15 +228,34 @@ export function failoverRoutes(app: ApiApp, ctx: RouteContext): void {
     },
   );
 
+  app.get(
+    '/api/v1/failover/relationships/:name/settings',
+    {
+      schema: {
+        ...read,
+        summary:
+          'The configured settings the partners must agree on (what the partner compares for configurationDifferences; the secret as a fingerprint)',
+        params: RelationshipParams,
+        response: { 200: ref(RelationshipSettings), 401: ref(ErrorBody), 404: ref(ErrorBody) },
+      },
+    },
+    async (request, reply) => {
+      const r = configured(request.params.name);
+      if (!r) return refuse(reply, noSuchRelationship(request.params.name));
+      return relationshipSettings(r);
+    },
+  );
+
   app.post(
     '/api/v1/failover/relationships',
     {
       config: { access: 'write' },
       schema: {
         ...write,
-        summary: 'Create a relationship (Add-DhcpServerv4Failover); the endpoint runs it after a restart',
+        summary: 'Create a relationship (Add-DhcpServerv4Failover); the failover endpoint starts it at once',
+        querystring: ConfigWriteQuery,
         body: CreateRelationshipBody,
-        response: { 201: ref(FailoverRelationship), ...errors },
+        response: { 200: ref(WritePreview), 201: ref(FailoverRelationship), ...errors },
       },
     },
     async (request, reply) => {
@@ -245,6 +288,7 @@ export function failoverRoutes(app: ApiApp, ctx: RouteContext): void {
           },
           requestPath: (pointer) => bodyAt(at)(pointer),
         },
+        writeOptions(request.query),
         201,
       );
     },
@@ -257,9 +301,11 @@ export function failoverRoutes(app: ApiApp, ctx: RouteContext): void {
       schema: {
         ...write,
         summary: 'Change a relationship (Set-DhcpServerv4Failover): JSON merge patch of its config',
+        consumes: ['application/merge-patch+json', 'application/json'],
         params: RelationshipParams,
+        querystring: ConfigWriteQuery,
         body: PatchRelationshipBody,
-        response: { 200: ref(FailoverRelationship), ...errors },
+        response: { 200: relationshipOrPreview, ...errors },
       },
     },
     async (request, reply) => {
@@ -279,6 +325,7 @@ export function failoverRoutes(app: ApiApp, ctx: RouteContext): void {
           },
           (at) => bodyAt(at),
         ),
+        writeOptions(request.query),
         200,
         Object.keys(patch).sort().join(', ') || null,
       );
@@ -293,23 +340,29 @@ export function failoverRoutes(app: ApiApp, ctx: RouteContext): void {
         ...write,
         summary: 'Remove a relationship (Remove-DhcpServerv4Failover); its scopes stay, standalone',
         params: RelationshipParams,
-        response: { 204: Type204(), ...errors },
+        querystring: ConfigWriteQuery,
+        response: { 200: ref(WritePreview), 204: Type204(), ...errors },
       },
     },
     async (request, reply) => {
       const { name } = request.params;
-      const result = configFile.write({
-        apply(doc) {
-          const list = relationshipsOf(doc);
-          const i = list.findIndex((r) => isObject(r) && r.name === name);
-          if (i < 0) return noSuchRelationship(name);
-          list.splice(i, 1);
-          if (list.length === 0) delete doc.failover;
-          return null;
+      const options = writeOptions(request.query);
+      const result = await configFile.write(
+        {
+          apply(doc) {
+            const list = relationshipsOf(doc);
+            const i = list.findIndex((r) => isObject(r) && r.name === name);
+            if (i < 0) return noSuchRelationship(name);
+            list.splice(i, 1);
+            if (list.length === 0) delete doc.failover;
+            return null;
+          },
+          requestPath: () => null,
         },
-        requestPath: () => null,
-      });
+        options,
+      );
       if (!result.ok) return refuse(reply, result.refusal);
+      if (!result.isWritten) return void (reply as Reply).code(200).send(previewOf(result.plan, options));
       drift.invalidate();
       operations.forget(name);
       deps.log?.info({
@@ -330,8 +383,9 @@ export function failoverRoutes(app: ApiApp, ctx: RouteContext): void {
         ...write,
         summary: 'Add scopes to a relationship (Add-DhcpServerv4FailoverScope)',
         params: RelationshipParams,
+        querystring: ConfigWriteQuery,
         body: AddScopesBody,
-        response: { 200: ref(FailoverRelationship), ...errors },
+        response: { 200: relationshipOrPreview, ...errors },
       },
     },
     async (request, reply) => {
@@ -368,6 +422,7 @@ export function failoverRoutes(app: ApiApp, ctx: RouteContext): void {
             return m && Number(m[1]) >= before ? `/body/scopeIds/${Number(m[1]) - before}` : null;
           },
         ),
+        writeOptions(request.query),
         200,
         added.join(', '),
       );
@@ -382,7 +437,8 @@ export function failoverRoutes(app: ApiApp, ctx: RouteContext): void {
         ...write,
         summary: 'Remove a scope from a relationship (Remove-DhcpServerv4FailoverScope)',
         params: RelationshipScopeParams,
-        response: { 200: ref(FailoverRelationship), ...errors },
+        querystring: ConfigWriteQuery,
+        response: { 200: relationshipOrPreview, ...errors },
       },
     },
     async (request, reply) => {
@@ -416,6 +472,7 @@ export function failoverRoutes(app: ApiApp, ctx: RouteContext): void {
           },
           () => () => null,
         ),
+        writeOptions(request.query),
         200,
         scopeId,
       );
@@ -449,12 +506,12 @@ export function failoverRoutes(app: ApiApp, ctx: RouteContext): void {
           if (!r) return refuse(reply, noSuchRelationship(name));
           return reply.code(409).send({
             error: 'not-running',
-            message: `relationship "${name}" is configured but not running yet (it starts with the next restart)`,
+            message: `relationship "${name}" is configured but the failover endpoint does not run it (see the server log: failover.start-failed)`,
           });
         }
         return reply.code(409).send({ error: 'invalid-state', message: outcome.message });
       }
-      track(name, 'partnerDown', request.caller.tokenName, false);
+      track(name, 'partnerDown', request.caller.tokenName, 'none');
       // Running but no longer in the config (removed, restart pending): nothing to show.
       if (!r) return (reply as Reply).code(204).send(undefined) as undefined;
       return resourceOf(r);
@@ -473,6 +530,7 @@ export function failoverRoutes(app: ApiApp, ctx: RouteContext): void {
               ? "Send our scope configs to the partner's API (Invoke-DhcpServerv4FailoverReplication)"
               : 'The same, under the windows-model.md name',
           params: RelationshipParams,
+          querystring: ConfigWriteQuery,
           body: ReplicateBody,
           response: { 200: ref(ReplicateResult), ...errors },
         },
@@ -497,6 +555,9 @@ export function failoverRoutes(app: ApiApp, ctx: RouteContext): void {
             });
           }
         }
+        // dryRun: the partner checks each PUT and answers what it would do; force: the partner
+        // writes even what orphans its leases (docs/api.md §Checks before a write).
+        const { dryRun, force } = request.query;
         const partner = new PartnerApiClient(r.partnerApi);
         const items: ReplicateResult['items'] = [];
         for (const id of new Set(scopeIds)) {
@@ -514,20 +575,32 @@ export function failoverRoutes(app: ApiApp, ctx: RouteContext): void {
             items.push({ scopeId: id, result: 'identical', message: null });
             continue;
           }
-          const put = await partner.putScopeConfig(id, ours.config);
-          items.push(
-            put.ok
-              ? { scopeId: id, result: 'updated', message: null }
-              : { scopeId: id, result: 'failed', message: put.message },
-          );
+          const put = await partner.putScopeConfig(id, ours.config, { dryRun, force });
+          if (!put.ok) {
+            items.push({ scopeId: id, result: 'failed', message: put.message });
+          } else if (dryRun) {
+            const preview = put.body as { wouldApply?: boolean; blockers?: { message: string }[] } | null;
+            items.push(
+              preview?.wouldApply === false
+                ? {
+                    scopeId: id,
+                    result: 'wouldBeRefused',
+                    message: (preview.blockers ?? []).map((b) => b.message).join('; ') || null,
+                  }
+                : { scopeId: id, result: 'wouldUpdate', message: null },
+            );
+          } else {
+            items.push({ scopeId: id, result: 'updated', message: null });
+          }
         }
+        if (dryRun) return { relationship: name, partner: partner.url, items };
         drift.invalidate();
         const count = (x: string) => items.filter((i) => i.result === x).length;
         track(
           name,
           'replicate',
           request.caller.tokenName,
-          false,
+          'none',
           `${count('updated')} updated, ${count('identical')} identical, ${count('failed')} failed`,
         );
         return { relationship: name, partner: partner.url, items };

@@ -71,6 +71,8 @@ export interface SimServer {
 interface SimConnection {
   owner: SimServer;
   peer: ConnectionId;
+  /** `owner` opened it. */
+  isOutbound: boolean;
   /** Messages on their way to `owner`. */
   inbox: Uint8Array[];
 }
@@ -79,6 +81,13 @@ export interface PairOptions {
   primary?: Partial<ResolvedRelationship>;
   secondary?: Partial<ResolvedRelationship>;
   scope?: Omit<Partial<EngineScope>, 'subnet'>;
+  /**
+   * Each server opens its own outbound connection, as the TCP shell does (both listen and both
+   * connect, docs/failover.md): connections asked for during a simulated second are established
+   * after both servers ticked, so two servers starting together get one each way and the primary
+   * closes the extra one. Default: one connection between the two, at once.
+   */
+  isEachSideConnecting?: boolean;
 }
 
 export class SimPair {
@@ -86,12 +95,16 @@ export class SimPair {
   readonly a: SimServer;
   readonly b: SimServer;
   isPartitioned = false;
+  private readonly isEachSideConnecting: boolean;
+  /** isEachSideConnecting: servers whose outbound connection is being established. */
+  private readonly connecting = new Set<SimServer>();
   private nextConnectionId = 1;
   private readonly connections = new Map<ConnectionId, SimConnection>();
   /** Every message sent, as [from, type] (for assertions on the protocol flow). */
   readonly trace: string[] = [];
 
   constructor(options: PairOptions = {}) {
+    this.isEachSideConnecting = options.isEachSideConnecting ?? false;
     const sc = [
       scope({
         ranges: [{ start: ip('10.0.0.100'), end: ip('10.0.0.139') }],
@@ -178,7 +191,8 @@ export class SimPair {
           this.closeConnection(a.connectionId);
           break;
         case 'connect':
-          this.connect(s);
+          if (this.isEachSideConnecting) this.connecting.add(s);
+          else this.connect(s);
           break;
         case 'persist':
           this.persistLeases(s, a.leases);
@@ -199,11 +213,13 @@ export class SimPair {
   private connect(s: SimServer): void {
     const peer = this.other(s);
     if (this.isPartitioned || !peer.isUp) return;
-    for (const c of this.connections.values()) if (c.owner === s) return;
+    for (const c of this.connections.values()) {
+      if (c.owner === s && (c.isOutbound || !this.isEachSideConnecting)) return;
+    }
     const mine = this.nextConnectionId++;
     const theirs = this.nextConnectionId++;
-    this.connections.set(mine, { owner: s, peer: theirs, inbox: [] });
-    this.connections.set(theirs, { owner: peer, peer: mine, inbox: [] });
+    this.connections.set(mine, { owner: s, peer: theirs, inbox: [], isOutbound: true });
+    this.connections.set(theirs, { owner: peer, peer: mine, inbox: [], isOutbound: false });
     this.feed(s, { type: 'connected', connectionId: mine, outbound: true });
     this.feed(peer, { type: 'connected', connectionId: theirs, outbound: false });
   }
@@ -255,6 +271,8 @@ export class SimPair {
         }
         this.feed(s, { type: 'tick' });
       }
+      for (const s of [...this.connecting]) this.connect(s);
+      this.connecting.clear();
       this.flush();
     }
   }
