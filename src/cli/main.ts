@@ -49,7 +49,7 @@ export async function run(argv: string[]): Promise<void> {
     .description('run the DHCP server in the foreground (embedded default config when --config is absent)')
     .option('-c, --config <file>', 'JSON configuration file (schema/twinlease.schema.json)')
     .action(serve);
-  registerOperatorCommands(program); // status, scope, stats, lease, failover (src/cli/commands/)
+  registerOperatorCommands(program); // status, scope, stats, lease, failover, probe (src/cli/commands/)
   registerImportCommand(program); // import dhcpd (src/import/)
   await program.parseAsync(argv);
 }
