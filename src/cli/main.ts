@@ -38,7 +38,8 @@ async function serve(opts: { config?: string }): Promise<void> {
   process.on('SIGINT', () => shutdown('SIGINT'));
 }
 
-export async function run(argv: string[]): Promise<void> {
+/** The whole command tree (also read by test/cli/docs-verbs.test.ts to check the docs' verbs). */
+export function buildProgram(): Command {
   const program = new Command();
   program
     .name('twinlease')
@@ -49,7 +50,11 @@ export async function run(argv: string[]): Promise<void> {
     .description('run the DHCP server in the foreground (embedded default config when --config is absent)')
     .option('-c, --config <file>', 'JSON configuration file (schema/twinlease.schema.json)')
     .action(serve);
-  registerOperatorCommands(program); // status, scope, stats, lease, failover (src/cli/commands/)
+  registerOperatorCommands(program); // status, scope, stats, lease, failover, probe (src/cli/commands/)
   registerImportCommand(program); // import dhcpd (src/import/)
-  await program.parseAsync(argv);
+  return program;
+}
+
+export async function run(argv: string[]): Promise<void> {
+  await buildProgram().parseAsync(argv);
 }

@@ -483,7 +483,7 @@ export const FailoverRelationship = Type.Object(
       Type.Integer({
         minimum: 0,
         maximum: 65535,
-        description: 'Answer a client of the partner once its secs field reaches this (0 = never)',
+        description: 'Answer a client of the partner once its secs field exceeds this (0 = never)',
         default: FAILOVER_DEFAULTS.loadBalanceMaxSeconds,
       }),
     ),
@@ -554,7 +554,9 @@ export const Config = Type.Object(
             Type.String({ minLength: 1, description: 'Directly attached interface served by broadcast' }),
           ),
           broadcastAddress: Type.Optional(
-            Ipv4String('Destination of broadcast replies', { default: DHCP_DEFAULTS.broadcastAddress }),
+            Ipv4String(
+              "Destination of replies to clients without an address; absent or 255.255.255.255: the subnet broadcast address of the served interface's first IPv4 address (255.255.255.255 only when there is none)",
+            ),
           ),
         },
         { additionalProperties: false },

@@ -576,8 +576,8 @@ describe('ISC dhcpd 4.4 interop (D12 failover)', { skip: skip ?? false }, () => 
         '4. partner-down on Twinlease, dhcpd restarts: RECOVER, UPDREQALL, RECOVER-WAIT, NORMAL',
         120_000,
         async (t) => {
-          // No operator route in the API yet: the safe period (stateSwitchIntervalSeconds) takes
-          // the same PARTNER-DOWN transition (spec §7.3).
+          // The safe period (stateSwitchIntervalSeconds) takes the same PARTNER-DOWN transition
+          // as the operator's route (spec §7.3), which test/e2e/api-pair.test.ts exercises.
           const pd = await tl.waitState(
             ['partnerDown'],
             (SETTINGS.stateSwitchIntervalSeconds + 8) * 1000,

@@ -1,9 +1,11 @@
-// The operator commands (docs/cli.md): they call the management API and print tables or JSON.
+// The operator commands (docs/cli.md): they call the management API and print tables or JSON;
+// `probe` talks DHCP to the servers instead.
 
 import type { Command } from 'commander';
 import { addGlobalOptions } from './context.js';
 import { registerFailover } from './failover.js';
 import { registerLease } from './lease.js';
+import { registerProbe } from './probe.js';
 import { registerScope } from './scope.js';
 import { registerStats } from './stats.js';
 import { registerStatus } from './status.js';
@@ -15,4 +17,5 @@ export function registerOperatorCommands(program: Command): void {
   registerStats(program);
   registerLease(program);
   registerFailover(program);
+  registerProbe(program);
 }
