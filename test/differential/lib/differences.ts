@@ -193,8 +193,18 @@ export const RULES: readonly Rule[] = [
   {
     id: 'max-message-size',
     kind: 'intended',
-    title: "Replies fit the client's maximum message size (Kea's may not)",
-    explains: (d) => d.field === 'size-limit' && d.kea.includes('over') && d.twinlease === 'within',
+    title: "Replies fit the client's maximum message size, leaving out what does not fit (Kea's may not)",
+    explains: (d) => {
+      if (d.field === 'size-limit') return d.kea.includes('over') && d.twinlease === 'within';
+      // An option Kea sent in a reply over the client's limit, which Twinlease left out to fit it.
+      const limit = d.twinleaseStep?.maxSize ?? 0;
+      return (
+        d.field.startsWith('option.') &&
+        d.twinlease === '(absent)' &&
+        (d.keaReply?.size ?? 0) > limit &&
+        (d.twinleaseReply?.size ?? Number.POSITIVE_INFINITY) <= limit
+      );
+    },
   },
   {
     id: 'nak-message',

@@ -71,6 +71,10 @@ export const SCENARIOS: readonly Scenario[] = [
     run: (conv, id) => life(conv, { mac: id.mac(1), prl: EVERY_CODE, extra: [[57, u16(576)]] }),
   },
   {
+    name: 'dora/long-option-split-rfc3396',
+    run: (conv, id) => life(conv, { mac: id.mac(1), prl: [1, 3, 14], extra: [[57, u16(1500)]] }),
+  },
+  {
     name: 'dora/max-size-below-minimum-300',
     run: (conv, id) => life(conv, { mac: id.mac(1), prl: EVERY_CODE, extra: [[57, u16(300)]] }),
   },
@@ -413,6 +417,15 @@ export const SCENARIOS: readonly Scenario[] = [
       const c = conv.client('c1', { mac: id.mac(1) });
       await c.dora();
       await c.rebind({ ciaddr: '10.99.15.60' });
+    },
+  },
+  {
+    name: 'renew/rfc1541-style-with-server-id',
+    run: async (conv, id) => {
+      const c = conv.client('c1', { mac: id.mac(1) });
+      await c.dora();
+      // RFC 1541 clients put the server identifier in a RENEWING request (RFC 2131 forbids it).
+      await c.renew({ serverId: NET.server });
     },
   },
   {

@@ -47,6 +47,8 @@ interface SpecOption {
   keaData?: string;
 }
 
+/** Longer than one option can carry: sent as several instances (RFC 3396). */
+const LONG_MERIT_DUMP = `/var/dump/${'very-long-file-name-'.repeat(15)}core`;
 const LONG_ROOT_PATH = `/export/root/${'long-path-segment/'.repeat(11)}end`; // 214 bytes
 const MANY_NBNS = Array.from({ length: 30 }, (_, i) => `10.77.0.${100 + i}`).join(', ');
 
@@ -70,6 +72,7 @@ const MAIN_OPTIONS: SpecOption[] = [
   { code: 66, name: 'tftpServerName', kea: 'tftp-server-name', data: 'tftp.example.test' },
   { code: 17, name: 'rootPath', kea: 'root-path', data: LONG_ROOT_PATH },
   { code: 44, name: 'netbiosNameServers', kea: 'netbios-name-servers', data: MANY_NBNS },
+  { code: 14, name: 'meritDumpFile', kea: 'merit-dump', data: LONG_MERIT_DUMP },
   // Overrides the global value for this scope.
   { code: 42, name: 'ntpServers', kea: 'ntp-servers', data: '10.77.0.124, 10.77.0.125' },
 ];
