@@ -80,7 +80,11 @@ describe(`differential: Kea 2.2 and Twinlease (seed ${SEED})`, { skip: skip ?? f
         result,
         verdicts: classify(result.diffs, { kea: result.kea, twinlease: result.twinlease }),
       }));
-      writeFileSync(join(dir, 'results.json'), JSON.stringify(rs, null, 1));
+      // Every reply of the scenarios that failed, for the post-mortem (all of them would be ~50 MB).
+      const failed = classified.filter(
+        (c) => c.result.error || c.verdicts.some((v) => v.rule === null && !v.after),
+      );
+      writeFileSync(join(dir, 'failed.json'), JSON.stringify(failed.map((c) => c.result)));
       return classified;
     });
     // A failure to run at all shows in every test, not as an unhandled rejection.
@@ -103,7 +107,7 @@ describe(`differential: Kea 2.2 and Twinlease (seed ${SEED})`, { skip: skip ?? f
             ...unexplained.map((d) => `  step ${d.stepIndex} "${d.step}": ${describeDiff(d)}`),
             'transcripts:',
             renderTranscripts(result.kea, result.twinlease),
-            `(every reply in full: ${join(dir, 'results.json')})`,
+            `(every reply in full: ${join(dir, 'failed.json')})`,
           ].join('\n'),
         );
       }
