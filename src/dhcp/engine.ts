@@ -326,8 +326,12 @@ export class DhcpEngine {
     if (policies !== undefined) client.policy = matchPolicy(policies, packet);
 
     const typeBytes = packet.options.get(OPTION.messageType);
-    if (!packet.hasMagicCookie || typeBytes === undefined || typeBytes.length !== 1) {
-      return this.bootp(packet, scope, client, now);
+    // RFC 1534 §2: a BOOTP request is one without option 53. One whose option 53 is not the one
+    // byte of RFC 2132 §9.6 (e.g. two instances, concatenated per RFC 3396) is a broken DHCP
+    // message: served as BOOTP it would get an address bound for good instead of an OFFER.
+    if (!packet.hasMagicCookie || typeBytes === undefined) return this.bootp(packet, scope, client, now);
+    if (typeBytes.length !== 1) {
+      return ignore('malformed-request', scope.view.id, `option 53 of ${typeBytes.length} bytes`);
     }
     switch (typeBytes[0] as DhcpMessageType) {
       case DhcpMessageType.Discover:

@@ -146,7 +146,12 @@ export class DhcpService {
     }
     const packet = decoded.packet;
     const typeByte = packet.options.get(53);
-    const typeName = typeByte?.length === 1 ? (MESSAGE_NAMES[typeByte[0]!] ?? 'unknown') : 'bootp';
+    const typeName =
+      typeByte === undefined
+        ? 'bootp'
+        : typeByte.length === 1
+          ? (MESSAGE_NAMES[typeByte[0]!] ?? 'unknown')
+          : 'unknown';
     this.counters.inc(`pkt4-${typeName}-received`);
     let result: EngineResult;
     try {

@@ -347,6 +347,16 @@ describe('client name (RFC 4702)', () => {
     assert.deepEqual([o.doesForward, o.replyOption![0]], [true, 0x07]);
   });
 
+  it('a wire-format name with characters DNS host names do not allow is sanitised, as an ASCII one is', () => {
+    // docs/dns.md: labels are lower-cased, other characters become '-'. The wire form used to be
+    // refused outright (no registration, no option 81 in the reply), the ASCII form sanitised.
+    const wire = decideClientName(SETTINGS, fqdnOption(0x05, 'Lap_Top 26', true), null);
+    const ascii = decideClientName(SETTINGS, fqdnOption(0x01, 'Lap_Top 26', false), null);
+    assert.equal(ascii?.fqdn, 'lap-top-26.tld.test');
+    assert.equal(wire?.fqdn, 'lap-top-26.tld.test');
+    assert.equal(parseClientFqdn(wire!.replyOption!)!.name, 'lap-top-26.tld.test');
+  });
+
   it('names: qualified with the zone, moved into it, sanitised; host name 12 without option 81', () => {
     assert.equal(
       decideClientName(SETTINGS, fqdnOption(1, 'Host_1.other.example.', false), null)!.fqdn,

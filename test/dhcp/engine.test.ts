@@ -568,6 +568,16 @@ describe('BOOTP (RFC 951, RFC 1534)', () => {
     assert.ok(!r.reply.options.has(53));
   });
 
+  test('a DHCP message whose option 53 is not one byte is dropped, not served as BOOTP', () => {
+    // Two option 53 instances are concatenated (RFC 3396) into two bytes: the message is DHCP
+    // (it has option 53) and malformed; answering it with a BOOTREPLY would bind an address
+    // for good to a client that asked for an OFFER.
+    const e = engine([scope({ dynamicBootp: true })]);
+    const p = packet(T.Discover, { mac: mac(4), extra: [[53, Uint8Array.of(1, 1)]] });
+    ignored(e.handle(p, NOW), 'malformed-request');
+    assert.equal([...e.leases()].length, 0);
+  });
+
   test('dynamic BOOTP only where the scope allows it', () => {
     ignored(engine().handle(packet(0 as T, { mac: mac(4), noMessageType: true }), NOW), 'bootp-disabled');
     const e = engine([scope({ dynamicBootp: true, bootpLeaseSeconds: 7200 })]);
