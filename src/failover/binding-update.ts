@@ -6,6 +6,7 @@ import { ddnsOptionOf, dnsFieldsFromOption } from '../ddns/failover-ddns.js';
 import type { BindingState, Lease } from '../dhcp/lease.js';
 import { emptyLease, NO_DNS_FLAGS } from '../dhcp/lease.js';
 import { getStringOption } from '../wire/dhcp-options.js';
+import { bindingOptions } from '../wire/failover-codec.js';
 import {
   BindingStatus,
   type FailoverBinding,
@@ -13,7 +14,7 @@ import {
   FailoverOptionCode,
   RejectReason,
 } from '../wire/failover-message.js';
-import type { Ipv4 } from '../wire/ipv4.js';
+import { type Ipv4, toHex } from '../wire/ipv4.js';
 
 /** IP-flags (option 12, uint16): R = reserved on the sender, B = BOOTP client (D12 §12.12). */
 export const IP_FLAG_RESERVED = 0x0001;
@@ -105,6 +106,18 @@ export function bindingFromLease(
     ];
   }
   return b;
+}
+
+/**
+ * The binding as the partner reads it, as a comparable string: two leases with the same key tell
+ * the partner the same thing, whatever else (acknowledged PET, up-to-date flag) differs locally.
+ * A BNDACK vouches for the content sent, not for one object in memory (issue 14 item 4: matching
+ * by identity left a RELEASE that followed an unacknowledged ACK unsettled for good).
+ */
+export function bindingKey(b: FailoverBindingInput): string {
+  return bindingOptions(b)
+    .map((o) => `${o.code}:${toHex(o.data)}`)
+    .join(' ');
 }
 
 export type ConflictDecision = { accept: true } | { accept: false; reason: RejectReason; message: string };

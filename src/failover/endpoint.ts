@@ -51,7 +51,7 @@ import {
   TLS_REQUEST_REQUIRED,
 } from '../wire/failover-message.js';
 import type { Ipv4 } from '../wire/ipv4.js';
-import { bindingFromLease, decideIncoming, leaseFromBinding } from './binding-update.js';
+import { bindingFromLease, bindingKey, decideIncoming, leaseFromBinding } from './binding-update.js';
 import { HBA_LENGTH, hbaFromPercent, loadBalanceHash, serves } from './hash-bucket.js';
 import { boundedGrant, partnerDownReuseAt } from './lease-time.js';
 import { responsiveness, type StateEvent, transition } from './state-machine.js';
@@ -132,9 +132,11 @@ interface Connection {
 
 interface InFlightBinding {
   address: Ipv4;
-  /** The lease object sent (identity tells whether it changed since). */
-  lease: Lease;
+  /** What was sent, as bindingKey(): the BNDACK settles a local binding that still says this. */
+  key: string;
+  state: BindingState;
   potentialExpiresAt: number;
+  isIscPeer: boolean;
 }
 
 interface PartnerUpdateRequest {
@@ -1228,7 +1230,13 @@ export class FailoverEndpoint {
         this.updateQueue.delete(address);
         this.durableVersion.delete(address);
         bindings.push(b);
-        batch.push({ address, lease, potentialExpiresAt: b.potentialExpiresAt ?? 0 });
+        batch.push({
+          address,
+          key: bindingKey(b),
+          state: lease.state,
+          potentialExpiresAt: b.potentialExpiresAt ?? 0,
+          isIscPeer: c.isIscPeer,
+        });
         this.inFlightAddresses.add(address);
       }
       if (batch.length === 0) break;
@@ -1280,7 +1288,7 @@ export class FailoverEndpoint {
         );
         // D12 §7.2.1: do not resend at once. The partner keeps its binding; ours is marked up to
         // date so it is not sent in a loop (a later change sends it again).
-        if (current !== undefined && current === sent.lease) {
+        if (current !== undefined && isUnchangedSince(current, sent)) {
           const next: Lease = { ...current, isPartnerUpToDate: true, lastBindingUpdateAt: Math.floor(now) };
           engine.putLease(next);
           changed.push(next);
@@ -1289,8 +1297,11 @@ export class FailoverEndpoint {
       }
       if (current === undefined) continue;
       const acked = Math.max(current.ackedPotentialExpiresAt, sent.potentialExpiresAt);
-      if (current !== sent.lease) {
-        // Changed since it was sent: record the acknowledged potential expiration only.
+      if (!isUnchangedSince(current, sent)) {
+        // Changed since it was sent (the new version is queued): record the acknowledged potential
+        // expiration only. Compared by content: the endpoint itself rewrites a binding (this very
+        // branch records an acknowledged PET on a newer version), and a BNDACK for that newer
+        // version must still settle it.
         if (acked !== current.ackedPotentialExpiresAt) {
           const next: Lease = { ...current, ackedPotentialExpiresAt: acked };
           engine.putLease(next);
@@ -1465,7 +1476,7 @@ export class FailoverEndpoint {
       if (mine) break;
     }
     if (!mine) return null;
-    const isMineActive = mine.lease.state === 'active';
+    const isMineActive = mine.state === 'active';
     const isTheirsActive = theirs.bindingStatus === BindingStatus.ACTIVE;
     if (isMineActive !== isTheirsActive) return isMineActive ? 'ours' : 'theirs';
     // Otherwise the primary's binding wins. Both sides must reach the same verdict, and they do
@@ -1651,6 +1662,11 @@ export class FailoverEndpoint {
     c.lastSentAt = now;
     out.push({ type: 'send', connectionId: c.id, message });
   }
+}
+
+/** The local binding still tells the partner what `sent` told it. */
+function isUnchangedSince(current: Lease, sent: InFlightBinding): boolean {
+  return bindingKey(bindingFromLease(current, { isIscPeer: sent.isIscPeer })) === sent.key;
 }
 
 /** The answers the DHCP engine gets for a scope of this relationship. */

@@ -148,6 +148,48 @@ describe('failover endpoint: NORMAL', () => {
     assert.equal(p.a.engine.getLease(address)!.state, 'free');
     assert.equal(p.b.engine.getLease(address)!.state, 'free');
   });
+
+  test('release and decline right after the ACK, before the partner acknowledged it: settled on both sides', () => {
+    // Issue 14 item 4: the BNDACK of the ACTIVE update came back after the RELEASE had changed the
+    // binding; the endpoint then rewrote the binding (acknowledged PET) and the RELEASED update's
+    // own BNDACK no longer matched it by identity: released and not up to date here for good,
+    // free on the partner.
+    const p = normalPair();
+    const clients = [...Array(80).keys()].map((i) => i + 1).filter(primaryServes);
+    const released = clients.slice(0, 10).map((c) => [c, p.dora(p.a, c)!] as const);
+    const declined = clients.slice(10, 14).map((c) => [c, p.dora(p.a, c)!] as const);
+    for (const [c, address] of released) p.release(p.a, c, address);
+    for (const [c, address] of declined) {
+      p.dhcp(
+        p.a,
+        packet(DhcpMessageType.Decline, {
+          mac: mac(c),
+          requested: ipString(address),
+          serverId: ipString(p.a.config.local.address),
+        }),
+      );
+    }
+    p.run(3);
+    for (const [, address] of released) {
+      const onA = p.a.engine.getLease(address)!;
+      const onB = p.b.engine.getLease(address)!;
+      assert.deepEqual(
+        [onA.state, onA.isPartnerUpToDate, onB.state],
+        ['free', true, 'free'],
+        `released ${ipString(address)}`,
+      );
+    }
+    for (const [, address] of declined) {
+      const onA = p.a.engine.getLease(address)!;
+      const onB = p.b.engine.getLease(address)!;
+      assert.deepEqual(
+        [onA.state, onA.isPartnerUpToDate, onB.state],
+        ['abandoned', true, 'abandoned'],
+        `declined ${ipString(address)}`,
+      );
+    }
+    assert.equal(p.a.endpoint.status(p.now).queuedUpdates, 0);
+  });
 });
 
 describe('failover endpoint: failures', () => {
