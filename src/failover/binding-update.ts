@@ -197,6 +197,14 @@ export function decideIncoming(
      * renewal the partner never heard of) still beats the partner's EXPIRED.
      */
     isRecovering?: boolean;
+    /**
+     * Our own update of this address crossed this one and lost the duel (the endpoint's duel():
+     * ACTIVE first, then the primary). The partner applies the same rule and rejects ours, so
+     * this one is accepted whatever the matrix says: judged by the matrix (CLTTs from two clocks),
+     * each side could reject the other's and keep its own for good (sim seed 82: EXPIRED on the
+     * primary, RELEASED on the secondary, neither ever given out again).
+     */
+    hasPartnerWonDuel?: boolean;
   },
 ): ConflictDecision {
   const status = received.bindingStatus;
@@ -213,7 +221,7 @@ export function decideIncoming(
       'ACTIVE binding without client-hardware-address or lease-expiration-time',
     );
   }
-  if (!ours) return { accept: true };
+  if (!ours || ctx.hasPartnerWonDuel === true) return { accept: true };
   const rule = CONFLICT_MATRIX[ours.state][column];
   const theirCltt = received.clientLastTransactionAt;
   if (

@@ -194,8 +194,13 @@ export class FailoverEndpoint {
   private readonly inFlightAddresses = new Set<Ipv4>();
   /** The durable version of bindings the DHCP exchange changed, until they are sent. */
   private readonly durableVersion = new Map<Ipv4, Lease>();
-  /** Addresses whose binding we sent back after rejecting the partner's, on this connection. */
-  private readonly counterUpdated = new Set<Ipv4>();
+  /** Bindings this endpoint put into the engine (partner's updates, acknowledgements, pool moves). */
+  private readonly ownVersions = new WeakSet<Lease>();
+  /**
+   * Address → the binding (bindingKey) we sent back after rejecting the partner's, on this
+   * connection: each version of a binding is sent back once.
+   */
+  private readonly counterUpdated = new Map<Ipv4, string>();
   private partnerUpdateRequest: PartnerUpdateRequest | null = null;
   /** xid of the UPDREQ/UPDREQALL we sent and wait UPDDONE for, on the active connection. */
   private ourUpdateRequestXid: number | null = null;
@@ -360,12 +365,13 @@ export class FailoverEndpoint {
         const engine = this.options.engine();
         for (const lease of input.leases) {
           if (this.scopeIds.has(lease.scopeId) && !lease.isPartnerUpToDate) {
-            // While this change was on its way to the disk, a binding update of the partner for
-            // the address was accepted: that one is current, ours is obsolete. Sending ours would
-            // undo it on the partner (sim seed 23347: a stale EXPIRED, written late on a slow disk,
-            // overrode the BACKUP the primary had just given; both then allocated the address).
+            // While this change was on its way to the disk, the endpoint replaced the binding (a
+            // binding update of the partner accepted, a pool move): that one is current, ours is
+            // obsolete. Sending ours would undo it on the partner (sim seed 23347: a stale EXPIRED,
+            // written late on a slow disk, overrode the BACKUP the primary had just given; both
+            // then allocated the address).
             const current = engine.getLease(lease.address);
-            if (current !== undefined && current !== lease && current.isPartnerUpToDate) continue;
+            if (current !== undefined && this.supersedes(current, lease)) continue;
             this.updateQueue.add(lease.address);
             this.durableVersion.set(lease.address, lease);
           }
@@ -384,6 +390,37 @@ export class FailoverEndpoint {
         break;
     }
     return out;
+  }
+
+  /**
+   * Every binding change the endpoint makes goes through here (see supersedes). The endpoint
+   * persists what it puts before anything it sends afterwards, so an older durable version held for
+   * sending is obsolete: the new one goes out (sim seed 6829: a received ACTIVE merged with our later
+   * renewal was queued, but the renewal's own durable version was sent; its BNDACK did not match
+   * the merged binding, which stayed unacknowledged for good).
+   */
+  private putBinding(engine: EndpointEngine, lease: Lease): void {
+    this.ownVersions.add(lease);
+    this.durableVersion.delete(lease.address);
+    engine.putLease(lease);
+  }
+
+  /**
+   * `current` (the engine's binding now) makes the durable change `changed` obsolete: the
+   * endpoint put `current` after the engine made `changed`, having read it (the endpoint changes a
+   * binding only from the engine's latest version), and it says something else. An endpoint
+   * version that says the same (an acknowledged PET recorded on it) supersedes nothing: the
+   * change still has to reach the partner (issue 14 item 4). Sim seed 34: the primary expired a
+   * lease, accepted the secondary's EXPIRED (FREE) and moved the address to the secondary as BACKUP
+   * before its own EXPIRED was durable; that EXPIRED, sent after the BACKUP, left the primary
+   * with BACKUP and the secondary with FREE, an address neither server would give out.
+   */
+  private supersedes(current: Lease, changed: Lease): boolean {
+    return (
+      current !== changed &&
+      this.ownVersions.has(current) &&
+      bindingKey(bindingFromLease(current)) !== bindingKey(bindingFromLease(changed))
+    );
   }
 
   /** Operator command; returns why it cannot be done, or null when done. */
@@ -1149,7 +1186,7 @@ export class FailoverEndpoint {
       changed.push(next);
     }
     for (const lease of changed) {
-      engine.putLease(lease);
+      this.putBinding(engine, lease);
       this.updateQueue.add(lease.address);
     }
     if (changed.length > 0) out.push({ type: 'persist', leases: changed, meta: [], afterDurable: [] });
@@ -1290,7 +1327,7 @@ export class FailoverEndpoint {
         // date so it is not sent in a loop (a later change sends it again).
         if (current !== undefined && isUnchangedSince(current, sent)) {
           const next: Lease = { ...current, isPartnerUpToDate: true, lastBindingUpdateAt: Math.floor(now) };
-          engine.putLease(next);
+          this.putBinding(engine, next);
           changed.push(next);
         }
         continue;
@@ -1304,7 +1341,7 @@ export class FailoverEndpoint {
         // version must still settle it.
         if (acked !== current.ackedPotentialExpiresAt) {
           const next: Lease = { ...current, ackedPotentialExpiresAt: acked };
-          engine.putLease(next);
+          this.putBinding(engine, next);
           changed.push(next);
         }
         continue;
@@ -1319,7 +1356,7 @@ export class FailoverEndpoint {
         // The partner knows the address is no longer used: it is FREE (D12 §5.5), and both agree.
         next = { ...next, state: 'free', stateStartedAt: Math.floor(now) };
       }
-      engine.putLease(next);
+      this.putBinding(engine, next);
       changed.push(next);
     }
     if (changed.length > 0) out.push({ type: 'persist', leases: changed, meta: [], afterDurable: [] });
@@ -1404,17 +1441,24 @@ export class FailoverEndpoint {
           this.state === ServerState.RECOVER &&
           this.partnerState !== ServerState.RECOVER &&
           this.partnerState !== ServerState.RECOVER_WAIT,
+        hasPartnerWonDuel: duel === 'theirs',
       });
       if (!decision.accept) {
         acks.push(this.rejectBinding(address, decision.reason, decision.message));
-        // Our binding is the better one: tell the partner (once per connection, so two servers
-        // that both think they are right cannot ping-pong; D12 §7.2.1).
+        // Our binding is the better one: tell the partner. Each version of it once per
+        // connection, so two servers that both think they are right cannot ping-pong (D12
+        // §7.2.1); once per address per connection was too few: a binding that changed since
+        // its last counter-update (a release, an expiry) was then never sent back, and each side
+        // kept rejecting the other's (sim seed 5656: RELEASED on the primary, EXPIRED on the
+        // secondary, both acknowledged as rejected, for good).
+        const key =
+          ours === undefined ? null : bindingKey(bindingFromLease(ours, { isIscPeer: c.isIscPeer }));
         if (
           decision.reason === RejectReason.OUTDATED_BINDING_INFORMATION &&
-          ours !== undefined &&
-          !this.counterUpdated.has(address)
+          key !== null &&
+          this.counterUpdated.get(address) !== key
         ) {
-          this.counterUpdated.add(address);
+          this.counterUpdated.set(address, key);
           this.updateQueue.add(address);
         }
         continue;
@@ -1447,7 +1491,7 @@ export class FailoverEndpoint {
         }
         next = { ...next, isPartnerUpToDate: true };
       }
-      engine.putLease(next);
+      this.putBinding(engine, next);
       changed.push(next);
       acks.push({ address });
     }
@@ -1465,8 +1509,9 @@ export class FailoverEndpoint {
 
   /**
    * Dueling updates (both sides sent an update of the same address before seeing the other's):
-   * ACTIVE beats non-ACTIVE, then the later CLTT, then the primary (ISC's rule, failover.md §5.4).
-   * Returns who wins, or null when we have no update of this address in flight.
+   * ACTIVE beats non-ACTIVE, then the primary (ISC's rule without its CLTT step, below). The loser
+   * accepts the winner's update whatever its conflict rules say (decideIncoming's
+   * hasPartnerWonDuel). Returns who wins, or null when we have no update of this address in flight.
    */
   private duel(address: Ipv4, theirs: FailoverBinding): 'ours' | 'theirs' | null {
     if (!this.inFlightAddresses.has(address)) return null;
@@ -1604,7 +1649,7 @@ export class FailoverEndpoint {
             const next: Lease = l
               ? { ...l, state: 'backup', stateStartedAt: Math.floor(now), isPartnerUpToDate: false }
               : emptyLease(address, scopeId, 'backup', Math.floor(now));
-            engine.putLease(next);
+            this.putBinding(engine, next);
             changed.push(next);
             this.updateQueue.add(address);
             left--;

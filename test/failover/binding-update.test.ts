@@ -948,3 +948,19 @@ describe('decideIncoming — equal CLTTs', () => {
     );
   });
 });
+
+describe('decideIncoming — dueling updates', () => {
+  it("the loser of a duel accepts the winner's update whatever the matrix says (sim seed 82)", () => {
+    // Our RELEASED crossed the primary's EXPIRED; the primary rejects ours (16). Judged by CLTT,
+    // the secondary rejected the EXPIRED too and each side kept its own binding for good.
+    const mine = ours('released', { isPartnerUpToDate: true });
+    const theirs = received(BindingStatus.EXPIRED, OUR_CLTT - 30);
+    const ctx = { role: 'secondary' as const, now: OUR_EXPIRY - 1 };
+    assert.equal(decideIncoming(mine, theirs, ctx).accept, false);
+    assert.equal(decideIncoming(mine, theirs, { ...ctx, hasPartnerWonDuel: true }).accept, true);
+    // An ill-formed update is still refused.
+    const bad = { ...received(BindingStatus.ACTIVE, OUR_CLTT), leaseExpiresAt: undefined };
+    const d = decideIncoming(mine, bad, { ...ctx, hasPartnerWonDuel: true });
+    assert.deepEqual([d.accept, d.accept ? 0 : d.reason], [false, RejectReason.MISSING_BINDING_INFORMATION]);
+  });
+});
