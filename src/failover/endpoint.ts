@@ -92,7 +92,11 @@ export interface PersistedRelationship {
   partnerState: ServerState | null;
   partnerStateStartedAt: number | null;
   mcltSeconds: number;
-  /** Last time we were known to run as a failover server (heartbeat). */
+  /**
+   * Last time this server was known to answer clients (a state that does, D12 §9.6.2's "the time
+   * the server went down"): written every HEARTBEAT_SECONDS while it does and when it leaves such a
+   * state; STARTUP, RECOVER, RECOVER-WAIT and the other silent states do not advance it.
+   */
   lastOperationalAt: number;
 }
 
@@ -101,6 +105,7 @@ export const metaKeyOf = (name: string): string => `failover:${name}`;
 const CONNECT_TIMEOUT_SECONDS = 15;
 const RECONNECT_SECONDS = 5;
 const RECONNECT_AFTER_REJECT_SECONDS = 60;
+/** While serving, lastOperationalAt is made durable this often (it bounds when we went down). */
 const HEARTBEAT_SECONDS = 10;
 /** Message times are whole seconds sent a little before they are read: tolerate that much more. */
 const CLOCK_SKEW_SLACK_SECONDS = 2;
@@ -933,6 +938,9 @@ export class FailoverEndpoint {
     const entering = t.next !== from;
     if (entering) {
       this.counters.stateTransitions!++;
+      // Leaving a state that answers clients: that is the last time we did (the heartbeat may be
+      // up to HEARTBEAT_SECONDS old).
+      if (this.isOperational()) this.lastOperationalAt = Math.floor(now);
       const keepStos =
         t.next === ServerState.RECOVER_WAIT ||
         // Resuming the stored state keeps its start time; an operator's partner-down starts now
@@ -993,9 +1001,15 @@ export class FailoverEndpoint {
 
   private onEnter(now: number): void {
     if (this.state === ServerState.RECOVER_WAIT) {
-      // D12 §9.5: wait MCLT past the time we went down (else the time we started).
-      const base = this.lastOperationalAt > 0 ? this.lastOperationalAt : this.stateStartedAt;
-      this.recoverWaitEndsAt = base + this.mcltSeconds;
+      // D12 §9.6.2: wait MCLT past the time we went down, if known, else past the time we started.
+      // Went down: the last time we answered clients (lastOperationalAt, read from stable storage
+      // at start and not advanced since, RECOVER does not answer) plus the heartbeat that never
+      // came, as §9.6.2's DISCUSSION suggests. Restarted after more than that, RECOVER-WAIT is
+      // over at once, as ISC's is (its saved stos + MCLT).
+      this.recoverWaitEndsAt =
+        this.lastOperationalAt > 0
+          ? this.lastOperationalAt + HEARTBEAT_SECONDS + 1 + this.mcltSeconds
+          : this.stateStartedAt + this.mcltSeconds;
     } else {
       this.recoverWaitEndsAt = null;
     }
@@ -1065,12 +1079,14 @@ export class FailoverEndpoint {
     );
   }
 
+  /**
+   * This server may answer clients in its state, so it may grant leases the partner has not heard
+   * of: what lastOperationalAt measures. RECOVER and RECOVER-WAIT are not: counting them (the
+   * heartbeat of the restarted process) made RECOVER-WAIT wait a full MCLT from the restart (issue
+   * 14 item 10).
+   */
   private isOperational(): boolean {
-    return (
-      this.state !== ServerState.STARTUP &&
-      this.state !== ServerState.SHUTDOWN &&
-      this.state !== ServerState.PAUSED
-    );
+    return responsiveness(this.state, this.role) !== 'none';
   }
 
   private partnerDownAt(): number | null {
@@ -1158,6 +1174,9 @@ export class FailoverEndpoint {
       this.balancePools(now, out);
     }
     if (this.isOperational() && now - this.lastHeartbeatAt >= HEARTBEAT_SECONDS) {
+      // Every ACK leaves after its binding is durable, and the store makes writes durable in
+      // order: a lease granted before a crash is at most one heartbeat (and a tick) younger than
+      // the lastOperationalAt a restart reads.
       this.lastHeartbeatAt = now;
       this.lastOperationalAt = Math.floor(now);
       this.persistState(now, out, []);
@@ -1225,7 +1244,7 @@ export class FailoverEndpoint {
     }
     this.active = null;
     // The stored state stays what it was: a restart resumes it through STARTUP (spec §7.3 "any").
-    this.lastOperationalAt = Math.floor(now);
+    if (this.isOperational()) this.lastOperationalAt = Math.floor(now);
     this.persistState(now, out, []);
   }
 

@@ -377,6 +377,64 @@ describe('failover endpoint: failures', () => {
   });
 });
 
+describe('failover endpoint: RECOVER-WAIT counts MCLT from when the server went down (D12 §9.6.2)', () => {
+  /**
+   * The secondary crashes at T0; the primary declares it down 10 s later; the secondary restarts
+   * `outageSeconds` after the crash and stays 3 s in RECOVER (the partner's bindings take that
+   * long to arrive, as many do over a real link). Returns the crash time, when the bindings
+   * arrived, and when the secondary left RECOVER-WAIT and reached NORMAL.
+   */
+  function restartAfter(outageSeconds: number) {
+    const p = normalPair(
+      new SimPair({ primary: { autoStateTransition: true, stateSwitchIntervalSeconds: 10 } }),
+    );
+    p.run(7); // the last heartbeat falls anywhere before the crash
+    const crashedAt = p.now;
+    p.crash(p.b);
+    p.run(outageSeconds);
+    assert.equal(p.a.endpoint.currentState, S.PARTNER_DOWN);
+    let isHolding = true;
+    p.holdMessagesTo = (to) => isHolding && to === p.b && to.endpoint.currentState === S.RECOVER;
+    p.restart(p.b);
+    p.runUntil(() => p.b.endpoint.currentState === S.RECOVER, 30, 'RECOVER');
+    p.run(3);
+    assert.equal(p.b.endpoint.currentState, S.RECOVER);
+    isHolding = false;
+    const healedAt = p.now;
+    p.runUntil(() => p.b.endpoint.currentState !== S.RECOVER, 30, 'out of RECOVER');
+    let recoverWaitEndedAt: number | null = null;
+    p.runUntil(
+      () => {
+        if (recoverWaitEndedAt === null && p.b.endpoint.currentState !== S.RECOVER_WAIT)
+          recoverWaitEndedAt = p.now;
+        return p.b.endpoint.currentState === S.NORMAL;
+      },
+      200,
+      'NORMAL',
+    );
+    return { crashedAt, healedAt, recoverWaitEndedAt: recoverWaitEndedAt!, normalAt: p.now, p };
+  }
+
+  test('a restart after an outage longer than MCLT (60 s) goes through RECOVER-WAIT at once', () => {
+    const r = restartAfter(100);
+    assert.ok(
+      r.normalAt - r.healedAt <= 3,
+      `NORMAL ${r.normalAt - r.healedAt} s after the recovery could proceed (down ${r.healedAt - r.crashedAt} s, MCLT 60 s)`,
+    );
+  });
+
+  test('a shorter outage waits only the rest of MCLT past the crash, and never less', () => {
+    const r = restartAfter(25);
+    const sinceCrash = r.recoverWaitEndedAt - r.crashedAt;
+    // Never before the crash + MCLT; at most the heartbeat interval (10 s) + 1 s later.
+    assert.ok(sinceCrash >= 60, `RECOVER-WAIT ended ${sinceCrash} s after the crash (MCLT 60 s)`);
+    assert.ok(
+      sinceCrash <= 72,
+      `RECOVER-WAIT ended ${sinceCrash} s after the crash, not MCLT after the restart`,
+    );
+  });
+});
+
 describe('failover endpoint: hot standby', () => {
   test('the active server answers everyone, the standby nobody in NORMAL and keeps the reserve', () => {
     const p = normalPair(

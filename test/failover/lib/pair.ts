@@ -86,6 +86,8 @@ export class SimPair {
   readonly a: SimServer;
   readonly b: SimServer;
   isPartitioned = false;
+  /** While it returns true for a server, messages to it wait in its inbox (in order). */
+  holdMessagesTo: ((to: SimServer) => boolean) | null = null;
   private nextConnectionId = 1;
   private readonly connections = new Map<ConnectionId, SimConnection>();
   /** Every message sent, as [from, type] (for assertions on the protocol flow). */
@@ -224,7 +226,7 @@ export class SimPair {
 
   private deliverInbox(id: ConnectionId): boolean {
     const c = this.connections.get(id);
-    if (!c || c.inbox.length === 0) return false;
+    if (!c || c.inbox.length === 0 || this.holdMessagesTo?.(c.owner) === true) return false;
     const bytes = c.inbox.shift()!;
     const r = decodeFailover(bytes);
     if (!r.ok) throw new Error(`undecodable failover message: ${r.error.message}`);
