@@ -4,7 +4,7 @@
 
 import { ddnsOptionOf, dnsFieldsFromOption } from '../ddns/failover-ddns.js';
 import type { BindingState, Lease } from '../dhcp/lease.js';
-import { emptyLease, NO_DNS_FLAGS } from '../dhcp/lease.js';
+import { emptyLease, INFINITE_EXPIRY, NO_DNS_FLAGS } from '../dhcp/lease.js';
 import { getStringOption } from '../wire/dhcp-options.js';
 import { bindingOptions } from '../wire/failover-codec.js';
 import {
@@ -205,6 +205,11 @@ export function decideIncoming(
      * primary, RELEASED on the secondary, neither ever given out again).
      */
     hasPartnerWonDuel?: boolean;
+    /**
+     * Rule T2 counts our lease as over this many seconds early: the partner's clock measured ahead
+     * of ours (0 or 1; whole-second clocks cannot tell less).
+     */
+    expiryToleranceSeconds?: number;
   },
 ): ConflictDecision {
   const status = received.bindingStatus;
@@ -288,7 +293,13 @@ export function decideIncoming(
         : reject(RejectReason.OUTDATED_BINDING_INFORMATION, 'older client-last-transaction-time');
     }
     case 'T2':
-      return ctx.now > ours.leaseExpiresAt
+      // D12 time(2): "the current time is later than the lease-expiration-time". With clocks in
+      // whole seconds a lease is over at its expiry second itself: our expiry tick and dhcpd's
+      // pool timer expire it then (now >= ends), and rejecting the partner's EXPIRED or FREE sent in
+      // that second ("our lease has not expired") left dhcpd's expiries refused by the hundred
+      // (issue 14 item 11). An infinite lease never ends.
+      return ours.leaseExpiresAt !== INFINITE_EXPIRY &&
+        ctx.now + (ctx.expiryToleranceSeconds ?? 0) >= ours.leaseExpiresAt
         ? { accept: true }
         : reject(RejectReason.OUTDATED_BINDING_INFORMATION, 'our lease has not expired');
     case 'T3':

@@ -1461,6 +1461,7 @@ export class FailoverEndpoint {
           this.partnerState !== ServerState.RECOVER &&
           this.partnerState !== ServerState.RECOVER_WAIT,
         hasPartnerWonDuel: duel === 'theirs',
+        expiryToleranceSeconds: this.expiryToleranceSeconds(),
       });
       if (!decision.accept) {
         acks.push(this.rejectBinding(address, decision.reason, decision.message));
@@ -1566,6 +1567,19 @@ export class FailoverEndpoint {
     // Whole-second times read on either side of a second boundary differ by one: that is
     // measurement noise, not skew (correcting it made two synchronised stores differ by 1 s).
     return Math.abs(median) <= 1 ? 0 : median;
+  }
+
+  /**
+   * How early rule T2 may count one of our leases as over: 1 s when the partner's clock reads ahead
+   * of ours (median sample ≥ 1), else 0. Its expiry second then starts up to a second before ours,
+   * and whole-second times cannot measure the offset more finely (the correction above ignores
+   * ±1 s). Never more: a renewal moves an expiry by far more than a second, so accepting an
+   * EXPIRED this early cannot end a lease we extended.
+   */
+  private expiryToleranceSeconds(): number {
+    if (this.skewSamples.length === 0) return 0;
+    const sorted = [...this.skewSamples].sort((x, y) => x - y);
+    return sorted[sorted.length >> 1]! >= 1 ? 1 : 0;
   }
 
   private toLocalTime(t: number | undefined, offset: number): number | undefined {

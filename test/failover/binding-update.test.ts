@@ -616,11 +616,19 @@ function casesFor(state: BindingState, status: BindingStatus, rule: Rule): Case[
     case 'T2':
       return [
         ...mk('T2 now after our expiry → accept', ours(state), received(status, undefined), after, true),
+        // Whole seconds: the lease is over in its expiry second (our expiry tick, dhcpd's pool timer).
         ...mk(
-          'T2 now = our expiry → 15',
+          'T2 now = our expiry → accept',
           ours(state),
           received(status, OUR_CLTT + 1000),
           OUR_EXPIRY,
+          true,
+        ),
+        ...mk(
+          'T2 a second before our expiry → 15',
+          ours(state),
+          received(status, OUR_CLTT + 1000),
+          OUR_EXPIRY - 1,
           false,
           15,
         ),
@@ -962,5 +970,32 @@ describe('decideIncoming — dueling updates', () => {
     const bad = { ...received(BindingStatus.ACTIVE, OUR_CLTT), leaseExpiresAt: undefined };
     const d = decideIncoming(mine, bad, { ...ctx, hasPartnerWonDuel: true });
     assert.deepEqual([d.accept, d.accept ? 0 : d.reason], [false, RejectReason.MISSING_BINDING_INFORMATION]);
+  });
+});
+
+describe('decideIncoming — rule T2 at the expiry second (issue 14 item 11)', () => {
+  it("accepts the partner's EXPIRED in the lease's last second, and a second early when its clock reads ahead", () => {
+    const mine = ours('active');
+    const expired = received(BindingStatus.EXPIRED, undefined);
+    const at = (now: number, tolerance?: number) =>
+      decideIncoming(mine, expired, {
+        role: 'secondary',
+        now,
+        ...(tolerance !== undefined ? { expiryToleranceSeconds: tolerance } : {}),
+      }).accept;
+    assert.equal(at(OUR_EXPIRY), true, 'dhcpd expires at ends itself');
+    assert.equal(at(OUR_EXPIRY - 1), false);
+    assert.equal(at(OUR_EXPIRY - 1, 1), true, 'partner clock measured a second ahead');
+    assert.equal(at(OUR_EXPIRY - 2, 1), false);
+    const infinite = ours('active', { leaseExpiresAt: INFINITE_EXPIRY });
+    assert.equal(
+      decideIncoming(infinite, expired, {
+        role: 'secondary',
+        now: INFINITE_EXPIRY - 1,
+        expiryToleranceSeconds: 1,
+      }).accept,
+      false,
+      'an infinite lease never ends',
+    );
   });
 });

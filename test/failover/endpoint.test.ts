@@ -377,6 +377,44 @@ describe('failover endpoint: failures', () => {
   });
 });
 
+describe('failover endpoint: expiry at the boundary second (issue 14 item 11)', () => {
+  test("the partner's EXPIRED sent in the lease's last second is accepted, also from a clock a second ahead", () => {
+    for (const skewSeconds of [0, -1]) {
+      const p = new SimPair();
+      p.b.skewSeconds = skewSeconds;
+      normalPair(p);
+      const client = [...Array(50).keys()].map((i) => i + 1).find(primaryServes)!;
+      const address = p.dora(p.a, client)!;
+      const expiresAt = p.a.engine.getLease(address)!.leaseExpiresAt;
+      p.runUntil(() => p.clockOf(p.a) >= expiresAt - 1, 120, 'the second before the expiry');
+      // The primary's expiry second: its EXPIRED reaches the secondary before the secondary's own
+      // expiry tick of that second (as dhcpd's pool timer, which fires at the second itself).
+      p.now += 1;
+      const expired = p.a.engine.tick(p.clockOf(p.a));
+      assert.deepEqual(
+        expired.map((l) => l.address),
+        [address],
+      );
+      p.feed(p.a, { type: 'leasesChanged', leases: expired });
+      p.flush();
+      p.run(3);
+      const rejected = p.a.log.filter(
+        (l) =>
+          l.type === 'log' &&
+          l.event === 'failover-update-rejected' &&
+          l.fields.address === ipString(address),
+      );
+      assert.deepEqual(rejected, [], `skew ${skewSeconds} s: no update of ${ipString(address)} rejected`);
+      assert.equal(p.a.engine.getLease(address)!.state, 'free', `skew ${skewSeconds} s: FREE on the primary`);
+      assert.equal(
+        p.b.engine.getLease(address)!.state,
+        'free',
+        `skew ${skewSeconds} s: FREE on the secondary`,
+      );
+    }
+  });
+});
+
 describe('failover endpoint: RECOVER-WAIT counts MCLT from when the server went down (D12 §9.6.2)', () => {
   /**
    * The secondary crashes at T0; the primary declares it down 10 s later; the secondary restarts
