@@ -115,6 +115,11 @@ const SKEW_SAMPLES = 15;
 const MAX_BINDINGS_PER_UPDATE = 16;
 /** Binding bytes per BNDUPD: a message is at most 2048 bytes (spec §3.1); room for the digest. */
 const MAX_BNDUPD_BINDING_BYTES = FAILOVER_MAX_LENGTH - FAILOVER_HEADER_LENGTH - 64;
+/**
+ * A secondary paired with an ISC primary holds its own EXPIRED this long past the lease's end (plus
+ * how far the primary's clock is behind ours) for the primary's EXPIRED to settle it (see pump).
+ */
+const ISC_EXPIRY_HOLD_SECONDS = 5;
 /** Pool balancing leaves the split alone while it is within this share of the target. */
 const POOL_MISBALANCE = 0.1;
 
@@ -1278,6 +1283,7 @@ export class FailoverEndpoint {
           this.partnerUpdateRequest?.waitingFor.delete(address);
           continue;
         }
+        if (this.isExpiryHeldForIscPrimary(c, lease, now)) continue;
         const b = bindingFromLease(lease, { isIscPeer: c.isIscPeer });
         // Host and policy names make bindings long: the rest waits for the next BNDUPD.
         const size = bindingOptions(b).reduce((n, o) => n + 4 + o.data.length, 0);
@@ -1308,6 +1314,31 @@ export class FailoverEndpoint {
       )
         break;
     }
+  }
+
+  /**
+   * An EXPIRED of ours that an ISC primary would refuse: dhcpd's primary in NORMAL lets its
+   * secondary move an ACTIVE lease only to RELEASED or ABANDONED and rejects ACTIVE → EXPIRED with
+   * reject reason 2, "invalid state transition: active to expired" (normal_binding_state_
+   * transition_check in dhcpd 4.4 server/failover.c); its own secondary never sends one, since its
+   * pool timer does not expire ACTIVE leases in NORMAL and waits for the primary's EXPIRED (mdb.c
+   * pool_timer). Our expiry tick and dhcpd's pool timer fire in the same second, and ours came first
+   * often enough that dhcpd refused 249 of 249 (issue 14 item 12). So the update waits; the
+   * primary's EXPIRED, arriving within the second, is accepted (an EXPIRED over our EXPIRED) and
+   * takes it off the queue. Held, not dropped: if none comes by the lease's end + the primary's
+   * clock lag + ISC_EXPIRY_HOLD_SECONDS (the primary renewed and its update is late, or we refused
+   * its EXPIRED), ours goes out, and dhcpd, whose lease is no longer ACTIVE then, takes it.
+   */
+  private isExpiryHeldForIscPrimary(c: Connection, lease: Lease, now: number): boolean {
+    return (
+      c.isIscPeer &&
+      this.role === 'secondary' &&
+      lease.state === 'expired' &&
+      this.state === ServerState.NORMAL &&
+      this.partnerState === ServerState.NORMAL &&
+      this.partnerUpdateRequest?.waitingFor.has(lease.address) !== true &&
+      now < lease.leaseExpiresAt + Math.max(0, -this.partnerClockOffset()) + ISC_EXPIRY_HOLD_SECONDS
+    );
   }
 
   private onBindingAck(m: DecodedFailoverMessage, now: number, out: EndpointAction[]): void {

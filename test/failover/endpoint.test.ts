@@ -7,7 +7,7 @@ import type { Lease } from '../../src/dhcp/lease.js';
 import { clientBucket, serves } from '../../src/failover/hash-bucket.js';
 import { DhcpMessageType } from '../../src/wire/dhcp-packet.js';
 import { FailoverMessageType, ServerState } from '../../src/wire/failover-message.js';
-import { fromHex } from '../../src/wire/ipv4.js';
+import { fromHex, type Ipv4 } from '../../src/wire/ipv4.js';
 import { mac, packet } from '../dhcp/helpers.js';
 import { ipString, SimPair, type SimServer } from './lib/pair.js';
 
@@ -412,6 +412,73 @@ describe('failover endpoint: expiry at the boundary second (issue 14 item 11)', 
         `skew ${skewSeconds} s: FREE on the secondary`,
       );
     }
+  });
+});
+
+describe('failover endpoint: secondary of an ISC dhcpd primary, at lease expiry (issue 14 item 12)', () => {
+  // dhcpd's secondary does not expire ACTIVE leases in NORMAL (pool_timer), and dhcpd's primary
+  // refuses a secondary's ACTIVE → EXPIRED ("invalid state transition", reject 2): the EXPIRED is
+  // the primary's to send. Here the primary is our own endpoint announcing dhcpd's vendor class.
+  const ISC = { primaryVendorClass: 'isc-4.4.3-P1' };
+  const EXPIRED = 3;
+
+  function leaseAtExpiry(p: SimPair): { address: Ipv4; expiresAt: number } {
+    normalPair(p);
+    const client = [...Array(50).keys()].map((i) => i + 1).find(primaryServes)!;
+    const address = p.dora(p.a, client)!;
+    const expiresAt = p.a.engine.getLease(address)!.leaseExpiresAt;
+    p.runUntil(() => p.now >= expiresAt - 1, 120, 'the second before the expiry');
+    // The secondary's expiry tick of that second comes first.
+    p.now += 1;
+    const expired = p.b.engine.tick(p.clockOf(p.b));
+    assert.deepEqual(
+      expired.map((l) => l.address),
+      [address],
+    );
+    p.feed(p.b, { type: 'leasesChanged', leases: expired });
+    p.flush();
+    return { address, expiresAt };
+  }
+
+  test("the secondary sends no EXPIRED in NORMAL: the primary's EXPIRED settles the address, FREE on both", () => {
+    const p = new SimPair(ISC);
+    const { address } = leaseAtExpiry(p);
+    p.run(10);
+    const fromB = p.sentBindings.filter(
+      (x) => x.from === 'b' && x.address === address && x.status === EXPIRED,
+    );
+    assert.deepEqual(fromB, [], 'no EXPIRED from the secondary');
+    assert.ok(
+      p.sentBindings.some((x) => x.from === 'a' && x.address === address && x.status === EXPIRED),
+      'the primary sent EXPIRED',
+    );
+    assert.equal(p.a.engine.getLease(address)!.state, 'free');
+    assert.equal(p.b.engine.getLease(address)!.state, 'free');
+    assert.equal(p.b.endpoint.status(p.now).queuedUpdates, 0);
+  });
+
+  test("held, not lost: without the primary's EXPIRED the secondary sends its own a few seconds after the expiry", () => {
+    const p = new SimPair(ISC);
+    const { address, expiresAt } = leaseAtExpiry(p);
+    // The primary's EXPIRED (sent in its tick of this second) does not arrive for a while.
+    let isHolding = true;
+    p.holdMessagesTo = (to) => isHolding && to === p.b;
+    p.runUntil(
+      () => p.b.endpoint.status(p.now).unackedUpdates > 0,
+      20,
+      "the secondary's EXPIRED to leave after the hold",
+    );
+    assert.ok(p.now >= expiresAt + 5, `held until the expiry + 5 s (sent ${p.now - expiresAt} s after)`);
+    isHolding = false;
+    p.run(5);
+    assert.equal(p.a.engine.getLease(address)!.state, 'free');
+    assert.equal(p.b.engine.getLease(address)!.state, 'free');
+  });
+
+  test('toward a Twinlease primary the secondary sends its EXPIRED at once, as before', () => {
+    const p = new SimPair();
+    const { address } = leaseAtExpiry(p);
+    assert.ok(p.sentBindings.some((x) => x.from === 'b' && x.address === address && x.status === EXPIRED));
   });
 });
 

@@ -10,6 +10,7 @@ import { FailoverEndpoint, metaKeyOf, type PersistedRelationship } from '../../.
 import type { ConnectionId, EndpointAction, EndpointInput } from '../../../src/failover/types.js';
 import { DhcpMessageType, type DhcpPacket } from '../../../src/wire/dhcp-packet.js';
 import { decodeFailover, encodeFailover } from '../../../src/wire/failover-codec.js';
+import { FailoverMessageType } from '../../../src/wire/failover-message.js';
 import type { Ipv4 } from '../../../src/wire/ipv4.js';
 import { ip, mac, NOW, packet, scope, settings, u32 } from '../../dhcp/helpers.js';
 
@@ -78,6 +79,8 @@ interface SimConnection {
 export interface PairOptions {
   primary?: Partial<ResolvedRelationship>;
   secondary?: Partial<ResolvedRelationship>;
+  /** Vendor class the primary sends in CONNECT (e.g. "isc-4.4.3-P1": its partner treats it as dhcpd). */
+  primaryVendorClass?: string;
   scope?: Omit<Partial<EngineScope>, 'subnet'>;
 }
 
@@ -92,8 +95,12 @@ export class SimPair {
   private readonly connections = new Map<ConnectionId, SimConnection>();
   /** Every message sent, as [from, type] (for assertions on the protocol flow). */
   readonly trace: string[] = [];
+  /** Every binding delivered in a BNDUPD: who sent it, the address and the binding status. */
+  readonly sentBindings: Array<{ from: 'a' | 'b'; address: number; status: number | undefined }> = [];
+  private readonly vendorClassOf: Record<'a' | 'b', string>;
 
   constructor(options: PairOptions = {}) {
+    this.vendorClassOf = { a: options.primaryVendorClass ?? 'twinlease-test', b: 'twinlease-test' };
     const sc = [
       scope({
         ranges: [{ start: ip('10.0.0.100'), end: ip('10.0.0.139') }],
@@ -130,7 +137,7 @@ export class SimPair {
       relationship: s.config,
       engine: () => engine!,
       serverName: s.name,
-      vendorClass: 'twinlease-test',
+      vendorClass: this.vendorClassOf[s.name],
       persisted,
       isStoreEmpty: stored.length === 0,
       now: this.clockOf(s),
@@ -230,6 +237,11 @@ export class SimPair {
     const bytes = c.inbox.shift()!;
     const r = decodeFailover(bytes);
     if (!r.ok) throw new Error(`undecodable failover message: ${r.error.message}`);
+    if (r.message.type === FailoverMessageType.BNDUPD) {
+      const from = this.other(c.owner).name;
+      for (const b of r.message.bindings)
+        this.sentBindings.push({ from, address: b.address, status: b.bindingStatus });
+    }
     this.feed(c.owner, { type: 'message', connectionId: id, message: r.message, auth: 'ok' });
     return true;
   }
