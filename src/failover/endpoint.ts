@@ -1322,12 +1322,13 @@ export class FailoverEndpoint {
    * reject reason 2, "invalid state transition: active to expired" (normal_binding_state_
    * transition_check in dhcpd 4.4 server/failover.c); its own secondary never sends one, since its
    * pool timer does not expire ACTIVE leases in NORMAL and waits for the primary's EXPIRED (mdb.c
-   * pool_timer). Our expiry tick and dhcpd's pool timer fire in the same second, and ours came first
-   * often enough that dhcpd refused 249 of 249 (issue 14 item 12). So the update waits; the
-   * primary's EXPIRED, arriving within the second, is accepted (an EXPIRED over our EXPIRED) and
-   * takes it off the queue. Held, not dropped: if none comes by the lease's end + the primary's
-   * clock lag + ISC_EXPIRY_HOLD_SECONDS (the primary renewed and its update is late, or we refused
-   * its EXPIRED), ours goes out, and dhcpd, whose lease is no longer ACTIVE then, takes it.
+   * pool_timer). Both expire the lease in its last second and ours tends to come first: dhcpd
+   * refused 249 of 249 (issue 14 item 12), 8 of 8 in test/e2e/isc-interop.test.ts item 8 on the
+   * code before this rule. So the update waits; the primary's EXPIRED, arriving within the
+   * second, is accepted (an EXPIRED over our EXPIRED) and takes it off the queue. Held, not
+   * dropped: if none comes by the lease's end + the primary's clock lag + ISC_EXPIRY_HOLD_SECONDS
+   * (the primary renewed and its update is late, or we refused its EXPIRED), ours goes out, and
+   * dhcpd, whose lease is no longer ACTIVE then, takes it.
    */
   private isExpiryHeldForIscPrimary(c: Connection, lease: Lease, now: number): boolean {
     return (
