@@ -337,7 +337,9 @@ export class Checker {
     const nearMs = (3 + Math.ceil(Math.abs(a.skewMs - b.skewMs) / 1000)) * 1000;
     if (ka === 'active' && isAllocatable(kb) && ta! - this.w.nowMs > nearMs) return null;
     if (kb === 'active' && isAllocatable(ka) && tb! - this.w.nowMs > nearMs) return null;
-    return Math.max(ta ?? 0, tb ?? 0) + BOUND_SLACK_S * 1000 + Math.abs(a.skewMs - b.skewMs);
+    // A timer already past (a clock just stepped forward over it: seed 8935) fires at the next
+    // expiry tick: the bound counts from now then.
+    return Math.max(ta ?? 0, tb ?? 0, this.w.nowMs) + BOUND_SLACK_S * 1000 + Math.abs(a.skewMs - b.skewMs);
   }
 }
 
