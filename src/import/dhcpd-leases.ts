@@ -74,11 +74,20 @@ export function parseLeaseDate(args: readonly Token[], from = 0): number | null 
   const s = digitsValue(time, t2 + 1, time.length, 1, 2);
   if (year < 0 || month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return null;
   if (h < 0 || h > 23 || m < 0 || m > 59 || s < 0 || s > 60) return null;
-  const ms = Date.UTC(year, month - 1, day, h, m, s);
   // A leap second that rolls over into the next day is refused, as it always was.
-  if (s === 60 && new Date(ms).getUTCDate() !== day) return null;
-  const seconds = ms / 1000;
+  if (s === 60 && h === 23 && m === 59) return null;
+  const seconds = daysSinceEpoch(year, month, day) * 86_400 + h * 3600 + m * 60 + s;
   return seconds >= 0 && seconds <= NEVER ? seconds : null;
+}
+
+/** Days from 1970-01-01 to a proleptic Gregorian date (Date.UTC's calendar, without a Date). */
+function daysSinceEpoch(year: number, month: number, day: number): number {
+  const y = month <= 2 ? year - 1 : year;
+  const era = Math.floor(y / 400);
+  const yearOfEra = y - era * 400;
+  const dayOfYear = Math.floor((153 * (month + (month > 2 ? -3 : 9)) + 2) / 5) + day - 1;
+  const dayOfEra = yearOfEra * 365 + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100) + dayOfYear;
+  return era * 146_097 + dayOfEra - 719_468;
 }
 
 function daysInMonth(year: number, month: number): number {

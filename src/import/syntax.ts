@@ -36,86 +36,107 @@ export const SYNTAX_LIMITS = {
  * as it is complete (its closing `;` or `}`), so a leases file is never held whole.
  */
 export class StatementParser {
-  private readonly stack: Frame[] = [{ statements: [], head: [], open: null, ownerHead: [] }];
+  /** Open blocks, outermost first; frames are reused by depth (a leases file opens a million). */
+  private readonly frames: Frame[] = [newFrame()];
+  private depth = 0;
 
   constructor(private readonly emit: (statement: Statement) => void) {}
 
   push(t: Token): void {
-    const stack = this.stack;
-    const top = stack[stack.length - 1]!;
-    if (t.kind === 'punct' && t.text === ';') {
-      if (top.head.length > 0) {
-        this.add(top, { head: top.head, block: null, pos: top.head[0]!.pos });
-        top.head = [];
+    const top = this.frames[this.depth]!;
+    if (t.kind === 'punct') {
+      if (t.text === ';') {
+        if (top.headLength > 0) {
+          const head = top.head.slice(0, top.headLength);
+          top.headLength = 0;
+          this.add(top, { head, block: null, pos: head[0]!.pos });
+        }
+        // An empty statement, or the optional `;` after a block: nothing to keep.
+        return;
       }
-      // An empty statement, or the optional `;` after a block: nothing to keep.
-      return;
+      if (t.text === '{') {
+        if (top.headLength === 0) {
+          throw new DhcpdSyntaxError(t.pos, "'{' without a statement before it");
+        }
+        if (this.depth + 1 > SYNTAX_LIMITS.maxBlockDepth) {
+          throw new DhcpdSyntaxError(t.pos, `blocks nested deeper than ${SYNTAX_LIMITS.maxBlockDepth}`);
+        }
+        const ownerHead = top.head.slice(0, top.headLength);
+        top.headLength = 0;
+        this.depth++;
+        if (this.frames.length === this.depth) this.frames.push(newFrame());
+        const inner = this.frames[this.depth]!;
+        inner.statements = [];
+        inner.headLength = 0;
+        inner.open = t;
+        inner.ownerHead = ownerHead;
+        return;
+      }
+      if (t.text === '}') {
+        if (this.depth === 0) throw new DhcpdSyntaxError(t.pos, "'}' without a matching '{'");
+        if (top.headLength > 0) {
+          const head = top.head.slice(0, top.headLength);
+          throw new DhcpdSyntaxError(
+            head[head.length - 1]!.pos,
+            `missing ';' after '${describeHead(head)}' (before the '}' at line ${t.pos.line})`,
+          );
+        }
+        this.depth--;
+        const parent = this.frames[this.depth]!;
+        this.add(parent, { head: top.ownerHead, block: top.statements, pos: top.ownerHead[0]!.pos });
+        top.statements = [];
+        top.ownerHead = [];
+        top.open = null;
+        return;
+      }
     }
-    if (t.kind === 'punct' && t.text === '{') {
-      if (top.head.length === 0) {
-        throw new DhcpdSyntaxError(t.pos, "'{' without a statement before it");
-      }
-      if (stack.length > SYNTAX_LIMITS.maxBlockDepth) {
-        throw new DhcpdSyntaxError(t.pos, `blocks nested deeper than ${SYNTAX_LIMITS.maxBlockDepth}`);
-      }
-      stack.push({ statements: [], head: [], open: t, ownerHead: top.head });
-      top.head = [];
-      return;
-    }
-    if (t.kind === 'punct' && t.text === '}') {
-      if (stack.length === 1) throw new DhcpdSyntaxError(t.pos, "'}' without a matching '{'");
-      if (top.head.length > 0) {
-        const last = top.head[top.head.length - 1]!;
-        throw new DhcpdSyntaxError(
-          last.pos,
-          `missing ';' after '${describeHead(top.head)}' (before the '}' at line ${t.pos.line})`,
-        );
-      }
-      stack.pop();
-      const parent = stack[stack.length - 1]!;
-      this.add(parent, { head: top.ownerHead, block: top.statements, pos: top.ownerHead[0]!.pos });
-      return;
-    }
-    if (top.head.length >= SYNTAX_LIMITS.maxHeadTokens) {
+    if (top.headLength >= SYNTAX_LIMITS.maxHeadTokens) {
       throw new DhcpdSyntaxError(
         top.head[0]!.pos,
         `statement longer than ${SYNTAX_LIMITS.maxHeadTokens} tokens`,
       );
     }
-    top.head.push(t);
+    // The head is gathered in the frame's scratch array and copied at its end: a statement's own
+    // array then has exactly its tokens (a few), not the room an array grows by.
+    top.head[top.headLength++] = t;
   }
 
   /** The text ended at `endPos`: a statement still open is an error. */
   end(endPos: SourcePos): void {
-    const top = this.stack[this.stack.length - 1]!;
-    if (top.head.length > 0) {
-      const last = top.head[top.head.length - 1]!;
+    const top = this.frames[this.depth]!;
+    if (top.headLength > 0) {
+      const head = top.head.slice(0, top.headLength);
       throw new DhcpdSyntaxError(
-        last.pos,
-        `missing ';' after '${describeHead(top.head)}' (the file ends at line ${endPos.line})`,
+        head[head.length - 1]!.pos,
+        `missing ';' after '${describeHead(head)}' (the file ends at line ${endPos.line})`,
       );
     }
-    if (this.stack.length > 1) {
-      const open = top.open!;
+    if (this.depth > 0) {
       throw new DhcpdSyntaxError(
-        open.pos,
+        top.open!.pos,
         `'{' of '${describeHead(top.ownerHead)}' is never closed (the file ends at line ${endPos.line})`,
       );
     }
   }
 
   private add(frame: Frame, statement: Statement): void {
-    if (frame === this.stack[0]) this.emit(statement);
+    if (frame === this.frames[0]) this.emit(statement);
     else frame.statements.push(statement);
   }
 }
 
 interface Frame {
   statements: Statement[];
+  /** Scratch: the tokens of the statement being read are head[0, headLength). */
   head: Token[];
+  headLength: number;
   open: Token | null;
   /** The head of the statement that owns this block. */
   ownerHead: Token[];
+}
+
+function newFrame(): Frame {
+  return { statements: [], head: [], headLength: 0, open: null, ownerHead: [] };
 }
 
 /** Parses tokens into statements; `endPos` is where the file ends (for "missing ;" errors). */

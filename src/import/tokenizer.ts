@@ -69,6 +69,52 @@ for (const c of '{};,=()') CLASS[c.charCodeAt(0)] = PUNCT;
 CLASS[0x22] = QUOTE;
 CLASS[0x23] = HASH;
 
+/**
+ * Words a dhcpd.leases repeats in every lease, by length and first character: the tokenizer
+ * returns these shared strings instead of a new one for each of millions of occurrences.
+ */
+const COMMON_WORDS = new Array<string[] | undefined>(16 * 128);
+for (const w of [
+  'lease',
+  'starts',
+  'ends',
+  'cltt',
+  'tstp',
+  'tsfp',
+  'atsfp',
+  'binding',
+  'state',
+  'next',
+  'rewind',
+  'free',
+  'active',
+  'backup',
+  'expired',
+  'released',
+  'abandoned',
+  'hardware',
+  'ethernet',
+  'uid',
+  'client-hostname',
+  'set',
+  'never',
+  'epoch',
+]) {
+  const key = w.length * 128 + w.charCodeAt(0);
+  COMMON_WORDS[key] = [...(COMMON_WORDS[key] ?? []), w];
+}
+
+/** text[start, end), as a shared string when it is a common word. */
+function wordAt(text: string, start: number, end: number): string {
+  const length = end - start;
+  const c = text.charCodeAt(start);
+  if (length < 16 && c < 128) {
+    const candidates = COMMON_WORDS[length * 128 + c];
+    if (candidates !== undefined) for (const w of candidates) if (text.startsWith(w, start)) return w;
+  }
+  return text.slice(start, end);
+}
+
 const classOf = (code: number): number => (code < 128 ? CLASS[code]! : WORD);
 const isHexDigit = (c: number) => (c >= 48 && c <= 57) || (c >= 65 && c <= 70) || (c >= 97 && c <= 102);
 const isOctalDigit = (c: number) => c >= 48 && c <= 55;
@@ -192,7 +238,7 @@ export class Tokenizer {
         return;
       }
       this.emit(
-        new ReadToken('word', text.slice(start, i), undefined, file, line, base + start - lineStart + 1),
+        new ReadToken('word', wordAt(text, start, i), undefined, file, line, base + start - lineStart + 1),
       );
     }
     this.carry = '';
