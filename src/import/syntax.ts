@@ -46,12 +46,7 @@ export class StatementParser {
     const top = this.frames[this.depth]!;
     if (t.kind === 'punct') {
       if (t.text === ';') {
-        if (top.headLength > 0) {
-          const head = top.head.slice(0, top.headLength);
-          top.headLength = 0;
-          this.add(top, { head, block: null, pos: head[0]!.pos });
-        }
-        // An empty statement, or the optional `;` after a block: nothing to keep.
+        this.semicolon();
         return;
       }
       if (t.text === '{') {
@@ -99,6 +94,17 @@ export class StatementParser {
     // The head is gathered in the frame's scratch array and copied at its end: a statement's own
     // array then has exactly its tokens (a few), not the room an array grows by.
     top.head[top.headLength++] = t;
+  }
+
+  /** A `;` (the tokenizer can report one without making a token). */
+  semicolon(): void {
+    const top = this.frames[this.depth]!;
+    if (top.headLength > 0) {
+      const head = top.head.slice(0, top.headLength);
+      top.headLength = 0;
+      this.add(top, { head, block: null, pos: head[0]!.pos });
+    }
+    // An empty statement, or the optional `;` after a block: nothing to keep.
   }
 
   /** The text ended at `endPos`: a statement still open is an error. */
@@ -158,7 +164,11 @@ export function parseChunks(
   onStatement: (statement: Statement) => void,
 ): SourcePos {
   const parser = new StatementParser(onStatement);
-  const tokenizer = new Tokenizer(file, (t) => parser.push(t));
+  const tokenizer = new Tokenizer(
+    file,
+    (t) => parser.push(t),
+    () => parser.semicolon(),
+  );
   for (const chunk of chunks) tokenizer.write(chunk);
   const endPos = tokenizer.end();
   parser.end(endPos);

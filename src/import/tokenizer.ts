@@ -119,6 +119,41 @@ const classOf = (code: number): number => (code < 128 ? CLASS[code]! : WORD);
 const isHexDigit = (c: number) => (c >= 48 && c <= 57) || (c >= 65 && c <= 70) || (c >= 97 && c <= 102);
 const isOctalDigit = (c: number) => c >= 48 && c <= 55;
 
+/** A growable byte buffer with the push() of an array. */
+class ByteBuffer {
+  private bytes = new Uint8Array(64);
+  length = 0;
+
+  push(b: number): void {
+    if (this.length === this.bytes.length) {
+      const grown = new Uint8Array(this.bytes.length * 2);
+      grown.set(this.bytes);
+      this.bytes = grown;
+    }
+    this.bytes[this.length++] = b;
+  }
+
+  /** A copy of the bytes pushed. */
+  take(): Uint8Array {
+    return this.bytes.slice(0, this.length);
+  }
+}
+
+/** Decoded string bytes as text: UTF-8 with invalid sequences replaced (U+FFFD). */
+function decodeText(bytes: Uint8Array): string {
+  if (bytes.length <= 64) {
+    // Short and ASCII (a uid with octal escapes, a host name): no call into the decoder.
+    let text = '';
+    for (let k = 0; k < bytes.length; k++) {
+      const b = bytes[k]!;
+      if (b >= 0x80) return utf8Lenient.decode(bytes);
+      text += String.fromCharCode(b);
+    }
+    return text;
+  }
+  return utf8Lenient.decode(bytes);
+}
+
 /**
  * A tokenizer fed in chunks: write() each piece of the text in order, then end(). Tokens go to
  * `emit` as soon as they are complete. Throws only DhcpdSyntaxError.
@@ -134,10 +169,15 @@ export class Tokenizer {
   /** The last chunk ended inside a comment. */
   private isInComment = false;
   private isEnded = false;
+  /** The bytes of the string being decoded (reused: every uid of a leases file has escapes). */
+  private readonly stringBytes = new ByteBuffer();
 
   constructor(
     readonly file: string,
     private readonly emit: (token: Token) => void,
+    /** When given, a `;` calls this instead of making a token (a leases file has a dozen per
+     * lease, and a statement parser needs no more than the fact). */
+    private readonly semicolon: (() => void) | null = null,
   ) {}
 
   write(chunk: string): void {
@@ -191,6 +231,11 @@ export class Tokenizer {
         continue;
       }
       if (cls === PUNCT) {
+        if (c === 0x3b && this.semicolon !== null) {
+          this.semicolon();
+          i++;
+          continue;
+        }
         this.emit(new ReadToken('punct', text[i]!, undefined, file, line, base + i - lineStart + 1));
         i++;
         continue;
@@ -226,7 +271,7 @@ export class Tokenizer {
         }
         line = r.line;
         lineStart = r.lineStart;
-        this.emit(new ReadToken('string', utf8Lenient.decode(r.bytes), r.bytes, file, startLine, column));
+        this.emit(new ReadToken('string', decodeText(r.bytes), r.bytes, file, startLine, column));
         i = r.end;
         continue;
       }
@@ -279,11 +324,12 @@ export class Tokenizer {
   ): { bytes: Uint8Array; end: number; line: number; lineStart: number } | null {
     const n = text.length;
     const base = this.base;
-    const bytes: number[] = [];
+    const bytes = this.stringBytes;
+    bytes.length = 0;
     while (i < n) {
       const d = text.charCodeAt(i);
       if (d === 0x22) {
-        return { bytes: Uint8Array.from(bytes), end: i + 1, line, lineStart };
+        return { bytes: bytes.take(), end: i + 1, line, lineStart };
       }
       if (d === 10) {
         line++;
