@@ -444,8 +444,9 @@ describe('a 200,000-lease file, streamed', () => {
 
     // The baseline: the same pieces split into words by a regular expression (native code,
     // nothing kept). Reading them as leases does much more (tokens with places, statements,
-    // dates, the table), but should stay within a small factor of it: a cost per lease that grew
-    // with the table, or a re-scan of kept text, would not.
+    // dates, the table), but should stay within a small factor of it (measured 3.8–4.7 on the
+    // shared development machine): a cost per lease that grew with the table, or a re-scan of
+    // kept text, would not.
     t = cpuMs();
     let words = 0;
     for (const c of pieces) words += c.match(/[^\s;{}"]+|[;{}]|"[^"]*"/g)?.length ?? 0;
@@ -455,7 +456,7 @@ describe('a 200,000-lease file, streamed', () => {
     process.stderr.write(
       `# 200k leases: read ${readMs.toFixed(0)} ms cpu, regular-expression pass ${baselineMs.toFixed(0)} ms (ratio ${ratio.toFixed(2)}), ${bytesPerLease.toFixed(0)} bytes/lease\n`,
     );
-    assert.ok(ratio < 8, `reading took ${ratio.toFixed(2)}× the regular-expression pass`);
+    assert.ok(ratio < 10, `reading took ${ratio.toFixed(2)}× the regular-expression pass`);
   });
 
   /** The generated text with lease i's declaration changed by `edit`. */
