@@ -7,7 +7,7 @@
 
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
@@ -229,6 +229,7 @@ describe('streamed reading: any cut gives what the whole text gives', () => {
       }),
       { numRuns: 500 },
     );
+    rmSync(dir, { recursive: true });
   });
 });
 
@@ -541,6 +542,7 @@ describe('a 200,000-lease file, streamed', () => {
     }
     // Only the store, its config and the input are left: no temporary file.
     assert.deepEqual(readdirSync(dir).sort(), ['config.json', 'dhcpd.conf', 'dhcpd.leases', 'leases.db']);
+    rmSync(dir, { recursive: true });
   });
 });
 
