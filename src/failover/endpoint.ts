@@ -1,5 +1,6 @@
 // One failover relationship, as a sans-I/O state machine (D12; shared/spec/failover.md). The shell
-// feeds it EndpointInputs with an explicit `now` (seconds since 1970) and carries out the
+// feeds it EndpointInputs with an explicit `now` (seconds on the server's timeline, which the wall
+// clock's steps do not move: src/server/clock.ts) and the wall clock, and carries out the
 // EndpointActions it returns; the endpoint reads and writes bindings through the DHCP engine
 // (itself sans-I/O) and answers the engine's questions through a FailoverGate.
 //
@@ -60,7 +61,7 @@ import {
   loadBalanceHash,
   serves,
 } from './hash-bucket.js';
-import { boundedGrant, partnerDownReuseAt } from './lease-time.js';
+import { boundedGrant, partnerDownReuseAt, rearmed, type UnmeasuredRestart } from './lease-time.js';
 import { responsiveness, type StateEvent, transition } from './state-machine.js';
 import type { ConnectionId, EndpointAction, EndpointInput, RelationshipStatus } from './types.js';
 
@@ -85,7 +86,16 @@ export interface EndpointOptions {
   persisted: PersistedRelationship | null;
   /** Whether the lease store was empty at start (lost or new: RECOVER must ask for everything). */
   isStoreEmpty: boolean;
+  /** The timeline now (see handle). */
   now: number;
+  /** The wall clock now (default: `now`). */
+  wallNow?: number;
+  /**
+   * How the timeline continued over the downtime before this process (src/server/clock.ts): a
+   * restart no clock measured re-arms the safety waits that were running (docs/safety.md,
+   * "Restarts"). Absent or null: nothing to resume, or the same process (a reload).
+   */
+  restart?: { isMeasured: boolean; lastAliveAt: number } | null;
   /** STARTUP period, seconds (spec §7.4: 15). */
   startupSeconds?: number;
   /** Seconds between pool balancing runs on the primary. */
@@ -133,6 +143,14 @@ const POOL_MISBALANCE = 0.1;
 interface Connection {
   id: ConnectionId;
   outbound: boolean;
+  /**
+   * Wall clock − timeline when the connection opened. Every absolute time sent on it is a
+   * timeline time plus this, so the partner reads our wall clock as it was then, and a step of
+   * our wall clock afterwards does not move what we tell it (the partner measures one offset per
+   * connection and corrects every time by it, D12 §5.10). A step large enough to matter closes
+   * the connection (onTick); the next handshake checks the clocks afresh.
+   */
+  wireOffsetSeconds: number;
   phase: 'waitConnect' | 'waitConnectAck' | 'up';
   openedAt: number;
   nextXid: number;
@@ -198,9 +216,17 @@ export class FailoverEndpoint {
   private active: Connection | null = null;
   private nextConnectAt: number;
   private lastContactAt = 0;
+  /** Partner's wall clock − ours, from the last message (what operators and the skew limit see). */
   private clockSkewSeconds: number | null = null;
-  /** Recent (partner clock − ours) samples on the active connection; their median corrects times. */
+  /**
+   * Recent (partner's wire time − our timeline) samples on the active connection; their median
+   * converts the partner's times to our timeline.
+   */
   private readonly skewSamples: number[] = [];
+  /** Wall clock − timeline, as the shell last told us (0 until the wall clock is stepped). */
+  private wallOffsetSeconds: number;
+  /** Set when this process resumed a timeline over a downtime no clock measured. */
+  private readonly unmeasuredRestart: UnmeasuredRestart | null;
   private partnerVendorClass: string | null = null;
   /** HBA in force: ours (primary) or received in CONNECT (secondary). */
   private hba: Uint8Array;
@@ -262,6 +288,15 @@ export class FailoverEndpoint {
     this.poolBalanceSeconds = options.poolBalanceSeconds ?? 30;
     this.startupEndsAt = options.now + this.startupSeconds;
     this.nextConnectAt = options.now;
+    this.wallOffsetSeconds = (options.wallNow ?? options.now) - options.now;
+    const restart = options.restart ?? null;
+    this.unmeasuredRestart =
+      restart === null || restart.isMeasured
+        ? null
+        : {
+            lastAliveAt: restart.lastAliveAt,
+            bootAt: Math.max(restart.lastAliveAt, Math.floor(options.now)),
+          };
     this.hba = this.ownHba();
     this.gate = new RelationshipGate(this);
   }
@@ -325,8 +360,7 @@ export class FailoverEndpoint {
       unackedUpdates: this.inFlightAddresses.size,
       queuedUpdates: this.updateQueue.size,
       partnerDownAt: this.partnerDownAt(),
-      partnerPoolUsableAt:
-        this.state === ServerState.PARTNER_DOWN ? this.stateStartedAt + this.mcltSeconds : null,
+      partnerPoolUsableAt: this.state === ServerState.PARTNER_DOWN ? this.partnerPoolUsableAt() : null,
       partnerSeenServingAt: this.partnerSeenServingAt > 0 ? this.partnerSeenServingAt : null,
       partnerVendorClass: this.partnerVendorClass,
       counters: { ...this.counters },
@@ -345,17 +379,38 @@ export class FailoverEndpoint {
   }
 
   private wasDownLongerThanMclt(): boolean {
-    return (
-      this.lastOperationalAt > 0 &&
-      this.startupEndsAt - this.startupSeconds - this.lastOperationalAt > this.mcltSeconds
-    );
+    if (this.lastOperationalAt === 0) return false;
+    // Without a clock that ran through the downtime (a power loss) its length is unknown: the wall
+    // clock may have been stepped meanwhile, or set wrong at boot. Assume the worst (docs/safety.md,
+    // "Restarts").
+    if (this.unmeasuredRestart !== null) return true;
+    return this.startupEndsAt - this.startupSeconds - this.lastOperationalAt > this.mcltSeconds;
+  }
+
+  /**
+   * PARTNER-DOWN: when the partner's free addresses become usable (stos + MCLT, D12 §9.4), re-armed
+   * after an unmeasured restart if PARTNER-DOWN began before it.
+   */
+  partnerPoolUsableAt(): number {
+    return this.rearmedIfBefore(this.stateStartedAt, this.stateStartedAt + this.mcltSeconds);
+  }
+
+  /** PARTNER-DOWN: the earliest time `lease`'s address may go to a new client (see lease-time.ts). */
+  reuseAt(lease: Lease | undefined): number {
+    return partnerDownReuseAt(lease, this.stateStartedAt, this.mcltSeconds, this.unmeasuredRestart);
   }
 
   // -----------------------------------------------------------------------------------------------
   // Input
 
-  handle(input: EndpointInput, now: number): EndpointAction[] {
+  /**
+   * `now`: the timeline (every wait and every stored time is on it). `wallNow`: the wall clock,
+   * for the absolute times on the wire and the clock-skew limit; it defaults to `now` (a shell
+   * whose timeline is the wall clock, as in most tests).
+   */
+  handle(input: EndpointInput, now: number, wallNow: number = now): EndpointAction[] {
     const out: EndpointAction[] = [];
+    this.wallOffsetSeconds = wallNow - now;
     if (!this.hasScannedStore) {
       // Bindings the partner has not acknowledged (persisted flag) go out on the next connection.
       // Done on the first input: the engine does not exist yet when the endpoint is built.
@@ -472,6 +527,7 @@ export class FailoverEndpoint {
     const c: Connection = {
       id,
       outbound,
+      wireOffsetSeconds: this.wallOffsetSeconds,
       phase: this.role === 'primary' ? 'waitConnectAck' : 'waitConnect',
       openedAt: now,
       nextXid: 1,
@@ -503,7 +559,7 @@ export class FailoverEndpoint {
       this.send(
         c,
         buildConnect({
-          time: wireTime(now),
+          time: wireTime(now + c.wireOffsetSeconds),
           xid: c.connectXid,
           relationshipName: this.name,
           maxUnackedUpdates: this.config.maxUnackedUpdates,
@@ -549,6 +605,23 @@ export class FailoverEndpoint {
     if (wasCommunicating) this.apply({ type: 'commFailed' }, now, out);
   }
 
+  private closeForSkew(c: Connection, skew: number, now: number, out: EndpointAction[]): void {
+    this.counters.clockSkewDisconnects!++;
+    this.closeConnection(
+      c,
+      RejectReason.TIME_MISMATCH,
+      `clocks differ by ${Math.abs(skew)} s (limit ${this.config.maxClockSkewSeconds} s)`,
+      now,
+      out,
+    );
+    this.nextConnectAt = now + RECONNECT_AFTER_REJECT_SECONDS;
+  }
+
+  /** The wall clock at timeline time `now`, whole seconds. */
+  private wallSecondsAt(now: number): number {
+    return Math.floor(now + this.wallOffsetSeconds);
+  }
+
   private dropConnection(id: ConnectionId, now: number, out: EndpointAction[]): void {
     const c = this.connections.get(id);
     if (!c) return;
@@ -566,7 +639,12 @@ export class FailoverEndpoint {
   ): void {
     this.send(
       c,
-      buildDisconnect({ time: wireTime(now), xid: this.xid(c), rejectReason: reason, message }),
+      buildDisconnect({
+        time: wireTime(now + c.wireOffsetSeconds),
+        xid: this.xid(c),
+        rejectReason: reason,
+        message,
+      }),
       now,
       out,
     );
@@ -588,31 +666,25 @@ export class FailoverEndpoint {
     this.counters.messagesReceived!++;
     c.lastReceivedAt = now;
     this.lastContactAt = now;
-    this.clockSkewSeconds = m.time - Math.floor(now);
+    // The partner's wall clock (as of its side of this connection) against ours now.
+    this.clockSkewSeconds = m.time - this.wallSecondsAt(now);
     if (
       c.phase === 'up' ||
       m.type === FailoverMessageType.CONNECT ||
       m.type === FailoverMessageType.CONNECTACK
     ) {
-      this.skewSamples.push(this.clockSkewSeconds);
+      this.skewSamples.push(m.time - Math.floor(now));
       if (this.skewSamples.length > SKEW_SAMPLES) this.skewSamples.shift();
     }
     if (
       c.phase === 'up' &&
       Math.abs(this.clockSkewSeconds) > this.config.maxClockSkewSeconds + CLOCK_SKEW_SLACK_SECONDS
     ) {
-      // The clocks drifted apart (or one jumped) after the handshake: every time the partner
-      // sends is now wrong by more than we accept, MCLT arithmetic included (spec §13). Windows
-      // checks every message the same way.
-      this.counters.clockSkewDisconnects!++;
-      this.closeConnection(
-        c,
-        RejectReason.TIME_MISMATCH,
-        `clocks differ by ${Math.abs(this.clockSkewSeconds)} s (limit ${this.config.maxClockSkewSeconds} s)`,
-        now,
-        out,
-      );
-      this.nextConnectAt = now + RECONNECT_AFTER_REJECT_SECONDS;
+      // The wall clocks drifted apart (or one was stepped) after the handshake. Times on this
+      // connection stay consistent (each side keeps the wall offset it had when the connection
+      // opened), but the pair no longer meets the limit the handshake checks (spec §13); the next
+      // handshake decides. Windows checks every message the same way.
+      this.closeForSkew(c, this.clockSkewSeconds, now, out);
       return;
     }
     if (auth !== 'ok') {
@@ -765,7 +837,7 @@ export class FailoverEndpoint {
     this.send(
       c,
       buildConnectAck({
-        time: wireTime(now),
+        time: wireTime(now + c.wireOffsetSeconds),
         xid: m.xid,
         relationshipName: this.name,
         maxUnackedUpdates: this.config.maxUnackedUpdates,
@@ -804,7 +876,7 @@ export class FailoverEndpoint {
         message: `unknown failover relationship name "${m.relationshipName ?? ''}"`,
       };
     }
-    const skew = Math.abs(m.time - Math.floor(now));
+    const skew = Math.abs(m.time - this.wallSecondsAt(now));
     if (skew > this.config.maxClockSkewSeconds) {
       return {
         reason: RejectReason.TIME_MISMATCH,
@@ -835,7 +907,7 @@ export class FailoverEndpoint {
     this.send(
       c,
       buildConnectAck({
-        time: wireTime(now),
+        time: wireTime(now + c.wireOffsetSeconds),
         xid: m.xid,
         // ISC echoes the received name when it has no such relationship (spec §5.1).
         relationshipName: m.relationshipName ?? this.name,
@@ -871,7 +943,7 @@ export class FailoverEndpoint {
       this.dropConnection(c.id, now, out);
       return;
     }
-    const skew = Math.abs(m.time - Math.floor(now));
+    const skew = Math.abs(m.time - this.wallSecondsAt(now));
     if (skew > this.config.maxClockSkewSeconds) {
       this.closeConnection(
         c,
@@ -1034,11 +1106,11 @@ export class FailoverEndpoint {
       // Went down: the last time we answered clients (lastOperationalAt, read from stable storage
       // at start and not advanced since, RECOVER does not answer) plus the heartbeat that never
       // came, as §9.6.2's DISCUSSION suggests. Restarted after more than that, RECOVER-WAIT is
-      // over at once, as ISC's is (its saved stos + MCLT).
-      this.recoverWaitEndsAt =
-        this.lastOperationalAt > 0
-          ? this.lastOperationalAt + HEARTBEAT_SECONDS + 1 + this.mcltSeconds
-          : this.stateStartedAt + this.mcltSeconds;
+      // over at once, as ISC's is (its saved stos + MCLT). After a restart no clock measured, the
+      // wait resumes with what it had left at the last checkpoint (docs/safety.md, "Restarts").
+      const since =
+        this.lastOperationalAt > 0 ? this.lastOperationalAt + HEARTBEAT_SECONDS + 1 : this.stateStartedAt;
+      this.recoverWaitEndsAt = this.rearmedIfBefore(since, since + this.mcltSeconds);
     } else {
       this.recoverWaitEndsAt = null;
     }
@@ -1064,7 +1136,7 @@ export class FailoverEndpoint {
       !this.active!.isIscPeer
     ) {
       const c = this.active!;
-      this.send(c, buildPoolReq({ time: wireTime(now), xid: this.xid(c) }), now, out);
+      this.send(c, buildPoolReq({ time: wireTime(now + c.wireOffsetSeconds), xid: this.xid(c) }), now, out);
     }
     this.pump(now, out);
   }
@@ -1084,11 +1156,11 @@ export class FailoverEndpoint {
     this.send(
       c,
       buildState({
-        time: wireTime(now),
+        time: wireTime(now + c.wireOffsetSeconds),
         xid: this.xid(c),
         serverState: isStartup ? this.previousState : this.state,
         serverFlags: isStartup ? SERVER_FLAG_STARTUP : 0,
-        startTimeOfState: this.stateStartedAt,
+        startTimeOfState: this.stateStartedAt + c.wireOffsetSeconds,
       }),
       now,
       out,
@@ -1102,7 +1174,9 @@ export class FailoverEndpoint {
     this.ourUpdateRequestXid = xid;
     this.send(
       c,
-      all ? buildUpdReqAll({ time: wireTime(now), xid }) : buildUpdReq({ time: wireTime(now), xid }),
+      all
+        ? buildUpdReqAll({ time: wireTime(now + c.wireOffsetSeconds), xid })
+        : buildUpdReq({ time: wireTime(now + c.wireOffsetSeconds), xid }),
       now,
       out,
     );
@@ -1126,8 +1200,17 @@ export class FailoverEndpoint {
     // sign that the partner serves clients, not only from the loss of the link. A partner cut off
     // from us but answering clients is not down; both servers taking PARTNER-DOWN would each use
     // the other's free addresses after MCLT (chaos seed 33710019). Kea HA waits for unanswered
-    // clients for the same reason (max-unacked-clients).
-    return Math.max(this.stateStartedAt, this.partnerSeenServingAt) + r.stateSwitchIntervalSeconds;
+    // clients for the same reason (max-unacked-clients). A partner that answers us at all, even
+    // to refuse the connection (clocks apart, reject reason 4), is not down either: the interval
+    // also counts from the last message it sent.
+    const since = Math.max(this.stateStartedAt, this.partnerSeenServingAt, this.lastContactAt);
+    return this.rearmedIfBefore(since, since + r.stateSwitchIntervalSeconds);
+  }
+
+  /** `deadline` of a wait that began at `since`, re-armed if it began before an unmeasured restart. */
+  private rearmedIfBefore(since: number, deadline: number): number {
+    const r = this.unmeasuredRestart;
+    return r !== null && since < r.bootAt ? rearmed(deadline, r) : deadline;
   }
 
   // -----------------------------------------------------------------------------------------------
@@ -1153,9 +1236,21 @@ export class FailoverEndpoint {
         );
         continue;
       }
+      // Our own wall clock stepped since the partner's last message: its clock as it reads now
+      // (its wire time runs with our timeline) against our wall clock. Found at once rather than
+      // at the partner's next message, which a stalled link may hold up to a receive timer (the
+      // simulator's seeds 4007, 42100, 61906, 87570: a step while CONNECT/CONNECTACK were in
+      // flight).
+      if (c === this.active && this.skewSamples.length > 0) {
+        const skew = this.rawPartnerOffset() - this.wallOffsetSeconds;
+        if (Math.abs(skew) > this.config.maxClockSkewSeconds + CLOCK_SKEW_SLACK_SECONDS) {
+          this.closeForSkew(c, skew, now, out);
+          continue;
+        }
+      }
       const contactEvery = Math.max(1, Math.floor(c.partnerReceiveTimerSeconds / 3));
       if (now - c.lastSentAt >= contactEvery)
-        this.send(c, buildContact({ time: wireTime(now), xid: this.xid(c) }), now, out);
+        this.send(c, buildContact({ time: wireTime(now + c.wireOffsetSeconds), xid: this.xid(c) }), now, out);
     }
     if (this.connections.size === 0 && now >= this.nextConnectAt && this.state !== ServerState.SHUTDOWN) {
       this.nextConnectAt = now + RECONNECT_SECONDS;
@@ -1229,7 +1324,7 @@ export class FailoverEndpoint {
     for (const lease of engine.leases()) {
       if (!this.scopeIds.has(lease.scopeId)) continue;
       if (lease.state !== 'expired' && lease.state !== 'released' && lease.state !== 'reset') continue;
-      if (now < partnerDownReuseAt(lease, this.stateStartedAt, this.mcltSeconds)) continue;
+      if (now < this.reuseAt(lease)) continue;
       const next: Lease = { ...lease, state: own, stateStartedAt: Math.floor(now), isPartnerUpToDate: false };
       changed.push(next);
     }
@@ -1246,11 +1341,11 @@ export class FailoverEndpoint {
       this.send(
         c,
         buildState({
-          time: wireTime(now),
+          time: wireTime(now + c.wireOffsetSeconds),
           xid: this.xid(c),
           serverState: kind === 'shutdown' ? ServerState.SHUTDOWN : ServerState.PAUSED,
           serverFlags: 0,
-          startTimeOfState: Math.floor(now),
+          startTimeOfState: Math.floor(now) + c.wireOffsetSeconds,
         }),
         now,
         out,
@@ -1258,7 +1353,7 @@ export class FailoverEndpoint {
       this.send(
         c,
         buildDisconnect({
-          time: wireTime(now),
+          time: wireTime(now + c.wireOffsetSeconds),
           xid: this.xid(c),
           rejectReason: RejectReason.UNKNOWN_ERROR,
           message: `server ${kind}`,
@@ -1315,7 +1410,7 @@ export class FailoverEndpoint {
         bytes += size;
         this.updateQueue.delete(address);
         this.durableVersion.delete(address);
-        bindings.push(b);
+        bindings.push(toWireBinding(b, c.wireOffsetSeconds));
         batch.push({
           address,
           key: bindingKey(b),
@@ -1329,7 +1424,7 @@ export class FailoverEndpoint {
       const xid = this.xid(c);
       this.inFlight.set(xid, batch);
       this.counters.bindingUpdatesSent! += batch.length;
-      this.send(c, buildBndUpd({ time: wireTime(now), xid, bindings }), now, out);
+      this.send(c, buildBndUpd({ time: wireTime(now + c.wireOffsetSeconds), xid, bindings }), now, out);
       // Everything queued may be in flight already (waiting for its ACK to be re-sent).
       if (
         batch.length < perMessage &&
@@ -1362,7 +1457,12 @@ export class FailoverEndpoint {
       this.state === ServerState.NORMAL &&
       this.partnerState === ServerState.NORMAL &&
       this.partnerUpdateRequest?.waitingFor.has(lease.address) !== true &&
-      now < lease.leaseExpiresAt + Math.max(0, -this.partnerClockOffset()) + ISC_EXPIRY_HOLD_SECONDS
+      // dhcpd keeps the expiry as we sent it (our timeline + the connection's wall offset) and
+      // compares it with its own clock (partner's time = our timeline + the measured offset).
+      now <
+        lease.leaseExpiresAt +
+          Math.max(0, c.wireOffsetSeconds - this.partnerClockOffset()) +
+          ISC_EXPIRY_HOLD_SECONDS
     );
   }
 
@@ -1459,7 +1559,7 @@ export class FailoverEndpoint {
     const c = this.active;
     if (r === null || c === null || r.waitingFor.size > 0) return;
     this.partnerUpdateRequest = null;
-    this.send(c, buildUpdDone({ time: wireTime(now), xid: r.xid }), now, out);
+    this.send(c, buildUpdDone({ time: wireTime(now + c.wireOffsetSeconds), xid: r.xid }), now, out);
   }
 
   // -----------------------------------------------------------------------------------------------
@@ -1572,7 +1672,7 @@ export class FailoverEndpoint {
       acks.push({ address });
     }
     if (acks.length === 0) return;
-    const ack = buildBndAck({ time: wireTime(now), xid: m.xid, acks });
+    const ack = buildBndAck({ time: wireTime(now + c.wireOffsetSeconds), xid: m.xid, acks });
     // BNDACK only once what it acknowledges is on stable storage (D12 §7.1.2).
     const send: EndpointAction = { type: 'send', connectionId: c.id, message: ack };
     this.counters.messagesSent!++;
@@ -1618,11 +1718,17 @@ export class FailoverEndpoint {
    */
   private partnerClockOffset(): number {
     if (this.skewSamples.length === 0) return 0;
-    const sorted = [...this.skewSamples].sort((x, y) => x - y);
-    const median = sorted[sorted.length >> 1]!;
+    const median = this.rawPartnerOffset();
     // Whole-second times read on either side of a second boundary differ by one: that is
     // measurement noise, not skew (correcting it made two synchronised stores differ by 1 s).
     return Math.abs(median) <= 1 ? 0 : median;
+  }
+
+  /** Median of the samples, unrounded (0 before any). */
+  private rawPartnerOffset(): number {
+    if (this.skewSamples.length === 0) return 0;
+    const sorted = [...this.skewSamples].sort((x, y) => x - y);
+    return sorted[sorted.length >> 1]!;
   }
 
   /**
@@ -1684,7 +1790,12 @@ export class FailoverEndpoint {
       return;
     }
     const moved = this.state === ServerState.NORMAL ? this.balancePools(now, out) : 0;
-    this.send(c, buildPoolResp({ time: wireTime(now), xid: m.xid, addressesTransferred: moved }), now, out);
+    this.send(
+      c,
+      buildPoolResp({ time: wireTime(now + c.wireOffsetSeconds), xid: m.xid, addressesTransferred: moved }),
+      now,
+      out,
+    );
   }
 
   /** The share of free addresses the secondary should own. */
@@ -1835,9 +1946,7 @@ class RelationshipGate implements FailoverGate {
   }
 
   private partnerPoolUsable(now: number): boolean {
-    return (
-      this.e.currentState === ServerState.PARTNER_DOWN && now >= this.e.currentStateStartedAt + this.e.mclt
-    );
+    return this.e.currentState === ServerState.PARTNER_DOWN && now >= this.e.partnerPoolUsableAt();
   }
 
   mayAllocate(lease: Lease | undefined, now: number): boolean {
@@ -1849,16 +1958,10 @@ class RelationshipGate implements FailoverGate {
     }
     if (lease.state === 'free' || lease.state === 'backup') {
       if (lease.state === own) return isOwnUsable;
-      return (
-        this.partnerPoolUsable(now) &&
-        now >= partnerDownReuseAt(lease, this.e.currentStateStartedAt, this.e.mclt)
-      );
+      return this.partnerPoolUsable(now) && now >= this.e.reuseAt(lease);
     }
     if (lease.state === 'expired' || lease.state === 'released' || lease.state === 'reset') {
-      return (
-        this.e.currentState === ServerState.PARTNER_DOWN &&
-        now >= partnerDownReuseAt(lease, this.e.currentStateStartedAt, this.e.mclt)
-      );
+      return this.e.currentState === ServerState.PARTNER_DOWN && now >= this.e.reuseAt(lease);
     }
     return false;
   }
@@ -1910,6 +2013,24 @@ function normaliseStored(state: ServerState): ServerState {
 
 function wireTime(now: number): number {
   return Math.floor(now) >>> 0;
+}
+
+/** A binding's times from our timeline to the wire (the connection's wall offset added). */
+function toWireBinding(b: FailoverBindingInput, offset: number): FailoverBindingInput {
+  if (offset === 0) return b;
+  const r: FailoverBindingInput = { ...b };
+  const shift = (t: number | undefined) =>
+    t === undefined || t === 0 || t >= INFINITE_EXPIRY - 1 ? t : Math.max(1, t + offset);
+  for (const k of [
+    'leaseExpiresAt',
+    'potentialExpiresAt',
+    'stateStartedAt',
+    'clientLastTransactionAt',
+  ] as const) {
+    const v = shift(b[k]);
+    if (v !== undefined) r[k] = v;
+  }
+  return r;
 }
 
 function log(

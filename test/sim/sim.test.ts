@@ -236,6 +236,47 @@ const FINDINGS: Array<{ name: string; options: RunOptions; kind: string; isOpen:
     kind: 'double-holding',
     isOpen: false,
   },
+  // Issue 16: a clock set minutes wrong and back (bigSkew) or stepped (clockJump), with an operator's
+  // partner-down. The waits were differences of wall-clock times: a step back let a renewal in
+  // COMMUNICATIONS-INTERRUPTED keep an expiry minutes longer in real time (6944), a step forward
+  // ended a PARTNER-DOWN MCLT wait at once (6474), a step between a release and a re-ACK ordered
+  // them wrongly (19982). The cores now run on a timeline the wall clock's steps do not move
+  // (docs/safety.md, "The time base"). The first six failed at 351bb97; the others failed at
+  // 62261e6 (the 100 000-seed run) and had moved off the bug by 351bb97 (900858 passed at both).
+  ...[
+    6944, 12037, 19982, 6474, 7406, 9846, 4625, 8521, 13630, 16110, 19645, 31337, 39614, 900858, 902914,
+  ].map((seed) => ({
+    name: 'a clock step (bigSkew or clockJump) with an operator partner-down: waits measured on the wall clock',
+    options: { seed },
+    kind: 'double-holding',
+    isOpen: false,
+  })),
+  // A step of the wall clock while CONNECT/CONNECTACK were in flight: the handshake compared clocks
+  // that agreed when each message was written. The stepped server now finds its own step at its
+  // next tick and closes the connection; times on it stayed consistent meanwhile.
+  ...[4007, 42100, 61906, 87570].map((seed) => ({
+    name: 'a wall-clock step while a handshake is in flight: found at the next tick',
+    options: { seed },
+    kind: 'skew-not-refused',
+    isOpen: false,
+  })),
+  {
+    name: "a DECLINE dropped the address's potential expiration times; in PARTNER-DOWN the server reused an address its partner had leased on the strength of them",
+    options: {
+      seed: 18835,
+      disabledFaults: new Set(['clockJump']),
+      skippedFaults: new Set([2]),
+      chaosSeconds: 947,
+    },
+    kind: 'double-holding',
+    isOpen: false,
+  },
+  {
+    name: 'the same, as the sweep found it',
+    options: { seed: 18835 },
+    kind: 'double-holding',
+    isOpen: false,
+  },
 ];
 
 describe('simulator: findings (regression seeds)', () => {
