@@ -227,6 +227,13 @@ export class FailoverEndpoint {
   private wallOffsetSeconds: number;
   /** Set when this process resumed a timeline over a downtime no clock measured. */
   private readonly unmeasuredRestart: UnmeasuredRestart | null;
+  /**
+   * After an unmeasured restart: address → the latest potential expiration the partner has
+   * acknowledged or sent since (null otherwise). Stored PETs may be late in real time by a
+   * backward step of the wall clock during the downtime, which would let a grant outlive what the
+   * partner waits for; only PETs confirmed since the restart count towards a grant (creditFor).
+   */
+  private readonly creditSinceRestart: Map<Ipv4, number> | null;
   private partnerVendorClass: string | null = null;
   /** HBA in force: ours (primary) or received in CONNECT (secondary). */
   private hba: Uint8Array;
@@ -297,6 +304,7 @@ export class FailoverEndpoint {
             lastAliveAt: restart.lastAliveAt,
             bootAt: Math.max(restart.lastAliveAt, Math.floor(options.now)),
           };
+    this.creditSinceRestart = this.unmeasuredRestart === null ? null : new Map();
     this.hba = this.ownHba();
     this.gate = new RelationshipGate(this);
   }
@@ -393,6 +401,30 @@ export class FailoverEndpoint {
    */
   partnerPoolUsableAt(): number {
     return this.rearmedIfBefore(this.stateStartedAt, this.stateStartedAt + this.mcltSeconds);
+  }
+
+  /**
+   * The binding a grant may count on (D12 §7.1.5: MCLT past what the partner knows). After an
+   * unmeasured restart the stored PETs and expiry are not trusted: a grant counts only on PETs
+   * confirmed since (creditSinceRestart) and keeps a current expiry only if a client transaction
+   * set it since; everything else is MCLT past now, as for a binding the partner never heard of.
+   */
+  creditFor(lease: Lease): { lease: Lease; isExpiryTrusted: boolean } {
+    const r = this.unmeasuredRestart;
+    if (r === null || this.creditSinceRestart === null) return { lease, isExpiryTrusted: true };
+    const confirmed = this.creditSinceRestart.get(lease.address) ?? 0;
+    return {
+      lease: { ...lease, ackedPotentialExpiresAt: confirmed, receivedPotentialExpiresAt: 0 },
+      isExpiryTrusted: lease.clientLastTransactionAt >= r.bootAt,
+    };
+  }
+
+  private noteCreditSinceRestart(address: Ipv4, potentialExpiresAt: number | undefined): void {
+    if (this.creditSinceRestart === null || potentialExpiresAt === undefined) return;
+    this.creditSinceRestart.set(
+      address,
+      Math.max(this.creditSinceRestart.get(address) ?? 0, potentialExpiresAt),
+    );
   }
 
   /** PARTNER-DOWN: the earliest time `lease`'s address may go to a new client (see lease-time.ts). */
@@ -617,6 +649,23 @@ export class FailoverEndpoint {
     this.nextConnectAt = now + RECONNECT_AFTER_REJECT_SECONDS;
   }
 
+  private addSkewSample(m: DecodedFailoverMessage, now: number): void {
+    this.skewSamples.push(m.time - Math.floor(now));
+    if (this.skewSamples.length > SKEW_SAMPLES) this.skewSamples.shift();
+  }
+
+  /**
+   * The handshake succeeded on `c` (its CONNECT or CONNECTACK is `m`): it becomes the connection,
+   * and the partner's clock offset is measured from this message on (the wire offset is one per
+   * connection, see Connection.wireOffsetSeconds).
+   */
+  private acceptConnection(c: Connection, m: DecodedFailoverMessage, now: number): void {
+    c.phase = 'up';
+    this.active = c;
+    this.skewSamples.length = 0;
+    this.addSkewSample(m, now);
+  }
+
   /** The wall clock at timeline time `now`, whole seconds. */
   private wallSecondsAt(now: number): number {
     return Math.floor(now + this.wallOffsetSeconds);
@@ -668,14 +717,9 @@ export class FailoverEndpoint {
     this.lastContactAt = now;
     // The partner's wall clock (as of its side of this connection) against ours now.
     this.clockSkewSeconds = m.time - this.wallSecondsAt(now);
-    if (
-      c.phase === 'up' ||
-      m.type === FailoverMessageType.CONNECT ||
-      m.type === FailoverMessageType.CONNECTACK
-    ) {
-      this.skewSamples.push(m.time - Math.floor(now));
-      if (this.skewSamples.length > SKEW_SAMPLES) this.skewSamples.shift();
-    }
+    // Samples of the established connection only: CONNECT/CONNECTACK start them (acceptConnection).
+    // A refused handshake's time left among them skewed the next connection's median by minutes.
+    if (c.phase === 'up') this.addSkewSample(m, now);
     if (
       c.phase === 'up' &&
       Math.abs(this.clockSkewSeconds) > this.config.maxClockSkewSeconds + CLOCK_SKEW_SLACK_SECONDS
@@ -832,8 +876,7 @@ export class FailoverEndpoint {
     c.isIscPeer = (m.vendorClass ?? '').startsWith('isc-');
     c.partnerMaxUnacked = Math.max(1, m.maxUnackedUpdates ?? 1);
     c.partnerReceiveTimerSeconds = m.receiveTimerSeconds ?? this.config.receiveTimerSeconds;
-    c.phase = 'up';
-    this.active = c;
+    this.acceptConnection(c, m, now);
     this.send(
       c,
       buildConnectAck({
@@ -963,8 +1006,7 @@ export class FailoverEndpoint {
     c.isIscPeer = (m.vendorClass ?? '').startsWith('isc-');
     c.partnerMaxUnacked = Math.max(1, m.maxUnackedUpdates ?? 1);
     c.partnerReceiveTimerSeconds = m.receiveTimerSeconds ?? this.config.receiveTimerSeconds;
-    c.phase = 'up';
-    this.active = c;
+    this.acceptConnection(c, m, now);
     // Any other link (e.g. the secondary's wake-up connection) is now surplus.
     for (const other of [...this.connections.values()]) {
       if (other !== c) this.dropConnection(other.id, now, out);
@@ -1521,6 +1563,7 @@ export class FailoverEndpoint {
         }
         continue;
       }
+      this.noteCreditSinceRestart(sent.address, sent.potentialExpiresAt);
       let next: Lease = {
         ...current,
         ackedPotentialExpiresAt: acked,
@@ -1640,6 +1683,7 @@ export class FailoverEndpoint {
         continue;
       }
       let next = leaseFromBinding(b, ours, scopeId, partnerName, Math.floor(now));
+      this.noteCreditSinceRestart(address, b.potentialExpiresAt);
       if (next.state === 'abandoned' && next.leaseExpiresAt <= now) {
         // D12's ABANDONED carries no expiry: hold the address as this scope holds a decline, so
         // it comes back (as EXPIRED, then FREE once both agree) instead of being lost for good.
@@ -1976,13 +2020,15 @@ class RelationshipGate implements FailoverGate {
   grant(lease: Lease | undefined, desiredSeconds: number, isInfinite: boolean, now: number): LeaseGrant {
     if (isInfinite) return { expiresAt: INFINITE_EXPIRY, potentialExpiresAt: INFINITE_EXPIRY };
     const s = this.e.currentState;
+    const credit = lease === undefined ? null : this.e.creditFor(lease);
     return boundedGrant({
       now,
       desiredSeconds,
       mcltSeconds: this.e.mclt,
-      lease,
+      lease: credit?.lease,
       includeCurrentExpiry:
-        s === ServerState.COMMUNICATIONS_INTERRUPTED || s === ServerState.RESOLUTION_INTERRUPTED,
+        (credit?.isExpiryTrusted ?? true) &&
+        (s === ServerState.COMMUNICATIONS_INTERRUPTED || s === ServerState.RESOLUTION_INTERRUPTED),
     });
   }
 

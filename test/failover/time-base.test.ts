@@ -115,6 +115,24 @@ describe('failover endpoint: the time base (issue 16)', () => {
     assert.ok(Math.abs(skew) <= 1, `what operators see: the wall clocks agree (${skew} s, whole seconds)`);
   });
 
+  test('refused handshakes leave nothing behind: the connection after the clock is put right measures its own offset', () => {
+    const p = normalPair();
+    p.b.wallStepSeconds = -299;
+    p.run(250); // dozens of refused handshakes, each a message with a time 299 s off
+    assert.ok(isRejectedForTime(p.a) && isRejectedForTime(p.b));
+    const closes = (s: SimServer) => s.endpoint.status(p.now).counters.clockSkewDisconnects ?? 0;
+    const before = closes(p.a) + closes(p.b);
+    p.b.wallStepSeconds = 0;
+    p.runUntil(
+      () => p.a.endpoint.currentState === S.NORMAL && p.b.endpoint.currentState === S.NORMAL,
+      200,
+      'NORMAL after the clock is put right',
+    );
+    p.run(30);
+    assert.equal(closes(p.a) + closes(p.b), before, 'no close for a skew that is not there');
+    assert.equal(p.a.endpoint.status(p.now).partnerStateStartedAt, p.b.endpoint.currentStateStartedAt);
+  });
+
   test('the handshake refuses wall clocks 100 s apart even when the timelines agree', () => {
     const p = new SimPair();
     p.b.wallStepSeconds = 100;
@@ -187,6 +205,32 @@ describe('failover endpoint: a restart no clock measured (issue 16)', () => {
     p.b.nextRestart = { isMeasured: true, lastAliveAt: p.clockOf(p.b) };
     p.restart(p.b);
     assert.equal(p.b.endpoint.partnerPoolUsableAt(), poolUsableAt);
+  });
+
+  test('after a power loss a grant counts only on potential expirations the partner confirmed since: MCLT past now until then', () => {
+    const p = normalPair(new SimPair({ scope: { leaseTimeSeconds: 3600 } }));
+    const [client, address] = dora(p, p.b, 400);
+    p.run(2);
+    const mclt = p.b.endpoint.mclt;
+    const full = p.renew(p.b, client, address)!;
+    assert.ok(full - p.now > mclt, 'before: a renewal counts on the acknowledged PET (full lease)');
+    p.run(2);
+    p.crash(p.b);
+    p.run(5);
+    p.b.nextRestart = { isMeasured: false, lastAliveAt: p.now - 5 };
+    p.restart(p.b);
+    p.runUntil(() => p.b.endpoint.currentState === S.NORMAL, 60, 'the secondary back in NORMAL');
+    const first = p.renew(p.b, client, address)!;
+    assert.ok(
+      first - p.now <= mclt,
+      `after: MCLT past now (${first - p.now} s), the stored PETs not trusted`,
+    );
+    p.run(2); // the partner acknowledges the new PET
+    const second = p.renew(p.b, client, address)!;
+    assert.ok(
+      second - p.now > mclt,
+      `once confirmed, the acknowledged PET counts again (${second - p.now} s)`,
+    );
   });
 
   test('after a power loss a server does not know it was down less than MCLT: it waits in STARTUP for its partner', () => {
