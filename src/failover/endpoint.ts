@@ -223,6 +223,14 @@ export class FailoverEndpoint {
    * converts the partner's times to our timeline.
    */
   private readonly skewSamples: number[] = [];
+  /**
+   * The offset the active connection converts with (the median when it was last set; null before
+   * any sample). Held while the median stays within a second of it: both wire clocks are fixed
+   * per connection, so a median that moves by one is whole-second noise, and converting two times
+   * of one sender with offsets a second or two apart could swap their order (sim seed 38588: a
+   * RELEASED sorted before the partner's own ACTIVE it ended, and the two stores stayed apart).
+   */
+  private heldPartnerOffset: number | null = null;
   /** Wall clock − timeline, as the shell last told us (0 until the wall clock is stepped). */
   private wallOffsetSeconds: number;
   /** Set when this process resumed a timeline over a downtime no clock measured. */
@@ -629,6 +637,7 @@ export class FailoverEndpoint {
     this.inFlight.clear();
     this.inFlightAddresses.clear();
     this.skewSamples.length = 0;
+    this.heldPartnerOffset = null;
     this.counterUpdated.clear();
     this.partnerUpdateRequest = null;
     this.ourUpdateRequestXid = null;
@@ -652,6 +661,10 @@ export class FailoverEndpoint {
   private addSkewSample(m: DecodedFailoverMessage, now: number): void {
     this.skewSamples.push(m.time - Math.floor(now));
     if (this.skewSamples.length > SKEW_SAMPLES) this.skewSamples.shift();
+    const sorted = [...this.skewSamples].sort((x, y) => x - y);
+    const median = sorted[sorted.length >> 1]!;
+    if (this.heldPartnerOffset === null || Math.abs(median - this.heldPartnerOffset) > 1)
+      this.heldPartnerOffset = median;
   }
 
   /**
@@ -663,6 +676,7 @@ export class FailoverEndpoint {
     c.phase = 'up';
     this.active = c;
     this.skewSamples.length = 0;
+    this.heldPartnerOffset = null;
     this.addSkewSample(m, now);
   }
 
@@ -1755,24 +1769,21 @@ export class FailoverEndpoint {
   }
 
   /**
-   * The partner's clock minus ours, as measured on this connection (median of recent messages;
-   * 0 before any). Received absolute times are shifted by it before they are compared or stored
-   * (D12 §5.10): CLTTs from two clocks up to 60 s apart otherwise order a release and a later
-   * re-ACK the wrong way round (sim seed 24).
+   * The partner's wire clock minus our timeline, as measured on this connection (held median,
+   * see heldPartnerOffset; 0 before any). Received absolute times are shifted by it before they
+   * are compared or stored (D12 §5.10): CLTTs from two clocks up to 60 s apart otherwise order a
+   * release and a later re-ACK the wrong way round (sim seed 24).
    */
   private partnerClockOffset(): number {
-    if (this.skewSamples.length === 0) return 0;
     const median = this.rawPartnerOffset();
     // Whole-second times read on either side of a second boundary differ by one: that is
     // measurement noise, not skew (correcting it made two synchronised stores differ by 1 s).
     return Math.abs(median) <= 1 ? 0 : median;
   }
 
-  /** Median of the samples, unrounded (0 before any). */
+  /** The held offset, not rounded to 0 (0 before any sample). */
   private rawPartnerOffset(): number {
-    if (this.skewSamples.length === 0) return 0;
-    const sorted = [...this.skewSamples].sort((x, y) => x - y);
-    return sorted[sorted.length >> 1]!;
+    return this.heldPartnerOffset ?? 0;
   }
 
   /**
@@ -1783,9 +1794,7 @@ export class FailoverEndpoint {
    * EXPIRED this early cannot end a lease we extended.
    */
   private expiryToleranceSeconds(): number {
-    if (this.skewSamples.length === 0) return 0;
-    const sorted = [...this.skewSamples].sort((x, y) => x - y);
-    return sorted[sorted.length >> 1]! >= 1 ? 1 : 0;
+    return this.rawPartnerOffset() >= 1 ? 1 : 0;
   }
 
   private toLocalTime(t: number | undefined, offset: number): number | undefined {

@@ -277,6 +277,12 @@ const FINDINGS: Array<{ name: string; options: RunOptions; kind: string; isOpen:
     kind: 'double-holding',
     isOpen: false,
   },
+  {
+    name: "one sender's ACTIVE and RELEASED converted with offsets 2 s apart (a moving median across the ±1 s noise rule): the RELEASED sorted first and was rejected, the stores stayed apart",
+    options: { seed: 38588 },
+    kind: 'divergence',
+    isOpen: false,
+  },
 ];
 
 describe('simulator: findings (regression seeds)', () => {
