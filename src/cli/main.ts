@@ -3,6 +3,7 @@
 
 import { Command } from 'commander';
 import { registerImportCommand } from '../import/cli.js';
+import { registerCheck } from './commands/check.js';
 import { registerOperatorCommands } from './commands/index.js';
 
 export const VERSION = '0.1.0';
@@ -52,6 +53,7 @@ export function buildProgram(): Command {
     .action(serve);
   registerOperatorCommands(program); // status, scope, stats, lease, failover, probe (src/cli/commands/)
   registerImportCommand(program); // import dhcpd (src/import/)
+  registerCheck(program); // check --config (offline, like dhcpd -t)
   return program;
 }
 

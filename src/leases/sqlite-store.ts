@@ -345,3 +345,29 @@ export class SqliteLeaseStore implements LeaseStore {
 export function openSqliteLeaseStore(path: string): SqliteLeaseStore {
   return new SqliteLeaseStore(path);
 }
+
+/**
+ * Every binding of a store file, read without writing to it (no migration, no lock file): for
+ * offline checks of a store a server may be running on (SQLite readers and a WAL writer coexist).
+ * Throws an Error naming the file when it cannot be read or is newer than this code.
+ */
+export function readLeaseStoreFile(path: string): Lease[] {
+  let db: Database.Database;
+  try {
+    db = new Database(path, { readonly: true, fileMustExist: true });
+  } catch (err) {
+    throw new Error(`lease store ${path}: cannot open: ${(err as Error).message}`);
+  }
+  try {
+    const version = db.pragma('user_version', { simple: true }) as number;
+    if (version > SCHEMA_VERSION) {
+      throw new Error(`schema version ${version} is newer than this program understands (${SCHEMA_VERSION})`);
+    }
+    if (version < 1) return [];
+    return (db.prepare(`SELECT ${COLUMNS.join(', ')} FROM leases`).all() as LeaseRow[]).map(rowToLease);
+  } catch (err) {
+    throw new Error(`lease store ${path}: cannot read: ${(err as Error).message}`);
+  } finally {
+    db.close();
+  }
+}
