@@ -7,7 +7,7 @@ import type { ResolvedConfig } from '../config/resolved.js';
 import type { LeaseStore } from '../leases/store.js';
 import type { Clock } from '../server/clock.js';
 import { formatIpv4 } from '../wire/ipv4.js';
-import type { ApiDeps, ApiEngine, FailoverApi } from './deps.js';
+import type { ApiDeps, ApiEngine, FailoverApi, LeaseOperationsApi } from './deps.js';
 import { makeReloader } from './reload.js';
 import { type ApiServer, startApiServer } from './server.js';
 import { TWINLEASE_VERSION } from './version.js';
@@ -33,6 +33,7 @@ export interface ManagedServerParts {
   /** Errors a loadable config has against the running server's state (reservations on leased addresses). */
   checkConfig(next: ResolvedConfig): ConfigError[];
   failover?: FailoverApi;
+  leaseOperations?: LeaseOperationsApi;
 }
 
 export function startManagementApi(parts: ManagedServerParts): Promise<ApiServer> {
@@ -49,6 +50,7 @@ export function startManagementApi(parts: ManagedServerParts): Promise<ApiServer
     checkConfig: parts.checkConfig,
     configPath: parts.configPath,
     ...(parts.failover ? { failover: parts.failover } : {}),
+    ...(parts.leaseOperations ? { leaseOperations: parts.leaseOperations } : {}),
   };
   const api = parts.config().api;
   return startApiServer(deps, { listenAddress: formatIpv4(api.listenAddress), port: api.port });

@@ -8,6 +8,8 @@ import type { ResolvedConfig } from '../config/resolved.js';
 import type { DhcpEngine } from '../dhcp/engine.js';
 import type { RelationshipStatus } from '../failover/types.js';
 import type { Clock } from '../server/clock.js';
+import type { LeaseOperationResult } from '../server/lease-operations.js';
+import type { Ipv4 } from '../wire/ipv4.js';
 
 /** The read-only part of DhcpEngine the API uses. */
 export type ApiEngine = Pick<
@@ -26,6 +28,17 @@ export interface FailoverApi {
   declarePartnerDown(
     name: string,
   ): { ok: true } | { ok: false; reason: 'unknown' | 'invalidState'; message: string };
+}
+
+/**
+ * Operator changes to single bindings (src/server/lease-operations.ts). Optional: without it the
+ * lease release and delete routes answer 501.
+ */
+export interface LeaseOperationsApi {
+  /** Ends an active binding as the client's DHCPRELEASE would. */
+  release(address: Ipv4): Promise<LeaseOperationResult>;
+  /** Deletes the record; an active one only with `force` (released first). */
+  remove(address: Ipv4, options: { force: boolean }): Promise<LeaseOperationResult>;
 }
 
 export type ReloadOutcome =
@@ -52,6 +65,7 @@ export interface ApiDeps {
    */
   checkConfig?: (next: ResolvedConfig) => readonly ConfigError[];
   failover?: FailoverApi;
+  leaseOperations?: LeaseOperationsApi;
   /**
    * The config file the server runs (writes go there: relationships, scope configs). Absent, or
    * the embedded default: the API refuses configuration writes with 409.

@@ -752,6 +752,18 @@ export const ConfigWriteQuery = Type.Object(
   { additionalProperties: false },
 );
 
+/** DELETE …/leases/{ip}: force deletes an active lease (released first). */
+export const LeaseDeleteQuery = Type.Object(
+  {
+    force: Type.Optional(
+      Type.Boolean({
+        description: 'Delete an active lease too: it is released first (the partner learns it)',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
 /** PUT …/scopes/{id}/config: also replicate (make the same change on the failover partner). */
 export const ScopeConfigWriteQuery = Type.Object(
   {

@@ -259,6 +259,44 @@ export class DhcpEngine {
     }
   }
 
+  /**
+   * Operator release (Windows "Remove-DhcpServerv4Lease" of an active lease, Kea "lease4-del"):
+   * ends the active binding of `address` exactly as the client's DHCPRELEASE would (RFC 2131
+   * §4.3.4; release() below), keeping the client's identity. Returns the change to persist, or
+   * null when the address holds no active binding.
+   */
+  releaseBinding(address: Ipv4, now: number): Lease | null {
+    const lease = this.leasesByAddress.get(address);
+    if (lease?.state !== 'active') return null;
+    const gate = this.scopeForAddress(address)?.gate ?? STANDALONE_GATE;
+    const released: Lease = {
+      ...lease,
+      state: gate.stateAfterRelease(),
+      leaseExpiresAt: now,
+      stateStartedAt: now,
+      clientLastTransactionAt: now,
+      isPartnerUpToDate: false,
+      dns: dnsFlagsAfterEnd(lease),
+    };
+    this.putLease(released);
+    return released;
+  }
+
+  /**
+   * Forgets the record of `address` (an operator deleting it). Without a record the address is
+   * FREE (D12 §5.4), so it goes back to the FREE queue; the caller decides when that is safe.
+   * Returns the record removed.
+   */
+  removeLease(address: Ipv4): Lease | undefined {
+    const old = this.leasesByAddress.get(address);
+    if (!old) return undefined;
+    this.unindexLease(old);
+    this.leasesByAddress.delete(address);
+    const scope = this.scopeForAddress(address);
+    if (scope) poolOf(scope, address).release('free', address);
+    return old;
+  }
+
   // ---------------------------------------------------------------------------------------------
   // Timers
 

@@ -20,6 +20,7 @@ import { Counters } from './counters.js';
 import { DdnsService } from './ddns-service.js';
 import { type DhcpNetworkSettings, DhcpService } from './dhcp-service.js';
 import { FailoverService } from './failover-service.js';
+import { LeaseOperations } from './lease-operations.js';
 import { createLogger } from './logger.js';
 import { chooseNetwork, directScopeIds, type InterfaceLister, listInterfaceAddresses } from './network.js';
 import { checkReservations, conflictMessage } from './reservation-check.js';
@@ -252,6 +253,17 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     statuses: () => failover.statuses(),
     declarePartnerDown: (name: string) => failover.declarePartnerDown(name),
   };
+  const leaseOperations = new LeaseOperations({
+    engine: () => dhcp.currentEngine,
+    store,
+    clock,
+    log,
+    failoverScopeIds: () => new Set(config.failover.flatMap((r) => r.scopeIds)),
+    onEnded: (lease) => {
+      failover.leasesChanged([lease]);
+      ddns.bindingEndedByOperator(lease);
+    },
+  });
   try {
     api = await startManagementApi({
       config: () => config,
@@ -266,6 +278,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       reload,
       checkConfig: (next) => checkAgainstLeases(next, config).errors,
       failover: failoverApi,
+      leaseOperations,
     });
   } catch (err) {
     await stop();

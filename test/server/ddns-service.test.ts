@@ -13,8 +13,10 @@ import { DhcpEngine } from '../../src/dhcp/engine.js';
 import { emptyLease, type Lease } from '../../src/dhcp/lease.js';
 import { MemoryLeaseStore } from '../../src/leases/memory-store.js';
 import { Counters } from '../../src/server/counters.js';
-import { DdnsService } from '../../src/server/ddns-service.js';
+import { DdnsService, type DdnsServiceOptions } from '../../src/server/ddns-service.js';
+import { ServerState } from '../../src/wire/failover-message.js';
 import { parseIpv4 } from '../../src/wire/ipv4.js';
+import { fakeStatus } from '../api/failover-helpers.js';
 import { eventually } from '../api/helpers.js';
 
 const SERVER_NAME = 'dhcp-a';
@@ -57,7 +59,11 @@ interface Harness {
   lines: Record<string, unknown>[];
 }
 
-function harness(dnsPort: number, server: Record<string, unknown> = {}): Harness {
+function harness(
+  dnsPort: number,
+  server: Record<string, unknown> = {},
+  relationshipOf: DdnsServiceOptions['relationshipOf'] = () => null,
+): Harness {
   const parsed = parseConfigText(
     JSON.stringify({
       server: { name: SERVER_NAME },
@@ -101,7 +107,7 @@ function harness(dnsPort: number, server: Record<string, unknown> = {}): Harness
     log: pino({ level: 'debug' }, sink),
     counters,
     serverName: () => SERVER_NAME,
-    relationshipOf: () => null,
+    relationshipOf,
     onLeasesUpdated: () => {},
   });
   return { service, engine, counters, lines };
@@ -165,6 +171,32 @@ describe('DNS update service', () => {
     } finally {
       await h.service.stop();
       dns.rcodeOf = () => RCODE.NOERROR;
+    }
+  });
+
+  test('a binding an operator released here loses its records here, even one the partner granted', async () => {
+    // In a relationship, in NORMAL: a binding the partner granted is the partner's to clean up.
+    const h = harness(dnsPort, {}, () => ({ ...fakeStatus(), localState: ServerState.NORMAL }));
+    await h.service.start();
+    try {
+      const lease = { ...binding('10.77.1.24', 'theirs.tld.test', 'released'), ownerServer: 'dhcp-b' };
+      h.engine.putLease(lease);
+      h.service.leasesChanged([lease]);
+      await new Promise((r) => setTimeout(r, 200));
+      assert.ok(
+        !h.lines.some((l) => l.event === 'ddns.removed'),
+        'a client release seen here: the owner removes',
+      );
+      h.service.bindingEndedByOperator(lease);
+      await eventually(async () => h.lines.some((l) => l.event === 'ddns.removed'), 'the removal');
+      assert.equal(h.lines.find((l) => l.event === 'ddns.removed')!.fqdn, 'theirs.tld.test');
+      // Done: the binding's removalPending flag is cleared.
+      await eventually(
+        async () => h.engine.getLease(lease.address)?.dns.removalPending === false,
+        'flag cleared',
+      );
+    } finally {
+      await h.service.stop();
     }
   });
 

@@ -1,5 +1,7 @@
 // `twinlease lease list [--scope ID] [filters]` and `twinlease lease get IP`: lease records
 // (DHCPV4_FAILOVER_CLIENT_INFO) from the API, following its pagination.
+// `twinlease lease release IP` ends an active lease as its client's RELEASE would; `twinlease lease
+// delete IP [--force]` deletes the record (docs/api.md §Lease release and delete).
 
 import type { Command } from 'commander';
 import { CliError } from '../api-client.js';
@@ -139,6 +141,45 @@ export function registerLease(program: Command): void {
             ['Partner up to date', l.partnerUpToDate],
             ['Policy', l.policyName],
           ]),
+        );
+      }),
+    );
+  const leasePath = (ip: string, scope: string | undefined) =>
+    scope === undefined
+      ? `/api/v1/leases/${encodeURIComponent(ip)}`
+      : `/api/v1/scopes/${encodeURIComponent(scope)}/leases/${encodeURIComponent(ip)}`;
+  lease
+    .command('release')
+    .description(
+      'end an active lease as if its client released it; the failover partner learns it (POST …/leases/{ip}/actions/release)',
+    )
+    .argument('<ip>', 'lease address')
+    .option('--scope <id>', 'scope id (default: whichever scope holds the address)')
+    .action(
+      action(async ({ client, json }, ip: string, opts: { scope?: string }) => {
+        const l = await client.post<Lease>(`${leasePath(ip, opts.scope)}/actions/release`, {});
+        if (json) return printJson(l);
+        print(
+          `Lease ${l.ipAddress} released (binding ${l.bindingState}${l.bindingState === 'released' ? ': free once the failover partner acknowledges it' : ''}).`,
+        );
+      }),
+    );
+  lease
+    .command('delete')
+    .description(
+      'delete a lease record; an active one only with --force, released first (DELETE …/leases/{ip})',
+    )
+    .argument('<ip>', 'lease address')
+    .option('--scope <id>', 'scope id (default: whichever scope holds the address)')
+    .option('--force', 'delete an active lease too: it is released first (the failover partner learns it)')
+    .action(
+      action(async ({ client, json }, ip: string, opts: { scope?: string; force?: boolean }) => {
+        const path = `${leasePath(ip, opts.scope)}${opts.force ? '?force=true' : ''}`;
+        const l = await client.delete<Lease | null>(path);
+        if (json) return printJson(l === null ? { deleted: true } : { deleted: false, lease: l });
+        if (l === null) return print(`Lease record ${ip} deleted.`);
+        print(
+          `Lease ${ip} released, but the failover partner has not acknowledged it yet: the record stays (${l.bindingState}) until it does; delete it again then.`,
         );
       }),
     );
