@@ -4,7 +4,12 @@
 // dotted, MAC aa:bb:cc:dd:ee:ff, binary ids as colon-separated lower-case hex.
 
 import { type Static, type TSchema, Type } from 'typebox';
-import { FailoverRelationship as ConfigRelationship, Scope as ConfigScope } from '../config/schema.js';
+import {
+  AddressRange as ConfigAddressRange,
+  FailoverRelationship as ConfigRelationship,
+  Reservation as ConfigReservation,
+  Scope as ConfigScope,
+} from '../config/schema.js';
 
 /** A string enum rendered as `{ type: 'string', enum: [...] }` (readable OpenAPI, fast serialisation). */
 function StringEnum<const T extends readonly string[]>(values: T, description: string) {
@@ -126,6 +131,9 @@ export const Scope = Type.Object(
     id: Type.String(),
     name: Nullable(Type.String()),
     description: Nullable(Type.String()),
+    active: Type.Boolean({
+      description: 'false: configured but no client is answered in it (Windows State InActive)',
+    }),
     subnet: Type.String({ description: 'CIDR a.b.c.d/len' }),
     subnetMask: Ipv4('Mask sent to clients (option 1)'),
     ranges: Type.Array(Range),
@@ -627,6 +635,43 @@ export const ScopeConfig = Type.Unsafe<Static<typeof ScopeConfigShape>>({
   $id: 'ScopeConfig',
   title: 'ScopeConfig',
   description: 'One scope as written in the config file (docs/configuration.md), with its id',
+});
+
+/** PATCH /scopes/{id}: a JSON merge patch (RFC 7396) of the scope's object in the file; `id` cannot change. */
+export const PatchScopeBody = Type.Unsafe<Record<string, unknown>>({
+  ...(withoutDefaults(mergePatchOf(ScopeConfigShape, ['id'], {})) as Record<string, unknown>),
+  description:
+    'JSON merge patch of the scope as written in the config (null removes a property); arrays (ranges, reservations, …) are replaced whole',
+});
+
+/** POST /scopes/{id}/reservations: a reservation exactly as in the config file. */
+export const ReservationConfig = Type.Unsafe<Static<typeof ConfigReservation>>({
+  ...(withoutDefaults(plain(ConfigReservation)) as Record<string, unknown>),
+  description: 'One reservation as written in the config file (scopes[].reservations[])',
+});
+
+/** PATCH /scopes/{id}/reservations/{ip}: merge patch of the reservation; `address` cannot change. */
+export const PatchReservationBody = Type.Unsafe<Record<string, unknown>>({
+  ...mergePatchOf(ConfigReservation as unknown as { properties: Record<string, unknown> }, ['address'], {}),
+  description: 'JSON merge patch of the reservation as written in the config (null removes a property)',
+});
+
+/** POST /scopes/{id}/exclusions: an inclusive range, as in the config file. */
+export const ExclusionConfig = Type.Unsafe<Static<typeof ConfigAddressRange>>({
+  ...plain(ConfigAddressRange),
+  description: 'An exclusion range as written in the config file (scopes[].exclusions[])',
+});
+
+export const ReservationParams = Type.Object({
+  scopeId: Type.String({ minLength: 1 }),
+  ip: Ipv4('Reserved address'),
+});
+export const ExclusionParams = Type.Object({
+  scopeId: Type.String({ minLength: 1 }),
+  range: Type.String({
+    pattern: '^\\d{1,3}(\\.\\d{1,3}){3}-\\d{1,3}(\\.\\d{1,3}){3}$',
+    description: 'The exclusion as START-END, e.g. 10.0.0.5-10.0.0.9',
+  }),
 });
 
 export const ReplicateBody = Type.Object(

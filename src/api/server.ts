@@ -18,6 +18,7 @@ import { failoverRoutes } from './routes/failover.js';
 import { leaseRoutes } from './routes/leases.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { scopeConfigRoutes } from './routes/scope-config.js';
+import { scopeEditRoutes } from './routes/scope-edits.js';
 import { scopeRoutes } from './routes/scopes.js';
 import { statusRoutes } from './routes/status.js';
 import { NoQuery, SHARED_SCHEMAS } from './schemas.js';
@@ -244,6 +245,7 @@ export async function buildApiApp(deps: ApiDeps, options: ApiServerOptions): Pro
   configRoutes(app, ctx);
   metricsRoutes(app, ctx);
   scopeConfigRoutes(app, ctx);
+  scopeEditRoutes(app, ctx);
   failoverRoutes(app, ctx);
   await app.register(dashboardPlugin, { ctx });
   await app.ready();

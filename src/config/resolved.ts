@@ -44,6 +44,8 @@ export interface ResolvedScope {
   readonly id: string;
   readonly name: string | null;
   readonly description: string | null;
+  /** false: configured but not served (`active: false`, Windows InActive). */
+  readonly isActive: boolean;
   readonly subnet: Ipv4Subnet;
   readonly ranges: readonly ResolvedRange[];
   readonly exclusions: readonly ResolvedRange[];

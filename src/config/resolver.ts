@@ -427,6 +427,7 @@ class Resolver {
       id: scope.id ?? formatIpv4(subnet.network),
       name: scope.name ?? null,
       description: scope.description ?? null,
+      isActive: scope.active ?? true,
       subnet,
       ranges,
       exclusions,

@@ -293,6 +293,13 @@ export const Scope = Type.Object(
     ),
     name: Type.Optional(Type.String({ description: 'Display name' })),
     description: Type.Optional(Type.String({ description: 'Free text for operators' })),
+    active: Type.Optional(
+      Type.Boolean({
+        description:
+          'false: the scope stays configured (leases, statistics, failover) but no client is answered in it (Windows scope state InActive)',
+        default: true,
+      }),
+    ),
     subnet: Cidr,
     ranges: Type.Array(AddressRange, {
       minItems: 1,

@@ -41,6 +41,7 @@ export type IgnoreReason =
   | 'not-a-request'
   | 'no-client-identity'
   | 'no-scope'
+  | 'scope-inactive'
   | 'not-responsive'
   | 'load-balanced-to-partner'
   | 'other-server-selected'
@@ -359,6 +360,8 @@ export class DhcpEngine {
         null,
         `giaddr ${formatIpv4(packet.giaddr)} ciaddr ${formatIpv4(packet.ciaddr)}`,
       );
+    // A deactivated scope keeps its bindings, statistics and failover; it answers nobody.
+    if (scope.view.settings.isActive === false) return ignore('scope-inactive', scope.view.id);
     if (!scope.gate.isResponsive(now)) return ignore('not-responsive', scope.view.id);
     const policies = scope.view.settings.policies;
     if (policies !== undefined) client.policy = matchPolicy(policies, packet);

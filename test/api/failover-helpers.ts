@@ -15,6 +15,7 @@ import type { ResolvedConfig } from '../../src/config/resolved.js';
 import { DhcpEngine } from '../../src/dhcp/engine.js';
 import { emptyLease, type Lease } from '../../src/dhcp/lease.js';
 import type { RelationshipStatus } from '../../src/failover/types.js';
+import { checkReservations } from '../../src/server/reservation-check.js';
 import { ServerState } from '../../src/wire/failover-message.js';
 import { parseIpv4 } from '../../src/wire/ipv4.js';
 import { READ_TOKEN, WRITE_TOKEN } from './helpers.js';
@@ -177,6 +178,7 @@ export async function startFailoverApi(
     version: '0.0.0-test',
     clock: { nowSeconds: () => NOW },
     reload: makeReloader(configPath, () => config, apply),
+    checkConfig: (next) => checkReservations(config, next, (a) => engine.getLease(a), NOW).errors,
     failover,
     configPath,
   };

@@ -884,6 +884,7 @@ describe('resolution', () => {
       id: '10.0.0.0',
       name: null,
       description: null,
+      isActive: true,
       subnet: { network: parseIpv4('10.0.0.0'), prefixLength: 24, mask: parseIpv4('255.255.255.0') },
       ranges: [{ start: parseIpv4('10.0.0.10'), end: parseIpv4('10.0.0.200') }],
       exclusions: [],

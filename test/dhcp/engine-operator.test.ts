@@ -82,3 +82,19 @@ describe('operator delete', () => {
     assert.equal(dora(e, mac(7), NOW + 2), a);
   });
 });
+
+describe('a deactivated scope (active: false)', () => {
+  test('answers nobody, keeps its bindings and still expires them', () => {
+    const on = engine();
+    const a = dora(on, mac(8));
+    const lease = on.getLease(ip(a))!;
+    const off = engine([scope({ isActive: false })], [lease]);
+    const d = off.handle(packet(T.Discover, { mac: mac(9) }), NOW + 1);
+    assert.equal(d.action === 'ignore' && d.reason, 'scope-inactive');
+    const renew = off.handle(packet(T.Request, { mac: mac(8), ciaddr: a }), NOW + 2);
+    assert.equal(renew.action === 'ignore' && renew.reason, 'scope-inactive');
+    assert.equal(off.getLease(ip(a))?.state, 'active', 'the binding stays');
+    const expired = off.tick(lease.leaseExpiresAt + 1);
+    assert.equal(expired[0]?.state, 'free');
+  });
+});
