@@ -28,6 +28,11 @@ export interface FailoverApi {
   declarePartnerDown(
     name: string,
   ): { ok: true } | { ok: false; reason: 'unknown' | 'invalidState'; message: string };
+  /** Operator resync (UPDREQALL) or pool rebalance, in NORMAL with the partner reachable. */
+  operatorSync?(
+    name: string,
+    kind: 'resync' | 'rebalance',
+  ): { ok: true } | { ok: false; reason: 'unknown' | 'invalidState'; message: string };
 }
 
 /**

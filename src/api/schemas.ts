@@ -325,6 +325,25 @@ export const FAILOVER_STATES = [
 export type FailoverStateName = (typeof FAILOVER_STATES)[number];
 const FailoverState = (description: string) => StringEnum(FAILOVER_STATES, description);
 
+const PreviousState = () =>
+  Nullable(FailoverState('The state before the current one (null: no change seen since the server started)'));
+const StateChangeReason = () =>
+  Nullable(
+    Type.String({ description: 'Why the relationship entered its current state, in words (null: unknown)' }),
+  );
+
+export const StateChange = Type.Object({
+  from: FailoverState('State left'),
+  to: FailoverState('State entered'),
+  at: Type.String({ format: 'date-time' }),
+  rule: Type.String({
+    description:
+      'The state-table row that fired, `<state>:<event>` (src/failover/state-machine.ts), e.g. normal:comm-failed',
+  }),
+  reason: Type.String({ description: 'The event in words' }),
+  partnerState: Nullable(FailoverState('The partner’s state as last known then')),
+});
+
 export const RelationshipSummary = Type.Object(
   {
     name: Type.String(),
@@ -332,6 +351,8 @@ export const RelationshipSummary = Type.Object(
     mode: StringEnum(['loadBalance', 'hotStandby'] as const, 'Failover mode'),
     state: FailoverState('This server’s failover state (noState: the endpoint does not run it)'),
     stateSince: Timestamp('When this server entered the state'),
+    previousState: PreviousState(),
+    stateChangeReason: StateChangeReason(),
     partnerState: Nullable(
       FailoverState('The partner’s state as it last reported it (last known: see isPartnerStateStale)'),
     ),
@@ -382,6 +403,8 @@ export const FAILOVER_OPERATIONS = [
   'removeScope',
   'partnerDown',
   'replicate',
+  'resync',
+  'rebalance',
 ] as const;
 
 export const OPERATION_EFFECTS = ['started', 'restarted', 'none'] as const;
@@ -483,6 +506,11 @@ export const FailoverRelationship = Type.Object(
     }),
     state: FailoverState('State'),
     stateSince: Timestamp('When this server entered the state'),
+    previousState: PreviousState(),
+    stateChangeReason: StateChangeReason(),
+    stateHistory: Type.Array(StateChange, {
+      description: 'The last 20 state changes since the server started, newest first',
+    }),
     partnerState: Nullable(
       FailoverState('The partner’s state as last reported (last known: see isPartnerStateStale)'),
     ),
@@ -794,6 +822,21 @@ const ForceFlag = Type.Boolean({
 /** The query string of every route that writes the config file. */
 export const ConfigWriteQuery = Type.Object(
   { dryRun: Type.Optional(DryRunFlag), force: Type.Optional(ForceFlag) },
+  { additionalProperties: false },
+);
+
+/** PATCH …/failover/relationships/{name}: also on the partner (Set-DhcpServerv4Failover changes both). */
+export const RelationshipWriteQuery = Type.Object(
+  {
+    dryRun: Type.Optional(DryRunFlag),
+    force: Type.Optional(ForceFlag),
+    replicate: Type.Optional(
+      Type.Boolean({
+        description:
+          "Make the same change on the partner (its API, partner.api), mirrored where the setting is each server's own (role, serverRole, loadBalancePercent, local/partner); ours is put back if the partner refuses",
+      }),
+    ),
+  },
   { additionalProperties: false },
 );
 

@@ -385,6 +385,10 @@ export class FailoverEndpoint {
       case 'operatorPartnerDown':
         this.apply({ type: 'operatorPartnerDown' }, now, out);
         break;
+      case 'operatorResync':
+      case 'operatorRebalance':
+        this.onOperatorSync(input.type, now, out);
+        break;
       case 'shutdown':
         this.onShutdown(input.kind, now, out);
         break;
@@ -414,6 +418,32 @@ export class FailoverEndpoint {
       };
     }
     return { actions: out, error: null };
+  }
+
+  /** Operator resync (UPDREQALL) or pool rebalance; only in NORMAL with the partner reachable. */
+  private onOperatorSync(
+    kind: 'operatorResync' | 'operatorRebalance',
+    now: number,
+    out: EndpointAction[],
+  ): void {
+    const c = this.active;
+    if (this.state !== ServerState.NORMAL || c === null || !c.hasPartnerState) return;
+    if (kind === 'operatorResync') {
+      // One request at a time on a connection: a resync already under way answers this one too.
+      if (this.ourUpdateRequestXid !== null) return;
+      out.push(log('info', 'failover-operator-resync', { relationship: this.name }));
+      this.sendUpdateRequest(true, now, out);
+    } else if (this.role === 'primary') {
+      this.nextPoolBalanceAt = now + this.poolBalanceSeconds;
+      const moved = this.balancePools(now, out);
+      out.push(
+        log('info', 'failover-operator-rebalance', { relationship: this.name, movedToSecondary: moved }),
+      );
+    } else {
+      out.push(log('info', 'failover-operator-rebalance', { relationship: this.name, poolRequested: true }));
+      this.send(c, buildPoolReq({ time: wireTime(now), xid: this.xid(c) }), now, out);
+    }
+    this.pump(now, out);
   }
 
   // -----------------------------------------------------------------------------------------------

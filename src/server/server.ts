@@ -252,6 +252,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   const failoverApi = {
     statuses: () => failover.statuses(),
     declarePartnerDown: (name: string) => failover.declarePartnerDown(name),
+    operatorSync: (name: string, kind: 'resync' | 'rebalance') => failover.operatorSync(name, kind),
   };
   const leaseOperations = new LeaseOperations({
     engine: () => dhcp.currentEngine,

@@ -101,6 +101,20 @@ export class FakeFailover implements FailoverApi {
     return this.statusList;
   }
 
+  syncCalls: [string, 'resync' | 'rebalance'][] = [];
+  syncAnswer: ReturnType<NonNullable<FailoverApi['operatorSync']>> = { ok: true };
+
+  operatorSync(
+    name: string,
+    kind: 'resync' | 'rebalance',
+  ): ReturnType<NonNullable<FailoverApi['operatorSync']>> {
+    this.syncCalls.push([name, kind]);
+    if (!this.statusList.some((s) => s.name === name)) {
+      return { ok: false, reason: 'unknown', message: `no failover relationship named "${name}"` };
+    }
+    return this.syncAnswer;
+  }
+
   declarePartnerDown(name: string): ReturnType<FailoverApi['declarePartnerDown']> {
     this.partnerDownCalls.push(name);
     if (!this.statusList.some((s) => s.name === name)) {
