@@ -18,7 +18,7 @@ export { ApiStartupError } from './server.js';
 export interface ManagedServerParts {
   config(): ResolvedConfig;
   engine(): ApiEngine;
-  store: Pick<LeaseStore, 'count'>;
+  store: Pick<LeaseStore, 'count' | 'backup'>;
   /** The lease store file as opened. */
   storePath: string;
   counters: { snapshot(): Record<string, number> };
@@ -40,7 +40,11 @@ export function startManagementApi(parts: ManagedServerParts): Promise<ApiServer
   const deps: ApiDeps = {
     engine: parts.engine,
     config: parts.config,
-    leaseStore: { path: parts.storePath, count: () => parts.store.count() },
+    leaseStore: {
+      path: parts.storePath,
+      count: () => parts.store.count(),
+      ...(parts.store.backup ? { backup: (d: string) => parts.store.backup!(d) } : {}),
+    },
     counters: parts.counters,
     startedAt: parts.startedAt,
     version: TWINLEASE_VERSION,

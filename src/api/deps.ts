@@ -6,15 +6,16 @@ import type { Logger } from 'pino';
 import type { ConfigChanges, ConfigError } from '../config/loader.js';
 import type { ResolvedConfig } from '../config/resolved.js';
 import type { DhcpEngine } from '../dhcp/engine.js';
+import type { Lease } from '../dhcp/lease.js';
 import type { RelationshipStatus } from '../failover/types.js';
 import type { Clock } from '../server/clock.js';
-import type { LeaseOperationResult } from '../server/lease-operations.js';
+import type { LeaseImportResult, LeaseOperationResult } from '../server/lease-operations.js';
 import type { Ipv4 } from '../wire/ipv4.js';
 
 /** The read-only part of DhcpEngine the API uses. */
 export type ApiEngine = Pick<
   DhcpEngine,
-  'settings' | 'leases' | 'getLease' | 'scopeIds' | 'scopeView' | 'pendingOffers'
+  'settings' | 'leases' | 'getLease' | 'scopeIds' | 'scopeView' | 'pendingOffers' | 'isOffered'
 >;
 
 /**
@@ -44,6 +45,8 @@ export interface LeaseOperationsApi {
   release(address: Ipv4): Promise<LeaseOperationResult>;
   /** Deletes the record; an active one only with `force` (released first). */
   remove(address: Ipv4, options: { force: boolean }): Promise<LeaseOperationResult>;
+  /** Online import: active/abandoned bindings onto free addresses. */
+  importLeases?(leases: readonly Lease[]): Promise<LeaseImportResult | { error: string }>;
 }
 
 export type ReloadOutcome =
@@ -53,7 +56,12 @@ export type ReloadOutcome =
 export interface ApiDeps {
   engine(): ApiEngine;
   config(): ResolvedConfig;
-  leaseStore: { readonly path: string; count(): number };
+  leaseStore: {
+    readonly path: string;
+    count(): number;
+    /** Online backup (SqliteLeaseStore.backup); absent: the route answers 501. */
+    backup?(destination: string): Promise<{ pages: number }>;
+  };
   /** Counters of the DHCP service (src/server/counters.ts). */
   counters: { snapshot(): Record<string, number> };
   /** Seconds since epoch. */

@@ -14,6 +14,7 @@ import type { ApiDeps } from './deps.js';
 import { ApiMetrics } from './metrics.js';
 import { OperationLog, operationLogPath } from './operation-log.js';
 import { configRoutes } from './routes/config.js';
+import { exportRoutes } from './routes/export.js';
 import { failoverRoutes } from './routes/failover.js';
 import { leaseRoutes } from './routes/leases.js';
 import { metricsRoutes } from './routes/metrics.js';
@@ -247,6 +248,7 @@ export async function buildApiApp(deps: ApiDeps, options: ApiServerOptions): Pro
   scopeConfigRoutes(app, ctx);
   scopeEditRoutes(app, ctx);
   failoverRoutes(app, ctx);
+  exportRoutes(app, ctx);
   await app.register(dashboardPlugin, { ctx });
   await app.ready();
   return app;

@@ -13,6 +13,7 @@
 import type { Logger } from 'pino';
 import type { DhcpEngine } from '../dhcp/engine.js';
 import type { Lease } from '../dhcp/lease.js';
+import { isAddressFree } from '../import/lease-placement.js';
 import type { LeaseStore } from '../leases/store.js';
 import { formatIpv4, type Ipv4 } from '../wire/ipv4.js';
 import type { Clock } from './clock.js';
@@ -48,11 +49,19 @@ export interface LeaseOperationsOptions {
   failoverScopeIds: () => ReadonlySet<string>;
   /** Bindings changed by an operator, once durable: the failover partner and DNS hear of them. */
   onEnded: (lease: Lease) => void;
+  /** Bindings imported online, once durable: the failover partner hears of them. */
+  onImported?: (leases: readonly Lease[]) => void;
   /** How long a forced delete waits for the partner's acknowledgement of the release. */
   partnerAckWaitMs?: number;
 }
 
 const POLL_MS = 50;
+
+/** What an online import did (src/import/lease-placement.ts says where a lease may go). */
+export interface LeaseImportResult {
+  imported: number;
+  skipped: { address: Ipv4; reason: 'address-in-use' | 'state-not-imported'; message: string }[];
+}
 
 /**
  * Why the record `lease` may not be deleted (null: it may). `isFailover`: its scope is shared
@@ -149,6 +158,52 @@ export class LeaseOperations {
       'lease record deleted by an operator',
     );
     return { ok: true, lease: null };
+  }
+
+  /**
+   * Online import (docs/api.md §Export and import): the bindings clients hold (active) or that
+   * are held out of the pools (abandoned), each onto an address that is free here — no record or
+   * a FREE one, not being offered. Durable, then the failover partner is told each one. Pool
+   * records (free, backup, …) are this server's own business and are not imported.
+   */
+  async importLeases(leases: readonly Lease[]): Promise<LeaseImportResult | { error: string }> {
+    const engine = this.o.engine();
+    const now = this.now();
+    const accepted: Lease[] = [];
+    const skipped: LeaseImportResult['skipped'] = [];
+    for (const l of leases) {
+      if (l.state !== 'active' && l.state !== 'abandoned') {
+        skipped.push({
+          address: l.address,
+          reason: 'state-not-imported',
+          message: `a ${l.state} record is not imported online`,
+        });
+        continue;
+      }
+      if (!isAddressFree(engine.getLease(l.address), engine.isOffered(l.address, now))) {
+        skipped.push({
+          address: l.address,
+          reason: 'address-in-use',
+          message: `${formatIpv4(l.address)} is in use here`,
+        });
+        continue;
+      }
+      const lease: Lease = { ...l, isPartnerUpToDate: false };
+      engine.putLease(lease);
+      accepted.push(lease);
+    }
+    try {
+      for (let i = 0; i < accepted.length; i += 10_000)
+        await this.o.store.commit(accepted.slice(i, i + 10_000));
+    } catch (err) {
+      return { error: (err as Error).message };
+    }
+    if (accepted.length > 0) this.o.onImported?.(accepted);
+    this.o.log.info(
+      { event: 'lease.imported', imported: accepted.length, skipped: skipped.length },
+      'leases imported',
+    );
+    return { imported: accepted.length, skipped };
   }
 
   /** The partner's BNDACK turns a RELEASED binding FREE (D12 §5.5); waits a little for it. */

@@ -264,6 +264,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       failover.leasesChanged([lease]);
       ddns.bindingEndedByOperator(lease);
     },
+    onImported: (leases) => failover.leasesChanged(leases),
   });
   try {
     api = await startManagementApi({

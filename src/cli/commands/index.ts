@@ -4,6 +4,7 @@
 import type { Command } from 'commander';
 import { addGlobalOptions } from './context.js';
 import { registerExclusion } from './exclusion.js';
+import { registerExport } from './export.js';
 import { registerFailover } from './failover.js';
 import { registerLease } from './lease.js';
 import { registerProbe } from './probe.js';
@@ -22,4 +23,5 @@ export function registerOperatorCommands(program: Command): void {
   registerLease(program);
   registerFailover(program);
   registerProbe(program);
+  registerExport(program);
 }
