@@ -1,6 +1,7 @@
 // Starts the management API for a running server: builds ApiDeps from the server's parts and
 // listens on config.api. Kept here so the composition root (src/server/server.ts) needs one call.
 
+import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
 import type { ConfigError } from '../config/errors.js';
 import type { ResolvedConfig } from '../config/resolved.js';
@@ -57,5 +58,13 @@ export function startManagementApi(parts: ManagedServerParts): Promise<ApiServer
     ...(parts.leaseOperations ? { leaseOperations: parts.leaseOperations } : {}),
   };
   const api = parts.config().api;
-  return startApiServer(deps, { listenAddress: formatIpv4(api.listenAddress), port: api.port });
+  return startApiServer(deps, {
+    listenAddress: formatIpv4(api.listenAddress),
+    port: api.port,
+    ...(api.tls === null
+      ? {}
+      : {
+          tls: { cert: readFileSync(api.tls.certPath, 'utf8'), key: readFileSync(api.tls.keyPath, 'utf8') },
+        }),
+  });
 }

@@ -209,6 +209,7 @@ export function relationshipResource(
     stateSwitchIntervalSeconds: r.stateSwitchIntervalSeconds,
     auth: r.auth,
     sharedSecretEnabled: r.sharedSecret !== null,
+    tlsEnabled: r.tls != null,
     scopeIds: [...r.scopeIds],
     local: { address: formatIpv4(r.local.address), port: r.local.port, name: r.local.name },
     partner: {

@@ -477,6 +477,9 @@ export const FailoverRelationship = Type.Object(
     sharedSecretEnabled: Type.Boolean({
       description: 'SharedSecretEnabled: a shared secret is configured (the secret itself is never shown)',
     }),
+    tlsEnabled: Type.Boolean({
+      description: 'The failover link runs over TLS with certificates both ways (tls in the config)',
+    }),
     scopeIds: Type.Array(Type.String(), { description: 'pScopes / ScopeId[]' }),
     local: Type.Object({
       address: Ipv4('This server’s failover address'),
@@ -587,6 +590,7 @@ export const RelationshipSettings = Type.Object(
       }),
     ),
     scopeIds: Type.Array(Type.String()),
+    tls: Type.Optional(Type.Boolean({ description: 'The failover link runs over TLS (both must agree)' })),
   },
   { $id: 'RelationshipSettings', title: 'RelationshipSettings' },
 );

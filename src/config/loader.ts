@@ -226,6 +226,7 @@ export function describeChanges(current: ResolvedConfig, next: ResolvedConfig): 
     ['leaseStore.path', current.leaseStore.path, next.leaseStore.path],
     ['api.listenAddress', current.api.listenAddress, next.api.listenAddress],
     ['api.port', current.api.port, next.api.port],
+    ['api.tls', JSON.stringify(current.api.tls), JSON.stringify(next.api.tls)],
   ];
   for (const [name, before, after] of watch) if (before !== after) restartRequired.push(name);
   const { file: _a, ...restCurrent } = current;

@@ -365,6 +365,17 @@ export type Scope = Static<typeof Scope>;
 
 /** How this server reaches the partner's management API (configuration replication and the
  * configurationDiffers check, docs/api.md). */
+/** PEM files for TLS (paths, relative to the server's working directory like leaseStore.path). */
+const tlsCert = Type.String({ minLength: 1, description: "PEM file: this server's certificate (chain)" });
+const tlsKey = Type.String({
+  minLength: 1,
+  description: 'PEM file: its private key (keep it readable by the server only)',
+});
+const tlsCa = Type.String({
+  minLength: 1,
+  description: "PEM file: the CA(s) the partner's certificate must chain to",
+});
+
 export const PartnerApi = Type.Object(
   {
     url: Type.String({
@@ -466,6 +477,16 @@ export const FailoverRelationship = Type.Object(
     ),
     sharedSecret: Type.Optional(
       Type.String({ minLength: 1, description: 'Shared secret; required exactly when auth is not none' }),
+    ),
+    tls: Type.Optional(
+      Type.Object(
+        { cert: tlsCert, key: tlsKey, ca: tlsCa },
+        {
+          additionalProperties: false,
+          description:
+            'The failover link over TLS 1.3 with certificates both ways (docs/failover.md "TLS"); both partners must have it (Twinlease only: ISC dhcpd has no TLS)',
+        },
+      ),
     ),
     local: LocalEndpoint,
     partner: PartnerEndpoint,
@@ -617,6 +638,15 @@ export const Config = Type.Object(
               description: 'Management API TCP port; 0 = any free port (tests)',
               default: API_DEFAULTS.port,
             }),
+          ),
+          tls: Type.Optional(
+            Type.Object(
+              { cert: tlsCert, key: tlsKey },
+              {
+                additionalProperties: false,
+                description: 'Serve the API over HTTPS with this certificate and key (restart to change)',
+              },
+            ),
           ),
           tokens: Type.Optional(
             Type.Array(

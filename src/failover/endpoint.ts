@@ -492,6 +492,9 @@ export class FailoverEndpoint {
           vendorClass: this.options.vendorClass,
           mcltSeconds: this.mcltSeconds,
           hashBucketAssignment: this.hba,
+          // Inside TLS (the link is TLS from its first byte, docs/failover.md "TLS") the
+          // TLS-request option is left out, as D12 §7.8.1 says for a connection already in TLS.
+          ...(this.config.tls ? { tlsRequest: null } : {}),
         }),
         now,
         out,

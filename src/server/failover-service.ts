@@ -4,6 +4,7 @@
 // calls) until the store has made it durable: a BNDACK, a STATE or a BNDUPD never leaves before
 // what it vouches for is on stable storage (D12 §7.1.2, §9; spec §18).
 
+import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
 import type { ResolvedConfig, ResolvedRelationship } from '../config/resolved.js';
 import type { FailoverGate } from '../dhcp/failover-gate.js';
@@ -21,7 +22,7 @@ import type { FailoverAuthConfig } from '../wire/failover-auth.js';
 import { SERVER_STATE_NAMES, ServerState } from '../wire/failover-message.js';
 import { formatIpv4 } from '../wire/ipv4.js';
 import type { Clock } from './clock.js';
-import { FailoverLink } from './failover-link.js';
+import { FailoverLink, type FailoverLinkTls } from './failover-link.js';
 
 /** Bound on actions waiting behind a persist (a stuck store must not grow memory without end). */
 const MAX_QUEUED_ACTIONS = 100_000;
@@ -60,6 +61,7 @@ class RelationshipRunner {
         partnerPort: relationship.partner.port,
         auth: authConfig(relationship),
         log,
+        ...(relationship.tls ? { tls: tlsFiles(relationship) } : {}),
       },
       (input) => this.feed(input),
     );
@@ -203,6 +205,17 @@ class RelationshipRunner {
 
 function stateName(s: ServerState): string {
   return SERVER_STATE_NAMES[s] ?? String(s);
+}
+
+/** The PEM texts of the relationship's TLS files (the loader has checked them). */
+function tlsFiles(r: ResolvedRelationship): FailoverLinkTls {
+  const t = r.tls!;
+  return {
+    cert: readFileSync(t.certPath, 'utf8'),
+    key: readFileSync(t.keyPath, 'utf8'),
+    ca: readFileSync(t.caPath!, 'utf8'),
+    partnerName: r.partner.name,
+  };
 }
 
 function authConfig(r: ResolvedRelationship): FailoverAuthConfig {

@@ -197,6 +197,14 @@ describe('failover set on both partners (PATCH replicate=true)', () => {
     });
     assert.equal(onB.status, 409);
     assert.equal(onB.body.error, 'partner-api-not-configured');
+    // TLS files are each server's own: not mirrored.
+    const tls = await http<Json>(a.baseUrl, '/api/v1/failover/relationships/dc-pair?replicate=true', {
+      token: WRITE_TOKEN,
+      method: 'PATCH',
+      body: { tls: { cert: '/a.pem', key: '/a.key', ca: '/ca.pem' } },
+    });
+    assert.equal(tls.status, 400);
+    assert.equal(tls.body.path, '/body/tls');
   });
 });
 

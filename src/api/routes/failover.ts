@@ -340,6 +340,15 @@ export function failoverRoutes(app: ApiApp, ctx: RouteContext): void {
           message: `relationship "${name}" has no partner.api { url, token } in the config`,
         });
       }
+      if (isObject(patch.tls)) {
+        // Certificate and key files are each server's own: the partner's cannot be derived.
+        return reply.code(400).send({
+          error: 'invalid-request',
+          message:
+            "/body/tls names this server's own certificate files: set tls on each server (replicate mirrors only tls: null, turning it off)",
+          path: '/body/tls',
+        });
+      }
       const partner = new PartnerApiClient(r.partnerApi);
       const theirPatch = mirroredPatch(patch);
       await configFile.serialized(async () => {
