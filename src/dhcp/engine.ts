@@ -963,7 +963,7 @@ export class DhcpEngine {
       options.set(OPTION.messageType, Uint8Array.of(type));
       options.set(OPTION.serverIdentifier, u32(this.settings.serverIdentifier));
     }
-    echoClientId(request, options);
+    echoClientOptions(request, options);
     if (leaseSeconds !== null && type !== 0) {
       const isInfinite = leaseSeconds >= INFINITE_EXPIRY;
       const seconds = isInfinite ? INFINITE_EXPIRY : Math.max(0, leaseSeconds);
@@ -1026,7 +1026,7 @@ export class DhcpEngine {
       [OPTION.messageType, Uint8Array.of(DhcpMessageType.Nak)],
       [OPTION.serverIdentifier, u32(this.settings.serverIdentifier)],
     ]);
-    echoClientId(request, options);
+    echoClientOptions(request, options);
     options.set(OPTION.message, new TextEncoder().encode(why));
     const rai = request.options.get(OPTION.relayAgentInfo);
     if (rai !== undefined && request.giaddr !== 0) options.set(OPTION.relayAgentInfo, rai);
@@ -1104,14 +1104,21 @@ function identify(packet: DhcpPacket): ClientIdentity | null {
 }
 
 /**
- * RFC 6842 §3: "If the 'client identifier' option is present in a message received from a client,
- * the server MUST return the 'client identifier' option, unaltered, in its response message" (OFFER,
- * ACK, NAK; the ACK to an INFORM too, as Kea 2.2 does). Set before the configured options so that a
- * small maximum message size drops those, not this one.
+ * The options a server returns as the client sent them, whether or not the parameter request list
+ * asks for them. Set before the configured options so that a small maximum message size drops
+ * those, not these.
+ * - RFC 6842 §3: "If the 'client identifier' option is present in a message received from a
+ *   client, the server MUST return the 'client identifier' option, unaltered, in its response
+ *   message" (OFFER, ACK, NAK; the ACK to an INFORM too, as Kea 2.2 does).
+ * - RFC 3011 §3: "Servers configured to support this option MUST return an identical copy of the
+ *   option to any client that sends it" (subnet selection, 118). We support its 4-byte form
+ *   (selectScope); a copy of another length would claim a selection that was not made.
  */
-function echoClientId(request: DhcpPacket, options: Map<number, Uint8Array>): void {
+function echoClientOptions(request: DhcpPacket, options: Map<number, Uint8Array>): void {
   const cid = request.options.get(OPTION.clientId);
   if (cid !== undefined && cid.length > 0) options.set(OPTION.clientId, cid);
+  const subnet = request.options.get(OPTION.subnetSelection);
+  if (subnet !== undefined && subnet.length === 4) options.set(OPTION.subnetSelection, subnet);
 }
 
 /** The pool `address` is allocated from and freed into. */

@@ -464,6 +464,46 @@ describe('RFC 6842 §3: the client identifier comes back unaltered', () => {
   });
 });
 
+describe('RFC 3011 §3: the subnet selection option comes back unaltered', () => {
+  const far = () =>
+    engine([
+      scope(),
+      scope({ id: 'far', subnet: '10.9.0.0/24', ranges: [{ start: ip('10.9.0.10'), end: ip('10.9.0.20') }] }),
+    ]);
+  const SUBNET = Uint8Array.of(10, 9, 0, 0);
+
+  test('in OFFER, ACK and NAK, unrequested, early in the reply', () => {
+    const e = far();
+    const sel = { giaddr: '10.0.0.254', extra: [[118, SUBNET]] as [number, Uint8Array][] };
+    const offer = reply(e.handle(packet(T.Discover, { mac: mac(1), prl: [1, 3], ...sel }), NOW), T.Offer);
+    assert.deepEqual([...offer.reply.options.get(118)!], [...SUBNET]);
+    // Before the configured options, so a small maximum message size drops those, not this one.
+    assert.deepEqual([...offer.reply.options.keys()].slice(0, 3), [53, 54, 118]);
+    const yi = formatIpv4(offer.reply.yiaddr);
+    const ack = reply(
+      e.handle(packet(T.Request, { mac: mac(1), requested: yi, serverId: '10.0.0.1', ...sel }), NOW),
+      T.Ack,
+    );
+    assert.deepEqual([...ack.reply.options.get(118)!], [...SUBNET]);
+    const nak = reply(
+      e.handle(packet(T.Request, { mac: mac(2), requested: '10.1.1.1', ...sel }), NOW),
+      T.Nak,
+    );
+    assert.deepEqual([...nak.reply.options.get(118)!], [...SUBNET]);
+  });
+
+  test('in the ACK to an INFORM; absent when the client sent none', () => {
+    const e = far();
+    const inform = reply(
+      e.handle(packet(T.Inform, { mac: mac(1), ciaddr: '10.9.0.7', extra: [[118, SUBNET]] }), NOW),
+      T.Ack,
+    );
+    assert.deepEqual([...inform.reply.options.get(118)!], [...SUBNET]);
+    const plain = reply(e.handle(packet(T.Discover, { mac: mac(3) }), NOW), T.Offer);
+    assert.equal(plain.reply.options.has(118), false);
+  });
+});
+
 describe('RFC 2131 §4.1 reply destinations', () => {
   test('relayed: to giaddr; direct with broadcast bit or no address: broadcast', () => {
     const e = engine([

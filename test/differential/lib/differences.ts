@@ -456,17 +456,6 @@ export const RULES: readonly Rule[] = [
 
   // ------------------------------------------------------------------ known Twinlease bugs
   {
-    id: 'option-118-echo',
-    kind: 'bug',
-    title: 'Option 118 (subnet selection) is not returned (RFC 3011 §3)',
-    explains: (d) => {
-      const s = sent(d);
-      return (
-        !!s && d.field === 'option.118' && d.twinlease === '(absent)' && d.kea.endsWith(`[${s.options[118]}]`)
-      );
-    },
-  },
-  {
     id: 'rebind-foreign-address',
     kind: 'bug',
     title: "A broadcast REBINDING for an address of another scope's subnet is ACKed in that subnet",
