@@ -998,7 +998,8 @@ export class DhcpEngine {
     if (reservation?.hostname && !options.has(OPTION.hostName) && (!prl || prl.includes(OPTION.hostName))) {
       options.set(OPTION.hostName, new TextEncoder().encode(reservation.hostname));
     }
-    // RFC 3046 §2.2: echo relay agent information back to the relay.
+    // RFC 3046 §2.2: echo relay agent information back to the relay. The encoder keeps its room
+    // before any configured option and writes it last in the options field (dhcp-codec.ts).
     const rai = request.options.get(OPTION.relayAgentInfo);
     if (rai !== undefined && request.giaddr !== 0) options.set(OPTION.relayAgentInfo, rai);
     return {

@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { DhcpEngine, EngineResult } from '../../src/dhcp/engine.js';
+import { decodeDhcp, encodeDhcpReport } from '../../src/wire/dhcp-codec.js';
 import { DhcpMessageType as T } from '../../src/wire/dhcp-packet.js';
 import { formatIpv4, toHex } from '../../src/wire/ipv4.js';
 import { engine, ip, mac, NOW, packet, readU32, reservation, SERVER_ID, scope } from './helpers.js';
@@ -553,6 +554,51 @@ describe('RFC 2131 §4.1 reply destinations', () => {
     );
     assert.deepEqual([...r.reply.options.get(82)!], [...rai]);
     assert.equal([...r.reply.options.keys()].at(-1), 82);
+  });
+
+  test('relay agent information survives a reply that configured options fill (RFC 3046 §2.2)', () => {
+    // Requested options of 200 bytes each fill a 576-byte reply (options field, file and sname).
+    const big = (b: number) => new Uint8Array(200).fill(b);
+    const e = engine([
+      scope({
+        id: 'relayed',
+        subnet: '10.9.0.0/24',
+        ranges: [{ start: ip('10.9.0.10'), end: ip('10.9.0.20') }],
+        options: new Map([
+          [224, big(1)],
+          [225, big(2)],
+          [226, big(3)],
+        ]),
+      }),
+    ]);
+    const rai = Uint8Array.of(1, 6, ...new TextEncoder().encode('port-7'), 2, 4, 0xde, 0xad, 0xbe, 0xef);
+    const prl = [1, 224, 225, 226];
+    const relayed = { mac: mac(1), giaddr: '10.9.0.1', prl, extra: [[82, rai]] as [number, Uint8Array][] };
+    const offer = reply(e.handle(packet(T.Discover, relayed), NOW), T.Offer);
+    const yi = formatIpv4(offer.reply.yiaddr);
+    const ack = reply(
+      e.handle(packet(T.Request, { ...relayed, requested: yi, serverId: '10.0.0.1' }), NOW),
+      T.Ack,
+    );
+    for (const sent of [offer, ack]) {
+      assert.equal(sent.maxSize, 576);
+      const encoded = encodeDhcpReport(sent.reply, { maxSize: sent.maxSize });
+      assert.ok(encoded.droppedOptionCodes.length > 0, 'some configured option gives way');
+      assert.ok(!encoded.droppedOptionCodes.includes(82), `dropped ${encoded.droppedOptionCodes}`);
+      const back = decodeDhcp(encoded.bytes);
+      assert.ok(back.ok);
+      assert.deepEqual([...back.packet.options.get(82)!], [...rai]);
+      // The last option of the options field itself: never in an overloaded file or sname field.
+      const codes: number[] = [];
+      for (
+        let i = 240;
+        encoded.bytes[i] !== 255;
+        i += encoded.bytes[i] === 0 ? 1 : 2 + encoded.bytes[i + 1]!
+      ) {
+        if (encoded.bytes[i] !== 0) codes.push(encoded.bytes[i]!);
+      }
+      assert.equal(codes.at(-1), 82, `options field: ${codes}`);
+    }
   });
 });
 
