@@ -3,11 +3,11 @@
 
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { DhcpEngine, EngineResult } from '../../src/dhcp/engine.js';
+import { DhcpEngine, type EngineResult } from '../../src/dhcp/engine.js';
 import { decodeDhcp, encodeDhcpReport } from '../../src/wire/dhcp-codec.js';
 import { DhcpMessageType as T } from '../../src/wire/dhcp-packet.js';
 import { formatIpv4, toHex } from '../../src/wire/ipv4.js';
-import { engine, ip, mac, NOW, packet, readU32, reservation, SERVER_ID, scope } from './helpers.js';
+import { engine, ip, mac, NOW, packet, readU32, reservation, SERVER_ID, scope, settings } from './helpers.js';
 
 type Reply = Extract<EngineResult, { action: 'reply' }>;
 
@@ -638,6 +638,87 @@ describe('scope selection', () => {
   });
   test('direct clients get the directly attached scope', () =>
     assert.ok(!inFar(two().handle(packet(T.Discover, {}), NOW))));
+
+  // RFC 2131 §4.3.2: a RENEWING client unicasts ("the DHCP server will trust the value in
+  // 'ciaddr'"); a REBINDING one broadcasts, and "the DHCP server SHOULD check 'ciaddr' for
+  // correctness": against the network it came in on. The shell says which (`arrival`).
+  /** A client of 'far' (relayed) that holds 10.9.0.x; returns the engine and the address. */
+  const farClient = (authoritative = true) => {
+    const e = engine([
+      scope({ authoritative }),
+      scope({
+        id: 'far',
+        subnet: '10.9.0.0/24',
+        ranges: [{ start: ip('10.9.0.10'), end: ip('10.9.0.20') }],
+      }),
+    ]);
+    const a = dora(e, mac(7), NOW, { giaddr: '10.9.0.1' });
+    return { e, a };
+  };
+
+  test('a unicast RENEWING request names its scope by ciaddr, also when the shell cannot tell', () => {
+    for (const arrival of ['unicast', 'unknown'] as const) {
+      const { e, a } = farClient();
+      const ack = reply(e.handle(packet(T.Request, { mac: mac(7), ciaddr: a }), NOW + 1800, arrival), T.Ack);
+      assert.equal(ack.scopeId, 'far');
+      assert.equal(e.getLease(ip(a))!.leaseExpiresAt, NOW + 1800 + 3600);
+    }
+  });
+
+  test('a broadcast REBINDING with the address of a scope not on the link is NAKed, not extended there', () => {
+    const { e, a } = farClient();
+    const before = e.getLease(ip(a))!;
+    const nak = reply(
+      e.handle(packet(T.Request, { mac: mac(7), ciaddr: a }), NOW + 3200, 'broadcast'),
+      T.Nak,
+    );
+    assert.equal(nak.scopeId, '10.0.0.0');
+    assert.match(nak.detail ?? '', /wrong network/);
+    assert.deepEqual(nak.to, { kind: 'broadcast' });
+    assert.deepEqual(e.getLease(ip(a)), before, 'the binding in the other scope is untouched');
+    // Not authoritative for the link: silence (RFC 2131 §3.2: "Servers SHOULD NOT respond if
+    // their information is not guaranteed to be accurate").
+    const quiet = farClient(false);
+    ignored(
+      quiet.e.handle(packet(T.Request, { mac: mac(7), ciaddr: quiet.a }), NOW + 3200, 'broadcast'),
+      'not-our-address',
+    );
+  });
+
+  test('a relayed REBINDING is checked against the relay network: a lease of another scope is not extended', () => {
+    const { e, a } = farClient();
+    const before = e.getLease(ip(a))!;
+    const nak = reply(
+      e.handle(packet(T.Request, { mac: mac(7), ciaddr: a, giaddr: '10.0.0.254' }), NOW + 3200),
+      T.Nak,
+    );
+    assert.match(nak.detail ?? '', /wrong network/);
+    assert.deepEqual(e.getLease(ip(a)), before);
+  });
+
+  test('a broadcast REBINDING for any directly attached subnet is served in that one', () => {
+    const second = scope({
+      id: 'second',
+      subnet: '10.8.0.0/24',
+      ranges: [{ start: ip('10.8.0.10'), end: ip('10.8.0.20') }],
+    });
+    const e = new DhcpEngine(settings([scope(), second], { directScopeIds: ['10.0.0.0', 'second'] }), []);
+    const ack = reply(
+      e.handle(packet(T.Request, { mac: mac(8), ciaddr: '10.8.0.12' }), NOW, 'broadcast'),
+      T.Ack,
+    );
+    assert.equal(ack.scopeId, 'second');
+    assert.equal(e.getLease(ip('10.8.0.12'))!.scopeId, 'second');
+  });
+
+  test('a RELEASE is settled in the scope of the binding it names, however it arrived', () => {
+    const { e, a } = farClient();
+    const r = e.handle(packet(T.Release, { mac: mac(7), ciaddr: a }), NOW + 10, 'broadcast');
+    ignored(r, 'no-reply-needed');
+    assert.equal(r.scopeId, 'far');
+    assert.equal(e.getLease(ip(a))!.state, 'free');
+  });
+
   test('an unknown relay gets nothing', () =>
     ignored(two().handle(packet(T.Discover, { giaddr: '192.168.5.1' }), NOW), 'no-scope'));
 });
