@@ -992,8 +992,10 @@ export class DhcpEngine {
     if (type !== 0) {
       options.set(OPTION.messageType, Uint8Array.of(type));
       options.set(OPTION.serverIdentifier, u32(this.settings.serverIdentifier));
+      // DHCP replies only: RFC 6842 updates RFC 2131's DHCP messages and RFC 3011 is a DHCP
+      // option; a BOOTREPLY carries neither echo (nor does Kea 2.2's).
+      echoClientOptions(request, options);
     }
-    echoClientOptions(request, options);
     if (leaseSeconds !== null && type !== 0) {
       const isInfinite = leaseSeconds >= INFINITE_EXPIRY;
       const seconds = isInfinite ? INFINITE_EXPIRY : Math.max(0, leaseSeconds);

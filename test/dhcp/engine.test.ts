@@ -735,6 +735,23 @@ describe('BOOTP (RFC 951, RFC 1534)', () => {
     assert.ok(!r.reply.options.has(53));
   });
 
+  test('a BOOTREPLY does not echo the client identifier or subnet selection (RFC 6842 and RFC 3011 are DHCP)', () => {
+    // A BOOTP request with the RFC 1497 cookie and options, among them 61 and 118 (as Kea 2.2's
+    // BOOTP hook answers it: without them).
+    const e = engine([scope({ dynamicBootp: true })]);
+    const p = packet(0 as T, {
+      mac: mac(4),
+      noMessageType: true,
+      clientId: '01020000000004',
+      extra: [[118, Uint8Array.of(10, 0, 0, 0)]],
+    });
+    p.hasMagicCookie = true;
+    const r = reply(e.handle(p, NOW), 0);
+    assert.ok(r.reply.hasMagicCookie);
+    assert.equal(r.reply.options.has(61), false);
+    assert.equal(r.reply.options.has(118), false);
+  });
+
   test('a DHCP message whose option 53 is not one byte is dropped, not served as BOOTP', () => {
     // Two option 53 instances are concatenated (RFC 3396) into two bytes: the message is DHCP
     // (it has option 53) and malformed; answering it with a BOOTREPLY would bind an address
