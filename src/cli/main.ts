@@ -4,6 +4,7 @@
 import { Command } from 'commander';
 import { registerImportCommand } from '../import/cli.js';
 import { registerOperatorCommands } from './commands/index.js';
+import { exitQuietlyOnBrokenPipe } from './output.js';
 
 export const VERSION = '0.1.0';
 
@@ -52,6 +53,11 @@ export function buildProgram(): Command {
     .action(serve);
   registerOperatorCommands(program); // status, scope, stats, lease, failover, probe (src/cli/commands/)
   registerImportCommand(program); // import dhcpd (src/import/)
+  // Output to a pipe closed early (`| head`): a quiet exit. Not for `serve`, whose stdout is the
+  // log, written by pino (src/server/logger.ts), and whose end is SIGTERM's to decide.
+  program.hook('preAction', (_program, action) => {
+    if (action.name() !== 'serve') exitQuietlyOnBrokenPipe();
+  });
   return program;
 }
 
