@@ -20,9 +20,12 @@ import { Counters } from './counters.js';
 import { DdnsService } from './ddns-service.js';
 import { type DhcpNetworkSettings, DhcpService } from './dhcp-service.js';
 import { FailoverService } from './failover-service.js';
-import { createLogger } from './logger.js';
+import { createLogger, logOutputOf } from './logger.js';
 import { chooseNetwork, directScopeIds, type InterfaceLister, listInterfaceAddresses } from './network.js';
 import { checkReservations, conflictMessage } from './reservation-check.js';
+
+/** How long stop() waits for queued log lines to leave (docs/logging.md). */
+export const LOG_SETTLE_MS = 2000;
 
 /** The embedded default used when `serve` gets no --config. */
 export const DEFAULT_CONFIG_PATH = fileURLToPath(new URL('../../config/default.json', import.meta.url));
@@ -239,7 +242,8 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       await ddns.stop();
       await store.close();
       lock.release();
-      log.flush();
+      // Bounded: a log reader that stopped reading must not keep the server from stopping.
+      await logOutputOf(log)?.settle(LOG_SETTLE_MS);
     })();
     return stopping;
   };
