@@ -16,6 +16,7 @@
 import { createWriteStream } from 'node:fs';
 import type { Writable } from 'node:stream';
 import { type Logger, pino } from 'pino';
+import { SECRET_PROPERTY_NAMES } from '../config/secrets.js';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
 
@@ -114,7 +115,7 @@ export function createLogger(level: LogLevel, destination: number | string = 1):
       // Never let a secret reach the log, whatever object a caller passes. Audit lines name the
       // caller's token as `tokenName` (docs/api.md: the name is logged, the token never is).
       redact: {
-        paths: ['sharedSecret', '*.sharedSecret', 'secret', '*.secret', 'token', '*.token'],
+        paths: [...SECRET_PROPERTY_NAMES].flatMap((name) => [name, `*.${name}`]),
         censor: '[redacted]',
       },
     },
