@@ -26,6 +26,8 @@ export interface RuleContext {
 }
 
 const DHCP = { DISCOVER: 1, REQUEST: 3, DECLINE: 4, RELEASE: 7, INFORM: 8 } as const;
+/** A BOOTREQUEST has no message type. */
+const BOOTP = 0;
 const BROADCAST_DESTINATIONS = new Set(['255.255.255.255:68', '10.77.255.255:68']);
 const FLAG_BROADCAST = 0x8000;
 
@@ -361,10 +363,12 @@ export const RULES: readonly Rule[] = [
   {
     id: 'offer-held',
     kind: 'intended',
-    title: 'An offer is held for its client: a repeated DISCOVER gets the same address (Kea 2.2 moves on)',
+    title:
+      'An offer is held for its client: a repeated DISCOVER (or a BOOTP request) gets the same address (Kea 2.2 moves on)',
     diverges: true,
     explains: (d, ctx) => {
-      if (sent(d)?.type !== DHCP.DISCOVER || d.field !== 'header.yiaddr') return false;
+      const type = sent(d)?.type;
+      if ((type !== DHCP.DISCOVER && type !== BOOTP) || d.field !== 'header.yiaddr') return false;
       return earlierSteps(d, ctx).some((st) =>
         st.replies.some((r) => r.message === 'OFFER' && r.header.yiaddr === d.twinlease),
       );
