@@ -8,6 +8,7 @@ import type { ResolvedConfig } from '../config/resolved.js';
 import type { DhcpEngine } from '../dhcp/engine.js';
 import type { RelationshipStatus } from '../failover/types.js';
 import type { Clock } from '../server/clock.js';
+import type { OrphanedLeases } from './orphaned-leases.js';
 
 /** The read-only part of DhcpEngine the API uses. */
 export type ApiEngine = Pick<
@@ -29,7 +30,13 @@ export interface FailoverApi {
 }
 
 export type ReloadOutcome =
-  | { ok: true; changes: ConfigChanges; isApplied: boolean }
+  | {
+      ok: true;
+      changes: ConfigChanges;
+      isApplied: boolean;
+      /** Active leases the file leaves outside every scope (applied all the same, and logged). */
+      orphanedLeases: OrphanedLeases;
+    }
   | { ok: false; errors: readonly ConfigError[] };
 
 export interface ApiDeps {
