@@ -9,6 +9,7 @@ import type { LeaseStore } from '../leases/store.js';
 import type { Clock } from '../server/clock.js';
 import { formatIpv4 } from '../wire/ipv4.js';
 import type { ApiDeps, ApiEngine, FailoverApi, LeaseOperationsApi } from './deps.js';
+import { orphanedLeases } from './orphaned-leases.js';
 import { makeReloader } from './reload.js';
 import { type ApiServer, startApiServer } from './server.js';
 import { TWINLEASE_VERSION } from './version.js';
@@ -51,7 +52,9 @@ export function startManagementApi(parts: ManagedServerParts): Promise<ApiServer
     version: TWINLEASE_VERSION,
     clock: parts.clock,
     log: parts.log,
-    reload: makeReloader(parts.configPath, parts.config, parts.reload, parts.checkConfig),
+    reload: makeReloader(parts.configPath, parts.config, parts.reload, parts.checkConfig, (next) =>
+      orphanedLeases(parts.engine(), next, parts.clock.nowSeconds()),
+    ),
     checkConfig: parts.checkConfig,
     configPath: parts.configPath,
     ...(parts.failover ? { failover: parts.failover } : {}),

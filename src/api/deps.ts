@@ -11,6 +11,7 @@ import type { RelationshipStatus } from '../failover/types.js';
 import type { Clock } from '../server/clock.js';
 import type { LeaseImportResult, LeaseOperationResult } from '../server/lease-operations.js';
 import type { Ipv4 } from '../wire/ipv4.js';
+import type { OrphanedLeases } from './orphaned-leases.js';
 
 /** The read-only part of DhcpEngine the API uses. */
 export type ApiEngine = Pick<
@@ -50,7 +51,13 @@ export interface LeaseOperationsApi {
 }
 
 export type ReloadOutcome =
-  | { ok: true; changes: ConfigChanges; isApplied: boolean }
+  | {
+      ok: true;
+      changes: ConfigChanges;
+      isApplied: boolean;
+      /** Active leases the file leaves outside every scope (applied all the same, and logged). */
+      orphanedLeases: OrphanedLeases;
+    }
   | { ok: false; errors: readonly ConfigError[] };
 
 export interface ApiDeps {

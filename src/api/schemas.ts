@@ -809,6 +809,11 @@ export const ReloadResult = Type.Object(
   {
     applied: Type.Boolean(),
     changes: ConfigChanges,
+    orphanedLeases: Type.Unsafe<Static<typeof OrphanedLeases>>({
+      $ref: 'OrphanedLeases',
+      description:
+        'Active leases the file leaves outside every scope; a reload applies it all the same (the file is the truth) and logs each (config.orphaned-lease)',
+    }),
   },
   { $id: 'ReloadResult', title: 'ReloadResult' },
 );

@@ -14,6 +14,7 @@ import type { ResolvedConfig } from './resolved.js';
 import { resolveConfig } from './resolver.js';
 import { Config } from './schema.js';
 import { schemaProblems } from './schema-errors.js';
+import { isSecretPath } from './secrets.js';
 
 export type { ConfigError } from './errors.js';
 export { formatConfigError, formatConfigErrors } from './errors.js';
@@ -57,7 +58,7 @@ function finish(errors: ConfigError[], file: string): ConfigError[] {
 }
 
 function parseUnsafe(text: string, file: string, options: LoadOptions): LoadResult {
-  const parsed = parseJsonWithPositions(text, LOADER_LIMITS.maxJsonDepth);
+  const parsed = parseJsonWithPositions(text, LOADER_LIMITS.maxJsonDepth, isSecretPath);
   if (!parsed.ok)
     return {
       ok: false,

@@ -210,7 +210,11 @@ export const DnsSettings = Type.Object(
           algorithm: Type.Optional(
             Type.Literal('hmac-sha256', { description: 'TSIG algorithm', default: 'hmac-sha256' }),
           ),
-          secret: Type.String({ minLength: 1, description: 'Secret, base64 (as tsig-keygen prints it)' }),
+          secret: Type.String({
+            minLength: 1,
+            writeOnly: true,
+            description: 'Secret, base64 (as tsig-keygen prints it); never shown back',
+          }),
         },
         { additionalProperties: false, description: 'TSIG key signing the updates (RFC 8945)' },
       ),
@@ -386,6 +390,7 @@ export const PartnerApi = Type.Object(
     token: Type.Optional(
       Type.String({
         minLength: 16,
+        writeOnly: true,
         description:
           "A read-write bearer token of the partner's API (its api.tokens); never shown by the API",
       }),
@@ -476,7 +481,11 @@ export const FailoverRelationship = Type.Object(
       }),
     ),
     sharedSecret: Type.Optional(
-      Type.String({ minLength: 1, description: 'Shared secret; required exactly when auth is not none' }),
+      Type.String({
+        minLength: 1,
+        writeOnly: true,
+        description: 'Shared secret; required exactly when auth is not none; never shown back',
+      }),
     ),
     tls: Type.Optional(
       Type.Object(
@@ -656,7 +665,11 @@ export const Config = Type.Object(
                     minLength: 1,
                     description: 'Who holds the token (logged, never the token)',
                   }),
-                  token: Type.String({ minLength: 16, description: 'Bearer token, at least 16 characters' }),
+                  token: Type.String({
+                    minLength: 16,
+                    writeOnly: true,
+                    description: 'Bearer token, at least 16 characters; never shown back',
+                  }),
                   readOnly: Type.Optional(
                     Type.Boolean({ description: 'Allow GET requests only', default: false }),
                   ),

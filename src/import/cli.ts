@@ -89,7 +89,7 @@ export async function runDhcpdImport(
   }
   if (flags.out !== undefined) io.stderr(`twinlease import: wrote ${flags.out}\n`);
   if (leaseDbPath !== undefined)
-    io.stderr(`twinlease import: wrote ${leaseDbPath} (${plan.leases.length} leases)\n`);
+    io.stderr(`twinlease import: wrote ${leaseDbPath} (${plan.leases.count} leases)\n`);
   return IMPORT_EXIT.ok;
 }
 

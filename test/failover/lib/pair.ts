@@ -10,6 +10,7 @@ import { FailoverEndpoint, metaKeyOf, type PersistedRelationship } from '../../.
 import type { ConnectionId, EndpointAction, EndpointInput } from '../../../src/failover/types.js';
 import { DhcpMessageType, type DhcpPacket } from '../../../src/wire/dhcp-packet.js';
 import { decodeFailover, encodeFailover } from '../../../src/wire/failover-codec.js';
+import { FailoverMessageType } from '../../../src/wire/failover-message.js';
 import type { Ipv4 } from '../../../src/wire/ipv4.js';
 import { ip, mac, NOW, packet, scope, settings, u32 } from '../../dhcp/helpers.js';
 
@@ -80,6 +81,8 @@ interface SimConnection {
 export interface PairOptions {
   primary?: Partial<ResolvedRelationship>;
   secondary?: Partial<ResolvedRelationship>;
+  /** Vendor class the primary sends in CONNECT (e.g. "isc-4.4.3-P1": its partner treats it as dhcpd). */
+  primaryVendorClass?: string;
   scope?: Omit<Partial<EngineScope>, 'subnet'>;
   /**
    * Each server opens its own outbound connection, as the TCP shell does (both listen and both
@@ -98,13 +101,19 @@ export class SimPair {
   private readonly isEachSideConnecting: boolean;
   /** isEachSideConnecting: servers whose outbound connection is being established. */
   private readonly connecting = new Set<SimServer>();
+  /** While it returns true for a server, messages to it wait in its inbox (in order). */
+  holdMessagesTo: ((to: SimServer) => boolean) | null = null;
   private nextConnectionId = 1;
   private readonly connections = new Map<ConnectionId, SimConnection>();
   /** Every message sent, as [from, type] (for assertions on the protocol flow). */
   readonly trace: string[] = [];
+  /** Every binding delivered in a BNDUPD: who sent it, the address and the binding status. */
+  readonly sentBindings: Array<{ from: 'a' | 'b'; address: number; status: number | undefined }> = [];
+  private readonly vendorClassOf: Record<'a' | 'b', string>;
 
   constructor(options: PairOptions = {}) {
     this.isEachSideConnecting = options.isEachSideConnecting ?? false;
+    this.vendorClassOf = { a: options.primaryVendorClass ?? 'twinlease-test', b: 'twinlease-test' };
     const sc = [
       scope({
         ranges: [{ start: ip('10.0.0.100'), end: ip('10.0.0.139') }],
@@ -141,7 +150,7 @@ export class SimPair {
       // The engine in use (a reconfigure replaces it, as a reload does in the shell).
       engine: () => s.engine,
       serverName: s.name,
-      vendorClass: 'twinlease-test',
+      vendorClass: this.vendorClassOf[s.name],
       persisted,
       isStoreEmpty: stored.length === 0,
       now: this.clockOf(s),
@@ -240,10 +249,15 @@ export class SimPair {
 
   private deliverInbox(id: ConnectionId): boolean {
     const c = this.connections.get(id);
-    if (!c || c.inbox.length === 0) return false;
+    if (!c || c.inbox.length === 0 || this.holdMessagesTo?.(c.owner) === true) return false;
     const bytes = c.inbox.shift()!;
     const r = decodeFailover(bytes);
     if (!r.ok) throw new Error(`undecodable failover message: ${r.error.message}`);
+    if (r.message.type === FailoverMessageType.BNDUPD) {
+      const from = this.other(c.owner).name;
+      for (const b of r.message.bindings)
+        this.sentBindings.push({ from, address: b.address, status: b.bindingStatus });
+    }
     this.feed(c.owner, { type: 'message', connectionId: id, message: r.message, auth: 'ok' });
     return true;
   }
