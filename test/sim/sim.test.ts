@@ -38,6 +38,33 @@ for (const sweep of [
   });
 }
 
+// A sweep from a base drawn for this run (SIM_BASE=B replays one), so that CI explores seeds no
+// fixed sweep covers; the base is printed, and a failure names it with the replay command.
+const RANDOM_SWEEP_SEEDS = 100;
+const RANDOM_BASE =
+  process.env.SIM_BASE === undefined
+    ? Math.floor(Math.random() * 2 ** 31)
+    : Number(process.env.SIM_BASE) >>> 0;
+
+describe('simulator: a sweep from a random base (all faults)', () => {
+  test(`${RANDOM_SWEEP_SEEDS} seeds from ${RANDOM_BASE} (replay: SIM_BASE=${RANDOM_BASE})`, (t) => {
+    t.diagnostic(
+      `random sweep base ${RANDOM_BASE}: npm run sim -- --seeds ${RANDOM_SWEEP_SEEDS} --base ${RANDOM_BASE} --chaos ${SWEEP_CHAOS_SECONDS}`,
+    );
+    const failures: string[] = [];
+    for (let i = 0; i < RANDOM_SWEEP_SEEDS; i++) {
+      const o: RunOptions = {
+        seed: (RANDOM_BASE + i) >>> 0,
+        chaosSeconds: SWEEP_CHAOS_SECONDS,
+        maxEvents: MAX_EVENTS,
+      };
+      const r = runSeed(o);
+      if (r.violations.length > 0) failures.push(formatFailure(o, r));
+    }
+    assert.deepEqual(failures, [], `random sweep base ${RANDOM_BASE}:\n${failures.join('\n\n')}`);
+  });
+});
+
 /** Findings, each replayable (`npm run sim -- --seed S [flags]`), kept as regression seeds. */
 const FINDINGS: Array<{ name: string; options: RunOptions; kind: string; isOpen: boolean }> = [
   {
