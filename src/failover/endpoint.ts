@@ -416,11 +416,18 @@ export class FailoverEndpoint {
    * unmeasured restart the stored PETs and expiry are not trusted: a grant counts only on PETs
    * confirmed since (creditSinceRestart) and keeps a current expiry only if a client transaction
    * set it since; everything else is MCLT past now, as for a binding the partner never heard of.
+   * The credit only narrows what the binding says: a PET confirmed since the restart that the
+   * binding no longer carries (a later update replaced it with a lower one) counts no more than
+   * it would have without the restart (sim seeds 4958, 9141, 9614, 11181: a grant MCLT past the
+   * larger, older PET).
    */
   creditFor(lease: Lease): { lease: Lease; isExpiryTrusted: boolean } {
     const r = this.unmeasuredRestart;
     if (r === null || this.creditSinceRestart === null) return { lease, isExpiryTrusted: true };
-    const confirmed = this.creditSinceRestart.get(lease.address) ?? 0;
+    const confirmed = Math.min(
+      this.creditSinceRestart.get(lease.address) ?? 0,
+      Math.max(lease.ackedPotentialExpiresAt, lease.receivedPotentialExpiresAt),
+    );
     return {
       lease: { ...lease, ackedPotentialExpiresAt: confirmed, receivedPotentialExpiresAt: 0 },
       isExpiryTrusted: lease.clientLastTransactionAt >= r.bootAt,

@@ -310,6 +310,16 @@ const FINDINGS: Array<{ name: string; options: RunOptions; kind: string; isOpen:
     kind: 'divergence',
     isOpen: false,
   },
+  // Sweep of issue 16 after the merge of main (8e09533, seeds 1..11500): a server restarted after
+  // a power loss counts only PETs confirmed since (creditFor); the largest one confirmed counted even
+  // after a later update had replaced it with a lower one, so a grant reached MCLT past a PET the
+  // binding no longer carried (1 to 19 s over the bound).
+  ...[4958, 9141, 9614, 11181].map((seed) => ({
+    name: 'after an unmeasured restart, a PET confirmed since but replaced by a lower one still counted towards a grant',
+    options: { seed },
+    kind: 'mclt',
+    isOpen: false,
+  })),
 ];
 
 describe('simulator: findings (regression seeds)', () => {
