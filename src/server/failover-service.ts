@@ -21,7 +21,7 @@ import type { LeaseStore } from '../leases/store.js';
 import type { FailoverAuthConfig } from '../wire/failover-auth.js';
 import { SERVER_STATE_NAMES, ServerState } from '../wire/failover-message.js';
 import { formatIpv4 } from '../wire/ipv4.js';
-import type { Clock } from './clock.js';
+import type { Clock, TimelineResume } from './clock.js';
 import { FailoverLink, type FailoverLinkTls } from './failover-link.js';
 
 /** Bound on actions waiting behind a persist (a stuck store must not grow memory without end). */
@@ -71,7 +71,8 @@ class RelationshipRunner {
     if (this.isStopped || (!this.isReady && input.type !== 'shutdown')) return;
     let actions: EndpointAction[];
     try {
-      actions = this.endpoint.handle(input, this.clock.nowSeconds());
+      const now = this.clock.nowSeconds();
+      actions = this.endpoint.handle(input, now, this.clock.wallSeconds?.() ?? now);
     } catch (err) {
       this.log.error(
         {
@@ -245,6 +246,8 @@ export interface FailoverServiceOptions {
   log: Logger;
   vendorClass: string;
   isStoreEmpty: boolean;
+  /** How the clock's timeline continued over the downtime before this process (src/server/clock.ts). */
+  restart?: TimelineResume | null;
 }
 
 export class FailoverService {
@@ -255,12 +258,18 @@ export class FailoverService {
 
   constructor(private readonly options: FailoverServiceOptions) {
     for (const r of options.config.failover) {
-      this.runners.set(r.name, this.makeRunner(r, readPersisted(options.store, r.name, options.log)));
+      this.runners.set(r.name, this.makeRunner(r, readPersisted(options.store, r.name, options.log), true));
     }
   }
 
-  private makeRunner(r: ResolvedRelationship, persisted: PersistedRelationship | null): RelationshipRunner {
+  /** `isStored`: `persisted` comes from the store (written before this process, perhaps). */
+  private makeRunner(
+    r: ResolvedRelationship,
+    persisted: PersistedRelationship | null,
+    isStored: boolean,
+  ): RelationshipRunner {
     const o = this.options;
+    const now = o.clock.nowSeconds();
     const endpoint = new FailoverEndpoint({
       relationship: r,
       engine: o.engine,
@@ -268,7 +277,9 @@ export class FailoverService {
       vendorClass: o.vendorClass,
       persisted,
       isStoreEmpty: o.isStoreEmpty,
-      now: o.clock.nowSeconds(),
+      now,
+      wallNow: o.clock.wallSeconds?.() ?? now,
+      restart: isStored ? (o.restart ?? null) : null,
     });
     let history = this.histories.get(r.name);
     if (history === undefined) {
@@ -317,13 +328,14 @@ export class FailoverService {
         { event: r ? 'failover.reconfiguring' : 'failover.removed', relationship: name },
         'failover relationship reconfigured',
       );
-      if (r !== undefined) this.launch(this.makeRunner(r, runner.endpoint.persistedRecord(now)), stopped);
+      if (r !== undefined)
+        this.launch(this.makeRunner(r, runner.endpoint.persistedRecord(now), false), stopped);
       else this.histories.delete(name);
     }
     for (const r of config.failover) {
       if (!this.runners.has(r.name)) {
         this.launch(
-          this.makeRunner(r, readPersisted(this.options.store, r.name, this.options.log)),
+          this.makeRunner(r, readPersisted(this.options.store, r.name, this.options.log), true),
           Promise.resolve(),
         );
       }
