@@ -1078,10 +1078,11 @@ export class DhcpEngine {
     if (reservation?.hostname && !options.has(OPTION.hostName) && (!prl || prl.includes(OPTION.hostName))) {
       options.set(OPTION.hostName, new TextEncoder().encode(reservation.hostname));
     }
-    // RFC 3046 §2.2: echo relay agent information back to the relay. The encoder keeps its room
-    // before any configured option and writes it last in the options field (dhcp-codec.ts).
+    // RFC 3046 §2.2: echo relay agent information in all replies, relayed or not (a switch doing
+    // DHCP snooping adds option 82 and leaves giaddr 0; it strips the echo before the client). The
+    // encoder keeps its room before any configured option and writes it last (dhcp-codec.ts).
     const rai = request.options.get(OPTION.relayAgentInfo);
-    if (rai !== undefined && request.giaddr !== 0) options.set(OPTION.relayAgentInfo, rai);
+    if (rai !== undefined) options.set(OPTION.relayAgentInfo, rai);
     return {
       op: BOOTREPLY,
       htype: request.htype,
@@ -1110,7 +1111,7 @@ export class DhcpEngine {
     echoClientOptions(request, options);
     options.set(OPTION.message, new TextEncoder().encode(why));
     const rai = request.options.get(OPTION.relayAgentInfo);
-    if (rai !== undefined && request.giaddr !== 0) options.set(OPTION.relayAgentInfo, rai);
+    if (rai !== undefined) options.set(OPTION.relayAgentInfo, rai);
     const reply: DhcpPacket = {
       op: BOOTREPLY,
       htype: request.htype,

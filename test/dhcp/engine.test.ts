@@ -574,6 +574,29 @@ describe('RFC 2131 §4.1 reply destinations', () => {
     assert.equal([...r.reply.options.keys()].at(-1), 82);
   });
 
+  test('option 82 inserted by a layer-2 agent (giaddr 0) is echoed in OFFER, ACK and NAK (RFC 3046 §2.2: all replies)', () => {
+    // A switch doing DHCP snooping adds option 82 without relaying: giaddr stays 0. RFC 3046 §2.2
+    // asks for the echo in all replies; the switch strips it before the client sees the reply.
+    const e = engine();
+    const rai = Uint8Array.of(1, 4, 0x70, 0x6f, 0x72, 0x74);
+    const offer = reply(e.handle(packet(T.Discover, { mac: mac(1), extra: [[82, rai]] }), NOW), T.Offer);
+    assert.deepEqual(offer.reply.options.get(82), rai, 'OFFER');
+    const yi = formatIpv4(offer.reply.yiaddr);
+    const ack = reply(
+      e.handle(
+        packet(T.Request, { mac: mac(1), requested: yi, serverId: '10.0.0.1', extra: [[82, rai]] }),
+        NOW,
+      ),
+      T.Ack,
+    );
+    assert.deepEqual(ack.reply.options.get(82), rai, 'ACK');
+    const nak = reply(
+      e.handle(packet(T.Request, { mac: mac(2), requested: '10.77.0.5', extra: [[82, rai]] }), NOW),
+      T.Nak,
+    );
+    assert.deepEqual(nak.reply.options.get(82), rai, 'NAK');
+  });
+
   test('relay agent information survives a reply that configured options fill (RFC 3046 §2.2)', () => {
     // Requested options of 200 bytes each fill a 576-byte reply (options field, file and sname).
     const big = (b: number) => new Uint8Array(200).fill(b);
