@@ -288,6 +288,35 @@ export class LeaseTable {
     lease.version = version;
   }
 
+  /** `put` without stamping `lease.version` (loading values that belong to someone else). */
+  load(lease: Lease): void {
+    this.putFields(
+      lease.address,
+      lease.scopeId,
+      lease.state,
+      lease.hardwareType,
+      lease.hardwareAddress,
+      lease.clientId,
+      lease.hostname,
+      lease.clientType === 'bootp',
+      lease.isReserved,
+      lease.leaseExpiresAt,
+      lease.stateStartedAt,
+      lease.clientLastTransactionAt,
+      lease.ownerServer,
+      lease.policyName,
+      lease.sentPotentialExpiresAt,
+      lease.ackedPotentialExpiresAt,
+      lease.receivedPotentialExpiresAt,
+      lease.lastBindingUpdateAt,
+      lease.isPartnerUpToDate,
+      lease.fqdn,
+      lease.dhcidMode,
+      dnsFlagsToBits(lease.dns),
+      lease,
+    );
+  }
+
   /**
    * `put` from the fields of a Lease (same order; DNS flags as bits, see dnsFlagsToBits), for
    * loaders that read stored rows without building Lease objects. Returns the new version.
@@ -560,6 +589,12 @@ export class LeaseTable {
 
   leaseExpiresAtAt(s: number): number {
     return (this.flags[s]! & F_SIDE) !== 0 ? this.side.get(s)!.leaseExpiresAt : this.times[s * TIME_STRIDE]!;
+  }
+
+  stateStartedAtAt(s: number): number {
+    return (this.flags[s]! & F_SIDE) !== 0
+      ? this.side.get(s)!.stateStartedAt
+      : this.times[s * TIME_STRIDE + T_STATE_STARTED]!;
   }
 
   hardwareAddressAt(s: number): string {

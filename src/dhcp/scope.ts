@@ -85,11 +85,7 @@ export class ScopeView {
       if (r.clientId) this.reservationByClientId.set(r.clientId, r);
     }
     this.broadcast = subnetBroadcast(settings.subnet);
-    let n = 0;
-    for (const r of settings.ranges) {
-      for (let a = r.start; a <= r.end; a++) if (this.isDynamic(a)) n++;
-    }
-    this.size = n;
+    this.size = countDynamic(this);
   }
 
   get id(): string {
@@ -128,4 +124,39 @@ export class ScopeView {
     }
     return this.reservationByHardware.get(hardwareAddress);
   }
+}
+
+/**
+ * Addresses for which `view.isDynamic` holds, counted by interval arithmetic instead of one call
+ * per address (a /8 range of two million addresses is counted at every start and reload):
+ * range sizes, minus the union of the exclusions inside them, minus the few single addresses
+ * (reservations, network, broadcast) that are in a range and not excluded.
+ */
+export function countDynamic(view: ScopeView): number {
+  const { ranges, exclusions } = view.settings;
+  // Exclusions as disjoint, sorted intervals.
+  const merged: EngineRange[] = [];
+  for (const x of [...exclusions].sort((a, b) => a.start - b.start)) {
+    const last = merged.at(-1);
+    if (last !== undefined && x.start <= last.end + 1) last.end = Math.max(last.end, x.end);
+    else merged.push({ start: x.start, end: x.end });
+  }
+  let n = 0;
+  for (const r of ranges) {
+    if (r.end < r.start) continue;
+    n += r.end - r.start + 1;
+    for (const x of merged) {
+      const from = Math.max(r.start, x.start);
+      const to = Math.min(r.end, x.end);
+      if (from <= to) n -= to - from + 1;
+    }
+  }
+  const singles = new Set<Ipv4>(view.reservationByAddress.keys());
+  singles.add(view.settings.subnet.network);
+  singles.add(view.broadcast);
+  for (const a of singles) {
+    if (view.isExcluded(a)) continue;
+    for (const r of ranges) if (rangeContains(r, a)) n--;
+  }
+  return n;
 }

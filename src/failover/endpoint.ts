@@ -13,6 +13,7 @@ import type { FailoverGate, LeaseGrant, RequestKind } from '../dhcp/failover-gat
 import type { PoolClass } from '../dhcp/free-pool.js';
 import type { BindingState, Lease } from '../dhcp/lease.js';
 import { emptyLease, INFINITE_EXPIRY } from '../dhcp/lease.js';
+import type { LeaseTable } from '../dhcp/lease-table.js';
 import { addressGroups } from '../dhcp/policy.js';
 import type { ScopeView } from '../dhcp/scope.js';
 import {
@@ -61,7 +62,8 @@ import type { ConnectionId, EndpointAction, EndpointInput, RelationshipStatus } 
 export interface EndpointEngine {
   getLease(address: Ipv4): Lease | undefined;
   putLease(lease: Lease): void;
-  leases(): IterableIterator<Lease>;
+  /** The bindings, for scans that read columns instead of materialising every lease. */
+  readonly leaseTable: LeaseTable;
   scopeView(scopeId: string): ScopeView | undefined;
   isOffered(address: Ipv4, now: number): boolean;
 }
@@ -335,9 +337,12 @@ export class FailoverEndpoint {
       // Bindings the partner has not acknowledged (persisted flag) go out on the next connection.
       // Done on the first input: the engine does not exist yet when the endpoint is built.
       this.hasScannedStore = true;
-      for (const lease of this.options.engine().leases()) {
-        if (this.scopeIds.has(lease.scopeId) && !lease.isPartnerUpToDate) this.updateQueue.add(lease.address);
-      }
+      const t = this.options.engine().leaseTable;
+      t.forEachFrom(-1, (s) => {
+        if (!t.isPartnerUpToDateAt(s) && this.scopeIds.has(t.scopeIdAt(s)))
+          this.updateQueue.add(t.addressAt(s));
+        return true;
+      });
     }
     switch (input.type) {
       case 'connected':
@@ -363,7 +368,8 @@ export class FailoverEndpoint {
             // undo it on the partner (sim seed 23347: a stale EXPIRED, written late on a slow disk,
             // overrode the BACKUP the primary had just given; both then allocated the address).
             const current = engine.getLease(lease.address);
-            if (current !== undefined && current !== lease && current.isPartnerUpToDate) continue;
+            if (current !== undefined && current.version !== lease.version && current.isPartnerUpToDate)
+              continue;
             this.updateQueue.add(lease.address);
             this.durableVersion.set(lease.address, lease);
           }
@@ -1139,13 +1145,17 @@ export class FailoverEndpoint {
     const engine = this.options.engine();
     const own: BindingState = this.role === 'primary' ? 'free' : 'backup';
     const changed: Lease[] = [];
-    for (const lease of engine.leases()) {
-      if (!this.scopeIds.has(lease.scopeId)) continue;
-      if (lease.state !== 'expired' && lease.state !== 'released' && lease.state !== 'reset') continue;
-      if (now < partnerDownReuseAt(lease, this.stateStartedAt, this.mcltSeconds)) continue;
+    const t = engine.leaseTable;
+    t.forEachFrom(-1, (s) => {
+      const state = t.stateAt(s);
+      if (state !== 'expired' && state !== 'released' && state !== 'reset') return true;
+      if (!this.scopeIds.has(t.scopeIdAt(s))) return true;
+      const lease = t.leaseAt(s);
+      if (now < partnerDownReuseAt(lease, this.stateStartedAt, this.mcltSeconds)) return true;
       const next: Lease = { ...lease, state: own, stateStartedAt: Math.floor(now), isPartnerUpToDate: false };
       changed.push(next);
-    }
+      return true;
+    });
     for (const lease of changed) {
       engine.putLease(lease);
       this.updateQueue.add(lease.address);
@@ -1280,7 +1290,7 @@ export class FailoverEndpoint {
         );
         // D12 §7.2.1: do not resend at once. The partner keeps its binding; ours is marked up to
         // date so it is not sent in a loop (a later change sends it again).
-        if (current !== undefined && current === sent.lease) {
+        if (current !== undefined && current.version === sent.lease.version) {
           const next: Lease = { ...current, isPartnerUpToDate: true, lastBindingUpdateAt: Math.floor(now) };
           engine.putLease(next);
           changed.push(next);
@@ -1289,7 +1299,7 @@ export class FailoverEndpoint {
       }
       if (current === undefined) continue;
       const acked = Math.max(current.ackedPotentialExpiresAt, sent.potentialExpiresAt);
-      if (current !== sent.lease) {
+      if (current.version !== sent.lease.version) {
         // Changed since it was sent: record the acknowledged potential expiration only.
         if (acked !== current.ackedPotentialExpiresAt) {
           const next: Lease = { ...current, ackedPotentialExpiresAt: acked };
@@ -1318,10 +1328,12 @@ export class FailoverEndpoint {
 
   private onUpdateRequest(m: DecodedFailoverMessage, now: number, out: EndpointAction[]): void {
     const all = m.type === FailoverMessageType.UPDREQALL;
-    for (const lease of this.options.engine().leases()) {
-      if (!this.scopeIds.has(lease.scopeId)) continue;
-      if (all || !lease.isPartnerUpToDate) this.updateQueue.add(lease.address);
-    }
+    const t = this.options.engine().leaseTable;
+    t.forEachFrom(-1, (s) => {
+      if ((all || !t.isPartnerUpToDateAt(s)) && this.scopeIds.has(t.scopeIdAt(s)))
+        this.updateQueue.add(t.addressAt(s));
+      return true;
+    });
     const waitingFor = new Set<Ipv4>([...this.updateQueue, ...this.inFlightAddresses]);
     this.partnerUpdateRequest = { xid: m.xid, waitingFor };
     out.push(
@@ -1571,12 +1583,13 @@ export class FailoverEndpoint {
       for (const { ranges } of addressGroups(view.settings)) {
         let free = 0;
         let backup = 0;
+        const table = engine.leaseTable;
         for (const r of ranges) {
           for (let a = r.start; a <= r.end; a++) {
             if (!view.isDynamic(a as Ipv4)) continue;
-            const l = engine.getLease(a as Ipv4);
-            if (l === undefined || l.state === 'free') free++;
-            else if (l.state === 'backup') backup++;
+            const state = table.stateOf(a as Ipv4);
+            if (state === undefined || state === 'free') free++;
+            else if (state === 'backup') backup++;
           }
         }
         const target = Math.round((free + backup) * share);
@@ -1588,8 +1601,9 @@ export class FailoverEndpoint {
           for (let a = r.end; a >= r.start && left > 0; a--) {
             const address = a as Ipv4;
             if (!view.isDynamic(address) || engine.isOffered(address, now)) continue;
-            const l = engine.getLease(address);
-            if (l !== undefined && l.state !== 'free') continue;
+            const state = table.stateOf(address);
+            if (state !== undefined && state !== 'free') continue;
+            const l = state === undefined ? undefined : engine.getLease(address);
             const next: Lease = l
               ? { ...l, state: 'backup', stateStartedAt: Math.floor(now), isPartnerUpToDate: false }
               : emptyLease(address, scopeId, 'backup', Math.floor(now));
