@@ -12,7 +12,14 @@ import type { Clock } from '../server/clock.js';
 /** The read-only part of DhcpEngine the API uses. */
 export type ApiEngine = Pick<
   DhcpEngine,
-  'settings' | 'leases' | 'getLease' | 'scopeIds' | 'scopeView' | 'pendingOffers'
+  | 'settings'
+  | 'leases'
+  | 'leaseTable'
+  | 'getLease'
+  | 'scopeIds'
+  | 'scopeView'
+  | 'pendingOffers'
+  | 'scopeStatistics'
 >;
 
 /**

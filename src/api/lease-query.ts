@@ -1,9 +1,11 @@
 // Finding leases for the API: filters, the default "client leases" view, and pagination by
 // address (a stable cursor: the last address returned; the next page starts after it, so records
-// that come and go never shift a page).
+// that come and go never shift a page). Lists are scans of the lease table's columns in address
+// order (src/dhcp/lease-table.ts): no Lease is built for a record that is not on the page.
 
 import type { PendingOffer } from '../dhcp/engine.js';
 import { addressStateOf, type Lease } from '../dhcp/lease.js';
+import type { LeaseTable } from '../dhcp/lease-table.js';
 import type { Ipv4 } from '../wire/ipv4.js';
 import { formatIpv4, parseIpv4 } from '../wire/ipv4.js';
 import type { ApiDeps, ApiEngine } from './deps.js';
@@ -74,7 +76,93 @@ function matches(c: Candidate, f: LeaseFilter): boolean {
   return true;
 }
 
-/** Every record and offer that matches `filter`, sorted by address. */
+/**
+ * `matches` for a record with no offer, read from the table's columns (no Lease is built): a
+ * list request tests every record of the table against it.
+ */
+function slotMatcher(t: LeaseTable, f: LeaseFilter): (slot: number) => boolean {
+  const mac = f.mac === undefined ? undefined : canonicalHex(f.mac);
+  const hostname = f.hostname?.toLowerCase();
+  return (s) => {
+    if (f.scopeId !== undefined && t.scopeIdAt(s) !== f.scopeId) return false;
+    const state = t.stateAt(s);
+    if (f.state === undefined) {
+      if (f.ip === undefined && addressStateOf(state) === null) return false;
+    } else if (f.state === 'offered' || f.state === 'declined' || f.state === 'doomed') {
+      if (addressStateOf(state) !== f.state) return false;
+    } else if (state !== f.state) return false;
+    if (mac !== undefined && !t.hasHardwareAddressAt(s, mac)) return false;
+    if (hostname !== undefined) {
+      const h = t.hostnameAt(s);
+      if (h === null || h.length !== hostname.length || h.toLowerCase() !== hostname) return false;
+    }
+    if (f.owner !== undefined && t.ownerServerAt(s) !== f.owner) return false;
+    return true;
+  };
+}
+
+/**
+ * One page of the records and offers that match `filter`, by address, after `cursor`, and the
+ * number of matches in all. One pass over the table's columns (a Lease is built only for the
+ * records of the page and for those being offered), so a page costs the same wherever the cursor
+ * is; no list of matches is built.
+ */
+export function leaseListPage(
+  engine: ApiEngine,
+  now: number,
+  filter: LeaseFilter,
+  contextOf: (scopeId: string) => LeaseContext,
+  cursor: string | undefined,
+  limit: number,
+): LeasePage {
+  if (filter.ip !== undefined) return leasePage(findLeases(engine, now, filter), contextOf, cursor, limit);
+  const after = cursor === undefined ? -1 : parseIpv4(cursor);
+  const t = engine.leaseTable;
+  const offers = new Map<Ipv4, PendingOffer>();
+  for (const o of engine.pendingOffers(now)) offers.set(o.address, o);
+  // Offers of addresses that never had a record are listed too, in address order.
+  const offerOnly = [...offers.values()]
+    .filter((o) => !t.has(o.address))
+    .sort((a, b) => a.address - b.address);
+  const isMatch = slotMatcher(t, filter);
+  const page: Candidate[] = [];
+  let total = 0;
+  let hasMore = false;
+  const take = (address: Ipv4, c: () => Candidate) => {
+    total++;
+    if (address <= after) return;
+    if (page.length < limit) page.push(c());
+    else hasMore = true;
+  };
+  let k = 0;
+  const takeOfferOnly = (o: PendingOffer) => {
+    const c = {
+      lease: offerOnlyLease(o, engine.settings.serverName, engine.scopeView(o.scopeId)),
+      offer: o,
+    };
+    if (matches(c, filter)) take(o.address, () => c);
+  };
+  t.forEachFrom(-1, (s) => {
+    const address = t.addressAt(s);
+    while (k < offerOnly.length && offerOnly[k]!.address < address) takeOfferOnly(offerOnly[k++]!);
+    const offer = offers.size === 0 ? undefined : offers.get(address);
+    if (offer !== undefined) {
+      const c = { lease: withOffer(t.leaseAt(s), offer), offer };
+      if (matches(c, filter)) take(address, () => c);
+    } else if (isMatch(s)) {
+      take(address, () => ({ lease: t.leaseAt(s), offer: undefined }));
+    }
+    return true;
+  });
+  while (k < offerOnly.length) takeOfferOnly(offerOnly[k++]!);
+  return {
+    items: page.map((c) => leaseResource(c.lease, c.offer, contextOf(c.lease.scopeId))),
+    total,
+    nextCursor: hasMore && page.length > 0 ? formatIpv4(page[page.length - 1]!.lease.address) : null,
+  };
+}
+
+/** Every record and offer that matches `filter`, sorted by address (with `ip`: at most one). */
 export function findLeases(engine: ApiEngine, now: number, filter: LeaseFilter): Candidate[] {
   const offers = new Map<Ipv4, PendingOffer>();
   for (const o of engine.pendingOffers(now)) offers.set(o.address, o);
@@ -95,9 +183,16 @@ export function findLeases(engine: ApiEngine, now: number, filter: LeaseFilter):
     consider(address, engine.getLease(address));
     return out;
   }
-  for (const lease of engine.leases()) consider(lease.address, lease);
+  const t = engine.leaseTable;
+  const isMatch = slotMatcher(t, filter);
+  t.forEachFrom(-1, (s) => {
+    const address = t.addressAt(s);
+    if (offers.has(address)) consider(address, t.leaseAt(s));
+    else if (isMatch(s)) out.push({ lease: t.leaseAt(s), offer: undefined });
+    return true;
+  });
   for (const [address, offer] of offers) {
-    if (engine.getLease(address) === undefined) consider(offer.address, undefined);
+    if (!t.has(address)) consider(offer.address, undefined);
   }
   out.sort((a, b) => a.lease.address - b.lease.address);
   return out;

@@ -31,7 +31,12 @@ import { emptyLease, INFINITE_EXPIRY, type Lease, NO_DNS_FLAGS } from './lease.j
 import { clientKeyOf, LeaseTable } from './lease-table.js';
 import { addressGroups, type EnginePolicy, matchPolicy } from './policy.js';
 import { type EngineReservation, type EngineSettings, rangeContains, ScopeView } from './scope.js';
-import { isCountedAddress } from './statistics.js';
+import {
+  countingScopeOf,
+  type ScopeRole,
+  type ScopeStatistics,
+  statisticsFromTallies,
+} from './statistics.js';
 
 /** Where a reply goes; the shell maps these to socket addresses and ports. */
 export type ReplyDestination =
@@ -175,13 +180,7 @@ export class DhcpEngine {
     this.table.setTallyRule({
       groupCount: views.length,
       countedOwner: settings.serverName,
-      groupOf: (address, scopeId) => {
-        const named = indexById.get(scopeId);
-        if (named !== undefined && isCountedAddress(views[named]!, address)) return named;
-        for (let i = 0; i < views.length; i++)
-          if (i !== named && isCountedAddress(views[i]!, address)) return i;
-        return -1;
-      },
+      groupOf: (address, scopeId) => countingScopeOf(views, indexById.get(scopeId), address),
     });
     this.queueRecycled();
   }
@@ -227,6 +226,19 @@ export class DhcpEngine {
   /** The live table, for scans that read columns (API, failover, DNS) and for a reload's hand-over. */
   get leaseTable(): LeaseTable {
     return this.table;
+  }
+
+  /**
+   * Statistics of every scope (statistics.ts), from the table's tallies and the offers held at
+   * `now`: O(scopes + offers), whatever the number of bindings.
+   */
+  scopeStatistics(now: number, roleOf: (scopeId: string) => ScopeRole): Map<string, ScopeStatistics> {
+    return statisticsFromTallies(
+      this.scopes.map((s) => s.view),
+      (i) => this.table.tallyOf(i),
+      this.pendingOffers(now),
+      { serverName: this.settings.serverName, roleOf, now },
+    );
   }
 
   scopeIds(): string[] {

@@ -154,12 +154,14 @@ export class SqliteLeaseStore implements LeaseStore {
   private readonly deleteOne: Database.Statement;
   private readonly metaSet: Database.Statement;
   private readonly metaGet: Database.Statement;
-  private readonly countStmt: Database.Statement;
+  private readonly existsStmt: Database.Statement;
+  /** Rows in the table: counted once at open, then kept up to date by every write. */
+  private rowCount: number;
   private readonly writeBatch: (
     leases: Map<number, Lease>,
     removals: Set<number>,
     meta: Map<string, string>,
-  ) => void;
+  ) => number;
   private pending = new Map<number, Lease>();
   private pendingRemovals = new Set<number>();
   private pendingMeta = new Map<string, string>();
@@ -177,7 +179,7 @@ export class SqliteLeaseStore implements LeaseStore {
       this.db.pragma('wal_autocheckpoint = 4000');
       this.migrate();
       // Touch the table so a corrupt file fails here, at start, and not at the first ACK.
-      this.db.prepare('SELECT count(*) AS n FROM leases').get();
+      this.rowCount = (this.db.prepare('SELECT count(*) AS n FROM leases').get() as { n: number }).n;
     } catch (err) {
       throw new Error(`lease store ${path}: cannot open: ${(err as Error).message}`);
     }
@@ -192,12 +194,18 @@ export class SqliteLeaseStore implements LeaseStore {
       'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value',
     );
     this.metaGet = this.db.prepare('SELECT value FROM meta WHERE key = ?');
-    this.countStmt = this.db.prepare('SELECT count(*) AS n FROM leases');
+    this.existsStmt = this.db.prepare('SELECT 1 FROM leases WHERE address = ?').pluck();
     this.writeBatch = this.db.transaction(
       (leases: Map<number, Lease>, removals: Set<number>, meta: Map<string, string>) => {
-        for (const l of leases.values()) this.upsert.run(leaseToParams(l));
-        for (const a of removals) this.deleteOne.run(a);
+        // count() must not scan a million rows per metrics scrape: count what each write adds.
+        let added = 0;
+        for (const l of leases.values()) {
+          if (this.existsStmt.get(l.address >>> 0) === undefined) added++;
+          this.upsert.run(leaseToParams(l));
+        }
+        for (const a of removals) added -= this.deleteOne.run(a).changes;
         for (const [k, v] of meta) this.metaSet.run(k, v);
+        return added;
       },
     );
   }
@@ -281,7 +289,7 @@ export class SqliteLeaseStore implements LeaseStore {
   }
 
   count(): number {
-    return (this.countStmt.get() as { n: number }).n + 0;
+    return this.rowCount;
   }
 
   stats(): SqliteStoreStats {
@@ -329,7 +337,7 @@ export class SqliteLeaseStore implements LeaseStore {
     this.pendingMeta = new Map();
     this.waiters = [];
     try {
-      this.writeBatch(leases, removals, meta);
+      this.rowCount += this.writeBatch(leases, removals, meta);
     } catch (err) {
       const e = new Error(`lease store ${this.path}: write failed: ${(err as Error).message}`);
       for (const w of waiters) w.reject(e);

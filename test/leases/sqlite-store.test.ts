@@ -98,6 +98,23 @@ for (const [kind, openSqliteLeaseStore] of kinds)
       await s2.close();
     });
 
+    test('count() follows inserts, updates and removals without counting rows again', async () => {
+      const path = freshPath();
+      const s = openSqliteLeaseStore(path);
+      assert.equal(s.count(), 0);
+      await s.commit([full(1), full(2), full(3)]);
+      assert.equal(s.count(), 3);
+      await s.commit([{ ...full(2), hostname: 'again' }, full(4)]);
+      assert.equal(s.count(), 4);
+      await Promise.all([s.remove([1, 99]), s.commit([full(5)])]);
+      assert.equal(s.count(), 4);
+      await s.close();
+      const s2 = openSqliteLeaseStore(path);
+      assert.equal(s2.count(), 4);
+      assert.equal(s2.loadAll().length, 4);
+      await s2.close();
+    });
+
     test('the pending queue is bounded', async () => {
       const s = openSqliteLeaseStore(freshPath());
       const many = Array.from({ length: MAX_PENDING_LEASES + 1 }, (_, i) => emptyLease(i, 's', 'free', 0));

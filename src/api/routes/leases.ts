@@ -4,7 +4,7 @@
 //   GET /api/v1/leases?scope=&…                (across scopes)
 //   GET /api/v1/leases/{ip}                    (whichever scope holds it)
 
-import { DEFAULT_PAGE_SIZE, findLeases, leaseContextFor, leasePage } from '../lease-query.js';
+import { DEFAULT_PAGE_SIZE, findLeases, leaseContextFor, leaseListPage } from '../lease-query.js';
 import { leaseResource } from '../lease-resource.js';
 import {
   AddressParams,
@@ -39,8 +39,8 @@ export function leaseRoutes(app: ApiApp, { deps, now }: RouteContext): void {
       if (!hasScope(scopeId)) return reply.code(404).send(noSuchScope(scopeId));
       const engine = deps.engine();
       const q = request.query;
-      const found = findLeases(engine, now(), { ...q, scopeId });
-      return leasePage(found, leaseContextFor(deps, engine), q.cursor, q.limit ?? DEFAULT_PAGE_SIZE);
+      const context = leaseContextFor(deps, engine);
+      return leaseListPage(engine, now(), { ...q, scopeId }, context, q.cursor, q.limit ?? DEFAULT_PAGE_SIZE);
     },
   );
 
@@ -58,8 +58,9 @@ export function leaseRoutes(app: ApiApp, { deps, now }: RouteContext): void {
       const { scope, ...q } = request.query;
       if (scope !== undefined && !hasScope(scope)) return reply.code(404).send(noSuchScope(scope));
       const engine = deps.engine();
-      const found = findLeases(engine, now(), { ...q, scopeId: scope });
-      return leasePage(found, leaseContextFor(deps, engine), q.cursor, q.limit ?? DEFAULT_PAGE_SIZE);
+      const context = leaseContextFor(deps, engine);
+      const filter = { ...q, scopeId: scope };
+      return leaseListPage(engine, now(), filter, context, q.cursor, q.limit ?? DEFAULT_PAGE_SIZE);
     },
   );
 
