@@ -105,10 +105,12 @@ function isUint32(v: number): boolean {
   return v >>> 0 === v;
 }
 
+/** Value of a lower-case hex digit by character code, −1 for anything else. */
+const HEX_VALUE = new Int8Array(128).fill(-1);
+for (let i = 0; i < 16; i++) HEX_VALUE['0123456789abcdef'.charCodeAt(i)] = i;
+
 function hexDigit(c: number): number {
-  if (c >= 48 && c <= 57) return c - 48;
-  if (c >= 97 && c <= 102) return c - 87;
-  return -1;
+  return c < 128 ? HEX_VALUE[c]! : -1;
 }
 
 /** The client's key in the per-scope client index: client id if sent, else hardware type + address. */
@@ -120,16 +122,39 @@ export function clientKeyOf(
   return null;
 }
 
-function hashKey(scopeIndex: number, key: string): number {
-  let h = Math.imul(0x811c9dc5 ^ scopeIndex, 0x01000193);
-  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
-  // Final avalanche (murmur3 fmix32) so that linear probing sees well-spread low bits.
+const FNV_PRIME = 0x01000193;
+
+function hashChars(h: number, text: string): number {
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), FNV_PRIME);
+  return h;
+}
+
+/** Final avalanche (murmur3 fmix32) so that linear probing sees well-spread low bits. */
+function finishHash(h: number): number {
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
   h ^= h >>> 13;
   h = Math.imul(h, 0xc2b2ae35);
   h ^= h >>> 16;
   return h | 0;
+}
+
+/** Hash of (scope, client key string): FNV-1a over the key's characters. */
+function hashKey(scopeIndex: number, key: string): number {
+  return finishHash(hashChars(Math.imul(0x811c9dc5 ^ scopeIndex, FNV_PRIME), key));
+}
+
+/**
+ * hashKey of the key clientKeyOf would build from these fields, without building it (every
+ * binding loaded at start is hashed).
+ */
+function hashClientFields(scopeIndex: number, clientId: string | null, hwType: number, hw: string): number {
+  let h = Math.imul(0x811c9dc5 ^ scopeIndex, FNV_PRIME);
+  if (clientId !== null) return finishHash(hashChars(Math.imul(h ^ 99 /* c */, FNV_PRIME), clientId));
+  h = Math.imul(h ^ 104 /* h */, FNV_PRIME);
+  h = hashChars(h, String(hwType));
+  h = Math.imul(h ^ 58 /* : */, FNV_PRIME);
+  return finishHash(hashChars(h, hw));
 }
 
 /** Which tally group (the engine's scope index) counts a record at `address`, or −1 for none. */
@@ -180,6 +205,9 @@ export class LeaseTable {
   // Interned strings (index 0 = null).
   private readonly names: string[] = [''];
   private readonly nameIndex = new Map<string, number>();
+  /** Per column (scope, owner, policy): the last name interned and its index. */
+  private readonly lastNames: (string | null)[] = [null, null, null];
+  private readonly lastNameIndexes = [0, 0, 0];
 
   // address → slot
   private readonly directory: ((Int32Array | undefined)[] | undefined)[] = new Array(65536);
@@ -400,8 +428,8 @@ export class LeaseTable {
       ((dnsBits & 15) << DNS_SHIFT);
     this.addr[s] = address;
     this.scope[s] = this.intern(scopeId);
-    this.owner[s] = ownerServer === null ? 0 : this.intern(ownerServer);
-    this.policy[s] = policyName === null ? 0 : this.intern(policyName);
+    this.owner[s] = ownerServer === null ? 0 : this.intern(ownerServer, 1);
+    this.policy[s] = policyName === null ? 0 : this.intern(policyName, 2);
     this.state[s] = stateCode;
     this.hostnames[s] = hostname;
     this.fqdns[s] = fqdn;
@@ -472,7 +500,8 @@ export class LeaseTable {
     }
     times[t + T_VERSION] = version;
     this.flags[s] = f;
-    if (clientId !== null || hardwareAddress !== '') this.indexClient(s);
+    if (clientId !== null || hardwareAddress !== '')
+      this.indexClient(s, hashClientFields(this.scope[s]!, clientId, hardwareType, hardwareAddress));
     this.reschedule(s);
     this.tally(s);
     return version;
@@ -725,10 +754,10 @@ export class LeaseTable {
     return `h${this.hwType[s]}:${this.hwHexAt(s)}`;
   }
 
-  private indexClient(s: number): void {
-    const key = this.clientKeyAt(s)!;
+  /** Adds slot `s` (whose client key hashes to `h`) to the client index. */
+  private indexClient(s: number, h: number): void {
     const scopeIndex = this.scope[s]!;
-    const h = hashKey(scopeIndex, key);
+    let key: string | null = null; // built only if another entry has the same hash
     this.keyHash[s] = h;
     if ((this.clientUsed + 1) * 2 > this.clientSlots.length) {
       // Mostly tombstones: clean up in place; else double.
@@ -751,6 +780,7 @@ export class LeaseTable {
         if (firstFree < 0) firstFree = i;
         continue;
       }
+      if (this.keyHash[t] === h && this.scope[t] === scopeIndex) key ??= this.clientKeyAt(s);
       if (this.keyHash[t] === h && this.scope[t] === scopeIndex && this.clientKeyAt(t) === key) {
         // Another binding of the same client: the newest put wins (the entry moves here).
         this.flags[t] = this.flags[t]! & ~F_INDEXED;
@@ -949,7 +979,17 @@ export class LeaseTable {
   // -----------------------------------------------------------------------------------------------
   // Slots and pages
 
-  private intern(name: string): number {
+  /** Index of `name` in the interned names; `column` picks the one-entry cache to use. */
+  private intern(name: string, column = 0): number {
+    // Consecutive bindings (loading in address order) mostly repeat the names of the last one.
+    if (name === this.lastNames[column]) return this.lastNameIndexes[column]!;
+    const i = this.lookupName(name);
+    this.lastNames[column] = name;
+    this.lastNameIndexes[column] = i;
+    return i;
+  }
+
+  private lookupName(name: string): number {
     const i = this.nameIndex.get(name);
     if (i !== undefined) return i;
     if (this.names.length > 0xffff) throw new RangeError('lease table: more than 65535 distinct names');

@@ -9,7 +9,7 @@ import { type ApiServer, ApiStartupError, startManagementApi } from '../api/atta
 import { TWINLEASE_VERSION } from '../api/version.js';
 import { formatConfigErrors, loadConfigFile, type ResolvedConfig, reloadConfig } from '../config/loader.js';
 import { DhcpEngine } from '../dhcp/engine.js';
-import type { Lease } from '../dhcp/lease.js';
+import { LeaseTable } from '../dhcp/lease-table.js';
 import type { EngineSettings } from '../dhcp/scope.js';
 import { acquireLockFile } from '../leases/lock-file.js';
 import { openSqliteLeaseStore } from '../leases/sqlite-store.js';
@@ -108,7 +108,16 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   // Writes run on this thread, grouped per event-loop turn. A writer thread was measured and was
   // worse here (more CPU per lease and a longer p99 at 2000/s): see bench/README.md.
   const store = openSqliteLeaseStore(storePath);
-  const stored: Lease[] = store.loadAll();
+  // Rows go straight into the table's columns: no Lease per row, no list of them (issue 15).
+  const table = new LeaseTable(store.count());
+  let storedCount: number;
+  try {
+    storedCount = store.loadInto(table);
+  } catch (err) {
+    await store.close();
+    lock.release();
+    throw new StartupError((err as Error).message);
+  }
   // Failover endpoints first: their gates go into the engine; they reach the engine in use
   // through a getter (it is replaced on reload).
   let currentEngine: DhcpEngine | null = null;
@@ -119,9 +128,9 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     clock,
     log,
     vendorClass: `twinlease-${TWINLEASE_VERSION}`,
-    isStoreEmpty: stored.length === 0,
+    isStoreEmpty: storedCount === 0,
   });
-  const engine = new DhcpEngine(settings, stored, failover.gates());
+  const engine = new DhcpEngine(settings, table, failover.gates());
   currentEngine = engine;
   const counters = new Counters();
   const dhcp = new DhcpService(engine, store, network, clock, log, counters, {
@@ -188,7 +197,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       event: 'server.started',
       config: config.file,
       leaseStore: storePath,
-      leases: stored.length,
+      leases: storedCount,
       serverIdentifier: formatIpv4(settings.serverIdentifier),
       scopes: config.scopes.map((s) => s.id),
       directScopes: settings.directScopeIds,
@@ -212,7 +221,9 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       const next = engineSettings(result.config, interfaces);
       // Relationships added, removed or changed start/stop now; unchanged ones keep running.
       const nextGates = failover.reconfigure(result.config);
-      const nextEngine = new DhcpEngine(next.settings, [...dhcp.currentEngine.leases()], nextGates);
+      // The running engine's table is handed over, not copied: the new engine indexes it for its
+      // scopes (statistics, free pools) and the old one is not used again.
+      const nextEngine = new DhcpEngine(next.settings, dhcp.currentEngine.leaseTable, nextGates);
       currentEngine = nextEngine;
       dhcp.replaceEngine(nextEngine, next.network, { isGrantLogged: result.config.logging.isGrantLogged });
       log.level = result.config.logging.level;

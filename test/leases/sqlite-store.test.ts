@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { emptyLease, type Lease } from '../../src/dhcp/lease.js';
+import { LeaseTable } from '../../src/dhcp/lease-table.js';
 import { MemoryLeaseStore } from '../../src/leases/memory-store.js';
 import { MAX_PENDING_LEASES, openSqliteLeaseStore as openDirect } from '../../src/leases/sqlite-store.js';
 import type { LeaseStore } from '../../src/leases/store.js';
@@ -64,6 +65,33 @@ for (const [kind, openSqliteLeaseStore] of kinds)
       assert.deepEqual(byAddress.get(a.address), a);
       assert.deepEqual(byAddress.get(b.address), b);
       assert.equal(s2.count(), 2);
+      await s2.close();
+    });
+
+    test('loadInto puts every stored binding into a lease table, field for field', async () => {
+      const path = freshPath();
+      const s = openSqliteLeaseStore(path);
+      const leases = [
+        full(0xfffffffe),
+        emptyLease(0x0a000001, 'x', 'free', 5),
+        { ...full(0x0a000002), clientId: null, hardwareAddress: '0102030405060708090a0b', hostname: 'é' },
+        { ...full(0x0a000003), state: 'abandoned' as const, ownerServer: null, policyName: null },
+      ];
+      await s.commit(leases);
+      await s.close();
+      const s2 = openSqliteLeaseStore(path);
+      const table = new LeaseTable(s2.count());
+      assert.equal(s2.loadInto(table), leases.length);
+      assert.equal(table.size, leases.length);
+      for (const l of leases)
+        assert.deepEqual({ ...table.get(l.address)!, version: undefined }, { ...l, version: undefined });
+      assert.deepEqual(
+        [...table.leases()].map((l) => ({ ...l, version: undefined })),
+        s2
+          .loadAll()
+          .sort((a, b) => a.address - b.address)
+          .map((l) => ({ ...l, version: undefined })),
+      );
       await s2.close();
     });
 
