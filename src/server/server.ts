@@ -18,7 +18,7 @@ import { formatIpv4, formatMac } from '../wire/ipv4.js';
 import { type Clock, systemClock } from './clock.js';
 import { Counters } from './counters.js';
 import { DdnsService } from './ddns-service.js';
-import { type DhcpNetworkSettings, DhcpService } from './dhcp-service.js';
+import { type DhcpNetworkSettings, DhcpService, EXPIRY_BATCH } from './dhcp-service.js';
 import { FailoverService } from './failover-service.js';
 import { createLogger } from './logger.js';
 import { chooseNetwork, directScopeIds, type InterfaceLister, listInterfaceAddresses } from './network.js';
@@ -152,9 +152,13 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   });
   dhcp.onLeaseChanges((changes) => ddns.leasesChanged(changes));
   // --- end dynamic DNS
-  // Expire what ran out while we were down before answering anyone.
-  const expired = engine.tick(clock.nowSeconds());
-  if (expired.length > 0) await store.commit(expired);
+  // Expire what ran out while we were down before answering anyone, in batches the store's
+  // pending queue takes however many ran out (MAX_PENDING_LEASES).
+  let expired = engine.tick(clock.nowSeconds(), EXPIRY_BATCH);
+  while (expired.length > 0) {
+    await store.commit(expired);
+    expired = engine.tick(clock.nowSeconds(), EXPIRY_BATCH);
+  }
   // Reservations on addresses leased to other clients: a reload that adds one is refused; one the
   // server starts with is reported (refusing to start would take DHCP down for every client).
   const warnReservationConflicts = (conflicts: ReturnType<typeof checkReservations>['running']) => {
