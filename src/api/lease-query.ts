@@ -5,7 +5,7 @@
 
 import type { PendingOffer } from '../dhcp/engine.js';
 import { addressStateOf, type Lease } from '../dhcp/lease.js';
-import type { LeaseTable } from '../dhcp/lease-table.js';
+import { BINDING_STATES, type LeaseTable } from '../dhcp/lease-table.js';
 import type { Ipv4 } from '../wire/ipv4.js';
 import { formatIpv4, parseIpv4 } from '../wire/ipv4.js';
 import type { ApiDeps, ApiEngine } from './deps.js';
@@ -77,26 +77,35 @@ function matches(c: Candidate, f: LeaseFilter): boolean {
 }
 
 /**
- * `matches` for a record with no offer, read from the table's columns (no Lease is built): a
- * list request tests every record of the table against it.
+ * `matches` for a record with no offer, read from the table's columns as numbers (no Lease, no
+ * string is built for most records): a list request tests every record of the table against it.
  */
 function slotMatcher(t: LeaseTable, f: LeaseFilter): (slot: number) => boolean {
-  const mac = f.mac === undefined ? undefined : canonicalHex(f.mac);
+  // Which binding states pass, as `matches` decides for a record nobody is offered.
+  const stateOk = BINDING_STATES.map((state) => {
+    const addressState = addressStateOf(state);
+    if (f.state === undefined) return f.ip !== undefined || addressState !== null;
+    if (f.state === 'offered' || f.state === 'declined' || f.state === 'doomed')
+      return addressState === f.state;
+    return state === f.state;
+  });
+  if (!stateOk.includes(true)) return () => false;
+  const scopeIndex = f.scopeId === undefined ? -1 : t.nameIndexOf(f.scopeId);
+  const ownerIndex = f.owner === undefined ? -1 : t.nameIndexOf(f.owner);
+  // A scope or owner no binding was ever put with: nothing matches.
+  if ((f.scopeId !== undefined && scopeIndex < 0) || (f.owner !== undefined && ownerIndex < 1))
+    return () => false;
+  const hasMac = f.mac === undefined ? undefined : t.hardwareAddressTest(canonicalHex(f.mac));
   const hostname = f.hostname?.toLowerCase();
   return (s) => {
-    if (f.scopeId !== undefined && t.scopeIdAt(s) !== f.scopeId) return false;
-    const state = t.stateAt(s);
-    if (f.state === undefined) {
-      if (f.ip === undefined && addressStateOf(state) === null) return false;
-    } else if (f.state === 'offered' || f.state === 'declined' || f.state === 'doomed') {
-      if (addressStateOf(state) !== f.state) return false;
-    } else if (state !== f.state) return false;
-    if (mac !== undefined && !t.hasHardwareAddressAt(s, mac)) return false;
+    if (!stateOk[t.stateCodeAt(s)]) return false;
+    if (scopeIndex >= 0 && t.scopeIndexAt(s) !== scopeIndex) return false;
+    if (ownerIndex >= 0 && t.ownerIndexAt(s) !== ownerIndex) return false;
+    if (hasMac !== undefined && !hasMac(s)) return false;
     if (hostname !== undefined) {
       const h = t.hostnameAt(s);
       if (h === null || h.length !== hostname.length || h.toLowerCase() !== hostname) return false;
     }
-    if (f.owner !== undefined && t.ownerServerAt(s) !== f.owner) return false;
     return true;
   };
 }
@@ -128,11 +137,13 @@ export function leaseListPage(
   const page: Candidate[] = [];
   let total = 0;
   let hasMore = false;
-  const take = (address: Ipv4, c: () => Candidate) => {
+  /** Counts a match; true when it belongs on the page (past the cursor, room left). */
+  const take = (address: Ipv4): boolean => {
     total++;
-    if (address <= after) return;
-    if (page.length < limit) page.push(c());
-    else hasMore = true;
+    if (address <= after) return false;
+    if (page.length < limit) return true;
+    hasMore = true;
+    return false;
   };
   let k = 0;
   const takeOfferOnly = (o: PendingOffer) => {
@@ -140,7 +151,7 @@ export function leaseListPage(
       lease: offerOnlyLease(o, engine.settings.serverName, engine.scopeView(o.scopeId)),
       offer: o,
     };
-    if (matches(c, filter)) take(o.address, () => c);
+    if (matches(c, filter) && take(o.address)) page.push(c);
   };
   t.forEachFrom(-1, (s) => {
     const address = t.addressAt(s);
@@ -148,9 +159,9 @@ export function leaseListPage(
     const offer = offers.size === 0 ? undefined : offers.get(address);
     if (offer !== undefined) {
       const c = { lease: withOffer(t.leaseAt(s), offer), offer };
-      if (matches(c, filter)) take(address, () => c);
-    } else if (isMatch(s)) {
-      take(address, () => ({ lease: t.leaseAt(s), offer: undefined }));
+      if (matches(c, filter) && take(address)) page.push(c);
+    } else if (isMatch(s) && take(address)) {
+      page.push({ lease: t.leaseAt(s), offer: undefined });
     }
     return true;
   });

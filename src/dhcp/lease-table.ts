@@ -590,6 +590,28 @@ export class LeaseTable {
     return BINDING_STATES[this.state[s]!]!;
   }
 
+  /** The state as its index in BINDING_STATES (scans test it against a mask). */
+  stateCodeAt(s: number): number {
+    return this.state[s]!;
+  }
+
+  /**
+   * The index under which `name` (a scope id, owner server or policy name) is kept, or −1 when no
+   * binding was ever put with it: scans compare scopeIndexAt/ownerIndexAt with it.
+   */
+  nameIndexOf(name: string): number {
+    return this.nameIndex.get(name) ?? -1;
+  }
+
+  scopeIndexAt(s: number): number {
+    return this.scope[s]!;
+  }
+
+  /** 0 for no owner. */
+  ownerIndexAt(s: number): number {
+    return this.owner[s]!;
+  }
+
   scopeIdAt(s: number): string {
     return this.names[this.scope[s]!]!;
   }
@@ -647,6 +669,30 @@ export class LeaseTable {
       if (a < 0 || b < 0 || ((a << 4) | b) !== byte) return false;
     }
     return true;
+  }
+
+  /**
+   * A test of "the binding's hardware address is `hex`" (lower-case, no separators) for scans:
+   * `hex` is parsed once and compared as packed words.
+   */
+  hardwareAddressTest(hex: string): (s: number) => boolean {
+    let hi = 0;
+    let lo = 0;
+    let isPackable = hex.length <= 16 && (hex.length & 1) === 0;
+    for (let i = 0; isPackable && i < hex.length; i += 2) {
+      const a = hexDigit(hex.charCodeAt(i));
+      const b = hexDigit(hex.charCodeAt(i + 1));
+      if (a < 0 || b < 0) isPackable = false;
+      else if (i < 8) hi |= ((a << 4) | b) << (24 - 4 * i);
+      else lo |= ((a << 4) | b) << (24 - 4 * (i - 8));
+    }
+    const len = hex.length >> 1;
+    hi >>>= 0;
+    lo >>>= 0;
+    return (s) => {
+      if ((this.flags[s]! & F_SIDE) !== 0) return this.side.get(s)!.hardwareAddress === hex;
+      return isPackable && this.hwLen[s] === len && this.hwHi[s] === hi && this.hwLo[s] === lo;
+    };
   }
 
   private hwHexAt(s: number): string {

@@ -170,7 +170,7 @@ type Op =
   | { kind: 'put'; lease: Lease }
   | { kind: 'delete'; address: Ipv4 }
   | { kind: 'get'; address: Ipv4 }
-  | { kind: 'scan'; after: number; limit: number }
+  | { kind: 'scan'; after: number; limit: number; hw: string }
   | { kind: 'client'; scopeId: string; key: string }
   | { kind: 'pop'; now: number }
   | { kind: 'absent'; from: Ipv4; length: number }
@@ -186,6 +186,7 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
       kind: fc.constant('scan' as const),
       after: fc.oneof(fc.constant(-1), addressArb),
       limit: fc.integer({ min: 1, max: 40 }),
+      hw: hwArb,
     }),
   },
   {
@@ -272,8 +273,20 @@ test('the lease table answers as the Map-based reference model (random operation
             }
             case 'scan': {
               const seen: Ipv4[] = [];
+              const hasHw = table.hardwareAddressTest(op.hw);
               table.forEachFrom(op.after, (s) => {
-                seen.push(table.addressAt(s));
+                const a = table.addressAt(s);
+                seen.push(a);
+                // Column reads agree with the record.
+                const l = ref.leases.get(a)!;
+                assert.equal(hasHw(s), l.hardwareAddress === op.hw);
+                assert.equal(table.hasHardwareAddressAt(s, op.hw), l.hardwareAddress === op.hw);
+                assert.equal(table.stateAt(s), l.state);
+                assert.equal(table.hostnameAt(s), l.hostname);
+                assert.equal(table.ownerServerAt(s), l.ownerServer);
+                assert.equal(table.scopeIdAt(s), l.scopeId);
+                assert.equal(table.clientKeyAt(s), clientKeyOf(l));
+                assert.equal(table.leaseExpiresAtAt(s), l.leaseExpiresAt);
                 return seen.length < op.limit;
               });
               const expected = ref
