@@ -1,7 +1,7 @@
 // Summary of a V8 .cpuprofile (node --cpu-prof): self time and total (inclusive) time per function,
 // largest first, optionally only for samples up to a time offset (e.g. start-up until serving).
 //
-//   node --import tsx bench/lib/profile-summary.ts FILE.cpuprofile [--top 30] [--until-s 5.2]
+//   node --import tsx bench/lib/profile-summary.ts FILE.cpuprofile [--top 30] [--from-s 1] [--until-s 5.2]
 
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -20,7 +20,11 @@ interface Profile {
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
-  options: { top: { type: 'string', default: '30' }, 'until-s': { type: 'string' } },
+  options: {
+    top: { type: 'string', default: '30' },
+    'from-s': { type: 'string' },
+    'until-s': { type: 'string' },
+  },
 });
 const profile = JSON.parse(readFileSync(positionals[0]!, 'utf8')) as Profile;
 const byId = new Map(profile.nodes.map((n) => [n.id, n]));
@@ -32,6 +36,7 @@ const name = (n: ProfileNode) => {
   return `${f.functionName || '(anonymous)'} ${file}:${f.lineNumber + 1}`;
 };
 const until = values['until-s'] === undefined ? Number.POSITIVE_INFINITY : Number(values['until-s']) * 1e6;
+const from = values['from-s'] === undefined ? 0 : Number(values['from-s']) * 1e6;
 const self = new Map<string, number>();
 const total = new Map<string, number>();
 let t = 0;
@@ -40,6 +45,7 @@ for (let i = 0; i < profile.samples.length; i++) {
   const dt = profile.timeDeltas[i] ?? 0;
   t += dt;
   if (t > until) break;
+  if (t < from) continue;
   const leaf = byId.get(profile.samples[i]!)!;
   sum += dt;
   self.set(name(leaf), (self.get(name(leaf)) ?? 0) + dt);

@@ -157,6 +157,30 @@ const PACKED_FIELDS = `${sqlCase('state', STORED_STATES, 7)}
   | ((is_reserved != 0) << 3) | ((is_partner_up_to_date != 0) << 4) | ((client_type = 'bootp') << 5)
   | (${sqlCase('dhcid_mode', STORED_DHCID_MODES, 0)} << 6) | ((dns_flags & 15) << 8)`;
 
+/** A set of IPv4 addresses as bits, in 8 KiB pages per /16 (a /8 range of 2M addresses: 256 KiB). */
+class AddressBits {
+  private readonly pages = new Map<number, Uint32Array>();
+
+  has(address: number): boolean {
+    const page = this.pages.get(address >>> 16);
+    return page !== undefined && (page[(address & 0xffff) >>> 5]! & (1 << (address & 31))) !== 0;
+  }
+
+  add(address: number): void {
+    let page = this.pages.get(address >>> 16);
+    if (page === undefined) {
+      page = new Uint32Array(2048);
+      this.pages.set(address >>> 16, page);
+    }
+    page[(address & 0xffff) >>> 5]! |= 1 << (address & 31);
+  }
+
+  delete(address: number): void {
+    const page = this.pages.get(address >>> 16);
+    if (page !== undefined) page[(address & 0xffff) >>> 5]! &= ~(1 << (address & 31));
+  }
+}
+
 interface Waiter {
   resolve: () => void;
   reject: (err: Error) => void;
@@ -177,6 +201,12 @@ export class SqliteLeaseStore implements LeaseStore {
   private readonly existsStmt: Database.Statement;
   /** Rows in the table: counted once at open, then kept up to date by every write. */
   private rowCount: number;
+  /**
+   * Which addresses have a row, once loadInto has read them all (null before): a write learns
+   * whether it adds a row from here instead of asking SQLite (a second B-tree descent per row,
+   * which showed in the commits of a mass expiry).
+   */
+  private rows: AddressBits | null = null;
   private readonly writeBatch: (
     leases: Map<number, Lease>,
     removals: Set<number>,
@@ -219,8 +249,11 @@ export class SqliteLeaseStore implements LeaseStore {
       (leases: Map<number, Lease>, removals: Set<number>, meta: Map<string, string>) => {
         // count() must not scan a million rows per metrics scrape: count what each write adds.
         let added = 0;
+        const rows = this.rows;
         for (const l of leases.values()) {
-          if (this.existsStmt.get(l.address >>> 0) === undefined) added++;
+          const isNew =
+            rows !== null ? !rows.has(l.address) : this.existsStmt.get(l.address >>> 0) === undefined;
+          if (isNew) added++;
           this.upsert.run(leaseToParams(l));
         }
         for (const a of removals) added -= this.deleteOne.run(a).changes;
@@ -284,6 +317,7 @@ export class SqliteLeaseStore implements LeaseStore {
    */
   loadInto(table: LeaseTable): number {
     let n = 0;
+    const rowBits = new AddressBits();
     try {
       const first = this.db
         .prepare('SELECT scope_id, owner_server, policy_name FROM leases LIMIT 1')
@@ -291,6 +325,7 @@ export class SqliteLeaseStore implements LeaseStore {
         .get() as [string, string | null, string | null] | undefined;
       if (first === undefined) {
         this.rowCount = 0;
+        this.rows = rowBits;
         return 0;
       }
       const [scope, owner, policy] = first;
@@ -308,6 +343,7 @@ export class SqliteLeaseStore implements LeaseStore {
         .raw(true)
         .iterate({ scope, owner, policy }) as IterableIterator<unknown[]>;
       for (const r of rows) {
+        rowBits.add((r[0] as number) >>> 0);
         const bits = r[1] as number;
         table.putFields(
           (r[0] as number) >>> 0,
@@ -339,6 +375,7 @@ export class SqliteLeaseStore implements LeaseStore {
       throw new Error(`lease store ${this.path}: cannot read the leases: ${(err as Error).message}`);
     }
     this.rowCount = n;
+    this.rows = rowBits;
     return n;
   }
 
@@ -428,6 +465,10 @@ export class SqliteLeaseStore implements LeaseStore {
     this.waiters = [];
     try {
       this.rowCount += this.writeBatch(leases, removals, meta);
+      if (this.rows !== null) {
+        for (const a of leases.keys()) this.rows.add(a);
+        for (const a of removals) this.rows.delete(a);
+      }
     } catch (err) {
       const e = new Error(`lease store ${this.path}: write failed: ${(err as Error).message}`);
       for (const w of waiters) w.reject(e);

@@ -140,6 +140,16 @@ for (const [kind, openSqliteLeaseStore] of kinds)
       const s2 = openSqliteLeaseStore(path);
       assert.equal(s2.count(), 4);
       assert.equal(s2.loadAll().length, 4);
+      // After loadInto the store knows every address it holds: the same counts without asking SQLite.
+      assert.equal(s2.loadInto(new LeaseTable()), 4);
+      await s2.commit([full(2), full(6), full(7)]);
+      assert.equal(s2.count(), 6);
+      await s2.remove([6, 100]);
+      await s2.commit([full(6)]);
+      assert.equal(s2.count(), 6);
+      await Promise.all([s2.remove([6]), s2.commit([full(8)])]);
+      assert.equal(s2.count(), 6);
+      assert.equal(s2.loadAll().length, 6);
       await s2.close();
     });
 
