@@ -5,7 +5,7 @@
 
 import type { PendingOffer } from '../dhcp/engine.js';
 import { addressStateOf, type Lease } from '../dhcp/lease.js';
-import { BINDING_STATES, type LeaseTable } from '../dhcp/lease-table.js';
+import { BINDING_STATES, type ColumnTest, type LeaseTable } from '../dhcp/lease-table.js';
 import type { Ipv4 } from '../wire/ipv4.js';
 import { formatIpv4, parseIpv4 } from '../wire/ipv4.js';
 import type { ApiDeps, ApiEngine } from './deps.js';
@@ -77,44 +77,52 @@ function matches(c: Candidate, f: LeaseFilter): boolean {
 }
 
 /**
- * `matches` for a record with no offer, read from the table's columns as numbers (no Lease, no
- * string is built for most records): a list request tests every record of the table against it.
+ * `matches` for a record nobody is offered, as a test of the table's columns (numbers: a state
+ * mask, interned scope and owner; MAC and host name only when asked): a list request tests every
+ * record of the table against it. Null when no record can pass.
  */
-function slotMatcher(t: LeaseTable, f: LeaseFilter): (slot: number) => boolean {
-  // Which binding states pass, as `matches` decides for a record nobody is offered.
-  const stateOk = BINDING_STATES.map((state) => {
+function columnTest(t: LeaseTable, f: LeaseFilter): ColumnTest | null {
+  let stateMask = 0;
+  BINDING_STATES.forEach((state, code) => {
     const addressState = addressStateOf(state);
-    if (f.state === undefined) return f.ip !== undefined || addressState !== null;
-    if (f.state === 'offered' || f.state === 'declined' || f.state === 'doomed')
-      return addressState === f.state;
-    return state === f.state;
+    let isOk: boolean;
+    if (f.state === undefined) isOk = f.ip !== undefined || addressState !== null;
+    else if (f.state === 'offered' || f.state === 'declined' || f.state === 'doomed')
+      isOk = addressState === f.state;
+    else isOk = state === f.state;
+    if (isOk) stateMask |= 1 << code;
   });
-  if (!stateOk.includes(true)) return () => false;
   const scopeIndex = f.scopeId === undefined ? -1 : t.nameIndexOf(f.scopeId);
   const ownerIndex = f.owner === undefined ? -1 : t.nameIndexOf(f.owner);
-  // A scope or owner no binding was ever put with: nothing matches.
-  if ((f.scopeId !== undefined && scopeIndex < 0) || (f.owner !== undefined && ownerIndex < 1))
-    return () => false;
-  const hasMac = f.mac === undefined ? undefined : t.hardwareAddressTest(canonicalHex(f.mac));
+  // No state passes, or a scope or owner no binding was ever put with: nothing matches.
+  if (
+    stateMask === 0 ||
+    (f.scopeId !== undefined && scopeIndex < 0) ||
+    (f.owner !== undefined && ownerIndex < 1)
+  )
+    return null;
+  const hasMac = f.mac === undefined ? null : t.hardwareAddressTest(canonicalHex(f.mac));
   const hostname = f.hostname?.toLowerCase();
-  return (s) => {
-    if (!stateOk[t.stateCodeAt(s)]) return false;
-    if (scopeIndex >= 0 && t.scopeIndexAt(s) !== scopeIndex) return false;
-    if (ownerIndex >= 0 && t.ownerIndexAt(s) !== ownerIndex) return false;
-    if (hasMac !== undefined && !hasMac(s)) return false;
-    if (hostname !== undefined) {
-      const h = t.hostnameAt(s);
-      if (h === null || h.length !== hostname.length || h.toLowerCase() !== hostname) return false;
-    }
-    return true;
-  };
+  const hasHostname =
+    hostname === undefined
+      ? null
+      : (s: number) => {
+          const h = t.hostnameAt(s);
+          return h !== null && h.length === hostname.length && h.toLowerCase() === hostname;
+        };
+  const extra =
+    hasMac !== null && hasHostname !== null
+      ? (s: number) => hasMac(s) && hasHostname(s)
+      : (hasMac ?? hasHostname);
+  return { stateMask, scopeIndex, ownerIndex, extra };
 }
 
 /**
  * One page of the records and offers that match `filter`, by address, after `cursor`, and the
- * number of matches in all. One pass over the table's columns (a Lease is built only for the
- * records of the page and for those being offered), so a page costs the same wherever the cursor
- * is; no list of matches is built.
+ * number of matches in all. The total is one pass over the table's columns; the page walks from
+ * the cursor through the records that pass the column test until it is full. Lease values are
+ * built only for the page and for the (few) records being offered, whose listing shows the
+ * offer's client; no list of every match is built.
  */
 export function leaseListPage(
   engine: ApiEngine,
@@ -127,45 +135,48 @@ export function leaseListPage(
   if (filter.ip !== undefined) return leasePage(findLeases(engine, now, filter), contextOf, cursor, limit);
   const after = cursor === undefined ? -1 : parseIpv4(cursor);
   const t = engine.leaseTable;
-  const offers = new Map<Ipv4, PendingOffer>();
-  for (const o of engine.pendingOffers(now)) offers.set(o.address, o);
-  // Offers of addresses that never had a record are listed too, in address order.
-  const offerOnly = [...offers.values()]
-    .filter((o) => !t.has(o.address))
-    .sort((a, b) => a.address - b.address);
-  const isMatch = slotMatcher(t, filter);
-  const page: Candidate[] = [];
-  let total = 0;
-  let hasMore = false;
-  /** Counts a match; true when it belongs on the page (past the cursor, room left). */
-  const take = (address: Ipv4): boolean => {
+  const test = columnTest(t, filter);
+  // Offered addresses, with a record or not, are judged on what the listing shows of them.
+  const offered: Candidate[] = [];
+  const offeredAddresses = new Set<Ipv4>();
+  let total = test === null ? 0 : t.countMatching(test);
+  for (const offer of engine.pendingOffers(now)) {
+    offeredAddresses.add(offer.address);
+    const s = t.slotOf(offer.address);
+    if (s >= 0 && test !== null && t.matchesAt(s, test)) total--;
+    const c =
+      s >= 0
+        ? { lease: withOffer(t.leaseAt(s), offer), offer }
+        : {
+            lease: offerOnlyLease(offer, engine.settings.serverName, engine.scopeView(offer.scopeId)),
+            offer,
+          };
+    if (!matches(c, filter)) continue;
     total++;
-    if (address <= after) return false;
-    if (page.length < limit) return true;
-    hasMore = true;
-    return false;
-  };
+    if (offer.address > after) offered.push(c);
+  }
+  offered.sort((a, b) => a.lease.address - b.lease.address);
+  const page: Candidate[] = [];
+  let hasMore = false;
   let k = 0;
-  const takeOfferOnly = (o: PendingOffer) => {
-    const c = {
-      lease: offerOnlyLease(o, engine.settings.serverName, engine.scopeView(o.scopeId)),
-      offer: o,
-    };
-    if (matches(c, filter) && take(o.address)) page.push(c);
-  };
-  t.forEachFrom(-1, (s) => {
-    const address = t.addressAt(s);
-    while (k < offerOnly.length && offerOnly[k]!.address < address) takeOfferOnly(offerOnly[k++]!);
-    const offer = offers.size === 0 ? undefined : offers.get(address);
-    if (offer !== undefined) {
-      const c = { lease: withOffer(t.leaseAt(s), offer), offer };
-      if (matches(c, filter) && take(address)) page.push(c);
-    } else if (isMatch(s) && take(address)) {
-      page.push({ lease: t.leaseAt(s), offer: undefined });
+  /** Adds a candidate; false once the page is full (one more match means there is a next page). */
+  const add = (c: Candidate): boolean => {
+    if (page.length === limit) {
+      hasMore = true;
+      return false;
     }
+    page.push(c);
     return true;
-  });
-  while (k < offerOnly.length) takeOfferOnly(offerOnly[k++]!);
+  };
+  if (test !== null) {
+    t.forEachMatching(after, test, (s) => {
+      const address = t.addressAt(s);
+      while (k < offered.length && offered[k]!.lease.address < address) if (!add(offered[k++]!)) return false;
+      if (offeredAddresses.has(address)) return true;
+      return add({ lease: t.leaseAt(s), offer: undefined });
+    });
+  }
+  while (!hasMore && k < offered.length) add(offered[k++]!);
   return {
     items: page.map((c) => leaseResource(c.lease, c.offer, contextOf(c.lease.scopeId))),
     total,
@@ -195,13 +206,14 @@ export function findLeases(engine: ApiEngine, now: number, filter: LeaseFilter):
     return out;
   }
   const t = engine.leaseTable;
-  const isMatch = slotMatcher(t, filter);
-  t.forEachFrom(-1, (s) => {
-    const address = t.addressAt(s);
-    if (offers.has(address)) consider(address, t.leaseAt(s));
-    else if (isMatch(s)) out.push({ lease: t.leaseAt(s), offer: undefined });
-    return true;
-  });
+  const test = columnTest(t, filter);
+  for (const address of offers.keys()) if (t.has(address)) consider(address, t.leaseAt(t.slotOf(address)));
+  if (test !== null) {
+    t.forEachMatching(-1, test, (s) => {
+      if (!offers.has(t.addressAt(s))) out.push({ lease: t.leaseAt(s), offer: undefined });
+      return true;
+    });
+  }
   for (const [address, offer] of offers) {
     if (!t.has(address)) consider(offer.address, undefined);
   }

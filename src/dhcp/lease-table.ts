@@ -157,6 +157,18 @@ function hashClientFields(scopeIndex: number, clientId: string | null, hwType: n
   return finishHash(hashChars(h, hw));
 }
 
+/**
+ * A test of a binding's columns for scans (LeaseTable.countMatching, forEachMatching): the state
+ * (bit `1 << code` of `stateMask`, codes as in BINDING_STATES), the interned scope and owner
+ * (nameIndexOf; −1: any), then `extra` if given.
+ */
+export interface ColumnTest {
+  stateMask: number;
+  scopeIndex: number;
+  ownerIndex: number;
+  extra: ((slot: number) => boolean) | null;
+}
+
 /** Which tally group (the engine's scope index) counts a record at `address`, or −1 for none. */
 export type TallyGroupOf = (address: Ipv4, scopeId: string) => number;
 
@@ -729,6 +741,67 @@ export class LeaseTable {
         for (let i = from; i < PAGE_SIZE; i++) {
           const s = page[i]!;
           if (s !== NO_SLOT && visit(s) === false) return;
+        }
+      }
+    }
+  }
+
+  /** Whether slot `s` passes `test`. */
+  matchesAt(s: number, test: ColumnTest): boolean {
+    return (
+      ((test.stateMask >>> this.state[s]!) & 1) !== 0 &&
+      (test.scopeIndex < 0 || this.scope[s] === test.scopeIndex) &&
+      (test.ownerIndex < 0 || this.owner[s] === test.ownerIndex) &&
+      (test.extra === null || test.extra(s))
+    );
+  }
+
+  /** How many bindings pass `test`: one pass over the columns, no call per binding. */
+  countMatching(test: ColumnTest): number {
+    const { stateMask, scopeIndex, ownerIndex, extra } = test;
+    const state = this.state;
+    const scope = this.scope;
+    const owner = this.owner;
+    let n = 0;
+    for (let s = 0; s < this.highWater; s++) {
+      const st = state[s]!;
+      if (st === 255 || ((stateMask >>> st) & 1) === 0) continue;
+      if (scopeIndex >= 0 && scope[s] !== scopeIndex) continue;
+      if (ownerIndex >= 0 && owner[s] !== ownerIndex) continue;
+      if (extra !== null && !extra(s)) continue;
+      n++;
+    }
+    return n;
+  }
+
+  /**
+   * forEachFrom for the bindings that pass `test` only: the columns are tested in the loop, so a
+   * filter that few bindings pass costs a pass over the columns, not a call per binding.
+   */
+  forEachMatching(
+    afterAddress: number,
+    test: ColumnTest,
+    visit: (slot: number) => boolean | undefined,
+  ): void {
+    const start = afterAddress < 0 ? 0 : afterAddress + 1;
+    if (start > 0xffffffff) return;
+    const { stateMask, scopeIndex, ownerIndex, extra } = test;
+    const state = this.state;
+    for (let hi = start >>> 16; hi < 65536; hi++) {
+      const mid = this.directory[hi];
+      if (mid === undefined) continue;
+      const midFrom = hi === start >>> 16 ? (start >>> 8) & 255 : 0;
+      for (let m = midFrom; m < 256; m++) {
+        const page = mid[m];
+        if (page === undefined || page[PAGE_COUNT_AT] === 0) continue;
+        const from = hi === start >>> 16 && m === midFrom ? start & 255 : 0;
+        for (let i = from; i < PAGE_SIZE; i++) {
+          const s = page[i]!;
+          if (s === NO_SLOT || ((stateMask >>> state[s]!) & 1) === 0) continue;
+          if (scopeIndex >= 0 && this.scope[s] !== scopeIndex) continue;
+          if (ownerIndex >= 0 && this.owner[s] !== ownerIndex) continue;
+          if (extra !== null && !extra(s)) continue;
+          if (visit(s) === false) return;
         }
       }
     }

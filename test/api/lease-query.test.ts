@@ -131,7 +131,7 @@ test('a lease list page is what filtering every materialised lease and slicing a
         assert.deepEqual(actual, expected);
       },
     ),
-    { numRuns: 300 },
+    { numRuns: Number(process.env.QUERY_RUNS ?? 300) },
   );
 });
 
