@@ -774,6 +774,27 @@ export class LeaseTable {
     return n;
   }
 
+  /** How many bindings in [from, to] pass `test` (walks the /24 pages of that span only). */
+  countInRange(from: Ipv4, to: Ipv4, test: ColumnTest): number {
+    const { stateMask, scopeIndex, ownerIndex, extra } = test;
+    const state = this.state;
+    let n = 0;
+    for (let base = (from & ~255) >>> 0; base <= to; base += PAGE_SIZE) {
+      const page = this.directory[base >>> 16]?.[(base >>> 8) & 255];
+      if (page === undefined || page[PAGE_COUNT_AT] === 0) continue;
+      const lo = Math.max(from, base) - base;
+      const hi = Math.min(to, base + PAGE_SIZE - 1) - base;
+      for (let i = lo; i <= hi; i++) {
+        const s = page[i]!;
+        if (s === NO_SLOT || ((stateMask >>> state[s]!) & 1) === 0) continue;
+        if (scopeIndex >= 0 && this.scope[s] !== scopeIndex) continue;
+        if (ownerIndex >= 0 && this.owner[s] !== ownerIndex) continue;
+        if (extra === null || extra(s)) n++;
+      }
+    }
+    return n;
+  }
+
   /**
    * forEachFrom for the bindings that pass `test` only: the columns are tested in the loop, so a
    * filter that few bindings pass costs a pass over the columns, not a call per binding.

@@ -128,27 +128,42 @@ export class ScopeView {
 
 /**
  * Addresses for which `view.isDynamic` holds, counted by interval arithmetic instead of one call
- * per address (a /8 range of two million addresses is counted at every start and reload):
- * range sizes, minus the union of the exclusions inside them, minus the few single addresses
- * (reservations, network, broadcast) that are in a range and not excluded.
+ * per address (a /8 range of two million addresses is counted at every start and reload).
  */
 export function countDynamic(view: ScopeView): number {
-  const { ranges, exclusions } = view.settings;
+  return countDynamicIn(view, view.settings.ranges);
+}
+
+/**
+ * The addresses of `ranges` (some of the scope's) for which `view.isDynamic` holds: range sizes,
+ * minus the parts of them that nonDynamicParts lists.
+ */
+export function countDynamicIn(view: ScopeView, ranges: readonly EngineRange[]): number {
+  let n = 0;
+  for (const r of ranges) if (r.end >= r.start) n += r.end - r.start + 1;
+  for (const x of nonDynamicParts(view, ranges)) n -= x.end - x.start + 1;
+  return n;
+}
+
+/**
+ * The parts of `ranges` where `view.isDynamic` does not hold (excluded spans; reserved, network
+ * and broadcast addresses), as intervals: one per range they fall in, so that a count over
+ * `ranges` minus a count over these is a count over the dynamic addresses.
+ */
+export function nonDynamicParts(view: ScopeView, ranges: readonly EngineRange[]): EngineRange[] {
   // Exclusions as disjoint, sorted intervals.
   const merged: EngineRange[] = [];
-  for (const x of [...exclusions].sort((a, b) => a.start - b.start)) {
+  for (const x of [...view.settings.exclusions].sort((a, b) => a.start - b.start)) {
     const last = merged.at(-1);
     if (last !== undefined && x.start <= last.end + 1) last.end = Math.max(last.end, x.end);
     else merged.push({ start: x.start, end: x.end });
   }
-  let n = 0;
+  const out: EngineRange[] = [];
   for (const r of ranges) {
-    if (r.end < r.start) continue;
-    n += r.end - r.start + 1;
     for (const x of merged) {
-      const from = Math.max(r.start, x.start);
-      const to = Math.min(r.end, x.end);
-      if (from <= to) n -= to - from + 1;
+      const start = Math.max(r.start, x.start);
+      const end = Math.min(r.end, x.end);
+      if (start <= end) out.push({ start, end });
     }
   }
   const singles = new Set<Ipv4>(view.reservationByAddress.keys());
@@ -156,7 +171,7 @@ export function countDynamic(view: ScopeView): number {
   singles.add(view.broadcast);
   for (const a of singles) {
     if (view.isExcluded(a)) continue;
-    for (const r of ranges) if (rangeContains(r, a)) n--;
+    for (const r of ranges) if (rangeContains(r, a)) out.push({ start: a, end: a });
   }
-  return n;
+  return out;
 }

@@ -15,6 +15,7 @@ import type { BindingState, Lease } from '../dhcp/lease.js';
 import { emptyLease, INFINITE_EXPIRY } from '../dhcp/lease.js';
 import type { LeaseTable } from '../dhcp/lease-table.js';
 import { addressGroups } from '../dhcp/policy.js';
+import { freeAndBackupIn } from '../dhcp/pool-counts.js';
 import type { ScopeView } from '../dhcp/scope.js';
 import {
   bindingOptions,
@@ -1581,17 +1582,9 @@ export class FailoverEndpoint {
       const view = engine.scopeView(scopeId);
       if (!view) continue;
       for (const { ranges } of addressGroups(view.settings)) {
-        let free = 0;
-        let backup = 0;
         const table = engine.leaseTable;
-        for (const r of ranges) {
-          for (let a = r.start; a <= r.end; a++) {
-            if (!view.isDynamic(a as Ipv4)) continue;
-            const state = table.stateOf(a as Ipv4);
-            if (state === undefined || state === 'free') free++;
-            else if (state === 'backup') backup++;
-          }
-        }
+        // From the table's pages, not address by address (a /8 range has two million).
+        const { free, backup } = freeAndBackupIn(table, view, ranges);
         const target = Math.round((free + backup) * share);
         const deficit = target - backup;
         if (deficit <= 0 || deficit < Math.max(1, Math.floor(target * POOL_MISBALANCE))) continue;
