@@ -20,7 +20,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
 H=${HARNESS:-$ROOT/../shared/harness}
 N=${N:-200000 1000000}
-ROWS=${ROWS:-heap serve storm}
+ROWS=${ROWS-heap serve storm}
 LOAD_RATE=${LOAD_RATE:-200} LOAD_SECONDS=${LOAD_SECONDS:-10}
 STORM=${STORM:-100000}
 DORA=${DORA:-0} DORA_RATE=${DORA_RATE:-2000} DORA_PERIOD=${DORA_PERIOD:-20} DORA_CLIENTS=${DORA_CLIENTS:-10000}
