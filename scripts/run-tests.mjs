@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // Runs the test suites through node's own test runner (Node 20 does not glob .ts files itself).
 //   node scripts/run-tests.mjs [unit|e2e|all] [extra files...]
-// unit: every test/**/*.test.ts outside test/e2e and test/chaos (no root, no network).
-// e2e:  test/e2e and test/chaos: real processes, real clients, network namespaces (root).
+// unit: every test/**/*.test.ts outside test/e2e, test/chaos and test/differential (no root, no network).
+// e2e:  test/e2e, test/chaos and test/differential: real processes, real clients, Kea, network
+//       namespaces (root).
 // all (default): builds dist/ first (e2e runs the built bin), then unit, then e2e.
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
@@ -22,7 +23,8 @@ function walk(dir) {
 }
 
 const all = walk(join(root, 'test'));
-const isSlow = (f) => f.startsWith('test/e2e/') || f.startsWith('test/chaos/');
+const isSlow = (f) =>
+  f.startsWith('test/e2e/') || f.startsWith('test/chaos/') || f.startsWith('test/differential/');
 const unit = all.filter((f) => !isSlow(f));
 const e2e = all.filter(isSlow);
 

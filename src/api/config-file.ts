@@ -1,8 +1,10 @@
 // The API's write path into the running config file (relationships, scope configs). One write:
 // read the file text, change the JSON, check the result with the loader (parseConfigText: the same
-// schema and rules as a start or SIGHUP), write it atomically (temp file, fsync, rename; the
-// previous text kept as <file>.bak), then reload the server as SIGHUP does. Every step is
-// synchronous on a small file, so two writes never interleave.
+// schema and rules as a start or SIGHUP), work out what it would do (the file diff, the active
+// leases it would orphan, whether the failover partner would reject it), then — unless it is a dry
+// run, or refused — write it atomically (temp file, fsync, rename; the previous text kept as
+// <file>.bak) and reload the server as SIGHUP does. Writes run one at a time (serialized()): the
+// partner check waits on the network, and no other write may slip in between check and write.
 
 import {
   closeSync,
@@ -19,16 +21,52 @@ import {
   type ConfigChanges,
   type ConfigError,
   DEFAULT_CONFIG_PATH,
+  describeChanges,
   parseConfigText,
 } from '../config/loader.js';
+import { type ConfigDiffEntry, configDiff } from './config-diff.js';
 import type { ApiDeps } from './deps.js';
+import { type OrphanedLeases, orphanedLeases } from './orphaned-leases.js';
+import { checkPartners, type PartnerCheck } from './partner-check.js';
 
 export type JsonObject = Record<string, unknown>;
 
 /** An answer the route sends as is. */
 export interface Refusal {
-  status: 400 | 404 | 409 | 500 | 501;
-  body: { error: string; message: string; path?: string };
+  status: 400 | 404 | 409 | 500 | 501 | 502;
+  body: {
+    error: string;
+    message: string;
+    path?: string;
+    orphanedLeases?: OrphanedLeases;
+    partnerChecks?: PartnerCheck[];
+  };
+}
+
+/** Why a write is refused unless forced. */
+export interface Blocker {
+  error: 'orphans-active-leases' | 'partner-would-reject' | 'partner-unverified';
+  message: string;
+}
+
+/** What a write would do: the dry run's answer, and the basis of a refusal. */
+export interface WritePlan {
+  changes: ConfigChanges;
+  /** The file's JSON before → after (secrets redacted). */
+  diff: ConfigDiffEntry[];
+  orphanedLeases: OrphanedLeases;
+  partnerChecks: PartnerCheck[];
+  /** Empty: the write goes ahead without force. */
+  blockers: Blocker[];
+}
+
+export interface WriteOptions {
+  /** Check and report; change nothing. */
+  dryRun?: boolean;
+  /** Write even though it orphans active leases or the partner would reject it. */
+  force?: boolean;
+  /** The caller makes the same change on the partner itself (replicate): no partner check. */
+  isPartnerCheckSkipped?: boolean;
 }
 
 export type ReadResult =
@@ -45,7 +83,10 @@ export interface Edit {
   requestPath(pointer: string): string | null;
 }
 
-export type WriteResult = { ok: true; changes: ConfigChanges } | { ok: false; refusal: Refusal };
+export type WriteResult =
+  | { ok: true; isWritten: true; plan: WritePlan; changes: ConfigChanges; previousText: string }
+  | { ok: true; isWritten: false; plan: WritePlan }
+  | { ok: false; refusal: Refusal };
 
 /** Maps `/<prefix>/rest` to `/body/rest` (the edit put the request body at `prefix`). */
 export function bodyAt(prefix: string): (pointer: string) => string | null {
@@ -76,7 +117,20 @@ export function canonicalJson(value: unknown): string {
 }
 
 export class ConfigFile {
-  constructor(private readonly deps: ApiDeps) {}
+  /** The last write in turn; the next one starts when it settles. */
+  private turn: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly deps: ApiDeps,
+    private readonly now: () => number,
+  ) {}
+
+  /** Runs `task` alone: no other write of the file starts until it has settled. */
+  serialized<T>(task: () => Promise<T>): Promise<T> {
+    const run = this.turn.then(task, task);
+    this.turn = run.catch(() => undefined);
+    return run;
+  }
 
   /** The file the server runs, or why the API may not change it. */
   writablePath(): { ok: true; path: string } | { ok: false; refusal: Refusal } {
@@ -149,8 +203,17 @@ export class ConfigFile {
     return { ok: true, config: found === undefined ? null : { id: scopeId, ...(found as JsonObject) } };
   }
 
-  /** Applies `edit` to the file and reloads the server (SIGHUP semantics). */
-  write(edit: Edit): WriteResult {
+  /** Applies `edit` to the file and reloads the server (SIGHUP semantics), in turn. */
+  write(edit: Edit, options: WriteOptions = {}): Promise<WriteResult> {
+    return this.serialized(() => this.writeNow(edit, options));
+  }
+
+  /**
+   * The write itself; only inside serialized(). Refuses (409 with the list) a change that orphans
+   * active leases or that the partner would reject, unless `force`; a dry run reports the same
+   * and changes nothing.
+   */
+  async writeNow(edit: Edit, options: WriteOptions = {}): Promise<WriteResult> {
     const writable = this.writablePath();
     if (!writable.ok) return writable;
     const reload = this.deps.reload;
@@ -165,6 +228,7 @@ export class ConfigFile {
     }
     const read = this.read();
     if (!read.ok) return read;
+    const before = JSON.parse(read.text) as JsonObject;
     const refused = edit.apply(read.doc);
     if (refused) return { ok: false, refusal: refused };
     const indent = /^\{\r?\n(\t| +)"/.exec(read.text)?.[1] ?? '  ';
@@ -174,8 +238,63 @@ export class ConfigFile {
     const conflicts = this.deps.checkConfig?.(checked.config) ?? [];
     if (conflicts.length > 0) return { ok: false, refusal: conflicting(conflicts, edit) };
 
+    const current = this.deps.config();
+    const orphaned = orphanedLeases(this.deps.engine(), checked.config, this.now());
+    const partnerChecks = options.isPartnerCheckSkipped ? [] : await checkPartners(current, checked.config);
+    const plan: WritePlan = {
+      changes: describeChanges(current, checked.config),
+      diff: configDiff(before, read.doc),
+      orphanedLeases: orphaned,
+      partnerChecks,
+      blockers: blockersOf(orphaned, partnerChecks),
+    };
+    if (options.dryRun) return { ok: true, isWritten: false, plan };
+    const first = plan.blockers[0];
+    if (first !== undefined && !options.force) {
+      return {
+        ok: false,
+        refusal: {
+          status: 409,
+          body: {
+            error: first.error,
+            message: `${plan.blockers.map((b) => b.message).join('; ')}; nothing was changed (force=true writes it anyway, dryRun=true shows the whole change)`,
+            orphanedLeases: orphaned,
+            partnerChecks,
+          },
+        },
+      };
+    }
+    const written = this.replaceText(read.path, next, read.text);
+    if (!written.ok) return written;
+    this.deps.log?.info({
+      event: 'api.config-written',
+      file: read.path,
+      changes: written.changes,
+      ...(first !== undefined ? { forced: plan.blockers.map((b) => b.error) } : {}),
+    });
+    return { ok: true, isWritten: true, plan, changes: written.changes, previousText: read.text };
+  }
+
+  /** Puts back the text a write replaced (a failed replication); only inside serialized(). */
+  restoreNow(previousText: string): { ok: true } | { ok: false; refusal: Refusal } {
+    const writable = this.writablePath();
+    if (!writable.ok) return writable;
+    const read = this.read();
+    if (!read.ok) return read;
+    const restored = this.replaceText(read.path, previousText, read.text);
+    if (!restored.ok) return restored;
+    this.deps.log?.info({ event: 'api.config-restored', file: read.path });
+    return { ok: true };
+  }
+
+  /** Writes `text` over the file and reloads; on a refused reload the file is put back. */
+  private replaceText(
+    path: string,
+    text: string,
+    previous: string,
+  ): { ok: true; changes: ConfigChanges } | { ok: false; refusal: Refusal } {
     try {
-      atomicWrite(read.path, next, read.text);
+      atomicWrite(path, text, previous);
     } catch (err) {
       return {
         ok: false,
@@ -183,16 +302,16 @@ export class ConfigFile {
           status: 500,
           body: {
             error: 'config-write-failed',
-            message: `cannot write ${read.path}: ${(err as Error).message}`,
+            message: `cannot write ${path}: ${(err as Error).message}`,
           },
         },
       };
     }
-    const outcome = reload(false);
+    const outcome = this.deps.reload!(false);
     if (!outcome.ok) {
       // The server kept its running config: put the file back so the two agree.
       try {
-        atomicWrite(read.path, read.text, null);
+        atomicWrite(path, previous, null);
       } catch {
         // the .bak copy still holds it
       }
@@ -208,9 +327,33 @@ export class ConfigFile {
         },
       };
     }
-    this.deps.log?.info({ event: 'api.config-written', file: read.path, changes: outcome.changes });
     return { ok: true, changes: outcome.changes };
   }
+}
+
+function blockersOf(orphaned: OrphanedLeases, checks: readonly PartnerCheck[]): Blocker[] {
+  const out: Blocker[] = [];
+  if (orphaned.count > 0) {
+    const first = orphaned.items.slice(0, 3).map((l) => l.ipAddress);
+    out.push({
+      error: 'orphans-active-leases',
+      message: `the change leaves ${orphaned.count} active lease${orphaned.count === 1 ? '' : 's'} outside every scope (${first.join(', ')}${orphaned.count > first.length ? ', …' : ''}); their clients lose the address at renewal`,
+    });
+  }
+  for (const c of checks) {
+    if (c.result === 'wouldReject') {
+      out.push({
+        error: 'partner-would-reject',
+        message: `the partner of relationship "${c.relationship}" would reject binding updates for ${c.addresses.join(', ')} of scope "${c.scopeId}": ${c.message}; change it there first, or send it to both with replicate=true`,
+      });
+    } else if (c.result === 'unverified') {
+      out.push({
+        error: 'partner-unverified',
+        message: `scope "${c.scopeId}" of relationship "${c.relationship}" gains ${c.addresses.join(', ')}, which the partner may not have: ${c.message}`,
+      });
+    }
+  }
+  return out;
 }
 
 function invalid(errors: readonly ConfigError[], edit: Edit): Refusal {
@@ -263,4 +406,26 @@ function atomicWrite(path: string, text: string, previous: string | null): void 
   }
   if (previous !== null) copyFileSync(path, `${path}.bak`);
   renameSync(tmp, path);
+}
+
+/** The dry run's answer (WritePreview in src/api/schemas.ts). */
+export function previewOf(plan: WritePlan, options: WriteOptions) {
+  return {
+    dryRun: true as const,
+    wouldApply: plan.blockers.length === 0 || options.force === true,
+    changes: {
+      ...plan.changes,
+      scopesAdded: [...plan.changes.scopesAdded],
+      scopesRemoved: [...plan.changes.scopesRemoved],
+      scopesChanged: [...plan.changes.scopesChanged],
+      relationshipsAdded: [...plan.changes.relationshipsAdded],
+      relationshipsRemoved: [...plan.changes.relationshipsRemoved],
+      relationshipsChanged: [...plan.changes.relationshipsChanged],
+      restartRequired: [...plan.changes.restartRequired],
+    },
+    diff: plan.diff,
+    orphanedLeases: plan.orphanedLeases,
+    partnerChecks: plan.partnerChecks,
+    blockers: plan.blockers,
+  };
 }

@@ -4,6 +4,9 @@
 // process metrics are prom-client's defaults (process_*, nodejs_*), unprefixed as Prometheus expects.
 
 import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+import type { DdnsErrorReason } from '../ddns/planner.js';
+import type { IgnoreReason } from '../dhcp/engine.js';
+import type { DhcpDecodeError } from '../wire/dhcp-packet.js';
 import { formatSubnet } from '../wire/ipv4.js';
 import type { ApiDeps } from './deps.js';
 import { failoverStateName } from './relationship-resource.js';
@@ -19,6 +22,87 @@ type CounterTarget =
   | { metric: 'optionDropped'; option: string }
   | { metric: 'datagrams' | 'allocationFailed' | 'commitFailed' | 'reclaimed' | 'aggregate' }
   | { metric: 'other'; name: string };
+
+/** Fails to compile when `T` has a member the list lacks: the lists below stay complete. */
+type Covers<T extends string, L extends readonly T[]> = Exclude<T, L[number]> extends never ? L : never;
+
+// Every label value a counter can take, known in advance, so each series exists from the start at 0
+// (docs/metrics.md): a dashboard or rate() then sees the first event as an increase, not as a new
+// series. The service's counter names are built from these (src/server/dhcp-service.ts,
+// src/server/ddns-service.ts).
+const PARSE_REASONS = [
+  'too-short',
+  'bad-op',
+  'bad-hlen',
+  'bad-magic-cookie',
+  'option-truncated',
+  'option-overrun',
+  'bad-overload',
+  'missing-end',
+  'too-long',
+] as const satisfies readonly DhcpDecodeError['reason'][];
+const ENGINE_REASONS = [
+  'no-scope',
+  'scope-inactive',
+  'no-free-address',
+  'not-responsive',
+  'load-balanced-to-partner',
+  'other-server-selected',
+  'reserved-address-in-use',
+  'unknown-client',
+  'not-our-address',
+  'bootp-disabled',
+  'malformed-request',
+  'unsupported-message-type',
+  'no-client-identity',
+  'not-a-request',
+] as const satisfies readonly Exclude<IgnoreReason, 'no-reply-needed'>[];
+const DDNS_ERROR_REASONS = [
+  'timeout',
+  'refused',
+  'notauth',
+  'servfail',
+  'notzone',
+  'formerr',
+  'badkey',
+  'badsig',
+  'badtime',
+  'unsigned-response',
+  'bad-response-signature',
+  'bad-response',
+  'send-failed',
+  'other-rcode',
+] as const satisfies readonly DdnsErrorReason[];
+const _completeness: [
+  Covers<DhcpDecodeError['reason'], typeof PARSE_REASONS>,
+  Covers<Exclude<IgnoreReason, 'no-reply-needed'>, typeof ENGINE_REASONS>,
+  Covers<DdnsErrorReason, typeof DDNS_ERROR_REASONS>,
+] = [PARSE_REASONS, ENGINE_REASONS, DDNS_ERROR_REASONS];
+
+/** Every counter name the DHCP and DNS services can count, each 0 until it moves. */
+export const KNOWN_COUNTER_NAMES: readonly string[] = [
+  'pkt4-received',
+  ...['discover', 'request', 'decline', 'release', 'inform', 'bootp', 'offer', 'ack', 'nak', 'unknown'].map(
+    (op) => `pkt4-${op}-received`,
+  ),
+  ...['offer', 'ack', 'nak', 'bootp-reply'].map((op) => `pkt4-${op}-sent`),
+  ...PARSE_REASONS.map((r) => `pkt4-parse-failed:${r}`),
+  ...ENGINE_REASONS.map((r) => `pkt4-ignored:${r}`),
+  'pkt4-processing-failed',
+  'pkt4-encode-failed',
+  'pkt4-send-failed',
+  'v4-allocation-fail',
+  'lease-commit-failed',
+  'reclaimed-leases',
+  'ddns-requests-sent',
+  'ddns-registrations-completed',
+  'ddns-removals-completed',
+  'ddns-removals-refused',
+  'ddns-conflicts',
+  'ddns-update-errors',
+  ...DDNS_ERROR_REASONS.map((r) => `ddns-update-errors:${r}`),
+  'ddns-queue-full',
+];
 
 export function counterTarget(name: string): CounterTarget {
   switch (name) {
@@ -175,7 +259,7 @@ export class ApiMetrics {
     );
     this.failoverPartnerState = gauge(
       'twinlease_failover_partner_state',
-      "The partner's last reported state: 1 for it, 0 for the others (no series before it reported one)",
+      "The partner's last reported state: 1 for it, 0 for the others (all 0 before it reported one; last known while the link is down)",
       ['relationship', 'state'],
     );
     this.failoverStateSince = gauge(
@@ -195,7 +279,7 @@ export class ApiMetrics {
     );
     this.failoverClockSkew = gauge(
       'twinlease_failover_clock_skew_seconds',
-      'Partner clock minus ours, from its last message (absent while unknown)',
+      'Partner clock minus ours, from its last message (NaN while unknown)',
       rel,
     );
     this.failoverUnacked = gauge(
@@ -243,7 +327,11 @@ export class ApiMetrics {
     ] as Counter<string>[]) {
       c.reset();
     }
-    for (const [name, value] of Object.entries(this.deps.counters.snapshot())) {
+    const values = {
+      ...Object.fromEntries(KNOWN_COUNTER_NAMES.map((n) => [n, 0])),
+      ...this.deps.counters.snapshot(),
+    };
+    for (const [name, value] of Object.entries(values)) {
       const t = counterTarget(name);
       switch (t.metric) {
         case 'datagrams':
@@ -330,15 +418,16 @@ export class ApiMetrics {
       const relationship = s.name;
       const state = failoverStateName(s.localState);
       const partner = s.partnerState === null ? null : failoverStateName(s.partnerState);
+      // Before the partner reports a state, every state is 0 (none is known).
       for (const name of FAILOVER_STATES) {
         this.failoverState.set({ relationship, state: name }, name === state ? 1 : 0);
-        if (partner !== null)
-          this.failoverPartnerState.set({ relationship, state: name }, name === partner ? 1 : 0);
+        this.failoverPartnerState.set({ relationship, state: name }, name === partner ? 1 : 0);
       }
       this.failoverStateSince.set({ relationship }, s.localStateStartedAt);
       this.failoverLinkUp.set({ relationship }, s.isCommunicating ? 1 : 0);
       this.failoverLastContact.set({ relationship }, s.lastContactAt);
-      if (s.clockSkewSeconds !== null) this.failoverClockSkew.set({ relationship }, s.clockSkewSeconds);
+      // NaN while unknown (the partner never heard): present, and never mistaken for "in sync".
+      this.failoverClockSkew.set({ relationship }, s.clockSkewSeconds ?? Number.NaN);
       this.failoverUnacked.set({ relationship }, s.unackedUpdates);
       this.failoverQueued.set({ relationship }, s.queuedUpdates);
       // Every counter gets its series from the start (0 included), so rate() sees the first event.

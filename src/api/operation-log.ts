@@ -1,6 +1,6 @@
 // The operation tracker of failover relationships (IPAM DhcpFailover OperationTracker and
 // ServerOwner): which server an operation on a relationship was started from, when, by which token,
-// and whether it still needs a restart to take effect. Kept beside the config file as
+// and what it did to the running relationship (started, restarted, nothing). Kept beside the config file as
 // <config>.operations.json (docs/api.md), written atomically; in memory only without a file.
 
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
@@ -13,6 +13,19 @@ export const MAX_OPERATIONS_PER_RELATIONSHIP = 20;
 interface StoredFile {
   version: 1;
   relationships: Record<string, TrackedOperation[]>;
+}
+
+/**
+ * An entry written before `effect` existed had `isRestartRequired`: true meant the change reached
+ * the relationship, which the reload had in fact started or restarted at once.
+ */
+function upgrade(op: TrackedOperation & { isRestartRequired?: boolean }): TrackedOperation {
+  if (op.effect !== undefined) return op;
+  const { isRestartRequired, ...rest } = op;
+  return {
+    ...rest,
+    effect: isRestartRequired ? (op.operation === 'create' ? 'started' : 'restarted') : 'none',
+  };
 }
 
 /** `/etc/twinlease/config.json` → `/etc/twinlease/config.operations.json`. */
@@ -31,7 +44,9 @@ export class OperationLog {
     try {
       const stored = JSON.parse(readFileSync(path, 'utf8')) as Partial<StoredFile>;
       for (const [name, ops] of Object.entries(stored.relationships ?? {})) {
-        if (Array.isArray(ops)) this.byRelationship.set(name, ops.slice(0, MAX_OPERATIONS_PER_RELATIONSHIP));
+        if (Array.isArray(ops)) {
+          this.byRelationship.set(name, ops.slice(0, MAX_OPERATIONS_PER_RELATIONSHIP).map(upgrade));
+        }
       }
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {

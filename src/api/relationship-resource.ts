@@ -4,8 +4,9 @@
 
 import { createHash } from 'node:crypto';
 import type { ResolvedConfig, ResolvedRelationship } from '../config/resolved.js';
+import { stateChangeReason } from '../failover/state-history.js';
 import type { RelationshipStatus } from '../failover/types.js';
-import { ServerState } from '../wire/failover-message.js';
+import { SERVER_STATE_NAMES, ServerState } from '../wire/failover-message.js';
 import { formatIpv4 } from '../wire/ipv4.js';
 import { iso, isoOrNull } from './format.js';
 import type { FailoverRelationship, FailoverStateName, RelationshipSummary } from './schemas.js';
@@ -34,6 +35,37 @@ export function failoverStateName(state: ServerState): FailoverStateName {
   return STATE_NAMES[state] ?? 'noState';
 }
 
+/** The endpoint's log names (communications-interrupted) → the API's (communicationsInterrupted). */
+const BY_LOG_NAME = new Map(
+  Object.entries(SERVER_STATE_NAMES).map(([code, name]) => [
+    name,
+    failoverStateName(Number(code) as ServerState),
+  ]),
+);
+const apiStateName = (logName: string): FailoverStateName => BY_LOG_NAME.get(logName) ?? 'noState';
+
+/** The state history as the API shows it, and the latest change (null when none was seen). */
+export function stateChanges(status: RelationshipStatus | null): {
+  previousState: FailoverStateName | null;
+  stateChangeReason: string | null;
+  stateHistory: FailoverRelationship['stateHistory'];
+} {
+  const history = (status?.stateHistory ?? []).map((c) => ({
+    from: apiStateName(c.from),
+    to: apiStateName(c.to),
+    at: iso(c.at),
+    rule: c.rule,
+    reason: stateChangeReason(c.rule),
+    partnerState: c.partnerState === null ? null : apiStateName(c.partnerState),
+  }));
+  const latest = history[0];
+  return {
+    previousState: latest?.from ?? null,
+    stateChangeReason: latest?.reason ?? null,
+    stateHistory: history,
+  };
+}
+
 /** 48 bits of SHA-256: an integer that is exact in JSON and in IPAM's `long`. */
 function stableId(text: string): number {
   return createHash('sha256').update(text, 'utf8').digest().readUIntBE(0, 6);
@@ -50,6 +82,14 @@ export function serverRecordId(address: number, port: number): number {
   return stableId(`twinlease:server:${formatIpv4(address)}:${port}`);
 }
 
+/**
+ * What a config write did to the failover endpoint's relationship. The server applies a reload at
+ * once (src/server/failover-service.ts reconfigure): an added relationship starts, a changed one
+ * restarts — STATE PAUSED to the partner, the connection closed and opened again, the state it
+ * had resumed — a removed one stops. No restart of the server is needed.
+ */
+export type OperationEffect = FailoverRelationship['operationTracker'][number]['effect'];
+
 /** One entry of the operation tracker (src/api/operation-log.ts keeps them). */
 export interface TrackedOperation {
   operation: FailoverRelationship['operationTracker'][number]['operation'];
@@ -57,27 +97,69 @@ export interface TrackedOperation {
   at: number;
   serverName: string;
   tokenName: string | null;
-  isRestartRequired: boolean;
+  effect: OperationEffect;
   detail: string | null;
 }
+
+/** One setting (or scope) on which the partner's configuration differs from ours. */
+export type ConfigurationDifference = NonNullable<FailoverRelationship['configurationDifferences']>[number];
 
 export interface RelationshipExtras {
   /** Newest first. */
   operations: readonly TrackedOperation[];
-  configurationDiffers: boolean | null;
+  /** null: not known (no partner.api, or the partner did not answer). */
+  configurationDifferences: readonly ConfigurationDifference[] | null;
+}
+
+/**
+ * The values in force where they can differ from the configuration: a secondary adopts the
+ * primary's MCLT and hash-bucket assignment at every CONNECT (D12 §7.8.2), so its load-balance
+ * split (hot standby: who is active) is the primary's. Without a live status: the configuration.
+ */
+export function effectiveValues(
+  r: ResolvedRelationship,
+  status: RelationshipStatus | null,
+): { mcltSeconds: number; loadBalancePercent: number; serverRole: 'active' | 'standby' | null } {
+  if (status === null) {
+    return { mcltSeconds: r.mcltSeconds, loadBalancePercent: r.loadBalancePercent, serverRole: r.serverRole };
+  }
+  const share = status.clientSharePercent;
+  return {
+    mcltSeconds: status.mcltSeconds,
+    loadBalancePercent: r.mode === 'loadBalance' ? share : r.loadBalancePercent,
+    // Hot standby: the active server answers every client (all buckets), the standby none.
+    serverRole: r.mode === 'hotStandby' ? (share >= 50 ? 'active' : 'standby') : r.serverRole,
+  };
 }
 
 /** The primary's percentage (Server1Percentage); the secondary gets the complement. */
-export function primaryPercentage(r: ResolvedRelationship): number {
+export function primaryPercentage(
+  r: ResolvedRelationship,
+  effective: { loadBalancePercent: number; serverRole: 'active' | 'standby' | null } = r,
+): number {
   if (r.mode === 'loadBalance')
-    return r.role === 'primary' ? r.loadBalancePercent : 100 - r.loadBalancePercent;
+    return r.role === 'primary' ? effective.loadBalancePercent : 100 - effective.loadBalancePercent;
   // hotStandby: the standby keeps reservePercent of the free addresses, the active the rest.
-  const isPrimaryStandby = (r.role === 'primary') === (r.serverRole === 'standby');
+  const isPrimaryStandby = (r.role === 'primary') === (effective.serverRole === 'standby');
   return isPrimaryStandby ? r.reservePercent : 100 - r.reservePercent;
 }
 
 function connectionOf(status: RelationshipStatus | null): 'up' | 'down' {
   return status?.isCommunicating === true ? 'up' : 'down';
+}
+
+/**
+ * The partner's state is what it last reported; while it cannot be reached, that is only the last
+ * known state (it may be down, or in another state), shown with the time it was last heard.
+ */
+function partnerStateFreshness(status: RelationshipStatus | null): {
+  isPartnerStateStale: boolean;
+  partnerStateHeardAt: string | null;
+} {
+  return {
+    isPartnerStateStale: status?.partnerState != null && !status.isCommunicating,
+    partnerStateHeardAt: status === null ? null : isoOrNull(status.lastContactAt),
+  };
 }
 
 export function relationshipResource(
@@ -88,34 +170,46 @@ export function relationshipResource(
   const state = status === null ? 'noState' : failoverStateName(status.localState);
   const partnerState = status?.partnerState == null ? null : failoverStateName(status.partnerState);
   const isPrimary = r.role === 'primary';
-  const p1 = primaryPercentage(r);
+  const effective = effectiveValues(r, status);
+  const p1 = primaryPercentage(r, effective);
+  const configuredValues: FailoverRelationship['configuredValues'] = {};
+  if (effective.mcltSeconds !== r.mcltSeconds) configuredValues.mcltSeconds = r.mcltSeconds;
+  if (effective.loadBalancePercent !== r.loadBalancePercent)
+    configuredValues.loadBalancePercent = r.loadBalancePercent;
+  if (effective.serverRole !== r.serverRole && r.serverRole !== null)
+    configuredValues.serverRole = r.serverRole;
   const local = {
     isThisServer: true,
     address: formatIpv4(r.local.address),
     name: r.local.name,
     recordId: serverRecordId(r.local.address, r.local.port),
     state,
+    isStateStale: false,
   };
+  const freshness = partnerStateFreshness(status);
   const partner = {
     isThisServer: false,
     address: formatIpv4(r.partner.address),
     name: r.partner.name,
     recordId: serverRecordId(r.partner.address, r.partner.port),
     state: partnerState,
+    isStateStale: freshness.isPartnerStateStale,
   };
   return {
     name: r.name,
     recordId: relationshipRecordId(r.name),
     role: r.role,
     mode: r.mode,
-    serverRole: r.serverRole,
-    loadBalancePercent: r.loadBalancePercent,
+    serverRole: effective.serverRole,
+    loadBalancePercent: effective.loadBalancePercent,
     reservePercent: r.reservePercent,
-    mcltSeconds: r.mcltSeconds,
+    mcltSeconds: effective.mcltSeconds,
+    configuredValues,
     autoStateTransition: r.autoStateTransition,
     stateSwitchIntervalSeconds: r.stateSwitchIntervalSeconds,
     auth: r.auth,
     sharedSecretEnabled: r.sharedSecret !== null,
+    tlsEnabled: r.tls != null,
     scopeIds: [...r.scopeIds],
     local: { address: formatIpv4(r.local.address), port: r.local.port, name: r.local.name },
     partner: {
@@ -136,8 +230,10 @@ export function relationshipResource(
     isRunning: status !== null,
     state,
     stateSince: status === null ? null : isoOrNull(status.localStateStartedAt),
+    ...stateChanges(status),
     partnerState,
     partnerStateSince: status?.partnerStateStartedAt == null ? null : isoOrNull(status.partnerStateStartedAt),
+    ...freshness,
     connection: {
       status: connectionOf(status),
       lastContactAt: status === null ? null : isoOrNull(status.lastContactAt),
@@ -159,10 +255,13 @@ export function relationshipResource(
       at: iso(o.at),
       serverName: o.serverName,
       tokenName: o.tokenName,
-      isRestartRequired: o.isRestartRequired,
+      effect: o.effect,
       detail: o.detail,
     })),
-    configurationDiffers: extras.configurationDiffers,
+    configurationDiffers:
+      extras.configurationDifferences === null ? null : extras.configurationDifferences.length > 0,
+    configurationDifferences:
+      extras.configurationDifferences === null ? null : [...extras.configurationDifferences],
   };
 }
 
@@ -179,8 +278,11 @@ export function relationshipSummary(
     mode: r?.mode ?? status?.mode ?? 'loadBalance',
     state: status === null ? 'noState' : failoverStateName(status.localState),
     stateSince: status === null ? null : isoOrNull(status.localStateStartedAt),
+    previousState: stateChanges(status).previousState,
+    stateChangeReason: stateChanges(status).stateChangeReason,
     partnerState: status?.partnerState == null ? null : failoverStateName(status.partnerState),
     partnerStateSince: status?.partnerStateStartedAt == null ? null : isoOrNull(status.partnerStateStartedAt),
+    ...partnerStateFreshness(status),
     connection,
     isPartnerReachable: connection === 'up',
     lastContactAt: status === null ? null : isoOrNull(status.lastContactAt),

@@ -4,7 +4,12 @@
 // dotted, MAC aa:bb:cc:dd:ee:ff, binary ids as colon-separated lower-case hex.
 
 import { type Static, type TSchema, Type } from 'typebox';
-import { FailoverRelationship as ConfigRelationship, Scope as ConfigScope } from '../config/schema.js';
+import {
+  AddressRange as ConfigAddressRange,
+  FailoverRelationship as ConfigRelationship,
+  Reservation as ConfigReservation,
+  Scope as ConfigScope,
+} from '../config/schema.js';
 
 /** A string enum rendered as `{ type: 'string', enum: [...] }` (readable OpenAPI, fast serialisation). */
 function StringEnum<const T extends readonly string[]>(values: T, description: string) {
@@ -126,6 +131,9 @@ export const Scope = Type.Object(
     id: Type.String(),
     name: Nullable(Type.String()),
     description: Nullable(Type.String()),
+    active: Type.Boolean({
+      description: 'false: configured but no client is answered in it (Windows State InActive)',
+    }),
     subnet: Type.String({ description: 'CIDR a.b.c.d/len' }),
     subnetMask: Ipv4('Mask sent to clients (option 1)'),
     ranges: Type.Array(Range),
@@ -287,6 +295,9 @@ export const GlobalLeaseQuery = Type.Object(
 );
 export type GlobalLeaseQuery = Static<typeof GlobalLeaseQuery>;
 
+/** The query string of a route that takes no parameters: any parameter is an error. */
+export const NoQuery = Type.Object({}, { additionalProperties: false });
+
 export const ScopeParams = Type.Object({ scopeId: Type.String({ minLength: 1 }) });
 export const LeaseParams = Type.Object({ scopeId: Type.String({ minLength: 1 }), ip: Ipv4('Lease address') });
 export const AddressParams = Type.Object({ ip: Ipv4('Lease address') });
@@ -314,6 +325,25 @@ export const FAILOVER_STATES = [
 export type FailoverStateName = (typeof FAILOVER_STATES)[number];
 const FailoverState = (description: string) => StringEnum(FAILOVER_STATES, description);
 
+const PreviousState = () =>
+  Nullable(FailoverState('The state before the current one (null: no change seen since the server started)'));
+const StateChangeReason = () =>
+  Nullable(
+    Type.String({ description: 'Why the relationship entered its current state, in words (null: unknown)' }),
+  );
+
+export const StateChange = Type.Object({
+  from: FailoverState('State left'),
+  to: FailoverState('State entered'),
+  at: Type.String({ format: 'date-time' }),
+  rule: Type.String({
+    description:
+      'The state-table row that fired, `<state>:<event>` (src/failover/state-machine.ts), e.g. normal:comm-failed',
+  }),
+  reason: Type.String({ description: 'The event in words' }),
+  partnerState: Nullable(FailoverState('The partner’s state as last known then')),
+});
+
 export const RelationshipSummary = Type.Object(
   {
     name: Type.String(),
@@ -321,8 +351,17 @@ export const RelationshipSummary = Type.Object(
     mode: StringEnum(['loadBalance', 'hotStandby'] as const, 'Failover mode'),
     state: FailoverState('This server’s failover state (noState: the endpoint does not run it)'),
     stateSince: Timestamp('When this server entered the state'),
-    partnerState: Nullable(FailoverState('The partner’s state as it last reported it')),
+    previousState: PreviousState(),
+    stateChangeReason: StateChangeReason(),
+    partnerState: Nullable(
+      FailoverState('The partner’s state as it last reported it (last known: see isPartnerStateStale)'),
+    ),
     partnerStateSince: Timestamp('When the partner entered its state'),
+    isPartnerStateStale: Type.Boolean({
+      description:
+        'partnerState is only the last known state: the partner is not reachable now, so it may have changed since partnerStateHeardAt',
+    }),
+    partnerStateHeardAt: Timestamp('When the partner was last heard (its last message)'),
     connection: StringEnum(
       ['up', 'down', 'connecting'] as const,
       'up: connected, CONNECT/CONNECTACK done and the partner’s STATE received',
@@ -344,6 +383,9 @@ const FailoverServer = Type.Object(
     name: Nullable(Type.String({ description: 'Server1Name / Server2Name (as configured)' })),
     recordId: Type.Integer({ minimum: 0, description: 'Server1RecordId / Server2RecordId (docs/api.md)' }),
     state: Nullable(FailoverState('Server1State / Server2State')),
+    isStateStale: Type.Boolean({
+      description: 'The partner’s entry while it is unreachable: `state` is its last known state',
+    }),
     percentage: Type.Integer({
       minimum: 0,
       maximum: 100,
@@ -361,18 +403,37 @@ export const FAILOVER_OPERATIONS = [
   'removeScope',
   'partnerDown',
   'replicate',
+  'resync',
+  'rebalance',
 ] as const;
+
+export const OPERATION_EFFECTS = ['started', 'restarted', 'none'] as const;
 
 const Operation = Type.Object({
   operation: StringEnum(FAILOVER_OPERATIONS, 'What was done'),
   at: Type.String({ format: 'date-time' }),
   serverName: Type.String({ description: 'The server the operation was started from (ServerOwner)' }),
   tokenName: Nullable(Type.String({ description: 'API token that asked for it' })),
-  isRestartRequired: Type.Boolean({
-    description:
-      'The change reached the config but the failover endpoint applies it only after a restart (OperationTracker: "update needed")',
-  }),
+  effect: StringEnum(
+    OPERATION_EFFECTS,
+    'What the change did to the running relationship, at once (no restart of the server): started (new), restarted (STATE paused to the partner, reconnected, state resumed), none',
+  ),
   detail: Nullable(Type.String()),
+});
+
+const ConfigurationDifference = Type.Object({
+  name: Type.String({
+    description:
+      'The setting (mode, role, loadBalancePercent, serverRole, reservePercent, poolSplit, mcltSeconds, autoStateTransition, stateSwitchIntervalSeconds, auth, sharedSecret, scopeIds, relationship) or scopes/<id>',
+  }),
+  ours: Type.Unknown({ description: 'Our configured value (null for a secret or a scope object)' }),
+  partner: Type.Unknown({
+    description: "The partner's configured value (null for a secret or a scope object)",
+  }),
+  rule: StringEnum(
+    ['equal', 'complement', 'opposite'] as const,
+    'equal: must be the same; complement: the two add up to 100; opposite: one each (primary/secondary, active/standby)',
+  ),
 });
 
 export const FailoverRelationship = Type.Object(
@@ -384,23 +445,40 @@ export const FailoverRelationship = Type.Object(
     }),
     role: StringEnum(['primary', 'secondary'] as const, 'This server’s role (serverType)'),
     mode: StringEnum(['loadBalance', 'hotStandby'] as const, 'Mode'),
-    serverRole: Nullable(StringEnum(['active', 'standby'] as const, 'hotStandby: this server’s part')),
+    serverRole: Nullable(
+      StringEnum(['active', 'standby'] as const, 'hotStandby: this server’s part, as in force'),
+    ),
     loadBalancePercent: Type.Integer({
       minimum: 0,
       maximum: 100,
-      description: 'Share of clients served here',
+      description:
+        'Share of clients served here, as in force (a secondary applies the primary’s hash-bucket assignment)',
     }),
     reservePercent: Type.Integer({
       minimum: 0,
       maximum: 100,
       description: 'Standby’s share of free addresses',
     }),
-    mcltSeconds: Count('MCLT'),
+    mcltSeconds: Count('MCLT in force: a secondary adopts the primary’s at every CONNECT'),
+    configuredValues: Type.Object(
+      {
+        mcltSeconds: Type.Optional(Count('Configured MCLT')),
+        loadBalancePercent: Type.Optional(Type.Integer({ minimum: 0, maximum: 100 })),
+        serverRole: Type.Optional(StringEnum(['active', 'standby'] as const, 'Configured serverRole')),
+      },
+      {
+        description:
+          'The configured value of each field above that differs from the value in force (taken from the primary); empty when they agree',
+      },
+    ),
     autoStateTransition: Type.Boolean({ description: 'AutoStateTransition' }),
     stateSwitchIntervalSeconds: Nullable(Count('StateSwitchInterval (safe period); null = off')),
     auth: StringEnum(['none', 'hmacSha256', 'hmacMd5'] as const, 'Message authentication'),
     sharedSecretEnabled: Type.Boolean({
       description: 'SharedSecretEnabled: a shared secret is configured (the secret itself is never shown)',
+    }),
+    tlsEnabled: Type.Boolean({
+      description: 'The failover link runs over TLS with certificates both ways (tls in the config)',
     }),
     scopeIds: Type.Array(Type.String(), { description: 'pScopes / ScopeId[]' }),
     local: Type.Object({
@@ -426,12 +504,25 @@ export const FailoverRelationship = Type.Object(
     poolSplit: StringEnum(['even', 'percentage'] as const, 'Free pool split'),
     maxClockSkewSeconds: Count('Tolerated clock difference'),
     isRunning: Type.Boolean({
-      description: 'The failover endpoint runs this relationship (a new one runs after a restart)',
+      description:
+        'The failover endpoint runs this relationship (it starts, restarts or stops with the reload a config write makes)',
     }),
     state: FailoverState('State'),
     stateSince: Timestamp('When this server entered the state'),
-    partnerState: Nullable(FailoverState('The partner’s state as last reported')),
+    previousState: PreviousState(),
+    stateChangeReason: StateChangeReason(),
+    stateHistory: Type.Array(StateChange, {
+      description: 'The last 20 state changes since the server started, newest first',
+    }),
+    partnerState: Nullable(
+      FailoverState('The partner’s state as last reported (last known: see isPartnerStateStale)'),
+    ),
     partnerStateSince: Timestamp('When the partner entered its state'),
+    isPartnerStateStale: Type.Boolean({
+      description:
+        'partnerState is only the last known state: the partner is not reachable now, so it may have changed since partnerStateHeardAt',
+    }),
+    partnerStateHeardAt: Timestamp('When the partner was last heard (its last message)'),
     connection: Type.Object({
       status: StringEnum(['up', 'down', 'connecting'] as const, 'Connection to the partner'),
       lastContactAt: Timestamp('Last message from the partner'),
@@ -459,7 +550,13 @@ export const FailoverRelationship = Type.Object(
     configurationDiffers: Nullable(
       Type.Boolean({
         description:
-          'Our scope configs differ from the partner’s (GET on its API); null when partner.api is not configured or not reachable',
+          'configurationDifferences is not empty; null when partner.api is not configured or not reachable',
+      }),
+    ),
+    configurationDifferences: Nullable(
+      Type.Array(ConfigurationDifference, {
+        description:
+          'Every setting and scope on which the partner’s configuration differs from ours (GET on its API); null when unknown',
       }),
     ),
   },
@@ -471,6 +568,33 @@ export const FailoverRelationshipList = Type.Object(
   { items: Type.Array(ref(FailoverRelationship)) },
   { $id: 'FailoverRelationshipList', title: 'FailoverRelationshipList' },
 );
+
+/** GET …/relationships/{name}/settings: what the partner compares (configurationDifferences). */
+export const RelationshipSettings = Type.Object(
+  {
+    name: Type.String(),
+    role: StringEnum(['primary', 'secondary'] as const, 'Configured role'),
+    mode: StringEnum(['loadBalance', 'hotStandby'] as const, 'Configured mode'),
+    loadBalancePercent: Type.Integer({ minimum: 0, maximum: 100, description: 'Configured' }),
+    reservePercent: Type.Integer({ minimum: 0, maximum: 100, description: 'Configured' }),
+    serverRole: Nullable(StringEnum(['active', 'standby'] as const, 'Configured')),
+    poolSplit: StringEnum(['even', 'percentage'] as const, 'Configured'),
+    mcltSeconds: Count('Configured MCLT'),
+    autoStateTransition: Type.Boolean(),
+    stateSwitchIntervalSeconds: Nullable(Count('Configured; null = off')),
+    auth: StringEnum(['none', 'hmacSha256', 'hmacMd5'] as const, 'Message authentication'),
+    sharedSecretFingerprint: Nullable(
+      Type.String({
+        description:
+          'scrypt of the shared secret salted with the relationship name (16 bytes, hex): equal on both partners exactly when the secrets are; the secret itself never leaves the server',
+      }),
+    ),
+    scopeIds: Type.Array(Type.String()),
+    tls: Type.Optional(Type.Boolean({ description: 'The failover link runs over TLS (both must agree)' })),
+  },
+  { $id: 'RelationshipSettings', title: 'RelationshipSettings' },
+);
+export type RelationshipSettings = Static<typeof RelationshipSettings>;
 
 export const RelationshipParams = Type.Object({ name: Type.String({ minLength: 1, maxLength: 126 }) });
 export const RelationshipScopeParams = Type.Object({
@@ -545,6 +669,43 @@ export const ScopeConfig = Type.Unsafe<Static<typeof ScopeConfigShape>>({
   description: 'One scope as written in the config file (docs/configuration.md), with its id',
 });
 
+/** PATCH /scopes/{id}: a JSON merge patch (RFC 7396) of the scope's object in the file; `id` cannot change. */
+export const PatchScopeBody = Type.Unsafe<Record<string, unknown>>({
+  ...(withoutDefaults(mergePatchOf(ScopeConfigShape, ['id'], {})) as Record<string, unknown>),
+  description:
+    'JSON merge patch of the scope as written in the config (null removes a property); arrays (ranges, reservations, …) are replaced whole',
+});
+
+/** POST /scopes/{id}/reservations: a reservation exactly as in the config file. */
+export const ReservationConfig = Type.Unsafe<Static<typeof ConfigReservation>>({
+  ...(withoutDefaults(plain(ConfigReservation)) as Record<string, unknown>),
+  description: 'One reservation as written in the config file (scopes[].reservations[])',
+});
+
+/** PATCH /scopes/{id}/reservations/{ip}: merge patch of the reservation; `address` cannot change. */
+export const PatchReservationBody = Type.Unsafe<Record<string, unknown>>({
+  ...mergePatchOf(ConfigReservation as unknown as { properties: Record<string, unknown> }, ['address'], {}),
+  description: 'JSON merge patch of the reservation as written in the config (null removes a property)',
+});
+
+/** POST /scopes/{id}/exclusions: an inclusive range, as in the config file. */
+export const ExclusionConfig = Type.Unsafe<Static<typeof ConfigAddressRange>>({
+  ...plain(ConfigAddressRange),
+  description: 'An exclusion range as written in the config file (scopes[].exclusions[])',
+});
+
+export const ReservationParams = Type.Object({
+  scopeId: Type.String({ minLength: 1 }),
+  ip: Ipv4('Reserved address'),
+});
+export const ExclusionParams = Type.Object({
+  scopeId: Type.String({ minLength: 1 }),
+  range: Type.String({
+    pattern: '^\\d{1,3}(\\.\\d{1,3}){3}-\\d{1,3}(\\.\\d{1,3}){3}$',
+    description: 'The exclusion as START-END, e.g. 10.0.0.5-10.0.0.9',
+  }),
+});
+
 export const ReplicateBody = Type.Object(
   {
     scopeIds: Type.Optional(
@@ -565,8 +726,8 @@ export const ReplicateResult = Type.Object(
       Type.Object({
         scopeId: Type.String(),
         result: StringEnum(
-          ['identical', 'updated', 'failed'] as const,
-          'identical: the partner already had it; updated: replaced on the partner; failed: see message',
+          ['identical', 'updated', 'failed', 'wouldUpdate', 'wouldBeRefused'] as const,
+          'identical: the partner already had it; updated: replaced on the partner; failed: see message. dryRun: wouldUpdate, or wouldBeRefused (message: why; force=true would write it)',
         ),
         message: Nullable(Type.String()),
       }),
@@ -631,23 +792,176 @@ export const ReloadBody = Type.Object(
   { additionalProperties: false },
 );
 
+const ConfigChanges = Type.Object({
+  isUnchanged: Type.Boolean(),
+  scopesAdded: Type.Array(Type.String()),
+  scopesRemoved: Type.Array(Type.String()),
+  scopesChanged: Type.Array(Type.String()),
+  relationshipsAdded: Type.Array(Type.String()),
+  relationshipsRemoved: Type.Array(Type.String()),
+  relationshipsChanged: Type.Array(Type.String()),
+  restartRequired: Type.Array(Type.String(), {
+    description: 'Settings that change only after a restart',
+  }),
+});
+
 export const ReloadResult = Type.Object(
   {
     applied: Type.Boolean(),
-    changes: Type.Object({
-      isUnchanged: Type.Boolean(),
-      scopesAdded: Type.Array(Type.String()),
-      scopesRemoved: Type.Array(Type.String()),
-      scopesChanged: Type.Array(Type.String()),
-      relationshipsAdded: Type.Array(Type.String()),
-      relationshipsRemoved: Type.Array(Type.String()),
-      relationshipsChanged: Type.Array(Type.String()),
-      restartRequired: Type.Array(Type.String(), {
-        description: 'Settings that change only after a restart',
-      }),
+    changes: ConfigChanges,
+    orphanedLeases: Type.Unsafe<Static<typeof OrphanedLeases>>({
+      $ref: 'OrphanedLeases',
+      description:
+        'Active leases the file leaves outside every scope; a reload applies it all the same (the file is the truth) and logs each (config.orphaned-lease)',
     }),
   },
   { $id: 'ReloadResult', title: 'ReloadResult' },
+);
+
+// ---------------------------------------------------------------------------------------------
+// Config writes: dry run, force, and what a refusal lists (docs/api.md §Checks before a write)
+
+const DryRunFlag = Type.Boolean({
+  description: 'Check the change and answer what it would do (WritePreview); change nothing',
+});
+const ForceFlag = Type.Boolean({
+  description: 'Write even if the change orphans active leases or the failover partner would reject it',
+});
+
+/** The query string of every route that writes the config file. */
+export const ConfigWriteQuery = Type.Object(
+  { dryRun: Type.Optional(DryRunFlag), force: Type.Optional(ForceFlag) },
+  { additionalProperties: false },
+);
+
+/** PATCH …/failover/relationships/{name}: also on the partner (Set-DhcpServerv4Failover changes both). */
+export const RelationshipWriteQuery = Type.Object(
+  {
+    dryRun: Type.Optional(DryRunFlag),
+    force: Type.Optional(ForceFlag),
+    replicate: Type.Optional(
+      Type.Boolean({
+        description:
+          "Make the same change on the partner (its API, partner.api), mirrored where the setting is each server's own (role, serverRole, loadBalancePercent, local/partner); ours is put back if the partner refuses",
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+/** DELETE …/leases/{ip}: force deletes an active lease (released first). */
+export const LeaseDeleteQuery = Type.Object(
+  {
+    force: Type.Optional(
+      Type.Boolean({
+        description: 'Delete an active lease too: it is released first (the partner learns it)',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+/** PUT …/scopes/{id}/config: also replicate (make the same change on the failover partner). */
+export const ScopeConfigWriteQuery = Type.Object(
+  {
+    dryRun: Type.Optional(DryRunFlag),
+    force: Type.Optional(ForceFlag),
+    replicate: Type.Optional(
+      Type.Boolean({
+        description:
+          'Make the same change on the failover partner (its API, partner.api) after ours; ours is put back if the partner refuses. Replaces the partner check',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export const OrphanedLeases = Type.Object(
+  {
+    count: Count('Active leases the change leaves outside every scope'),
+    items: Type.Array(
+      Type.Object({
+        ipAddress: Ipv4('The leased address'),
+        scopeId: Type.String(),
+        hardwareAddress: Nullable(Type.String({ description: 'MAC aa:bb:cc:dd:ee:ff' })),
+        clientId: Nullable(Type.String({ description: 'Option 61 as colon-separated hex' })),
+        hostname: Nullable(Type.String()),
+        leaseExpiresAt: Timestamp('When the lease ends (null: infinite)'),
+        ownerServer: Nullable(Type.String({ description: 'The server that granted it' })),
+      }),
+      { description: 'The first 1000, by address' },
+    ),
+  },
+  { $id: 'OrphanedLeases', title: 'OrphanedLeases' },
+);
+
+const PartnerCheck = Type.Object({
+  relationship: Type.String(),
+  scopeId: Type.String(),
+  partner: Nullable(Type.String({ description: 'The partner API asked; null without partner.api' })),
+  result: StringEnum(
+    ['accepted', 'wouldReject', 'unverified'] as const,
+    'accepted: the partner has every address the change adds; wouldReject: it lacks `addresses`; unverified: it could not be asked',
+  ),
+  addresses: Type.Array(Type.String(), { description: 'a.b.c.d or a.b.c.d-e.f.g.h' }),
+  message: Nullable(Type.String()),
+});
+
+const Blocker = Type.Object({
+  error: StringEnum(
+    ['orphans-active-leases', 'partner-would-reject', 'partner-unverified'] as const,
+    'Why the write is refused without force',
+  ),
+  message: Type.String(),
+});
+
+export const WritePreview = Type.Object(
+  {
+    dryRun: Type.Literal(true),
+    wouldApply: Type.Boolean({
+      description: 'The same request without dryRun would be written (no blocker, or force)',
+    }),
+    changes: ConfigChanges,
+    diff: Type.Array(
+      Type.Object({
+        path: Type.String({ description: 'JSON pointer into the config file' }),
+        before: Type.Optional(Type.Unknown({ description: 'Absent: added' })),
+        after: Type.Optional(Type.Unknown({ description: 'Absent: removed' })),
+      }),
+      { description: 'What changes in the file (secrets shown as "[redacted]")' },
+    ),
+    orphanedLeases: ref(OrphanedLeases),
+    partnerChecks: Type.Array(PartnerCheck, {
+      description: 'Failover scopes that gain addresses: does the partner have them?',
+    }),
+    blockers: Type.Array(Blocker, { description: 'Why it would be refused without force' }),
+    partner: Type.Optional(
+      Type.Object(
+        {
+          url: Type.String(),
+          preview: Nullable(Type.Unknown({ description: "The partner's own WritePreview" })),
+          message: Nullable(Type.String({ description: 'Why the partner could not be asked' })),
+        },
+        { description: 'replicate=true: the same dry run on the partner' },
+      ),
+    ),
+  },
+  { $id: 'WritePreview', title: 'WritePreview' },
+);
+export type WritePreview = Static<typeof WritePreview>;
+
+export const WriteRefusal = Type.Object(
+  {
+    error: Type.String({
+      description:
+        'orphans-active-leases, partner-would-reject, partner-unverified, partner-refused, partner-unreachable, …',
+    }),
+    message: Type.String(),
+    path: Type.Optional(Type.String()),
+    orphanedLeases: Type.Optional(ref(OrphanedLeases)),
+    partnerChecks: Type.Optional(Type.Array(PartnerCheck)),
+  },
+  { $id: 'WriteRefusal', title: 'WriteRefusal' },
 );
 
 export const ConfigErrors = Type.Object(
@@ -681,11 +995,15 @@ export const SHARED_SCHEMAS: readonly TSchema[] = [
   FailoverRelationship,
   FailoverRelationshipList,
   ReplicateResult,
+  RelationshipSettings,
   ScopeConfig,
   Status,
   Health,
   ReloadResult,
   ConfigErrors,
+  OrphanedLeases,
+  WritePreview,
+  WriteRefusal,
 ];
 
 /** A reference to a shared schema, typed as the schema it names (for the type provider). */

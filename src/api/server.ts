@@ -14,13 +14,15 @@ import type { ApiDeps } from './deps.js';
 import { ApiMetrics } from './metrics.js';
 import { OperationLog, operationLogPath } from './operation-log.js';
 import { configRoutes } from './routes/config.js';
+import { exportRoutes } from './routes/export.js';
 import { failoverRoutes } from './routes/failover.js';
 import { leaseRoutes } from './routes/leases.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { scopeConfigRoutes } from './routes/scope-config.js';
+import { scopeEditRoutes } from './routes/scope-edits.js';
 import { scopeRoutes } from './routes/scopes.js';
 import { statusRoutes } from './routes/status.js';
-import { SHARED_SCHEMAS } from './schemas.js';
+import { NoQuery, SHARED_SCHEMAS } from './schemas.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -58,6 +60,8 @@ export interface ApiServerOptions {
   listenAddress: string;
   /** 0 = any free port (tests). */
   port: number;
+  /** HTTPS with this certificate and key (PEM texts); absent: plain HTTP. */
+  tls?: { cert: string; key: string };
 }
 
 export interface ApiServer {
@@ -86,10 +90,16 @@ export async function buildApiApp(deps: ApiDeps, options: ApiServerOptions): Pro
     lastDenialLogged.set(key, now);
     return true;
   };
-  const app: ApiApp = Fastify({
-    logger: false,
-    bodyLimit: BODY_LIMIT_BYTES,
-  }).withTypeProvider<TypeBoxTypeProvider>();
+  // HTTPS is the same app on a TLS server (Fastify's `https`); the types are the HTTP ones.
+  const app: ApiApp = (
+    Fastify({
+      logger: false,
+      bodyLimit: BODY_LIMIT_BYTES,
+      ...(options.tls
+        ? { https: { cert: options.tls.cert, key: options.tls.key, minVersion: 'TLSv1.2' } }
+        : {}),
+    }) as unknown as FastifyInstance
+  ).withTypeProvider<TypeBoxTypeProvider>();
   // TypeBox validates requests: query strings and path parameters are converted from text
   // ("limit=5"), bodies are not ({"dryRun": 1} is an error), unknown properties are errors (Fastify's
   // Ajv default would drop them silently). A POST without a body counts as {}.
@@ -97,6 +107,34 @@ export async function buildApiApp(deps: ApiDeps, options: ApiServerOptions): Pro
     const check = TypeBoxValidatorCompiler(route);
     if (route.httpPart !== 'body') return check;
     return (value: unknown) => check(value === undefined || value === null ? {} : value);
+  });
+
+  // RFC 7396 §4: a JSON merge patch travels as application/merge-patch+json. It is a patch format,
+  // so only PATCH takes it (anything else: 415, like any other unsupported type).
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.addContentTypeParser(
+    'application/merge-patch+json',
+    { parseAs: 'string' },
+    (request: FastifyRequest, body: string | Buffer, done: (err: Error | null, value?: unknown) => void) => {
+      if (request.method !== 'PATCH') {
+        const err = new Error(
+          `application/merge-patch+json is for PATCH only; ${request.method} takes application/json`,
+        ) as FastifyError;
+        err.statusCode = 415;
+        err.code = 'FST_ERR_CTP_INVALID_MEDIA_TYPE';
+        done(err);
+        return;
+      }
+      parseJson(request, typeof body === 'string' ? body : body.toString('utf8'), done);
+    },
+  );
+
+  // Every route takes only the query parameters its schema names: a route without a querystring
+  // schema gets an empty one, so `?dryRun=true` on a route that has no dry run is a 400, never
+  // silently ignored (docs/api.md §Validation). Routes of plugins registered later inherit it.
+  app.addHook('onRoute', (route) => {
+    if (route.schema?.querystring !== undefined) return;
+    route.schema = { ...(route.schema ?? {}), querystring: NoQuery };
   });
 
   await app.register(swagger, {
@@ -194,9 +232,9 @@ export async function buildApiApp(deps: ApiDeps, options: ApiServerOptions): Pro
       .send({ error: 'not-found', message: `no route ${request.method} ${request.url.split('?')[0]}` });
   });
 
-  const configFile = new ConfigFile(deps);
-  const writable = configFile.writablePath();
   const now = () => clock.nowSeconds();
+  const configFile = new ConfigFile(deps, now);
+  const writable = configFile.writablePath();
   const ctx: RouteContext = {
     deps,
     now,
@@ -216,7 +254,9 @@ export async function buildApiApp(deps: ApiDeps, options: ApiServerOptions): Pro
   configRoutes(app, ctx);
   metricsRoutes(app, ctx);
   scopeConfigRoutes(app, ctx);
+  scopeEditRoutes(app, ctx);
   failoverRoutes(app, ctx);
+  exportRoutes(app, ctx);
   await app.register(dashboardPlugin, { ctx });
   await app.ready();
   return app;
@@ -297,6 +337,7 @@ export async function startApiServer(deps: ApiDeps, options: ApiServerOptions): 
       port,
       tokens: deps.config().api.tokens.length,
       isReadOnly: deps.config().api.tokens.length === 0,
+      scheme: options.tls ? 'https' : 'http',
     },
     'management API listening',
   );

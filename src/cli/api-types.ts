@@ -7,6 +7,7 @@ export type {
   Scope,
   ScopeStatistics,
   Status,
+  WritePreview,
 } from '../api/schemas.js';
 
 export interface LeaseList {

@@ -194,6 +194,11 @@ export const DnsSettings = Type.Object(
         {
           address: Ipv4String('Primary DNS server of the zones (receives the UPDATEs)'),
           port: Type.Optional(Port('DNS port', 53)),
+          sourcePort: Type.Optional(
+            Port(
+              'UDP port the UPDATEs leave from (e.g. for a firewall rule); default: a new random port for every UPDATE, as BIND does',
+            ),
+          ),
         },
         { additionalProperties: false },
       ),
@@ -205,7 +210,11 @@ export const DnsSettings = Type.Object(
           algorithm: Type.Optional(
             Type.Literal('hmac-sha256', { description: 'TSIG algorithm', default: 'hmac-sha256' }),
           ),
-          secret: Type.String({ minLength: 1, description: 'Secret, base64 (as tsig-keygen prints it)' }),
+          secret: Type.String({
+            minLength: 1,
+            writeOnly: true,
+            description: 'Secret, base64 (as tsig-keygen prints it); never shown back',
+          }),
         },
         { additionalProperties: false, description: 'TSIG key signing the updates (RFC 8945)' },
       ),
@@ -288,6 +297,13 @@ export const Scope = Type.Object(
     ),
     name: Type.Optional(Type.String({ description: 'Display name' })),
     description: Type.Optional(Type.String({ description: 'Free text for operators' })),
+    active: Type.Optional(
+      Type.Boolean({
+        description:
+          'false: the scope stays configured (leases, statistics, failover) but no client is answered in it (Windows scope state InActive)',
+        default: true,
+      }),
+    ),
     subnet: Cidr,
     ranges: Type.Array(AddressRange, {
       minItems: 1,
@@ -353,6 +369,17 @@ export type Scope = Static<typeof Scope>;
 
 /** How this server reaches the partner's management API (configuration replication and the
  * configurationDiffers check, docs/api.md). */
+/** PEM files for TLS (paths, relative to the server's working directory like leaseStore.path). */
+const tlsCert = Type.String({ minLength: 1, description: "PEM file: this server's certificate (chain)" });
+const tlsKey = Type.String({
+  minLength: 1,
+  description: 'PEM file: its private key (keep it readable by the server only)',
+});
+const tlsCa = Type.String({
+  minLength: 1,
+  description: "PEM file: the CA(s) the partner's certificate must chain to",
+});
+
 export const PartnerApi = Type.Object(
   {
     url: Type.String({
@@ -363,6 +390,7 @@ export const PartnerApi = Type.Object(
     token: Type.Optional(
       Type.String({
         minLength: 16,
+        writeOnly: true,
         description:
           "A read-write bearer token of the partner's API (its api.tokens); never shown by the API",
       }),
@@ -453,7 +481,21 @@ export const FailoverRelationship = Type.Object(
       }),
     ),
     sharedSecret: Type.Optional(
-      Type.String({ minLength: 1, description: 'Shared secret; required exactly when auth is not none' }),
+      Type.String({
+        minLength: 1,
+        writeOnly: true,
+        description: 'Shared secret; required exactly when auth is not none; never shown back',
+      }),
+    ),
+    tls: Type.Optional(
+      Type.Object(
+        { cert: tlsCert, key: tlsKey, ca: tlsCa },
+        {
+          additionalProperties: false,
+          description:
+            'The failover link over TLS 1.3 with certificates both ways (docs/failover.md "TLS"); both partners must have it (Twinlease only: ISC dhcpd has no TLS)',
+        },
+      ),
     ),
     local: LocalEndpoint,
     partner: PartnerEndpoint,
@@ -478,7 +520,7 @@ export const FailoverRelationship = Type.Object(
       Type.Integer({
         minimum: 0,
         maximum: 65535,
-        description: 'Answer a client of the partner once its secs field reaches this (0 = never)',
+        description: 'Answer a client of the partner once its secs field exceeds this (0 = never)',
         default: FAILOVER_DEFAULTS.loadBalanceMaxSeconds,
       }),
     ),
@@ -549,7 +591,9 @@ export const Config = Type.Object(
             Type.String({ minLength: 1, description: 'Directly attached interface served by broadcast' }),
           ),
           broadcastAddress: Type.Optional(
-            Ipv4String('Destination of broadcast replies', { default: DHCP_DEFAULTS.broadcastAddress }),
+            Ipv4String(
+              "Destination of replies to clients without an address; absent or 255.255.255.255: the subnet broadcast address of the served interface's first IPv4 address (255.255.255.255 only when there is none)",
+            ),
           ),
         },
         { additionalProperties: false },
@@ -604,6 +648,15 @@ export const Config = Type.Object(
               default: API_DEFAULTS.port,
             }),
           ),
+          tls: Type.Optional(
+            Type.Object(
+              { cert: tlsCert, key: tlsKey },
+              {
+                additionalProperties: false,
+                description: 'Serve the API over HTTPS with this certificate and key (restart to change)',
+              },
+            ),
+          ),
           tokens: Type.Optional(
             Type.Array(
               Type.Object(
@@ -612,7 +665,11 @@ export const Config = Type.Object(
                     minLength: 1,
                     description: 'Who holds the token (logged, never the token)',
                   }),
-                  token: Type.String({ minLength: 16, description: 'Bearer token, at least 16 characters' }),
+                  token: Type.String({
+                    minLength: 16,
+                    writeOnly: true,
+                    description: 'Bearer token, at least 16 characters; never shown back',
+                  }),
                   readOnly: Type.Optional(
                     Type.Boolean({ description: 'Allow GET requests only', default: false }),
                   ),

@@ -35,8 +35,8 @@ export function operatorAlerts(relationships: readonly RelationshipView[], nowSe
       add('not-running', {
         severity: 'info',
         title: `${r.name}: configured but not running`,
-        detail: `The failover endpoint of ${me} does not run this relationship yet.`,
-        action: `Restart ${me} to start it (relationships start with the server).`,
+        detail: `The failover endpoint of ${me} does not run this relationship.`,
+        action: `A relationship starts as soon as a config naming it is loaded (start, reload, API change): see the log of ${me} (failover.start-failed) for why it did not.`,
       });
       continue;
     }

@@ -159,9 +159,9 @@ export class DashboardModel {
     if (this.differsPending.has(r.name)) return;
     this.differsPending.add(r.name);
     this.ctx.drift
-      .differs(r)
+      .differences(r)
       .then(
-        (v) => this.differs.set(r.name, v),
+        (v) => this.differs.set(r.name, v === null ? null : v.length > 0),
         () => this.differs.set(r.name, null),
       )
       .finally(() => this.differsPending.delete(r.name));

@@ -34,7 +34,7 @@ export interface RelationshipView {
   autoStateTransition: boolean;
   stateSwitchIntervalSeconds: number | null;
   maxClockSkewSeconds: number;
-  /** The failover endpoint runs this relationship (false until a restart after it was added). */
+  /** The failover endpoint runs this relationship (it starts one as soon as a config names it). */
   isRunning: boolean;
   local: ServerView;
   partner: ServerView;

@@ -62,7 +62,8 @@ export function decideClientName(
   fqdnOption: Uint8Array | undefined,
   hostname: string | null,
 ): ClientNameDecision | null {
-  const option = fqdnOption === undefined ? null : parseClientFqdn(fqdnOption);
+  // Labels are sanitised below, so any printable name is usable (docs/dns.md), in either encoding.
+  const option = fqdnOption === undefined ? null : parseClientFqdn(fqdnOption, { isAnyPrintableLabel: true });
   let fqdn: string | null = null;
   if (option !== null && option.name !== '') {
     const labels: string[] = [];

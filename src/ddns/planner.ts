@@ -63,7 +63,23 @@ export type DdnsStep =
   | 'forwardRemoveDhcid'
   | 'reverseRemove';
 
-export type DdnsOutcome = 'registered' | 'conflict' | 'removed';
+/**
+ * removed: every record the removal went for is gone; removeRefused: the server refused part of it
+ * (a prerequisite failed: the name's DHCID is not ours, other addresses remain on it, or it is
+ * gone already), so some records were not removed by us — `refused` says which and why.
+ */
+export type DdnsOutcome = 'registered' | 'conflict' | 'removed' | 'removeRefused';
+
+/** The records a removal step goes for. */
+export type DdnsRecordName = 'A' | 'DHCID' | 'PTR';
+
+/** A removal step the DNS server refused: its prerequisite did not hold. */
+export interface DdnsRefusal {
+  step: DdnsStep;
+  record: DdnsRecordName;
+  /** The answer's RCODE name: NXRRSET, YXRRSET, NXDOMAIN. */
+  rcode: string;
+}
 
 /** Why a step failed; it is retried later. Counter and log names (docs/metrics.md). */
 export type DdnsErrorReason =
@@ -88,12 +104,22 @@ export type PlannerAction =
       requestId: number;
       serverAddress: string;
       serverPort: number;
+      /** UDP source port; null: a new random one for this request. */
+      sourcePort: number | null;
       isTcp: boolean;
       bytes: Uint8Array;
       zone: string;
       timeoutMs: number;
     }
-  | { type: 'completed'; work: DdnsWork; outcome: DdnsOutcome }
+  | {
+      type: 'completed';
+      work: DdnsWork;
+      outcome: DdnsOutcome;
+      /** Removal: the records the server removed on our request, in order. */
+      removed: DdnsRecordName[];
+      /** Removal: the steps the server refused. */
+      refused: DdnsRefusal[];
+    }
   | {
       type: 'failed';
       work: DdnsWork;
@@ -130,6 +156,9 @@ export const DEFAULT_PLANNER_LIMITS: PlannerLimits = {
 interface Job {
   work: DdnsWork;
   step: DdnsStep;
+  /** Removal: what the server did with each step so far. */
+  removed: DdnsRecordName[];
+  refused: DdnsRefusal[];
   /** Failed attempts of the current step. */
   attempts: number;
   nextAttemptAtMs: number;
@@ -219,8 +248,20 @@ export function updateFor(work: DdnsWork, step: DdnsStep, id: number): { message
   return { message: m, zone };
 }
 
-/** What the planner does after an answer with `rcode` to `step`. */
-type Transition = { next: DdnsStep | null; outcome?: DdnsOutcome } | { error: DdnsErrorReason };
+/** The record each removal step deletes. */
+const REMOVES: Partial<Record<DdnsStep, DdnsRecordName>> = {
+  forwardRemove: 'A',
+  forwardRemoveDhcid: 'DHCID',
+  reverseRemove: 'PTR',
+};
+
+/**
+ * What the planner does after an answer with `rcode` to `step`. `isRefused`: the server refused
+ * this removal step (a prerequisite failed); the removal goes on with the next step.
+ */
+type Transition =
+  | { next: DdnsStep | null; outcome?: 'registered' | 'conflict' | 'removed'; isRefused?: boolean }
+  | { error: DdnsErrorReason };
 
 function transition(work: DdnsWork, step: DdnsStep, rcode: number): Transition {
   const done = (): Transition =>
@@ -246,18 +287,16 @@ function transition(work: DdnsWork, step: DdnsStep, rcode: number): Transition {
     case 'forwardRemove':
       if (rcode === RCODE.NOERROR)
         return work.dhcid !== null ? { next: 'forwardRemoveDhcid' } : toReverseOrDone();
-      // Not our name (another client's DHCID, or gone already): nothing to remove there.
-      if (rcode === RCODE.NXRRSET || rcode === RCODE.NXDOMAIN) return toReverseOrDone();
+      // Not our name (another client's DHCID, or gone already): we may not remove anything there
+      // (RFC 4703 §5.5); the PTR of our address still goes.
+      if (rcode === RCODE.NXRRSET || rcode === RCODE.NXDOMAIN)
+        return { ...toReverseOrDone(), isRefused: true };
       break;
     case 'forwardRemoveDhcid':
+      if (rcode === RCODE.NOERROR) return toReverseOrDone();
       // NXRRSET/YXRRSET: the DHCID is not ours any more, or other addresses remain on the name.
-      if (
-        rcode === RCODE.NOERROR ||
-        rcode === RCODE.NXRRSET ||
-        rcode === RCODE.YXRRSET ||
-        rcode === RCODE.NXDOMAIN
-      )
-        return toReverseOrDone();
+      if (rcode === RCODE.NXRRSET || rcode === RCODE.YXRRSET || rcode === RCODE.NXDOMAIN)
+        return { ...toReverseOrDone(), isRefused: true };
       break;
   }
   return { error: errorOfRcode(rcode) };
@@ -311,11 +350,26 @@ export class DdnsPlanner {
     const out: PlannerAction[] = [];
     const step = firstStep(work);
     if (step === null) {
-      out.push({ type: 'completed', work, outcome: work.kind === 'add' ? 'registered' : 'removed' });
+      out.push({
+        type: 'completed',
+        work,
+        outcome: work.kind === 'add' ? 'registered' : 'removed',
+        removed: [],
+        refused: [],
+      });
       return out;
     }
     const list = this.jobsByAddress.get(work.address);
-    const job: Job = { work, step, attempts: 0, nextAttemptAtMs: nowMs, isInFlight: false, isTcp: false };
+    const job: Job = {
+      work,
+      step,
+      removed: [],
+      refused: [],
+      attempts: 0,
+      nextAttemptAtMs: nowMs,
+      isInFlight: false,
+      isTcp: false,
+    };
     if (list !== undefined) {
       const last = list[list.length - 1]!;
       // The same work already waits (not in flight): keep one, with the newest settings (a
@@ -399,6 +453,7 @@ export class DdnsPlanner {
       requestId,
       serverAddress: job.work.settings.serverAddress,
       serverPort: job.work.settings.serverPort,
+      sourcePort: job.work.settings.serverSourcePort,
       isTcp: job.isTcp || bytes.length > MAX_UDP_BYTES,
       bytes,
       zone,
@@ -466,9 +521,24 @@ export class DdnsPlanner {
     if ('error' in t) return this.fail(requestId, t.error, rcodeName(m.rcode), nowMs);
     this.land(requestId);
     const job = f.job;
+    const record = REMOVES[job.step];
+    if (record !== undefined) {
+      if (t.isRefused) job.refused.push({ step: job.step, record, rcode: rcodeName(m.rcode) });
+      else job.removed.push(record);
+    }
     if (t.next === null) {
       this.finish(job);
-      return [{ type: 'completed', work: job.work, outcome: t.outcome ?? 'registered' }, ...this.poll(nowMs)];
+      const outcome = t.outcome === 'removed' && job.refused.length > 0 ? 'removeRefused' : t.outcome;
+      return [
+        {
+          type: 'completed',
+          work: job.work,
+          outcome: outcome ?? 'registered',
+          removed: [...job.removed],
+          refused: [...job.refused],
+        },
+        ...this.poll(nowMs),
+      ];
     }
     job.step = t.next;
     job.attempts = 0;

@@ -11,7 +11,7 @@ export interface DnsSettingsInput {
   enabled?: boolean;
   forwardZone?: string;
   reverseZone?: string;
-  server?: { address: string; port?: number };
+  server?: { address: string; port?: number; sourcePort?: number };
   tsigKey?: { name: string; algorithm?: string; secret: string };
   updateBothRecords?: boolean;
   nameProtection?: boolean;
@@ -28,6 +28,11 @@ export type DnsSettings = {
   /** Primary server of both zones (dotted quad). */
   readonly serverAddress: string;
   readonly serverPort: number;
+  /**
+   * UDP source port of the UPDATEs; null: a new random one for each (a fixed, known source port
+   * makes forged answers easier to aim, RFC 5452 §9.2).
+   */
+  readonly serverSourcePort: number | null;
   /** null: updates are sent unsigned. */
   readonly tsigKey: {
     readonly name: string;
@@ -79,6 +84,7 @@ export function resolveDnsSettings(
   const reverseZone = own.reverseZone !== undefined ? zoneName(own.reverseZone) : (base?.reverseZone ?? null);
   const serverAddress = own.server?.address ?? base?.serverAddress;
   const serverPort = own.server ? (own.server.port ?? DNS_DEFAULTS.port) : (base?.serverPort ?? 53);
+  const serverSourcePort = own.server ? (own.server.sourcePort ?? null) : (base?.serverSourcePort ?? null);
   if (forwardZone === undefined) problems.push({ path: [], message: "missing property 'forwardZone'" });
   else if (forwardZone === '' || !isEncodableName(forwardZone))
     problems.push({ path: ['forwardZone'], message: `'${own.forwardZone}' is not a DNS zone name` });
@@ -127,6 +133,7 @@ export function resolveDnsSettings(
       reverseZone,
       serverAddress,
       serverPort,
+      serverSourcePort,
       tsigKey,
       updateBothRecords: own.updateBothRecords ?? base?.updateBothRecords ?? DNS_DEFAULTS.updateBothRecords,
       nameProtection: own.nameProtection ?? base?.nameProtection ?? DNS_DEFAULTS.nameProtection,

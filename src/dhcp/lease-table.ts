@@ -65,6 +65,8 @@ const F_CID_FROM_HW = 8;
 const F_SIDE = 16;
 /** The client index has an entry that points at this slot. */
 const F_INDEXED = 32;
+/** Set by `mark`, cleared by the next put of the address. */
+const F_MARKED = 1 << 12;
 const DHCID_SHIFT = 6; // 2 bits
 const DNS_SHIFT = 8; // 4 bits, Windows AddressState bits 4–7 order
 
@@ -517,6 +519,22 @@ export class LeaseTable {
     this.reschedule(s);
     this.tally(s);
     return version;
+  }
+
+  /**
+   * Leaves a one-bit note on the binding of `address` as it is now; the next put of the address
+   * clears it. The failover endpoint marks the versions it puts itself, so that it can tell them
+   * from the DHCP exchange's (what object identity told when bindings were objects in a Map).
+   */
+  mark(address: Ipv4): void {
+    const s = this.slotOf(address);
+    if (s !== NO_SLOT) this.flags[s] = this.flags[s]! | F_MARKED;
+  }
+
+  /** Whether the binding of `address` was marked since it was last put. */
+  isMarked(address: Ipv4): boolean {
+    const s = this.slotOf(address);
+    return s !== NO_SLOT && (this.flags[s]! & F_MARKED) !== 0;
   }
 
   /** Removes the binding of `address`; returns whether there was one. */

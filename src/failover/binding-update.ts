@@ -4,8 +4,9 @@
 
 import { ddnsOptionOf, dnsFieldsFromOption } from '../ddns/failover-ddns.js';
 import type { BindingState, Lease } from '../dhcp/lease.js';
-import { emptyLease, NO_DNS_FLAGS } from '../dhcp/lease.js';
+import { emptyLease, INFINITE_EXPIRY, NO_DNS_FLAGS } from '../dhcp/lease.js';
 import { getStringOption } from '../wire/dhcp-options.js';
+import { bindingOptions } from '../wire/failover-codec.js';
 import {
   BindingStatus,
   type FailoverBinding,
@@ -13,7 +14,7 @@ import {
   FailoverOptionCode,
   RejectReason,
 } from '../wire/failover-message.js';
-import type { Ipv4 } from '../wire/ipv4.js';
+import { type Ipv4, toHex } from '../wire/ipv4.js';
 
 /** IP-flags (option 12, uint16): R = reserved on the sender, B = BOOTP client (D12 §12.12). */
 export const IP_FLAG_RESERVED = 0x0001;
@@ -107,6 +108,18 @@ export function bindingFromLease(
   return b;
 }
 
+/**
+ * The binding as the partner reads it, as a comparable string: two leases with the same key tell
+ * the partner the same thing, whatever else (acknowledged PET, up-to-date flag) differs locally.
+ * A BNDACK vouches for the content sent, not for one object in memory (issue 14 item 4: matching
+ * by identity left a RELEASE that followed an unacknowledged ACK unsettled for good).
+ */
+export function bindingKey(b: FailoverBindingInput): string {
+  return bindingOptions(b)
+    .map((o) => `${o.code}:${toHex(o.data)}`)
+    .join(' ');
+}
+
 export type ConflictDecision = { accept: true } | { accept: false; reason: RejectReason; message: string };
 
 type Column = 'active' | 'expired' | 'released' | 'free' | 'resetOrAbandoned';
@@ -184,6 +197,19 @@ export function decideIncoming(
      * renewal the partner never heard of) still beats the partner's EXPIRED.
      */
     isRecovering?: boolean;
+    /**
+     * Our own update of this address crossed this one and lost the duel (the endpoint's duel():
+     * ACTIVE first, then the primary). The partner applies the same rule and rejects ours, so
+     * this one is accepted whatever the matrix says: judged by the matrix (CLTTs from two clocks),
+     * each side could reject the other's and keep its own for good (sim seed 82: EXPIRED on the
+     * primary, RELEASED on the secondary, neither ever given out again).
+     */
+    hasPartnerWonDuel?: boolean;
+    /**
+     * Rule T2 counts our lease as over this many seconds early: the partner's clock measured ahead
+     * of ours (0 or 1; whole-second clocks cannot tell less).
+     */
+    expiryToleranceSeconds?: number;
   },
 ): ConflictDecision {
   const status = received.bindingStatus;
@@ -200,7 +226,7 @@ export function decideIncoming(
       'ACTIVE binding without client-hardware-address or lease-expiration-time',
     );
   }
-  if (!ours) return { accept: true };
+  if (!ours || ctx.hasPartnerWonDuel === true) return { accept: true };
   const rule = CONFLICT_MATRIX[ours.state][column];
   const theirCltt = received.clientLastTransactionAt;
   if (
@@ -267,7 +293,13 @@ export function decideIncoming(
         : reject(RejectReason.OUTDATED_BINDING_INFORMATION, 'older client-last-transaction-time');
     }
     case 'T2':
-      return ctx.now > ours.leaseExpiresAt
+      // D12 time(2): "the current time is later than the lease-expiration-time". With clocks in
+      // whole seconds a lease is over at its expiry second itself: our expiry tick and dhcpd's
+      // pool timer expire it then (now >= ends), and rejecting the partner's EXPIRED or FREE sent in
+      // that second ("our lease has not expired") left dhcpd's expiries refused by the hundred
+      // (issue 14 item 11). An infinite lease never ends.
+      return ours.leaseExpiresAt !== INFINITE_EXPIRY &&
+        ctx.now + (ctx.expiryToleranceSeconds ?? 0) >= ours.leaseExpiresAt
         ? { accept: true }
         : reject(RejectReason.OUTDATED_BINDING_INFORMATION, 'our lease has not expired');
     case 'T3':

@@ -53,8 +53,15 @@ import {
   TLS_REQUEST_REQUIRED,
 } from '../wire/failover-message.js';
 import type { Ipv4 } from '../wire/ipv4.js';
-import { bindingFromLease, decideIncoming, leaseFromBinding } from './binding-update.js';
-import { HBA_LENGTH, hbaFromPercent, loadBalanceHash, serves } from './hash-bucket.js';
+import { bindingFromLease, bindingKey, decideIncoming, leaseFromBinding } from './binding-update.js';
+import {
+  BUCKET_COUNT,
+  countSetBuckets,
+  HBA_LENGTH,
+  hbaFromPercent,
+  loadBalanceHash,
+  serves,
+} from './hash-bucket.js';
 import { boundedGrant, partnerDownReuseAt } from './lease-time.js';
 import { responsiveness, type StateEvent, transition } from './state-machine.js';
 import type { ConnectionId, EndpointAction, EndpointInput, RelationshipStatus } from './types.js';
@@ -95,7 +102,11 @@ export interface PersistedRelationship {
   partnerState: ServerState | null;
   partnerStateStartedAt: number | null;
   mcltSeconds: number;
-  /** Last time we were known to run as a failover server (heartbeat). */
+  /**
+   * Last time this server was known to answer clients (a state that does, D12 §9.6.2's "the time
+   * the server went down"): written every HEARTBEAT_SECONDS while it does and when it leaves such a
+   * state; STARTUP, RECOVER, RECOVER-WAIT and the other silent states do not advance it.
+   */
   lastOperationalAt: number;
 }
 
@@ -104,6 +115,7 @@ export const metaKeyOf = (name: string): string => `failover:${name}`;
 const CONNECT_TIMEOUT_SECONDS = 15;
 const RECONNECT_SECONDS = 5;
 const RECONNECT_AFTER_REJECT_SECONDS = 60;
+/** While serving, lastOperationalAt is made durable this often (it bounds when we went down). */
 const HEARTBEAT_SECONDS = 10;
 /** Message times are whole seconds sent a little before they are read: tolerate that much more. */
 const CLOCK_SKEW_SLACK_SECONDS = 2;
@@ -113,6 +125,11 @@ const SKEW_SAMPLES = 15;
 const MAX_BINDINGS_PER_UPDATE = 16;
 /** Binding bytes per BNDUPD: a message is at most 2048 bytes (spec §3.1); room for the digest. */
 const MAX_BNDUPD_BINDING_BYTES = FAILOVER_MAX_LENGTH - FAILOVER_HEADER_LENGTH - 64;
+/**
+ * A secondary paired with an ISC primary holds its own EXPIRED this long past the lease's end (plus
+ * how far the primary's clock is behind ours) for the primary's EXPIRED to settle it (see pump).
+ */
+const ISC_EXPIRY_HOLD_SECONDS = 5;
 /** Pool balancing leaves the split alone while it is within this share of the target. */
 const POOL_MISBALANCE = 0.1;
 
@@ -135,9 +152,11 @@ interface Connection {
 
 interface InFlightBinding {
   address: Ipv4;
-  /** The lease object sent (identity tells whether it changed since). */
-  lease: Lease;
+  /** What was sent, as bindingKey(): the BNDACK settles a local binding that still says this. */
+  key: string;
+  state: BindingState;
   potentialExpiresAt: number;
+  isIscPeer: boolean;
 }
 
 interface PartnerUpdateRequest {
@@ -195,8 +214,11 @@ export class FailoverEndpoint {
   private readonly inFlightAddresses = new Set<Ipv4>();
   /** The durable version of bindings the DHCP exchange changed, until they are sent. */
   private readonly durableVersion = new Map<Ipv4, Lease>();
-  /** Addresses whose binding we sent back after rejecting the partner's, on this connection. */
-  private readonly counterUpdated = new Set<Ipv4>();
+  /**
+   * Address → the binding (bindingKey) we sent back after rejecting the partner's, on this
+   * connection: each version of a binding is sent back once.
+   */
+  private readonly counterUpdated = new Map<Ipv4, string>();
   private partnerUpdateRequest: PartnerUpdateRequest | null = null;
   /** xid of the UPDREQ/UPDREQALL we sent and wait UPDDONE for, on the active connection. */
   private ourUpdateRequestXid: number | null = null;
@@ -300,6 +322,7 @@ export class FailoverEndpoint {
       lastContactAt: this.lastContactAt,
       clockSkewSeconds: this.clockSkewSeconds,
       mcltSeconds: this.mcltSeconds,
+      clientSharePercent: this.clientSharePercent(),
       unackedUpdates: this.inFlightAddresses.size,
       queuedUpdates: this.updateQueue.size,
       partnerDownAt: this.partnerDownAt(),
@@ -364,13 +387,13 @@ export class FailoverEndpoint {
         const engine = this.options.engine();
         for (const lease of input.leases) {
           if (this.scopeIds.has(lease.scopeId) && !lease.isPartnerUpToDate) {
-            // While this change was on its way to the disk, a binding update of the partner for
-            // the address was accepted: that one is current, ours is obsolete. Sending ours would
-            // undo it on the partner (sim seed 23347: a stale EXPIRED, written late on a slow disk,
-            // overrode the BACKUP the primary had just given; both then allocated the address).
+            // While this change was on its way to the disk, the endpoint replaced the binding (a
+            // binding update of the partner accepted, a pool move): that one is current, ours is
+            // obsolete. Sending ours would undo it on the partner (sim seed 23347: a stale EXPIRED,
+            // written late on a slow disk, overrode the BACKUP the primary had just given; both
+            // then allocated the address).
             const current = engine.getLease(lease.address);
-            if (current !== undefined && current.version !== lease.version && current.isPartnerUpToDate)
-              continue;
+            if (current !== undefined && this.supersedes(current, lease)) continue;
             this.updateQueue.add(lease.address);
             this.durableVersion.set(lease.address, lease);
           }
@@ -384,11 +407,48 @@ export class FailoverEndpoint {
       case 'operatorPartnerDown':
         this.apply({ type: 'operatorPartnerDown' }, now, out);
         break;
+      case 'operatorResync':
+      case 'operatorRebalance':
+        this.onOperatorSync(input.type, now, out);
+        break;
       case 'shutdown':
         this.onShutdown(input.kind, now, out);
         break;
     }
     return out;
+  }
+
+  /**
+   * Every binding change the endpoint makes goes through here (see supersedes). The endpoint
+   * persists what it puts before anything it sends afterwards, so an older durable version held for
+   * sending is obsolete: the new one goes out (sim seed 6829: a received ACTIVE merged with our later
+   * renewal was queued, but the renewal's own durable version was sent; its BNDACK did not match
+   * the merged binding, which stayed unacknowledged for good).
+   */
+  private putBinding(engine: EndpointEngine, lease: Lease): void {
+    this.durableVersion.delete(lease.address);
+    engine.putLease(lease);
+    // The bindings this endpoint put (partner's updates, acknowledgements, pool moves) carry the
+    // table's mark until the next put of the address, whoever makes it.
+    engine.leaseTable.mark(lease.address);
+  }
+
+  /**
+   * `current` (the engine's binding now) makes the durable change `changed` obsolete: the
+   * endpoint put `current` after the engine made `changed`, having read it (the endpoint changes a
+   * binding only from the engine's latest version), and it says something else. An endpoint
+   * version that says the same (an acknowledged PET recorded on it) supersedes nothing: the
+   * change still has to reach the partner (issue 14 item 4). Sim seed 34: the primary expired a
+   * lease, accepted the secondary's EXPIRED (FREE) and moved the address to the secondary as BACKUP
+   * before its own EXPIRED was durable; that EXPIRED, sent after the BACKUP, left the primary
+   * with BACKUP and the secondary with FREE, an address neither server would give out.
+   */
+  private supersedes(current: Lease, changed: Lease): boolean {
+    return (
+      current.version !== changed.version &&
+      this.options.engine().leaseTable.isMarked(current.address) &&
+      bindingKey(bindingFromLease(current)) !== bindingKey(bindingFromLease(changed))
+    );
   }
 
   /** Operator command; returns why it cannot be done, or null when done. */
@@ -415,6 +475,32 @@ export class FailoverEndpoint {
     return { actions: out, error: null };
   }
 
+  /** Operator resync (UPDREQALL) or pool rebalance; only in NORMAL with the partner reachable. */
+  private onOperatorSync(
+    kind: 'operatorResync' | 'operatorRebalance',
+    now: number,
+    out: EndpointAction[],
+  ): void {
+    const c = this.active;
+    if (this.state !== ServerState.NORMAL || c === null || !c.hasPartnerState) return;
+    if (kind === 'operatorResync') {
+      // One request at a time on a connection: a resync already under way answers this one too.
+      if (this.ourUpdateRequestXid !== null) return;
+      out.push(log('info', 'failover-operator-resync', { relationship: this.name }));
+      this.sendUpdateRequest(true, now, out);
+    } else if (this.role === 'primary') {
+      this.nextPoolBalanceAt = now + this.poolBalanceSeconds;
+      const moved = this.balancePools(now, out);
+      out.push(
+        log('info', 'failover-operator-rebalance', { relationship: this.name, movedToSecondary: moved }),
+      );
+    } else {
+      out.push(log('info', 'failover-operator-rebalance', { relationship: this.name, poolRequested: true }));
+      this.send(c, buildPoolReq({ time: wireTime(now), xid: this.xid(c) }), now, out);
+    }
+    this.pump(now, out);
+  }
+
   // -----------------------------------------------------------------------------------------------
   // Connections
 
@@ -436,8 +522,10 @@ export class FailoverEndpoint {
     this.connections.set(id, c);
     if (this.role === 'primary') {
       // DECISION (spec §2.1): the primary sends CONNECT on the first established link, ours or
-      // theirs, and closes extra links.
+      // theirs, and closes extra links. Both servers connect, so a healthy start has one: that is
+      // expected, logged at info.
       if (this.active !== null || this.hasPendingConnect(id)) {
+        out.push(log('info', 'failover-extra-connection-closed', { relationship: this.name, outbound }));
         this.closeConnection(
           c,
           RejectReason.DUPLICATE_CONNECTION,
@@ -459,6 +547,9 @@ export class FailoverEndpoint {
           vendorClass: this.options.vendorClass,
           mcltSeconds: this.mcltSeconds,
           hashBucketAssignment: this.hba,
+          // Inside TLS (the link is TLS from its first byte, docs/failover.md "TLS") the
+          // TLS-request option is left out, as D12 §7.8.1 says for a connection already in TLS.
+          ...(this.config.tls ? { tlsRequest: null } : {}),
         }),
         now,
         out,
@@ -652,6 +743,20 @@ export class FailoverEndpoint {
     now: number,
     out: EndpointAction[],
   ): void {
+    // The primary closing the extra link of the two both sides opened (before any CONNECT on it,
+    // while another is there): expected on every start, not a warning. A DISCONNECT on a link in
+    // use, or for another reason, still is.
+    const isExtraLinkClosed =
+      m.rejectReason === RejectReason.DUPLICATE_CONNECTION &&
+      c.phase === 'waitConnect' &&
+      this.connections.size > 1;
+    if (isExtraLinkClosed) {
+      out.push(
+        log('info', 'failover-extra-connection-closed', { relationship: this.name, outbound: c.outbound }),
+      );
+      this.dropConnection(c.id, now, out);
+      return;
+    }
     out.push(
       log('warn', 'failover-partner-disconnected', {
         relationship: this.name,
@@ -901,6 +1006,9 @@ export class FailoverEndpoint {
     const entering = t.next !== from;
     if (entering) {
       this.counters.stateTransitions!++;
+      // Leaving a state that answers clients: that is the last time we did (the heartbeat may be
+      // up to HEARTBEAT_SECONDS old).
+      if (this.isOperational()) this.lastOperationalAt = Math.floor(now);
       const keepStos =
         t.next === ServerState.RECOVER_WAIT ||
         // Resuming the stored state keeps its start time; an operator's partner-down starts now
@@ -961,9 +1069,15 @@ export class FailoverEndpoint {
 
   private onEnter(now: number): void {
     if (this.state === ServerState.RECOVER_WAIT) {
-      // D12 §9.5: wait MCLT past the time we went down (else the time we started).
-      const base = this.lastOperationalAt > 0 ? this.lastOperationalAt : this.stateStartedAt;
-      this.recoverWaitEndsAt = base + this.mcltSeconds;
+      // D12 §9.6.2: wait MCLT past the time we went down, if known, else past the time we started.
+      // Went down: the last time we answered clients (lastOperationalAt, read from stable storage
+      // at start and not advanced since, RECOVER does not answer) plus the heartbeat that never
+      // came, as §9.6.2's DISCUSSION suggests. Restarted after more than that, RECOVER-WAIT is
+      // over at once, as ISC's is (its saved stos + MCLT).
+      this.recoverWaitEndsAt =
+        this.lastOperationalAt > 0
+          ? this.lastOperationalAt + HEARTBEAT_SECONDS + 1 + this.mcltSeconds
+          : this.stateStartedAt + this.mcltSeconds;
     } else {
       this.recoverWaitEndsAt = null;
     }
@@ -1033,12 +1147,14 @@ export class FailoverEndpoint {
     );
   }
 
+  /**
+   * This server may answer clients in its state, so it may grant leases the partner has not heard
+   * of: what lastOperationalAt measures. RECOVER and RECOVER-WAIT are not: counting them (the
+   * heartbeat of the restarted process) made RECOVER-WAIT wait a full MCLT from the restart (issue
+   * 14 item 10).
+   */
   private isOperational(): boolean {
-    return (
-      this.state !== ServerState.STARTUP &&
-      this.state !== ServerState.SHUTDOWN &&
-      this.state !== ServerState.PAUSED
-    );
+    return responsiveness(this.state, this.role) !== 'none';
   }
 
   private partnerDownAt(): number | null {
@@ -1126,6 +1242,9 @@ export class FailoverEndpoint {
       this.balancePools(now, out);
     }
     if (this.isOperational() && now - this.lastHeartbeatAt >= HEARTBEAT_SECONDS) {
+      // Every ACK leaves after its binding is durable, and the store makes writes durable in
+      // order: a lease granted before a crash is at most one heartbeat (and a tick) younger than
+      // the lastOperationalAt a restart reads.
       this.lastHeartbeatAt = now;
       this.lastOperationalAt = Math.floor(now);
       this.persistState(now, out, []);
@@ -1158,7 +1277,7 @@ export class FailoverEndpoint {
       return true;
     });
     for (const lease of changed) {
-      engine.putLease(lease);
+      this.putBinding(engine, lease);
       this.updateQueue.add(lease.address);
     }
     if (changed.length > 0) out.push({ type: 'persist', leases: changed, meta: [], afterDurable: [] });
@@ -1197,7 +1316,7 @@ export class FailoverEndpoint {
     }
     this.active = null;
     // The stored state stays what it was: a restart resumes it through STARTUP (spec §7.3 "any").
-    this.lastOperationalAt = Math.floor(now);
+    if (this.isOperational()) this.lastOperationalAt = Math.floor(now);
     this.persistState(now, out, []);
   }
 
@@ -1231,6 +1350,7 @@ export class FailoverEndpoint {
           this.partnerUpdateRequest?.waitingFor.delete(address);
           continue;
         }
+        if (this.isExpiryHeldForIscPrimary(c, lease, now)) continue;
         const b = bindingFromLease(lease, { isIscPeer: c.isIscPeer });
         // Host and policy names make bindings long: the rest waits for the next BNDUPD.
         const size = bindingOptions(b).reduce((n, o) => n + 4 + o.data.length, 0);
@@ -1239,7 +1359,13 @@ export class FailoverEndpoint {
         this.updateQueue.delete(address);
         this.durableVersion.delete(address);
         bindings.push(b);
-        batch.push({ address, lease, potentialExpiresAt: b.potentialExpiresAt ?? 0 });
+        batch.push({
+          address,
+          key: bindingKey(b),
+          state: lease.state,
+          potentialExpiresAt: b.potentialExpiresAt ?? 0,
+          isIscPeer: c.isIscPeer,
+        });
         this.inFlightAddresses.add(address);
       }
       if (batch.length === 0) break;
@@ -1255,6 +1381,32 @@ export class FailoverEndpoint {
       )
         break;
     }
+  }
+
+  /**
+   * An EXPIRED of ours that an ISC primary would refuse: dhcpd's primary in NORMAL lets its
+   * secondary move an ACTIVE lease only to RELEASED or ABANDONED and rejects ACTIVE → EXPIRED with
+   * reject reason 2, "invalid state transition: active to expired" (normal_binding_state_
+   * transition_check in dhcpd 4.4 server/failover.c); its own secondary never sends one, since its
+   * pool timer does not expire ACTIVE leases in NORMAL and waits for the primary's EXPIRED (mdb.c
+   * pool_timer). Both expire the lease in its last second and ours tends to come first: dhcpd
+   * refused 249 of 249 (issue 14 item 12), 8 of 8 in test/e2e/isc-interop.test.ts item 8 on the
+   * code before this rule. So the update waits; the primary's EXPIRED, arriving within the
+   * second, is accepted (an EXPIRED over our EXPIRED) and takes it off the queue. Held, not
+   * dropped: if none comes by the lease's end + the primary's clock lag + ISC_EXPIRY_HOLD_SECONDS
+   * (the primary renewed and its update is late, or we refused its EXPIRED), ours goes out, and
+   * dhcpd, whose lease is no longer ACTIVE then, takes it.
+   */
+  private isExpiryHeldForIscPrimary(c: Connection, lease: Lease, now: number): boolean {
+    return (
+      c.isIscPeer &&
+      this.role === 'secondary' &&
+      lease.state === 'expired' &&
+      this.state === ServerState.NORMAL &&
+      this.partnerState === ServerState.NORMAL &&
+      this.partnerUpdateRequest?.waitingFor.has(lease.address) !== true &&
+      now < lease.leaseExpiresAt + Math.max(0, -this.partnerClockOffset()) + ISC_EXPIRY_HOLD_SECONDS
+    );
   }
 
   private onBindingAck(m: DecodedFailoverMessage, now: number, out: EndpointAction[]): void {
@@ -1291,20 +1443,23 @@ export class FailoverEndpoint {
         );
         // D12 §7.2.1: do not resend at once. The partner keeps its binding; ours is marked up to
         // date so it is not sent in a loop (a later change sends it again).
-        if (current !== undefined && current.version === sent.lease.version) {
+        if (current !== undefined && isUnchangedSince(current, sent)) {
           const next: Lease = { ...current, isPartnerUpToDate: true, lastBindingUpdateAt: Math.floor(now) };
-          engine.putLease(next);
+          this.putBinding(engine, next);
           changed.push(next);
         }
         continue;
       }
       if (current === undefined) continue;
       const acked = Math.max(current.ackedPotentialExpiresAt, sent.potentialExpiresAt);
-      if (current.version !== sent.lease.version) {
-        // Changed since it was sent: record the acknowledged potential expiration only.
+      if (!isUnchangedSince(current, sent)) {
+        // Changed since it was sent (the new version is queued): record the acknowledged potential
+        // expiration only. Compared by content: the endpoint itself rewrites a binding (this very
+        // branch records an acknowledged PET on a newer version), and a BNDACK for that newer
+        // version must still settle it.
         if (acked !== current.ackedPotentialExpiresAt) {
           const next: Lease = { ...current, ackedPotentialExpiresAt: acked };
-          engine.putLease(next);
+          this.putBinding(engine, next);
           changed.push(next);
         }
         continue;
@@ -1319,7 +1474,7 @@ export class FailoverEndpoint {
         // The partner knows the address is no longer used: it is FREE (D12 §5.5), and both agree.
         next = { ...next, state: 'free', stateStartedAt: Math.floor(now) };
       }
-      engine.putLease(next);
+      this.putBinding(engine, next);
       changed.push(next);
     }
     if (changed.length > 0) out.push({ type: 'persist', leases: changed, meta: [], afterDurable: [] });
@@ -1406,17 +1561,25 @@ export class FailoverEndpoint {
           this.state === ServerState.RECOVER &&
           this.partnerState !== ServerState.RECOVER &&
           this.partnerState !== ServerState.RECOVER_WAIT,
+        hasPartnerWonDuel: duel === 'theirs',
+        expiryToleranceSeconds: this.expiryToleranceSeconds(),
       });
       if (!decision.accept) {
         acks.push(this.rejectBinding(address, decision.reason, decision.message));
-        // Our binding is the better one: tell the partner (once per connection, so two servers
-        // that both think they are right cannot ping-pong; D12 §7.2.1).
+        // Our binding is the better one: tell the partner. Each version of it once per
+        // connection, so two servers that both think they are right cannot ping-pong (D12
+        // §7.2.1); once per address per connection was too few: a binding that changed since
+        // its last counter-update (a release, an expiry) was then never sent back, and each side
+        // kept rejecting the other's (sim seed 5656: RELEASED on the primary, EXPIRED on the
+        // secondary, both acknowledged as rejected, for good).
+        const key =
+          ours === undefined ? null : bindingKey(bindingFromLease(ours, { isIscPeer: c.isIscPeer }));
         if (
           decision.reason === RejectReason.OUTDATED_BINDING_INFORMATION &&
-          ours !== undefined &&
-          !this.counterUpdated.has(address)
+          key !== null &&
+          this.counterUpdated.get(address) !== key
         ) {
-          this.counterUpdated.add(address);
+          this.counterUpdated.set(address, key);
           this.updateQueue.add(address);
         }
         continue;
@@ -1449,7 +1612,7 @@ export class FailoverEndpoint {
         }
         next = { ...next, isPartnerUpToDate: true };
       }
-      engine.putLease(next);
+      this.putBinding(engine, next);
       changed.push(next);
       acks.push({ address });
     }
@@ -1467,8 +1630,9 @@ export class FailoverEndpoint {
 
   /**
    * Dueling updates (both sides sent an update of the same address before seeing the other's):
-   * ACTIVE beats non-ACTIVE, then the later CLTT, then the primary (ISC's rule, failover.md §5.4).
-   * Returns who wins, or null when we have no update of this address in flight.
+   * ACTIVE beats non-ACTIVE, then the primary (ISC's rule without its CLTT step, below). The loser
+   * accepts the winner's update whatever its conflict rules say (decideIncoming's
+   * hasPartnerWonDuel). Returns who wins, or null when we have no update of this address in flight.
    */
   private duel(address: Ipv4, theirs: FailoverBinding): 'ours' | 'theirs' | null {
     if (!this.inFlightAddresses.has(address)) return null;
@@ -1478,7 +1642,7 @@ export class FailoverEndpoint {
       if (mine) break;
     }
     if (!mine) return null;
-    const isMineActive = mine.lease.state === 'active';
+    const isMineActive = mine.state === 'active';
     const isTheirsActive = theirs.bindingStatus === BindingStatus.ACTIVE;
     if (isMineActive !== isTheirsActive) return isMineActive ? 'ours' : 'theirs';
     // Otherwise the primary's binding wins. Both sides must reach the same verdict, and they do
@@ -1504,6 +1668,19 @@ export class FailoverEndpoint {
     // Whole-second times read on either side of a second boundary differ by one: that is
     // measurement noise, not skew (correcting it made two synchronised stores differ by 1 s).
     return Math.abs(median) <= 1 ? 0 : median;
+  }
+
+  /**
+   * How early rule T2 may count one of our leases as over: 1 s when the partner's clock reads ahead
+   * of ours (median sample ≥ 1), else 0. Its expiry second then starts up to a second before ours,
+   * and whole-second times cannot measure the offset more finely (the correction above ignores
+   * ±1 s). Never more: a renewal moves an expiry by far more than a second, so accepting an
+   * EXPIRED this early cannot end a lease we extended.
+   */
+  private expiryToleranceSeconds(): number {
+    if (this.skewSamples.length === 0) return 0;
+    const sorted = [...this.skewSamples].sort((x, y) => x - y);
+    return sorted[sorted.length >> 1]! >= 1 ? 1 : 0;
   }
 
   private toLocalTime(t: number | undefined, offset: number): number | undefined {
@@ -1600,7 +1777,7 @@ export class FailoverEndpoint {
             const next: Lease = l
               ? { ...l, state: 'backup', stateStartedAt: Math.floor(now), isPartnerUpToDate: false }
               : emptyLease(address, scopeId, 'backup', Math.floor(now));
-            engine.putLease(next);
+            this.putBinding(engine, next);
             changed.push(next);
             this.updateQueue.add(address);
             left--;
@@ -1640,6 +1817,13 @@ export class FailoverEndpoint {
     return hbaFromPercent(primaryPercent, r.hbaBitMeaning);
   }
 
+  /** Percent of the hash buckets this server serves under the HBA in force (rounded). */
+  private clientSharePercent(): number {
+    const set = countSetBuckets(this.hba);
+    const served = this.role === this.config.hbaBitMeaning ? set : BUCKET_COUNT - set;
+    return Math.round((100 * served) / BUCKET_COUNT);
+  }
+
   servesBucket(bucket: number): boolean {
     return serves(this.hba, bucket, this.role, this.config.hbaBitMeaning);
   }
@@ -1658,6 +1842,11 @@ export class FailoverEndpoint {
     c.lastSentAt = now;
     out.push({ type: 'send', connectionId: c.id, message });
   }
+}
+
+/** The local binding still tells the partner what `sent` told it. */
+function isUnchangedSince(current: Lease, sent: InFlightBinding): boolean {
+  return bindingKey(bindingFromLease(current, { isIscPeer: sent.isIscPeer })) === sent.key;
 }
 
 /** The answers the DHCP engine gets for a scope of this relationship. */

@@ -1,22 +1,25 @@
 // `twinlease import dhcpd`: dhcpd.conf (+ dhcpd.leases) → a Twinlease config checked by the real
 // loader, and lease records + failover state for a new SQLite lease store. planImport() reads
 // and decides (nothing is written); writeLeaseStore() writes a store only when the plan is clean.
+// The leases file is streamed (it can hold millions of leases): the plan keeps the latest
+// declaration of each address in a compact table and hands out Lease records one at a time.
 
 import { existsSync } from 'node:fs';
 import { parseConfigText, type ResolvedConfig } from '../config/loader.js';
 import type { Config } from '../config/schema.js';
 import { type BindingState, INFINITE_EXPIRY, type Lease, NO_DNS_FLAGS } from '../dhcp/lease.js';
 import { metaKeyOf, type PersistedRelationship } from '../failover/endpoint.js';
-import { openSqliteLeaseStore } from '../leases/sqlite-store.js';
+import { writeNewLeaseStore } from '../leases/sqlite-store.js';
 import { SERVER_STATE_NAMES, ServerState } from '../wire/failover-message.js';
 import { parseIpv4 } from '../wire/ipv4.js';
 import { translateDhcpdConf } from './dhcpd-conf.js';
 import {
   type DhcpdFailoverState,
   type DhcpdLease,
+  type DhcpdLeaseTable,
   type LeasesFile,
   NEVER,
-  readLeasesFile,
+  readLeasesChunks,
 } from './dhcpd-leases.js';
 import { DhcpdSyntaxError, type Finding, type SourcePos } from './source.js';
 import { fileSystemReader, parseFileWithIncludes, type SourceReader } from './syntax.js';
@@ -55,7 +58,8 @@ export interface ImportPlan {
   /** The config as written (JSON, 2-space indent). */
   configText: string | null;
   resolved: ResolvedConfig | null;
-  leases: Lease[];
+  /** The leases to write, made one at a time from the compact table (never all held at once). */
+  leases: ImportedLeases;
   /** Store meta `failover:<name>` → record. */
   failoverState: Map<string, PersistedRelationship>;
   summary: ImportSummary;
@@ -113,7 +117,7 @@ export function planImport(options: ImportOptions): ImportPlan {
     config: null,
     configText: null,
     resolved: null,
-    leases: [],
+    leases: ImportedLeases.EMPTY,
     failoverState: new Map(),
     summary,
   });
@@ -122,7 +126,8 @@ export function planImport(options: ImportOptions): ImportPlan {
   let leasesFile: LeasesFile | null = null;
   if (options.leasesPath !== undefined) {
     try {
-      leasesFile = readLeasesFile(reader.read(options.leasesPath), options.leasesPath);
+      const path = options.leasesPath;
+      leasesFile = readLeasesChunks(reader.chunks?.(path) ?? [reader.read(path)], path);
       findings.push(...leasesFile.findings);
       summary.leaseDeclarations = leasesFile.declarations;
     } catch (e) {
@@ -173,7 +178,7 @@ export function planImport(options: ImportOptions): ImportPlan {
   const resolved = loaded.config;
 
   // 4. Leases → Twinlease lease records and failover state.
-  let leases: Lease[] = [];
+  let leases = ImportedLeases.EMPTY;
   const failoverState = new Map<string, PersistedRelationship>();
   if (leasesFile !== null) {
     leases = mapLeases(leasesFile, resolved, options.now, findings, summary);
@@ -247,17 +252,53 @@ function sortFindings(findings: Finding[]): Finding[] {
 // ---------------------------------------------------------------------------------------------
 // Leases
 
-function scopeIdOf(
-  resolved: ResolvedConfig,
-  address: number,
-): { scopeId: string; hasFailover: boolean } | 'subnet' | null {
-  for (const s of resolved.scopes) {
-    const inRange = s.ranges.some((r) => address >= r.start && address <= r.end);
-    const reserved = s.reservations.some((r) => r.address === address);
-    if (inRange || reserved) return { scopeId: s.id, hasFailover: s.failoverRelationship !== null };
+/**
+ * Which scope holds an address in the generated config: the scope whose ranges or reservations
+ * contain it; 'subnet' when a scope's subnet does but no range or reservation; else null. Subnets
+ * and ranges never overlap (the loader rejects that), so each lookup is a binary search, not a walk
+ * over every scope for each of a million leases.
+ */
+class ScopeLookup {
+  /** Ranges of every scope, by start: [start, end, scope index]. */
+  private readonly ranges: [number, number, number][] = [];
+  private readonly subnets: [number, number, number][] = [];
+  private readonly reservations = new Map<number, number>();
+
+  constructor(readonly scopes: ResolvedConfig['scopes']) {
+    scopes.forEach((s, i) => {
+      for (const r of s.ranges) this.ranges.push([r.start, r.end, i]);
+      for (const r of s.reservations)
+        if (!this.reservations.has(r.address)) this.reservations.set(r.address, i);
+      this.subnets.push([s.subnet.network, (s.subnet.network | ~s.subnet.mask) >>> 0, i]);
+    });
+    this.ranges.sort((a, b) => a[0] - b[0]);
+    this.subnets.sort((a, b) => a[0] - b[0]);
   }
-  for (const s of resolved.scopes) if ((address & s.subnet.mask) >>> 0 === s.subnet.network) return 'subnet';
-  return null;
+
+  /** The scope index, -1 for "in a scope subnet only", -2 for "in no scope". */
+  find(address: number): number {
+    const inRange = containing(this.ranges, address);
+    const reserved = this.reservations.get(address) ?? -1;
+    if (inRange >= 0 || reserved >= 0) {
+      // The first scope in the config order, as a walk over the scopes would find.
+      return inRange < 0 ? reserved : reserved < 0 ? inRange : Math.min(inRange, reserved);
+    }
+    return containing(this.subnets, address) >= 0 ? -1 : -2;
+  }
+}
+
+/** The third element of the interval in `sorted` (by start, not overlapping) holding `v`, or -1. */
+function containing(sorted: readonly [number, number, number][], v: number): number {
+  let lo = 0;
+  let hi = sorted.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    const [start, end, value] = sorted[mid]!;
+    if (v < start) hi = mid - 1;
+    else if (v > end) lo = mid + 1;
+    else return value;
+  }
+  return -1;
 }
 
 /**
@@ -275,6 +316,7 @@ export function toLease(
   d: DhcpdLease,
   scopeId: string,
   now: number,
+  address: number = parseIpv4(d.address),
 ): { lease: Lease; isStateInferred: boolean } {
   let state: BindingState;
   let isReserved = d.isReserved;
@@ -300,7 +342,7 @@ export function toLease(
   const tstp = d.tstp ?? 0;
   const atsfp = d.atsfp ?? 0;
   const lease: Lease = {
-    address: parseIpv4(d.address),
+    address,
     scopeId,
     state,
     hardwareType: d.hardwareAddress !== undefined ? (d.hardwareType ?? 1) : 0,
@@ -327,39 +369,95 @@ export function toLease(
   return { lease, isStateInferred };
 }
 
+/**
+ * The leases of a plan: the table read from dhcpd.leases plus, per slot, the scope it goes to (or
+ * none) and whether its state was changed on the way. Iterating makes each Lease record when it is
+ * needed, in address order (the store's key order, so its B-tree is written front to back).
+ */
+export class ImportedLeases implements Iterable<Lease> {
+  static readonly EMPTY = new ImportedLeases(null, [], new Int32Array(0), new Uint8Array(0), 0, 0, new Map());
+
+  constructor(
+    private readonly table: DhcpdLeaseTable | null,
+    private readonly scopeIds: readonly string[],
+    /** Per slot: index into scopeIds, or -1 when the lease is not imported. */
+    private readonly scopeOf: Int32Array,
+    /** Per slot: 1 when a backup lease goes in as free (its scope has no failover). */
+    private readonly isBackupFreed: Uint8Array,
+    /** Leases imported. */
+    readonly count: number,
+    private readonly now: number,
+    /** Per scope id: the latest clientLastTransactionAt or stateStartedAt of its leases. */
+    private readonly latestTimeByScope: ReadonlyMap<string, number>,
+  ) {}
+
+  /** The latest time a lease of scope `scopeId` was written (cltt or starts), or 0. */
+  latestTimeIn(scopeId: string): number {
+    return this.latestTimeByScope.get(scopeId) ?? 0;
+  }
+
+  *[Symbol.iterator](): Iterator<Lease> {
+    if (this.table === null) return;
+    for (const slot of this.table.slotsByAddress()) {
+      const scope = this.scopeOf[slot]!;
+      if (scope < 0) continue;
+      const { lease } = toLease(
+        this.table.get(slot),
+        this.scopeIds[scope]!,
+        this.now,
+        this.table.addressAt(slot),
+      );
+      if (this.isBackupFreed[slot] === 1) lease.state = 'free';
+      yield lease;
+    }
+  }
+}
+
 function mapLeases(
   file: LeasesFile,
   resolved: ResolvedConfig,
   now: number,
   findings: Finding[],
   summary: ImportSummary,
-): Lease[] {
-  const out: Lease[] = [];
-  let inferred: DhcpdLease | null = null;
+): ImportedLeases {
+  const table = file.leases;
+  const lookup = new ScopeLookup(resolved.scopes);
+  const scopeOf = new Int32Array(table.size);
+  const isBackupFreed = new Uint8Array(table.size);
+  let imported = 0;
+  const latestTimeByScope = new Map<string, number>();
+  // The note about leases without a binding state names the first of them in the file.
+  let inferred = -1;
   let inferredCount = 0;
-  for (const d of file.leases.values()) {
-    const address = parseIpv4(d.address);
-    const where = scopeIdOf(resolved, address);
-    if (where === null || where === 'subnet') {
+  for (const slot of table.slots()) {
+    const address = table.addressAt(slot);
+    const found = lookup.find(address);
+    if (found < 0) {
+      scopeOf[slot] = -1;
       summary.leasesSkipped++;
+      const d = table.get(slot);
       findings.push(
         finding(
           'warning',
           d.pos,
           `lease ${d.address}`,
-          where === null
+          found === -2
             ? 'not imported: no scope holds this address (dhcpd drops such leases too)'
             : 'not imported: the address is in a scope subnet but in no range or reservation',
         ),
       );
       continue;
     }
-    const { lease, isStateInferred } = toLease(d, where.scopeId, now);
+    scopeOf[slot] = found;
+    const scope = resolved.scopes[found]!;
+    // The state and times are all this pass needs: the strings are decoded when writing.
+    const d = table.get(slot, false);
+    const { lease, isStateInferred } = toLease(d, scope.id, now, address);
     if (isStateInferred) {
       inferredCount++;
-      inferred ??= d;
+      if (inferred < 0 || table.lineAt(slot) < table.lineAt(inferred)) inferred = slot;
     }
-    if (lease.state === 'backup' && !where.hasFailover) {
+    if (lease.state === 'backup' && scope.failoverRelationship === null) {
       findings.push(
         finding(
           'warning',
@@ -369,29 +467,41 @@ function mapLeases(
         ),
       );
       lease.state = 'free';
+      isBackupFreed[slot] = 1;
     }
-    out.push(lease);
+    imported++;
     summary.leasesByState[lease.state] = (summary.leasesByState[lease.state] ?? 0) + 1;
+    const latest = Math.max(lease.clientLastTransactionAt, lease.stateStartedAt);
+    if (latest > (latestTimeByScope.get(scope.id) ?? 0)) latestTimeByScope.set(scope.id, latest);
   }
-  if (inferred !== null) {
+  if (inferred >= 0) {
+    const d = table.get(inferred);
     findings.push(
       finding(
         'note',
-        inferred.pos,
-        `lease ${inferred.address}`,
+        d.pos,
+        `lease ${d.address}`,
         `no binding state (${inferredCount} leases): active when ends is in the future, else free (as dhcpd reads old files)`,
       ),
     );
   }
-  summary.leasesImported = out.length;
-  return out;
+  summary.leasesImported = imported;
+  return new ImportedLeases(
+    table,
+    resolved.scopes.map((s) => s.id),
+    scopeOf,
+    isBackupFreed,
+    imported,
+    now,
+    latestTimeByScope,
+  );
 }
 
 function mapFailoverState(
   record: DhcpdFailoverState,
   role: 'primary' | 'secondary',
   configuredMclt: number,
-  leases: readonly Lease[],
+  leases: ImportedLeases,
   scopeIds: readonly string[],
   now: number,
   findings: Finding[],
@@ -427,12 +537,8 @@ function mapFailoverState(
   const stateStartedAt = record.myStateAt ?? now;
   // The last time dhcpd is known to have run as a failover server: the latest time it wrote for
   // this relationship. A lower bound (safe: if the partner went PARTNER-DOWN after it, we RECOVER).
-  const scopes = new Set(scopeIds);
   let lastOperationalAt = record.myStateAt ?? 0;
-  for (const l of leases) {
-    if (!scopes.has(l.scopeId)) continue;
-    lastOperationalAt = Math.max(lastOperationalAt, l.clientLastTransactionAt, l.stateStartedAt);
-  }
+  for (const id of scopeIds) lastOperationalAt = Math.max(lastOperationalAt, leases.latestTimeIn(id));
   lastOperationalAt = Math.min(lastOperationalAt, now);
   const mcltSeconds = role === 'secondary' ? (record.mclt ?? configuredMclt) : configuredMclt;
   return {
@@ -451,18 +557,12 @@ function mapFailoverState(
 /** Creates a new lease store at `path` with the plan's leases and failover state. */
 export async function writeLeaseStore(
   path: string,
-  leases: readonly Lease[],
+  leases: Iterable<Lease>,
   failoverState: ReadonlyMap<string, PersistedRelationship>,
 ): Promise<void> {
   if (existsSync(path)) {
     throw new Error(`${path} exists; the import writes a new lease store only (move the old one away first)`);
   }
-  const store = openSqliteLeaseStore(path);
-  try {
-    const batch = 10_000;
-    for (let i = 0; i < leases.length; i += batch) await store.commit(leases.slice(i, i + batch));
-    for (const [key, value] of failoverState) await store.setMeta(key, JSON.stringify(value));
-  } finally {
-    await store.close();
-  }
+  const meta = [...failoverState].map(([key, value]) => [key, JSON.stringify(value)] as const);
+  writeNewLeaseStore(path, leases, meta);
 }

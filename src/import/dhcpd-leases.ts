@@ -4,51 +4,21 @@
 // over are counted per kind with the place of the first one (a lease file repeats them by the
 // thousand); unknown statements are errors.
 
-import { isIpv4 } from '../wire/ipv4.js';
+import {
+  DHCPD_BINDING_STATES,
+  type DhcpdBindingState,
+  type DhcpdLease,
+  DhcpdLeaseTable,
+} from './dhcpd-lease-table.js';
 import { hexText } from './dhcpd-options.js';
 import { DhcpdSyntaxError, type Finding, type SourcePos } from './source.js';
-import { describeHead, parseText, type Statement } from './syntax.js';
+import { describeHead, parseChunks, type Statement } from './syntax.js';
 import type { Token } from './tokenizer.js';
 
-export const DHCPD_BINDING_STATES = [
-  'free',
-  'active',
-  'expired',
-  'released',
-  'abandoned',
-  'reset',
-  'backup',
-  'reserved',
-  'bootp',
-] as const;
-export type DhcpdBindingState = (typeof DHCPD_BINDING_STATES)[number];
+export { DHCPD_BINDING_STATES, type DhcpdBindingState, type DhcpdLease, DhcpdLeaseTable };
 
 /** `never` is the largest uint32, as Twinlease stores infinite expiry. */
 export const NEVER = 0xffffffff;
-
-export interface DhcpdLease {
-  readonly address: string;
-  readonly pos: SourcePos;
-  starts?: number;
-  ends?: number;
-  tstp?: number;
-  tsfp?: number;
-  atsfp?: number;
-  cltt?: number;
-  bindingState?: DhcpdBindingState;
-  nextBindingState?: DhcpdBindingState;
-  rewindBindingState?: DhcpdBindingState;
-  hardwareType?: number;
-  /** Lower-case hex, no separators. */
-  hardwareAddress?: string;
-  /** Client identifier, lower-case hex. */
-  uid?: string;
-  clientHostname?: string;
-  /** `set ddns-fwd-name = "…";` */
-  ddnsForwardName?: string;
-  isReserved: boolean;
-  isBootp: boolean;
-}
 
 export interface DhcpdFailoverState {
   readonly name: string;
@@ -62,8 +32,8 @@ export interface DhcpdFailoverState {
 }
 
 export interface LeasesFile {
-  /** The last declaration of each address, in file order of those last declarations. */
-  leases: Map<string, DhcpdLease>;
+  /** The last declaration of each address. */
+  leases: DhcpdLeaseTable;
   /** Lease declarations read (before later ones replaced earlier ones). */
   declarations: number;
   failover: Map<string, DhcpdFailoverState>;
@@ -72,36 +42,122 @@ export interface LeasesFile {
 
 const HARDWARE_TYPES: Record<string, number> = { ethernet: 1, 'token-ring': 6, fddi: 8, infiniband: 32 };
 
-/** "W YYYY/MM/DD HH:MM:SS" (UTC), "epoch N" or "never" → seconds since 1970; null if malformed. */
-export function parseLeaseDate(args: readonly Token[]): number | null {
-  const w = args.map((t) => t.text);
-  if (w.length === 1 && w[0] === 'never') return NEVER;
-  if (w.length === 2 && w[0] === 'epoch' && /^\d{1,10}$/.test(w[1]!)) {
-    const n = Number(w[1]);
-    return n <= NEVER ? n : null;
+/** "W YYYY/MM/DD HH:MM:SS" (UTC), "epoch N" or "never" → seconds since 1970; null if malformed.
+ * The date is args[from…]. */
+export function parseLeaseDate(args: readonly Token[], from = 0): number | null {
+  // Hand-parsed rather than by regular expressions: a lease has three to six dates, a million
+  // leases millions of them.
+  const count = args.length - from;
+  if (count === 1) return args[from]!.text === 'never' ? NEVER : null;
+  if (count === 2) {
+    const n =
+      args[from]!.text === 'epoch'
+        ? digitsValue(args[from + 1]!.text, 0, args[from + 1]!.text.length, 1, 10)
+        : -1;
+    return n >= 0 && n <= NEVER ? n : null;
   }
-  if (w.length !== 3 || !/^[0-6]$/.test(w[0]!)) return null;
-  const d = /^(\d{4,5})\/(\d{1,2})\/(\d{1,2})$/.exec(w[1]!);
-  const t = /^(\d{1,2}):(\d{1,2}):(\d{1,2})$/.exec(w[2]!);
-  if (!d || !t) return null;
-  const [year, month, day] = [Number(d[1]), Number(d[2]), Number(d[3])];
-  const [h, m, s] = [Number(t[1]), Number(t[2]), Number(t[3])];
-  if (month < 1 || month > 12 || day < 1 || day > 31 || h > 23 || m > 59 || s > 60) return null;
-  const ms = Date.UTC(year, month - 1, day, h, m, s);
-  if (new Date(ms).getUTCDate() !== day) return null;
-  const seconds = ms / 1000;
+  if (count !== 3) return null;
+  const weekday = args[from]!.text;
+  if (weekday.length !== 1 || weekday < '0' || weekday > '6') return null;
+  const date = args[from + 1]!.text;
+  const time = args[from + 2]!.text;
+  const d1 = date.indexOf('/');
+  const d2 = d1 < 0 ? -1 : date.indexOf('/', d1 + 1);
+  const t1 = time.indexOf(':');
+  const t2 = t1 < 0 ? -1 : time.indexOf(':', t1 + 1);
+  if (d2 < 0 || t2 < 0) return null;
+  const year = digitsValue(date, 0, d1, 4, 5);
+  const month = digitsValue(date, d1 + 1, d2, 1, 2);
+  const day = digitsValue(date, d2 + 1, date.length, 1, 2);
+  const h = digitsValue(time, 0, t1, 1, 2);
+  const m = digitsValue(time, t1 + 1, t2, 1, 2);
+  const s = digitsValue(time, t2 + 1, time.length, 1, 2);
+  if (year < 0 || month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return null;
+  if (h < 0 || h > 23 || m < 0 || m > 59 || s < 0 || s > 60) return null;
+  // A leap second that rolls over into the next day is refused, as it always was.
+  if (s === 60 && h === 23 && m === 59) return null;
+  const seconds = daysSinceEpoch(year, month, day) * 86_400 + h * 3600 + m * 60 + s;
   return seconds >= 0 && seconds <= NEVER ? seconds : null;
 }
+
+/** Days from 1970-01-01 to a proleptic Gregorian date (Date.UTC's calendar, without a Date). */
+function daysSinceEpoch(year: number, month: number, day: number): number {
+  const y = month <= 2 ? year - 1 : year;
+  const era = Math.floor(y / 400);
+  const yearOfEra = y - era * 400;
+  const dayOfYear = Math.floor((153 * (month + (month > 2 ? -3 : 9)) + 2) / 5) + day - 1;
+  const dayOfEra = yearOfEra * 365 + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100) + dayOfYear;
+  return era * 146_097 + dayOfEra - 719_468;
+}
+
+function daysInMonth(year: number, month: number): number {
+  if (month === 2) return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0 ? 29 : 28;
+  return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
+}
+
+/** The value of text[from, to) when it is `min`–`max` ASCII digits, else -1. */
+function digitsValue(text: string, from: number, to: number, min: number, max: number): number {
+  if (to - from < min || to - from > max) return -1;
+  let v = 0;
+  for (let i = from; i < to; i++) {
+    const c = text.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) return -1;
+    v = v * 10 + c;
+  }
+  return v;
+}
+
+/** A dotted quad as isIpv4() accepts it (no leading zeros) → its value; -1 for anything else. */
+export function dottedQuadValue(text: string): number {
+  let value = 0;
+  let part = 0;
+  let digits = 0;
+  let parts = 0;
+  for (let i = 0; i <= text.length; i++) {
+    const c = i < text.length ? text.charCodeAt(i) : 0x2e;
+    if (c === 0x2e) {
+      if (digits === 0 || part > 255 || ++parts > 4) return -1;
+      value = value * 256 + part;
+      part = 0;
+      digits = 0;
+      continue;
+    }
+    const d = c - 48;
+    if (d < 0 || d > 9 || (digits === 1 && part === 0) || digits === 3) return -1;
+    part = part * 10 + d;
+    digits++;
+  }
+  return parts === 4 ? value : -1;
+}
+
+const BINDING_STATE_NAMES: ReadonlySet<string> = new Set(DHCPD_BINDING_STATES);
+
+/** A MAC as dhcpd writes it: 1–16 octets of 1–2 hex digits, colon-separated. */
+const HARDWARE_ADDRESS = /^[0-9a-f]{1,2}(:[0-9a-f]{1,2}){0,15}$/;
+
+/** The usual form: every octet with two digits, so only the colons go. */
+const TWO_DIGIT_OCTETS = /^[0-9a-f]{2}(:[0-9a-f]{2})*$/;
+
+const lower = (t: Token | undefined): string | undefined => t?.text.toLowerCase();
 
 class LeaseReader {
   readonly findings: Finding[] = [];
   private readonly aggregated = new Map<string, { first: Finding; count: number }>();
-  readonly leases = new Map<string, DhcpdLease>();
+  readonly leases: DhcpdLeaseTable;
   readonly failover = new Map<string, DhcpdFailoverState>();
   declarations = 0;
 
+  constructor(file: string) {
+    this.leases = new DhcpdLeaseTable(file);
+  }
+
   private error(s: Statement, reason: string, pos?: SourcePos): void {
-    this.findings.push({ severity: 'error', pos: pos ?? s.pos, statement: describeHead(s.head), reason });
+    this.findings.push({
+      severity: 'error',
+      pos: pos ?? s.pos,
+      statement: detached(describeHead(s.head)),
+      reason: detached(reason),
+    });
   }
 
   /** One finding per kind, with the first place and the number of times it occurred. */
@@ -114,10 +170,10 @@ class LeaseReader {
     const first: Finding = {
       severity: 'warning',
       pos: s.pos,
-      statement: describeHead(s.head),
-      reason: `ignored: ${reason}`,
+      statement: detached(describeHead(s.head)),
+      reason: detached(`ignored: ${reason}`),
     };
-    this.aggregated.set(kind, { first, count: 1 });
+    this.aggregated.set(detached(kind), { first, count: 1 });
   }
 
   finish(): Finding[] {
@@ -155,7 +211,7 @@ class LeaseReader {
         this.findings.push({
           severity: 'note',
           pos: s.pos,
-          statement: describeHead(s.head),
+          statement: detached(describeHead(s.head)),
           reason: 'server-duid is for DHCPv6; not needed',
         });
         return;
@@ -192,7 +248,8 @@ class LeaseReader {
       this.error(s, 'expected: lease ADDRESS { … }');
       return;
     }
-    if (address.kind !== 'word' || !isIpv4(address.text)) {
+    const value = address.kind === 'word' ? dottedQuadValue(address.text) : -1;
+    if (value < 0) {
       this.error(s, `'${address.text}' is not an IPv4 address`, address.pos);
       return;
     }
@@ -203,84 +260,69 @@ class LeaseReader {
       if (!this.leaseStatement(st, lease)) hasError = true;
     }
     if (hasError) return;
-    // dhcpd keeps the last declaration; re-insert so the order follows the last one.
-    this.leases.delete(lease.address);
-    this.leases.set(lease.address, lease);
+    // dhcpd keeps the last declaration.
+    this.leases.put(lease, value);
   }
 
   /** Returns false after reporting an error. */
   private leaseStatement(s: Statement, lease: DhcpdLease): boolean {
-    const w = s.head.map((t) => t.text.toLowerCase());
-    const k = w[0]!;
+    const head = s.head;
+    const k = head[0]!.text.toLowerCase();
     if (s.block !== null) {
       if (k === 'on') {
         this.ignored('on', s, 'event statements on leases are not imported');
         return true;
       }
-      this.error(s, `unexpected block after '${describeHead(s.head)}' in a lease`);
+      this.error(s, `unexpected block after '${describeHead(head)}' in a lease`);
       return false;
     }
-    const date = (key: 'starts' | 'ends' | 'tstp' | 'tsfp' | 'atsfp' | 'cltt'): boolean => {
-      const v = parseLeaseDate(s.head.slice(1));
-      if (v === null) {
-        this.error(s, `'${k}' needs a date: W YYYY/MM/DD HH:MM:SS, epoch N, or never`);
-        return false;
-      }
-      lease[key] = v;
-      return true;
-    };
-    const state = (
-      which: 'bindingState' | 'nextBindingState' | 'rewindBindingState',
-      at: number,
-    ): boolean => {
-      const name = w[at];
-      if (w.length !== at + 1 || !(DHCPD_BINDING_STATES as readonly string[]).includes(name ?? '')) {
-        this.error(s, `'${name ?? ''}' is not a binding state (${DHCPD_BINDING_STATES.join(', ')})`);
-        return false;
-      }
-      lease[which] = name as DhcpdBindingState;
-      return true;
-    };
     switch (k) {
       case 'starts':
       case 'ends':
       case 'tstp':
       case 'tsfp':
       case 'atsfp':
-      case 'cltt':
-        return date(k);
+      case 'cltt': {
+        const v = parseLeaseDate(head, 1);
+        if (v === null) {
+          this.error(s, `'${k}' needs a date: W YYYY/MM/DD HH:MM:SS, epoch N, or never`);
+          return false;
+        }
+        lease[k] = v;
+        return true;
+      }
       case 'binding':
-        if (w[1] === 'state') return state('bindingState', 2);
+        if (lower(head[1]) === 'state') return this.bindingState(s, lease, 'bindingState', 2);
         break;
       case 'next':
-        if (w[1] === 'binding' && w[2] === 'state') return state('nextBindingState', 3);
+        if (lower(head[1]) === 'binding' && lower(head[2]) === 'state')
+          return this.bindingState(s, lease, 'nextBindingState', 3);
         break;
       case 'rewind':
-        if (w[1] === 'binding' && w[2] === 'state') return state('rewindBindingState', 3);
+        if (lower(head[1]) === 'binding' && lower(head[2]) === 'state')
+          return this.bindingState(s, lease, 'rewindBindingState', 3);
         break;
       case 'hardware': {
+        const kind = lower(head[1]) ?? '';
         const type =
-          HARDWARE_TYPES[w[1] ?? ''] ??
-          (/^unknown-(\d+)$/.exec(w[1] ?? '') ? Number(w[1]!.slice(8)) : undefined);
-        const addr = w[2] ?? '';
-        if (
-          type === undefined ||
-          type > 255 ||
-          w.length !== 3 ||
-          !/^[0-9a-f]{1,2}(:[0-9a-f]{1,2}){0,15}$/.test(addr)
-        ) {
+          HARDWARE_TYPES[kind] ?? (/^unknown-(\d+)$/.test(kind) ? Number(kind.slice(8)) : undefined);
+        const addr = lower(head[2]) ?? '';
+        if (type === undefined || type > 255 || head.length !== 3 || !HARDWARE_ADDRESS.test(addr)) {
           this.error(s, 'expected: hardware ethernet|token-ring|fddi|infiniband XX:XX:…;');
           return false;
         }
         lease.hardwareType = type;
-        lease.hardwareAddress = addr
-          .split(':')
-          .map((h) => h.padStart(2, '0'))
-          .join('');
+        // Every octet with two digits (the usual form): only the colons go.
+        lease.hardwareAddress = TWO_DIGIT_OCTETS.test(addr)
+          ? addr.replaceAll(':', '')
+          : addr
+              .split(':')
+              .map((h) => h.padStart(2, '0'))
+              .join('');
         return true;
       }
       case 'uid': {
-        const bytes = readUid(s.head.slice(1));
+        const bytes = readUid(head.slice(1));
         if (bytes === null) {
           this.error(s, 'uid takes colon-separated hex or a quoted string');
           return false;
@@ -289,8 +331,8 @@ class LeaseReader {
         return true;
       }
       case 'client-hostname': {
-        const t = s.head[1];
-        if (s.head.length !== 2 || t?.kind !== 'string') {
+        const t = head[1];
+        if (head.length !== 2 || t?.kind !== 'string') {
           this.error(s, 'client-hostname takes a quoted string');
           return false;
         }
@@ -306,9 +348,9 @@ class LeaseReader {
         return true;
       case 'set': {
         // set NAME = VALUE;
-        const name = s.head[1]?.text ?? '';
-        const value = s.head[3];
-        if (name === 'ddns-fwd-name' && value?.kind === 'string' && s.head.length === 4) {
+        const name = head[1]?.text ?? '';
+        const value = head[3];
+        if (name === 'ddns-fwd-name' && value?.kind === 'string' && head.length === 4) {
           lease.ddnsForwardName = value.text;
           return true;
         }
@@ -317,7 +359,7 @@ class LeaseReader {
       }
       case 'option':
         this.ignored(
-          `option ${s.head[1]?.text ?? ''}`,
+          `option ${head[1]?.text ?? ''}`,
           s,
           'relay agent options recorded on leases are not imported',
         );
@@ -336,8 +378,24 @@ class LeaseReader {
         this.ignored(k, s, 'DNS update records are not imported');
         return true;
     }
-    this.error(s, `unknown statement '${describeHead(s.head, 3)}' in a lease`);
+    this.error(s, `unknown statement '${describeHead(head, 3)}' in a lease`);
     return false;
+  }
+
+  /** `… binding state NAME;` with NAME at head[at]; false after reporting an error. */
+  private bindingState(
+    s: Statement,
+    lease: DhcpdLease,
+    which: 'bindingState' | 'nextBindingState' | 'rewindBindingState',
+    at: number,
+  ): boolean {
+    const name = lower(s.head[at]);
+    if (s.head.length !== at + 1 || name === undefined || !BINDING_STATE_NAMES.has(name)) {
+      this.error(s, `'${name ?? ''}' is not a binding state (${DHCPD_BINDING_STATES.join(', ')})`);
+      return false;
+    }
+    lease[which] = name as DhcpdBindingState;
+    return true;
   }
 
   private failoverState(s: Statement): void {
@@ -352,7 +410,7 @@ class LeaseReader {
       this.error(s, 'expected: failover peer "NAME" state { … }');
       return;
     }
-    const record: DhcpdFailoverState = { name: name.text, pos: s.pos };
+    const record: DhcpdFailoverState = { name: detached(name.text), pos: s.pos };
     for (const st of s.block) {
       const w = st.head.map((t) => t.text.toLowerCase());
       const isMine = w[0] === 'my';
@@ -360,7 +418,7 @@ class LeaseReader {
       if ((isMine || isPartner) && w[1] === 'state' && w.length >= 3 && st.block === null) {
         let at: number | undefined;
         if (w.length > 3) {
-          const date = w[3] === 'at' ? parseLeaseDate(st.head.slice(4)) : null;
+          const date = w[3] === 'at' ? parseLeaseDate(st.head, 4) : null;
           if (date === null) {
             this.error(st, 'expected: my|partner state STATE [at DATE];');
             return;
@@ -368,10 +426,10 @@ class LeaseReader {
           at = date;
         }
         if (isMine) {
-          record.myState = w[2]!;
+          record.myState = detached(w[2]!);
           record.myStateAt = at;
         } else {
-          record.partnerState = w[2]!;
+          record.partnerState = detached(w[2]!);
           record.partnerStateAt = at;
         }
         continue;
@@ -397,18 +455,33 @@ function readUid(args: readonly Token[]): Uint8Array | null {
   return null;
 }
 
-/** Reads a dhcpd.leases text. Syntax errors (braces, strings) throw DhcpdSyntaxError; statement
- * problems come back as findings. */
-export function readLeasesFile(text: string, file: string): LeasesFile {
-  const statements = parseText(text, file);
-  const reader = new LeaseReader();
-  for (const s of statements) reader.top(s);
+/**
+ * A copy of `s` that shares no memory with it. Token texts are slices of the chunk they were read
+ * from; a finding kept to the end of the import must not hold a whole chunk of the file alive.
+ */
+function detached(s: string): string {
+  return JSON.parse(JSON.stringify(s)) as string;
+}
+
+/**
+ * Reads a dhcpd.leases given in pieces (of any size, cut anywhere), keeping only the latest
+ * declaration of each address. Syntax errors (braces, strings) throw DhcpdSyntaxError; statement
+ * problems come back as findings.
+ */
+export function readLeasesChunks(chunks: Iterable<string>, file: string): LeasesFile {
+  const reader = new LeaseReader(file);
+  parseChunks(chunks, file, (s) => reader.top(s));
   return {
     leases: reader.leases,
     declarations: reader.declarations,
     failover: reader.failover,
     findings: reader.finish(),
   };
+}
+
+/** Reads a dhcpd.leases text (readLeasesChunks with one piece). */
+export function readLeasesFile(text: string, file: string): LeasesFile {
+  return readLeasesChunks([text], file);
 }
 
 export { DhcpdSyntaxError };

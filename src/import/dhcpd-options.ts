@@ -157,8 +157,13 @@ export function readHexOrString(tokens: readonly Token[]): Uint8Array | null {
   return Uint8Array.from(t.text.split(':').map((h) => Number.parseInt(h, 16)));
 }
 
+const HEX_OCTETS = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, '0'));
+
+/** Lower-case hex, two digits per byte, no separators (a uid of every lease of a leases file). */
 export function hexText(bytes: Uint8Array): string {
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+  let text = '';
+  for (let i = 0; i < bytes.length; i++) text += HEX_OCTETS[bytes[i]!];
+  return text;
 }
 
 function readInteger(t: Token, min: number, max: number): number | null {

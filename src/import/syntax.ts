@@ -2,12 +2,15 @@
 // ended by `;`, or a run of tokens followed by a `{ … }` block of statements (ISC allows an
 // optional `;` after the block). Braces must balance; `include "file";` is replaced by the
 // statements of that file, resolved relative to the including file, with a bound on depth and
-// on the number of files, and a cycle check. Only DhcpdSyntaxError is thrown.
+// on the number of files, and a cycle check. Only DhcpdSyntaxError is thrown. A text can also be
+// parsed as it is read (parseChunks): each top-level statement is handed out when it is complete,
+// which is how a dhcpd.leases of any size is read in bounded memory.
 
-import { readFileSync, realpathSync } from 'node:fs';
+import { Buffer, isAscii } from 'node:buffer';
+import { closeSync, openSync, readFileSync, readSync, realpathSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { DhcpdSyntaxError, type SourcePos } from './source.js';
-import { type Token, tokenize } from './tokenizer.js';
+import { type Token, Tokenizer, tokenizeWithEnd } from './tokenizer.js';
 
 export interface Statement {
   /** The tokens before `;` or `{` (at least one). */
@@ -28,76 +31,148 @@ export const SYNTAX_LIMITS = {
   maxHeadTokens: 10_000,
 } as const;
 
-/** Parses tokens into statements; `endPos` is where the file ends (for "missing ;" errors). */
-export function parseStatements(tokens: readonly Token[], endPos: SourcePos): Statement[] {
-  interface Frame {
-    statements: Statement[];
-    head: Token[];
-    open: Token | null;
-    /** The head of the statement that owns this block. */
-    ownerHead: Token[];
-  }
-  const root: Frame = { statements: [], head: [], open: null, ownerHead: [] };
-  const stack: Frame[] = [root];
-  for (const t of tokens) {
-    const top = stack[stack.length - 1]!;
-    if (t.kind === 'punct' && t.text === ';') {
-      if (top.head.length > 0) {
-        top.statements.push({ head: top.head, block: null, pos: top.head[0]!.pos });
-        top.head = [];
+/**
+ * Builds statements from tokens fed one at a time; each top-level statement goes to `emit` as soon
+ * as it is complete (its closing `;` or `}`), so a leases file is never held whole.
+ */
+export class StatementParser {
+  /** Open blocks, outermost first; frames are reused by depth (a leases file opens a million). */
+  private readonly frames: Frame[] = [newFrame()];
+  private depth = 0;
+
+  constructor(private readonly emit: (statement: Statement) => void) {}
+
+  push(t: Token): void {
+    const top = this.frames[this.depth]!;
+    if (t.kind === 'punct') {
+      if (t.text === ';') {
+        this.semicolon();
+        return;
       }
-      // An empty statement, or the optional `;` after a block: nothing to keep.
-      continue;
+      if (t.text === '{') {
+        if (top.headLength === 0) {
+          throw new DhcpdSyntaxError(t.pos, "'{' without a statement before it");
+        }
+        if (this.depth + 1 > SYNTAX_LIMITS.maxBlockDepth) {
+          throw new DhcpdSyntaxError(t.pos, `blocks nested deeper than ${SYNTAX_LIMITS.maxBlockDepth}`);
+        }
+        const ownerHead = top.head.slice(0, top.headLength);
+        top.headLength = 0;
+        this.depth++;
+        if (this.frames.length === this.depth) this.frames.push(newFrame());
+        const inner = this.frames[this.depth]!;
+        inner.statements = [];
+        inner.headLength = 0;
+        inner.open = t;
+        inner.ownerHead = ownerHead;
+        return;
+      }
+      if (t.text === '}') {
+        if (this.depth === 0) throw new DhcpdSyntaxError(t.pos, "'}' without a matching '{'");
+        if (top.headLength > 0) {
+          const head = top.head.slice(0, top.headLength);
+          throw new DhcpdSyntaxError(
+            head[head.length - 1]!.pos,
+            `missing ';' after '${describeHead(head)}' (before the '}' at line ${t.pos.line})`,
+          );
+        }
+        this.depth--;
+        const parent = this.frames[this.depth]!;
+        this.add(parent, { head: top.ownerHead, block: top.statements, pos: top.ownerHead[0]!.pos });
+        top.statements = [];
+        top.ownerHead = [];
+        top.open = null;
+        return;
+      }
     }
-    if (t.kind === 'punct' && t.text === '{') {
-      if (top.head.length === 0) {
-        throw new DhcpdSyntaxError(t.pos, "'{' without a statement before it");
-      }
-      if (stack.length > SYNTAX_LIMITS.maxBlockDepth) {
-        throw new DhcpdSyntaxError(t.pos, `blocks nested deeper than ${SYNTAX_LIMITS.maxBlockDepth}`);
-      }
-      stack.push({ statements: [], head: [], open: t, ownerHead: top.head });
-      top.head = [];
-      continue;
-    }
-    if (t.kind === 'punct' && t.text === '}') {
-      if (stack.length === 1) throw new DhcpdSyntaxError(t.pos, "'}' without a matching '{'");
-      if (top.head.length > 0) {
-        const last = top.head[top.head.length - 1]!;
-        throw new DhcpdSyntaxError(
-          last.pos,
-          `missing ';' after '${describeHead(top.head)}' (before the '}' at line ${t.pos.line})`,
-        );
-      }
-      stack.pop();
-      const parent = stack[stack.length - 1]!;
-      parent.statements.push({ head: top.ownerHead, block: top.statements, pos: top.ownerHead[0]!.pos });
-      continue;
-    }
-    if (top.head.length >= SYNTAX_LIMITS.maxHeadTokens) {
+    if (top.headLength >= SYNTAX_LIMITS.maxHeadTokens) {
       throw new DhcpdSyntaxError(
         top.head[0]!.pos,
         `statement longer than ${SYNTAX_LIMITS.maxHeadTokens} tokens`,
       );
     }
-    top.head.push(t);
+    // The head is gathered in the frame's scratch array and copied at its end: a statement's own
+    // array then has exactly its tokens (a few), not the room an array grows by.
+    top.head[top.headLength++] = t;
   }
-  const top = stack[stack.length - 1]!;
-  if (top.head.length > 0) {
-    const last = top.head[top.head.length - 1]!;
-    throw new DhcpdSyntaxError(
-      last.pos,
-      `missing ';' after '${describeHead(top.head)}' (the file ends at line ${endPos.line})`,
-    );
+
+  /** A `;` (the tokenizer can report one without making a token). */
+  semicolon(): void {
+    const top = this.frames[this.depth]!;
+    if (top.headLength > 0) {
+      const head = top.head.slice(0, top.headLength);
+      top.headLength = 0;
+      this.add(top, { head, block: null, pos: head[0]!.pos });
+    }
+    // An empty statement, or the optional `;` after a block: nothing to keep.
   }
-  if (stack.length > 1) {
-    const open = top.open!;
-    throw new DhcpdSyntaxError(
-      open.pos,
-      `'{' of '${describeHead(top.ownerHead)}' is never closed (the file ends at line ${endPos.line})`,
-    );
+
+  /** The text ended at `endPos`: a statement still open is an error. */
+  end(endPos: SourcePos): void {
+    const top = this.frames[this.depth]!;
+    if (top.headLength > 0) {
+      const head = top.head.slice(0, top.headLength);
+      throw new DhcpdSyntaxError(
+        head[head.length - 1]!.pos,
+        `missing ';' after '${describeHead(head)}' (the file ends at line ${endPos.line})`,
+      );
+    }
+    if (this.depth > 0) {
+      throw new DhcpdSyntaxError(
+        top.open!.pos,
+        `'{' of '${describeHead(top.ownerHead)}' is never closed (the file ends at line ${endPos.line})`,
+      );
+    }
   }
-  return root.statements;
+
+  private add(frame: Frame, statement: Statement): void {
+    if (frame === this.frames[0]) this.emit(statement);
+    else frame.statements.push(statement);
+  }
+}
+
+interface Frame {
+  statements: Statement[];
+  /** Scratch: the tokens of the statement being read are head[0, headLength). */
+  head: Token[];
+  headLength: number;
+  open: Token | null;
+  /** The head of the statement that owns this block. */
+  ownerHead: Token[];
+}
+
+function newFrame(): Frame {
+  return { statements: [], head: [], headLength: 0, open: null, ownerHead: [] };
+}
+
+/** Parses tokens into statements; `endPos` is where the file ends (for "missing ;" errors). */
+export function parseStatements(tokens: readonly Token[], endPos: SourcePos): Statement[] {
+  const statements: Statement[] = [];
+  const parser = new StatementParser((s) => statements.push(s));
+  for (const t of tokens) parser.push(t);
+  parser.end(endPos);
+  return statements;
+}
+
+/**
+ * Reads a text given in chunks (in order) and hands each top-level statement to `onStatement` as
+ * soon as it is complete. Memory is bounded by the largest statement, not by the text.
+ */
+export function parseChunks(
+  chunks: Iterable<string>,
+  file: string,
+  onStatement: (statement: Statement) => void,
+): SourcePos {
+  const parser = new StatementParser(onStatement);
+  const tokenizer = new Tokenizer(
+    file,
+    (t) => parser.push(t),
+    () => parser.semicolon(),
+  );
+  for (const chunk of chunks) tokenizer.write(chunk);
+  const endPos = tokenizer.end();
+  parser.end(endPos);
+  return endPos;
 }
 
 /** The first few tokens of a statement, for messages. */
@@ -114,32 +189,74 @@ export function describeHead(head: readonly Token[], max = 8): string {
   return words.join(' ') + (head.length > max ? ' …' : '');
 }
 
-export function endOf(text: string, file: string): SourcePos {
-  let line = 1;
-  let lineStart = 0;
-  for (let i = 0; i < text.length; i++) {
-    if (text[i] === '\n') {
-      line++;
-      lineStart = i + 1;
-    }
-  }
-  return { file, line, column: text.length - lineStart + 1 };
-}
-
 /** Tokenizes and parses one text; no includes are followed. */
 export function parseText(text: string, file: string): Statement[] {
-  return parseStatements(tokenize(text, file), endOf(text, file));
+  const { tokens, end } = tokenizeWithEnd(text, file);
+  return parseStatements(tokens, end);
 }
 
 export interface SourceReader {
   /** Reads a file as text; throws with a message when it cannot. */
   read(path: string): string;
+  /** Reads a file as text in pieces, in order (for files too large to hold: dhcpd.leases). When
+   * absent, read() gives the whole text as one piece. */
+  chunks?(path: string): Iterable<string>;
   /** A canonical name for cycle detection (realpath). */
   canonical(path: string): string;
 }
 
+/** Size of one read of a streamed file. */
+export const READ_CHUNK_BYTES = 1024 * 1024;
+
+/**
+ * The UTF-8 text of `path` in pieces of about `chunkBytes`; invalid bytes become U+FFFD, exactly
+ * as readFileSync(path, 'utf8') decodes them. A character cut by a read is completed by the next
+ * one. Pieces that are pure ASCII (all of a usual dhcpd.leases) skip UTF-8 decoding: 15× faster.
+ */
+export function* readFileChunks(path: string, chunkBytes = READ_CHUNK_BYTES): Generator<string> {
+  const fd = openSync(path, 'r');
+  try {
+    // Room for the up to 3 bytes of an unfinished character kept from the previous read.
+    const buffer = Buffer.allocUnsafe(chunkBytes + 3);
+    let kept = 0;
+    for (;;) {
+      const n = readSync(fd, buffer, kept, chunkBytes, null);
+      const end = kept + n;
+      if (n === 0) {
+        if (kept > 0) yield buffer.toString('utf8', 0, kept);
+        return;
+      }
+      const cut = end - unfinishedCharacterBytes(buffer, end);
+      const piece = buffer.subarray(0, cut);
+      if (cut > 0) yield isAscii(piece) ? piece.toString('latin1') : piece.toString('utf8');
+      buffer.copyWithin(0, cut, end);
+      kept = end - cut;
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * How many bytes at the end of bytes[0, end) begin a UTF-8 character that is not complete yet: a
+ * lead byte followed by fewer continuation bytes than it announces. Cutting there is safe: a
+ * decoder is between characters before any lead byte, valid or not.
+ */
+function unfinishedCharacterBytes(bytes: Uint8Array, end: number): number {
+  for (let k = 1; k <= 3 && end - k >= 0; k++) {
+    const b = bytes[end - k]!;
+    if (b < 0x80) return 0;
+    if (b >= 0xc0) {
+      const length = b >= 0xf0 ? 4 : b >= 0xe0 ? 3 : 2;
+      return length > k ? k : 0;
+    }
+  }
+  return 0;
+}
+
 export const fileSystemReader: SourceReader = {
   read: (path) => readFileSync(path, 'utf8'),
+  chunks: (path) => readFileChunks(path),
   canonical: (path) => {
     try {
       return realpathSync(path);

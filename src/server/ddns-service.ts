@@ -14,7 +14,7 @@
 import { randomInt } from 'node:crypto';
 import type { Logger } from 'pino';
 import { dhcidModeOf, dhcidOfClient } from '../ddns/dhcid.js';
-import { DdnsPlanner, type DdnsWork, type PlannerAction } from '../ddns/planner.js';
+import { DdnsPlanner, type DdnsRefusal, type DdnsWork, type PlannerAction } from '../ddns/planner.js';
 import { type DnsSettings, effectiveDnsSettings, ttlFor } from '../ddns/settings.js';
 import { DnsTransport } from '../ddns/transport.js';
 import type { DhcpEngine } from '../dhcp/engine.js';
@@ -54,6 +54,16 @@ const DNS_PENDING_BITS = dnsFlagsToBits({
   registrationPending: true,
   removalPending: true,
 });
+
+/** Why the DNS server refused a removal step (RFC 2136 §3.2 prerequisites, RFC 4703 §5.5). */
+function refusalReason(r: DdnsRefusal): string {
+  if (r.rcode === 'NXDOMAIN') return 'the name does not exist (removed already)';
+  if (r.step === 'forwardRemove') {
+    return 'the name does not carry our DHCID (another client holds it) or our A record is gone already';
+  }
+  if (r.rcode === 'YXRRSET') return 'other addresses remain on the name, so its DHCID stays';
+  return 'the DHCID is not ours any more';
+}
 
 function sameBytes(a: Uint8Array | null, b: Uint8Array | null): boolean {
   if (a === null || b === null) return a === b;
@@ -116,6 +126,22 @@ export class DdnsService {
       if (lease.fqdn === null && !this.registered.has(lease.address)) continue;
       this.consider(lease);
     }
+  }
+
+  /**
+   * A binding an operator ended on this server (a release or delete through the API; durable):
+   * its records go now, as for a client's release here, whoever granted it. Windows, too, removes
+   * them on the server where the lease is deleted; the partner learns of the end by the binding
+   * update and has nothing left to remove.
+   */
+  bindingEndedByOperator(lease: Lease): void {
+    if (this.isStopped || lease.fqdn === null || lease.state === 'active' || !lease.dns.removalPending)
+      return;
+    const settings = this.settingsFor(lease);
+    const work = settings === null ? null : this.workOf(lease, 'remove', settings);
+    this.registered.delete(lease.address);
+    this.deferred.delete(lease.address);
+    if (work !== null) this.submit(work, this.nowMs());
   }
 
   private settingsFor(lease: Lease): DnsSettings | null {
@@ -210,10 +236,17 @@ export class DdnsService {
       switch (a.type) {
         case 'send':
           this.o.counters.inc('ddns-requests-sent');
-          this.transport.send(a.requestId, a.serverAddress, a.serverPort, a.isTcp, a.bytes);
+          this.transport.send(a.requestId, {
+            address: a.serverAddress,
+            port: a.serverPort,
+            sourcePort: a.sourcePort,
+            isTcp: a.isTcp,
+            bytes: a.bytes,
+            timeoutMs: a.timeoutMs,
+          });
           break;
         case 'completed':
-          this.completed(a.work, a.outcome);
+          this.completed(a);
           break;
         case 'failed': {
           this.o.counters.inc('ddns-update-errors');
@@ -259,13 +292,34 @@ export class DdnsService {
     this.schedule();
   }
 
-  private completed(work: DdnsWork, outcome: 'registered' | 'conflict' | 'removed'): void {
+  private completed(done: Extract<PlannerAction, { type: 'completed' }>): void {
+    const { work, outcome } = done;
     const engine = this.o.engine();
     const lease = engine.getLease(work.address);
     const address = formatIpv4(work.address);
-    if (outcome === 'removed') {
-      this.o.counters.inc('ddns-removals-completed');
-      this.o.log.info({ event: 'ddns.removed', fqdn: work.fqdn, address }, 'DNS records removed');
+    if (outcome === 'removed' || outcome === 'removeRefused') {
+      if (outcome === 'removed') {
+        this.o.counters.inc('ddns-removals-completed');
+        this.o.log.info(
+          { event: 'ddns.removed', fqdn: work.fqdn, address, records: done.removed },
+          'DNS records removed',
+        );
+      } else {
+        // The server refused part of the removal (a prerequisite failed): say so, with its answer,
+        // rather than claim the records are gone. Retrying would get the same answer.
+        this.o.counters.inc('ddns-removals-refused');
+        this.o.log.info(
+          {
+            event: 'ddns.remove-refused',
+            fqdn: work.fqdn,
+            address,
+            removed: done.removed,
+            refused: done.refused.map((r) => ({ ...r, why: refusalReason(r) })),
+            rcode: done.refused[0]?.rcode ?? null,
+          },
+          `DNS server refused to remove ${done.refused.map((r) => `${r.record} (${r.rcode})`).join(', ')} of ${work.fqdn}; ${done.removed.length > 0 ? `removed ${done.removed.join(', ')}` : 'nothing removed'}`,
+        );
+      }
       if (lease && lease.state !== 'active' && lease.dns.removalPending && lease.fqdn === work.fqdn)
         this.persist({ ...lease, dns: { ...lease.dns, removalPending: false }, isPartnerUpToDate: false });
       return;

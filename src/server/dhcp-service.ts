@@ -3,9 +3,8 @@
 // (LeaseStore.commit resolved). Malformed datagrams are counted and dropped; nothing a client
 // sends can throw past `onDatagram`.
 
-import dgram from 'node:dgram';
 import type { Logger } from 'pino';
-import type { DhcpEngine, EngineResult, ReplyDestination } from '../dhcp/engine.js';
+import type { Arrival, DhcpEngine, EngineResult, ReplyDestination } from '../dhcp/engine.js';
 import { INFINITE_EXPIRY, type Lease } from '../dhcp/lease.js';
 import type { LeaseStore } from '../leases/store.js';
 import { decodeDhcp, encodeDhcpReport } from '../wire/dhcp-codec.js';
@@ -14,6 +13,7 @@ import { DhcpMessageType, type DhcpPacket } from '../wire/dhcp-packet.js';
 import { formatIpv4, formatMac, toHex } from '../wire/ipv4.js';
 import type { Clock } from './clock.js';
 import type { Counters } from './counters.js';
+import { DhcpSockets, type LocalAddressLister, type ReceivedOn } from './dhcp-sockets.js';
 
 export interface DhcpNetworkSettings {
   listenAddress: string;
@@ -58,7 +58,7 @@ const LOG_INTERVAL_SECONDS = 10;
 export const EXPIRY_BATCH = 100;
 
 export class DhcpService {
-  private socket: dgram.Socket | null = null;
+  private sockets: DhcpSockets | null = null;
   private timer: NodeJS.Timeout | null = null;
   private immediate: NodeJS.Immediate | null = null;
   private readonly lastLogged = new Map<string, number>();
@@ -73,6 +73,7 @@ export class DhcpService {
     private readonly log: Logger,
     readonly counters: Counters,
     private logSettings: DhcpLogSettings = { isGrantLogged: true },
+    private readonly localAddresses?: LocalAddressLister,
   ) {}
 
   get currentEngine(): DhcpEngine {
@@ -91,38 +92,24 @@ export class DhcpService {
   }
 
   async start(): Promise<void> {
-    const socket = dgram.createSocket({ type: 'udp4', reuseAddr: false });
-    this.socket = socket;
-    socket.on('message', (msg, rinfo) => this.onDatagram(msg, rinfo.address, rinfo.port));
-    socket.on('error', (err) =>
-      this.log.error({ event: 'dhcp.socket-error', err: err.message }, 'DHCP socket error'),
+    const sockets = new DhcpSockets(
+      this.network.listenAddress,
+      this.network.port,
+      (msg, rinfo, receivedOn) => this.onDatagram(msg, rinfo.address, rinfo.port, receivedOn),
+      (err, address) =>
+        this.log.error({ event: 'dhcp.socket-error', address, err: err.message }, 'DHCP socket error'),
+      this.localAddresses,
     );
-    await new Promise<void>((resolve, reject) => {
-      // Exclusive bind: a second server on the same port must fail, not share the traffic.
-      const onBindError = (err: Error) =>
-        reject(
-          new Error(`cannot listen on ${this.network.listenAddress}:${this.network.port}: ${err.message}`),
-        );
-      socket.once('error', onBindError);
-      socket.bind(this.network.port, this.network.listenAddress, () => {
-        socket.off('error', onBindError);
-        socket.setBroadcast(true);
-        // Large buffers absorb bursts while a group commit is in progress.
-        try {
-          socket.setRecvBufferSize(4 * 1024 * 1024);
-          socket.setSendBufferSize(4 * 1024 * 1024);
-        } catch {
-          // Not fatal: the kernel caps it (net.core.rmem_max).
-        }
-        resolve();
-      });
-    });
+    await sockets.open();
+    this.sockets = sockets;
     this.log.info(
       {
         event: 'dhcp.listening',
         address: this.network.listenAddress,
-        port: this.network.port,
+        port: sockets.boundPort,
         broadcast: this.network.broadcastAddress,
+        // With 0.0.0.0: the addresses whose unicast datagrams are told from broadcasts.
+        unicastAddresses: sockets.addresses,
       },
       'DHCP service listening',
     );
@@ -135,13 +122,21 @@ export class DhcpService {
     this.timer = null;
     if (this.immediate) clearImmediate(this.immediate);
     this.immediate = null;
-    const s = this.socket;
-    this.socket = null;
-    if (s) await new Promise<void>((resolve) => s.close(() => resolve()));
+    const s = this.sockets;
+    this.sockets = null;
+    await s?.close();
   }
 
-  /** Entry point for every received datagram (also used by tests without a socket). */
-  onDatagram(bytes: Uint8Array, fromAddress: string, fromPort: number): void {
+  /**
+   * Entry point for every received datagram (also used by tests without a socket, where the
+   * destination is unknown: `receivedOn` null).
+   */
+  onDatagram(
+    bytes: Uint8Array,
+    fromAddress: string,
+    fromPort: number,
+    receivedOn: ReceivedOn | null = null,
+  ): void {
     this.counters.inc('pkt4-received');
     const decoded = decodeDhcp(bytes);
     if (!decoded.ok) {
@@ -158,11 +153,16 @@ export class DhcpService {
     }
     const packet = decoded.packet;
     const typeByte = packet.options.get(53);
-    const typeName = typeByte?.length === 1 ? (MESSAGE_NAMES[typeByte[0]!] ?? 'unknown') : 'bootp';
+    const typeName =
+      typeByte === undefined
+        ? 'bootp'
+        : typeByte.length === 1
+          ? (MESSAGE_NAMES[typeByte[0]!] ?? 'unknown')
+          : 'unknown';
     this.counters.inc(`pkt4-${typeName}-received`);
     let result: EngineResult;
     try {
-      result = this.engine.handle(packet, this.clock.nowSeconds());
+      result = this.engine.handle(packet, this.clock.nowSeconds(), this.arrivalOf(packet, receivedOn));
     } catch (err) {
       // An exception here is a bug in the engine, not bad input: count it, log it, keep serving.
       this.counters.inc('pkt4-processing-failed');
@@ -170,6 +170,19 @@ export class DhcpService {
       return;
     }
     this.dispatch(result, packet);
+  }
+
+  /**
+   * Unicast or broadcast, from the socket the datagram came in on (dhcp-sockets.ts). On the
+   * wildcard socket it was a broadcast only if every local address has a socket of its own; that
+   * costs an interface listing, so it is checked only where the engine's answer depends on it: a
+   * message with ciaddr and no relay (RFC 2131 §4.3.2, RENEWING or REBINDING; DhcpEngine
+   * selectScope). Anything not known is 'unknown', which the engine treats as before it could tell.
+   */
+  private arrivalOf(packet: DhcpPacket, receivedOn: ReceivedOn | null): Arrival {
+    if (receivedOn === 'address') return 'unicast';
+    if (receivedOn !== 'wildcard' || packet.giaddr !== 0 || packet.ciaddr === 0) return 'unknown';
+    return this.sockets?.coverNewAddresses() ? 'broadcast' : 'unknown';
   }
 
   private dispatch(result: EngineResult, request: DhcpPacket): void {
@@ -225,8 +238,8 @@ export class DhcpService {
   }
 
   private send(result: Reply, request: DhcpPacket): void {
-    const socket = this.socket;
-    if (!socket) return;
+    const sockets = this.sockets;
+    if (!sockets) return;
     let bytes: Uint8Array;
     try {
       const encoded = encodeDhcpReport(result.reply, { maxSize: result.maxSize });
@@ -243,7 +256,7 @@ export class DhcpService {
     const name = result.messageType === 0 ? 'bootp-reply' : (MESSAGE_NAMES[result.messageType] ?? 'unknown');
     // Logged when handed to the socket: an ACK only leaves once its binding is durable (persist).
     this.logReply(result, request, name, address, port);
-    socket.send(bytes, port, address, (err) => {
+    sockets.send(bytes, port, address, (err) => {
       if (err) {
         this.counters.inc('pkt4-send-failed');
         this.logLimited(`send:${err.message}`, 'warn', {

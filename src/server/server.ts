@@ -1,11 +1,11 @@
 // The composition root of `twinlease serve`: config → lease store → engine → sockets, plus the
 // process signals (SIGHUP reload, SIGTERM/SIGINT stop). Everything with I/O is created here.
 
-import { mkdirSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import { type ApiServer, ApiStartupError, startManagementApi } from '../api/attach.js';
+import { type OrphanedLeases, orphanedLeases } from '../api/orphaned-leases.js';
 import { TWINLEASE_VERSION } from '../api/version.js';
 import { formatConfigErrors, loadConfigFile, type ResolvedConfig, reloadConfig } from '../config/loader.js';
 import { DhcpEngine } from '../dhcp/engine.js';
@@ -14,15 +14,20 @@ import type { EngineSettings } from '../dhcp/scope.js';
 import { acquireLockFile } from '../leases/lock-file.js';
 import { openSqliteLeaseStore } from '../leases/sqlite-store.js';
 import type { LeaseStore } from '../leases/store.js';
+import { makeStoreDirectory } from '../leases/store-directory.js';
 import { formatIpv4, formatMac } from '../wire/ipv4.js';
 import { type Clock, systemClock } from './clock.js';
 import { Counters } from './counters.js';
 import { DdnsService } from './ddns-service.js';
 import { type DhcpNetworkSettings, DhcpService, EXPIRY_BATCH } from './dhcp-service.js';
 import { FailoverService } from './failover-service.js';
-import { createLogger } from './logger.js';
+import { LeaseOperations } from './lease-operations.js';
+import { createLogger, logOutputOf } from './logger.js';
 import { chooseNetwork, directScopeIds, type InterfaceLister, listInterfaceAddresses } from './network.js';
 import { checkReservations, conflictMessage } from './reservation-check.js';
+
+/** How long stop() waits for queued log lines to leave (docs/logging.md). */
+export const LOG_SETTLE_MS = 2000;
 
 /** The embedded default used when `serve` gets no --config. */
 export const DEFAULT_CONFIG_PATH = fileURLToPath(new URL('../../config/default.json', import.meta.url));
@@ -52,6 +57,29 @@ export interface RunningServer {
 }
 
 export class StartupError extends Error {}
+
+/** At most this many `config.orphaned-lease` lines per reload (the summary has the count). */
+export const MAX_ORPHANED_LEASE_LINES = 100;
+
+/** One warning with the count, and one per lease (the first MAX_ORPHANED_LEASE_LINES). */
+function warnOrphanedLeases(log: Logger, orphaned: OrphanedLeases): void {
+  if (orphaned.count === 0) return;
+  log.warn(
+    { event: 'config.orphaned-leases', count: orphaned.count },
+    `the reloaded config leaves ${orphaned.count} active lease${orphaned.count === 1 ? '' : 's'} outside every scope; their clients lose the address at renewal`,
+  );
+  for (const l of orphaned.items.slice(0, MAX_ORPHANED_LEASE_LINES)) {
+    log.warn({
+      event: 'config.orphaned-lease',
+      address: l.ipAddress,
+      scope: l.scopeId,
+      mac: l.hardwareAddress,
+      clientId: l.clientId,
+      hostname: l.hostname,
+      leaseExpiresAt: l.leaseExpiresAt,
+    });
+  }
+}
 
 function engineSettings(
   config: ResolvedConfig,
@@ -98,9 +126,9 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   const { settings, network } = engineSettings(config, interfaces);
 
   const storePath = resolve(config.leaseStore.path);
-  mkdirSync(dirname(storePath), { recursive: true });
   let lock: ReturnType<typeof acquireLockFile>;
   try {
+    makeStoreDirectory(storePath);
     lock = acquireLockFile(storePath);
   } catch (err) {
     throw new StartupError((err as Error).message);
@@ -221,6 +249,10 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       return false;
     }
     warnReservationConflicts(leaseCheck!.running);
+    // The file is the truth (as for dhcpd and Kea): a reload is not refused for the active leases
+    // it leaves outside every scope, but each is named (their clients are NAKed or ignored at
+    // renewal). Counted against the scopes in force, before they are replaced.
+    const orphaned = orphanedLeases(dhcp.currentEngine, result.config, clock.nowSeconds());
     try {
       const next = engineSettings(result.config, interfaces);
       // Relationships added, removed or changed start/stop now; unchanged ones keep running.
@@ -233,6 +265,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       log.level = result.config.logging.level;
       config = result.config;
       log.info({ event: 'config.reloaded', config: config.file, changes: result.changes }, 'config reloaded');
+      warnOrphanedLeases(log, orphaned);
       return true;
     } catch (err) {
       log.error(
@@ -254,7 +287,8 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       await ddns.stop();
       await store.close();
       lock.release();
-      log.flush();
+      // Bounded: a log reader that stopped reading must not keep the server from stopping.
+      await logOutputOf(log)?.settle(LOG_SETTLE_MS);
     })();
     return stopping;
   };
@@ -266,7 +300,20 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   const failoverApi = {
     statuses: () => failover.statuses(),
     declarePartnerDown: (name: string) => failover.declarePartnerDown(name),
+    operatorSync: (name: string, kind: 'resync' | 'rebalance') => failover.operatorSync(name, kind),
   };
+  const leaseOperations = new LeaseOperations({
+    engine: () => dhcp.currentEngine,
+    store,
+    clock,
+    log,
+    failoverScopeIds: () => new Set(config.failover.flatMap((r) => r.scopeIds)),
+    onEnded: (lease) => {
+      failover.leasesChanged([lease]);
+      ddns.bindingEndedByOperator(lease);
+    },
+    onImported: (leases) => failover.leasesChanged(leases),
+  });
   try {
     api = await startManagementApi({
       config: () => config,
@@ -281,6 +328,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       reload,
       checkConfig: (next) => checkAgainstLeases(next, config).errors,
       failover: failoverApi,
+      leaseOperations,
     });
   } catch (err) {
     await stop();

@@ -476,11 +476,16 @@ export interface ClientFqdn {
 
 const LABEL = /^[A-Za-z0-9_-]{1,63}$/;
 
-/** Reads uncompressed wire-format labels from d[start..end) (RFC 4702 §2.3.1 forbids compression). */
+/**
+ * Reads uncompressed wire-format labels from d[start..end) (RFC 4702 §2.3.1 forbids compression).
+ * Labels are host-name characters, or with `isAnyPrintable` any printable ASCII (the same as the
+ * ASCII encoding accepts), for a caller that sanitises the name itself.
+ */
 function readWireName(
   d: Uint8Array,
   start: number,
   end: number,
+  isAnyPrintable = false,
 ): { labels: string[]; isRooted: boolean } | null {
   const labels: string[] = [];
   let pos = start;
@@ -492,7 +497,11 @@ function readWireName(
       return wireLength + 1 > 255 ? null : { labels, isRooted: true };
     }
     if (length > 63 || pos + 1 + length > end) return null;
-    const label = asciiLabel(d, pos + 1, length);
+    const label = isAnyPrintable
+      ? isPrintableAscii(d, pos + 1, pos + 1 + length)
+        ? String.fromCharCode(...d.subarray(pos + 1, pos + 1 + length))
+        : null
+      : asciiLabel(d, pos + 1, length);
     if (label === null) return null;
     labels.push(label);
     wireLength += length + 1;
@@ -512,8 +521,17 @@ function isPrintableAscii(d: Uint8Array, start: number, end: number): boolean {
   return true;
 }
 
+export interface ParseClientFqdnOptions {
+  /**
+   * Accept wire-format labels of any printable ASCII, as the ASCII encoding is accepted (for the
+   * DNS name decision, which sanitises labels). Default: host-name characters only, so that
+   * every decoded value encodes again.
+   */
+  isAnyPrintableLabel?: boolean;
+}
+
 /** Option 81 data → its fields; null when malformed (short, MBZ bits set, bad name encoding). */
-export function parseClientFqdn(data: Uint8Array): ClientFqdn | null {
+export function parseClientFqdn(data: Uint8Array, opts: ParseClientFqdnOptions = {}): ClientFqdn | null {
   if (data.length < 3) return null;
   const flags = data[0]!;
   if (flags & FQDN_MBZ) return null;
@@ -522,7 +540,7 @@ export function parseClientFqdn(data: Uint8Array): ClientFqdn | null {
   const rcode1 = data[1]!;
   const rcode2 = data[2]!;
   if (flags & FQDN_FLAG.E) {
-    const wire = readWireName(data, 3, data.length);
+    const wire = readWireName(data, 3, data.length, opts.isAnyPrintableLabel === true);
     if (wire === null) return null;
     return { flags, rcode1, rcode2, name: wire.labels.join('.'), isFullyQualified: wire.isRooted };
   }

@@ -13,7 +13,9 @@ import { type ApiServer, startApiServer } from '../../src/api/server.js';
 import { loadConfigFile } from '../../src/config/loader.js';
 import type { ResolvedConfig } from '../../src/config/resolved.js';
 import { DhcpEngine } from '../../src/dhcp/engine.js';
+import { emptyLease, type Lease } from '../../src/dhcp/lease.js';
 import type { RelationshipStatus } from '../../src/failover/types.js';
+import { checkReservations } from '../../src/server/reservation-check.js';
 import { ServerState } from '../../src/wire/failover-message.js';
 import { parseIpv4 } from '../../src/wire/ipv4.js';
 import { READ_TOKEN, WRITE_TOKEN } from './helpers.js';
@@ -78,6 +80,7 @@ export function fakeStatus(over: Partial<RelationshipStatus> = {}): Relationship
     lastContactAt: NOW - 2,
     clockSkewSeconds: -1,
     mcltSeconds: 1800,
+    clientSharePercent: 50,
     unackedUpdates: 3,
     queuedUpdates: 7,
     partnerDownAt: null,
@@ -96,6 +99,20 @@ export class FakeFailover implements FailoverApi {
 
   statuses(): readonly RelationshipStatus[] {
     return this.statusList;
+  }
+
+  syncCalls: [string, 'resync' | 'rebalance'][] = [];
+  syncAnswer: ReturnType<NonNullable<FailoverApi['operatorSync']>> = { ok: true };
+
+  operatorSync(
+    name: string,
+    kind: 'resync' | 'rebalance',
+  ): ReturnType<NonNullable<FailoverApi['operatorSync']>> {
+    this.syncCalls.push([name, kind]);
+    if (!this.statusList.some((s) => s.name === name)) {
+      return { ok: false, reason: 'unknown', message: `no failover relationship named "${name}"` };
+    }
+    return this.syncAnswer;
   }
 
   declarePartnerDown(name: string): ReturnType<FailoverApi['declarePartnerDown']> {
@@ -118,7 +135,7 @@ export interface FailoverApiServer {
   close(): Promise<void>;
 }
 
-function engineFor(config: ResolvedConfig): DhcpEngine {
+function engineFor(config: ResolvedConfig, leases: readonly Lease[]): DhcpEngine {
   return new DhcpEngine(
     {
       serverName: config.server.name,
@@ -126,13 +143,28 @@ function engineFor(config: ResolvedConfig): DhcpEngine {
       scopes: config.scopes,
       directScopeIds: [],
     },
-    [],
+    [...leases],
   );
+}
+
+/** An active lease granted by `owner` at NOW − 60, running until NOW + 3600. */
+export function activeLease(address: string, scopeId: string, n: number, owner = 'dhcp-a'): Lease {
+  return {
+    ...emptyLease(parseIpv4(address), scopeId, 'active', NOW - 60),
+    hardwareType: 1,
+    hardwareAddress: `02000000${n.toString(16).padStart(4, '0')}`,
+    hostname: `host-${n}`,
+    leaseExpiresAt: NOW + 3600,
+    clientLastTransactionAt: NOW - 60,
+    ownerServer: owner,
+  };
 }
 
 export async function startFailoverApi(
   serverName: string,
   extra: Record<string, unknown> = {},
+  /** Lease records the engine starts with (carried across reloads, as the server does). */
+  leases: readonly Lease[] = [],
 ): Promise<FailoverApiServer> {
   const dir = mkdtempSync(join(tmpdir(), 'twinlease-fo-api-'));
   const configPath = join(dir, 'config.json');
@@ -140,14 +172,14 @@ export async function startFailoverApi(
   const loaded = loadConfigFile(configPath);
   assert.ok(loaded.ok, JSON.stringify(!loaded.ok && loaded.errors));
   let config = loaded.config;
-  let engine = engineFor(config);
+  let engine = engineFor(config, leases);
   const failover = new FakeFailover();
   const state = { reloads: 0 };
   const apply = (): boolean => {
     const next = loadConfigFile(configPath);
     if (!next.ok) return false;
     config = next.config;
-    engine = engineFor(config);
+    engine = engineFor(config, [...engine.leases()]);
     state.reloads++;
     return true;
   };
@@ -160,6 +192,7 @@ export async function startFailoverApi(
     version: '0.0.0-test',
     clock: { nowSeconds: () => NOW },
     reload: makeReloader(configPath, () => config, apply),
+    checkConfig: (next) => checkReservations(config, next, (a) => engine.getLease(a), NOW).errors,
     failover,
     configPath,
   };

@@ -49,7 +49,7 @@ describe('failover relationships over the API', () => {
     assert.equal(created.body.mcltSeconds, 1800);
     assert.equal(created.body.auth, 'hmacSha256', 'a shared secret turns authentication on');
     assert.equal(created.body.sharedSecretEnabled, true);
-    assert.equal(created.body.state, 'noState', 'the endpoint runs it after a restart');
+    assert.equal(created.body.state, 'noState', 'this fake endpoint runs nothing (a real one starts it)');
     assert.equal(created.body.serverOwner, 'dhcp-a');
     assert.ok(!created.text.includes(SECRET), 'the secret is never returned');
     assert.equal(a.reloads, reloads + 1);
@@ -147,7 +147,11 @@ describe('failover relationships over the API', () => {
       ['removeScope', 'addScopes', 'update', 'create'],
     );
     assert.ok(tracker.every((o) => o.serverName === 'dhcp-a' && o.tokenName === 'ops'));
-    assert.equal(tracker[0]?.isRestartRequired, true, 'failover changes apply at the next restart');
+    assert.deepEqual(
+      tracker.map((o) => o.effect),
+      ['restarted', 'restarted', 'restarted', 'started'],
+      'the reload that wrote each change applied it to the relationship at once',
+    );
     const log = JSON.parse(readFileSync(a.configPath.replace(/\.json$/, '.operations.json'), 'utf8'));
     assert.equal(log.relationships['dc-pair'].length, 4, 'the tracker is kept beside the config');
 
@@ -351,11 +355,11 @@ describe('failover relationships over the API', () => {
   });
 
   test('the embedded default config is never written', () => {
-    const file = new ConfigFile({ configPath: DEFAULT_CONFIG_PATH } as unknown as ApiDeps);
+    const file = new ConfigFile({ configPath: DEFAULT_CONFIG_PATH } as unknown as ApiDeps, () => 0);
     const w = file.writablePath();
     assert.equal(w.ok, false);
     assert.equal(!w.ok && w.refusal.status, 409);
-    const named = new ConfigFile({ config: () => ({ file: '<default>' }) } as unknown as ApiDeps);
+    const named = new ConfigFile({ config: () => ({ file: '<default>' }) } as unknown as ApiDeps, () => 0);
     assert.equal(named.writablePath().ok, false);
   });
 });
@@ -468,11 +472,15 @@ describe('scope configs and replication between two API servers', () => {
       second.body.items.map((i) => i.result),
       ['identical'],
     );
-    const rel = await http<Json & { operationTracker: Json[] }>(
+    const rel = await http<Json & { operationTracker: Json[]; configurationDifferences: Json[] }>(
       a.baseUrl,
       '/api/v1/failover/relationships/dc-pair',
     );
-    assert.equal(rel.body.configurationDiffers, false);
+    // The scopes agree now; B has no relationship of that name (it was only created on A).
+    assert.deepEqual(
+      rel.body.configurationDifferences.map((d) => d.name),
+      ['relationship'],
+    );
     assert.equal(rel.body.operationTracker[0]?.operation, 'replicate');
     assert.equal(rel.body.operationTracker[0]?.detail, '0 updated, 1 identical, 0 failed');
 

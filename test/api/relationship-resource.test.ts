@@ -32,7 +32,7 @@ function resolved(over: Record<string, unknown> = {}): ResolvedRelationship {
   return r.config.failover[0]!;
 }
 
-const none = { operations: [], configurationDiffers: null };
+const none = { operations: [], configurationDifferences: null };
 
 describe('relationship resource', () => {
   test('every D12 state has its windows-model.md §1.3 name', () => {
@@ -83,8 +83,10 @@ describe('relationship resource', () => {
       name: 'dhcp-a',
       recordId: serverRecordId(parseIpv4('10.0.0.2'), 647),
       state: 'normal',
+      isStateStale: false,
       percentage: 50,
     });
+    assert.equal(x.isPartnerStateStale, false, 'connected: the partner state is current');
     assert.equal(x.server2.isThisServer, false);
     assert.equal(x.server2.name, 'dhcp-b');
     assert.equal(x.recordId, relationshipRecordId('dc-pair'));
@@ -103,6 +105,7 @@ describe('relationship resource', () => {
         partnerState: ServerState.PARTNER_DOWN,
         isCommunicating: false,
         partnerDownAt: NOW + 3000,
+        clientSharePercent: 30,
       }),
       none,
     );
@@ -115,6 +118,70 @@ describe('relationship resource', () => {
     assert.equal(x.server2.percentage, 30);
     assert.equal(x.connection.status, 'down');
     assert.equal(x.partnerDownAt, '2026-11-24T00:50:00Z');
+  });
+
+  test('a secondary shows the MCLT and split in force (the primary’s), its configured values beside', () => {
+    const r = resolved({ role: 'secondary', mcltSeconds: 600, loadBalancePercent: 40 });
+    const x = relationshipResource(
+      r,
+      fakeStatus({ role: 'secondary', mcltSeconds: 300, clientSharePercent: 50 }),
+      none,
+    );
+    assert.equal(x.mcltSeconds, 300);
+    assert.equal(x.loadBalancePercent, 50);
+    assert.deepEqual(x.configuredValues, { mcltSeconds: 600, loadBalancePercent: 40 });
+    assert.equal(x.server1.percentage, 50, 'the percentages follow the split in force');
+    assert.equal(x.server2.percentage, 50);
+    // In agreement: nothing beside.
+    const same = relationshipResource(
+      resolved({ role: 'secondary', mcltSeconds: 300, loadBalancePercent: 50 }),
+      fakeStatus({ role: 'secondary', mcltSeconds: 300, clientSharePercent: 50 }),
+      none,
+    );
+    assert.deepEqual(same.configuredValues, {});
+    // Not running: the configuration.
+    const idle = relationshipResource(r, null, none);
+    assert.equal(idle.mcltSeconds, 600);
+    assert.deepEqual(idle.configuredValues, {});
+  });
+
+  test('hot standby: the server role in force comes from the primary’s assignment', () => {
+    const r = resolved({ role: 'secondary', mode: 'hotStandby', serverRole: 'active', reservePercent: 10 });
+    const x = relationshipResource(
+      r,
+      fakeStatus({ role: 'secondary', mode: 'hotStandby', clientSharePercent: 0 }),
+      none,
+    );
+    assert.equal(x.serverRole, 'standby');
+    assert.deepEqual(x.configuredValues, { serverRole: 'active' });
+    assert.equal(x.server1.percentage, 90, 'the primary is active: it keeps all but the reserve');
+  });
+
+  test('an unreachable partner: its state is the last known one, with when it was last heard', () => {
+    const status = fakeStatus({
+      localState: ServerState.COMMUNICATIONS_INTERRUPTED,
+      partnerState: ServerState.NORMAL,
+      isCommunicating: false,
+      lastContactAt: NOW - 300,
+    });
+    const x = relationshipResource(resolved(), status, none);
+    assert.equal(x.partnerState, 'normal');
+    assert.equal(x.isPartnerStateStale, true);
+    assert.equal(x.partnerStateHeardAt, '2026-11-23T23:55:00Z');
+    assert.equal(x.server2.isStateStale, true, 'the partner’s entry');
+    assert.equal(x.server1.isStateStale, false);
+    const s = relationshipSummary('dc-pair', resolved(), status);
+    assert.equal(s.partnerState, 'normal');
+    assert.equal(s.isPartnerStateStale, true);
+    assert.equal(s.partnerStateHeardAt, '2026-11-23T23:55:00Z');
+    // Never heard: no state to be stale.
+    const never = relationshipSummary(
+      'dc-pair',
+      resolved(),
+      fakeStatus({ partnerState: null, isCommunicating: false, lastContactAt: 0 }),
+    );
+    assert.equal(never.isPartnerStateStale, false);
+    assert.equal(never.partnerStateHeardAt, null);
   });
 
   test('hot standby percentages: the standby keeps reservePercent', () => {
@@ -137,11 +204,11 @@ describe('relationship resource', () => {
           at: NOW,
           serverName: 'dhcp-a',
           tokenName: 'ops',
-          isRestartRequired: true,
+          effect: 'started',
           detail: null,
         },
       ],
-      configurationDiffers: true,
+      configurationDifferences: [{ name: 'mcltSeconds', ours: 1800, partner: 600, rule: 'equal' }],
     });
     assert.equal(x.state, 'noState');
     assert.equal(x.partnerState, null);
@@ -153,6 +220,7 @@ describe('relationship resource', () => {
     assert.equal(x.serverOwner, 'dhcp-a');
     assert.equal(x.operationTracker[0]?.at, '2026-11-24T00:00:00Z');
     assert.equal(x.configurationDiffers, true);
+    assert.deepEqual(x.configurationDifferences?.[0]?.name, 'mcltSeconds');
     const s = relationshipSummary('dc-pair', resolved(), null);
     assert.equal(s.state, 'noState');
     assert.equal(s.isPartnerReachable, false);

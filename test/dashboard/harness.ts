@@ -80,8 +80,9 @@ export class Pair {
       c.api.port = base + offset;
       c.api.tokens.push({ name: 'viewer', token: READ_ONLY_TOKEN, readOnly: true });
       // The relay (giaddr 127.0.0.1) gets each server's replies on 127.0.0.1:<that server's port>,
-      // so neither server may listen on 127.0.0.1 itself.
+      // so neither server may listen on 127.0.0.1 itself, and 127.0.0.1 selects the scope.
       c.dhcp.listenAddress = role === 'primary' ? '127.0.0.3' : '127.0.0.2';
+      c.scopes[0].relayAddresses = ['127.0.0.1'];
       c.dhcp.port = base + 10 + offset;
       const f = c.failover[0];
       f.local.port = base + 20 + offset;

@@ -36,6 +36,7 @@ const DNS: DnsSettings = {
   nameProtection: true,
   cleanupOnDelete: true,
   ttlSeconds: null,
+  serverSourcePort: null,
 };
 
 describe('dhcidModeOf (RFC 4701 §3.3, RFC 4361 §6.1)', () => {

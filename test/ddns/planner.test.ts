@@ -30,6 +30,7 @@ const SETTINGS: DnsSettings = {
   reverseZone: '77.10.in-addr.arpa',
   serverAddress: '127.0.0.1',
   serverPort: 53,
+  serverSourcePort: null,
   tsigKey: { name: 'tl-key', algorithm: 'hmac-sha256', secret: SECRET },
   updateBothRecords: false,
   nameProtection: true,
@@ -120,8 +121,9 @@ function drive(
   initial: PlannerAction[],
   startMs = 1_000_000,
   untilMs = startMs + 10_000,
-): { outcomes: string[]; failures: string[]; endMs: number } {
+): { outcomes: string[]; failures: string[]; endMs: number; completed: CompletedAction[] } {
   const outcomes: string[] = [];
+  const completed: CompletedAction[] = [];
   const failures: string[] = [];
   let now = startMs;
   let queue = [...initial];
@@ -131,8 +133,10 @@ function drive(
       if (a.type === 'send') {
         if (zone !== null)
           queue.push(...planner.onResponse(a.requestId, zone.answer(a.bytes, Math.floor(now / 1000)), now));
-      } else if (a.type === 'completed') outcomes.push(`${a.work.kind}:${a.work.fqdn}:${a.outcome}`);
-      else if (a.type === 'failed') failures.push(`${a.step}:${a.reason}`);
+      } else if (a.type === 'completed') {
+        outcomes.push(`${a.work.kind}:${a.work.fqdn}:${a.outcome}`);
+        completed.push(a);
+      } else if (a.type === 'failed') failures.push(`${a.step}:${a.reason}`);
     }
     const next = planner.nextWakeAtMs();
     if (next === null) break;
@@ -140,8 +144,10 @@ function drive(
     if (now > untilMs) break;
     queue = planner.poll(now);
   }
-  return { outcomes, failures, endMs: now };
+  return { outcomes, failures, endMs: now, completed };
 }
+
+type CompletedAction = Extract<PlannerAction, { type: 'completed' }>;
 
 let seed = 7;
 const ids = () => {
@@ -162,6 +168,8 @@ describe('planner (RFC 4703 §5)', () => {
     assert.equal(first.answers[0]!.class, RR_CLASS.NONE, 'prerequisite: name not in use');
     r = drive(p, zone, p.submit(work('remove', 'h1.tld.test', '01aa'), 2_000_000), 2_000_000);
     assert.deepEqual(r.outcomes, ['remove:h1.tld.test:removed']);
+    assert.deepEqual(r.completed[0]?.removed, ['A', 'DHCID', 'PTR']);
+    assert.deepEqual(r.completed[0]?.refused, []);
     assert.deepEqual(zone.records, []);
   });
 
@@ -193,8 +201,27 @@ describe('planner (RFC 4703 §5)', () => {
       p.submit(work('remove', 'h3.tld.test', '01dd', '10.77.1.6'), 3_000_000),
       3_000_000,
     );
-    assert.deepEqual(rm.outcomes, ['remove:h3.tld.test:removed']);
+    // named refused the removal of the A record (NXRRSET: the DHCID is not ours): not "removed".
+    assert.deepEqual(rm.outcomes, ['remove:h3.tld.test:removeRefused']);
+    assert.deepEqual(rm.completed[0]?.refused, [{ step: 'forwardRemove', record: 'A', rcode: 'NXRRSET' }]);
+    assert.deepEqual(rm.completed[0]?.removed, ['PTR']);
     assert.equal(JSON.stringify(zone.records), before);
+  });
+
+  it('records another server removed already: the removal is refused (NXRRSET), not reported as done', () => {
+    const zone = new FakeZone();
+    const p = new DdnsPlanner(ids);
+    drive(p, zone, p.submit(work('add', 'h9.tld.test', '01ee', '10.77.1.7'), 1_000_000));
+    zone.records = zone.records.filter((x) => x.name !== 'h9.tld.test');
+    const rm = drive(
+      p,
+      zone,
+      p.submit(work('remove', 'h9.tld.test', '01ee', '10.77.1.7'), 2_000_000),
+      2_000_000,
+    );
+    assert.deepEqual(rm.outcomes, ['remove:h9.tld.test:removeRefused']);
+    assert.deepEqual(rm.completed[0]?.refused, [{ step: 'forwardRemove', record: 'A', rcode: 'NXRRSET' }]);
+    assert.deepEqual(rm.completed[0]?.removed, ['PTR']);
   });
 
   it('a name held by a record without DHCID (a static host) is a conflict', () => {
@@ -318,6 +345,16 @@ describe('client name (RFC 4702)', () => {
       null,
     )!;
     assert.deepEqual([o.doesForward, o.replyOption![0]], [true, 0x07]);
+  });
+
+  it('a wire-format name with characters DNS host names do not allow is sanitised, as an ASCII one is', () => {
+    // docs/dns.md: labels are lower-cased, other characters become '-'. The wire form used to be
+    // refused outright (no registration, no option 81 in the reply), the ASCII form sanitised.
+    const wire = decideClientName(SETTINGS, fqdnOption(0x05, 'Lap_Top 26', true), null);
+    const ascii = decideClientName(SETTINGS, fqdnOption(0x01, 'Lap_Top 26', false), null);
+    assert.equal(ascii?.fqdn, 'lap-top-26.tld.test');
+    assert.equal(wire?.fqdn, 'lap-top-26.tld.test');
+    assert.equal(parseClientFqdn(wire!.replyOption!)!.name, 'lap-top-26.tld.test');
   });
 
   it('names: qualified with the zone, moved into it, sanitised; host name 12 without option 81', () => {

@@ -276,11 +276,10 @@ describe('management API and CLI against a real loopback failover pair', { skip 
       const other = configs[1 - i]!;
       delete c.$schema;
       // The servers send relayed replies to giaddr:<their dhcp.port> (the relay port is the server
-      // port). With the pair's giaddr 127.0.0.1 and ports 6767/6768 they would go to the primary's
-      // own socket (127.0.0.1:6767) or nowhere (127.0.0.1:6768), and the test relay agent can only
-      // bind port 67. So inside the namespace the copies use the standard port 67 on their own
-      // addresses (127.0.0.1 and 127.0.0.2) and select the scope by relay address 127.0.0.3, where
-      // the relay agent listens on port 67. Everything else is the pair's config as shipped.
+      // port), and the test relay agent can only bind port 67. So inside the namespace the copies
+      // use the standard port 67 on their own addresses (127.0.0.1 and 127.0.0.2) instead of the
+      // shipped 6767, and the scope is selected by relay address 127.0.0.3 (as shipped), where the
+      // relay agent listens on port 67. Everything else is the pair's config as shipped.
       c.dhcp.port = 67;
       c.scopes[0].relayAddresses = [RELAY];
       c.leaseStore.path = join(dir, `${role}-leases.db`);

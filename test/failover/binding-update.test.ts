@@ -616,11 +616,19 @@ function casesFor(state: BindingState, status: BindingStatus, rule: Rule): Case[
     case 'T2':
       return [
         ...mk('T2 now after our expiry → accept', ours(state), received(status, undefined), after, true),
+        // Whole seconds: the lease is over in its expiry second (our expiry tick, dhcpd's pool timer).
         ...mk(
-          'T2 now = our expiry → 15',
+          'T2 now = our expiry → accept',
           ours(state),
           received(status, OUR_CLTT + 1000),
           OUR_EXPIRY,
+          true,
+        ),
+        ...mk(
+          'T2 a second before our expiry → 15',
+          ours(state),
+          received(status, OUR_CLTT + 1000),
+          OUR_EXPIRY - 1,
           false,
           15,
         ),
@@ -945,6 +953,49 @@ describe('decideIncoming — equal CLTTs', () => {
         ctx,
       ).accept,
       false,
+    );
+  });
+});
+
+describe('decideIncoming — dueling updates', () => {
+  it("the loser of a duel accepts the winner's update whatever the matrix says (sim seed 82)", () => {
+    // Our RELEASED crossed the primary's EXPIRED; the primary rejects ours (16). Judged by CLTT,
+    // the secondary rejected the EXPIRED too and each side kept its own binding for good.
+    const mine = ours('released', { isPartnerUpToDate: true });
+    const theirs = received(BindingStatus.EXPIRED, OUR_CLTT - 30);
+    const ctx = { role: 'secondary' as const, now: OUR_EXPIRY - 1 };
+    assert.equal(decideIncoming(mine, theirs, ctx).accept, false);
+    assert.equal(decideIncoming(mine, theirs, { ...ctx, hasPartnerWonDuel: true }).accept, true);
+    // An ill-formed update is still refused.
+    const bad = { ...received(BindingStatus.ACTIVE, OUR_CLTT), leaseExpiresAt: undefined };
+    const d = decideIncoming(mine, bad, { ...ctx, hasPartnerWonDuel: true });
+    assert.deepEqual([d.accept, d.accept ? 0 : d.reason], [false, RejectReason.MISSING_BINDING_INFORMATION]);
+  });
+});
+
+describe('decideIncoming — rule T2 at the expiry second (issue 14 item 11)', () => {
+  it("accepts the partner's EXPIRED in the lease's last second, and a second early when its clock reads ahead", () => {
+    const mine = ours('active');
+    const expired = received(BindingStatus.EXPIRED, undefined);
+    const at = (now: number, tolerance?: number) =>
+      decideIncoming(mine, expired, {
+        role: 'secondary',
+        now,
+        ...(tolerance !== undefined ? { expiryToleranceSeconds: tolerance } : {}),
+      }).accept;
+    assert.equal(at(OUR_EXPIRY), true, 'dhcpd expires at ends itself');
+    assert.equal(at(OUR_EXPIRY - 1), false);
+    assert.equal(at(OUR_EXPIRY - 1, 1), true, 'partner clock measured a second ahead');
+    assert.equal(at(OUR_EXPIRY - 2, 1), false);
+    const infinite = ours('active', { leaseExpiresAt: INFINITE_EXPIRY });
+    assert.equal(
+      decideIncoming(infinite, expired, {
+        role: 'secondary',
+        now: INFINITE_EXPIRY - 1,
+        expiryToleranceSeconds: 1,
+      }).accept,
+      false,
+      'an infinite lease never ends',
     );
   });
 });

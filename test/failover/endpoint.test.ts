@@ -7,7 +7,7 @@ import type { Lease } from '../../src/dhcp/lease.js';
 import { clientBucket, serves } from '../../src/failover/hash-bucket.js';
 import { DhcpMessageType } from '../../src/wire/dhcp-packet.js';
 import { FailoverMessageType, ServerState } from '../../src/wire/failover-message.js';
-import { fromHex } from '../../src/wire/ipv4.js';
+import { fromHex, type Ipv4 } from '../../src/wire/ipv4.js';
 import { mac, packet } from '../dhcp/helpers.js';
 import { ipString, SimPair, type SimServer } from './lib/pair.js';
 
@@ -147,6 +147,48 @@ describe('failover endpoint: NORMAL', () => {
     p.run(2);
     assert.equal(p.a.engine.getLease(address)!.state, 'free');
     assert.equal(p.b.engine.getLease(address)!.state, 'free');
+  });
+
+  test('release and decline right after the ACK, before the partner acknowledged it: settled on both sides', () => {
+    // Issue 14 item 4: the BNDACK of the ACTIVE update came back after the RELEASE had changed the
+    // binding; the endpoint then rewrote the binding (acknowledged PET) and the RELEASED update's
+    // own BNDACK no longer matched it by identity: released and not up to date here for good,
+    // free on the partner.
+    const p = normalPair();
+    const clients = [...Array(80).keys()].map((i) => i + 1).filter(primaryServes);
+    const released = clients.slice(0, 10).map((c) => [c, p.dora(p.a, c)!] as const);
+    const declined = clients.slice(10, 14).map((c) => [c, p.dora(p.a, c)!] as const);
+    for (const [c, address] of released) p.release(p.a, c, address);
+    for (const [c, address] of declined) {
+      p.dhcp(
+        p.a,
+        packet(DhcpMessageType.Decline, {
+          mac: mac(c),
+          requested: ipString(address),
+          serverId: ipString(p.a.config.local.address),
+        }),
+      );
+    }
+    p.run(3);
+    for (const [, address] of released) {
+      const onA = p.a.engine.getLease(address)!;
+      const onB = p.b.engine.getLease(address)!;
+      assert.deepEqual(
+        [onA.state, onA.isPartnerUpToDate, onB.state],
+        ['free', true, 'free'],
+        `released ${ipString(address)}`,
+      );
+    }
+    for (const [, address] of declined) {
+      const onA = p.a.engine.getLease(address)!;
+      const onB = p.b.engine.getLease(address)!;
+      assert.deepEqual(
+        [onA.state, onA.isPartnerUpToDate, onB.state],
+        ['abandoned', true, 'abandoned'],
+        `declined ${ipString(address)}`,
+      );
+    }
+    assert.equal(p.a.endpoint.status(p.now).queuedUpdates, 0);
   });
 });
 
@@ -331,6 +373,169 @@ describe('failover endpoint: failures', () => {
       p.b.log.some(
         (l) => l.type === 'log' && l.event === 'failover-connect-rejected' && l.fields.rejectReason === 8,
       ),
+    );
+  });
+});
+
+describe('failover endpoint: expiry at the boundary second (issue 14 item 11)', () => {
+  test("the partner's EXPIRED sent in the lease's last second is accepted, also from a clock a second ahead", () => {
+    for (const skewSeconds of [0, -1]) {
+      const p = new SimPair();
+      p.b.skewSeconds = skewSeconds;
+      normalPair(p);
+      const client = [...Array(50).keys()].map((i) => i + 1).find(primaryServes)!;
+      const address = p.dora(p.a, client)!;
+      const expiresAt = p.a.engine.getLease(address)!.leaseExpiresAt;
+      p.runUntil(() => p.clockOf(p.a) >= expiresAt - 1, 120, 'the second before the expiry');
+      // The primary's expiry second: its EXPIRED reaches the secondary before the secondary's own
+      // expiry tick of that second (as dhcpd's pool timer, which fires at the second itself).
+      p.now += 1;
+      const expired = p.a.engine.tick(p.clockOf(p.a));
+      assert.deepEqual(
+        expired.map((l) => l.address),
+        [address],
+      );
+      p.feed(p.a, { type: 'leasesChanged', leases: expired });
+      p.flush();
+      p.run(3);
+      const rejected = p.a.log.filter(
+        (l) =>
+          l.type === 'log' &&
+          l.event === 'failover-update-rejected' &&
+          l.fields.address === ipString(address),
+      );
+      assert.deepEqual(rejected, [], `skew ${skewSeconds} s: no update of ${ipString(address)} rejected`);
+      assert.equal(p.a.engine.getLease(address)!.state, 'free', `skew ${skewSeconds} s: FREE on the primary`);
+      assert.equal(
+        p.b.engine.getLease(address)!.state,
+        'free',
+        `skew ${skewSeconds} s: FREE on the secondary`,
+      );
+    }
+  });
+});
+
+describe('failover endpoint: secondary of an ISC dhcpd primary, at lease expiry (issue 14 item 12)', () => {
+  // dhcpd's secondary does not expire ACTIVE leases in NORMAL (pool_timer), and dhcpd's primary
+  // refuses a secondary's ACTIVE → EXPIRED ("invalid state transition", reject 2): the EXPIRED is
+  // the primary's to send. Here the primary is our own endpoint announcing dhcpd's vendor class.
+  const ISC = { primaryVendorClass: 'isc-4.4.3-P1' };
+  const EXPIRED = 3;
+
+  function leaseAtExpiry(p: SimPair): { address: Ipv4; expiresAt: number } {
+    normalPair(p);
+    const client = [...Array(50).keys()].map((i) => i + 1).find(primaryServes)!;
+    const address = p.dora(p.a, client)!;
+    const expiresAt = p.a.engine.getLease(address)!.leaseExpiresAt;
+    p.runUntil(() => p.now >= expiresAt - 1, 120, 'the second before the expiry');
+    // The secondary's expiry tick of that second comes first.
+    p.now += 1;
+    const expired = p.b.engine.tick(p.clockOf(p.b));
+    assert.deepEqual(
+      expired.map((l) => l.address),
+      [address],
+    );
+    p.feed(p.b, { type: 'leasesChanged', leases: expired });
+    p.flush();
+    return { address, expiresAt };
+  }
+
+  test("the secondary sends no EXPIRED in NORMAL: the primary's EXPIRED settles the address, FREE on both", () => {
+    const p = new SimPair(ISC);
+    const { address } = leaseAtExpiry(p);
+    p.run(10);
+    const fromB = p.sentBindings.filter(
+      (x) => x.from === 'b' && x.address === address && x.status === EXPIRED,
+    );
+    assert.deepEqual(fromB, [], 'no EXPIRED from the secondary');
+    assert.ok(
+      p.sentBindings.some((x) => x.from === 'a' && x.address === address && x.status === EXPIRED),
+      'the primary sent EXPIRED',
+    );
+    assert.equal(p.a.engine.getLease(address)!.state, 'free');
+    assert.equal(p.b.engine.getLease(address)!.state, 'free');
+    assert.equal(p.b.endpoint.status(p.now).queuedUpdates, 0);
+  });
+
+  test("held, not lost: without the primary's EXPIRED the secondary sends its own a few seconds after the expiry", () => {
+    const p = new SimPair(ISC);
+    const { address, expiresAt } = leaseAtExpiry(p);
+    // The primary's EXPIRED (sent in its tick of this second) does not arrive for a while.
+    let isHolding = true;
+    p.holdMessagesTo = (to) => isHolding && to === p.b;
+    p.runUntil(
+      () => p.b.endpoint.status(p.now).unackedUpdates > 0,
+      20,
+      "the secondary's EXPIRED to leave after the hold",
+    );
+    assert.ok(p.now >= expiresAt + 5, `held until the expiry + 5 s (sent ${p.now - expiresAt} s after)`);
+    isHolding = false;
+    p.run(5);
+    assert.equal(p.a.engine.getLease(address)!.state, 'free');
+    assert.equal(p.b.engine.getLease(address)!.state, 'free');
+  });
+
+  test('toward a Twinlease primary the secondary sends its EXPIRED at once, as before', () => {
+    const p = new SimPair();
+    const { address } = leaseAtExpiry(p);
+    assert.ok(p.sentBindings.some((x) => x.from === 'b' && x.address === address && x.status === EXPIRED));
+  });
+});
+
+describe('failover endpoint: RECOVER-WAIT counts MCLT from when the server went down (D12 §9.6.2)', () => {
+  /**
+   * The secondary crashes at T0; the primary declares it down 10 s later; the secondary restarts
+   * `outageSeconds` after the crash and stays 3 s in RECOVER (the partner's bindings take that
+   * long to arrive, as many do over a real link). Returns the crash time, when the bindings
+   * arrived, and when the secondary left RECOVER-WAIT and reached NORMAL.
+   */
+  function restartAfter(outageSeconds: number) {
+    const p = normalPair(
+      new SimPair({ primary: { autoStateTransition: true, stateSwitchIntervalSeconds: 10 } }),
+    );
+    p.run(7); // the last heartbeat falls anywhere before the crash
+    const crashedAt = p.now;
+    p.crash(p.b);
+    p.run(outageSeconds);
+    assert.equal(p.a.endpoint.currentState, S.PARTNER_DOWN);
+    let isHolding = true;
+    p.holdMessagesTo = (to) => isHolding && to === p.b && to.endpoint.currentState === S.RECOVER;
+    p.restart(p.b);
+    p.runUntil(() => p.b.endpoint.currentState === S.RECOVER, 30, 'RECOVER');
+    p.run(3);
+    assert.equal(p.b.endpoint.currentState, S.RECOVER);
+    isHolding = false;
+    const healedAt = p.now;
+    p.runUntil(() => p.b.endpoint.currentState !== S.RECOVER, 30, 'out of RECOVER');
+    let recoverWaitEndedAt: number | null = null;
+    p.runUntil(
+      () => {
+        if (recoverWaitEndedAt === null && p.b.endpoint.currentState !== S.RECOVER_WAIT)
+          recoverWaitEndedAt = p.now;
+        return p.b.endpoint.currentState === S.NORMAL;
+      },
+      200,
+      'NORMAL',
+    );
+    return { crashedAt, healedAt, recoverWaitEndedAt: recoverWaitEndedAt!, normalAt: p.now, p };
+  }
+
+  test('a restart after an outage longer than MCLT (60 s) goes through RECOVER-WAIT at once', () => {
+    const r = restartAfter(100);
+    assert.ok(
+      r.normalAt - r.healedAt <= 3,
+      `NORMAL ${r.normalAt - r.healedAt} s after the recovery could proceed (down ${r.healedAt - r.crashedAt} s, MCLT 60 s)`,
+    );
+  });
+
+  test('a shorter outage waits only the rest of MCLT past the crash, and never less', () => {
+    const r = restartAfter(25);
+    const sinceCrash = r.recoverWaitEndedAt - r.crashedAt;
+    // Never before the crash + MCLT; at most the heartbeat interval (10 s) + 1 s later.
+    assert.ok(sinceCrash >= 60, `RECOVER-WAIT ended ${sinceCrash} s after the crash (MCLT 60 s)`);
+    assert.ok(
+      sinceCrash <= 72,
+      `RECOVER-WAIT ended ${sinceCrash} s after the crash, not MCLT after the restart`,
     );
   });
 });

@@ -370,7 +370,7 @@ describe('dhcpd.leases import', () => {
     assert.ok(warnings(p).some((w) => /option agent\.circuit-id.*relay agent options/.test(w)));
     // The secondary's MCLT comes from the leases file.
     assert.equal(p.config!.failover![0]!.mcltSeconds, 3600);
-    const by = new Map(p.leases.map((l) => [l.address, l]));
+    const by = new Map([...p.leases].map((l) => [l.address, l]));
     const l120 = by.get(parseIpv4('192.0.2.120'))!;
     assert.deepEqual(
       {
@@ -421,7 +421,7 @@ describe('dhcpd.leases import', () => {
     });
     assert.deepEqual(errors(s), []);
     assert.deepEqual(s.summary.leasesByState, { free: 7, backup: 8, active: 1 });
-    const active = s.leases.find((l) => l.state === 'active')!;
+    const active = [...s.leases].find((l) => l.state === 'active')!;
     assert.equal(active.clientId, '01020000000001');
     assert.equal(s.failoverState.get('failover:tlm')!.state, ServerState.NORMAL);
     assert.equal(s.failoverState.get('failover:tlm')!.mcltSeconds, 60);

@@ -6,8 +6,10 @@
 //     COMMUNICATIONS-INTERRUPTED / RESOLUTION-INTERRUPTED the current expiry joins the max, §9.9.2);
 //  3. every lease a client holds survives a crash of the server that ACKed it: it is in that
 //     server's durable store, or in its partner's;
-//  4. once the pair is healed and quiet (both NORMAL, nothing queued or in flight) the two stores
-//     agree address by address on which bindings are active and for which client.
+//  4. once the pair is healed and quiet (both NORMAL, nothing queued or in flight) every binding is
+//     acknowledged by the partner, and the two stores agree address by address (state, and client
+//     when ACTIVE), at once or, for a difference that a lease or a decline hold ends and that
+//     neither side can act on meanwhile, by the end of that timer (checkSettled).
 // Also: a connection made while the clocks differ by more than the allowed skew must not reach
 // "communicating", and no core may throw.
 
@@ -27,6 +29,7 @@ export type ViolationKind =
   | 'mclt'
   | 'lost-lease'
   | 'divergence'
+  | 'not-up-to-date'
   | 'no-convergence'
   | 'skew-not-refused'
   | 'exception';
@@ -218,28 +221,33 @@ export class Checker {
   // -----------------------------------------------------------------------------------------------
   // 4. Converged stores
 
-  checkConverged(): void {
+  /**
+   * Called each second once the pair is settled (both NORMAL and talking, nothing queued, in flight
+   * or waiting for the disk). Returns true when the check is over (the stores agree, or a
+   * violation was reported), false while a difference is still within its bound.
+   *
+   * A settled pair sends nothing more on its own, so every binding must be acknowledged
+   * (isPartnerUpToDate), and the two stores must agree address by address: the same state
+   * (a never-used address is FREE) and, when ACTIVE, the same client. The one difference allowed is
+   * one that a timer of either server ends, and only while neither side may give the address to a
+   * new client meanwhile: an ACTIVE lease or a decline hold (ABANDONED) on one side against a
+   * binding nobody allocates (EXPIRED, RELEASED, RESET, ABANDONED; FREE/BACKUP only against a decline
+   * hold). When that timer runs out the server tells its partner and the two agree; the bound is the
+   * later of the two timers plus BOUND_SLACK_S. A difference that outlives its bound, or one that
+   * no timer ends, is a violation.
+   */
+  checkSettled(): boolean {
     const [a, b] = this.w.servers;
-    const margin = 3 + Math.ceil(Math.abs(a.skewMs - b.skewMs) / 1000);
-    const addresses = new Set<Ipv4>([...a.engine.leases()].map((l) => l.address));
-    for (const l of b.engine.leases()) addresses.add(l.address);
-    for (const address of [...addresses].sort((x, y) => x - y)) {
-      const la = a.engine.getLease(address);
-      const lb = b.engine.getLease(address);
-      const activeA = la?.state === 'active';
-      const activeB = lb?.state === 'active';
-      // A lease running out just now may be expired on one server and not yet on the other.
-      // A lease past its expiry is only waiting for the next expiry tick.
-      const near = (l: Lease | undefined, s: SimServer) =>
-        l !== undefined && l.state === 'active' && l.leaseExpiresAt - this.w.nowOf(s) <= margin;
-      if (near(la, a) || near(lb, b)) continue;
-      if (activeA !== activeB || (activeA && activeB && clientOf(la!) !== clientOf(lb!))) {
-        this.report({
-          kind: 'divergence',
-          address,
-          message: `after healing, ${formatIpv4(address)}: a=${describe(la, a)} b=${describe(lb, b)}`,
-        });
-        return;
+    for (const s of this.w.servers) {
+      for (const l of s.engine.leases()) {
+        if (!l.isPartnerUpToDate) {
+          this.report({
+            kind: 'not-up-to-date',
+            address: l.address,
+            message: `${s.name}: ${formatIpv4(l.address)} is not acknowledged by the partner, and nothing is queued or in flight to settle it: ${describe(l, s)}; ${this.w.other(s).name}=${describe(this.w.other(s).engine.getLease(l.address), this.w.other(s))}`,
+          });
+          return true;
+        }
       }
     }
     // The stores also hold what the engines hold (nothing active is only in memory).
@@ -255,11 +263,109 @@ export class Checker {
             address: l.address,
             message: `${s.name}: ${formatIpv4(l.address)} active in memory (${describe(l, s)}) but not in its store (${describe(d, s)})`,
           });
-          return;
+          return true;
         }
       }
     }
+    const addresses = new Set<Ipv4>([...a.engine.leases()].map((l) => l.address));
+    for (const l of b.engine.leases()) addresses.add(l.address);
+    let isWaiting = false;
+    for (const address of [...addresses].sort((x, y) => x - y)) {
+      const la = a.engine.getLease(address);
+      const lb = b.engine.getLease(address);
+      if (agree(la, lb)) {
+        this.divergedUntilMs.delete(address);
+        continue;
+      }
+      const boundMs = this.convergenceBoundMs(la, lb);
+      const what = `${formatIpv4(address)}: a=${describe(la, a)} b=${describe(lb, b)}`;
+      if (boundMs === null) {
+        this.report({
+          kind: 'divergence',
+          address,
+          message: `settled pair, ${what}: no timer of either server ends this difference, or one side may give the address to a new client`,
+        });
+        return true;
+      }
+      const firstBoundMs = this.divergedUntilMs.get(address) ?? boundMs;
+      this.divergedUntilMs.set(address, firstBoundMs);
+      if (this.w.nowMs > firstBoundMs) {
+        this.report({
+          kind: 'divergence',
+          address,
+          message: `settled pair, ${what}: still apart ${((this.w.nowMs - firstBoundMs) / 1000).toFixed(1)} s after the bound (the end of the lease or decline hold + ${BOUND_SLACK_S} s)`,
+        });
+        return true;
+      }
+      isWaiting = true;
+    }
+    return !isWaiting;
   }
+
+  /** Addresses found apart in a settled pair → the time (sim ms) by which they must agree. */
+  private readonly divergedUntilMs = new Map<Ipv4, number>();
+
+  /** Latest end of a convergence bound seen (the world waits at least that long). */
+  get latestBoundMs(): number {
+    let t = 0;
+    for (const v of this.divergedUntilMs.values()) t = Math.max(t, v);
+    return t;
+  }
+
+  /**
+   * When the difference between `la` (server a) and `lb` (server b) ends, in simulation ms; null
+   * when no timer ends it or one side may allocate the address meanwhile.
+   */
+  private convergenceBoundMs(la: Lease | undefined, lb: Lease | undefined): number | null {
+    const [a, b] = this.w.servers;
+    const ka = kindOf(la);
+    const kb = kindOf(lb);
+    // Two clients on one address, or two owners of a free address: both may act on it.
+    if (ka === 'active' && kb === 'active') return null;
+    if (isAllocatable(ka) && isAllocatable(kb)) return null;
+    const timerEndMs = (l: Lease | undefined, s: SimServer): number | null => {
+      const k = kindOf(l);
+      if ((k !== 'active' && k !== 'abandoned') || l!.leaseExpiresAt === INFINITE_EXPIRY) return null;
+      // Server time T is simulation time T·1000 − skew; the expiry tick runs once a second.
+      return l!.leaseExpiresAt * 1000 - s.skewMs + 1000;
+    };
+    const ta = timerEndMs(la, a);
+    const tb = timerEndMs(lb, b);
+    if (ta === null && tb === null) return null;
+    // An ACTIVE lease against an address the other side may give out: only a lease running out
+    // now (one server expires it a second or two before the other) is not a hazard.
+    const nearMs = (3 + Math.ceil(Math.abs(a.skewMs - b.skewMs) / 1000)) * 1000;
+    if (ka === 'active' && isAllocatable(kb) && ta! - this.w.nowMs > nearMs) return null;
+    if (kb === 'active' && isAllocatable(ka) && tb! - this.w.nowMs > nearMs) return null;
+    // A timer already past (a clock just stepped forward over it: seed 8935) fires at the next
+    // expiry tick: the bound counts from now then.
+    return Math.max(ta ?? 0, tb ?? 0, this.w.nowMs) + BOUND_SLACK_S * 1000 + Math.abs(a.skewMs - b.skewMs);
+  }
+}
+
+/** After a timer ends a difference: the expiry tick, the update's round trip, the disk. */
+const BOUND_SLACK_S = 5;
+
+type BindingKind = 'active' | 'free' | 'backup' | 'abandoned' | 'ending';
+
+function kindOf(l: Lease | undefined): BindingKind {
+  if (l === undefined || l.state === 'free') return 'free';
+  if (l.state === 'expired' || l.state === 'released' || l.state === 'reset') return 'ending';
+  return l.state;
+}
+
+function isAllocatable(k: BindingKind): boolean {
+  return k === 'free' || k === 'backup';
+}
+
+/** The two servers say the same about an address (a never-used address is FREE). */
+function agree(la: Lease | undefined, lb: Lease | undefined): boolean {
+  const ka = kindOf(la);
+  if (ka !== kindOf(lb)) return false;
+  // EXPIRED/RELEASED/RESET that the partner acknowledged become FREE; in a settled pair they are
+  // left only by a rejected update, and on both sides nothing would ever free the address.
+  if (ka === 'ending') return false;
+  return ka !== 'active' || clientOf(la!) === clientOf(lb!);
 }
 
 function clientOf(l: Lease): string {

@@ -6,21 +6,36 @@
 //   POST   …/{name}/scopes, DELETE …/{name}/scopes/{scopeId} Add-/Remove-DhcpServerv4FailoverScope
 //   POST   …/{name}/actions/partner-down                     Set-DhcpServerv4Failover -PartnerDown
 //   POST   …/{name}/actions/replicate (also replicate-config) Invoke-DhcpServerv4FailoverReplication
+//   POST   …/{name}/actions/resync                        UPDREQALL now (Kea ha-sync)
+//   POST   …/{name}/actions/rebalance                     pool balancing now
 //   GET    …/{name}/statistics, GET /api/v1/scopes/{scopeId}/failover
 // Writes change the config file (src/api/config-file.ts) and reload the server; each is recorded
 // in the operation tracker (src/api/operation-log.ts) with this server as its owner.
 
+import { Type } from 'typebox';
 import type { ResolvedRelationship } from '../../config/resolved.js';
 import { sumScopeStatistics } from '../../dhcp/statistics.js';
-import { bodyAt, canonicalJson, type Edit, type JsonObject, type Refusal } from '../config-file.js';
-import { PartnerApiClient } from '../partner-api.js';
 import {
+  bodyAt,
+  canonicalJson,
+  type Edit,
+  type JsonObject,
+  previewOf,
+  type Refusal,
+  type WriteOptions,
+} from '../config-file.js';
+import { PartnerApiClient } from '../partner-api.js';
+import { mirroredPatch } from '../relationship-mirror.js';
+import {
+  type OperationEffect,
   relationshipResource,
   relationshipSummary,
   type TrackedOperation,
 } from '../relationship-resource.js';
+import { relationshipSettings } from '../relationship-settings.js';
 import {
   AddScopesBody,
+  ConfigWriteQuery,
   CreateRelationshipBody,
   ErrorBody,
   FailoverRelationship,
@@ -28,12 +43,16 @@ import {
   PatchRelationshipBody,
   RelationshipParams,
   RelationshipScopeParams,
+  RelationshipSettings,
   RelationshipSummary,
+  RelationshipWriteQuery,
   ReplicateBody,
   ReplicateResult,
   ref,
   ScopeParams,
   ScopeStatistics,
+  WritePreview,
+  WriteRefusal,
 } from '../schemas.js';
 import { currentScopeStatistics } from '../scope-statistics.js';
 import type { ApiApp, RouteContext } from '../server.js';
@@ -77,6 +96,10 @@ export function applyWindowsDefaults(r: JsonObject, patch: JsonObject): void {
   }
 }
 
+function writeOptions(query: { dryRun?: boolean; force?: boolean }): WriteOptions {
+  return { dryRun: query.dryRun, force: query.force };
+}
+
 function relationshipsOf(doc: JsonObject): JsonObject[] {
   if (!Array.isArray(doc.failover)) doc.failover = [];
   return doc.failover as JsonObject[];
@@ -90,7 +113,7 @@ export function failoverRoutes(app: ApiApp, ctx: RouteContext): void {
   const resourceOf = async (r: ResolvedRelationship) =>
     relationshipResource(r, statusOf(r.name), {
       operations: operations.list(r.name),
-      configurationDiffers: await drift.differs(r),
+      configurationDifferences: await drift.differences(r),
     });
   const refuse = (reply: Reply, refusal: Refusal): void => {
     reply.code(refusal.status).send(refusal.body);
@@ -101,7 +124,7 @@ export function failoverRoutes(app: ApiApp, ctx: RouteContext): void {
     name: string,
     operation: TrackedOperation['operation'],
     tokenName: string | null,
-    isRestartRequired: boolean,
+    effect: OperationEffect,
     detail: string | null = null,
   ) => {
     operations.record(name, {
@@ -109,7 +132,7 @@ export function failoverRoutes(app: ApiApp, ctx: RouteContext): void {
       at: now(),
       serverName: deps.config().server.name,
       tokenName,
-      isRestartRequired,
+      effect,
       detail,
     });
     deps.log?.info({
@@ -117,6 +140,7 @@ export function failoverRoutes(app: ApiApp, ctx: RouteContext): void {
       relationship: name,
       operation,
       tokenName,
+      effect,
       detail,
     });
   };
@@ -128,19 +152,22 @@ export function failoverRoutes(app: ApiApp, ctx: RouteContext): void {
     operation: TrackedOperation['operation'],
     tokenName: string | null,
     edit: Edit,
+    options: WriteOptions,
     status = 200,
     detail: string | null = null,
   ): Promise<void> => {
-    const result = configFile.write(edit);
+    const result = await configFile.write(edit, options);
     if (!result.ok) return refuse(reply, result.refusal);
+    if (!result.isWritten) return void reply.code(200).send(previewOf(result.plan, options));
     drift.invalidate();
+    // The reload that wrote it has already applied it to the failover endpoint (docs/api.md).
     const c = result.changes;
-    const isRestartRequired = [
-      ...c.relationshipsAdded,
-      ...c.relationshipsChanged,
-      ...c.relationshipsRemoved,
-    ].includes(name);
-    track(name, operation, tokenName, isRestartRequired, detail);
+    const effect: OperationEffect = c.relationshipsAdded.includes(name)
+      ? 'started'
+      : c.relationshipsChanged.includes(name)
+        ? 'restarted'
+        : 'none';
+    track(name, operation, tokenName, effect, detail);
     const r = configured(name);
     if (!r) return refuse(reply, noSuchRelationship(name));
     reply.code(status).send(await resourceOf(r));
@@ -172,8 +199,9 @@ export function failoverRoutes(app: ApiApp, ctx: RouteContext): void {
     401: ref(ErrorBody),
     403: ref(ErrorBody),
     404: ref(ErrorBody),
-    409: ref(ErrorBody),
+    409: ref(WriteRefusal),
   };
+  const relationshipOrPreview = Type.Union([ref(FailoverRelationship), ref(WritePreview)]);
 
   app.get(
     '/api/v1/failover/relationships',
@@ -204,15 +232,34 @@ export function failoverRoutes(app: ApiApp, ctx: RouteContext): void {
     },
   );
 
+  app.get(
+    '/api/v1/failover/relationships/:name/settings',
+    {
+      schema: {
+        ...read,
+        summary:
+          'The configured settings the partners must agree on (what the partner compares for configurationDifferences; the secret as a fingerprint)',
+        params: RelationshipParams,
+        response: { 200: ref(RelationshipSettings), 401: ref(ErrorBody), 404: ref(ErrorBody) },
+      },
+    },
+    async (request, reply) => {
+      const r = configured(request.params.name);
+      if (!r) return refuse(reply, noSuchRelationship(request.params.name));
+      return relationshipSettings(r);
+    },
+  );
+
   app.post(
     '/api/v1/failover/relationships',
     {
       config: { access: 'write' },
       schema: {
         ...write,
-        summary: 'Create a relationship (Add-DhcpServerv4Failover); the endpoint runs it after a restart',
+        summary: 'Create a relationship (Add-DhcpServerv4Failover); the failover endpoint starts it at once',
+        querystring: ConfigWriteQuery,
         body: CreateRelationshipBody,
-        response: { 201: ref(FailoverRelationship), ...errors },
+        response: { 200: ref(WritePreview), 201: ref(FailoverRelationship), ...errors },
       },
     },
     async (request, reply) => {
@@ -245,6 +292,7 @@ export function failoverRoutes(app: ApiApp, ctx: RouteContext): void {
           },
           requestPath: (pointer) => bodyAt(at)(pointer),
         },
+        writeOptions(request.query),
         201,
       );
     },
@@ -256,32 +304,91 @@ export function failoverRoutes(app: ApiApp, ctx: RouteContext): void {
       config: { access: 'write' },
       schema: {
         ...write,
-        summary: 'Change a relationship (Set-DhcpServerv4Failover): JSON merge patch of its config',
+        summary:
+          'Change a relationship (Set-DhcpServerv4Failover): JSON merge patch of its config; replicate=true changes the partner too',
+        consumes: ['application/merge-patch+json', 'application/json'],
         params: RelationshipParams,
+        querystring: RelationshipWriteQuery,
         body: PatchRelationshipBody,
-        response: { 200: ref(FailoverRelationship), ...errors },
+        response: { 200: relationshipOrPreview, 502: ref(WriteRefusal), ...errors },
       },
     },
     async (request, reply) => {
       const patch = request.body as JsonObject;
       const { name } = request.params;
-      return writeRelationship(
-        reply,
+      const edit = editRelationship(
         name,
-        'update',
-        request.caller.tokenName,
-        editRelationship(
-          name,
-          (r) => {
-            mergePatch(r, patch);
-            applyWindowsDefaults(r, patch);
-            return null;
-          },
-          (at) => bodyAt(at),
-        ),
-        200,
-        Object.keys(patch).sort().join(', ') || null,
+        (r) => {
+          mergePatch(r, patch);
+          applyWindowsDefaults(r, patch);
+          return null;
+        },
+        (at) => bodyAt(at),
       );
+      const options = writeOptions(request.query);
+      const detail = Object.keys(patch).sort().join(', ') || null;
+      if (request.query.replicate !== true) {
+        return writeRelationship(reply, name, 'update', request.caller.tokenName, edit, options, 200, detail);
+      }
+      // Both partners (Set-DhcpServerv4Failover): ours first, then the partner's PATCH, mirrored;
+      // if the partner refuses or does not answer, ours is put back. One write turn throughout.
+      const r = configured(name);
+      if (!r) return refuse(reply, noSuchRelationship(name));
+      if (r.partnerApi === undefined) {
+        return reply.code(409).send({
+          error: 'partner-api-not-configured',
+          message: `relationship "${name}" has no partner.api { url, token } in the config`,
+        });
+      }
+      if (isObject(patch.tls)) {
+        // Certificate and key files are each server's own: the partner's cannot be derived.
+        return reply.code(400).send({
+          error: 'invalid-request',
+          message:
+            "/body/tls names this server's own certificate files: set tls on each server (replicate mirrors only tls: null, turning it off)",
+          path: '/body/tls',
+        });
+      }
+      const partner = new PartnerApiClient(r.partnerApi);
+      const theirPatch = mirroredPatch(patch);
+      await configFile.serialized(async () => {
+        const ours = await configFile.writeNow(edit, options);
+        if (!ours.ok) return refuse(reply, ours.refusal);
+        if (!ours.isWritten) {
+          const theirs = await partner.patchRelationship(name, theirPatch, {
+            dryRun: true,
+            force: options.force,
+          });
+          const preview = previewOf(ours.plan, options);
+          const theirPreview = theirs.ok ? (theirs.body as { wouldApply?: boolean }) : null;
+          return void (reply as Reply).code(200).send({
+            ...preview,
+            wouldApply: preview.wouldApply && theirs.ok && theirPreview?.wouldApply !== false,
+            partner: { url: partner.url, preview: theirPreview, message: theirs.ok ? null : theirs.message },
+          });
+        }
+        const done = await partner.patchRelationship(name, theirPatch, { force: options.force });
+        drift.invalidate();
+        if (!done.ok) {
+          const restored = configFile.restoreNow(ours.previousText);
+          const kept = restored.ok ? 'ours was put back' : 'ours could NOT be put back (see the log)';
+          return void (reply as Reply).code(done.status === null ? 502 : 409).send({
+            error: done.status === null ? 'partner-unreachable' : 'partner-refused',
+            message: `the partner did not take the change (${done.message}); ${kept}`,
+          });
+        }
+        const c = ours.changes;
+        track(
+          name,
+          'update',
+          request.caller.tokenName,
+          c.relationshipsChanged.includes(name) ? 'restarted' : 'none',
+          `${detail ?? ''} (both partners)`.trim(),
+        );
+        const now = configured(name);
+        if (!now) return refuse(reply, noSuchRelationship(name));
+        (reply as Reply).code(200).send(await resourceOf(now));
+      });
     },
   );
 
@@ -293,23 +400,29 @@ export function failoverRoutes(app: ApiApp, ctx: RouteContext): void {
         ...write,
         summary: 'Remove a relationship (Remove-DhcpServerv4Failover); its scopes stay, standalone',
         params: RelationshipParams,
-        response: { 204: Type204(), ...errors },
+        querystring: ConfigWriteQuery,
+        response: { 200: ref(WritePreview), 204: Type204(), ...errors },
       },
     },
     async (request, reply) => {
       const { name } = request.params;
-      const result = configFile.write({
-        apply(doc) {
-          const list = relationshipsOf(doc);
-          const i = list.findIndex((r) => isObject(r) && r.name === name);
-          if (i < 0) return noSuchRelationship(name);
-          list.splice(i, 1);
-          if (list.length === 0) delete doc.failover;
-          return null;
+      const options = writeOptions(request.query);
+      const result = await configFile.write(
+        {
+          apply(doc) {
+            const list = relationshipsOf(doc);
+            const i = list.findIndex((r) => isObject(r) && r.name === name);
+            if (i < 0) return noSuchRelationship(name);
+            list.splice(i, 1);
+            if (list.length === 0) delete doc.failover;
+            return null;
+          },
+          requestPath: () => null,
         },
-        requestPath: () => null,
-      });
+        options,
+      );
       if (!result.ok) return refuse(reply, result.refusal);
+      if (!result.isWritten) return void (reply as Reply).code(200).send(previewOf(result.plan, options));
       drift.invalidate();
       operations.forget(name);
       deps.log?.info({
@@ -330,8 +443,9 @@ export function failoverRoutes(app: ApiApp, ctx: RouteContext): void {
         ...write,
         summary: 'Add scopes to a relationship (Add-DhcpServerv4FailoverScope)',
         params: RelationshipParams,
+        querystring: ConfigWriteQuery,
         body: AddScopesBody,
-        response: { 200: ref(FailoverRelationship), ...errors },
+        response: { 200: relationshipOrPreview, ...errors },
       },
     },
     async (request, reply) => {
@@ -368,6 +482,7 @@ export function failoverRoutes(app: ApiApp, ctx: RouteContext): void {
             return m && Number(m[1]) >= before ? `/body/scopeIds/${Number(m[1]) - before}` : null;
           },
         ),
+        writeOptions(request.query),
         200,
         added.join(', '),
       );
@@ -382,7 +497,8 @@ export function failoverRoutes(app: ApiApp, ctx: RouteContext): void {
         ...write,
         summary: 'Remove a scope from a relationship (Remove-DhcpServerv4FailoverScope)',
         params: RelationshipScopeParams,
-        response: { 200: ref(FailoverRelationship), ...errors },
+        querystring: ConfigWriteQuery,
+        response: { 200: relationshipOrPreview, ...errors },
       },
     },
     async (request, reply) => {
@@ -416,6 +532,7 @@ export function failoverRoutes(app: ApiApp, ctx: RouteContext): void {
           },
           () => () => null,
         ),
+        writeOptions(request.query),
         200,
         scopeId,
       );
@@ -449,17 +566,60 @@ export function failoverRoutes(app: ApiApp, ctx: RouteContext): void {
           if (!r) return refuse(reply, noSuchRelationship(name));
           return reply.code(409).send({
             error: 'not-running',
-            message: `relationship "${name}" is configured but not running yet (it starts with the next restart)`,
+            message: `relationship "${name}" is configured but the failover endpoint does not run it (see the server log: failover.start-failed)`,
           });
         }
         return reply.code(409).send({ error: 'invalid-state', message: outcome.message });
       }
-      track(name, 'partnerDown', request.caller.tokenName, false);
+      track(name, 'partnerDown', request.caller.tokenName, 'none');
       // Running but no longer in the config (removed, restart pending): nothing to show.
       if (!r) return (reply as Reply).code(204).send(undefined) as undefined;
       return resourceOf(r);
     },
   );
+
+  for (const kind of ['resync', 'rebalance'] as const) {
+    app.post(
+      `/api/v1/failover/relationships/:name/actions/${kind}`,
+      {
+        config: { access: 'write' },
+        schema: {
+          ...write,
+          summary:
+            kind === 'resync'
+              ? 'Ask the partner for every binding again now (UPDREQALL, D12 §7.7; Kea ha-sync); NORMAL only'
+              : 'Balance the free pools now (D12 §5.4): the primary moves addresses, the secondary asks it (POOLREQ); NORMAL only',
+          params: RelationshipParams,
+          response: { 200: ref(FailoverRelationship), ...errors },
+        },
+      },
+      async (request, reply) => {
+        const { name } = request.params;
+        const r = configured(name);
+        if (!deps.failover?.operatorSync) {
+          if (!r) return refuse(reply, noSuchRelationship(name));
+          return reply.code(409).send({
+            error: 'failover-not-running',
+            message: 'the failover endpoint is not running in this server',
+          });
+        }
+        const outcome = deps.failover.operatorSync(name, kind);
+        if (!outcome.ok) {
+          if (outcome.reason === 'unknown') {
+            if (!r) return refuse(reply, noSuchRelationship(name));
+            return reply.code(409).send({
+              error: 'not-running',
+              message: `relationship "${name}" is configured but the failover endpoint does not run it (see the server log: failover.start-failed)`,
+            });
+          }
+          return reply.code(409).send({ error: 'invalid-state', message: outcome.message });
+        }
+        track(name, kind, request.caller.tokenName, 'none');
+        if (!r) return refuse(reply, noSuchRelationship(name));
+        return resourceOf(r);
+      },
+    );
+  }
 
   for (const action of ['replicate', 'replicate-config']) {
     app.post(
@@ -473,6 +633,7 @@ export function failoverRoutes(app: ApiApp, ctx: RouteContext): void {
               ? "Send our scope configs to the partner's API (Invoke-DhcpServerv4FailoverReplication)"
               : 'The same, under the windows-model.md name',
           params: RelationshipParams,
+          querystring: ConfigWriteQuery,
           body: ReplicateBody,
           response: { 200: ref(ReplicateResult), ...errors },
         },
@@ -497,6 +658,9 @@ export function failoverRoutes(app: ApiApp, ctx: RouteContext): void {
             });
           }
         }
+        // dryRun: the partner checks each PUT and answers what it would do; force: the partner
+        // writes even what orphans its leases (docs/api.md §Checks before a write).
+        const { dryRun, force } = request.query;
         const partner = new PartnerApiClient(r.partnerApi);
         const items: ReplicateResult['items'] = [];
         for (const id of new Set(scopeIds)) {
@@ -514,20 +678,32 @@ export function failoverRoutes(app: ApiApp, ctx: RouteContext): void {
             items.push({ scopeId: id, result: 'identical', message: null });
             continue;
           }
-          const put = await partner.putScopeConfig(id, ours.config);
-          items.push(
-            put.ok
-              ? { scopeId: id, result: 'updated', message: null }
-              : { scopeId: id, result: 'failed', message: put.message },
-          );
+          const put = await partner.putScopeConfig(id, ours.config, { dryRun, force });
+          if (!put.ok) {
+            items.push({ scopeId: id, result: 'failed', message: put.message });
+          } else if (dryRun) {
+            const preview = put.body as { wouldApply?: boolean; blockers?: { message: string }[] } | null;
+            items.push(
+              preview?.wouldApply === false
+                ? {
+                    scopeId: id,
+                    result: 'wouldBeRefused',
+                    message: (preview.blockers ?? []).map((b) => b.message).join('; ') || null,
+                  }
+                : { scopeId: id, result: 'wouldUpdate', message: null },
+            );
+          } else {
+            items.push({ scopeId: id, result: 'updated', message: null });
+          }
         }
+        if (dryRun) return { relationship: name, partner: partner.url, items };
         drift.invalidate();
         const count = (x: string) => items.filter((i) => i.result === x).length;
         track(
           name,
           'replicate',
           request.caller.tokenName,
-          false,
+          'none',
           `${count('updated')} updated, ${count('identical')} identical, ${count('failed')} failed`,
         );
         return { relationship: name, partner: partner.url, items };

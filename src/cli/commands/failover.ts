@@ -9,6 +9,9 @@
 //   partner-down   Set-DhcpServerv4Failover -PartnerDown POST  …/{name}/actions/partner-down
 //   replicate      Invoke-DhcpServerv4FailoverReplication POST …/{name}/actions/replicate
 //   stats          Get-DhcpServerv4ScopeStatistics -Failover
+//   resync         UPDREQALL now (Kea ha-sync)                POST …/{name}/actions/resync
+//   rebalance      pool balancing now                         POST …/{name}/actions/rebalance
+//   history        the last state changes, with why           GET  …/{name} (stateHistory)
 
 import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
@@ -19,8 +22,10 @@ import type {
   ReplicateResult,
   ScopeStatistics,
   StatisticsList,
+  WritePreview,
 } from '../api-types.js';
-import { duration, fields, print, printJson, table, time } from '../output.js';
+import { duration, fields, partnerStateText, print, printJson, table, time } from '../output.js';
+import { addWriteFlags, isPreview, printPreview, type WriteFlags, withWriteFlags } from './config-write.js';
 import { action, type CommandContext } from './context.js';
 
 const BASE = '/api/v1/failover/relationships';
@@ -151,11 +156,18 @@ function relationshipBody(o: RelationshipOptions, isCreate: boolean): Record<str
   return b;
 }
 
+/** " (configured X; the primary's is in force)" where the value in force came from the primary. */
+function configuredBeside(configured: string | null): string {
+  return configured === null ? '' : ` (configured ${configured}; the primary's is in force)`;
+}
+
 function printRelationship(r: FailoverRelationship): void {
+  const c = r.configuredValues;
   const pct =
     r.mode === 'loadBalance'
-      ? `load balance ${r.loadBalancePercent}% here`
-      : `hot standby, ${r.serverRole ?? '-'} here, reserve ${r.reservePercent}%`;
+      ? `load balance ${r.loadBalancePercent}% here${configuredBeside(c.loadBalancePercent === undefined ? null : `${c.loadBalancePercent}%`)}`
+      : `hot standby, ${r.serverRole ?? '-'} here${configuredBeside(c.serverRole ?? null)}, reserve ${r.reservePercent}%`;
+  const differences = r.configurationDifferences;
   print(
     fields([
       ['Name', r.name],
@@ -164,10 +176,16 @@ function printRelationship(r: FailoverRelationship): void {
       ['Mode', pct],
       ['State', `${r.state}${r.stateSince ? ` since ${time(r.stateSince)}` : ''}`],
       [
+        'Previous state',
+        r.previousState === null
+          ? null
+          : `${r.previousState} (left because ${r.stateChangeReason ?? 'unknown'})`,
+      ],
+      [
         'Partner state',
         r.partnerState === null
           ? null
-          : `${r.partnerState}${r.partnerStateSince ? ` since ${time(r.partnerStateSince)}` : ''}`,
+          : `${partnerStateText(r)}${r.partnerStateSince ? ` since ${time(r.partnerStateSince)}` : ''}`,
       ],
       ['Running', r.isRunning],
       ['Connection', r.connection.status],
@@ -175,7 +193,10 @@ function printRelationship(r: FailoverRelationship): void {
       ['Clock skew', r.connection.clockSkewSeconds === null ? null : `${r.connection.clockSkewSeconds}s`],
       ['Updates queued / unacked', `${r.connection.queuedUpdates} / ${r.connection.unackedUpdates}`],
       ['Partner down at', time(r.partnerDownAt)],
-      ['MCLT', duration(r.mcltSeconds)],
+      [
+        'MCLT',
+        `${duration(r.mcltSeconds)}${configuredBeside(c.mcltSeconds === undefined ? null : duration(c.mcltSeconds))}`,
+      ],
       [
         'Auto state transition',
         r.autoStateTransition ? `yes, after ${duration(r.stateSwitchIntervalSeconds ?? 0)}` : 'no',
@@ -187,7 +208,11 @@ function printRelationship(r: FailoverRelationship): void {
       ['Partner API', r.partner.api === null ? null : r.partner.api.url],
       [
         'Configuration differs',
-        r.configurationDiffers === null ? 'unknown' : r.configurationDiffers ? 'yes' : 'no',
+        differences === null
+          ? 'unknown'
+          : differences.length > 0
+            ? `yes: ${differences.map((d) => d.name).join(', ')}`
+            : 'no',
       ],
       ['Server owner', r.serverOwner],
     ]),
@@ -199,29 +224,61 @@ function printRelationship(r: FailoverRelationship): void {
         `Server${i + 1} (${s.role})`,
         s.address,
         s.name,
-        s.state,
+        s.isStateStale ? `${s.state} (last known)` : s.state,
         s.percentage,
         s.recordId,
         s.isThisServer,
       ]),
     ),
   );
+  if (differences !== null && differences.length > 0) {
+    const value = (v: unknown) => (v === null ? '-' : typeof v === 'string' ? v : JSON.stringify(v));
+    print(
+      table(
+        ['Differs from the partner', 'Here', 'Partner', 'Must be'],
+        differences.map((d) => [
+          d.name,
+          value(d.ours),
+          value(d.partner),
+          d.rule === 'complement' ? 'adding up to 100' : d.rule,
+        ]),
+      ),
+    );
+  }
+  if (r.stateHistory.length > 0) printHistory(r.stateHistory.slice(0, 5));
   if (r.operationTracker.length > 0) {
     print(
       table(
-        ['Operation', 'At', 'Server', 'Token', 'Restart needed', 'Detail'],
+        ['Operation', 'At', 'Server', 'Token', 'Relationship', 'Detail'],
         r.operationTracker.map((o) => [
           o.operation,
           time(o.at),
           o.serverName,
           o.tokenName,
-          o.isRestartRequired,
+          o.effect === 'none' ? '-' : o.effect,
           o.detail,
         ]),
       ),
     );
   }
 }
+
+function printHistory(history: FailoverRelationship['stateHistory']): void {
+  print(
+    table(
+      ['State change at', 'From', 'To', 'Why', 'Partner', 'Rule'],
+      history.map((c) => [time(c.at), c.from, c.to, c.reason, c.partnerState, c.rule]),
+    ),
+  );
+}
+
+/** What a change did to the running relationship, said once after the write. */
+const EFFECT_NOTES: Record<FailoverRelationship['operationTracker'][number]['effect'], string | null> = {
+  started: 'Note: the failover endpoint started the relationship at once (no restart of the server needed).',
+  restarted:
+    'Note: the failover endpoint restarted the relationship at once: it sent STATE paused to the partner, reconnected and resumed its state (no restart of the server needed).',
+  none: null,
+};
 
 function printList(items: readonly FailoverRelationship[]): void {
   if (items.length === 0) {
@@ -236,7 +293,7 @@ function printList(items: readonly FailoverRelationship[]): void {
         r.role,
         r.mode,
         r.state,
-        r.partnerState,
+        partnerStateText(r),
         r.connection.status,
         r.partner.address,
         duration(r.mcltSeconds),
@@ -254,9 +311,9 @@ function show(json: boolean, r: FailoverRelationship, note?: string): void {
   }
   if (note) print(note);
   printRelationship(r);
-  if (r.operationTracker[0]?.isRestartRequired) {
-    print('Note: the failover endpoint applies relationship changes after a restart of the server.');
-  }
+  const effect = r.operationTracker[0]?.effect;
+  const text = effect === undefined ? null : EFFECT_NOTES[effect];
+  if (text) print(text);
 }
 
 async function confirm(question: string): Promise<boolean> {
@@ -341,8 +398,7 @@ export function registerFailover(program: Command): void {
     );
 
   addRelationshipOptions(
-    failover
-      .command('add')
+    addWriteFlags(failover.command('add'))
       .description('create a relationship in the config file (Add-DhcpServerv4Failover)')
       .requiredOption('--name <name>', 'relationship name (≤126 characters, the same on both partners)')
       .requiredOption('--partner <address[:port]>', "the partner's failover address")
@@ -350,75 +406,108 @@ export function registerFailover(program: Command): void {
       .requiredOption('--scope <id>', 'a scope to cover (repeat for more)', collect, [] as string[]),
     true,
   ).action(
-    action(async ({ client, json }, o: RelationshipOptions & { name: string; scope: string[] }) => {
-      const body = { name: o.name, ...relationshipBody(o, true), scopeIds: o.scope };
-      const r = await client.post<FailoverRelationship>(BASE, body);
-      show(json, r, `Created "${r.name}"`);
-    }),
+    action(
+      async ({ client, json }, o: RelationshipOptions & WriteFlags & { name: string; scope: string[] }) => {
+        const body = { name: o.name, ...relationshipBody(o, true), scopeIds: o.scope };
+        const r = await client.post<FailoverRelationship | WritePreview>(withWriteFlags(BASE, o), body);
+        if (isPreview(r)) return printPreview(json, r);
+        show(json, r, `Created "${r.name}"`);
+      },
+    ),
   );
 
   addRelationshipOptions(
-    failover
-      .command('set')
+    addWriteFlags(failover.command('set'))
       .description('change a relationship (Set-DhcpServerv4Failover)')
       .requiredOption('--name <name>', 'relationship name')
       .option('--partner <address[:port]>', "the partner's failover address")
       .option('--local <address[:port]>', "this server's failover address")
       .option('--disable-auth', 'remove the shared secret (authentication off)')
+      .option(
+        '--replicate',
+        'make the same change on the partner too (partner.api; mirrored: its role, share and addresses are its own); ours is put back if it refuses',
+      )
       .option('--partner-down', 'declare the partner down (after the other changes)')
       .option('--yes', 'with --partner-down: do not ask for confirmation'),
     false,
   ).action(
-    action(async (ctx, o: RelationshipOptions & { name: string; partnerDown?: boolean; yes?: boolean }) => {
-      const patch = relationshipBody(o, false);
-      if (Object.keys(patch).length === 0 && !o.partnerDown) {
-        throw new CliError('nothing to change: give at least one option (see twinlease failover set --help)');
-      }
-      if (Object.keys(patch).length > 0) {
-        const r = await ctx.client.patch<FailoverRelationship>(at(o.name), patch);
-        if (!o.partnerDown) return show(ctx.json, r, `Changed "${r.name}"`);
-      }
-      await partnerDown(ctx, o.name, o.yes === true);
+    action(
+      async (
+        ctx,
+        o: RelationshipOptions &
+          WriteFlags & { name: string; partnerDown?: boolean; yes?: boolean; replicate?: boolean },
+      ) => {
+        const patch = relationshipBody(o, false);
+        if (Object.keys(patch).length === 0 && !o.partnerDown) {
+          throw new CliError(
+            'nothing to change: give at least one option (see twinlease failover set --help)',
+          );
+        }
+        if (o.dryRun && o.partnerDown) {
+          throw new CliError('--partner-down is an action, not a config change: it has no dry run');
+        }
+        if (Object.keys(patch).length > 0) {
+          const r = await ctx.client.patch<FailoverRelationship | WritePreview>(
+            withWriteFlags(at(o.name), o, { replicate: o.replicate === true }),
+            patch,
+          );
+          if (isPreview(r)) return printPreview(ctx.json, r);
+          if (!o.partnerDown)
+            return show(ctx.json, r, `Changed "${r.name}"${o.replicate ? ' here and on the partner' : ''}`);
+        }
+        await partnerDown(ctx, o.name, o.yes === true);
+      },
+    ),
+  );
+
+  addWriteFlags(
+    failover
+      .command('remove')
+      .description(
+        'remove a relationship from the config file (Remove-DhcpServerv4Failover); its scopes stay',
+      )
+      .requiredOption('--name <name>', 'relationship name'),
+  ).action(
+    action(async ({ client, json }, o: WriteFlags & { name: string }) => {
+      const r = await client.delete<WritePreview | null>(withWriteFlags(at(o.name), o));
+      if (isPreview(r)) return printPreview(json, r);
+      if (json) return printJson({ removed: o.name });
+      print(`Removed "${o.name}"`);
     }),
   );
 
-  failover
-    .command('remove')
-    .description('remove a relationship from the config file (Remove-DhcpServerv4Failover); its scopes stay')
-    .requiredOption('--name <name>', 'relationship name')
-    .action(
-      action(async ({ client, json }, o: { name: string }) => {
-        await client.delete<null>(at(o.name));
-        if (json) return printJson({ removed: o.name });
-        print(`Removed "${o.name}"`);
-      }),
-    );
-
   const scope = failover.command('scope').description('scopes of a relationship');
-  scope
-    .command('add')
-    .description('add scopes to a relationship (Add-DhcpServerv4FailoverScope)')
-    .requiredOption('--name <name>', 'relationship name')
-    .requiredOption('--scope <id>', 'scope id (repeat for more)', collect, [] as string[])
-    .action(
-      action(async ({ client, json }, o: { name: string; scope: string[] }) => {
-        const r = await client.post<FailoverRelationship>(`${at(o.name)}/scopes`, { scopeIds: o.scope });
-        show(json, r, `Added ${o.scope.join(', ')} to "${o.name}"`);
-      }),
-    );
-  scope
-    .command('remove')
-    .description('remove a scope from a relationship (Remove-DhcpServerv4FailoverScope)')
-    .requiredOption('--name <name>', 'relationship name')
-    .requiredOption('--scope <id>', 'scope id')
-    .action(
-      action(async ({ client, json }, o: { name: string; scope: string }) => {
-        const r = await client.delete<FailoverRelationship>(
-          `${at(o.name)}/scopes/${encodeURIComponent(o.scope)}`,
-        );
-        show(json, r, `Removed ${o.scope} from "${o.name}"`);
-      }),
-    );
+  addWriteFlags(
+    scope
+      .command('add')
+      .description('add scopes to a relationship (Add-DhcpServerv4FailoverScope)')
+      .requiredOption('--name <name>', 'relationship name')
+      .requiredOption('--scope <id>', 'scope id (repeat for more)', collect, [] as string[]),
+  ).action(
+    action(async ({ client, json }, o: WriteFlags & { name: string; scope: string[] }) => {
+      const r = await client.post<FailoverRelationship | WritePreview>(
+        withWriteFlags(`${at(o.name)}/scopes`, o),
+        { scopeIds: o.scope },
+      );
+      if (isPreview(r)) return printPreview(json, r);
+      show(json, r, `Added ${o.scope.join(', ')} to "${o.name}"`);
+    }),
+  );
+  addWriteFlags(
+    scope
+      .command('remove')
+      .description('remove a scope from a relationship (Remove-DhcpServerv4FailoverScope)')
+      .requiredOption('--name <name>', 'relationship name')
+      .requiredOption('--scope <id>', 'scope id'),
+  ).action(
+    action(async ({ client, json }, o: WriteFlags & { name: string; scope: string }) => {
+      const r = await client.delete<FailoverRelationship | WritePreview>(
+        withWriteFlags(`${at(o.name)}/scopes/${encodeURIComponent(o.scope)}`, o),
+      );
+      if (isPreview(r)) return printPreview(json, r);
+      show(json, r, `Removed ${o.scope} from "${o.name}"`);
+    }),
+  );
 
   failover
     .command('partner-down')
@@ -431,55 +520,95 @@ export function registerFailover(program: Command): void {
       }),
     );
 
-  failover
-    .command('replicate')
-    .description("send scope configs to the partner's API (Invoke-DhcpServerv4FailoverReplication)")
-    .option('--name <name>', 'one relationship (default: every relationship with partner.api)')
-    .option('--scope <id>', 'one scope (of whichever relationship holds it)')
-    .action(
-      action(async ({ client, json }, o: { name?: string; scope?: string }) => {
-        const jobs: { name: string; scopeIds?: string[] }[] = [];
-        if (o.scope !== undefined) {
-          const owner = await client.get<RelationshipSummary>(
-            `/api/v1/scopes/${encodeURIComponent(o.scope)}/failover`,
-          );
-          if (o.name !== undefined && o.name !== owner.name) {
-            throw new CliError(`scope ${o.scope} is in relationship "${owner.name}", not "${o.name}"`);
-          }
-          jobs.push({ name: owner.name, scopeIds: [o.scope] });
-        } else if (o.name !== undefined) {
-          jobs.push({ name: o.name });
-        } else {
-          const list = await client.get<{ items: FailoverRelationship[] }>(BASE);
-          for (const r of list.items) if (r.partner.api !== null) jobs.push({ name: r.name });
-          if (jobs.length === 0) throw new CliError('no relationship has partner.api configured');
+  addWriteFlags(
+    failover
+      .command('replicate')
+      .description("send scope configs to the partner's API (Invoke-DhcpServerv4FailoverReplication)")
+      .option('--name <name>', 'one relationship (default: every relationship with partner.api)')
+      .option('--scope <id>', 'one scope (of whichever relationship holds it)'),
+  ).action(
+    action(async ({ client, json }, o: WriteFlags & { name?: string; scope?: string }) => {
+      const jobs: { name: string; scopeIds?: string[] }[] = [];
+      if (o.scope !== undefined) {
+        const owner = await client.get<RelationshipSummary>(
+          `/api/v1/scopes/${encodeURIComponent(o.scope)}/failover`,
+        );
+        if (o.name !== undefined && o.name !== owner.name) {
+          throw new CliError(`scope ${o.scope} is in relationship "${owner.name}", not "${o.name}"`);
         }
-        const results: ReplicateResult[] = [];
-        for (const j of jobs) {
-          results.push(
-            await client.post<ReplicateResult>(
-              `${at(j.name)}/actions/replicate`,
-              j.scopeIds ? { scopeIds: j.scopeIds } : {},
+        jobs.push({ name: owner.name, scopeIds: [o.scope] });
+      } else if (o.name !== undefined) {
+        jobs.push({ name: o.name });
+      } else {
+        const list = await client.get<{ items: FailoverRelationship[] }>(BASE);
+        for (const r of list.items) if (r.partner.api !== null) jobs.push({ name: r.name });
+        if (jobs.length === 0) throw new CliError('no relationship has partner.api configured');
+      }
+      const results: ReplicateResult[] = [];
+      for (const j of jobs) {
+        results.push(
+          await client.post<ReplicateResult>(
+            withWriteFlags(`${at(j.name)}/actions/replicate`, o),
+            j.scopeIds ? { scopeIds: j.scopeIds } : {},
+          ),
+        );
+      }
+      const failed = results.flatMap((r) => r.items).filter((i) => i.result === 'failed').length;
+      if (json) printJson(results.length === 1 ? results[0] : { items: results });
+      else
+        print(
+          table(
+            ['Relationship', 'Partner API', 'Scope', 'Result', 'Message'],
+            results.flatMap((r) =>
+              r.items.map((i) => [r.relationship, r.partner, i.scopeId, i.result, i.message]),
             ),
-          );
-        }
-        const failed = results.flatMap((r) => r.items).filter((i) => i.result === 'failed').length;
-        if (json) printJson(results.length === 1 ? results[0] : { items: results });
-        else
+          ),
+        );
+      if (o.dryRun) print('Dry run: nothing was sent to the partner.');
+      if (failed > 0) {
+        process.stderr.write(
+          `twinlease: ${failed} scope${failed === 1 ? '' : 's'} could not be replicated\n`,
+        );
+        process.exitCode = 1;
+      }
+    }),
+  );
+
+  for (const [verb, what] of [
+    ['resync', 'ask the partner for every binding again now (UPDREQALL; Kea ha-sync); NORMAL only'],
+    [
+      'rebalance',
+      'balance the free pools with the partner now (the primary moves, the secondary asks); NORMAL only',
+    ],
+  ] as const) {
+    failover
+      .command(verb)
+      .description(what)
+      .requiredOption('--name <name>', 'relationship name')
+      .action(
+        action(async (ctx, o: { name: string }) => {
+          const r = await ctx.client.post<FailoverRelationship>(`${at(o.name)}/actions/${verb}`, {});
+          if (ctx.json) return printJson(r);
           print(
-            table(
-              ['Relationship', 'Partner API', 'Scope', 'Result', 'Message'],
-              results.flatMap((r) =>
-                r.items.map((i) => [r.relationship, r.partner, i.scopeId, i.result, i.message]),
-              ),
-            ),
+            verb === 'resync'
+              ? `Resync of "${o.name}" started: the partner sends every binding again (UPDREQALL); it ends with its UPDDONE.`
+              : `Pool balancing of "${o.name}" started (${r.role === 'primary' ? 'this primary moves free addresses to the secondary' : 'this secondary asked the primary, POOLREQ'}).`,
           );
-        if (failed > 0) {
-          process.stderr.write(
-            `twinlease: ${failed} scope${failed === 1 ? '' : 's'} could not be replicated\n`,
-          );
-          process.exitCode = 1;
-        }
+        }),
+      );
+  }
+
+  failover
+    .command('history')
+    .description('the last state changes of a relationship: from, to, when, why')
+    .requiredOption('--name <name>', 'relationship name')
+    .action(
+      action(async ({ client, json }, o: { name: string }) => {
+        const r = await client.get<FailoverRelationship>(at(o.name));
+        if (json) return printJson(r.stateHistory);
+        print(`State ${r.state}${r.stateSince ? ` since ${time(r.stateSince)}` : ''}`);
+        if (r.stateHistory.length === 0) return print('No state change since the server started');
+        printHistory(r.stateHistory);
       }),
     );
 

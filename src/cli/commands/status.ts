@@ -2,7 +2,7 @@
 
 import type { Command } from 'commander';
 import type { Status } from '../api-types.js';
-import { duration, fields, print, printJson, table, time } from '../output.js';
+import { duration, fields, partnerStateText, print, printJson, table, time } from '../output.js';
 import { action } from './context.js';
 
 export function registerStatus(program: Command): void {
@@ -49,7 +49,7 @@ export function registerStatus(program: Command): void {
                 r.mode,
                 r.state,
                 time(r.stateSince),
-                r.partnerState,
+                partnerStateText(r),
                 r.connection,
                 r.scopeIds.join(', '),
               ]),

@@ -14,7 +14,9 @@ import { confirmDialog, keepFocus, type View } from './ui.js';
 const results = new Map<string, { ok: boolean; text: string; at: number }>();
 const timelineWindow = new Map<string, number>();
 
-function serverCard(server: ServerView, role: string, isStale: boolean): HTMLElement {
+/** `lastHeardAt`: set for the partner's card while it is unreachable (its state is the last known). */
+function serverCard(server: ServerView, role: string, lastHeardAt: string | null | undefined): HTMLElement {
+  const isStale = lastHeardAt !== undefined && server.state !== null;
   return h(
     'section',
     {
@@ -36,7 +38,14 @@ function serverCard(server: ServerView, role: string, isStale: boolean): HTMLEle
         'dd',
         { 'data-field': 'state', 'data-state': server.state ?? 'unknown' },
         stateBadge(server.state),
-        isStale ? h('span', { class: 'stale' }, 'last reported before contact was lost') : null,
+        isStale
+          ? h(
+              'span',
+              { class: 'stale' },
+              'last known, reported before contact was lost; heard ',
+              timeEl(lastHeardAt ?? null, 'never'),
+            )
+          : null,
       ),
       h('dt', null, 'Since'),
       h('dd', null, timeEl(server.since, 'unknown')),
@@ -196,13 +205,21 @@ function relationshipCard(r: RelationshipView, redraw: () => void): HTMLElement 
       r.autoStateTransition
         ? `automatic partner-down after ${span(r.stateSwitchIntervalSeconds ?? 0)}`
         : 'no automatic partner-down',
-      r.isRunning ? '' : ' — not running (restart needed)',
+      r.isRunning ? '' : ' — not running (see the server log)',
     ),
     h(
       'div',
       { class: 'servers' },
-      serverCard(primary, 'primary', !primary.isThisServer && !r.isPartnerReachable),
-      serverCard(secondary, 'secondary', !secondary.isThisServer && !r.isPartnerReachable),
+      serverCard(
+        primary,
+        'primary',
+        !primary.isThisServer && !r.isPartnerReachable ? r.lastContactAt : undefined,
+      ),
+      serverCard(
+        secondary,
+        'secondary',
+        !secondary.isThisServer && !r.isPartnerReachable ? r.lastContactAt : undefined,
+      ),
     ),
     h(
       'dl',

@@ -10,6 +10,7 @@ import { FailoverEndpoint, metaKeyOf, type PersistedRelationship } from '../../.
 import type { ConnectionId, EndpointAction, EndpointInput } from '../../../src/failover/types.js';
 import { DhcpMessageType, type DhcpPacket } from '../../../src/wire/dhcp-packet.js';
 import { decodeFailover, encodeFailover } from '../../../src/wire/failover-codec.js';
+import { FailoverMessageType } from '../../../src/wire/failover-message.js';
 import type { Ipv4 } from '../../../src/wire/ipv4.js';
 import { ip, mac, NOW, packet, scope, settings, u32 } from '../../dhcp/helpers.js';
 
@@ -71,6 +72,8 @@ export interface SimServer {
 interface SimConnection {
   owner: SimServer;
   peer: ConnectionId;
+  /** `owner` opened it. */
+  isOutbound: boolean;
   /** Messages on their way to `owner`. */
   inbox: Uint8Array[];
 }
@@ -78,7 +81,16 @@ interface SimConnection {
 export interface PairOptions {
   primary?: Partial<ResolvedRelationship>;
   secondary?: Partial<ResolvedRelationship>;
+  /** Vendor class the primary sends in CONNECT (e.g. "isc-4.4.3-P1": its partner treats it as dhcpd). */
+  primaryVendorClass?: string;
   scope?: Omit<Partial<EngineScope>, 'subnet'>;
+  /**
+   * Each server opens its own outbound connection, as the TCP shell does (both listen and both
+   * connect, docs/failover.md): connections asked for during a simulated second are established
+   * after both servers ticked, so two servers starting together get one each way and the primary
+   * closes the extra one. Default: one connection between the two, at once.
+   */
+  isEachSideConnecting?: boolean;
 }
 
 export class SimPair {
@@ -86,12 +98,22 @@ export class SimPair {
   readonly a: SimServer;
   readonly b: SimServer;
   isPartitioned = false;
+  private readonly isEachSideConnecting: boolean;
+  /** isEachSideConnecting: servers whose outbound connection is being established. */
+  private readonly connecting = new Set<SimServer>();
+  /** While it returns true for a server, messages to it wait in its inbox (in order). */
+  holdMessagesTo: ((to: SimServer) => boolean) | null = null;
   private nextConnectionId = 1;
   private readonly connections = new Map<ConnectionId, SimConnection>();
   /** Every message sent, as [from, type] (for assertions on the protocol flow). */
   readonly trace: string[] = [];
+  /** Every binding delivered in a BNDUPD: who sent it, the address and the binding status. */
+  readonly sentBindings: Array<{ from: 'a' | 'b'; address: number; status: number | undefined }> = [];
+  private readonly vendorClassOf: Record<'a' | 'b', string>;
 
   constructor(options: PairOptions = {}) {
+    this.isEachSideConnecting = options.isEachSideConnecting ?? false;
+    this.vendorClassOf = { a: options.primaryVendorClass ?? 'twinlease-test', b: 'twinlease-test' };
     const sc = [
       scope({
         ranges: [{ start: ip('10.0.0.100'), end: ip('10.0.0.139') }],
@@ -128,7 +150,7 @@ export class SimPair {
       // The engine in use (a reconfigure replaces it, as a reload does in the shell).
       engine: () => s.engine,
       serverName: s.name,
-      vendorClass: 'twinlease-test',
+      vendorClass: this.vendorClassOf[s.name],
       persisted,
       isStoreEmpty: stored.length === 0,
       now: this.clockOf(s),
@@ -178,7 +200,8 @@ export class SimPair {
           this.closeConnection(a.connectionId);
           break;
         case 'connect':
-          this.connect(s);
+          if (this.isEachSideConnecting) this.connecting.add(s);
+          else this.connect(s);
           break;
         case 'persist':
           this.persistLeases(s, a.leases);
@@ -199,11 +222,13 @@ export class SimPair {
   private connect(s: SimServer): void {
     const peer = this.other(s);
     if (this.isPartitioned || !peer.isUp) return;
-    for (const c of this.connections.values()) if (c.owner === s) return;
+    for (const c of this.connections.values()) {
+      if (c.owner === s && (c.isOutbound || !this.isEachSideConnecting)) return;
+    }
     const mine = this.nextConnectionId++;
     const theirs = this.nextConnectionId++;
-    this.connections.set(mine, { owner: s, peer: theirs, inbox: [] });
-    this.connections.set(theirs, { owner: peer, peer: mine, inbox: [] });
+    this.connections.set(mine, { owner: s, peer: theirs, inbox: [], isOutbound: true });
+    this.connections.set(theirs, { owner: peer, peer: mine, inbox: [], isOutbound: false });
     this.feed(s, { type: 'connected', connectionId: mine, outbound: true });
     this.feed(peer, { type: 'connected', connectionId: theirs, outbound: false });
   }
@@ -224,10 +249,15 @@ export class SimPair {
 
   private deliverInbox(id: ConnectionId): boolean {
     const c = this.connections.get(id);
-    if (!c || c.inbox.length === 0) return false;
+    if (!c || c.inbox.length === 0 || this.holdMessagesTo?.(c.owner) === true) return false;
     const bytes = c.inbox.shift()!;
     const r = decodeFailover(bytes);
     if (!r.ok) throw new Error(`undecodable failover message: ${r.error.message}`);
+    if (r.message.type === FailoverMessageType.BNDUPD) {
+      const from = this.other(c.owner).name;
+      for (const b of r.message.bindings)
+        this.sentBindings.push({ from, address: b.address, status: b.bindingStatus });
+    }
     this.feed(c.owner, { type: 'message', connectionId: id, message: r.message, auth: 'ok' });
     return true;
   }
@@ -255,6 +285,8 @@ export class SimPair {
         }
         this.feed(s, { type: 'tick' });
       }
+      for (const s of [...this.connecting]) this.connect(s);
+      this.connecting.clear();
       this.flush();
     }
   }

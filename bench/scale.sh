@@ -1,0 +1,233 @@
+#!/bin/bash
+# Twinlease at ISP size (issue 15) against Kea 2.2 memfile, in one invocation: one /8 scope with a
+# range of 2,031,616 addresses (10.1.0.0–10.31.255.255) and N active leases, one per client.
+#
+#   sudo bench/scale.sh                        # N=1000000: all rows (~10 min)
+#   sudo N=50000 ROWS="import startup" bench/scale.sh
+#   sudo LOCK_FILE=/tmp/twinlease-e2e.lock bench/scale.sh   # hold that lock around each server run
+#
+# Rows (ROWS, default "import startup dora"):
+#   import   `twinlease import dhcpd` of the generated dhcpd.leases: wall time, CPU, peak RSS,
+#            leases/s (Twinlease only; Kea has no such import).
+#   startup  process start → first DHCPOFFER for a probe DISCOVER sent every 20 ms (the same
+#            definition for both servers: bench/lib/startup-probe.ts), CPU until then, peak RSS
+#            (VmHWM) 3 s after serving. STARTUP_REPEAT runs per server, alternating.
+#   dora     DORA through perfdhcp (../shared/harness/perfdhcp-run.sh, as bench/dora.sh) at
+#            DORA_RATE with the N leases held and with an empty store: CPU per lease and p99 at
+#            size against empty, per server.
+#   Hooks for the rows still to come (management latency at size, UPDREQALL recovery, an expiry
+#   storm) are the row_* functions below that say "not measured yet".
+#
+# Every result is one JSON line in bench/results/scale-<UTC time>.jsonl; the table at the end is
+# made from that file. Data and logs stay in $DATA (default /tmp/twinlease-scale).
+set -euo pipefail
+ROOT=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
+H=${HARNESS:-$ROOT/../shared/harness}
+N=${N:-1000000}
+ROWS=${ROWS:-import startup dora}
+STARTUP_REPEAT=${STARTUP_REPEAT:-1}
+STARTUP_TIMEOUT_S=${STARTUP_TIMEOUT_S:-600}
+DORA_RATE=${DORA_RATE:-2000} DORA_PERIOD=${DORA_PERIOD:-20} DORA_CLIENTS=${DORA_CLIENTS:-10000}
+LOCK_FILE=${LOCK_FILE:-}
+export PFX=${PFX:-dhb}
+export WORK=${WORK:-/tmp/$PFX-harness}
+DATA=${DATA:-/tmp/twinlease-scale}
+NS_SRV=$PFX-srv NS_CLI=$PFX-cli
+mkdir -p "$ROOT/bench/results" "$DATA"
+cd "$ROOT" # tsx resolves from the working directory
+RUN_ID=$(date -u +%Y%m%dT%H%M%SZ)
+OUT=$ROOT/bench/results/scale-$RUN_ID.jsonl
+REV=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
+NODE_TS=(node --import tsx)
+needs_root() { [ "$(id -u)" = 0 ] || { echo "rows '$ROWS' need root (network namespaces, port 67)" >&2; exit 1; }; }
+case " $ROWS " in *" startup "* | *" dora "*) needs_root ;; esac
+
+# with_lock CMD... : run CMD holding LOCK_FILE when one is given (shared machines: one harness user
+# at a time), so the lock is held only while a server runs, not while data is generated.
+with_lock() { if [ -n "$LOCK_FILE" ]; then flock "$LOCK_FILE" "$@"; else "$@"; fi; }
+
+# record ROW SERVER JSON : append one tagged result line
+record() {
+  echo "{\"bench\":\"scale\",\"run_id\":\"$RUN_ID\",\"rev\":\"$REV\",\"leases\":$N,\"row\":\"$1\",\"server\":\"$2\",\"result\":$3}" >>"$OUT"
+  echo "$1 $2: $3" >&2
+}
+
+# ---------------------------------------------------------------------------------------------
+# Data: dhcpd.conf + dhcpd.leases (import row), Kea memfile CSV, Twinlease store (via the import)
+
+echo "building dist/ ..." >&2
+(cd "$ROOT" && npx tsc -p tsconfig.build.json)
+NOW=$(date +%s)
+echo "generating $N leases in $DATA ..." >&2
+(cd "$ROOT" && "${NODE_TS[@]}" bench/lib/scale-data.ts --out "$DATA" --leases "$N" --now "$NOW") >"$DATA/data.json"
+cat "$DATA/data.json" >&2
+
+# The store every Twinlease run starts from: the import's output (also the import row).
+import_store() {
+  rm -f "$DATA"/imported.db* "$DATA/imported.json"
+  /usr/bin/time -v node "$ROOT/bin/twinlease.js" import dhcpd --conf "$DATA/dhcpd.conf" \
+    --leases "$DATA/dhcpd.leases" --lease-db "$DATA/imported.db" --out "$DATA/imported.json" \
+    2>"$DATA/import.log" || { tail -20 "$DATA/import.log" >&2; exit 1; }
+  awk -v n="$N" -v bytes="$(stat -c %s "$DATA/dhcpd.leases")" '
+    /Elapsed \(wall clock\)/ { split($NF, t, ":"); wall = (length(t) == 3) ? t[1] * 3600 + t[2] * 60 + t[3] : t[1] * 60 + t[2] }
+    /User time/ { user = $NF } /System time/ { sys = $NF } /Maximum resident/ { rss = $NF }
+    END { printf "{\"seconds\":%.2f,\"user_s\":%s,\"sys_s\":%s,\"max_rss_kb\":%d,\"leases_per_s\":%.0f,\"file_bytes\":%d}\n",
+          wall, user, sys, rss, (wall > 0 ? n / wall : 0), bytes }' "$DATA/import.log"
+}
+
+row_import() {
+  local line
+  line=$(import_store) || exit 1
+  record import twinlease "$line"
+}
+
+# ---------------------------------------------------------------------------------------------
+# Server commands (configs written into $DATA/run; each run starts from fresh copies)
+
+RUN=$DATA/run
+mkdir -p "$RUN"
+# prepare SERVER size|empty : fresh lease database for one run; prints the server command
+prepare() {
+  local server=$1 size=$2
+  case $server in
+    twinlease)
+      rm -f "$RUN"/twinlease.db*
+      [ "$size" = size ] && cp "$DATA/imported.db" "$RUN/twinlease.db"
+      cat >"$RUN/twinlease.json" <<J
+{
+  "server": { "name": "tl-scale", "serverIdentifier": "10.77.0.1" },
+  "dhcp": { "interface": "eth0", "broadcastAddress": "10.77.255.255" },
+  "leaseStore": { "path": "$RUN/twinlease.db" },
+  "logging": { "level": "warn" },
+  "scopes": [
+    {
+      "subnet": "10.0.0.0/8",
+      "ranges": [{ "start": "10.1.0.0", "end": "10.31.255.255" }],
+      "leaseTimeSeconds": 86400
+    }
+  ]
+}
+J
+      echo "node $ROOT/bin/twinlease.js serve --config $RUN/twinlease.json"
+      ;;
+    kea)
+      rm -rf "$RUN/kea"
+      mkdir -p "$RUN/kea"
+      if [ "$size" = size ]; then cp "$DATA/kea-leases4.csv" "$RUN/kea/leases4.csv"; else head -1 "$DATA/kea-leases4.csv" >"$RUN/kea/leases4.csv"; fi
+      cat >"$RUN/kea/kea.json" <<J
+{"Dhcp4": {
+  "interfaces-config": {"interfaces": ["eth0"], "dhcp-socket-type": "raw"},
+  "lease-database": {"type": "memfile", "persist": true, "name": "$RUN/kea/leases4.csv", "lfc-interval": 0},
+  "multi-threading": {"enable-multi-threading": false},
+  "valid-lifetime": 86400,
+  "subnet4": [{"id": 1, "subnet": "10.0.0.0/8", "pools": [{"pool": "10.1.0.0 - 10.31.255.255"}]}],
+  "loggers": [{"name": "kea-dhcp4", "output_options": [{"output": "$RUN/kea/kea.log"}], "severity": "WARN"}]
+}}
+J
+      kea-dhcp4 -t "$RUN/kea/kea.json" >"$RUN/kea/check.log" 2>&1 || { tail -3 "$RUN/kea/check.log" >&2; exit 1; }
+      echo "env KEA_PIDFILE_DIR=$RUN/kea KEA_LOCKFILE_DIR=$RUN/kea kea-dhcp4 -c $RUN/kea/kea.json"
+      ;;
+  esac
+}
+
+# ---------------------------------------------------------------------------------------------
+# Rows
+
+row_startup() {
+  "$H/netns-up.sh" >/dev/null
+  local i server cmd line
+  for i in $(seq "$STARTUP_REPEAT"); do
+    for server in kea twinlease; do
+      cmd=$(prepare "$server" size)
+      line=$(with_lock ip netns exec "$NS_CLI" taskset -c 1 "${NODE_TS[@]}" "$ROOT/bench/lib/startup-probe.ts" \
+        --name "$server" --ns "$NS_SRV" --cmd "$cmd" --cpus 0 --timeout-s "$STARTUP_TIMEOUT_S" \
+        --log "$RUN/$server-startup-$i.log" | grep '^{' | tail -1) || true
+      [ -n "$line" ] || { echo "startup $server: no result (log: $RUN/$server-startup-$i.log)" >&2; continue; }
+      record startup "$server" "$line"
+    done
+  done
+}
+
+# DORA CPU per lease and latency with N leases held and with none, per server, at one rate.
+row_dora() {
+  local server size cmd line
+  for size in empty size; do
+    for server in kea twinlease; do
+      cmd=$(prepare "$server" "$size")
+      line=$(RATE=$DORA_RATE PERIOD=$DORA_PERIOD CLIENTS=$DORA_CLIENTS STARTUP_S=$STARTUP_TIMEOUT_S \
+        with_lock "$H/perfdhcp-run.sh" "scale-$server-$size" "$cmd" | grep '^{' | tail -1) || true
+      [ -n "$line" ] || { echo "dora $server $size: no result" >&2; continue; }
+      record "dora-$size" "$server" "$line"
+    done
+  done
+}
+
+# Hooks for the rows of issue 15 not measured yet. Each should record one line per server.
+row_management() { echo "management latency at size (lease listing, scope statistics, /metrics): not measured yet" >&2; }
+row_updreqall() { echo "UPDREQALL recovery of N bindings by a partner that lost its store: not measured yet" >&2; }
+row_expiry_storm() { echo "100,000 leases expiring in one second during DORA: not measured yet" >&2; }
+
+# The store is needed by every Twinlease run: without the import row, make it silently.
+case " $ROWS " in *" import "*) row_import ;; *) import_store >/dev/null || exit 1 ;; esac
+for row in $ROWS; do
+  case $row in
+    import) ;;
+    startup) row_startup ;;
+    dora) row_dora ;;
+    management) row_management ;;
+    updreqall) row_updreqall ;;
+    expiry-storm) row_expiry_storm ;;
+    *) echo "unknown row '$row'" >&2; exit 2 ;;
+  esac
+done
+
+# ---------------------------------------------------------------------------------------------
+# Table
+
+node - "$OUT" "$DATA/data.json" <<'JS'
+const fs = require('fs');
+const rows = fs.readFileSync(process.argv[2], 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+const data = JSON.parse(fs.readFileSync(process.argv[3], 'utf8'));
+const f = (x, d = 1) => (Number.isFinite(x) ? x.toFixed(d) : '-');
+const mb = (kb) => f(kb / 1024, 0);
+const pick = (row, server) => rows.filter((r) => r.row === row && r.server === server).map((r) => r.result);
+const ratio = (a, b) => (Number.isFinite(a) && Number.isFinite(b) && b > 0 ? `x${f(a / b, 2)}` : '-');
+const line = (label, t, k, r) => console.log(`${label.padEnd(40)}${String(t).padStart(24)}${String(k).padStart(24)}${String(r).padStart(8)}`);
+/** Every run's figure (a shared host varies a lot), e.g. "61.2 / 58.0 s"; the ratio uses the lowest. */
+const runs = (xs, d, unit) => (xs.filter(Number.isFinite).length ? `${xs.filter(Number.isFinite).map((x) => f(x, d)).join(' / ')}${unit}` : '-');
+const low = (xs) => Math.min(...xs.filter(Number.isFinite));
+console.log(`\nscale: ${data.leases} active leases, one /8 scope, range 10.1.0.0-10.31.255.255 (${rows[0]?.rev ?? ''}, ${rows[0]?.run_id ?? ''})`);
+line('', 'twinlease', 'kea 2.2 memfile', 'ratio');
+const imp = pick('import', 'twinlease')[0];
+if (imp) {
+  line(`import dhcpd.leases (${f(data.dhcpd_leases_bytes / 1e6, 0)} MB)`, `${f(imp.seconds, 1)} s`, '-', '');
+  line('  leases/s, CPU s, peak RSS', `${f(imp.leases_per_s, 0)}/s ${f(imp.user_s + imp.sys_s, 1)} s ${mb(imp.max_rss_kb)} MB`, '-', '');
+}
+const st = { twinlease: pick('startup', 'twinlease'), kea: pick('startup', 'kea') };
+if (st.twinlease.length || st.kea.length) {
+  const all = (s, k) => st[s].map((r) => r[k]);
+  const err = [...st.twinlease, ...st.kea].filter((r) => r.error).map((r) => `${r.name}: ${r.error}`);
+  line('start-up until serving (each run)', runs(all('twinlease', 'serving_s'), 1, ' s'), runs(all('kea', 'serving_s'), 1, ' s'), ratio(low(all('twinlease', 'serving_s')), low(all('kea', 'serving_s'))));
+  line('  CPU until serving', runs(all('twinlease', 'cpu_s'), 1, ' s'), runs(all('kea', 'cpu_s'), 1, ' s'), ratio(low(all('twinlease', 'cpu_s')), low(all('kea', 'cpu_s'))));
+  line('  rest of the host before start (% core)', runs(all('twinlease', 'bg_cpu_pct'), 0, ''), runs(all('kea', 'bg_cpu_pct'), 0, ''), '');
+  line('peak RSS (VmHWM, 3 s after serving)', runs(all('twinlease', 'vmhwm_kb').map((k) => k / 1024), 0, ' MB'), runs(all('kea', 'vmhwm_kb').map((k) => k / 1024), 0, ' MB'), ratio(low(all('twinlease', 'vmhwm_kb')), low(all('kea', 'vmhwm_kb'))));
+  line('  bytes per lease (VmHWM / N)', f((low(all('twinlease', 'vmhwm_kb')) * 1024) / data.leases, 0), f((low(all('kea', 'vmhwm_kb')) * 1024) / data.leases, 0), '');
+  for (const e of err) console.log(`  ! ${e}`);
+}
+const us = (r) => (r && r.leases_per_s > 0 ? ((r.server_cpu_pct / 100) * 1e6) / r.leases_per_s : NaN);
+const de = { twinlease: pick('dora-empty', 'twinlease')[0], kea: pick('dora-empty', 'kea')[0] };
+const ds = { twinlease: pick('dora-size', 'twinlease')[0], kea: pick('dora-size', 'kea')[0] };
+if (de.twinlease || de.kea || ds.twinlease || ds.kea) {
+  const rate = (de.kea ?? de.twinlease ?? ds.kea ?? ds.twinlease).offered_rate;
+  const pair = (a, b, d = 1) => `${f(a, d)} / ${f(b, d)}`;
+  line(`DORA at ${rate}/s: CPU us/lease, empty`, f(us(de.twinlease)), f(us(de.kea)), ratio(us(de.twinlease), us(de.kea)));
+  line(`  with ${data.leases} leases held`, f(us(ds.twinlease)), f(us(ds.kea)), ratio(us(ds.twinlease), us(ds.kea)));
+  line('  at size / empty', ratio(us(ds.twinlease), us(de.twinlease)), ratio(us(ds.kea), us(de.kea)), '');
+  line('  RA p99 ms, empty / at size', pair(de.twinlease?.ra_p99_ms, ds.twinlease?.ra_p99_ms), pair(de.kea?.ra_p99_ms, ds.kea?.ra_p99_ms), '');
+  line('  leases/s, empty / at size', pair(de.twinlease?.leases_per_s, ds.twinlease?.leases_per_s, 0), pair(de.kea?.leases_per_s, ds.kea?.leases_per_s, 0), '');
+  line('  rest of the host (% core), empty / size', pair(de.twinlease?.bg_cpu_pct, ds.twinlease?.bg_cpu_pct, 0), pair(de.kea?.bg_cpu_pct, ds.kea?.bg_cpu_pct, 0), '');
+  if ([de.twinlease, de.kea, ds.twinlease, ds.kea].some((r) => r && r.bg_cpu_pct > 50))
+    console.log('  ! the host was busy with other work during some DORA runs (bg > 50 % of a core): rerun those');
+}
+console.log(`\nresults: ${process.argv[2]}`);
+JS
