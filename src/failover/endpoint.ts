@@ -521,18 +521,15 @@ export class FailoverEndpoint {
     };
     this.connections.set(id, c);
     if (this.role === 'primary') {
-      // DECISION (spec §2.1): the primary sends CONNECT on the first established link, ours or
-      // theirs, and closes extra links. Both servers connect, so a healthy start has one: that is
-      // expected, logged at info.
+      // DECISION (spec §2.1, docs/failover.md): the primary sends CONNECT on the first
+      // established link, ours or theirs, and closes extra links. Both servers connect, so a
+      // healthy start has one: expected, logged at info. It is closed without a DISCONNECT: no
+      // failover conversation ever ran on it (D12 §8.2 only says to close it), and dhcpd logs
+      // every DISCONNECT with a reject reason as an error, while it drops a link that is not its
+      // link to us without a word.
       if (this.active !== null || this.hasPendingConnect(id)) {
         out.push(log('info', 'failover-extra-connection-closed', { relationship: this.name, outbound }));
-        this.closeConnection(
-          c,
-          RejectReason.DUPLICATE_CONNECTION,
-          'a connection is already established',
-          now,
-          out,
-        );
+        this.dropConnection(id, now, out);
         return;
       }
       c.connectXid = this.xid(c);
@@ -743,9 +740,10 @@ export class FailoverEndpoint {
     now: number,
     out: EndpointAction[],
   ): void {
-    // The primary closing the extra link of the two both sides opened (before any CONNECT on it,
-    // while another is there): expected on every start, not a warning. A DISCONNECT on a link in
-    // use, or for another reason, still is.
+    // A primary closing the extra link of the two both sides opened (before any CONNECT on it,
+    // while another is there) with a DISCONNECT, as Twinlease did before it closed them without
+    // one (a pair half upgraded): expected, not a warning. A DISCONNECT on a link in use, or for
+    // another reason, still is.
     const isExtraLinkClosed =
       m.rejectReason === RejectReason.DUPLICATE_CONNECTION &&
       c.phase === 'waitConnect' &&
@@ -782,7 +780,22 @@ export class FailoverEndpoint {
       return;
     }
     if (this.active !== null) {
-      this.rejectConnect(c, m, RejectReason.DUPLICATE_CONNECTION, now, out);
+      // A CONNECT on a second link while another is in use. dhcpd as primary sends CONNECT on
+      // every link it has, and its 5-s reconnect can open one of its own while our link's
+      // handshake is under way (CI run 351bb97); it keeps the link whose CONNECTACK it gets
+      // first. DECISION (docs/failover.md): close the second link without an answer. A CONNECTACK
+      // rejecting it (reason 7, what dhcpd itself does) is logged by dhcpd as an error, a close
+      // is not. A partner that restarted behind a half-open link gets the same silence and tries
+      // again; the dead link goes when its receive timer runs out (that is the warning).
+      out.push(
+        log('info', 'failover-extra-connection-closed', {
+          relationship: this.name,
+          outbound: c.outbound,
+          reason: 'CONNECT on a second link while one is in use',
+          linkInUseLastHeardSecondsAgo: Math.max(0, Math.round(now - this.active.lastReceivedAt)),
+        }),
+      );
+      this.dropConnection(c.id, now, out);
       return;
     }
     const reason = this.connectProblem(m, now);
