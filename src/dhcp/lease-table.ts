@@ -90,6 +90,8 @@ const TOMBSTONE = -2;
 export const TALLY_WIDTH = BINDING_STATES.length + 2;
 const TALLY_ACTIVE_OWNED = BINDING_STATES.length;
 const TALLY_RECORDS = BINDING_STATES.length + 1;
+/** Row width of the per-scope-name state counts (the state codes fit in 8). */
+const STATE_ROW = 8;
 
 const HEX: readonly string[] = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, '0'));
 
@@ -237,6 +239,13 @@ export class LeaseTable {
   private heap: Int32Array;
   private heapPos: Int32Array;
   private heapSize = 0;
+
+  /**
+   * Records by (interned scope name, state), at `name * STATE_ROW + state`, whatever the tally
+   * rule: lease lists filtered by state and scope only count their matches from here (O(names)),
+   * not by a pass over a million slots per request.
+   */
+  private scopeStateCounts = new Int32Array(16 * STATE_ROW);
 
   // Tallies.
   private rule: TallyRule | null = null;
@@ -398,6 +407,7 @@ export class LeaseTable {
       s = this.allocateSlot(address);
     } else {
       this.untally(s);
+      this.countScopeState(s, -1);
       if ((this.flags[s]! & F_INDEXED) !== 0) this.unindexClient(s);
       this.side.delete(s);
     }
@@ -445,6 +455,7 @@ export class LeaseTable {
     this.owner[s] = ownerServer === null ? 0 : this.intern(ownerServer, 1);
     this.policy[s] = policyName === null ? 0 : this.intern(policyName, 2);
     this.state[s] = stateCode;
+    this.countScopeState(s, 1);
     this.hostnames[s] = hostname;
     this.fqdns[s] = fqdn;
     const t = s * TIME_STRIDE;
@@ -542,6 +553,7 @@ export class LeaseTable {
     const s = this.slotOf(address);
     if (s === NO_SLOT) return false;
     this.untally(s);
+    this.countScopeState(s, -1);
     if ((this.flags[s]! & F_INDEXED) !== 0) this.unindexClient(s);
     if (this.heapPos[s]! >= 0) this.heapRemove(s);
     this.side.delete(s);
@@ -774,8 +786,28 @@ export class LeaseTable {
     );
   }
 
-  /** How many bindings pass `test`: one pass over the columns, no call per binding. */
+  /**
+   * How many bindings pass `test`: from the per-scope state counts when the test is by state and
+   * scope only, else one pass over the columns, no call per binding.
+   */
   countMatching(test: ColumnTest): number {
+    const { stateMask, scopeIndex, ownerIndex, extra } = test;
+    if (ownerIndex < 0 && extra === null) {
+      const counts = this.scopeStateCounts;
+      const rows = counts.length / STATE_ROW;
+      let n = 0;
+      for (let name = Math.max(scopeIndex, 0); name < rows; name++) {
+        for (let st = 0; st < BINDING_STATES.length; st++)
+          if (((stateMask >>> st) & 1) !== 0) n += counts[name * STATE_ROW + st]!;
+        if (scopeIndex >= 0) break;
+      }
+      return n;
+    }
+    return this.countMatchingByScan(test);
+  }
+
+  /** countMatching by a pass over the columns (also the check of the counts in tests). */
+  countMatchingByScan(test: ColumnTest): number {
     const { stateMask, scopeIndex, ownerIndex, extra } = test;
     const state = this.state;
     const scope = this.scope;
@@ -1123,6 +1155,16 @@ export class LeaseTable {
     if (g === 0) return;
     this.tallyGroup[s] = 0;
     this.addTally(s, g - 1, -1);
+  }
+
+  private countScopeState(s: number, delta: number): void {
+    const i = this.scope[s]! * STATE_ROW + this.state[s]!;
+    if (i >= this.scopeStateCounts.length) {
+      const grown = new Int32Array(Math.max(this.scopeStateCounts.length * 2, i + STATE_ROW));
+      grown.set(this.scopeStateCounts);
+      this.scopeStateCounts = grown;
+    }
+    this.scopeStateCounts[i]! += delta;
   }
 
   private addTally(s: number, group: number, delta: number): void {

@@ -325,6 +325,24 @@ test('the lease table answers as the Map-based reference model (random operation
           }
           assert.equal(table.size, ref.leases.size);
           for (let g = 0; g < rule.groupCount; g++) assert.deepEqual(table.tallyOf(g), ref.tally(rule, g));
+          // Lease lists count matches by state and scope from counts kept by put and delete.
+          for (const scopeId of [undefined, 'a', 'b', 'c']) {
+            for (const stateMask of [0b1111111, 1 << 1, (1 << 2) | (1 << 3) | (1 << 6)]) {
+              const expected = [...ref.leases.values()].filter(
+                (l) =>
+                  (scopeId === undefined || l.scopeId === scopeId) &&
+                  ((stateMask >>> BINDING_STATES.indexOf(l.state)) & 1) !== 0,
+              ).length;
+              const scopeIndex = scopeId === undefined ? -1 : table.nameIndexOf(scopeId);
+              if (scopeIndex < 0 && scopeId !== undefined) {
+                assert.equal(expected, 0);
+                continue;
+              }
+              const columns = { stateMask, scopeIndex, ownerIndex: -1, extra: null };
+              assert.equal(table.countMatching(columns), expected, `${scopeId} ${stateMask}`);
+              assert.equal(table.countMatchingByScan(columns), expected);
+            }
+          }
         }
         // Full read-back in address order.
         assert.deepEqual(
