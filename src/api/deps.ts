@@ -16,7 +16,15 @@ import type { OrphanedLeases } from './orphaned-leases.js';
 /** The read-only part of DhcpEngine the API uses. */
 export type ApiEngine = Pick<
   DhcpEngine,
-  'settings' | 'leases' | 'getLease' | 'scopeIds' | 'scopeView' | 'pendingOffers' | 'isOffered'
+  | 'settings'
+  | 'leases'
+  | 'leaseTable'
+  | 'getLease'
+  | 'scopeIds'
+  | 'scopeView'
+  | 'pendingOffers'
+  | 'scopeStatistics'
+  | 'isOffered'
 >;
 
 /**

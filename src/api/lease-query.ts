@@ -1,9 +1,11 @@
 // Finding leases for the API: filters, the default "client leases" view, and pagination by
 // address (a stable cursor: the last address returned; the next page starts after it, so records
-// that come and go never shift a page).
+// that come and go never shift a page). Lists are scans of the lease table's columns in address
+// order (src/dhcp/lease-table.ts): no Lease is built for a record that is not on the page.
 
 import type { PendingOffer } from '../dhcp/engine.js';
 import { addressStateOf, type Lease } from '../dhcp/lease.js';
+import { BINDING_STATES, type ColumnTest, type LeaseTable } from '../dhcp/lease-table.js';
 import type { Ipv4 } from '../wire/ipv4.js';
 import { formatIpv4, parseIpv4 } from '../wire/ipv4.js';
 import type { ApiDeps, ApiEngine } from './deps.js';
@@ -74,7 +76,115 @@ function matches(c: Candidate, f: LeaseFilter): boolean {
   return true;
 }
 
-/** Every record and offer that matches `filter`, sorted by address. */
+/**
+ * `matches` for a record nobody is offered, as a test of the table's columns (numbers: a state
+ * mask, interned scope and owner; MAC and host name only when asked): a list request tests every
+ * record of the table against it. Null when no record can pass.
+ */
+function columnTest(t: LeaseTable, f: LeaseFilter): ColumnTest | null {
+  let stateMask = 0;
+  BINDING_STATES.forEach((state, code) => {
+    const addressState = addressStateOf(state);
+    let isOk: boolean;
+    if (f.state === undefined) isOk = f.ip !== undefined || addressState !== null;
+    else if (f.state === 'offered' || f.state === 'declined' || f.state === 'doomed')
+      isOk = addressState === f.state;
+    else isOk = state === f.state;
+    if (isOk) stateMask |= 1 << code;
+  });
+  const scopeIndex = f.scopeId === undefined ? -1 : t.nameIndexOf(f.scopeId);
+  const ownerIndex = f.owner === undefined ? -1 : t.nameIndexOf(f.owner);
+  // No state passes, or a scope or owner no binding was ever put with: nothing matches.
+  if (
+    stateMask === 0 ||
+    (f.scopeId !== undefined && scopeIndex < 0) ||
+    (f.owner !== undefined && ownerIndex < 1)
+  )
+    return null;
+  const hasMac = f.mac === undefined ? null : t.hardwareAddressTest(canonicalHex(f.mac));
+  const hostname = f.hostname?.toLowerCase();
+  const hasHostname =
+    hostname === undefined
+      ? null
+      : (s: number) => {
+          const h = t.hostnameAt(s);
+          return h !== null && h.length === hostname.length && h.toLowerCase() === hostname;
+        };
+  const extra =
+    hasMac !== null && hasHostname !== null
+      ? (s: number) => hasMac(s) && hasHostname(s)
+      : (hasMac ?? hasHostname);
+  return { stateMask, scopeIndex, ownerIndex, extra };
+}
+
+/**
+ * One page of the records and offers that match `filter`, by address, after `cursor`, and the
+ * number of matches in all. The total is one pass over the table's columns; the page walks from
+ * the cursor through the records that pass the column test until it is full. Lease values are
+ * built only for the page and for the (few) records being offered, whose listing shows the
+ * offer's client; no list of every match is built.
+ */
+export function leaseListPage(
+  engine: ApiEngine,
+  now: number,
+  filter: LeaseFilter,
+  contextOf: (scopeId: string) => LeaseContext,
+  cursor: string | undefined,
+  limit: number,
+): LeasePage {
+  if (filter.ip !== undefined) return leasePage(findLeases(engine, now, filter), contextOf, cursor, limit);
+  const after = cursor === undefined ? -1 : parseIpv4(cursor);
+  const t = engine.leaseTable;
+  const test = columnTest(t, filter);
+  // Offered addresses, with a record or not, are judged on what the listing shows of them.
+  const offered: Candidate[] = [];
+  const offeredAddresses = new Set<Ipv4>();
+  let total = test === null ? 0 : t.countMatching(test);
+  for (const offer of engine.pendingOffers(now)) {
+    offeredAddresses.add(offer.address);
+    const s = t.slotOf(offer.address);
+    if (s >= 0 && test !== null && t.matchesAt(s, test)) total--;
+    const c =
+      s >= 0
+        ? { lease: withOffer(t.leaseAt(s), offer), offer }
+        : {
+            lease: offerOnlyLease(offer, engine.settings.serverName, engine.scopeView(offer.scopeId)),
+            offer,
+          };
+    if (!matches(c, filter)) continue;
+    total++;
+    if (offer.address > after) offered.push(c);
+  }
+  offered.sort((a, b) => a.lease.address - b.lease.address);
+  const page: Candidate[] = [];
+  let hasMore = false;
+  let k = 0;
+  /** Adds a candidate; false once the page is full (one more match means there is a next page). */
+  const add = (c: Candidate): boolean => {
+    if (page.length === limit) {
+      hasMore = true;
+      return false;
+    }
+    page.push(c);
+    return true;
+  };
+  if (test !== null) {
+    t.forEachMatching(after, test, (s) => {
+      const address = t.addressAt(s);
+      while (k < offered.length && offered[k]!.lease.address < address) if (!add(offered[k++]!)) return false;
+      if (offeredAddresses.has(address)) return true;
+      return add({ lease: t.leaseAt(s), offer: undefined });
+    });
+  }
+  while (!hasMore && k < offered.length) add(offered[k++]!);
+  return {
+    items: page.map((c) => leaseResource(c.lease, c.offer, contextOf(c.lease.scopeId))),
+    total,
+    nextCursor: hasMore && page.length > 0 ? formatIpv4(page[page.length - 1]!.lease.address) : null,
+  };
+}
+
+/** Every record and offer that matches `filter`, sorted by address (with `ip`: at most one). */
 export function findLeases(engine: ApiEngine, now: number, filter: LeaseFilter): Candidate[] {
   const offers = new Map<Ipv4, PendingOffer>();
   for (const o of engine.pendingOffers(now)) offers.set(o.address, o);
@@ -95,9 +205,17 @@ export function findLeases(engine: ApiEngine, now: number, filter: LeaseFilter):
     consider(address, engine.getLease(address));
     return out;
   }
-  for (const lease of engine.leases()) consider(lease.address, lease);
+  const t = engine.leaseTable;
+  const test = columnTest(t, filter);
+  for (const address of offers.keys()) if (t.has(address)) consider(address, t.leaseAt(t.slotOf(address)));
+  if (test !== null) {
+    t.forEachMatching(-1, test, (s) => {
+      if (!offers.has(t.addressAt(s))) out.push({ lease: t.leaseAt(s), offer: undefined });
+      return true;
+    });
+  }
   for (const [address, offer] of offers) {
-    if (engine.getLease(address) === undefined) consider(offer.address, undefined);
+    if (!t.has(address)) consider(offer.address, undefined);
   }
   out.sort((a, b) => a.lease.address - b.lease.address);
   return out;

@@ -11,6 +11,7 @@ import { type Access, authorize, isLoopback } from './auth.js';
 import { ConfigDrift } from './config-drift.js';
 import { ConfigFile } from './config-file.js';
 import type { ApiDeps } from './deps.js';
+import { LazySerializers } from './lazy-serializers.js';
 import { ApiMetrics } from './metrics.js';
 import { OperationLog, operationLogPath } from './operation-log.js';
 import { configRoutes } from './routes/config.js';
@@ -76,6 +77,9 @@ export class ApiStartupError extends Error {}
 const BODY_LIMIT_BYTES = 64 * 1024;
 const DENIAL_LOG_INTERVAL_SECONDS = 10;
 
+/** Each app's lazy serializers, warmed up once it listens. */
+const serializersOf = new WeakMap<ApiApp, LazySerializers>();
+
 /** Builds the app without listening (tests may use app.inject). */
 export async function buildApiApp(deps: ApiDeps, options: ApiServerOptions): Promise<ApiApp> {
   const isOnLoopback = isLoopback(parseIpv4(options.listenAddress));
@@ -132,7 +136,13 @@ export async function buildApiApp(deps: ApiDeps, options: ApiServerOptions): Pro
   // Every route takes only the query parameters its schema names: a route without a querystring
   // schema gets an empty one, so `?dryRun=true` on a route that has no dry run is a 400, never
   // silently ignored (docs/api.md §Validation). Routes of plugins registered later inherit it.
+  // Response serializers are compiled at first use or in idle turns once the app is ready, not
+  // all at once at start, where they held up DHCP replies for 1.3 s (src/api/lazy-serializers.ts).
+  const serializers = await LazySerializers.forSharedSchemas(SHARED_SCHEMAS);
   app.addHook('onRoute', (route) => {
+    if (route.schema?.response !== undefined && route.serializerCompiler === undefined) {
+      route.serializerCompiler = serializers.compiler;
+    }
     if (route.schema?.querystring !== undefined) return;
     route.schema = { ...(route.schema ?? {}), querystring: NoQuery };
   });
@@ -259,6 +269,7 @@ export async function buildApiApp(deps: ApiDeps, options: ApiServerOptions): Pro
   exportRoutes(app, ctx);
   await app.register(dashboardPlugin, { ctx });
   await app.ready();
+  serializersOf.set(app, serializers);
   return app;
 }
 
@@ -322,6 +333,8 @@ export async function startApiServer(deps: ApiDeps, options: ApiServerOptions): 
   const app = await buildApiApp(deps, options);
   try {
     await app.listen({ host: options.listenAddress, port: options.port });
+    // After listening, so the work is not part of start-up; requests meanwhile compile their own.
+    serializersOf.get(app)?.warmUp();
   } catch (err) {
     await app.close();
     throw new ApiStartupError(

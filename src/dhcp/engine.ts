@@ -1,8 +1,9 @@
 // The DHCPv4 allocation engine (RFC 2131 §4.3, RFC 951/1542 for BOOTP). Sans-I/O: it is given a
 // decoded packet and `now` (seconds since epoch) and returns the reply to send, where to send it,
 // and the binding changes that must be durable before the reply leaves. Timers are `tick(now)`.
-// It owns the live lease table; the shell persists what it returns and the failover endpoint
-// answers the questions in FailoverGate.
+// It works on the live lease table (src/dhcp/lease-table.ts), which it is given or builds; the shell
+// persists what it returns and the failover endpoint answers the questions in FailoverGate. Nothing
+// it does per packet grows with the number of bindings held (issue 15).
 
 import { decideClientName, dnsFlagsAfterEnd, leaseDnsFields } from '../ddns/client-name.js';
 import { type DnsSettings, effectiveDnsSettings } from '../ddns/settings.js';
@@ -24,12 +25,18 @@ import {
   FLAG_BROADCAST,
 } from '../wire/dhcp-packet.js';
 import { formatIpv4, type Ipv4, toHex } from '../wire/ipv4.js';
-import { ExpiryHeap } from './expiry-heap.js';
 import { type FailoverGate, type RequestKind, STANDALONE_GATE } from './failover-gate.js';
 import { FreePool, type PoolClass } from './free-pool.js';
 import { emptyLease, INFINITE_EXPIRY, type Lease, NO_DNS_FLAGS } from './lease.js';
+import { clientKeyOf, LeaseTable } from './lease-table.js';
 import { addressGroups, type EnginePolicy, matchPolicy } from './policy.js';
 import { type EngineReservation, type EngineSettings, rangeContains, ScopeView } from './scope.js';
+import {
+  countingScopeOf,
+  type ScopeRole,
+  type ScopeStatistics,
+  statisticsFromTallies,
+} from './statistics.js';
 
 /**
  * How a request reached the server, as the shell saw it: sent to one of the server's own
@@ -131,63 +138,86 @@ function poolClassOf(state: Lease['state']): PoolClass {
   return state === 'backup' ? 'backup' : 'free';
 }
 
-function clientKeyOfLease(lease: Lease): string | null {
-  if (lease.clientId !== null) return `c${lease.clientId}`;
-  if (lease.hardwareAddress !== '') return `h${lease.hardwareType}:${lease.hardwareAddress}`;
-  return null;
-}
+const clientKeyOfLease = clientKeyOf;
 
 export class DhcpEngine {
   private readonly scopes: ScopeRuntime[] = [];
   private readonly scopeById = new Map<string, ScopeRuntime>();
-  private readonly leasesByAddress = new Map<Ipv4, Lease>();
-  /** `${scopeId}|${clientKey}` → the address of that client's binding (any state that keeps identity). */
-  private readonly bindingByClient = new Map<string, Ipv4>();
+  /** Every binding, with its client index (scope, client key → address) and expiry order. */
+  private readonly table: LeaseTable;
   private readonly offers = new Map<Ipv4, Offer>();
   private readonly offerByClient = new Map<string, Ipv4>();
   private readonly offerQueue: Offer[] = [];
   private offerQueueHead = 0;
-  private readonly expiry = new ExpiryHeap();
 
+  /**
+   * `leases`: the bindings to serve. A LeaseTable is taken over as it is (start-up loads the store
+   * straight into one; a reload hands the running engine's table to the new engine, which must
+   * then be the only one to use it); any other iterable of leases is copied into a new table.
+   */
   constructor(
     readonly settings: EngineSettings,
-    leases: Iterable<Lease>,
+    leases: Iterable<Lease> | LeaseTable,
     gates: ReadonlyMap<string, FailoverGate> = new Map(),
   ) {
+    const nextUnbound = (from: Ipv4, to: Ipv4) => this.table.nextAbsent(from, to);
     for (const s of settings.scopes) {
       const view = new ScopeView(s);
       const groups = addressGroups(s);
       const maxQueue = view.size * 2 + 1024;
       const policyPools = new Map<EnginePolicy, FreePool>();
       for (const g of groups)
-        if (g.policy !== null) policyPools.set(g.policy, new FreePool(g.ranges, maxQueue));
+        if (g.policy !== null) policyPools.set(g.policy, new FreePool(g.ranges, maxQueue, nextUnbound));
       const rt: ScopeRuntime = {
         view,
-        pool: new FreePool(groups.at(-1)!.ranges, maxQueue),
+        pool: new FreePool(groups.at(-1)!.ranges, maxQueue, nextUnbound),
         gate: gates.get(s.id) ?? STANDALONE_GATE,
         policyPools: policyPools.size === 0 ? null : policyPools,
       };
       this.scopes.push(rt);
       this.scopeById.set(s.id, rt);
     }
-    const recycled: Lease[] = [];
-    for (const lease of leases) {
-      this.leasesByAddress.set(lease.address, lease);
-      this.indexLease(lease);
-      if (
-        isFreeState(lease.state) ||
-        lease.state === 'expired' ||
-        lease.state === 'released' ||
-        lease.state === 'reset'
-      ) {
-        recycled.push(lease);
-      }
+    if (leases instanceof LeaseTable) {
+      this.table = leases;
+    } else {
+      this.table = new LeaseTable();
+      for (const lease of leases) this.table.load(lease);
     }
-    // Least recently freed first, so returning clients find their old address untouched longest.
-    recycled.sort((a, b) => a.stateStartedAt - b.stateStartedAt);
-    for (const lease of recycled) {
-      const scope = this.scopeForAddress(lease.address);
-      if (scope) poolOf(scope, lease.address).release(poolClassOf(lease.state), lease.address);
+    // Statistics are tallied per scope as bindings change (statistics.ts): a record counts for
+    // the scope whose counted addresses hold it, looked up first in the scope it names.
+    const views = this.scopes.map((s) => s.view);
+    const indexById = new Map(views.map((v, i) => [v.id, i] as const));
+    this.table.setTallyRule({
+      groupCount: views.length,
+      countedOwner: settings.serverName,
+      groupOf: (address, scopeId) => countingScopeOf(views, indexById.get(scopeId), address),
+    });
+    this.queueRecycled();
+  }
+
+  /**
+   * Queues every freed binding in its pool, least recently freed first (ties in address order),
+   * so returning clients find their old address untouched longest.
+   */
+  private queueRecycled(): void {
+    const t = this.table;
+    const slots: number[] = [];
+    t.forEachFrom(-1, (s) => {
+      const state = t.stateAt(s);
+      if (isFreeState(state) || state === 'expired' || state === 'released' || state === 'reset')
+        slots.push(s);
+      return true;
+    });
+    const startedAt = new Float64Array(slots.length);
+    for (let i = 0; i < slots.length; i++) startedAt[i] = t.stateStartedAtAt(slots[i]!);
+    const order = new Uint32Array(slots.length);
+    for (let i = 0; i < order.length; i++) order[i] = i;
+    order.sort((a, b) => startedAt[a]! - startedAt[b]! || a - b);
+    for (const i of order) {
+      const s = slots[i]!;
+      const address = t.addressAt(s);
+      const scope = this.scopeForAddress(address);
+      if (scope) poolOf(scope, address).release(poolClassOf(t.stateAt(s)), address);
     }
   }
 
@@ -195,11 +225,30 @@ export class DhcpEngine {
   // Queries (API, metrics, failover)
 
   getLease(address: Ipv4): Lease | undefined {
-    return this.leasesByAddress.get(address);
+    return this.table.get(address);
   }
 
+  /** Every binding, materialised one by one in address order (tests; production code scans `leaseTable`). */
   leases(): IterableIterator<Lease> {
-    return this.leasesByAddress.values();
+    return this.table.leases();
+  }
+
+  /** The live table, for scans that read columns (API, failover, DNS) and for a reload's hand-over. */
+  get leaseTable(): LeaseTable {
+    return this.table;
+  }
+
+  /**
+   * Statistics of every scope (statistics.ts), from the table's tallies and the offers held at
+   * `now`: O(scopes + offers), whatever the number of bindings.
+   */
+  scopeStatistics(now: number, roleOf: (scopeId: string) => ScopeRole): Map<string, ScopeStatistics> {
+    return statisticsFromTallies(
+      this.scopes.map((s) => s.view),
+      (i) => this.table.tallyOf(i),
+      this.pendingOffers(now),
+      { serverName: this.settings.serverName, roleOf, now },
+    );
   }
 
   scopeIds(): string[] {
@@ -246,7 +295,7 @@ export class DhcpEngine {
 
   /** Earliest time at which `tick` has work to do, or null. */
   nextWakeAt(): number | null {
-    const a = this.expiry.peekTime();
+    const a = this.table.nextExpiryAt();
     const o =
       this.offerQueueHead < this.offerQueue.length ? this.offerQueue[this.offerQueueHead]!.expiresAt : null;
     if (a === null) return o;
@@ -259,11 +308,9 @@ export class DhcpEngine {
 
   /** Installs `lease` as the binding for its address, keeping every index consistent. */
   putLease(lease: Lease): void {
-    const old = this.leasesByAddress.get(lease.address);
-    if (old) this.unindexLease(old);
-    this.leasesByAddress.set(lease.address, lease);
-    this.indexLease(lease);
-    if (isFreeState(lease.state) && (!old || !isFreeState(old.state) || old.state !== lease.state)) {
+    const oldState = this.table.stateOf(lease.address);
+    this.table.put(lease);
+    if (isFreeState(lease.state) && (oldState === undefined || oldState !== lease.state)) {
       const scope = this.scopeForAddress(lease.address);
       if (scope) poolOf(scope, lease.address).release(poolClassOf(lease.state), lease.address);
     }
@@ -276,7 +323,7 @@ export class DhcpEngine {
    * null when the address holds no active binding.
    */
   releaseBinding(address: Ipv4, now: number): Lease | null {
-    const lease = this.leasesByAddress.get(address);
+    const lease = this.table.get(address);
     if (lease?.state !== 'active') return null;
     const gate = this.scopeForAddress(address)?.gate ?? STANDALONE_GATE;
     const released: Lease = {
@@ -298,10 +345,9 @@ export class DhcpEngine {
    * Returns the record removed.
    */
   removeLease(address: Ipv4): Lease | undefined {
-    const old = this.leasesByAddress.get(address);
+    const old = this.table.get(address);
     if (!old) return undefined;
-    this.unindexLease(old);
-    this.leasesByAddress.delete(address);
+    this.table.delete(address);
     const scope = this.scopeForAddress(address);
     if (scope) poolOf(scope, address).release('free', address);
     return old;
@@ -310,11 +356,17 @@ export class DhcpEngine {
   // ---------------------------------------------------------------------------------------------
   // Timers
 
-  /** Expires leases, declined-address holds and offers that are due. Returns changes to persist. */
-  tick(now: number): Lease[] {
+  /**
+   * Expires leases, declined-address holds and offers that are due. Returns changes to persist.
+   * At most `maxChanges` bindings change per call (the shell calls again at once while
+   * `nextWakeAt() <= now`), so that a mass expiry interleaves with packets instead of stalling them.
+   */
+  tick(now: number, maxChanges = Number.POSITIVE_INFINITY): Lease[] {
     const changes: Lease[] = [];
-    for (let a = this.expiry.popDue(now); a !== null; a = this.expiry.popDue(now)) {
-      const lease = this.leasesByAddress.get(a);
+    while (changes.length < maxChanges) {
+      const a = this.table.popDue(now);
+      if (a === null) break;
+      const lease = this.table.get(a);
       if (!lease || lease.leaseExpiresAt > now || lease.leaseExpiresAt === INFINITE_EXPIRY) continue;
       const scope = this.scopeForAddress(a);
       const gate = scope?.gate ?? STANDALONE_GATE;
@@ -422,7 +474,7 @@ export class DhcpEngine {
     if ('action' in chosen) return chosen;
     const { address, reservation } = chosen;
     const seconds = this.leaseSeconds(packet, scope, client.policy);
-    const grant = scope.gate.grant(this.leasesByAddress.get(address), seconds, false, now);
+    const grant = scope.gate.grant(this.table.get(address), seconds, false, now);
     this.makeOffer(address, client.key, scope, now);
     const reply = this.buildReply(
       packet,
@@ -526,7 +578,7 @@ export class DhcpEngine {
         `client is reserved ${formatIpv4(reservation.address)}, asked for ${formatIpv4(address)}`,
       );
     }
-    const lease = this.leasesByAddress.get(address);
+    const lease = this.table.get(address);
     const isOurs = lease !== undefined && clientKeyOfLease(lease) === client.key;
     // A policy decides where its clients are, also for the bindings they already hold: a client
     // whose address is outside its policy's ranges (or inside another policy's) starts over.
@@ -543,8 +595,8 @@ export class DhcpEngine {
       if (isOurs) return this.ack(packet, scope, client, address, reservation, now);
       return this.nak(packet, scope, `address ${formatIpv4(address)} is bound to another client`);
     }
-    const bound = this.bindingByClient.get(`${view.id}|${client.key}`);
-    if (bound !== undefined && bound !== address && this.leasesByAddress.get(bound)?.state === 'active') {
+    const bound = this.table.addressOfClient(view.id, client.key);
+    if (bound !== undefined && bound !== address && this.table.stateOf(bound) === 'active') {
       return this.nak(packet, scope, `client holds ${formatIpv4(bound)}, asked for ${formatIpv4(address)}`);
     }
     if (!reservation && !view.isDynamic(address)) {
@@ -591,7 +643,7 @@ export class DhcpEngine {
       false,
       now,
     );
-    const lease = this.leasesByAddress.get(address)!;
+    const lease = this.table.get(address)!;
     const reply = this.buildReply(
       packet,
       scope,
@@ -618,7 +670,7 @@ export class DhcpEngine {
     isInfinite: boolean,
     now: number,
   ): Lease[] {
-    const old = this.leasesByAddress.get(address);
+    const old = this.table.get(address);
     const grant = scope.gate.grant(old, seconds, isInfinite, now);
     const wasSameActive = old !== undefined && old.state === 'active' && clientKeyOfLease(old) === client.key;
     const base = old ?? emptyLease(address, scope.view.id, 'active', now);
@@ -648,9 +700,9 @@ export class DhcpEngine {
     };
     const changes: Lease[] = [lease];
     // One binding per client per scope: a client that moves to a new address gives up the old one.
-    const previous = this.bindingByClient.get(`${scope.view.id}|${client.key}`);
+    const previous = this.table.addressOfClient(scope.view.id, client.key);
     if (previous !== undefined && previous !== address) {
-      const p = this.leasesByAddress.get(previous);
+      const p = this.table.get(previous);
       if (p && p.state === 'active') {
         const released: Lease = {
           ...p,
@@ -727,7 +779,7 @@ export class DhcpEngine {
     if (serverId !== null && serverId !== this.settings.serverIdentifier)
       return ignore('other-server-selected', scope.view.id);
     const address = getIpv4Option(packet.options, OPTION.requestedAddress) ?? packet.ciaddr;
-    const lease = this.leasesByAddress.get(address);
+    const lease = this.table.get(address);
     const offer = this.offers.get(address);
     const isClients =
       (lease !== undefined && clientKeyOfLease(lease) === client.key) || offer?.clientKey === client.key;
@@ -767,7 +819,7 @@ export class DhcpEngine {
     const serverId = getIpv4Option(packet.options, OPTION.serverIdentifier);
     if (serverId !== null && serverId !== this.settings.serverIdentifier)
       return ignore('other-server-selected', scope.view.id);
-    const lease = this.leasesByAddress.get(packet.ciaddr);
+    const lease = this.table.get(packet.ciaddr);
     if (lease?.state !== 'active' || clientKeyOfLease(lease) !== client.key) {
       return ignore('unknown-client', scope.view.id, `RELEASE of ${formatIpv4(packet.ciaddr)}`);
     }
@@ -861,7 +913,7 @@ export class DhcpEngine {
     const key = `${scope.view.id}|${client.key}`;
     const offered = this.offerByClient.get(key);
     if (offered !== undefined && this.isAvailableFor(scope, offered, client, now, false)) return offered;
-    const bound = this.bindingByClient.get(key);
+    const bound = this.table.addressOfClient(scope.view.id, client.key);
     if (
       bound !== undefined &&
       scope.view.isDynamic(bound) &&
@@ -881,7 +933,7 @@ export class DhcpEngine {
     const pool = poolOfClient(scope, client);
     if (classes.includes('free') && gate.mayAllocate(undefined, now)) {
       const a = pool.takeNeverUsed(
-        (x) => !this.leasesByAddress.has(x) && !this.isOffered(x, now) && scope.view.isDynamic(x),
+        (x) => !this.table.has(x) && !this.isOffered(x, now) && scope.view.isDynamic(x),
       );
       if (a !== null) return a;
     }
@@ -889,13 +941,13 @@ export class DhcpEngine {
       const a = pool.takeRecycled(
         cls,
         (x) => {
-          const l = this.leasesByAddress.get(x);
+          const state = this.table.stateOf(x);
           // A never-used address is queued only after an offer of it lapsed; it is FREE (D12).
           const isFree =
-            l === undefined ? cls === 'free' : poolClassOf(l.state) === cls && isFreeState(l.state);
+            state === undefined ? cls === 'free' : poolClassOf(state) === cls && isFreeState(state);
           return isFree && !this.isOffered(x, now) && scope.view.isDynamic(x);
         },
-        (x) => !gate.mayAllocate(this.leasesByAddress.get(x), now),
+        (x) => !gate.mayAllocate(this.table.get(x), now),
       );
       if (a !== null) return a;
     }
@@ -914,7 +966,7 @@ export class DhcpEngine {
     if (!isReserved && !isInClientsPool(scope, client, address)) return false;
     const offer = this.offers.get(address);
     if (offer && offer.expiresAt > now && offer.clientKey !== client.key) return false;
-    const lease = this.leasesByAddress.get(address);
+    const lease = this.table.get(address);
     if (lease?.state === 'active') return clientKeyOfLease(lease) === client.key;
     if (lease?.state === 'abandoned') return false;
     // The client's own reservation: no other client can be given it by either server (it is never
@@ -957,40 +1009,17 @@ export class DhcpEngine {
     this.dropOffer(offer);
     const scope = this.scopeById.get(offer.scopeId);
     if (!scope) return;
-    const lease = this.leasesByAddress.get(offer.address);
+    const state = this.table.stateOf(offer.address);
     const pool = poolOf(scope, offer.address);
-    if (lease === undefined) {
+    if (state === undefined) {
       if (!pool.isAheadOfCursor(offer.address)) pool.release('free', offer.address);
-    } else if (isFreeState(lease.state)) pool.release(poolClassOf(lease.state), offer.address);
+    } else if (isFreeState(state)) pool.release(poolClassOf(state), offer.address);
   }
 
   private leaseSeconds(packet: DhcpPacket, scope: ScopeRuntime, policy: EnginePolicy | null): number {
     const configured = (policy ?? scope.view.settings).leaseTimeSeconds;
     const asked = getUint32Option(packet.options, OPTION.leaseTime);
     return asked !== null && asked > 0 && asked < configured ? asked : configured;
-  }
-
-  // ---------------------------------------------------------------------------------------------
-  // Indexes
-
-  private indexLease(lease: Lease): void {
-    const key = clientKeyOfLease(lease);
-    if (key !== null) this.bindingByClient.set(`${lease.scopeId}|${key}`, lease.address);
-    if (
-      (lease.state === 'active' || lease.state === 'abandoned') &&
-      lease.leaseExpiresAt !== INFINITE_EXPIRY &&
-      lease.leaseExpiresAt > 0
-    ) {
-      this.expiry.push(lease.leaseExpiresAt, lease.address);
-    }
-  }
-
-  private unindexLease(lease: Lease): void {
-    const key = clientKeyOfLease(lease);
-    if (key !== null) {
-      const k = `${lease.scopeId}|${key}`;
-      if (this.bindingByClient.get(k) === lease.address) this.bindingByClient.delete(k);
-    }
   }
 
   // ---------------------------------------------------------------------------------------------

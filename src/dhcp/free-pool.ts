@@ -1,7 +1,10 @@
 // Where a scope finds an address for a new client, in O(1) amortised per allocation.
 // Two sources, tried in order:
 //  1. a cursor over the scope's ranges for addresses that never had a binding (like dhcpd, which
-//     hands out never-used addresses before recycling, so returning clients keep theirs longer);
+//     hands out never-used addresses before recycling, so returning clients keep theirs longer).
+//     It jumps over bound addresses with the lease table's `nextAbsent`, which skips full /24s
+//     whole: after a restart with a million bindings the first DISCOVER does not walk them one by
+//     one (issue 15);
 //  2. FIFO queues of addresses whose binding became free again, least recently freed first, one
 //     queue per owner class (D12 FREE = primary's, BACKUP = secondary's).
 // Queue entries are validated when popped (the caller's predicate): an address that was taken in
@@ -57,6 +60,8 @@ export class FreePool {
     private readonly ranges: readonly EngineRange[],
     /** Bound on queued entries; duplicates can accumulate under churn, so past this we compact. */
     private readonly maxQueue: number,
+    /** The first address in [from, to] that holds no binding, or null (LeaseTable.nextAbsent). */
+    private readonly nextUnbound: (from: Ipv4, to: Ipv4) => Ipv4 | null = (from) => from,
   ) {
     this.next = ranges[0]?.start ?? 0;
   }
@@ -66,7 +71,12 @@ export class FreePool {
     while (this.rangeIndex < this.ranges.length) {
       const range = this.ranges[this.rangeIndex]!;
       while (this.next <= range.end) {
-        const a = this.next++;
+        const a = this.nextUnbound(this.next, range.end);
+        if (a === null) {
+          this.next = range.end + 1;
+          break;
+        }
+        this.next = a + 1;
         if (isCandidate(a)) return a;
       }
       this.rangeIndex++;

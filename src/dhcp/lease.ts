@@ -69,6 +69,13 @@ export interface Lease {
   fqdn: string | null;
   dhcidMode: DhcidMode;
   dns: DnsFlags;
+  /**
+   * The lease table's version of this binding (src/dhcp/lease-table.ts): stamped when the value is
+   * put, carried by every value read back. Two values of one address with the same version hold
+   * the same binding; a value never put has none. The table materialises a fresh object on every
+   * read, so this, not object identity, tells whether a binding changed since a value was taken.
+   */
+  version?: number;
 }
 
 /** A lease record with every optional field at its neutral value; callers override what they know. */

@@ -87,11 +87,7 @@ export class ScopeView {
       if (r.clientId) this.reservationByClientId.set(r.clientId, r);
     }
     this.broadcast = subnetBroadcast(settings.subnet);
-    let n = 0;
-    for (const r of settings.ranges) {
-      for (let a = r.start; a <= r.end; a++) if (this.isDynamic(a)) n++;
-    }
-    this.size = n;
+    this.size = countDynamic(this);
   }
 
   get id(): string {
@@ -130,4 +126,54 @@ export class ScopeView {
     }
     return this.reservationByHardware.get(hardwareAddress);
   }
+}
+
+/**
+ * Addresses for which `view.isDynamic` holds, counted by interval arithmetic instead of one call
+ * per address (a /8 range of two million addresses is counted at every start and reload).
+ */
+export function countDynamic(view: ScopeView): number {
+  return countDynamicIn(view, view.settings.ranges);
+}
+
+/**
+ * The addresses of `ranges` (some of the scope's) for which `view.isDynamic` holds: range sizes,
+ * minus the parts of them that nonDynamicParts lists.
+ */
+export function countDynamicIn(view: ScopeView, ranges: readonly EngineRange[]): number {
+  let n = 0;
+  for (const r of ranges) if (r.end >= r.start) n += r.end - r.start + 1;
+  for (const x of nonDynamicParts(view, ranges)) n -= x.end - x.start + 1;
+  return n;
+}
+
+/**
+ * The parts of `ranges` where `view.isDynamic` does not hold (excluded spans; reserved, network
+ * and broadcast addresses), as intervals: one per range they fall in, so that a count over
+ * `ranges` minus a count over these is a count over the dynamic addresses.
+ */
+export function nonDynamicParts(view: ScopeView, ranges: readonly EngineRange[]): EngineRange[] {
+  // Exclusions as disjoint, sorted intervals.
+  const merged: EngineRange[] = [];
+  for (const x of [...view.settings.exclusions].sort((a, b) => a.start - b.start)) {
+    const last = merged.at(-1);
+    if (last !== undefined && x.start <= last.end + 1) last.end = Math.max(last.end, x.end);
+    else merged.push({ start: x.start, end: x.end });
+  }
+  const out: EngineRange[] = [];
+  for (const r of ranges) {
+    for (const x of merged) {
+      const start = Math.max(r.start, x.start);
+      const end = Math.min(r.end, x.end);
+      if (start <= end) out.push({ start, end });
+    }
+  }
+  const singles = new Set<Ipv4>(view.reservationByAddress.keys());
+  singles.add(view.settings.subnet.network);
+  singles.add(view.broadcast);
+  for (const a of singles) {
+    if (view.isExcluded(a)) continue;
+    for (const r of ranges) if (rangeContains(r, a)) out.push({ start: a, end: a });
+  }
+  return out;
 }

@@ -1,10 +1,14 @@
 // Per-scope address statistics (Windows DHCP_FAILOVER_STATISTICS, seed 000, plus the extras of
-// Get-DhcpServerv4ScopeStatistics), counted exactly from the engine's lease table. Pure: scopes,
-// lease records and pending offers in, numbers out. docs/api.md §Statistics defines every number;
-// test/dhcp/statistics.test.ts checks this counting against a brute-force walk of every address.
+// Get-DhcpServerv4ScopeStatistics). Pure: scopes, record counts and pending offers in, numbers out.
+// docs/api.md §Statistics defines every number. The engine keeps the record counts up to date as
+// bindings change (the lease table's tallies, grouped by the rule of `countingScopeOf`), so a
+// request costs O(scopes + pending offers): statisticsFromTallies. computeScopeStatistics counts
+// the same from a list of records; test/dhcp/statistics.test.ts checks it against a brute-force
+// walk of every address, and the engine's tallies against it.
 
 import type { Ipv4 } from '../wire/ipv4.js';
 import type { Lease } from './lease.js';
+import type { Tally as TableTally } from './lease-table.js';
 import type { ScopeView } from './scope.js';
 
 /**
@@ -70,6 +74,21 @@ export function isCountedAddress(view: ScopeView, address: Ipv4): boolean {
 }
 
 /**
+ * Index in `views` of the scope a record or offer counts for: the scope whose counted addresses
+ * hold it, looked up first in the scope it names (so the usual case costs one range check); −1
+ * for an address no scope counts (left over after a config change).
+ */
+export function countingScopeOf(
+  views: readonly ScopeView[],
+  named: number | undefined,
+  address: Ipv4,
+): number {
+  if (named !== undefined && named >= 0 && isCountedAddress(views[named]!, address)) return named;
+  for (let i = 0; i < views.length; i++) if (i !== named && isCountedAddress(views[i]!, address)) return i;
+  return -1;
+}
+
+/**
  * Statistics of every scope in `views`, keyed by scope id. A record or offer counts for the scope
  * whose counted addresses hold it (looked up first in the scope it names, so the usual case costs
  * one range check); records at addresses no scope counts (left over after a config change) are
@@ -129,9 +148,44 @@ export function computeScopeStatistics(
     const t = owner(offer.address, offer.scopeId);
     if (t) t.offers++;
   }
+  return finish(tallies.values(), context);
+}
 
+/**
+ * The same numbers as computeScopeStatistics, from record counts kept per scope (the lease
+ * table's tallies: `tallyOf(i)` counts the records for which countingScopeOf gives i, with
+ * `activeOwned` the active ones owned by `context.serverName`) plus the pending offers.
+ */
+export function statisticsFromTallies(
+  views: readonly ScopeView[],
+  tallyOf: (index: number) => TableTally,
+  offers: Iterable<OfferedAddress>,
+  context: StatisticsContext,
+): Map<string, ScopeStatistics> {
+  const indexById = new Map(views.map((v, i) => [v.id, i] as const));
+  const tallies: Tally[] = views.map((view, i) => {
+    const t = tallyOf(i);
+    return {
+      view,
+      records: t.records,
+      active: t.byState.active,
+      activeThis: t.activeOwned,
+      abandoned: t.byState.abandoned,
+      awaitingAck: t.byState.expired + t.byState.released + t.byState.reset,
+      backup: t.byState.backup,
+      offers: 0,
+    };
+  });
+  for (const offer of offers) {
+    const i = countingScopeOf(views, indexById.get(offer.scopeId), offer.address);
+    if (i >= 0) tallies[i]!.offers++;
+  }
+  return finish(tallies, context);
+}
+
+function finish(tallies: Iterable<Tally>, context: StatisticsContext): Map<string, ScopeStatistics> {
   const out = new Map<string, ScopeStatistics>();
-  for (const t of tallies.values()) {
+  for (const t of tallies) {
     const reservedAddresses = t.view.reservationByAddress.size;
     const numAddr = t.view.size + reservedAddresses;
     const addrFree = numAddr - t.active - t.abandoned - t.awaitingAck;

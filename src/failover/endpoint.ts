@@ -14,7 +14,9 @@ import type { FailoverGate, LeaseGrant, RequestKind } from '../dhcp/failover-gat
 import type { PoolClass } from '../dhcp/free-pool.js';
 import type { BindingState, Lease } from '../dhcp/lease.js';
 import { emptyLease, INFINITE_EXPIRY } from '../dhcp/lease.js';
+import type { LeaseTable } from '../dhcp/lease-table.js';
 import { addressGroups } from '../dhcp/policy.js';
+import { freeAndBackupIn } from '../dhcp/pool-counts.js';
 import type { ScopeView } from '../dhcp/scope.js';
 import {
   bindingOptions,
@@ -69,7 +71,8 @@ import type { ConnectionId, EndpointAction, EndpointInput, RelationshipStatus } 
 export interface EndpointEngine {
   getLease(address: Ipv4): Lease | undefined;
   putLease(lease: Lease): void;
-  leases(): IterableIterator<Lease>;
+  /** The bindings, for scans that read columns instead of materialising every lease. */
+  readonly leaseTable: LeaseTable;
   scopeView(scopeId: string): ScopeView | undefined;
   isOffered(address: Ipv4, now: number): boolean;
 }
@@ -252,8 +255,6 @@ export class FailoverEndpoint {
   private readonly inFlightAddresses = new Set<Ipv4>();
   /** The durable version of bindings the DHCP exchange changed, until they are sent. */
   private readonly durableVersion = new Map<Ipv4, Lease>();
-  /** Bindings this endpoint put into the engine (partner's updates, acknowledgements, pool moves). */
-  private readonly ownVersions = new WeakSet<Lease>();
   /**
    * Address → the binding (bindingKey) we sent back after rejecting the partner's, on this
    * connection: each version of a binding is sent back once.
@@ -462,9 +463,12 @@ export class FailoverEndpoint {
       // Bindings the partner has not acknowledged (persisted flag) go out on the next connection.
       // Done on the first input: the engine does not exist yet when the endpoint is built.
       this.hasScannedStore = true;
-      for (const lease of this.options.engine().leases()) {
-        if (this.scopeIds.has(lease.scopeId) && !lease.isPartnerUpToDate) this.updateQueue.add(lease.address);
-      }
+      const t = this.options.engine().leaseTable;
+      t.forEachFrom(-1, (s) => {
+        if (!t.isPartnerUpToDateAt(s) && this.scopeIds.has(t.scopeIdAt(s)))
+          this.updateQueue.add(t.addressAt(s));
+        return true;
+      });
     }
     switch (input.type) {
       case 'connected':
@@ -524,9 +528,11 @@ export class FailoverEndpoint {
    * the merged binding, which stayed unacknowledged for good).
    */
   private putBinding(engine: EndpointEngine, lease: Lease): void {
-    this.ownVersions.add(lease);
     this.durableVersion.delete(lease.address);
     engine.putLease(lease);
+    // The bindings this endpoint put (partner's updates, acknowledgements, pool moves) carry the
+    // table's mark until the next put of the address, whoever makes it.
+    engine.leaseTable.mark(lease.address);
   }
 
   /**
@@ -541,8 +547,8 @@ export class FailoverEndpoint {
    */
   private supersedes(current: Lease, changed: Lease): boolean {
     return (
-      current !== changed &&
-      this.ownVersions.has(current) &&
+      current.version !== changed.version &&
+      this.options.engine().leaseTable.isMarked(current.address) &&
       bindingKey(bindingFromLease(current)) !== bindingKey(bindingFromLease(changed))
     );
   }
@@ -1430,13 +1436,17 @@ export class FailoverEndpoint {
     const engine = this.options.engine();
     const own: BindingState = this.role === 'primary' ? 'free' : 'backup';
     const changed: Lease[] = [];
-    for (const lease of engine.leases()) {
-      if (!this.scopeIds.has(lease.scopeId)) continue;
-      if (lease.state !== 'expired' && lease.state !== 'released' && lease.state !== 'reset') continue;
-      if (now < this.reuseAt(lease)) continue;
+    const t = engine.leaseTable;
+    t.forEachFrom(-1, (s) => {
+      const state = t.stateAt(s);
+      if (state !== 'expired' && state !== 'released' && state !== 'reset') return true;
+      if (!this.scopeIds.has(t.scopeIdAt(s))) return true;
+      const lease = t.leaseAt(s);
+      if (now < this.reuseAt(lease)) return true;
       const next: Lease = { ...lease, state: own, stateStartedAt: Math.floor(now), isPartnerUpToDate: false };
       changed.push(next);
-    }
+      return true;
+    });
     for (const lease of changed) {
       this.putBinding(engine, lease);
       this.updateQueue.add(lease.address);
@@ -1651,10 +1661,12 @@ export class FailoverEndpoint {
 
   private onUpdateRequest(m: DecodedFailoverMessage, now: number, out: EndpointAction[]): void {
     const all = m.type === FailoverMessageType.UPDREQALL;
-    for (const lease of this.options.engine().leases()) {
-      if (!this.scopeIds.has(lease.scopeId)) continue;
-      if (all || !lease.isPartnerUpToDate) this.updateQueue.add(lease.address);
-    }
+    const t = this.options.engine().leaseTable;
+    t.forEachFrom(-1, (s) => {
+      if ((all || !t.isPartnerUpToDateAt(s)) && this.scopeIds.has(t.scopeIdAt(s)))
+        this.updateQueue.add(t.addressAt(s));
+      return true;
+    });
     const waitingFor = new Set<Ipv4>([...this.updateQueue, ...this.inFlightAddresses]);
     this.partnerUpdateRequest = { xid: m.xid, waitingFor };
     out.push(
@@ -1931,16 +1943,9 @@ export class FailoverEndpoint {
       const view = engine.scopeView(scopeId);
       if (!view) continue;
       for (const { ranges } of addressGroups(view.settings)) {
-        let free = 0;
-        let backup = 0;
-        for (const r of ranges) {
-          for (let a = r.start; a <= r.end; a++) {
-            if (!view.isDynamic(a as Ipv4)) continue;
-            const l = engine.getLease(a as Ipv4);
-            if (l === undefined || l.state === 'free') free++;
-            else if (l.state === 'backup') backup++;
-          }
-        }
+        const table = engine.leaseTable;
+        // From the table's pages, not address by address (a /8 range has two million).
+        const { free, backup } = freeAndBackupIn(table, view, ranges);
         const target = Math.round((free + backup) * share);
         const deficit = target - backup;
         if (deficit <= 0 || deficit < Math.max(1, Math.floor(target * POOL_MISBALANCE))) continue;
@@ -1950,8 +1955,9 @@ export class FailoverEndpoint {
           for (let a = r.end; a >= r.start && left > 0; a--) {
             const address = a as Ipv4;
             if (!view.isDynamic(address) || engine.isOffered(address, now)) continue;
-            const l = engine.getLease(address);
-            if (l !== undefined && l.state !== 'free') continue;
+            const state = table.stateOf(address);
+            if (state !== undefined && state !== 'free') continue;
+            const l = state === undefined ? undefined : engine.getLease(address);
             const next: Lease = l
               ? { ...l, state: 'backup', stateStartedAt: Math.floor(now), isPartnerUpToDate: false }
               : emptyLease(address, scopeId, 'backup', Math.floor(now));

@@ -8,6 +8,7 @@
 //    nothing; snapshot()/fromSnapshot() model a crash that keeps only what was durable.
 
 import type { Lease } from '../dhcp/lease.js';
+import type { LeaseTable } from '../dhcp/lease-table.js';
 import type { Ipv4 } from '../wire/ipv4.js';
 import type { LeaseStore } from './store.js';
 
@@ -57,6 +58,12 @@ export class MemoryLeaseStore implements LeaseStore {
 
   loadAll(): Lease[] {
     return [...this.leases.values()].map(copyLease);
+  }
+
+  loadInto(table: LeaseTable): number {
+    // LeaseTable.load copies the fields; the stored values are not shared.
+    for (const l of this.leases.values()) table.load(l);
+    return this.leases.size;
   }
 
   commit(leases: readonly Lease[]): Promise<void> {

@@ -3,10 +3,16 @@
 // to it is on stable storage (fsync'd): the shell sends an ACK only after that.
 
 import type { Lease } from '../dhcp/lease.js';
+import type { LeaseTable } from '../dhcp/lease-table.js';
 import type { Ipv4 } from '../wire/ipv4.js';
 
 export interface LeaseStore {
-  /** Every stored binding (one per address), read once at start. */
+  /**
+   * Puts every stored binding (one per address) into `table`, read once at start, without an
+   * intermediate Lease per row or a list of them all; returns how many there were.
+   */
+  loadInto(table: LeaseTable): number;
+  /** Every stored binding as Lease values (tests and tools; the server uses loadInto). */
   loadAll(): Lease[];
   /**
    * Upserts the given bindings (keyed by address). Calls made in the same turn of the event loop

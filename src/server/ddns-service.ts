@@ -19,6 +19,7 @@ import { type DnsSettings, effectiveDnsSettings, ttlFor } from '../ddns/settings
 import { DnsTransport } from '../ddns/transport.js';
 import type { DhcpEngine } from '../dhcp/engine.js';
 import type { Lease } from '../dhcp/lease.js';
+import { dnsFlagsToBits } from '../dhcp/lease-table.js';
 import { partnerDownReuseAt } from '../failover/lease-time.js';
 import type { RelationshipStatus } from '../failover/types.js';
 import type { LeaseStore } from '../leases/store.js';
@@ -46,6 +47,13 @@ const SCAN_INTERVAL_MS = 5_000;
 const RESCAN_PENDING_MS = 60_000;
 /** One log line per zone and error reason per this many milliseconds. */
 const LOG_INTERVAL_MS = 10_000;
+/** DNS flag bits (LeaseTable.dnsBitsAt) of a registration or removal still to do. */
+const DNS_PENDING_BITS = dnsFlagsToBits({
+  cleanupOnDelete: false,
+  updateBothRecords: false,
+  registrationPending: true,
+  removalPending: true,
+});
 
 /** Why the DNS server refused a removal step (RFC 2136 §3.2 prerequisites, RFC 4703 §5.5). */
 function refusalReason(r: DdnsRefusal): string {
@@ -90,7 +98,7 @@ export class DdnsService {
     await this.transport.start();
     this.engineSeen = this.o.engine();
     // Work left over from the last run: registrations and removals still pending.
-    for (const lease of this.o.engine().leases()) if (lease.fqdn !== null) this.consider(lease);
+    for (const lease of this.namedBindings(false)) this.consider(lease);
     this.lastRescanAtMs = this.nowMs();
     this.schedule();
   }
@@ -346,6 +354,22 @@ export class DdnsService {
     );
   }
 
+  /**
+   * The bindings with a DNS name (and, with `isPendingOnly`, a registration or removal pending),
+   * found by reading the lease table's columns: only these are materialised, not every binding.
+   */
+  private namedBindings(isPendingOnly: boolean): Lease[] {
+    const t = this.o.engine().leaseTable;
+    const slots: number[] = [];
+    t.forEachFrom(-1, (s) => {
+      if (t.fqdnAt(s) !== null && (!isPendingOnly || (t.dnsBitsAt(s) & DNS_PENDING_BITS) !== 0))
+        slots.push(s);
+      return true;
+    });
+    // Materialised before anything is done with them: considering one may change the table.
+    return slots.map((s) => t.leaseAt(s));
+  }
+
   private schedule(): void {
     if (this.isStopped) return;
     if (this.timer) clearTimeout(this.timer);
@@ -364,8 +388,7 @@ export class DdnsService {
     if (engine !== this.engineSeen) {
       // A reload (new zones, server or key): pending work is queued again with the new settings.
       this.engineSeen = engine;
-      for (const lease of engine.leases()) {
-        if (lease.fqdn === null || (!lease.dns.registrationPending && !lease.dns.removalPending)) continue;
+      for (const lease of this.namedBindings(true)) {
         const settings = this.settingsFor(lease);
         const work = settings === null ? null : this.workOf(lease, 'add', settings);
         if (work === null) continue;
@@ -393,9 +416,8 @@ export class DdnsService {
       }
       if (now - this.lastRescanAtMs >= RESCAN_PENDING_MS) {
         this.lastRescanAtMs = now;
-        for (const lease of engine.leases()) {
-          if (lease.fqdn === null || this.planner.hasWorkFor(lease.address)) continue;
-          if (lease.dns.registrationPending || lease.dns.removalPending) this.consider(lease);
+        for (const lease of this.namedBindings(true)) {
+          if (!this.planner.hasWorkFor(lease.address)) this.consider(lease);
         }
       }
     }

@@ -10,7 +10,7 @@ import { type OrphanedLeases, orphanedLeases } from '../api/orphaned-leases.js';
 import { TWINLEASE_VERSION } from '../api/version.js';
 import { formatConfigErrors, loadConfigFile, type ResolvedConfig, reloadConfig } from '../config/loader.js';
 import { DhcpEngine } from '../dhcp/engine.js';
-import type { Lease } from '../dhcp/lease.js';
+import { LeaseTable } from '../dhcp/lease-table.js';
 import type { EngineSettings } from '../dhcp/scope.js';
 import { acquireLockFile } from '../leases/lock-file.js';
 import { openSqliteLeaseStore } from '../leases/sqlite-store.js';
@@ -20,7 +20,7 @@ import { formatIpv4, formatMac } from '../wire/ipv4.js';
 import { CHECKPOINT_META_KEY, CHECKPOINT_SECONDS, type Clock, Timeline, wallOffsetSeconds } from './clock.js';
 import { Counters } from './counters.js';
 import { DdnsService } from './ddns-service.js';
-import { type DhcpNetworkSettings, DhcpService } from './dhcp-service.js';
+import { type DhcpNetworkSettings, DhcpService, EXPIRY_BATCH } from './dhcp-service.js';
 import { FailoverService } from './failover-service.js';
 import { LeaseOperations } from './lease-operations.js';
 import { createLogger, logOutputOf } from './logger.js';
@@ -136,7 +136,16 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   // Writes run on this thread, grouped per event-loop turn. A writer thread was measured and was
   // worse here (more CPU per lease and a longer p99 at 2000/s): see bench/README.md.
   const store = openSqliteLeaseStore(storePath);
-  const stored: Lease[] = store.loadAll();
+  // Rows go straight into the table's columns: no Lease per row, no list of them (issue 15).
+  const table = new LeaseTable(store.count());
+  let storedCount: number;
+  try {
+    storedCount = store.loadInto(table);
+  } catch (err) {
+    await store.close();
+    lock.release();
+    throw new StartupError((err as Error).message);
+  }
   // The timeline every core runs on (src/server/clock.ts), continued from the last checkpoint in
   // this store; a clock passed in (tests) is used as it is.
   const timeline =
@@ -178,10 +187,10 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     clock,
     log,
     vendorClass: `twinlease-${TWINLEASE_VERSION}`,
-    isStoreEmpty: stored.length === 0,
+    isStoreEmpty: storedCount === 0,
     restart: timeline?.resume ?? null,
   });
-  const engine = new DhcpEngine(settings, stored, failover.gates());
+  const engine = new DhcpEngine(settings, table, failover.gates());
   currentEngine = engine;
   const counters = new Counters();
   const dhcp = new DhcpService(engine, store, network, clock, log, counters, {
@@ -205,9 +214,13 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   });
   dhcp.onLeaseChanges((changes) => ddns.leasesChanged(changes));
   // --- end dynamic DNS
-  // Expire what ran out while we were down before answering anyone.
-  const expired = engine.tick(clock.nowSeconds());
-  if (expired.length > 0) await store.commit(expired);
+  // Expire what ran out while we were down before answering anyone, in batches the store's
+  // pending queue takes however many ran out (MAX_PENDING_LEASES).
+  let expired = engine.tick(clock.nowSeconds(), EXPIRY_BATCH);
+  while (expired.length > 0) {
+    await store.commit(expired);
+    expired = engine.tick(clock.nowSeconds(), EXPIRY_BATCH);
+  }
   // Reservations on addresses leased to other clients: a reload that adds one is refused; one the
   // server starts with is reported (refusing to start would take DHCP down for every client).
   const warnReservationConflicts = (conflicts: ReturnType<typeof checkReservations>['running']) => {
@@ -252,7 +265,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       event: 'server.started',
       config: config.file,
       leaseStore: storePath,
-      leases: stored.length,
+      leases: storedCount,
       serverIdentifier: formatIpv4(settings.serverIdentifier),
       scopes: config.scopes.map((s) => s.id),
       directScopes: settings.directScopeIds,
@@ -280,7 +293,9 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       const next = engineSettings(result.config, interfaces);
       // Relationships added, removed or changed start/stop now; unchanged ones keep running.
       const nextGates = failover.reconfigure(result.config);
-      const nextEngine = new DhcpEngine(next.settings, [...dhcp.currentEngine.leases()], nextGates);
+      // The running engine's table is handed over, not copied: the new engine indexes it for its
+      // scopes (statistics, free pools) and the old one is not used again.
+      const nextEngine = new DhcpEngine(next.settings, dhcp.currentEngine.leaseTable, nextGates);
       currentEngine = nextEngine;
       dhcp.replaceEngine(nextEngine, next.network, { isGrantLogged: result.config.logging.isGrantLogged });
       log.level = result.config.logging.level;

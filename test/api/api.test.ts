@@ -609,10 +609,15 @@ describe('management API against a running server', () => {
       body: { dryRun: true },
     });
     let lines: Json[] = [];
+    // The request's own debug line (onResponse) comes after its audit line: wait for both, or it
+    // would count as written after the reload below.
     await eventually(async () => {
       lines = readLog();
-      return lines.some((l) => l.event === 'api.config-reload');
-    }, 'the reload to be logged');
+      return (
+        lines.some((l) => l.event === 'api.config-reload') &&
+        lines.some((l) => l.event === 'api.request' && l.url === '/api/v1/config/reload')
+      );
+    }, 'the reload and its request to be logged');
     const ack = lines.find((l) => l.event === 'dhcp.ack' && l.address === addr.c1);
     assert.ok(ack, 'dhcp.ack of c1');
     assert.equal(ack.level, 'info');

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import type { Lease } from '../../src/dhcp/lease.js';
 import { leaseFromExport } from '../../src/import/export-document.js';
 import { runTwinleaseImport } from '../../src/import/twinlease-import.js';
 import { startServer } from '../../src/server/server.js';
@@ -27,6 +28,13 @@ import {
 type Json = Record<string, unknown>;
 type Doc = Json & { config: Json; leases?: Json[] };
 const write = { token: WRITE_TOKEN };
+
+/** A lease record without the lease table's change counter, which no store or export carries. */
+function withoutVersion(lease: Lease | undefined): Omit<Lease, 'version'> | undefined {
+  if (lease === undefined) return undefined;
+  const { version: _version, ...rest } = lease;
+  return rest;
+}
 
 async function exportOf(t: TestServer, query = ''): Promise<{ doc: Doc; headers: Headers }> {
   const r = await http<Doc>(t.baseUrl, `/api/v1/export${query}`, write);
@@ -79,7 +87,12 @@ describe('export, import and backup', () => {
       assert.ok(l, `${a} exported`);
       const back = leaseFromExport(l, i);
       assert.ok(back.ok, !back.ok ? back.message : '');
-      assert.deepEqual(back.lease, t.server.dhcp.currentEngine.getLease(parseIpv4(a)), 'round trip is exact');
+      // `version` is the lease table's change counter, not part of the record.
+      assert.deepEqual(
+        withoutVersion(back.lease),
+        withoutVersion(t.server.dhcp.currentEngine.getLease(parseIpv4(a))),
+        'round trip is exact',
+      );
     }
     assert.equal(byAddress.get(addr[2]!)?.state, 'free');
     assert.equal(byAddress.get(addr[4]!)?.state, 'abandoned');
@@ -195,8 +208,8 @@ describe('export, import and backup', () => {
     try {
       for (const a of addr) {
         assert.deepEqual(
-          restored.dhcp.currentEngine.getLease(parseIpv4(a)),
-          t.server.dhcp.currentEngine.getLease(parseIpv4(a)),
+          withoutVersion(restored.dhcp.currentEngine.getLease(parseIpv4(a))),
+          withoutVersion(t.server.dhcp.currentEngine.getLease(parseIpv4(a))),
           `${a} restored`,
         );
       }

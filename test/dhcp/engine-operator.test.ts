@@ -32,7 +32,7 @@ describe('operator release', () => {
     assert.deepEqual(operatorReleased, clientReleased);
     assert.equal(operatorReleased?.state, 'free');
     assert.equal(operatorReleased?.hardwareAddress, mac(1), 'the client is remembered');
-    assert.equal(byOperator.getLease(ip(a)), operatorReleased);
+    assert.deepEqual(byOperator.getLease(ip(a)), operatorReleased, 'the engine holds the released record');
     // The same client gets its address back.
     assert.equal(dora(byOperator, mac(1), NOW + 20), a);
   });

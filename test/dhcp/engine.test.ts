@@ -844,6 +844,27 @@ describe('lease expiry', () => {
     }
     for (let i = 6; i <= 10; i++) assert.ok(![...held.values()].includes(dora(e2, mac(i), NOW + 10)));
   });
+
+  test('reload: an engine given the running engine table serves the same bindings, counted for its scopes', () => {
+    const e = engine([scope({ ranges: [{ start: ip('10.0.0.100'), end: ip('10.0.0.140') }] })]);
+    const held = new Map<string, string>();
+    for (let i = 1; i <= 5; i++) held.set(mac(i), dora(e, mac(i)));
+    // The new configuration shrinks the range: two of the bindings (.100, .101) fall outside it.
+    const first = [...held.values()].sort()[0]!;
+    assert.equal(first, '10.0.0.100');
+    const e2 = new DhcpEngine(
+      settings([scope({ ranges: [{ start: ip(first) + 2, end: ip('10.0.0.140') }] })]),
+      e.leaseTable,
+    );
+    assert.equal(e2.leaseTable, e.leaseTable, 'handed over, not copied');
+    for (const [m, a] of held) assert.equal(e2.getLease(ip(a))?.hardwareAddress, m);
+    const stats = e2.scopeStatistics(NOW, () => 'standalone').get('10.0.0.0')!;
+    assert.equal(stats.addrInUse, 3);
+    assert.equal(stats.numAddr, 39); // .102–.140
+    for (const [m, a] of held) {
+      if (ip(a) >= ip(first) + 2) reply(e2.handle(packet(T.Request, { mac: m, ciaddr: a }), NOW + 10), T.Ack);
+    }
+  });
 });
 
 test('malformed requests are ignored with a reason, never thrown', () => {

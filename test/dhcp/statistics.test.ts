@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
+import { DhcpEngine } from '../../src/dhcp/engine.js';
 import { type BindingState, emptyLease, type Lease } from '../../src/dhcp/lease.js';
 import type { EngineScope } from '../../src/dhcp/scope.js';
 import { ScopeView } from '../../src/dhcp/scope.js';
@@ -11,6 +12,7 @@ import {
   computeScopeStatistics,
   type ScopeRole,
   type ScopeStatistics,
+  statisticsFromTallies,
   sumScopeStatistics,
 } from '../../src/dhcp/statistics.js';
 import { type Ipv4, parseSubnet } from '../../src/wire/ipv4.js';
@@ -152,11 +154,20 @@ test('computeScopeStatistics equals a brute-force count over every address', () 
           scopeId: `s${o.subnet}`,
         }));
         const roles = new Map(scopes.map((s) => [s.settings.id, s.role]));
-        const got = computeScopeStatistics(
-          scopes.map((s) => new ScopeView(s.settings)),
-          leases.values(),
-          offers,
-          { serverName: ME, roleOf: (id) => roles.get(id)!, now: NOW },
+        const views = scopes.map((s) => new ScopeView(s.settings));
+        const context = { serverName: ME, roleOf: (id: string) => roles.get(id)!, now: NOW };
+        const got = computeScopeStatistics(views, leases.values(), offers, context);
+        // The engine's tallies (kept as bindings are put, here half at start and half after) give
+        // the same numbers.
+        const all = [...leases.values()];
+        const engine = new DhcpEngine(
+          { serverName: ME, serverIdentifier: 1, scopes: scopes.map((s) => s.settings), directScopeIds: [] },
+          all.slice(0, all.length >> 1),
+        );
+        for (const l of all.slice(all.length >> 1)) engine.putLease({ ...l });
+        assert.deepEqual(
+          statisticsFromTallies(views, (i) => engine.leaseTable.tallyOf(i), offers, context),
+          got,
         );
         for (const s of scopes) {
           const expected = bruteForce(s.settings, leases, offers, s.role);

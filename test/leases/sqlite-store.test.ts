@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { emptyLease, type Lease } from '../../src/dhcp/lease.js';
+import { LeaseTable } from '../../src/dhcp/lease-table.js';
 import { MemoryLeaseStore } from '../../src/leases/memory-store.js';
 import { MAX_PENDING_LEASES, openSqliteLeaseStore as openDirect } from '../../src/leases/sqlite-store.js';
 import type { LeaseStore } from '../../src/leases/store.js';
@@ -67,6 +68,33 @@ for (const [kind, openSqliteLeaseStore] of kinds)
       await s2.close();
     });
 
+    test('loadInto puts every stored binding into a lease table, field for field', async () => {
+      const path = freshPath();
+      const s = openSqliteLeaseStore(path);
+      const leases = [
+        full(0xfffffffe),
+        emptyLease(0x0a000001, 'x', 'free', 5),
+        { ...full(0x0a000002), clientId: null, hardwareAddress: '0102030405060708090a0b', hostname: 'é' },
+        { ...full(0x0a000003), state: 'abandoned' as const, ownerServer: null, policyName: null },
+      ];
+      await s.commit(leases);
+      await s.close();
+      const s2 = openSqliteLeaseStore(path);
+      const table = new LeaseTable(s2.count());
+      assert.equal(s2.loadInto(table), leases.length);
+      assert.equal(table.size, leases.length);
+      for (const l of leases)
+        assert.deepEqual({ ...table.get(l.address)!, version: undefined }, { ...l, version: undefined });
+      assert.deepEqual(
+        [...table.leases()].map((l) => ({ ...l, version: undefined })),
+        s2
+          .loadAll()
+          .sort((a, b) => a.address - b.address)
+          .map((l) => ({ ...l, version: undefined })),
+      );
+      await s2.close();
+    });
+
     test('commits of one event-loop turn share one transaction; the last write of an address wins', async () => {
       const s = openSqliteLeaseStore(freshPath());
       const before = s.stats().transactions;
@@ -95,6 +123,33 @@ for (const [kind, openSqliteLeaseStore] of kinds)
         [2],
       );
       assert.equal(s2.getMeta('failover:tl:state'), 'normal');
+      await s2.close();
+    });
+
+    test('count() follows inserts, updates and removals without counting rows again', async () => {
+      const path = freshPath();
+      const s = openSqliteLeaseStore(path);
+      assert.equal(s.count(), 0);
+      await s.commit([full(1), full(2), full(3)]);
+      assert.equal(s.count(), 3);
+      await s.commit([{ ...full(2), hostname: 'again' }, full(4)]);
+      assert.equal(s.count(), 4);
+      await Promise.all([s.remove([1, 99]), s.commit([full(5)])]);
+      assert.equal(s.count(), 4);
+      await s.close();
+      const s2 = openSqliteLeaseStore(path);
+      assert.equal(s2.count(), 4);
+      assert.equal(s2.loadAll().length, 4);
+      // After loadInto the store knows every address it holds: the same counts without asking SQLite.
+      assert.equal(s2.loadInto(new LeaseTable()), 4);
+      await s2.commit([full(2), full(6), full(7)]);
+      assert.equal(s2.count(), 6);
+      await s2.remove([6, 100]);
+      await s2.commit([full(6)]);
+      assert.equal(s2.count(), 6);
+      await Promise.all([s2.remove([6]), s2.commit([full(8)])]);
+      assert.equal(s2.count(), 6);
+      assert.equal(s2.loadAll().length, 6);
       await s2.close();
     });
 

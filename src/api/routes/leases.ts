@@ -8,7 +8,7 @@
 // (the last two under /api/v1/scopes/{scopeId}/ too).
 
 import { parseIpv4 } from '../../wire/ipv4.js';
-import { DEFAULT_PAGE_SIZE, findLeases, leaseContextFor, leasePage } from '../lease-query.js';
+import { DEFAULT_PAGE_SIZE, findLeases, leaseContextFor, leaseListPage } from '../lease-query.js';
 import { leaseResource } from '../lease-resource.js';
 import {
   AddressParams,
@@ -44,8 +44,8 @@ export function leaseRoutes(app: ApiApp, { deps, now }: RouteContext): void {
       if (!hasScope(scopeId)) return reply.code(404).send(noSuchScope(scopeId));
       const engine = deps.engine();
       const q = request.query;
-      const found = findLeases(engine, now(), { ...q, scopeId });
-      return leasePage(found, leaseContextFor(deps, engine), q.cursor, q.limit ?? DEFAULT_PAGE_SIZE);
+      const context = leaseContextFor(deps, engine);
+      return leaseListPage(engine, now(), { ...q, scopeId }, context, q.cursor, q.limit ?? DEFAULT_PAGE_SIZE);
     },
   );
 
@@ -63,8 +63,9 @@ export function leaseRoutes(app: ApiApp, { deps, now }: RouteContext): void {
       const { scope, ...q } = request.query;
       if (scope !== undefined && !hasScope(scope)) return reply.code(404).send(noSuchScope(scope));
       const engine = deps.engine();
-      const found = findLeases(engine, now(), { ...q, scopeId: scope });
-      return leasePage(found, leaseContextFor(deps, engine), q.cursor, q.limit ?? DEFAULT_PAGE_SIZE);
+      const context = leaseContextFor(deps, engine);
+      const filter = { ...q, scopeId: scope };
+      return leaseListPage(engine, now(), filter, context, q.cursor, q.limit ?? DEFAULT_PAGE_SIZE);
     },
   );
 

@@ -1,0 +1,126 @@
+// A mass expiry (issue 15: 100,000 leases granted in the same second run out in the same second)
+// must not stall replies: the DHCP shell expires at most EXPIRY_BATCH bindings per turn of the
+// event loop, each batch its own commit, and start-up expires whatever ran out while the server was
+// down in batches the store's pending queue takes.
+
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { pino } from 'pino';
+import { DhcpEngine } from '../../src/dhcp/engine.js';
+import { emptyLease, type Lease } from '../../src/dhcp/lease.js';
+import { MemoryLeaseStore } from '../../src/leases/memory-store.js';
+import { MAX_PENDING_LEASES, SqliteLeaseStore } from '../../src/leases/sqlite-store.js';
+import { Counters } from '../../src/server/counters.js';
+import { DhcpService, EXPIRY_BATCH } from '../../src/server/dhcp-service.js';
+import { startServer } from '../../src/server/server.js';
+import { freeUdpPort } from '../api/helpers.js';
+import { ip, NOW, scope, settings } from '../dhcp/helpers.js';
+
+function expiring(count: number, scopeId: string, first: number, expiresAt: number): Lease[] {
+  return Array.from({ length: count }, (_, i) => ({
+    ...emptyLease(first + i, scopeId, 'active', expiresAt - 3600),
+    hardwareType: 1,
+    hardwareAddress: (0x020000000000 + i).toString(16).padStart(12, '0'),
+    leaseExpiresAt: expiresAt,
+    ownerServer: 'tl-test',
+  }));
+}
+
+test('leases running out together expire in batches, one commit each, across turns of the event loop', async () => {
+  const count = 3 * EXPIRY_BATCH + 7;
+  const engine = new DhcpEngine(
+    settings([
+      scope({ subnet: '10.1.0.0/16', ranges: [{ start: ip('10.1.0.1'), end: ip('10.1.255.254') }] }),
+    ]),
+    expiring(count, '10.1.0.0', ip('10.1.0.1'), NOW - 1),
+  );
+  const store = new MemoryLeaseStore();
+  const commits: number[] = [];
+  const commit = store.commit.bind(store);
+  store.commit = (leases) => {
+    commits.push(leases.length);
+    return commit(leases);
+  };
+  // Counts turns of the event loop; each tick records the turn it ran in.
+  let turn = 0;
+  let isCounting = true;
+  const countTurns = () => {
+    turn++;
+    if (isCounting) setImmediate(countTurns);
+  };
+  setImmediate(countTurns);
+  const tickTurns: number[] = [];
+  const tick = engine.tick.bind(engine);
+  engine.tick = (now, max) => {
+    tickTurns.push(turn);
+    return tick(now, max);
+  };
+  const service = new DhcpService(
+    engine,
+    store,
+    { listenAddress: '127.0.0.1', port: 0, clientPort: 0, broadcastAddress: '127.0.0.1' },
+    { nowSeconds: () => NOW },
+    pino({ level: 'silent' }),
+    new Counters(),
+  );
+  await service.start();
+  const deadline = Date.now() + 10_000;
+  while (commits.reduce((a, b) => a + b, 0) < count && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  await service.stop();
+  isCounting = false;
+  assert.equal(
+    commits.reduce((a, b) => a + b, 0),
+    count,
+  );
+  assert.ok(
+    commits.every((n) => n <= EXPIRY_BATCH),
+    `commits of ${commits.join(', ')}`,
+  );
+  assert.equal(engine.getLease(ip('10.1.0.1'))!.state, 'free');
+  assert.equal(engine.getLease(ip('10.1.0.1') + count - 1)!.state, 'free');
+  const working = tickTurns.slice(0, 4);
+  assert.equal(new Set(working).size, working.length, `expiry ticks in turns ${working.join(', ')}`);
+});
+
+test('start-up expires more bindings than the store queues at once', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tl-expiry-'));
+  try {
+    const now = Math.floor(Date.now() / 1000);
+    const path = join(dir, 'leases.db');
+    const store = new SqliteLeaseStore(path);
+    const all = expiring(MAX_PENDING_LEASES + 1000, 'big', ip('10.1.0.0'), now - 60);
+    for (let i = 0; i < all.length; i += 40_000) await store.commit(all.slice(i, i + 40_000));
+    await store.close();
+    const configPath = join(dir, 'config.json');
+    writeFileSync(
+      configPath,
+      JSON.stringify({
+        server: { name: 'tl-test', serverIdentifier: '127.0.0.1' },
+        dhcp: { listenAddress: '127.0.0.1', port: await freeUdpPort() },
+        leaseStore: { path },
+        logging: { level: 'warn' },
+        api: { listenAddress: '127.0.0.1', port: 0 },
+        scopes: [{ id: 'big', subnet: '10.1.0.0/16', ranges: [{ start: '10.1.0.0', end: '10.1.255.255' }] }],
+      }),
+    );
+    const server = await startServer({ configPath, logDestination: join(dir, 'server.log') });
+    try {
+      const engine = server.dhcp.currentEngine;
+      assert.equal(engine.getLease(ip('10.1.0.0'))!.state, 'free');
+      assert.equal(engine.getLease(ip('10.1.0.0') + all.length - 1)!.state, 'free');
+    } finally {
+      await server.stop();
+    }
+    const reopened = new SqliteLeaseStore(path);
+    const states = new Set(reopened.loadAll().map((l) => l.state));
+    await reopened.close();
+    assert.deepEqual([...states], ['free'], 'every expiry is durable');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
