@@ -809,7 +809,30 @@ class Resolver {
         ...(partnerApi === null ? {} : { partnerApi }),
       });
     });
+    this.checkFailoverListeners(out);
     return out;
+  }
+
+  /**
+   * Any number of relationships may share a local address and port: one listener serves them all
+   * and routes each connection by the partner's address and the CONNECT's relationship name
+   * (src/server/failover-listener.ts). On one port, 0.0.0.0 and a specific address cannot both be
+   * bound (EADDRINUSE), so that mix is refused here rather than at start.
+   */
+  private checkFailoverListeners(relationships: readonly ResolvedRelationship[]): void {
+    const firstByPort = new Map<number, { address: Ipv4; index: number }>();
+    relationships.forEach((r, i) => {
+      const first = firstByPort.get(r.local.port);
+      if (first === undefined) {
+        firstByPort.set(r.local.port, { address: r.local.address, index: i });
+        return;
+      }
+      if (first.address === r.local.address || (first.address !== 0 && r.local.address !== 0)) return;
+      this.report(
+        ['failover', i, 'local', 'address'],
+        `listens on ${formatIpv4(r.local.address)} port ${r.local.port}, where failover[${first.index}] listens on ${formatIpv4(first.address)}: relationships on one port use the same local address (or distinct addresses, none of them 0.0.0.0)`,
+      );
+    });
   }
 
   // -------------------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 // The failover half of the shell: one FailoverEndpoint (sans-I/O core) and one FailoverLink (TCP)
-// per configured relationship, a once-a-second tick, and the executor that carries out the
+// per configured relationship, the TCP listeners they share (one per local address and port, any
+// number of relationships on each: src/server/failover-listener.ts), a once-a-second tick, and the executor that carries out the
 // endpoint's actions in order. A `persist` action holds every action after it (of this and later
 // calls) until the store has made it durable: a BNDACK, a STATE or a BNDUPD never leaves before
 // what it vouches for is on stable storage (D12 §7.1.2, §9; spec §18).
@@ -20,6 +21,7 @@ import type { FailoverAuthConfig } from '../wire/failover-auth.js';
 import { formatIpv4 } from '../wire/ipv4.js';
 import type { Clock } from './clock.js';
 import { FailoverLink } from './failover-link.js';
+import { FailoverListeners, type ListenerStats } from './failover-listener.js';
 
 /** Bound on actions waiting behind a persist (a stuck store must not grow memory without end). */
 const MAX_QUEUED_ACTIONS = 100_000;
@@ -45,11 +47,14 @@ class RelationshipRunner {
     private readonly store: LeaseStore,
     private readonly clock: Clock,
     private readonly log: Logger,
+    listeners: FailoverListeners,
   ) {
     this.endpoint = endpoint;
     this.link = new FailoverLink(
       {
         relationshipName: relationship.name,
+        role: relationship.role,
+        listeners,
         localAddress: formatIpv4(relationship.local.address),
         localPort: relationship.local.port,
         partnerAddress: formatIpv4(relationship.partner.address),
@@ -218,9 +223,11 @@ export interface FailoverServiceOptions {
 
 export class FailoverService {
   private readonly runners = new Map<string, RelationshipRunner>();
+  private readonly listeners: FailoverListeners;
   private timer: NodeJS.Timeout | null = null;
 
   constructor(private readonly options: FailoverServiceOptions) {
+    this.listeners = new FailoverListeners(options.log, () => options.clock.nowSeconds());
     for (const r of options.config.failover) {
       this.runners.set(r.name, this.makeRunner(r, readPersisted(options.store, r.name, options.log)));
     }
@@ -237,7 +244,7 @@ export class FailoverService {
       isStoreEmpty: o.isStoreEmpty,
       now: o.clock.nowSeconds(),
     });
-    return new RelationshipRunner(r, endpoint, o.store, o.clock, o.log);
+    return new RelationshipRunner(r, endpoint, o.store, o.clock, o.log, this.listeners);
   }
 
   private logStarted(runner: RelationshipRunner): void {
@@ -352,9 +359,32 @@ export class FailoverService {
     for (const runner of this.runners.values()) runner.feed({ type: 'leasesChanged', leases });
   }
 
+  /** The endpoint's status of each relationship, its counters joined by its TCP link's. */
   statuses(): RelationshipStatus[] {
     const now = this.options.clock.nowSeconds();
-    return [...this.runners.values()].map((r) => r.endpoint.status(now));
+    return [...this.runners.values()].map((r) => {
+      const status = r.endpoint.status(now);
+      const link = r.link.stats();
+      return {
+        ...status,
+        counters: {
+          ...status.counters,
+          connectsAttempted: link.connectsAttempted,
+          connectsFailed: link.connectsFailed,
+          connectionsAccepted: link.accepted,
+          connectNameMismatches: link.connectNameMismatches,
+          framingErrors: link.framingErrors,
+          decodeErrors: link.decodeErrors,
+          bytesReceived: link.bytesIn,
+          bytesSent: link.bytesOut,
+        },
+      };
+    });
+  }
+
+  /** The TCP listeners and what they did with the connections they got (docs/metrics.md). */
+  listenerStats(): ListenerStats[] {
+    return this.listeners.stats();
   }
 
   declarePartnerDown(
