@@ -22,10 +22,22 @@ export type ApiEngine = Pick<
 export interface FailoverApi {
   /** Live status of every running relationship (src/failover/types.ts). */
   statuses(): readonly RelationshipStatus[];
+  /** The TCP listeners the relationships share (src/server/failover-listener.ts); optional. */
+  listeners?(): readonly FailoverListenerStatus[];
   /** Operator PARTNER-DOWN (Set-DhcpServerv4Failover -PartnerDown). */
   declarePartnerDown(
     name: string,
   ): { ok: true } | { ok: false; reason: 'unknown' | 'invalidState'; message: string };
+}
+
+/** One failover listener: its relationships and what it did with its connections. */
+export interface FailoverListenerStatus {
+  listen: string;
+  relationships: readonly string[];
+  matched: number;
+  refused: Readonly<Record<string, number>>;
+  nameOfAnotherPartner: number;
+  waitingForConnect: number;
 }
 
 export type ReloadOutcome =

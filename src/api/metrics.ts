@@ -164,6 +164,8 @@ export class ApiMetrics {
   private readonly failoverUnacked: Gauge<'relationship'>;
   private readonly failoverQueued: Gauge<'relationship'>;
   private readonly failoverEvents: Counter<'relationship' | 'counter'>;
+  private readonly listenerConnections: Counter<'listener' | 'outcome'>;
+  private readonly listenerRelationships: Gauge<'listener'>;
 
   constructor(private readonly deps: ApiDeps) {
     const registers = [this.registry];
@@ -295,6 +297,16 @@ export class ApiMetrics {
       'twinlease_failover_events_total',
       'Failover endpoint counters by name (messagesSent, bindingUpdatesRejected, …; docs/metrics.md)',
       ['relationship', 'counter'],
+    );
+    this.listenerConnections = counter(
+      'twinlease_failover_listener_connections_total',
+      'Failover TCP connections a listener received, by outcome: matched (handed to a relationship) or the reason it was refused (docs/failover.md)',
+      ['listener', 'outcome'],
+    );
+    this.listenerRelationships = gauge(
+      'twinlease_failover_listener_relationships',
+      'Relationships served by a failover listener (one per local address and port)',
+      ['listener'],
     );
     collectDefaultMetrics({ register: this.registry });
   }
@@ -432,6 +444,15 @@ export class ApiMetrics {
       // Every counter gets its series from the start (0 included), so rate() sees the first event.
       for (const [counter, value] of Object.entries(s.counters)) {
         this.failoverEvents.inc({ relationship, counter }, Math.max(0, value));
+      }
+    }
+    this.listenerConnections.reset();
+    this.listenerRelationships.reset();
+    for (const l of this.deps.failover?.listeners?.() ?? []) {
+      this.listenerRelationships.set({ listener: l.listen }, l.relationships.length);
+      this.listenerConnections.inc({ listener: l.listen, outcome: 'matched' }, l.matched);
+      for (const [outcome, value] of Object.entries(l.refused)) {
+        this.listenerConnections.inc({ listener: l.listen, outcome }, Math.max(0, value));
       }
     }
   }

@@ -250,6 +250,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   const startedAt = clock.nowSeconds();
   const failoverApi = {
     statuses: () => failover.statuses(),
+    listeners: () => failover.listenerStats(),
     declarePartnerDown: (name: string) => failover.declarePartnerDown(name),
   };
   try {
