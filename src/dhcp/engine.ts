@@ -37,6 +37,19 @@ export type ReplyDestination =
   | { kind: 'client'; address: Ipv4 } // ciaddr, client port
   | { kind: 'broadcast' }; // limited/subnet broadcast, client port
 
+/**
+ * Where a packet came in, when the shell knows it (direct mode: the interface, RFC 2131 §4.1 "the
+ * server must use the network on which the message arrived"). Absent: udp mode, settings apply.
+ */
+export interface PacketArrival {
+  /** Scopes of the link the packet arrived on; for clients without relay, instead of directScopeIds. */
+  directScopeIds?: readonly string[];
+  /** Our address on that link: option 54 of the reply. */
+  serverIdentifier?: Ipv4;
+}
+
+const NO_ARRIVAL: PacketArrival = {};
+
 export type IgnoreReason =
   | 'not-a-request'
   | 'no-client-identity'
@@ -259,6 +272,29 @@ export class DhcpEngine {
     }
   }
 
+  /**
+   * `address` answered a ping before we offered it (RFC 2131 §4.4.1: the server SHOULD probe an
+   * address before allocating it; Windows conflict detection, dhcpd's ping check): someone uses it
+   * without a lease here. Withdraw any offer of it and hold it out of every pool like a declined
+   * address (declineHoldSeconds; D12: abandoned, no client). Returns the change to persist, none
+   * when the address is bound to a client (then the ping proves nothing against it).
+   */
+  abandonConflict(address: Ipv4, now: number): Lease[] {
+    const scope = this.scopeForAddress(address);
+    const lease = this.leasesByAddress.get(address);
+    if (scope === undefined || lease?.state === 'active' || lease?.state === 'abandoned') return [];
+    const offer = this.offers.get(address);
+    if (offer) this.dropOffer(offer);
+    const held: Lease = {
+      ...emptyLease(address, scope.view.id, 'abandoned', now),
+      leaseExpiresAt: now + scope.view.settings.declineHoldSeconds,
+      clientLastTransactionAt: now,
+      ownerServer: this.settings.serverName,
+    };
+    this.putLease(held);
+    return [held];
+  }
+
   // ---------------------------------------------------------------------------------------------
   // Timers
 
@@ -310,7 +346,24 @@ export class DhcpEngine {
   // ---------------------------------------------------------------------------------------------
   // Packets
 
-  handle(packet: DhcpPacket, now: number): EngineResult {
+  private arrival: PacketArrival = NO_ARRIVAL;
+
+  /** Option 54 of a reply: our address on the link the request came in on, else the configured one. */
+  private get replyServerIdentifier(): Ipv4 {
+    return this.arrival.serverIdentifier ?? this.settings.serverIdentifier;
+  }
+
+  /** A server identifier (option 54) a client sent names this server. */
+  private isOurServerIdentifier(address: Ipv4): boolean {
+    return (
+      address === this.settings.serverIdentifier ||
+      (this.settings.otherServerIdentifiers?.includes(address) ?? false)
+    );
+  }
+
+  handle(packet: DhcpPacket, now: number, arrival: PacketArrival = NO_ARRIVAL): EngineResult {
+    // handle() is synchronous: the arrival is this call's, read by selectScope and the replies.
+    this.arrival = arrival;
     if (packet.op !== BOOTREQUEST) return ignore('not-a-request', null);
     const client = identify(packet);
     if (!client) return ignore('no-client-identity', null);
@@ -401,7 +454,7 @@ export class DhcpEngine {
 
     if (serverId !== null) {
       // SELECTING: the client answers an OFFER.
-      if (serverId !== this.settings.serverIdentifier) {
+      if (!this.isOurServerIdentifier(serverId)) {
         scope.gate.noteOtherServerSelected(serverId, now);
         const offered = this.offerByClient.get(`${view.id}|${client.key}`);
         if (offered !== undefined) {
@@ -662,7 +715,7 @@ export class DhcpEngine {
     now: number,
   ): EngineResult {
     const serverId = getIpv4Option(packet.options, OPTION.serverIdentifier);
-    if (serverId !== null && serverId !== this.settings.serverIdentifier)
+    if (serverId !== null && !this.isOurServerIdentifier(serverId))
       return ignore('other-server-selected', scope.view.id);
     const address = getIpv4Option(packet.options, OPTION.requestedAddress) ?? packet.ciaddr;
     const lease = this.leasesByAddress.get(address);
@@ -696,7 +749,7 @@ export class DhcpEngine {
     now: number,
   ): EngineResult {
     const serverId = getIpv4Option(packet.options, OPTION.serverIdentifier);
-    if (serverId !== null && serverId !== this.settings.serverIdentifier)
+    if (serverId !== null && !this.isOurServerIdentifier(serverId))
       return ignore('other-server-selected', scope.view.id);
     const lease = this.leasesByAddress.get(packet.ciaddr);
     if (lease?.state !== 'active' || clientKeyOfLease(lease) !== client.key) {
@@ -936,7 +989,7 @@ export class DhcpEngine {
       const s = this.scopes.find((x) => x.view.inSubnet(packet.ciaddr));
       if (s) return s;
     }
-    for (const id of this.settings.directScopeIds) {
+    for (const id of this.arrival.directScopeIds ?? this.settings.directScopeIds) {
       const s = this.scopeById.get(id);
       if (s) return s;
     }
@@ -961,7 +1014,7 @@ export class DhcpEngine {
     const options = new Map<number, Uint8Array>();
     if (type !== 0) {
       options.set(OPTION.messageType, Uint8Array.of(type));
-      options.set(OPTION.serverIdentifier, u32(this.settings.serverIdentifier));
+      options.set(OPTION.serverIdentifier, u32(this.replyServerIdentifier));
     }
     echoClientId(request, options);
     if (leaseSeconds !== null && type !== 0) {
@@ -1024,7 +1077,7 @@ export class DhcpEngine {
   private nak(request: DhcpPacket, scope: ScopeRuntime, why: string): EngineResult {
     const options = new Map<number, Uint8Array>([
       [OPTION.messageType, Uint8Array.of(DhcpMessageType.Nak)],
-      [OPTION.serverIdentifier, u32(this.settings.serverIdentifier)],
+      [OPTION.serverIdentifier, u32(this.replyServerIdentifier)],
     ]);
     echoClientId(request, options);
     options.set(OPTION.message, new TextEncoder().encode(why));
