@@ -7,7 +7,7 @@ import type { ResolvedConfig } from '../config/resolved.js';
 import type { LeaseStore } from '../leases/store.js';
 import type { Clock } from '../server/clock.js';
 import { formatIpv4 } from '../wire/ipv4.js';
-import type { ApiDeps, ApiEngine, FailoverApi } from './deps.js';
+import type { ApiDeps, ApiEngine, DhcpInterfaceStatus, FailoverApi } from './deps.js';
 import { makeReloader } from './reload.js';
 import { type ApiServer, startApiServer } from './server.js';
 import { TWINLEASE_VERSION } from './version.js';
@@ -33,6 +33,8 @@ export interface ManagedServerParts {
   /** Errors a loadable config has against the running server's state (reservations on leased addresses). */
   checkConfig(next: ResolvedConfig): ConfigError[];
   failover?: FailoverApi;
+  /** direct mode: the served interfaces and whether each is up. */
+  dhcpInterfaces?: () => readonly DhcpInterfaceStatus[];
 }
 
 export function startManagementApi(parts: ManagedServerParts): Promise<ApiServer> {
@@ -49,6 +51,7 @@ export function startManagementApi(parts: ManagedServerParts): Promise<ApiServer
     checkConfig: parts.checkConfig,
     configPath: parts.configPath,
     ...(parts.failover ? { failover: parts.failover } : {}),
+    ...(parts.dhcpInterfaces ? { dhcpInterfaces: parts.dhcpInterfaces } : {}),
   };
   const api = parts.config().api;
   return startApiServer(deps, { listenAddress: formatIpv4(api.listenAddress), port: api.port });

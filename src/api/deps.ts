@@ -40,6 +40,12 @@ export interface FailoverListenerStatus {
   waitingForConnect: number;
 }
 
+/** direct mode: one served interface (src/server/direct/direct-transport.ts). */
+export interface DhcpInterfaceStatus {
+  interfaceName: string;
+  isUp: boolean;
+}
+
 export type ReloadOutcome =
   | { ok: true; changes: ConfigChanges; isApplied: boolean }
   | { ok: false; errors: readonly ConfigError[] };
@@ -64,6 +70,8 @@ export interface ApiDeps {
    */
   checkConfig?: (next: ResolvedConfig) => readonly ConfigError[];
   failover?: FailoverApi;
+  /** direct mode: the served interfaces and whether each is up (metrics). */
+  dhcpInterfaces?: () => readonly DhcpInterfaceStatus[];
   /**
    * The config file the server runs (writes go there: relationships, scope configs). Absent, or
    * the embedded default: the API refuses configuration writes with 409.

@@ -166,6 +166,7 @@ export class ApiMetrics {
   private readonly failoverEvents: Counter<'relationship' | 'counter'>;
   private readonly listenerConnections: Counter<'listener' | 'outcome'>;
   private readonly listenerRelationships: Gauge<'listener'>;
+  private readonly interfaceUp: Gauge<'interface'>;
 
   constructor(private readonly deps: ApiDeps) {
     const registers = [this.registry];
@@ -308,6 +309,11 @@ export class ApiMetrics {
       'Relationships served by a failover listener (one per local address and port)',
       ['listener'],
     );
+    this.interfaceUp = gauge(
+      'twinlease_dhcp4_interface_up',
+      'direct mode: 1 while the interface is served (exists, up, has an IPv4 address), else 0',
+      ['interface'],
+    );
     collectDefaultMetrics({ register: this.registry });
   }
 
@@ -445,6 +451,10 @@ export class ApiMetrics {
       for (const [counter, value] of Object.entries(s.counters)) {
         this.failoverEvents.inc({ relationship, counter }, Math.max(0, value));
       }
+    }
+    this.interfaceUp.reset();
+    for (const i of this.deps.dhcpInterfaces?.() ?? []) {
+      this.interfaceUp.set({ interface: i.interfaceName }, i.isUp ? 1 : 0);
     }
     this.listenerConnections.reset();
     this.listenerRelationships.reset();

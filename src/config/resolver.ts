@@ -176,6 +176,7 @@ class Resolver {
       });
     }
 
+    this.checkDhcpMode();
     const config: ResolvedConfig = {
       file: this.environment.file,
       server: { name: serverName, serverIdentifier },
@@ -185,6 +186,12 @@ class Resolver {
         clientPort: c.dhcp?.clientPort ?? DHCP_DEFAULTS.clientPort,
         interface: c.dhcp?.interface ?? null,
         broadcastAddress: parseIpv4(c.dhcp?.broadcastAddress ?? DHCP_DEFAULTS.broadcastAddress),
+        mode: c.dhcp?.mode ?? DHCP_DEFAULTS.mode,
+        interfaces: [...(c.dhcp?.interfaces ?? [])],
+        pingCheck: {
+          attempts: c.dhcp?.pingCheck?.attempts ?? DHCP_DEFAULTS.pingCheckAttempts,
+          timeoutMs: c.dhcp?.pingCheck?.timeoutMs ?? DHCP_DEFAULTS.pingCheckTimeoutMs,
+        },
       },
       leaseStore: {
         type: c.leaseStore?.type ?? LEASE_STORE_DEFAULTS.type,
@@ -811,6 +818,36 @@ class Resolver {
     });
     this.checkFailoverListeners(out);
     return out;
+  }
+
+  /** dhcp.mode: which settings belong to which mode (README "DHCP modes"). */
+  private checkDhcpMode(): void {
+    const d = this.config.dhcp;
+    if (d === undefined) return;
+    const mode = d.mode ?? DHCP_DEFAULTS.mode;
+    if (mode === 'udp' && d.interfaces !== undefined) {
+      this.report(
+        ['dhcp', 'interfaces'],
+        "applies only to mode 'direct' (udp mode serves one directly attached interface: set 'interface')",
+      );
+    }
+    if (mode !== 'direct') return;
+    if (d.interfaces === undefined) {
+      this.report(['dhcp'], "mode 'direct' needs 'interfaces': the interfaces to serve");
+    }
+    for (const key of ['interface', 'broadcastAddress', 'listenAddress'] as const) {
+      if (d[key] !== undefined) {
+        this.report(
+          ['dhcp', key],
+          `applies only to mode 'udp' (direct mode answers on each of 'interfaces' by the interface itself)`,
+        );
+      }
+    }
+    const seen = new Set<string>();
+    (d.interfaces ?? []).forEach((name, i) => {
+      if (seen.has(name)) this.report(['dhcp', 'interfaces', i], `interface '${name}' is listed twice`);
+      seen.add(name);
+    });
   }
 
   /**
