@@ -17,7 +17,7 @@ import { currentScopeStatistics } from './scope-statistics.js';
 type CounterTarget =
   | { metric: 'received'; operation: string }
   | { metric: 'sent'; operation: string }
-  | { metric: 'dropped'; stage: 'parse' | 'engine' | 'error'; reason: string }
+  | { metric: 'dropped'; stage: 'parse' | 'engine' | 'error' | 'frame' | 'ping-check'; reason: string }
   | { metric: 'replyFailed'; reason: string }
   | { metric: 'optionDropped'; option: string }
   | { metric: 'datagrams' | 'allocationFailed' | 'commitFailed' | 'reclaimed' | 'aggregate' }
@@ -126,6 +126,11 @@ export function counterTarget(name: string): CounterTarget {
   if (name.startsWith('pkt4-parse-failed:'))
     return { metric: 'dropped', stage: 'parse', reason: name.slice(18) };
   if (name.startsWith('pkt4-ignored:')) return { metric: 'dropped', stage: 'engine', reason: name.slice(13) };
+  // direct mode: frames of the packet sockets that are no whole IPv4/UDP datagram (src/wire/ip-udp.ts).
+  if (name.startsWith('pkt4-frame-dropped:'))
+    return { metric: 'dropped', stage: 'frame', reason: name.slice(19) };
+  if (name === 'pkt4-ping-check-dropped')
+    return { metric: 'dropped', stage: 'ping-check', reason: 'addresses-in-use' };
   if (name.startsWith('pkt4-option-dropped:')) return { metric: 'optionDropped', option: name.slice(20) };
   const received = /^pkt4-(.+)-received$/.exec(name);
   if (received) return { metric: 'received', operation: received[1]! };
@@ -189,7 +194,7 @@ export class ApiMetrics {
     this.sent = counter('twinlease_dhcp4_packets_sent_total', 'Replies sent, by message type', ['operation']);
     this.dropped = counter(
       'twinlease_dhcp4_packets_dropped_total',
-      'Packets received and not answered: stage parse (malformed), engine (policy: no scope, no free address, …), error (bug)',
+      'Packets received and not answered: stage parse (malformed), engine (policy: no scope, no free address, …), error (bug), frame (direct mode: no whole IPv4/UDP datagram), ping-check (every candidate address answered)',
       ['stage', 'reason'],
     );
     this.replyFailed = counter(

@@ -240,7 +240,7 @@ export class DhcpService {
         if (changes.length > 0) this.persist(changes, null);
         if (probes + 1 >= MAX_PROBES_PER_DISCOVER) {
           this.counters.inc('pkt4-receive-drop');
-          this.counters.inc('pkt4-ignored:addresses-in-use');
+          this.counters.inc('pkt4-ping-check-dropped');
           return;
         }
         const again = this.decide(request, arrival);

@@ -328,7 +328,7 @@ describe('ping check before an OFFER', () => {
       await h.until('three held out', () => h.counters.snapshot()['pkt4-offer-conflicts'] === 3);
       await new Promise((r) => setTimeout(r, 50));
       assert.equal(h.native.sent.length, 0);
-      assert.equal(h.counters.snapshot()['pkt4-ignored:addresses-in-use'], 1);
+      assert.equal(h.counters.snapshot()['pkt4-ping-check-dropped'], 1);
       const held = [...h.engine.leases()].filter((l) => l.state === 'abandoned');
       assert.equal(held.length, 3);
     } finally {
