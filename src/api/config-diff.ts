@@ -2,6 +2,8 @@
 // and after (absent on one side for an added or removed property or element). Secrets are never
 // shown: a shared secret, a TSIG key secret or a token is reported as changed, not by value.
 
+import { SECRET_PROPERTY_NAMES } from '../config/secrets.js';
+
 export interface ConfigDiffEntry {
   /** JSON pointer into the config file (RFC 6901). */
   path: string;
@@ -11,7 +13,8 @@ export interface ConfigDiffEntry {
   after?: unknown;
 }
 
-const SECRET_KEYS = new Set(['sharedSecret', 'secret', 'token']);
+// The names of the config's secret fields, from the schema's writeOnly marks.
+const SECRET_KEYS = SECRET_PROPERTY_NAMES;
 export const REDACTED = '[redacted]';
 
 const isObject = (v: unknown): v is Record<string, unknown> =>

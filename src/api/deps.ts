@@ -6,13 +6,17 @@ import type { Logger } from 'pino';
 import type { ConfigChanges, ConfigError } from '../config/loader.js';
 import type { ResolvedConfig } from '../config/resolved.js';
 import type { DhcpEngine } from '../dhcp/engine.js';
+import type { Lease } from '../dhcp/lease.js';
 import type { RelationshipStatus } from '../failover/types.js';
 import type { Clock } from '../server/clock.js';
+import type { LeaseImportResult, LeaseOperationResult } from '../server/lease-operations.js';
+import type { Ipv4 } from '../wire/ipv4.js';
+import type { OrphanedLeases } from './orphaned-leases.js';
 
 /** The read-only part of DhcpEngine the API uses. */
 export type ApiEngine = Pick<
   DhcpEngine,
-  'settings' | 'leases' | 'getLease' | 'scopeIds' | 'scopeView' | 'pendingOffers'
+  'settings' | 'leases' | 'getLease' | 'scopeIds' | 'scopeView' | 'pendingOffers' | 'isOffered'
 >;
 
 /**
@@ -28,6 +32,24 @@ export interface FailoverApi {
   declarePartnerDown(
     name: string,
   ): { ok: true } | { ok: false; reason: 'unknown' | 'invalidState'; message: string };
+  /** Operator resync (UPDREQALL) or pool rebalance, in NORMAL with the partner reachable. */
+  operatorSync?(
+    name: string,
+    kind: 'resync' | 'rebalance',
+  ): { ok: true } | { ok: false; reason: 'unknown' | 'invalidState'; message: string };
+}
+
+/**
+ * Operator changes to single bindings (src/server/lease-operations.ts). Optional: without it the
+ * lease release and delete routes answer 501.
+ */
+export interface LeaseOperationsApi {
+  /** Ends an active binding as the client's DHCPRELEASE would. */
+  release(address: Ipv4): Promise<LeaseOperationResult>;
+  /** Deletes the record; an active one only with `force` (released first). */
+  remove(address: Ipv4, options: { force: boolean }): Promise<LeaseOperationResult>;
+  /** Online import: active/abandoned bindings onto free addresses. */
+  importLeases?(leases: readonly Lease[]): Promise<LeaseImportResult | { error: string }>;
 }
 
 /** One failover listener: its relationships and what it did with its connections. */
@@ -47,13 +69,24 @@ export interface DhcpInterfaceStatus {
 }
 
 export type ReloadOutcome =
-  | { ok: true; changes: ConfigChanges; isApplied: boolean }
+  | {
+      ok: true;
+      changes: ConfigChanges;
+      isApplied: boolean;
+      /** Active leases the file leaves outside every scope (applied all the same, and logged). */
+      orphanedLeases: OrphanedLeases;
+    }
   | { ok: false; errors: readonly ConfigError[] };
 
 export interface ApiDeps {
   engine(): ApiEngine;
   config(): ResolvedConfig;
-  leaseStore: { readonly path: string; count(): number };
+  leaseStore: {
+    readonly path: string;
+    count(): number;
+    /** Online backup (SqliteLeaseStore.backup); absent: the route answers 501. */
+    backup?(destination: string): Promise<{ pages: number }>;
+  };
   /** Counters of the DHCP service (src/server/counters.ts). */
   counters: { snapshot(): Record<string, number> };
   /** Seconds since epoch. */
@@ -72,6 +105,7 @@ export interface ApiDeps {
   failover?: FailoverApi;
   /** direct mode: the served interfaces and whether each is up (metrics). */
   dhcpInterfaces?: () => readonly DhcpInterfaceStatus[];
+  leaseOperations?: LeaseOperationsApi;
   /**
    * The config file the server runs (writes go there: relationships, scope configs). Absent, or
    * the embedded default: the API refuses configuration writes with 409.

@@ -43,6 +43,7 @@ const PARSE_REASONS = [
 ] as const satisfies readonly DhcpDecodeError['reason'][];
 const ENGINE_REASONS = [
   'no-scope',
+  'scope-inactive',
   'no-free-address',
   'not-responsive',
   'load-balanced-to-partner',

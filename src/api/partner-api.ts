@@ -61,6 +61,19 @@ export class PartnerApiClient {
     return { ok: true, config: r.body as JsonObject };
   }
 
+  /** PATCH …/failover/relationships/{name} (a merge patch; Set-DhcpServerv4Failover on the partner). */
+  async patchRelationship(name: string, patch: JsonObject, query: PartnerPutQuery = {}): Promise<PartnerPut> {
+    const r = await this.request(
+      'PATCH',
+      `/api/v1/failover/relationships/${encodeURIComponent(name)}`,
+      patch,
+      query,
+    );
+    if (!r.ok) return { ...r, status: null, body: null };
+    if (r.status === 200) return { ok: true, status: r.status, body: r.body };
+    return { ok: false, message: this.describe(r.status, r.body), status: r.status, body: r.body };
+  }
+
   async putScopeConfig(
     scopeId: string,
     config: JsonObject,
@@ -77,7 +90,7 @@ export class PartnerApiClient {
   }
 
   private async request(
-    method: 'GET' | 'PUT',
+    method: 'GET' | 'PUT' | 'PATCH',
     path: string,
     body: unknown = undefined,
     query: PartnerPutQuery = {},
@@ -87,7 +100,9 @@ export class PartnerApiClient {
   > {
     const headers: Record<string, string> = { accept: 'application/json' };
     if (this.api.token !== null) headers.authorization = `Bearer ${this.api.token}`;
-    if (body !== undefined) headers['content-type'] = 'application/json';
+    // RFC 7396 §4: a merge patch travels as its own media type.
+    if (body !== undefined)
+      headers['content-type'] = method === 'PATCH' ? 'application/merge-patch+json' : 'application/json';
     const url = new URL(`${this.api.url}${path}`);
     for (const [k, v] of Object.entries(query)) if (v === true) url.searchParams.set(k, 'true');
     try {

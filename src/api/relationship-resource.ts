@@ -4,8 +4,9 @@
 
 import { createHash } from 'node:crypto';
 import type { ResolvedConfig, ResolvedRelationship } from '../config/resolved.js';
+import { stateChangeReason } from '../failover/state-history.js';
 import type { RelationshipStatus } from '../failover/types.js';
-import { ServerState } from '../wire/failover-message.js';
+import { SERVER_STATE_NAMES, ServerState } from '../wire/failover-message.js';
 import { formatIpv4 } from '../wire/ipv4.js';
 import { iso, isoOrNull } from './format.js';
 import type { FailoverRelationship, FailoverStateName, RelationshipSummary } from './schemas.js';
@@ -32,6 +33,37 @@ const STATE_NAMES: Readonly<Record<ServerState, FailoverStateName>> = {
 /** A state code → its name; a code outside the enum (never produced by the endpoint) → noState. */
 export function failoverStateName(state: ServerState): FailoverStateName {
   return STATE_NAMES[state] ?? 'noState';
+}
+
+/** The endpoint's log names (communications-interrupted) → the API's (communicationsInterrupted). */
+const BY_LOG_NAME = new Map(
+  Object.entries(SERVER_STATE_NAMES).map(([code, name]) => [
+    name,
+    failoverStateName(Number(code) as ServerState),
+  ]),
+);
+const apiStateName = (logName: string): FailoverStateName => BY_LOG_NAME.get(logName) ?? 'noState';
+
+/** The state history as the API shows it, and the latest change (null when none was seen). */
+export function stateChanges(status: RelationshipStatus | null): {
+  previousState: FailoverStateName | null;
+  stateChangeReason: string | null;
+  stateHistory: FailoverRelationship['stateHistory'];
+} {
+  const history = (status?.stateHistory ?? []).map((c) => ({
+    from: apiStateName(c.from),
+    to: apiStateName(c.to),
+    at: iso(c.at),
+    rule: c.rule,
+    reason: stateChangeReason(c.rule),
+    partnerState: c.partnerState === null ? null : apiStateName(c.partnerState),
+  }));
+  const latest = history[0];
+  return {
+    previousState: latest?.from ?? null,
+    stateChangeReason: latest?.reason ?? null,
+    stateHistory: history,
+  };
 }
 
 /** 48 bits of SHA-256: an integer that is exact in JSON and in IPAM's `long`. */
@@ -177,6 +209,7 @@ export function relationshipResource(
     stateSwitchIntervalSeconds: r.stateSwitchIntervalSeconds,
     auth: r.auth,
     sharedSecretEnabled: r.sharedSecret !== null,
+    tlsEnabled: r.tls != null,
     scopeIds: [...r.scopeIds],
     local: { address: formatIpv4(r.local.address), port: r.local.port, name: r.local.name },
     partner: {
@@ -197,6 +230,7 @@ export function relationshipResource(
     isRunning: status !== null,
     state,
     stateSince: status === null ? null : isoOrNull(status.localStateStartedAt),
+    ...stateChanges(status),
     partnerState,
     partnerStateSince: status?.partnerStateStartedAt == null ? null : isoOrNull(status.partnerStateStartedAt),
     ...freshness,
@@ -244,6 +278,8 @@ export function relationshipSummary(
     mode: r?.mode ?? status?.mode ?? 'loadBalance',
     state: status === null ? 'noState' : failoverStateName(status.localState),
     stateSince: status === null ? null : isoOrNull(status.localStateStartedAt),
+    previousState: stateChanges(status).previousState,
+    stateChangeReason: stateChanges(status).stateChangeReason,
     partnerState: status?.partnerState == null ? null : failoverStateName(status.partnerState),
     partnerStateSince: status?.partnerStateStartedAt == null ? null : isoOrNull(status.partnerStateStartedAt),
     ...partnerStateFreshness(status),

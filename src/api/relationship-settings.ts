@@ -42,6 +42,7 @@ export function relationshipSettings(r: ResolvedRelationship): RelationshipSetti
     auth: r.auth,
     sharedSecretFingerprint: r.sharedSecret === null ? null : secretFingerprint(r.name, r.sharedSecret),
     scopeIds: [...r.scopeIds],
+    tls: r.tls != null,
   };
 }
 
@@ -90,6 +91,10 @@ export function settingsDifferences(
   equal('auth');
   if (ours.sharedSecretFingerprint !== theirs.sharedSecretFingerprint) {
     out.push({ name: 'sharedSecret', ours: null, partner: null, rule: 'equal' });
+  }
+  // A partner that does not report it runs without TLS.
+  if ((ours.tls ?? false) !== (theirs.tls ?? false)) {
+    out.push({ name: 'tls', ours: ours.tls ?? false, partner: theirs.tls ?? false, rule: 'equal' });
   }
   if (JSON.stringify([...ours.scopeIds].sort()) !== JSON.stringify([...theirs.scopeIds].sort())) {
     out.push({ name: 'scopeIds', ours: ours.scopeIds, partner: theirs.scopeIds, rule: 'equal' });

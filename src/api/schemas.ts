@@ -4,7 +4,12 @@
 // dotted, MAC aa:bb:cc:dd:ee:ff, binary ids as colon-separated lower-case hex.
 
 import { type Static, type TSchema, Type } from 'typebox';
-import { FailoverRelationship as ConfigRelationship, Scope as ConfigScope } from '../config/schema.js';
+import {
+  AddressRange as ConfigAddressRange,
+  FailoverRelationship as ConfigRelationship,
+  Reservation as ConfigReservation,
+  Scope as ConfigScope,
+} from '../config/schema.js';
 
 /** A string enum rendered as `{ type: 'string', enum: [...] }` (readable OpenAPI, fast serialisation). */
 function StringEnum<const T extends readonly string[]>(values: T, description: string) {
@@ -126,6 +131,9 @@ export const Scope = Type.Object(
     id: Type.String(),
     name: Nullable(Type.String()),
     description: Nullable(Type.String()),
+    active: Type.Boolean({
+      description: 'false: configured but no client is answered in it (Windows State InActive)',
+    }),
     subnet: Type.String({ description: 'CIDR a.b.c.d/len' }),
     subnetMask: Ipv4('Mask sent to clients (option 1)'),
     ranges: Type.Array(Range),
@@ -317,6 +325,25 @@ export const FAILOVER_STATES = [
 export type FailoverStateName = (typeof FAILOVER_STATES)[number];
 const FailoverState = (description: string) => StringEnum(FAILOVER_STATES, description);
 
+const PreviousState = () =>
+  Nullable(FailoverState('The state before the current one (null: no change seen since the server started)'));
+const StateChangeReason = () =>
+  Nullable(
+    Type.String({ description: 'Why the relationship entered its current state, in words (null: unknown)' }),
+  );
+
+export const StateChange = Type.Object({
+  from: FailoverState('State left'),
+  to: FailoverState('State entered'),
+  at: Type.String({ format: 'date-time' }),
+  rule: Type.String({
+    description:
+      'The state-table row that fired, `<state>:<event>` (src/failover/state-machine.ts), e.g. normal:comm-failed',
+  }),
+  reason: Type.String({ description: 'The event in words' }),
+  partnerState: Nullable(FailoverState('The partner’s state as last known then')),
+});
+
 export const RelationshipSummary = Type.Object(
   {
     name: Type.String(),
@@ -324,6 +351,8 @@ export const RelationshipSummary = Type.Object(
     mode: StringEnum(['loadBalance', 'hotStandby'] as const, 'Failover mode'),
     state: FailoverState('This server’s failover state (noState: the endpoint does not run it)'),
     stateSince: Timestamp('When this server entered the state'),
+    previousState: PreviousState(),
+    stateChangeReason: StateChangeReason(),
     partnerState: Nullable(
       FailoverState('The partner’s state as it last reported it (last known: see isPartnerStateStale)'),
     ),
@@ -374,6 +403,8 @@ export const FAILOVER_OPERATIONS = [
   'removeScope',
   'partnerDown',
   'replicate',
+  'resync',
+  'rebalance',
 ] as const;
 
 export const OPERATION_EFFECTS = ['started', 'restarted', 'none'] as const;
@@ -446,6 +477,9 @@ export const FailoverRelationship = Type.Object(
     sharedSecretEnabled: Type.Boolean({
       description: 'SharedSecretEnabled: a shared secret is configured (the secret itself is never shown)',
     }),
+    tlsEnabled: Type.Boolean({
+      description: 'The failover link runs over TLS with certificates both ways (tls in the config)',
+    }),
     scopeIds: Type.Array(Type.String(), { description: 'pScopes / ScopeId[]' }),
     local: Type.Object({
       address: Ipv4('This server’s failover address'),
@@ -475,6 +509,11 @@ export const FailoverRelationship = Type.Object(
     }),
     state: FailoverState('State'),
     stateSince: Timestamp('When this server entered the state'),
+    previousState: PreviousState(),
+    stateChangeReason: StateChangeReason(),
+    stateHistory: Type.Array(StateChange, {
+      description: 'The last 20 state changes since the server started, newest first',
+    }),
     partnerState: Nullable(
       FailoverState('The partner’s state as last reported (last known: see isPartnerStateStale)'),
     ),
@@ -609,6 +648,7 @@ export const RelationshipSettings = Type.Object(
       }),
     ),
     scopeIds: Type.Array(Type.String()),
+    tls: Type.Optional(Type.Boolean({ description: 'The failover link runs over TLS (both must agree)' })),
   },
   { $id: 'RelationshipSettings', title: 'RelationshipSettings' },
 );
@@ -685,6 +725,43 @@ export const ScopeConfig = Type.Unsafe<Static<typeof ScopeConfigShape>>({
   $id: 'ScopeConfig',
   title: 'ScopeConfig',
   description: 'One scope as written in the config file (docs/configuration.md), with its id',
+});
+
+/** PATCH /scopes/{id}: a JSON merge patch (RFC 7396) of the scope's object in the file; `id` cannot change. */
+export const PatchScopeBody = Type.Unsafe<Record<string, unknown>>({
+  ...(withoutDefaults(mergePatchOf(ScopeConfigShape, ['id'], {})) as Record<string, unknown>),
+  description:
+    'JSON merge patch of the scope as written in the config (null removes a property); arrays (ranges, reservations, …) are replaced whole',
+});
+
+/** POST /scopes/{id}/reservations: a reservation exactly as in the config file. */
+export const ReservationConfig = Type.Unsafe<Static<typeof ConfigReservation>>({
+  ...(withoutDefaults(plain(ConfigReservation)) as Record<string, unknown>),
+  description: 'One reservation as written in the config file (scopes[].reservations[])',
+});
+
+/** PATCH /scopes/{id}/reservations/{ip}: merge patch of the reservation; `address` cannot change. */
+export const PatchReservationBody = Type.Unsafe<Record<string, unknown>>({
+  ...mergePatchOf(ConfigReservation as unknown as { properties: Record<string, unknown> }, ['address'], {}),
+  description: 'JSON merge patch of the reservation as written in the config (null removes a property)',
+});
+
+/** POST /scopes/{id}/exclusions: an inclusive range, as in the config file. */
+export const ExclusionConfig = Type.Unsafe<Static<typeof ConfigAddressRange>>({
+  ...plain(ConfigAddressRange),
+  description: 'An exclusion range as written in the config file (scopes[].exclusions[])',
+});
+
+export const ReservationParams = Type.Object({
+  scopeId: Type.String({ minLength: 1 }),
+  ip: Ipv4('Reserved address'),
+});
+export const ExclusionParams = Type.Object({
+  scopeId: Type.String({ minLength: 1 }),
+  range: Type.String({
+    pattern: '^\\d{1,3}(\\.\\d{1,3}){3}-\\d{1,3}(\\.\\d{1,3}){3}$',
+    description: 'The exclusion as START-END, e.g. 10.0.0.5-10.0.0.9',
+  }),
 });
 
 export const ReplicateBody = Type.Object(
@@ -790,6 +867,11 @@ export const ReloadResult = Type.Object(
   {
     applied: Type.Boolean(),
     changes: ConfigChanges,
+    orphanedLeases: Type.Unsafe<Static<typeof OrphanedLeases>>({
+      $ref: 'OrphanedLeases',
+      description:
+        'Active leases the file leaves outside every scope; a reload applies it all the same (the file is the truth) and logs each (config.orphaned-lease)',
+    }),
   },
   { $id: 'ReloadResult', title: 'ReloadResult' },
 );
@@ -807,6 +889,33 @@ const ForceFlag = Type.Boolean({
 /** The query string of every route that writes the config file. */
 export const ConfigWriteQuery = Type.Object(
   { dryRun: Type.Optional(DryRunFlag), force: Type.Optional(ForceFlag) },
+  { additionalProperties: false },
+);
+
+/** PATCH …/failover/relationships/{name}: also on the partner (Set-DhcpServerv4Failover changes both). */
+export const RelationshipWriteQuery = Type.Object(
+  {
+    dryRun: Type.Optional(DryRunFlag),
+    force: Type.Optional(ForceFlag),
+    replicate: Type.Optional(
+      Type.Boolean({
+        description:
+          "Make the same change on the partner (its API, partner.api), mirrored where the setting is each server's own (role, serverRole, loadBalancePercent, local/partner); ours is put back if the partner refuses",
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+/** DELETE …/leases/{ip}: force deletes an active lease (released first). */
+export const LeaseDeleteQuery = Type.Object(
+  {
+    force: Type.Optional(
+      Type.Boolean({
+        description: 'Delete an active lease too: it is released first (the partner learns it)',
+      }),
+    ),
+  },
   { additionalProperties: false },
 );
 

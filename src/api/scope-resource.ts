@@ -26,6 +26,7 @@ export function scopeResource(config: ResolvedConfig, scope: ResolvedScope, dyna
     id: scope.id,
     name: scope.name,
     description: scope.description,
+    active: scope.isActive,
     subnet: formatSubnet(scope.subnet),
     subnetMask: configuredMask?.length === 4 ? [...configuredMask].join('.') : formatIpv4(scope.subnet.mask),
     ranges: scope.ranges.map(rangeResource),

@@ -14,10 +14,12 @@ import type { ApiDeps } from './deps.js';
 import { ApiMetrics } from './metrics.js';
 import { OperationLog, operationLogPath } from './operation-log.js';
 import { configRoutes } from './routes/config.js';
+import { exportRoutes } from './routes/export.js';
 import { failoverRoutes } from './routes/failover.js';
 import { leaseRoutes } from './routes/leases.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { scopeConfigRoutes } from './routes/scope-config.js';
+import { scopeEditRoutes } from './routes/scope-edits.js';
 import { scopeRoutes } from './routes/scopes.js';
 import { statusRoutes } from './routes/status.js';
 import { NoQuery, SHARED_SCHEMAS } from './schemas.js';
@@ -58,6 +60,8 @@ export interface ApiServerOptions {
   listenAddress: string;
   /** 0 = any free port (tests). */
   port: number;
+  /** HTTPS with this certificate and key (PEM texts); absent: plain HTTP. */
+  tls?: { cert: string; key: string };
 }
 
 export interface ApiServer {
@@ -86,10 +90,16 @@ export async function buildApiApp(deps: ApiDeps, options: ApiServerOptions): Pro
     lastDenialLogged.set(key, now);
     return true;
   };
-  const app: ApiApp = Fastify({
-    logger: false,
-    bodyLimit: BODY_LIMIT_BYTES,
-  }).withTypeProvider<TypeBoxTypeProvider>();
+  // HTTPS is the same app on a TLS server (Fastify's `https`); the types are the HTTP ones.
+  const app: ApiApp = (
+    Fastify({
+      logger: false,
+      bodyLimit: BODY_LIMIT_BYTES,
+      ...(options.tls
+        ? { https: { cert: options.tls.cert, key: options.tls.key, minVersion: 'TLSv1.2' } }
+        : {}),
+    }) as unknown as FastifyInstance
+  ).withTypeProvider<TypeBoxTypeProvider>();
   // TypeBox validates requests: query strings and path parameters are converted from text
   // ("limit=5"), bodies are not ({"dryRun": 1} is an error), unknown properties are errors (Fastify's
   // Ajv default would drop them silently). A POST without a body counts as {}.
@@ -244,7 +254,9 @@ export async function buildApiApp(deps: ApiDeps, options: ApiServerOptions): Pro
   configRoutes(app, ctx);
   metricsRoutes(app, ctx);
   scopeConfigRoutes(app, ctx);
+  scopeEditRoutes(app, ctx);
   failoverRoutes(app, ctx);
+  exportRoutes(app, ctx);
   await app.register(dashboardPlugin, { ctx });
   await app.ready();
   return app;
@@ -325,6 +337,7 @@ export async function startApiServer(deps: ApiDeps, options: ApiServerOptions): 
       port,
       tokens: deps.config().api.tokens.length,
       isReadOnly: deps.config().api.tokens.length === 0,
+      scheme: options.tls ? 'https' : 'http',
     },
     'management API listening',
   );

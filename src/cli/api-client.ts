@@ -66,8 +66,9 @@ export class ApiClient {
     return this.request<T>('GET', url, undefined);
   }
 
-  post<T>(path: string, body: unknown): Promise<T> {
-    return this.request<T>('POST', new URL(path, this.base), body);
+  /** `timeoutMs`: for this request (an import of many leases takes longer than the default). */
+  post<T>(path: string, body: unknown, timeoutMs?: number): Promise<T> {
+    return this.request<T>('POST', new URL(path, this.base), body, timeoutMs);
   }
 
   patch<T>(path: string, body: unknown): Promise<T> {
@@ -82,7 +83,33 @@ export class ApiClient {
     return this.request<T>('DELETE', new URL(path, this.base), undefined);
   }
 
-  private async request<T>(method: string, url: URL, body: unknown): Promise<T> {
+  /**
+   * A GET whose answer is streamed (export): the Response when it is a success; failures as for
+   * every request. No timeout once the answer has begun (a large export takes a while).
+   */
+  async getStream(path: string, query: Record<string, string | number | undefined> = {}): Promise<Response> {
+    const url = new URL(path, this.base);
+    for (const [k, v] of Object.entries(query)) if (v !== undefined) url.searchParams.set(k, String(v));
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (this.options.token) headers.authorization = `Bearer ${this.options.token}`;
+    let response: Response;
+    try {
+      response = await fetch(url, { headers });
+    } catch (err) {
+      throw new CliError(this.describeNetworkError(err));
+    }
+    if (response.ok) return response;
+    const text = await response.text();
+    let parsed: unknown = null;
+    try {
+      parsed = text === '' ? null : JSON.parse(text);
+    } catch {
+      // described below from the status
+    }
+    throw this.failure('GET', response, (parsed ?? {}) as ErrorBody);
+  }
+
+  private async request<T>(method: string, url: URL, body: unknown, timeoutMs?: number): Promise<T> {
     const headers: Record<string, string> = { accept: 'application/json' };
     if (this.options.token) headers.authorization = `Bearer ${this.options.token}`;
     // A PATCH body is a JSON merge patch (RFC 7396), sent as its own media type.
@@ -94,7 +121,7 @@ export class ApiClient {
         method,
         headers,
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-        signal: AbortSignal.timeout(this.options.timeoutMs ?? 10_000),
+        signal: AbortSignal.timeout(timeoutMs ?? this.options.timeoutMs ?? 10_000),
       });
     } catch (err) {
       throw new CliError(this.describeNetworkError(err));
@@ -109,27 +136,31 @@ export class ApiClient {
       );
     }
     if (response.ok) return parsed as T;
-    const e = (parsed ?? {}) as ErrorBody;
+    throw this.failure(method, response, (parsed ?? {}) as ErrorBody);
+  }
+
+  /** A refused request in one sentence for the terminal. */
+  private failure(method: string, response: Response, e: ErrorBody): CliError {
     const why = e.message ?? e.error ?? response.statusText;
     switch (response.status) {
       case 401:
-        throw new CliError(
+        return new CliError(
           `the API refused the request: ${why}. ${this.options.token ? 'Check the token' : 'Pass a token'} with --token or TWINLEASE_TOKEN (api.tokens in the server config).`,
         );
       case 403:
-        throw new CliError(
+        return new CliError(
           `not allowed: ${why}${method === 'GET' ? '' : '. Changes need a token without readOnly (api.tokens)'}`,
         );
       case 409:
-        throw new CliError(`refused: ${why}${refusalDetails(e)}`);
+        return new CliError(`refused: ${why}${refusalDetails(e)}`);
       case 404:
-        throw new CliError(`not found: ${why}`);
+        return new CliError(`not found: ${why}`);
       case 400:
-        throw new CliError(`invalid request: ${why}`);
+        return new CliError(`invalid request: ${why}`);
       case 422:
-        throw new CliError(`the server rejected its config: ${why}`);
+        return new CliError(`the server rejected its config: ${why}`);
       default:
-        throw new CliError(`the API failed (${response.status}): ${why}`);
+        return new CliError(`the API failed (${response.status}): ${why}`);
     }
   }
 

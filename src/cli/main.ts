@@ -3,17 +3,27 @@
 
 import { Command } from 'commander';
 import { registerImportCommand } from '../import/cli.js';
+import { registerCheck } from './commands/check.js';
 import { registerOperatorCommands } from './commands/index.js';
+import { exitQuietlyOnBrokenPipe } from './output.js';
 
 export const VERSION = '0.1.0';
 
+/**
+ * SIGTERM or SIGINT stops the server within this, whatever holds it up; past it, the process ends
+ * by the signal's default action (docs/logging.md §"When the log cannot be written").
+ */
+export const STOP_DEADLINE_MS = 5000;
+
 async function serve(opts: { config?: string }): Promise<void> {
   // Loaded here, not at the top: operator verbs should not pay for loading the whole server.
-  const { StartupError, startServer } = await import('../server/server.js');
+  const { LOG_SETTLE_MS, StartupError, startServer } = await import('../server/server.js');
+  const { settleLogs } = await import('../server/logger.js');
   let server: Awaited<ReturnType<typeof startServer>>;
   try {
     server = await startServer({ configPath: opts.config ?? null });
   } catch (err) {
+    await settleLogs(LOG_SETTLE_MS); // what was logged before the failure
     if (err instanceof StartupError) {
       process.stderr.write(`twinlease: cannot start:\n${err.message}\n`);
       process.exit(2);
@@ -24,8 +34,10 @@ async function serve(opts: { config?: string }): Promise<void> {
   process.on('SIGHUP', () => {
     server.reload();
   });
-  const shutdown = (signal: string) => {
+  const shutdown = (signal: NodeJS.Signals) => {
     server.log.info({ event: 'server.signal', signal });
+    // stop() bounds its own waits (the log's too); this is for anything else that might hang.
+    setTimeout(() => endBy(signal), STOP_DEADLINE_MS);
     server.stop().then(
       () => process.exit(0),
       (err: Error) => {
@@ -36,6 +48,16 @@ async function serve(opts: { config?: string }): Promise<void> {
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
+}
+
+/**
+ * Ends the process by `signal`'s default action, as if it had no handler: without our listeners
+ * Node gives the signal back its default disposition. No exit handler runs (one could block).
+ */
+function endBy(signal: NodeJS.Signals): void {
+  process.removeAllListeners(signal);
+  process.kill(process.pid, signal);
+  setTimeout(() => process.kill(process.pid, 'SIGKILL'), 1000).unref();
 }
 
 /** The whole command tree (also read by test/cli/docs-verbs.test.ts to check the docs' verbs). */
@@ -52,6 +74,12 @@ export function buildProgram(): Command {
     .action(serve);
   registerOperatorCommands(program); // status, scope, stats, lease, failover, probe (src/cli/commands/)
   registerImportCommand(program); // import dhcpd (src/import/)
+  registerCheck(program); // check --config (offline, like dhcpd -t)
+  // Output to a pipe closed early (`| head`): a quiet exit. Not for `serve`, whose stdout is the
+  // log, written by pino (src/server/logger.ts), and whose end is SIGTERM's to decide.
+  program.hook('preAction', (_program, action) => {
+    if (action.name() !== 'serve') exitQuietlyOnBrokenPipe();
+  });
   return program;
 }
 

@@ -7,6 +7,24 @@ export interface OutputOptions {
   json: boolean;
 }
 
+/** The status a command killed by SIGPIPE shows in the shell (128 + 13), as coreutils' do. */
+export const EXIT_BROKEN_PIPE = 141;
+
+/**
+ * A reader that stops early (`twinlease lease list | head`) closes the pipe, and the next write
+ * fails with EPIPE (Node ignores SIGPIPE, so the write error is all there is). Exit quietly then,
+ * with the status coreutils get from SIGPIPE, instead of an unhandled 'error' event and a stack
+ * trace. Any other write error is still thrown.
+ */
+export function exitQuietlyOnBrokenPipe(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EPIPE') process.exit(EXIT_BROKEN_PIPE);
+      throw err;
+    });
+  }
+}
+
 export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 }

@@ -60,6 +60,8 @@ class Parser {
   constructor(
     private readonly text: string,
     private readonly maxDepth: number,
+    /** Values at these paths are secrets: a syntax error in or right after one never quotes it. */
+    private readonly isSecretPath: (path: readonly (string | number)[]) => boolean,
   ) {
     if (text.charCodeAt(0) === 0xfeff) this.pos = 1;
   }
@@ -98,7 +100,7 @@ class Parser {
         return this.parseWord('null', null);
       default:
         if (c === '-' || (c !== undefined && c >= '0' && c <= '9')) return this.parseNumber();
-        throw this.unexpected('a value');
+        throw this.unexpected('a value', this.isSecretPath(this.path));
     }
   }
 
@@ -133,6 +135,7 @@ class Parser {
       keyOffsets.set(key, [keyOffset, this.pos]);
       this.path.push(key);
       const value = this.parseValue(depth + 1);
+      const isSecret = this.isSecretPath(this.path);
       this.path.pop();
       // A key named "__proto__" must become data, not the object's prototype; defineProperty
       // only there, as it is slow and turns objects into dictionaries.
@@ -149,7 +152,8 @@ class Parser {
         this.pos++;
         return object;
       }
-      throw this.unexpected("',' or '}' after a property value");
+      // Text right after a secret's closing quote is most likely more of it (a stray quote).
+      throw this.unexpected("',' or '}' after a property value", isSecret);
     }
   }
 
@@ -243,7 +247,12 @@ class Parser {
           break;
         }
         default:
-          throw new SyntaxProblem(`invalid escape sequence '\\${escaped ?? ''}'`, this.pos);
+          throw new SyntaxProblem(
+            this.isSecretPath(this.path)
+              ? 'invalid escape sequence in a secret (not shown)'
+              : `invalid escape sequence '\\${escaped ?? ''}'`,
+            this.pos,
+          );
       }
       this.pos += 2;
       chunkStart = this.pos;
@@ -280,13 +289,17 @@ class Parser {
     }
   }
 
-  private unexpected(expected: string): SyntaxProblem {
+  /** `isSecret`: the text here is (part of) a secret: say what is wrong, never what it says. */
+  private unexpected(expected: string, isSecret = false): SyntaxProblem {
     const rest = this.text.slice(this.pos, this.pos + 2);
     if (rest === '//' || rest === '/*') {
       return new SyntaxProblem('comments are not allowed in JSON (use a "description" property)', this.pos);
     }
     if (rest.startsWith("'")) return new SyntaxProblem('strings must use double quotes', this.pos);
-    return new SyntaxProblem(`expected ${expected}, found ${this.describeHere()}`, this.pos);
+    const here = isSecret
+      ? 'text of a secret (not shown; a secret is a string in double quotes)'
+      : this.describeHere();
+    return new SyntaxProblem(`expected ${expected}, found ${here}`, this.pos);
   }
 
   private describeHere(): string {
@@ -326,8 +339,13 @@ function skipSpaceFrom(text: string, offset: number): number {
   return i;
 }
 
-export function parseJsonWithPositions(text: string, maxDepth: number): JsonParseResult {
-  const parser = new Parser(text, maxDepth);
+/** `isSecretPath`: values there are never quoted in a syntax error (the config's secrets). */
+export function parseJsonWithPositions(
+  text: string,
+  maxDepth: number,
+  isSecretPath: (path: readonly (string | number)[]) => boolean = () => false,
+): JsonParseResult {
+  const parser = new Parser(text, maxDepth, isSecretPath);
   let value: unknown;
   try {
     value = parser.parseDocument();

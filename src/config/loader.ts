@@ -14,6 +14,7 @@ import type { ResolvedConfig } from './resolved.js';
 import { resolveConfig } from './resolver.js';
 import { Config } from './schema.js';
 import { schemaProblems } from './schema-errors.js';
+import { isSecretPath } from './secrets.js';
 
 export type { ConfigError } from './errors.js';
 export { formatConfigError, formatConfigErrors } from './errors.js';
@@ -57,7 +58,7 @@ function finish(errors: ConfigError[], file: string): ConfigError[] {
 }
 
 function parseUnsafe(text: string, file: string, options: LoadOptions): LoadResult {
-  const parsed = parseJsonWithPositions(text, LOADER_LIMITS.maxJsonDepth);
+  const parsed = parseJsonWithPositions(text, LOADER_LIMITS.maxJsonDepth, isSecretPath);
   if (!parsed.ok)
     return {
       ok: false,
@@ -226,6 +227,7 @@ export function describeChanges(current: ResolvedConfig, next: ResolvedConfig): 
     ['leaseStore.path', current.leaseStore.path, next.leaseStore.path],
     ['api.listenAddress', current.api.listenAddress, next.api.listenAddress],
     ['api.port', current.api.port, next.api.port],
+    ['api.tls', JSON.stringify(current.api.tls), JSON.stringify(next.api.tls)],
   ];
   for (const [name, before, after] of watch) if (before !== after) restartRequired.push(name);
   const { file: _a, ...restCurrent } = current;

@@ -44,6 +44,8 @@ export interface ResolvedScope {
   readonly id: string;
   readonly name: string | null;
   readonly description: string | null;
+  /** false: configured but not served (`active: false`, Windows InActive). */
+  readonly isActive: boolean;
   readonly subnet: Ipv4Subnet;
   readonly ranges: readonly ResolvedRange[];
   readonly exclusions: readonly ResolvedRange[];
@@ -118,6 +120,15 @@ export interface ResolvedRelationship {
   readonly maxClockSkewSeconds: number;
   /** partner.api; absent when not configured. */
   readonly partnerApi?: ResolvedPartnerApi;
+  /** The failover link over TLS (PEM file paths, checked readable at load); null or absent: plain TCP. */
+  readonly tls?: ResolvedTls | null;
+}
+
+export interface ResolvedTls {
+  readonly certPath: string;
+  readonly keyPath: string;
+  /** The CA the peer's certificate must chain to; null for the API (no client certificates). */
+  readonly caPath: string | null;
 }
 
 export interface ResolvedApiToken {
@@ -152,6 +163,8 @@ export interface ResolvedConfig {
     readonly listenAddress: Ipv4;
     readonly port: number;
     readonly tokens: readonly ResolvedApiToken[];
+    /** HTTPS: certificate and key files; null: plain HTTP. */
+    readonly tls: ResolvedTls | null;
   };
   /** Server-wide default lease time (scopes already carry their resolved value). */
   readonly leaseTimeSeconds: number;

@@ -3,6 +3,8 @@
 // make sense), checked on a schema-valid Config while it is turned into a ResolvedConfig. Every
 // problem names the JSON pointer of the value to fix. Never throws.
 
+import { createPrivateKey, X509Certificate } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { DNS_OFF, type DnsSettings, type DnsSettingsInput, resolveDnsSettings } from '../ddns/settings.js';
 import { compileCondition, inProcessingOrder, type PolicyCondition } from '../dhcp/policy.js';
 import { encodeOptionValue, type OptionValue, optionByCode, optionByName } from '../wire/dhcp-options.js';
@@ -35,6 +37,7 @@ import type {
   ResolvedRelationship,
   ResolvedReservation,
   ResolvedScope,
+  ResolvedTls,
 } from './resolved.js';
 import type { Config, FailoverRelationship, OptionData, Policy, Scope } from './schema.js';
 
@@ -159,6 +162,7 @@ class Resolver {
     );
     const failover = this.resolveFailover(c.failover ?? [], scopes, serverName);
     const tokens = this.resolveTokens();
+    const apiTls = this.resolveTls(c.api?.tls, ['api', 'tls']);
 
     if (this.problems.length > 0) return { ok: false, problems: this.problems };
 
@@ -205,6 +209,7 @@ class Resolver {
         listenAddress: parseIpv4(c.api?.listenAddress ?? API_DEFAULTS.listenAddress),
         port: c.api?.port ?? API_DEFAULTS.port,
         tokens,
+        tls: apiTls,
       },
       leaseTimeSeconds,
       options: serverWide.options,
@@ -434,6 +439,7 @@ class Resolver {
       id: scope.id ?? formatIpv4(subnet.network),
       name: scope.name ?? null,
       description: scope.description ?? null,
+      isActive: scope.active ?? true,
       subnet,
       ranges,
       exclusions,
@@ -814,6 +820,7 @@ class Resolver {
         poolSplit: r.poolSplit ?? FAILOVER_DEFAULTS.poolSplit,
         maxClockSkewSeconds: r.maxClockSkewSeconds ?? FAILOVER_DEFAULTS.maxClockSkewSeconds,
         ...(partnerApi === null ? {} : { partnerApi }),
+        tls: this.resolveTls(r.tls, [...at, 'tls']),
       });
     });
     this.checkFailoverListeners(out);
@@ -870,6 +877,57 @@ class Resolver {
         `listens on ${formatIpv4(r.local.address)} port ${r.local.port}, where failover[${first.index}] listens on ${formatIpv4(first.address)}: relationships on one port use the same local address (or distinct addresses, none of them 0.0.0.0)`,
       );
     });
+  }
+
+  /**
+   * TLS files: each must be readable and hold what it says (a PEM certificate, a private key that
+   * belongs to it), so a wrong path is a config error with its place, not a failure at the first
+   * connection.
+   */
+  private resolveTls(
+    tls: { cert: string; key: string; ca?: string } | undefined,
+    at: Path,
+  ): ResolvedTls | null {
+    if (tls === undefined) return null;
+    const read = (field: string, path: string): string | null => {
+      try {
+        return readFileSync(path, 'utf8');
+      } catch (e) {
+        this.report(
+          [...at, field],
+          `cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+        );
+        return null;
+      }
+    };
+    const certPem = read('cert', tls.cert);
+    const keyPem = read('key', tls.key);
+    const caPem = tls.ca === undefined ? null : read('ca', tls.ca);
+    let cert: X509Certificate | null = null;
+    if (certPem !== null) {
+      try {
+        cert = new X509Certificate(certPem);
+      } catch {
+        this.report([...at, 'cert'], `${tls.cert} holds no PEM certificate`);
+      }
+    }
+    if (keyPem !== null) {
+      try {
+        const key = createPrivateKey(keyPem);
+        if (cert !== null && !cert.checkPrivateKey(key))
+          this.report([...at, 'key'], `${tls.key} is not the private key of the certificate ${tls.cert}`);
+      } catch {
+        this.report([...at, 'key'], `${tls.key} holds no PEM private key`);
+      }
+    }
+    if (caPem !== null) {
+      try {
+        new X509Certificate(caPem);
+      } catch {
+        this.report([...at, 'ca'], `${tls.ca} holds no PEM certificate`);
+      }
+    }
+    return { certPath: tls.cert, keyPath: tls.key, caPath: tls.ca ?? null };
   }
 
   // -------------------------------------------------------------------------------------------

@@ -9,6 +9,8 @@ import { Settings } from 'typebox/system';
 import { isIpv4 } from '../wire/ipv4.js';
 import { didYouMean, pointerSegments, showValue } from './errors.js';
 import { CIDR_PATTERN } from './schema.js';
+// Secrets never appear in messages: 'the value' stands for them.
+import { isSecretPath } from './secrets.js';
 
 // Our own definition of a dotted quad (no leading zeros), shared with the rest of the server.
 Format.Set('ipv4', isIpv4);
@@ -85,13 +87,8 @@ function joinAlternatives(items: string[]): string {
   return unique.length <= 1 ? (unique[0] ?? '') : `${unique.slice(0, -1).join(', ')} or ${unique.at(-1)}`;
 }
 
-/** Secrets never appear in messages. */
-function isSecret(pointer: string): boolean {
-  return /\/(token|sharedSecret)$/.test(pointer);
-}
-
 function messageFor(error: RawError, schema: JsonSchemaNode | undefined, value: unknown): string {
-  const shown = isSecret(error.instancePath) ? 'the value' : showValue(value);
+  const shown = isSecretPath(error.instancePath) ? 'the value' : showValue(value);
   const limit = error.params.limit;
   switch (error.keyword) {
     case 'type': {
@@ -172,7 +169,7 @@ export function schemaProblems(schema: TSchema, value: unknown, maxErrors: numbe
       continue;
     }
     unions.push({ instancePath: e.instancePath, prefix: `${e.schemaPath}/anyOf/`, keptPrefix: null });
-    const shown = isSecret(e.instancePath) ? 'the value' : showValue(v);
+    const shown = isSecretPath(e.instancePath) ? 'the value' : showValue(v);
     const isAllConst = branches.length > 0 && branches.every((b) => 'const' in b);
     const message = isAllConst
       ? `must be one of ${joinAlternatives(branches.map(describeExpected))}, not ${shown}${

@@ -210,7 +210,11 @@ export const DnsSettings = Type.Object(
           algorithm: Type.Optional(
             Type.Literal('hmac-sha256', { description: 'TSIG algorithm', default: 'hmac-sha256' }),
           ),
-          secret: Type.String({ minLength: 1, description: 'Secret, base64 (as tsig-keygen prints it)' }),
+          secret: Type.String({
+            minLength: 1,
+            writeOnly: true,
+            description: 'Secret, base64 (as tsig-keygen prints it); never shown back',
+          }),
         },
         { additionalProperties: false, description: 'TSIG key signing the updates (RFC 8945)' },
       ),
@@ -293,6 +297,13 @@ export const Scope = Type.Object(
     ),
     name: Type.Optional(Type.String({ description: 'Display name' })),
     description: Type.Optional(Type.String({ description: 'Free text for operators' })),
+    active: Type.Optional(
+      Type.Boolean({
+        description:
+          'false: the scope stays configured (leases, statistics, failover) but no client is answered in it (Windows scope state InActive)',
+        default: true,
+      }),
+    ),
     subnet: Cidr,
     ranges: Type.Array(AddressRange, {
       minItems: 1,
@@ -358,6 +369,17 @@ export type Scope = Static<typeof Scope>;
 
 /** How this server reaches the partner's management API (configuration replication and the
  * configurationDiffers check, docs/api.md). */
+/** PEM files for TLS (paths, relative to the server's working directory like leaseStore.path). */
+const tlsCert = Type.String({ minLength: 1, description: "PEM file: this server's certificate (chain)" });
+const tlsKey = Type.String({
+  minLength: 1,
+  description: 'PEM file: its private key (keep it readable by the server only)',
+});
+const tlsCa = Type.String({
+  minLength: 1,
+  description: "PEM file: the CA(s) the partner's certificate must chain to",
+});
+
 export const PartnerApi = Type.Object(
   {
     url: Type.String({
@@ -368,6 +390,7 @@ export const PartnerApi = Type.Object(
     token: Type.Optional(
       Type.String({
         minLength: 16,
+        writeOnly: true,
         description:
           "A read-write bearer token of the partner's API (its api.tokens); never shown by the API",
       }),
@@ -458,7 +481,21 @@ export const FailoverRelationship = Type.Object(
       }),
     ),
     sharedSecret: Type.Optional(
-      Type.String({ minLength: 1, description: 'Shared secret; required exactly when auth is not none' }),
+      Type.String({
+        minLength: 1,
+        writeOnly: true,
+        description: 'Shared secret; required exactly when auth is not none; never shown back',
+      }),
+    ),
+    tls: Type.Optional(
+      Type.Object(
+        { cert: tlsCert, key: tlsKey, ca: tlsCa },
+        {
+          additionalProperties: false,
+          description:
+            'The failover link over TLS 1.3 with certificates both ways (docs/failover.md "TLS"); both partners must have it (Twinlease only: ISC dhcpd has no TLS)',
+        },
+      ),
     ),
     local: LocalEndpoint,
     partner: PartnerEndpoint,
@@ -651,6 +688,15 @@ export const Config = Type.Object(
               default: API_DEFAULTS.port,
             }),
           ),
+          tls: Type.Optional(
+            Type.Object(
+              { cert: tlsCert, key: tlsKey },
+              {
+                additionalProperties: false,
+                description: 'Serve the API over HTTPS with this certificate and key (restart to change)',
+              },
+            ),
+          ),
           tokens: Type.Optional(
             Type.Array(
               Type.Object(
@@ -659,7 +705,11 @@ export const Config = Type.Object(
                     minLength: 1,
                     description: 'Who holds the token (logged, never the token)',
                   }),
-                  token: Type.String({ minLength: 16, description: 'Bearer token, at least 16 characters' }),
+                  token: Type.String({
+                    minLength: 16,
+                    writeOnly: true,
+                    description: 'Bearer token, at least 16 characters; never shown back',
+                  }),
                   readOnly: Type.Optional(
                     Type.Boolean({ description: 'Allow GET requests only', default: false }),
                   ),

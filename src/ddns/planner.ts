@@ -164,10 +164,17 @@ interface Job {
   nextAttemptAtMs: number;
   isInFlight: boolean;
   isTcp: boolean;
+  /**
+   * The work was queued again (newer settings: a reload) while a request of the old settings was
+   * in flight: if that request fails, the next attempt goes at once, with the new settings.
+   */
+  isRenewedInFlight: boolean;
 }
 
 interface Flight {
   job: Job;
+  /** The work the request was built from (job.work may be renewed while it is in flight). */
+  work: DdnsWork;
   dnsId: number;
   zone: string;
   key: TsigKey | null;
@@ -369,13 +376,21 @@ export class DdnsPlanner {
       nextAttemptAtMs: nowMs,
       isInFlight: false,
       isTcp: false,
+      isRenewedInFlight: false,
     };
     if (list !== undefined) {
       const last = list[list.length - 1]!;
-      // The same work already waits (not in flight): keep one, with the newest settings (a
-      // reloaded key or server), and try it now.
-      if (isSameWork(last.work, work) && !last.isInFlight) {
+      // The same work already queued: keep one job, with the newest settings (a reloaded key or
+      // server). Waiting, it is tried now. In flight, its answer is still judged by what was sent
+      // (the flight keeps the key it was signed with) and the next step or attempt uses the new
+      // settings, at once if this one fails. A second job behind it would never run while the
+      // first retried with the old settings for good (a wrong key, an old server).
+      if (isSameWork(last.work, work)) {
         last.work = work;
+        if (last.isInFlight) {
+          last.isRenewedInFlight = true;
+          return out;
+        }
         last.attempts = 0;
         last.nextAttemptAtMs = nowMs;
         return this.poll(nowMs);
@@ -439,8 +454,10 @@ export class DdnsPlanner {
     }
     const requestId = this.nextRequestId++;
     job.isInFlight = true;
+    job.isRenewedInFlight = false;
     this.flights.set(requestId, {
       job,
+      work: job.work,
       dnsId,
       zone,
       key,
@@ -574,23 +591,30 @@ export class DdnsPlanner {
     if (f === undefined) return [];
     this.land(requestId);
     const job = f.job;
-    job.attempts++;
-    const retryInMs = Math.min(
+    const attempts = job.attempts + 1;
+    let retryInMs = Math.min(
       this.limits.maxRetryMs,
-      this.limits.firstRetryMs * 2 ** Math.min(job.attempts - 1, 20),
+      this.limits.firstRetryMs * 2 ** Math.min(attempts - 1, 20),
     );
+    job.attempts = attempts;
+    if (job.isRenewedInFlight) {
+      // The attempt that failed used settings replaced since: the new ones get a try of their own.
+      job.isRenewedInFlight = false;
+      job.attempts = 0;
+      retryInMs = 0;
+    }
     job.nextAttemptAtMs = nowMs + retryInMs;
     // A timeout over UDP may be a lost datagram or a large answer: keep UDP (BIND answers UPDATE
     // over UDP), TCP is used only after a truncated answer.
     return [
       {
         type: 'failed',
-        work: job.work,
+        work: f.work,
         step: job.step,
         zone: f.zone,
         reason,
         rcode,
-        attempts: job.attempts,
+        attempts,
         retryInMs,
       },
     ];

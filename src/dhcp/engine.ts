@@ -31,6 +31,15 @@ import { emptyLease, INFINITE_EXPIRY, type Lease, NO_DNS_FLAGS } from './lease.j
 import { addressGroups, type EnginePolicy, matchPolicy } from './policy.js';
 import { type EngineReservation, type EngineSettings, rangeContains, ScopeView } from './scope.js';
 
+/**
+ * How a request reached the server, as the shell saw it: sent to one of the server's own
+ * addresses ('unicast'), or to a broadcast address ('broadcast': the client is on a directly
+ * attached link), or the shell cannot tell ('unknown'). RFC 2131 §4.3.2 tells a RENEWING client
+ * (unicast, "the DHCP server will trust the value in 'ciaddr'") from a REBINDING one (broadcast;
+ * "the DHCP server SHOULD check 'ciaddr' for correctness") by exactly this.
+ */
+export type Arrival = 'unicast' | 'broadcast' | 'unknown';
+
 /** Where a reply goes; the shell maps these to socket addresses and ports. */
 export type ReplyDestination =
   | { kind: 'relay'; address: Ipv4 } // giaddr, server port (RFC 2131 §4.1)
@@ -54,6 +63,7 @@ export type IgnoreReason =
   | 'not-a-request'
   | 'no-client-identity'
   | 'no-scope'
+  | 'scope-inactive'
   | 'not-responsive'
   | 'load-balanced-to-partner'
   | 'other-server-selected'
@@ -295,6 +305,44 @@ export class DhcpEngine {
     return [held];
   }
 
+  /**
+   * Operator release (Windows "Remove-DhcpServerv4Lease" of an active lease, Kea "lease4-del"):
+   * ends the active binding of `address` exactly as the client's DHCPRELEASE would (RFC 2131
+   * §4.3.4; release() below), keeping the client's identity. Returns the change to persist, or
+   * null when the address holds no active binding.
+   */
+  releaseBinding(address: Ipv4, now: number): Lease | null {
+    const lease = this.leasesByAddress.get(address);
+    if (lease?.state !== 'active') return null;
+    const gate = this.scopeForAddress(address)?.gate ?? STANDALONE_GATE;
+    const released: Lease = {
+      ...lease,
+      state: gate.stateAfterRelease(),
+      leaseExpiresAt: now,
+      stateStartedAt: now,
+      clientLastTransactionAt: now,
+      isPartnerUpToDate: false,
+      dns: dnsFlagsAfterEnd(lease),
+    };
+    this.putLease(released);
+    return released;
+  }
+
+  /**
+   * Forgets the record of `address` (an operator deleting it). Without a record the address is
+   * FREE (D12 §5.4), so it goes back to the FREE queue; the caller decides when that is safe.
+   * Returns the record removed.
+   */
+  removeLease(address: Ipv4): Lease | undefined {
+    const old = this.leasesByAddress.get(address);
+    if (!old) return undefined;
+    this.unindexLease(old);
+    this.leasesByAddress.delete(address);
+    const scope = this.scopeForAddress(address);
+    if (scope) poolOf(scope, address).release('free', address);
+    return old;
+  }
+
   // ---------------------------------------------------------------------------------------------
   // Timers
 
@@ -361,19 +409,30 @@ export class DhcpEngine {
     );
   }
 
-  handle(packet: DhcpPacket, now: number, arrival: PacketArrival = NO_ARRIVAL): EngineResult {
-    // handle() is synchronous: the arrival is this call's, read by selectScope and the replies.
-    this.arrival = arrival;
+  /**
+   * `arrival`: whether the datagram was unicast to us or broadcast (RFC 2131 §4.3.2); `link`: the
+   * link it came in on, when the shell knows it (direct mode).
+   */
+  handle(
+    packet: DhcpPacket,
+    now: number,
+    arrival: Arrival = 'unknown',
+    link: PacketArrival = NO_ARRIVAL,
+  ): EngineResult {
+    // handle() is synchronous: the link is this call's, read by selectScope and the replies.
+    this.arrival = link;
     if (packet.op !== BOOTREQUEST) return ignore('not-a-request', null);
     const client = identify(packet);
     if (!client) return ignore('no-client-identity', null);
-    const scope = this.selectScope(packet);
+    const scope = this.selectScope(packet, arrival);
     if (!scope)
       return ignore(
         'no-scope',
         null,
         `giaddr ${formatIpv4(packet.giaddr)} ciaddr ${formatIpv4(packet.ciaddr)}`,
       );
+    // A deactivated scope keeps its bindings, statistics and failover; it answers nobody.
+    if (scope.view.settings.isActive === false) return ignore('scope-inactive', scope.view.id);
     if (!scope.gate.isResponsive(now)) return ignore('not-responsive', scope.view.id);
     const policies = scope.view.settings.policies;
     if (policies !== undefined) client.policy = matchPolicy(policies, packet);
@@ -390,7 +449,7 @@ export class DhcpEngine {
       case DhcpMessageType.Discover:
         return this.discover(packet, scope, client, now);
       case DhcpMessageType.Request:
-        return this.request(packet, scope, client, now);
+        return this.request(packet, scope, client, now, arrival);
       case DhcpMessageType.Decline:
         return this.decline(packet, scope, client, now);
       case DhcpMessageType.Release:
@@ -446,6 +505,7 @@ export class DhcpEngine {
     scope: ScopeRuntime,
     client: ClientIdentity,
     now: number,
+    arrival: Arrival,
   ): EngineResult {
     const serverId = getIpv4Option(packet.options, OPTION.serverIdentifier);
     const requested = getIpv4Option(packet.options, OPTION.requestedAddress);
@@ -493,6 +553,17 @@ export class DhcpEngine {
     }
 
     // RENEWING (unicast) or REBINDING (broadcast); both carry ciaddr and are never load balanced.
+    if (!view.inSubnet(packet.ciaddr)) {
+      // Only a relayed or a broadcast request gets a scope that is not ciaddr's own (selectScope):
+      // the client is on that scope's network with an address of another one (a laptop moved
+      // between networks). RFC 2131 §4.3.2, REBINDING: "The DHCP server SHOULD check 'ciaddr'
+      // for correctness"; the answer to a client on the wrong network is the one INIT-REBOOT gets.
+      // Extending its binding elsewhere would hand it an address it cannot use here.
+      const isClientsNetworkKnown = packet.giaddr !== 0 || arrival === 'broadcast';
+      return isClientsNetworkKnown && view.settings.authoritative
+        ? this.nak(packet, scope, `address ${formatIpv4(packet.ciaddr)} is on the wrong network`)
+        : ignore('not-our-address', view.id, `ciaddr ${formatIpv4(packet.ciaddr)} outside scope ${view.id}`);
+    }
     return this.confirm(packet, scope, client, packet.ciaddr, reservation, now, true);
   }
 
@@ -755,10 +826,13 @@ export class DhcpEngine {
     if (lease?.state !== 'active' || clientKeyOfLease(lease) !== client.key) {
       return ignore('unknown-client', scope.view.id, `RELEASE of ${formatIpv4(packet.ciaddr)}`);
     }
+    // The binding is settled where it lives (its failover relationship decides the next state),
+    // whichever scope the request's path selected (a broadcast or relayed RELEASE).
+    const own = this.scopeById.get(lease.scopeId) ?? scope;
     // Keep the client's identity on the free binding, so it gets the same address back next time.
     const released: Lease = {
       ...lease,
-      state: scope.gate.stateAfterRelease(),
+      state: own.gate.stateAfterRelease(),
       leaseExpiresAt: now,
       stateStartedAt: now,
       clientLastTransactionAt: now,
@@ -770,7 +844,7 @@ export class DhcpEngine {
       action: 'ignore',
       reason: 'no-reply-needed',
       changes: [released],
-      scopeId: scope.view.id,
+      scopeId: own.view.id,
       detail: `released ${formatIpv4(packet.ciaddr)}`,
     };
   }
@@ -977,7 +1051,7 @@ export class DhcpEngine {
   // ---------------------------------------------------------------------------------------------
   // Scope selection (RFC 3527 link selection, RFC 3011 subnet selection, giaddr, ciaddr, interface)
 
-  private selectScope(packet: DhcpPacket): ScopeRuntime | undefined {
+  private selectScope(packet: DhcpPacket, arrival: Arrival): ScopeRuntime | undefined {
     const link = linkSelectionOf(packet.options) ?? subnetSelectionOf(packet.options);
     if (link !== null) return this.scopes.find((s) => s.view.inSubnet(link));
     if (packet.giaddr !== 0) {
@@ -985,15 +1059,22 @@ export class DhcpEngine {
         (s) => s.view.inSubnet(packet.giaddr) || s.view.settings.relayAddresses.includes(packet.giaddr),
       );
     }
-    if (packet.ciaddr !== 0) {
-      const s = this.scopes.find((x) => x.view.inSubnet(packet.ciaddr));
-      if (s) return s;
-    }
+    const direct: ScopeRuntime[] = [];
+    // direct mode: the scopes of the link the packet came in on; udp mode: the attached interface's.
     for (const id of this.arrival.directScopeIds ?? this.settings.directScopeIds) {
       const s = this.scopeById.get(id);
+      if (s) direct.push(s);
+    }
+    if (packet.ciaddr !== 0) {
+      // RFC 2131 §4.3.2: ciaddr of a unicast (RENEWING: "the DHCP server will trust the value in
+      // 'ciaddr'") names the client's network, wherever it is; a broadcast comes from a client on
+      // a directly attached link, so only the subnets there can hold it (the shell cannot tell
+      // which of several attached interfaces it came in on in udp mode: all of them, then).
+      const candidates = arrival === 'broadcast' ? direct : this.scopes;
+      const s = candidates.find((x) => x.view.inSubnet(packet.ciaddr));
       if (s) return s;
     }
-    return undefined;
+    return direct[0];
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -1015,8 +1096,10 @@ export class DhcpEngine {
     if (type !== 0) {
       options.set(OPTION.messageType, Uint8Array.of(type));
       options.set(OPTION.serverIdentifier, u32(this.replyServerIdentifier));
+      // DHCP replies only: RFC 6842 updates RFC 2131's DHCP messages and RFC 3011 is a DHCP
+      // option; a BOOTREPLY carries neither echo (nor does Kea 2.2's).
+      echoClientOptions(request, options);
     }
-    echoClientId(request, options);
     if (leaseSeconds !== null && type !== 0) {
       const isInfinite = leaseSeconds >= INFINITE_EXPIRY;
       const seconds = isInfinite ? INFINITE_EXPIRY : Math.max(0, leaseSeconds);
@@ -1051,9 +1134,11 @@ export class DhcpEngine {
     if (reservation?.hostname && !options.has(OPTION.hostName) && (!prl || prl.includes(OPTION.hostName))) {
       options.set(OPTION.hostName, new TextEncoder().encode(reservation.hostname));
     }
-    // RFC 3046 §2.2: echo relay agent information back to the relay.
+    // RFC 3046 §2.2: echo relay agent information in all replies, relayed or not (a switch doing
+    // DHCP snooping adds option 82 and leaves giaddr 0; it strips the echo before the client). The
+    // encoder keeps its room before any configured option and writes it last (dhcp-codec.ts).
     const rai = request.options.get(OPTION.relayAgentInfo);
-    if (rai !== undefined && request.giaddr !== 0) options.set(OPTION.relayAgentInfo, rai);
+    if (rai !== undefined) options.set(OPTION.relayAgentInfo, rai);
     return {
       op: BOOTREPLY,
       htype: request.htype,
@@ -1079,10 +1164,10 @@ export class DhcpEngine {
       [OPTION.messageType, Uint8Array.of(DhcpMessageType.Nak)],
       [OPTION.serverIdentifier, u32(this.replyServerIdentifier)],
     ]);
-    echoClientId(request, options);
+    echoClientOptions(request, options);
     options.set(OPTION.message, new TextEncoder().encode(why));
     const rai = request.options.get(OPTION.relayAgentInfo);
-    if (rai !== undefined && request.giaddr !== 0) options.set(OPTION.relayAgentInfo, rai);
+    if (rai !== undefined) options.set(OPTION.relayAgentInfo, rai);
     const reply: DhcpPacket = {
       op: BOOTREPLY,
       htype: request.htype,
@@ -1157,14 +1242,21 @@ function identify(packet: DhcpPacket): ClientIdentity | null {
 }
 
 /**
- * RFC 6842 §3: "If the 'client identifier' option is present in a message received from a client,
- * the server MUST return the 'client identifier' option, unaltered, in its response message" (OFFER,
- * ACK, NAK; the ACK to an INFORM too, as Kea 2.2 does). Set before the configured options so that a
- * small maximum message size drops those, not this one.
+ * The options a server returns as the client sent them, whether or not the parameter request list
+ * asks for them. Set before the configured options so that a small maximum message size drops
+ * those, not these.
+ * - RFC 6842 §3: "If the 'client identifier' option is present in a message received from a
+ *   client, the server MUST return the 'client identifier' option, unaltered, in its response
+ *   message" (OFFER, ACK, NAK; the ACK to an INFORM too, as Kea 2.2 does).
+ * - RFC 3011 §3: "Servers configured to support this option MUST return an identical copy of the
+ *   option to any client that sends it" (subnet selection, 118). We support its 4-byte form
+ *   (selectScope); a copy of another length would claim a selection that was not made.
  */
-function echoClientId(request: DhcpPacket, options: Map<number, Uint8Array>): void {
+function echoClientOptions(request: DhcpPacket, options: Map<number, Uint8Array>): void {
   const cid = request.options.get(OPTION.clientId);
   if (cid !== undefined && cid.length > 0) options.set(OPTION.clientId, cid);
+  const subnet = request.options.get(OPTION.subnetSelection);
+  if (subnet !== undefined && subnet.length === 4) options.set(OPTION.subnetSelection, subnet);
 }
 
 /** The pool `address` is allocated from and freed into. */

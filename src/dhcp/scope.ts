@@ -23,6 +23,8 @@ export interface EngineReservation {
 
 export interface EngineScope {
   id: string;
+  /** false: no client is answered in this scope (Windows InActive); absent means true. */
+  isActive?: boolean;
   subnet: Ipv4Subnet;
   ranges: readonly EngineRange[];
   exclusions: readonly EngineRange[];

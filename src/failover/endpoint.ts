@@ -403,6 +403,10 @@ export class FailoverEndpoint {
       case 'operatorPartnerDown':
         this.apply({ type: 'operatorPartnerDown' }, now, out);
         break;
+      case 'operatorResync':
+      case 'operatorRebalance':
+        this.onOperatorSync(input.type, now, out);
+        break;
       case 'shutdown':
         this.onShutdown(input.kind, now, out);
         break;
@@ -465,6 +469,32 @@ export class FailoverEndpoint {
     return { actions: out, error: null };
   }
 
+  /** Operator resync (UPDREQALL) or pool rebalance; only in NORMAL with the partner reachable. */
+  private onOperatorSync(
+    kind: 'operatorResync' | 'operatorRebalance',
+    now: number,
+    out: EndpointAction[],
+  ): void {
+    const c = this.active;
+    if (this.state !== ServerState.NORMAL || c === null || !c.hasPartnerState) return;
+    if (kind === 'operatorResync') {
+      // One request at a time on a connection: a resync already under way answers this one too.
+      if (this.ourUpdateRequestXid !== null) return;
+      out.push(log('info', 'failover-operator-resync', { relationship: this.name }));
+      this.sendUpdateRequest(true, now, out);
+    } else if (this.role === 'primary') {
+      this.nextPoolBalanceAt = now + this.poolBalanceSeconds;
+      const moved = this.balancePools(now, out);
+      out.push(
+        log('info', 'failover-operator-rebalance', { relationship: this.name, movedToSecondary: moved }),
+      );
+    } else {
+      out.push(log('info', 'failover-operator-rebalance', { relationship: this.name, poolRequested: true }));
+      this.send(c, buildPoolReq({ time: wireTime(now), xid: this.xid(c) }), now, out);
+    }
+    this.pump(now, out);
+  }
+
   // -----------------------------------------------------------------------------------------------
   // Connections
 
@@ -485,18 +515,15 @@ export class FailoverEndpoint {
     };
     this.connections.set(id, c);
     if (this.role === 'primary') {
-      // DECISION (spec §2.1): the primary sends CONNECT on the first established link, ours or
-      // theirs, and closes extra links. Both servers connect, so a healthy start has one: that is
-      // expected, logged at info.
+      // DECISION (spec §2.1, docs/failover.md): the primary sends CONNECT on the first
+      // established link, ours or theirs, and closes extra links. Both servers connect, so a
+      // healthy start has one: expected, logged at info. It is closed without a DISCONNECT: no
+      // failover conversation ever ran on it (D12 §8.2 only says to close it), and dhcpd logs
+      // every DISCONNECT with a reject reason as an error, while it drops a link that is not its
+      // link to us without a word.
       if (this.active !== null || this.hasPendingConnect(id)) {
         out.push(log('info', 'failover-extra-connection-closed', { relationship: this.name, outbound }));
-        this.closeConnection(
-          c,
-          RejectReason.DUPLICATE_CONNECTION,
-          'a connection is already established',
-          now,
-          out,
-        );
+        this.dropConnection(id, now, out);
         return;
       }
       c.connectXid = this.xid(c);
@@ -511,6 +538,9 @@ export class FailoverEndpoint {
           vendorClass: this.options.vendorClass,
           mcltSeconds: this.mcltSeconds,
           hashBucketAssignment: this.hba,
+          // Inside TLS (the link is TLS from its first byte, docs/failover.md "TLS") the
+          // TLS-request option is left out, as D12 §7.8.1 says for a connection already in TLS.
+          ...(this.config.tls ? { tlsRequest: null } : {}),
         }),
         now,
         out,
@@ -704,9 +734,10 @@ export class FailoverEndpoint {
     now: number,
     out: EndpointAction[],
   ): void {
-    // The primary closing the extra link of the two both sides opened (before any CONNECT on it,
-    // while another is there): expected on every start, not a warning. A DISCONNECT on a link in
-    // use, or for another reason, still is.
+    // A primary closing the extra link of the two both sides opened (before any CONNECT on it,
+    // while another is there) with a DISCONNECT, as Twinlease did before it closed them without
+    // one (a pair half upgraded): expected, not a warning. A DISCONNECT on a link in use, or for
+    // another reason, still is.
     const isExtraLinkClosed =
       m.rejectReason === RejectReason.DUPLICATE_CONNECTION &&
       c.phase === 'waitConnect' &&
@@ -743,7 +774,22 @@ export class FailoverEndpoint {
       return;
     }
     if (this.active !== null) {
-      this.rejectConnect(c, m, RejectReason.DUPLICATE_CONNECTION, now, out);
+      // A CONNECT on a second link while another is in use. dhcpd as primary sends CONNECT on
+      // every link it has, and its 5-s reconnect can open one of its own while our link's
+      // handshake is under way (CI run 351bb97); it keeps the link whose CONNECTACK it gets
+      // first. DECISION (docs/failover.md): close the second link without an answer. A CONNECTACK
+      // rejecting it (reason 7, what dhcpd itself does) is logged by dhcpd as an error, a close
+      // is not. A partner that restarted behind a half-open link gets the same silence and tries
+      // again; the dead link goes when its receive timer runs out (that is the warning).
+      out.push(
+        log('info', 'failover-extra-connection-closed', {
+          relationship: this.name,
+          outbound: c.outbound,
+          reason: 'CONNECT on a second link while one is in use',
+          linkInUseLastHeardSecondsAgo: Math.max(0, Math.round(now - this.active.lastReceivedAt)),
+        }),
+      );
+      this.dropConnection(c.id, now, out);
       return;
     }
     const reason = this.connectProblem(m, now);

@@ -5,6 +5,7 @@
 import type { Lease } from '../dhcp/lease.js';
 import type { FailoverVerifyResult } from '../wire/failover-auth.js';
 import type { DecodedFailoverMessage, FailoverMessage, ServerState } from '../wire/failover-message.js';
+import type { StateChange } from './state-history.js';
 
 export type { ServerState };
 
@@ -35,6 +36,16 @@ export type EndpointInput =
   | { type: 'tick' }
   /** Operator: declare the partner down (D12 §9.7 / Windows "Set-DhcpServerv4Failover -PartnerDown"). */
   | { type: 'operatorPartnerDown' }
+  /**
+   * Operator, in NORMAL with the partner reachable: ask the partner for every binding again
+   * (UPDREQALL, D12 §7.7; Kea's ha-sync). Ignored in any other situation (the shell says why).
+   */
+  | { type: 'operatorResync' }
+  /**
+   * Operator, in NORMAL with the partner reachable: balance the free pools now (D12 §5.4): the
+   * primary moves addresses as its timer would, the secondary asks the primary (POOLREQ).
+   */
+  | { type: 'operatorRebalance' }
   /** Orderly stop: send STATE (SHUTDOWN or PAUSED) and DISCONNECT before closing. */
   | { type: 'shutdown'; kind: 'shutdown' | 'paused' };
 
@@ -96,4 +107,6 @@ export interface RelationshipStatus {
   partnerSeenServingAt: number | null;
   partnerVendorClass: string | null;
   counters: Readonly<Record<string, number>>;
+  /** The last state changes, newest first (kept by the shell, src/failover/state-history.ts). */
+  stateHistory?: readonly StateChange[];
 }

@@ -8,6 +8,7 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { type ImportPlan, planImport, writeLeaseStore } from './dhcpd-import.js';
 import { formatFinding } from './source.js';
+import { runTwinleaseImport, type TwinleaseImportFlags } from './twinlease-import.js';
 
 interface ImportFlags {
   conf: string;
@@ -114,5 +115,26 @@ export function registerImportCommand(program: Command): void {
     // --json is the CLI's global option (docs/cli.md): here it prints the findings as JSON.
     .action(async (_flags: ImportFlags, command: Command) => {
       process.exitCode = await runDhcpdImport(command.optsWithGlobals<ImportFlags>());
+    });
+  imp
+    .command('twinlease')
+    .description(
+      'a Twinlease export (twinlease export; Import-DhcpServer) into a stopped server: the config to --out, the leases into the lease store',
+    )
+    .requiredOption('--file <file>', 'the export document (JSON)')
+    .option('--out <file>', 'write the configuration here (default: not written)')
+    .option(
+      '--config <file>',
+      "the stopped server's own config: place the leases by its scopes and store (default: the export's)",
+    )
+    .option(
+      '--lease-db <path>',
+      "the lease store to write (default: the config's leaseStore.path); an existing one takes leases on free addresses only, and its server must be stopped",
+    )
+    .action(async (_flags: TwinleaseImportFlags, command: Command) => {
+      process.exitCode = await runTwinleaseImport(command.optsWithGlobals<TwinleaseImportFlags>(), {
+        stdout: (s) => process.stdout.write(s),
+        stderr: (s) => process.stderr.write(s),
+      });
     });
 }

@@ -260,6 +260,17 @@ export class SqliteLeaseStore implements LeaseStore {
     return { ...this.counters };
   }
 
+  /**
+   * Online backup to `destination` (SQLite's backup API, better-sqlite3 `db.backup`): a complete,
+   * consistent copy of what is committed, taken while the server keeps writing (every ACKed
+   * binding is committed before its ACK). The copy is a store a server can start from.
+   */
+  async backup(destination: string): Promise<{ pages: number }> {
+    if (this.isClosed) throw new Error(`lease store ${this.path} is closed`);
+    const r = await this.db.backup(destination);
+    return { pages: r.totalPages };
+  }
+
   /** Truncates the WAL into the main file and gives free pages back to the file system. */
   compact(): void {
     this.db.pragma('wal_checkpoint(TRUNCATE)');
@@ -316,6 +327,32 @@ export class SqliteLeaseStore implements LeaseStore {
 
 export function openSqliteLeaseStore(path: string): SqliteLeaseStore {
   return new SqliteLeaseStore(path);
+}
+
+/**
+ * Every binding of a store file, read without writing to it (no migration, no lock file): for
+ * offline checks of a store a server may be running on (SQLite readers and a WAL writer coexist).
+ * Throws an Error naming the file when it cannot be read or is newer than this code.
+ */
+export function readLeaseStoreFile(path: string): Lease[] {
+  let db: Database.Database;
+  try {
+    db = new Database(path, { readonly: true, fileMustExist: true });
+  } catch (err) {
+    throw new Error(`lease store ${path}: cannot open: ${(err as Error).message}`);
+  }
+  try {
+    const version = db.pragma('user_version', { simple: true }) as number;
+    if (version > SCHEMA_VERSION) {
+      throw new Error(`schema version ${version} is newer than this program understands (${SCHEMA_VERSION})`);
+    }
+    if (version < 1) return [];
+    return (db.prepare(`SELECT ${COLUMNS.join(', ')} FROM leases`).all() as LeaseRow[]).map(rowToLease);
+  } catch (err) {
+    throw new Error(`lease store ${path}: cannot read: ${(err as Error).message}`);
+  } finally {
+    db.close();
+  }
 }
 
 function migrate(db: Database.Database): void {

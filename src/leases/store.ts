@@ -21,5 +21,7 @@ export interface LeaseStore {
   setMeta(key: string, value: string): Promise<void>;
   /** Number of stored bindings (for metrics and tests). */
   count(): number;
+  /** A consistent copy of the store at `destination`, taken online (embedded SQLite store only). */
+  backup?(destination: string): Promise<{ pages: number }>;
   close(): Promise<void>;
 }

@@ -120,6 +120,22 @@ export class DdnsService {
     }
   }
 
+  /**
+   * A binding an operator ended on this server (a release or delete through the API; durable):
+   * its records go now, as for a client's release here, whoever granted it. Windows, too, removes
+   * them on the server where the lease is deleted; the partner learns of the end by the binding
+   * update and has nothing left to remove.
+   */
+  bindingEndedByOperator(lease: Lease): void {
+    if (this.isStopped || lease.fqdn === null || lease.state === 'active' || !lease.dns.removalPending)
+      return;
+    const settings = this.settingsFor(lease);
+    const work = settings === null ? null : this.workOf(lease, 'remove', settings);
+    this.registered.delete(lease.address);
+    this.deferred.delete(lease.address);
+    if (work !== null) this.submit(work, this.nowMs());
+  }
+
   private settingsFor(lease: Lease): DnsSettings | null {
     const scope = this.o.engine().scopeView(lease.scopeId)?.settings;
     if (scope === undefined) return null;

@@ -5,7 +5,7 @@
 // With a ping check configured, a new address is probed before it is offered (OfferProbe).
 
 import type { Logger } from 'pino';
-import type { DhcpEngine, EngineResult, PacketArrival } from '../dhcp/engine.js';
+import type { Arrival, DhcpEngine, EngineResult, PacketArrival } from '../dhcp/engine.js';
 import { INFINITE_EXPIRY, type Lease } from '../dhcp/lease.js';
 import type { LeaseStore } from '../leases/store.js';
 import { decodeDhcp, encodeDhcpReport } from '../wire/dhcp-codec.js';
@@ -14,6 +14,7 @@ import { DhcpMessageType, type DhcpPacket } from '../wire/dhcp-packet.js';
 import { formatIpv4, formatMac, toHex } from '../wire/ipv4.js';
 import type { Clock } from './clock.js';
 import type { Counters } from './counters.js';
+import type { LocalAddressLister, ReceivedOn } from './dhcp-sockets.js';
 import type { DhcpArrival, DhcpTransport, LinkArrival } from './dhcp-transport.js';
 import { UdpTransport } from './dhcp-transport.js';
 
@@ -76,9 +77,16 @@ export class DhcpService {
     private readonly log: Logger,
     readonly counters: Counters,
     private logSettings: DhcpLogSettings = { isGrantLogged: true },
-    io: { transport?: DhcpTransport; probe?: OfferProbe | null } = {},
+    io: { transport?: DhcpTransport; probe?: OfferProbe | null; localAddresses?: LocalAddressLister } = {},
   ) {
-    this.transport = io.transport ?? new UdpTransport(() => this.network);
+    this.transport =
+      io.transport ??
+      new UdpTransport(
+        () => this.network,
+        (err, address) =>
+          this.log.error({ event: 'dhcp.socket-error', address, err: err.message }, 'DHCP socket error'),
+        io.localAddresses,
+      );
     this.probe = io.probe ?? null;
   }
 
@@ -99,14 +107,9 @@ export class DhcpService {
 
   async start(): Promise<void> {
     await this.transport.start((bytes, arrival) =>
-      this.onDatagram(bytes, arrival.fromAddress, arrival.fromPort, arrival.link),
+      this.onDatagram(bytes, arrival.fromAddress, arrival.fromPort, arrival.receivedOn ?? null, arrival.link),
     );
     this.isListening = true;
-    if (this.transport instanceof UdpTransport) {
-      this.transport.onError((err) =>
-        this.log.error({ event: 'dhcp.socket-error', err: err.message }, 'DHCP socket error'),
-      );
-    }
     this.log.info({ event: 'dhcp.listening', ...this.transport.describe() }, 'DHCP service listening');
     this.scheduleTick();
   }
@@ -120,11 +123,23 @@ export class DhcpService {
   }
 
   /**
-   * Entry point for every received datagram (also used by tests without a socket). `link`: the
-   * interface it arrived on, in direct mode.
+   * Entry point for every received datagram (also used by tests without a socket, where the
+   * destination is unknown: `receivedOn` null). udp mode: `receivedOn`, the socket it came in on;
+   * direct mode: `link`, the interface it arrived on.
    */
-  onDatagram(bytes: Uint8Array, fromAddress: string, fromPort: number, link?: LinkArrival): void {
-    const arrival: DhcpArrival = { fromAddress, fromPort, ...(link === undefined ? {} : { link }) };
+  onDatagram(
+    bytes: Uint8Array,
+    fromAddress: string,
+    fromPort: number,
+    receivedOn: ReceivedOn | null = null,
+    link?: LinkArrival,
+  ): void {
+    const arrival: DhcpArrival = {
+      fromAddress,
+      fromPort,
+      ...(receivedOn === null ? {} : { receivedOn }),
+      ...(link === undefined ? {} : { link }),
+    };
     this.counters.inc('pkt4-received');
     const decoded = decodeDhcp(bytes);
     if (!decoded.ok) {
@@ -154,13 +169,37 @@ export class DhcpService {
 
   private decide(packet: DhcpPacket, arrival: DhcpArrival): EngineResult | null {
     try {
-      return this.engine.handle(packet, this.clock.nowSeconds(), engineArrival(arrival));
+      return this.engine.handle(
+        packet,
+        this.clock.nowSeconds(),
+        this.arrivalOf(packet, arrival),
+        engineArrival(arrival),
+      );
     } catch (err) {
       // An exception here is a bug in the engine, not bad input: count it, log it, keep serving.
       this.counters.inc('pkt4-processing-failed');
       this.log.error({ event: 'dhcp.engine-error', err: (err as Error).stack }, 'engine failed on a packet');
       return null;
     }
+  }
+
+  /**
+   * Unicast or broadcast (RFC 2131 §4.3.2). Direct mode: the frame's IP destination says.
+   * udp mode: the socket the datagram came in on (dhcp-sockets.ts). On the wildcard socket it was a
+   * broadcast only if every local address has a socket of its own; that costs an interface
+   * listing, so it is checked only where the engine's answer depends on it: a message with ciaddr
+   * and no relay (RENEWING or REBINDING; DhcpEngine selectScope). Anything not known is
+   * 'unknown', which the engine treats as before it could tell.
+   */
+  private arrivalOf(packet: DhcpPacket, arrival: DhcpArrival): Arrival {
+    const link = arrival.link;
+    if (link !== undefined) {
+      if (link.destination === 0xffffffff) return 'broadcast';
+      return link.destination === link.serverIdentifier ? 'unicast' : 'unknown';
+    }
+    if (arrival.receivedOn === 'address') return 'unicast';
+    if (arrival.receivedOn !== 'wildcard' || packet.giaddr !== 0 || packet.ciaddr === 0) return 'unknown';
+    return this.transport.coverNewAddresses?.() ? 'broadcast' : 'unknown';
   }
 
   private dispatch(result: EngineResult, request: DhcpPacket, arrival: DhcpArrival, probes = 0): void {

@@ -1,15 +1,15 @@
 // The DHCP service's sockets, behind one interface so that the service and the engine do not care
 // how packets come and go (README "DHCP modes"):
-//   udp (UdpTransport, here)          one Node UDP socket: relayed clients, renewals, one directly
-//                                     attached interface served by broadcast;
+//   udp (UdpTransport, here)          Node UDP sockets (dhcp-sockets.ts): relayed clients, renewals,
+//                                     one directly attached interface served by broadcast;
 //   direct (src/server/direct/)      a packet socket per interface: the interface of every packet is
 //                                     known and the reply leaves by it, by unicast to the client's
 //                                     hardware address when it asked for it (RFC 2131 §4.1).
 
-import dgram from 'node:dgram';
 import type { ReplyDestination } from '../dhcp/engine.js';
 import type { DhcpPacket } from '../wire/dhcp-packet.js';
 import { formatIpv4, type Ipv4 } from '../wire/ipv4.js';
+import { DhcpSockets, type LocalAddressLister, type ReceivedOn } from './dhcp-sockets.js';
 
 /** The link a datagram arrived on (direct mode only). */
 export interface LinkArrival {
@@ -30,6 +30,8 @@ export interface DhcpArrival {
   fromPort: number;
   /** Direct mode: the link; udp mode cannot tell (DEPENDENCIES.md). */
   link?: LinkArrival;
+  /** udp mode: the socket it came in on (dhcp-sockets.ts: unicast to us, or broadcast). */
+  receivedOn?: ReceivedOn;
 }
 
 export interface OutgoingReply {
@@ -55,6 +57,11 @@ export interface DhcpTransport {
   stop(): Promise<void>;
   /** Fields of the dhcp.listening log line. */
   describe(): Record<string, unknown>;
+  /**
+   * udp mode: whether every local address has a socket of its own, so that a datagram received
+   * on the wildcard socket was a broadcast (DhcpSockets.coverNewAddresses).
+   */
+  coverNewAddresses?(): boolean;
 }
 
 export interface UdpTransportSettings {
@@ -65,45 +72,40 @@ export interface UdpTransportSettings {
   broadcastAddress: string;
 }
 
-/** udp mode: one UDP socket (Kea's dhcp-socket-type udp). */
+/**
+ * udp mode (Kea's dhcp-socket-type udp): the wildcard socket plus one per local address when
+ * listening on 0.0.0.0, so that a unicast is told from a broadcast (dhcp-sockets.ts).
+ */
 export class UdpTransport implements DhcpTransport {
-  private socket: dgram.Socket | null = null;
+  private sockets: DhcpSockets | null = null;
 
-  constructor(private settings: () => UdpTransportSettings) {}
+  constructor(
+    private settings: () => UdpTransportSettings,
+    private readonly onError: (err: Error, address: string) => void = () => {},
+    private readonly localAddresses?: LocalAddressLister,
+  ) {}
 
   async start(receive: DatagramReceiver): Promise<void> {
     const { listenAddress, port } = this.settings();
-    const socket = dgram.createSocket({ type: 'udp4', reuseAddr: false });
-    this.socket = socket;
-    socket.on('message', (msg, rinfo) => receive(msg, { fromAddress: rinfo.address, fromPort: rinfo.port }));
-    await new Promise<void>((resolve, reject) => {
-      // Exclusive bind: a second server on the same port must fail, not share the traffic.
-      const onBindError = (err: Error) =>
-        reject(new Error(`cannot listen on ${listenAddress}:${port}: ${err.message}`));
-      socket.once('error', onBindError);
-      socket.bind(port, listenAddress, () => {
-        socket.off('error', onBindError);
-        socket.setBroadcast(true);
-        // Large buffers absorb bursts while a group commit is in progress.
-        try {
-          socket.setRecvBufferSize(4 * 1024 * 1024);
-          socket.setSendBufferSize(4 * 1024 * 1024);
-        } catch {
-          // Not fatal: the kernel caps it (net.core.rmem_max).
-        }
-        resolve();
-      });
-    });
+    const sockets = new DhcpSockets(
+      listenAddress,
+      port,
+      (msg, rinfo, receivedOn) =>
+        receive(msg, { fromAddress: rinfo.address, fromPort: rinfo.port, receivedOn }),
+      this.onError,
+      this.localAddresses,
+    );
+    await sockets.open();
+    this.sockets = sockets;
   }
 
-  /** After a successful bind, socket errors are the service's to log. */
-  onError(listener: (err: Error) => void): void {
-    this.socket?.on('error', listener);
+  coverNewAddresses(): boolean {
+    return this.sockets?.coverNewAddresses() ?? false;
   }
 
   send(bytes: Uint8Array, out: OutgoingReply, done: (err: Error | null) => void): string {
     const [address, port] = this.destination(out.to);
-    this.socket?.send(bytes, port, address, (err) => done(err ?? null));
+    this.sockets?.send(bytes, port, address, (err) => done(err ?? null));
     return `${address}:${port}`;
   }
 
@@ -120,13 +122,20 @@ export class UdpTransport implements DhcpTransport {
   }
 
   async stop(): Promise<void> {
-    const s = this.socket;
-    this.socket = null;
-    if (s) await new Promise<void>((resolve) => s.close(() => resolve()));
+    const s = this.sockets;
+    this.sockets = null;
+    await s?.close();
   }
 
   describe(): Record<string, unknown> {
     const s = this.settings();
-    return { mode: 'udp', address: s.listenAddress, port: s.port, broadcast: s.broadcastAddress };
+    return {
+      mode: 'udp',
+      address: s.listenAddress,
+      port: this.sockets?.boundPort ?? s.port,
+      broadcast: s.broadcastAddress,
+      // With 0.0.0.0: the addresses whose unicast datagrams are told from broadcasts.
+      unicastAddresses: this.sockets?.addresses ?? [],
+    };
   }
 }

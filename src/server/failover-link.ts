@@ -6,14 +6,35 @@
 // endpoint's send / close / connect actions. Which of several connections to keep is the endpoint's
 // decision (D12 §8.2, spec §2.1); which relationship a connection belongs to is the listener's.
 // Every buffer is bounded: the framer per connection, the send queue per connection.
+//
+// TLS (relationship `tls`, docs/failover.md "TLS"): every connection is TLS 1.3 from its first
+// byte, certificates both ways, each chaining to the configured CA and naming the partner (its
+// failover address as an IP SAN, or partner.name as a DNS SAN); the one who opened the TCP
+// connection is the TLS client. A partner that does not agree is refused clearly, on both sides:
+// a plain CONNECT reaching a TLS listener is answered in plain D12 with CONNECTACK reject 11
+// ("TLS required but not supported by partner"), a TLS ClientHello reaching a plain listener is
+// logged as such, and a TLS handshake that fails says why (failover.tls-failed).
 
 import { connect as netConnect, type Socket } from 'node:net';
+import { Duplex } from 'node:stream';
+import {
+  createSecureContext,
+  type PeerCertificate,
+  type SecureContext,
+  TLSSocket,
+  connect as tlsConnect,
+} from 'node:tls';
 import { type Logger, pino } from 'pino';
 import type { FailoverRole } from '../failover/hash-bucket.js';
 import type { ConnectionId, EndpointAction, EndpointInput } from '../failover/types.js';
 import { type FailoverAuthConfig, signFailover, verifyFailover } from '../wire/failover-auth.js';
-import { decodeFailover, encodeFailover, FailoverFramer } from '../wire/failover-codec.js';
-import { type FailoverMessage, FailoverMessageType } from '../wire/failover-message.js';
+import { buildConnectAck, decodeFailover, encodeFailover, FailoverFramer } from '../wire/failover-codec.js';
+import {
+  type FailoverMessage,
+  FailoverMessageType,
+  RejectReason,
+  TLS_REPLY_USE_TLS,
+} from '../wire/failover-message.js';
 import { systemClock } from './clock.js';
 import { errorCode, FailoverListeners, type ListenerMember, plainAddress } from './failover-listener.js';
 
@@ -41,6 +62,16 @@ export interface FailoverLinkOptions {
    * port). Default: a listener of this link's own (a second link on the same port then fails).
    */
   listeners?: FailoverListeners;
+  /** TLS for every connection (PEM texts); absent: plain TCP. */
+  tls?: FailoverLinkTls;
+}
+
+export interface FailoverLinkTls {
+  cert: string;
+  key: string;
+  ca: string;
+  /** The partner's name (partner.name): its certificate may name it as a DNS SAN. */
+  partnerName: string | null;
 }
 
 /** Called synchronously from socket events. */
@@ -66,6 +97,58 @@ const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
 const DEFAULT_MAX_QUEUED_BYTES = 4 * 1024 * 1024;
 /** After close(): a peer that neither reads our last bytes nor closes its side is cut off. */
 const CLOSE_LINGER_MS = 10_000;
+/** A TLS listener gives an accepted connection this long to start its TLS handshake. */
+const TLS_FIRST_BYTES_MS = 5_000;
+const TLS_HINT_PLAIN_PARTNER =
+  'is tls configured on the partner too? Both partners need it (ISC dhcpd has no TLS: pair it without tls, over IPsec or WireGuard)';
+
+/** The first bytes of a TLS connection: a handshake record (0x16) of TLS 1.x (0x03 0x0?). */
+function isTlsClientHello(bytes: Uint8Array): boolean {
+  return bytes.length >= 2 && bytes[0] === 0x16 && bytes[1] === 0x03;
+}
+
+/** `socket` as a stream that yields `first` again before the rest (for a TLSSocket on top). */
+function replayed(socket: Socket, first: Buffer): Duplex {
+  const stream = new Duplex({
+    read() {
+      socket.resume();
+    },
+    write(chunk, encoding, callback) {
+      socket.write(chunk, encoding, callback);
+    },
+    final(callback) {
+      socket.end();
+      callback();
+    },
+    destroy(err, callback) {
+      socket.destroy();
+      callback(err);
+    },
+  });
+  stream.push(first);
+  socket.on('data', (chunk: Buffer) => {
+    if (!stream.push(chunk)) socket.pause();
+  });
+  socket.on('end', () => stream.push(null));
+  socket.on('close', () => stream.destroy());
+  socket.on('error', (err) => stream.destroy(err));
+  return stream;
+}
+
+/** Why `cert` does not name the partner, or null when it does (IP SAN or DNS SAN). */
+export function peerIdentityProblem(
+  cert: PeerCertificate | undefined,
+  partnerAddress: string,
+  partnerName: string | null,
+): string | null {
+  if (cert === undefined || cert === null || Object.keys(cert).length === 0)
+    return 'the partner sent no certificate';
+  const names = (cert.subjectaltname ?? '').split(/,\s*/).filter(Boolean);
+  if (names.includes(`IP Address:${partnerAddress}`)) return null;
+  if (partnerName !== null && names.some((n) => n.toLowerCase() === `dns:${partnerName.toLowerCase()}`))
+    return null;
+  return `the partner's certificate (subject ${JSON.stringify(cert.subject?.CN ?? '')}, names ${names.join(', ') || 'none'}) names neither IP Address:${partnerAddress}${partnerName === null ? '' : ` nor DNS:${partnerName}`}`;
+}
 
 /** Process-wide, so an id names one connection for the life of the process (types.ts). */
 let lastConnectionId: ConnectionId = 0;
@@ -78,6 +161,8 @@ interface Connection {
   readonly outbound: boolean;
   readonly remote: string;
   readonly framer: FailoverFramer;
+  /** No byte received yet (a plain link checks the first ones for a TLS ClientHello). */
+  isAwaitingFirstData: boolean;
   /** open: in use; closing: close() asked (ending after flush); destroyed: destroy() called. */
   phase: 'open' | 'closing' | 'destroyed';
   /** First cause recorded wins; reported in the single 'disconnected' input. */
@@ -119,6 +204,11 @@ export class FailoverLink implements ListenerMember {
   private isStopped = false;
   /** Resolves stop() once the server and every socket are closed. */
   private onQuiet: (() => void) | null = null;
+  private readonly secureContext: SecureContext | null;
+  /** Sockets accepted by a TLS listener, before their handshake ends. */
+  private readonly handshaking = new Set<Socket>();
+  /** Last TLS failure reason logged (a repeated one goes to debug). */
+  private lastTlsFailure: string | null = null;
 
   constructor(
     private readonly options: FailoverLinkOptions,
@@ -136,6 +226,11 @@ export class FailoverLink implements ListenerMember {
     if (!(this.connectTimeoutMs > 0)) throw new RangeError('connectTimeoutMs must be > 0');
     if (!(this.maxQueuedBytes > 0)) throw new RangeError('maxQueuedBytes must be > 0');
     this.retryDelayMs = first;
+    const tls = options.tls;
+    this.secureContext =
+      tls === undefined
+        ? null
+        : createSecureContext({ cert: tls.cert, key: tls.key, ca: tls.ca, minVersion: 'TLSv1.3' });
     this.listeners = options.listeners ?? new FailoverListeners(this.log, nowSeconds);
   }
 
@@ -199,12 +294,20 @@ export class FailoverLink implements ListenerMember {
       });
     }
     for (const c of [...this.connections.values()]) this.destroy(c, 'link-stopped');
+    for (const s of this.handshaking) s.destroy();
+    this.handshaking.clear();
     this.checkQuiet();
     return this.stopping;
   }
 
   private checkQuiet(): void {
-    if (this.onQuiet !== null && !this.isListening && this.connections.size === 0) this.onQuiet();
+    if (
+      this.onQuiet !== null &&
+      !this.isListening &&
+      this.connections.size === 0 &&
+      this.handshaking.size === 0
+    )
+      this.onQuiet();
   }
 
   // -----------------------------------------------------------------------------------------------
@@ -230,22 +333,49 @@ export class FailoverLink implements ListenerMember {
     const { partnerAddress, partnerPort, localAddress } = this.options;
     this.counters.connectsAttempted++;
     const isWildcard = localAddress === '0.0.0.0' || localAddress === '::' || localAddress === '';
-    const socket = netConnect({
-      host: partnerAddress,
-      port: partnerPort,
-      ...(isWildcard ? {} : { localAddress }),
-    });
+    const tls = this.options.tls;
+    const socket: Socket =
+      tls === undefined || this.secureContext === null
+        ? netConnect({ host: partnerAddress, port: partnerPort, ...(isWildcard ? {} : { localAddress }) })
+        : tlsConnect({
+            host: partnerAddress,
+            port: partnerPort,
+            ...(isWildcard ? {} : { localAddress }),
+            secureContext: this.secureContext,
+            minVersion: 'TLSv1.3',
+            checkServerIdentity: (_host, cert) => {
+              const problem = peerIdentityProblem(cert, plainAddress(partnerAddress), tls.partnerName);
+              return problem === null ? undefined : new Error(problem);
+            },
+          });
     const timer = setTimeout(
       () => this.attemptFailed(socket, `connect-timeout after ${this.connectTimeoutMs} ms`),
       this.connectTimeoutMs,
     );
     const attempt: Attempt = { socket, timer };
     this.attempt = attempt;
-    const onError = (err: Error) => this.attemptFailed(socket, errorCode(err));
-    const onClose = () => this.attemptFailed(socket, 'closed before connecting');
+    // TLS failures are told apart from an unreachable partner: they happen once TCP is up.
+    let isTcpUp = false;
+    socket.once('connect', () => {
+      isTcpUp = true;
+    });
+    const isPending = () => this.attempt?.socket === socket;
+    const onError = (err: Error) => {
+      if (tls !== undefined && isTcpUp && isPending()) this.tlsFailed('outbound', partnerAddress, err);
+      this.attemptFailed(socket, tls !== undefined && isTcpUp ? `tls: ${err.message}` : errorCode(err));
+    };
+    const onClose = () => {
+      if (tls !== undefined && isTcpUp && isPending())
+        this.tlsFailed(
+          'outbound',
+          partnerAddress,
+          new Error('the partner closed the connection during the TLS handshake'),
+        );
+      this.attemptFailed(socket, 'closed before connecting');
+    };
     socket.once('error', onError);
     socket.once('close', onClose);
-    socket.once('connect', () => {
+    socket.once(tls === undefined ? 'connect' : 'secureConnect', () => {
       socket.off('error', onError);
       socket.off('close', onClose);
       clearTimeout(timer);
@@ -294,6 +424,11 @@ export class FailoverLink implements ListenerMember {
       socket.destroy();
       return;
     }
+    if (this.options.tls !== undefined) {
+      // TLS from the first byte: the connection is adopted once its handshake is through.
+      this.onInboundTls(socket, head);
+      return;
+    }
     this.counters.accepted++;
     const c = this.adopt(socket, false);
     // What the listener read to learn the relationship name (the CONNECT) is this stream's start.
@@ -318,18 +453,144 @@ export class FailoverLink implements ListenerMember {
     );
   }
 
+  /**
+   * A TLS listener's new connection: a TLS ClientHello is handed to TLS (mutual certificates); a
+   * plain D12 CONNECT is refused in plain D12 with CONNECTACK reject 11, so that a partner without
+   * TLS (ISC dhcpd too) logs why; silence is cut off after TLS_FIRST_BYTES_MS.
+   */
+  private onInboundTls(socket: Socket, head: Uint8Array | null): void {
+    const remote = plainAddress(socket.remoteAddress);
+    socket.on('error', () => {});
+    if (this.stopping !== null) {
+      socket.destroy();
+      return;
+    }
+    if (head !== null && head.length > 0) {
+      // The listener read a plain CONNECT to learn the relationship (several share this partner).
+      this.refusePlain(socket, Buffer.from(head.buffer, head.byteOffset, head.length), remote);
+      return;
+    }
+    this.handshaking.add(socket);
+    const done = () => {
+      clearTimeout(timer);
+      this.handshaking.delete(socket);
+      this.checkQuiet();
+    };
+    const timer = setTimeout(() => {
+      this.tlsFailed('inbound', remote, new Error(`no TLS handshake within ${TLS_FIRST_BYTES_MS} ms`));
+      socket.destroy();
+    }, TLS_FIRST_BYTES_MS);
+    socket.once('close', done);
+    socket.once('data', (first: Buffer) => {
+      socket.pause();
+      if (!isTlsClientHello(first)) {
+        done();
+        this.refusePlain(socket, first, remote);
+        return;
+      }
+      // The bytes read to tell TLS from plain go to TLS first, then the rest of the stream
+      // (a TLSSocket on the raw socket would miss them: it reads the handle, not the stream).
+      socket.setNoDelay(true);
+      const tls = new TLSSocket(replayed(socket, first), {
+        isServer: true,
+        secureContext: this.secureContext!,
+        requestCert: true,
+        rejectUnauthorized: true,
+      });
+      tls.on('error', (err) => {
+        this.tlsFailed('inbound', remote, err);
+        socket.destroy();
+      });
+      tls.once('secure', () => {
+        done();
+        const problem = peerIdentityProblem(
+          tls.getPeerCertificate(),
+          plainAddress(this.options.partnerAddress),
+          this.options.tls!.partnerName,
+        );
+        if (problem !== null) {
+          this.tlsFailed('inbound', remote, new Error(problem));
+          tls.destroy();
+          return;
+        }
+        this.counters.accepted++;
+        this.adopt(tls, false, `${remote}:${socket.remotePort ?? '?'}`);
+      });
+    });
+  }
+
+  /** A plain D12 message on a TLS listener: CONNECTACK reject 11 (spec §12), then close. */
+  private refusePlain(socket: Socket, first: Buffer, remote: string): void {
+    const framer = new FailoverFramer();
+    framer.push(first);
+    const frame = framer.next();
+    const decoded = frame?.ok ? decodeFailover(frame.bytes) : null;
+    const message = `TLS is required on failover relationship "${this.options.relationshipName}" here; ${TLS_HINT_PLAIN_PARTNER}`;
+    this.log.error(
+      {
+        event: 'failover.tls-required',
+        remote,
+        received: decoded?.ok ? decoded.message.type : 'not a failover message',
+      },
+      `the partner connected without TLS; refused: ${TLS_HINT_PLAIN_PARTNER}`,
+    );
+    if (decoded?.ok && decoded.message.type === FailoverMessageType.CONNECT) {
+      const m = decoded.message;
+      socket.write(
+        encodeFailover(
+          buildConnectAck({
+            time: Math.floor(this.nowSeconds()) >>> 0,
+            xid: m.xid,
+            relationshipName: m.relationshipName ?? this.options.relationshipName,
+            rejectReason: RejectReason.TLS_REQUIRED,
+            message,
+            ...(m.tlsRequest !== undefined ? { tlsReply: TLS_REPLY_USE_TLS } : {}),
+          }),
+        ),
+      );
+    }
+    socket.end();
+    setTimeout(() => socket.destroy(), CLOSE_LINGER_MS).unref();
+  }
+
+  /** One line per TLS failure, loud the first time a reason is seen, with what to check. */
+  private tlsFailed(direction: 'inbound' | 'outbound', remote: string, err: Error): void {
+    if (this.stopping !== null) return;
+    const reason = err.message;
+    const isPlainPartner =
+      /wrong version number|http request|closed the connection|ECONNRESET|socket disconnected|no TLS handshake/i.test(
+        reason,
+      );
+    const level = this.lastTlsFailure === reason ? 'debug' : 'error';
+    this.lastTlsFailure = reason;
+    this.log[level](
+      {
+        event: 'failover.tls-failed',
+        direction,
+        remote,
+        reason,
+        code: (err as NodeJS.ErrnoException).code ?? null,
+      },
+      isPlainPartner
+        ? `TLS with the failover partner failed (${reason}): ${TLS_HINT_PLAIN_PARTNER}`
+        : `TLS with the failover partner failed (${reason}): check the certificates (ca, and that each names its server)`,
+    );
+  }
+
   // -----------------------------------------------------------------------------------------------
   // Connections
 
-  private adopt(socket: Socket, outbound: boolean): Connection {
-    socket.setNoDelay(true);
+  /** `remote`: for a TLS socket over a stream (it knows no address of its own). */
+  private adopt(socket: Socket, outbound: boolean, remote?: string): Connection {
+    if (remote === undefined) socket.setNoDelay(true);
     const c: Connection = {
       id: ++lastConnectionId,
       isFresh: !outbound,
       socket,
       outbound,
-      remote: `${plainAddress(socket.remoteAddress)}:${socket.remotePort ?? '?'}`,
+      remote: remote ?? `${plainAddress(socket.remoteAddress)}:${socket.remotePort ?? '?'}`,
       framer: new FailoverFramer(),
+      isAwaitingFirstData: true,
       phase: 'open',
       reason: null,
       lingerTimer: null,
@@ -344,7 +605,13 @@ export class FailoverLink implements ListenerMember {
     });
     socket.on('close', () => this.onClose(c));
     this.log.info(
-      { event: 'failover.link-up', connectionId: c.id, outbound, remote: c.remote },
+      {
+        event: 'failover.link-up',
+        connectionId: c.id,
+        outbound,
+        remote: c.remote,
+        isTls: this.options.tls !== undefined,
+      },
       'failover TCP connection established',
     );
     this.emit({ type: 'connected', connectionId: c.id, outbound }, c);
@@ -354,6 +621,17 @@ export class FailoverLink implements ListenerMember {
   private onData(c: Connection, chunk: Buffer): void {
     this.counters.bytesIn += chunk.length;
     if (c.phase !== 'open') return; // closing: the endpoint is done with this connection
+    if (c.isAwaitingFirstData) {
+      c.isAwaitingFirstData = false;
+      if (this.options.tls === undefined && isTlsClientHello(chunk)) {
+        this.log.error(
+          { event: 'failover.tls-unexpected', connectionId: c.id, remote: c.remote },
+          `the partner opened a TLS connection, but failover relationship "${this.options.relationshipName}" has no tls here: configure tls on both partners, or on neither`,
+        );
+        this.protocolError(c, 'the partner speaks TLS; tls is not configured here');
+        return;
+      }
+    }
     c.framer.push(chunk);
     while (c.phase === 'open') {
       const frame = c.framer.next();

@@ -5,6 +5,7 @@
 // calls) until the store has made it durable: a BNDACK, a STATE or a BNDUPD never leaves before
 // what it vouches for is on stable storage (D12 §7.1.2, §9; spec §18).
 
+import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
 import type { ResolvedConfig, ResolvedRelationship } from '../config/resolved.js';
 import type { FailoverGate } from '../dhcp/failover-gate.js';
@@ -15,12 +16,14 @@ import {
   metaKeyOf,
   type PersistedRelationship,
 } from '../failover/endpoint.js';
+import { StateHistory } from '../failover/state-history.js';
 import type { EndpointAction, EndpointInput, RelationshipStatus } from '../failover/types.js';
 import type { LeaseStore } from '../leases/store.js';
 import type { FailoverAuthConfig } from '../wire/failover-auth.js';
+import { SERVER_STATE_NAMES, ServerState } from '../wire/failover-message.js';
 import { formatIpv4 } from '../wire/ipv4.js';
 import type { Clock } from './clock.js';
-import { FailoverLink } from './failover-link.js';
+import { FailoverLink, type FailoverLinkTls } from './failover-link.js';
 import { FailoverListeners, type ListenerStats } from './failover-listener.js';
 
 /** Bound on actions waiting behind a persist (a stuck store must not grow memory without end). */
@@ -47,6 +50,8 @@ class RelationshipRunner {
     private readonly store: LeaseStore,
     private readonly clock: Clock,
     private readonly log: Logger,
+    /** The relationship's state changes (outlives this runner across reconfigurations). */
+    private readonly history: StateHistory,
     listeners: FailoverListeners,
   ) {
     this.endpoint = endpoint;
@@ -61,6 +66,7 @@ class RelationshipRunner {
         partnerPort: relationship.partner.port,
         auth: authConfig(relationship),
         log,
+        ...(relationship.tls ? { tls: tlsFiles(relationship) } : {}),
       },
       (input) => this.feed(input),
     );
@@ -165,6 +171,16 @@ class RelationshipRunner {
         break;
       case 'log':
         this.log[a.level]({ event: `failover.${a.event.replace(/^failover-/, '')}`, ...a.fields });
+        if (a.event === 'failover-state-changed') {
+          const f = a.fields as { from: string; to: string; rule: string; partnerState: string | null };
+          this.history.record({
+            from: f.from,
+            to: f.to,
+            at: Math.floor(this.clock.nowSeconds()),
+            rule: f.rule,
+            partnerState: f.partnerState,
+          });
+        }
         break;
       case 'persist':
         // Only reachable through afterDurable, which never holds a persist; write it in order.
@@ -190,6 +206,21 @@ class RelationshipRunner {
     this.isStopped = true;
     await this.link.stop();
   }
+}
+
+function stateName(s: ServerState): string {
+  return SERVER_STATE_NAMES[s] ?? String(s);
+}
+
+/** The PEM texts of the relationship's TLS files (the loader has checked them). */
+function tlsFiles(r: ResolvedRelationship): FailoverLinkTls {
+  const t = r.tls!;
+  return {
+    cert: readFileSync(t.certPath, 'utf8'),
+    key: readFileSync(t.keyPath, 'utf8'),
+    ca: readFileSync(t.caPath!, 'utf8'),
+    partnerName: r.partner.name,
+  };
 }
 
 function authConfig(r: ResolvedRelationship): FailoverAuthConfig {
@@ -224,6 +255,8 @@ export interface FailoverServiceOptions {
 export class FailoverService {
   private readonly runners = new Map<string, RelationshipRunner>();
   private readonly listeners: FailoverListeners;
+  /** State changes per relationship name, across reconfigurations (not across restarts). */
+  private readonly histories = new Map<string, StateHistory>();
   private timer: NodeJS.Timeout | null = null;
 
   constructor(private readonly options: FailoverServiceOptions) {
@@ -244,7 +277,12 @@ export class FailoverService {
       isStoreEmpty: o.isStoreEmpty,
       now: o.clock.nowSeconds(),
     });
-    return new RelationshipRunner(r, endpoint, o.store, o.clock, o.log, this.listeners);
+    let history = this.histories.get(r.name);
+    if (history === undefined) {
+      history = new StateHistory();
+      this.histories.set(r.name, history);
+    }
+    return new RelationshipRunner(r, endpoint, o.store, o.clock, o.log, history, this.listeners);
   }
 
   private logStarted(runner: RelationshipRunner): void {
@@ -287,6 +325,7 @@ export class FailoverService {
         'failover relationship reconfigured',
       );
       if (r !== undefined) this.launch(this.makeRunner(r, runner.endpoint.persistedRecord(now)), stopped);
+      else this.histories.delete(name);
     }
     for (const r of config.failover) {
       if (!this.runners.has(r.name)) {
@@ -367,6 +406,7 @@ export class FailoverService {
       const link = r.link.stats();
       return {
         ...status,
+        stateHistory: [...(this.histories.get(r.relationship.name)?.list() ?? [])],
         counters: {
           ...status.counters,
           connectsAttempted: link.connectsAttempted,
@@ -385,6 +425,37 @@ export class FailoverService {
   /** The TCP listeners and what they did with the connections they got (docs/metrics.md). */
   listenerStats(): ListenerStats[] {
     return this.listeners.stats();
+  }
+
+  /**
+   * Operator resync (UPDREQALL) or pool rebalance of relationship `name`: only in NORMAL with the
+   * partner reachable (elsewhere the protocol runs its own: RECOVER asks for everything, POTENTIAL-
+   * CONFLICT for what is missing, and pools are balanced on entering NORMAL).
+   */
+  operatorSync(
+    name: string,
+    kind: 'resync' | 'rebalance',
+  ): { ok: true } | { ok: false; reason: 'unknown' | 'invalidState'; message: string } {
+    const runner = this.runners.get(name);
+    if (!runner) return { ok: false, reason: 'unknown', message: `no failover relationship named "${name}"` };
+    const status = runner.endpoint.status(this.options.clock.nowSeconds());
+    if (!status.isCommunicating) {
+      return {
+        ok: false,
+        reason: 'invalidState',
+        message: `the partner cannot be reached (state ${stateName(status.localState)}): nothing to ${kind} with; it is done on its own when the partners talk again`,
+      };
+    }
+    if (status.localState !== ServerState.NORMAL) {
+      return {
+        ok: false,
+        reason: 'invalidState',
+        message: `state ${stateName(status.localState)}: the partners are resynchronising on their own (D12); ${kind} is for NORMAL`,
+      };
+    }
+    runner.feed({ type: kind === 'resync' ? 'operatorResync' : 'operatorRebalance' });
+    this.options.log.info({ event: `failover.operator-${kind}-requested`, relationship: name });
+    return { ok: true };
   }
 
   declarePartnerDown(

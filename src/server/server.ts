@@ -5,6 +5,7 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import { type ApiServer, ApiStartupError, startManagementApi } from '../api/attach.js';
+import { type OrphanedLeases, orphanedLeases } from '../api/orphaned-leases.js';
 import { TWINLEASE_VERSION } from '../api/version.js';
 import { formatConfigErrors, loadConfigFile, type ResolvedConfig, reloadConfig } from '../config/loader.js';
 import { DhcpEngine } from '../dhcp/engine.js';
@@ -22,7 +23,8 @@ import { type DhcpNetworkSettings, DhcpService } from './dhcp-service.js';
 import { DirectTransport } from './direct/direct-transport.js';
 import { loadNative, type NativeNet } from './direct/native.js';
 import { FailoverService } from './failover-service.js';
-import { createLogger } from './logger.js';
+import { LeaseOperations } from './lease-operations.js';
+import { createLogger, logOutputOf } from './logger.js';
 import {
   chooseDirectNetwork,
   chooseNetwork,
@@ -32,6 +34,9 @@ import {
 } from './network.js';
 import { PingCheck } from './ping-check.js';
 import { checkReservations, conflictMessage } from './reservation-check.js';
+
+/** How long stop() waits for queued log lines to leave (docs/logging.md). */
+export const LOG_SETTLE_MS = 2000;
 
 /** The embedded default used when `serve` gets no --config. */
 export const DEFAULT_CONFIG_PATH = fileURLToPath(new URL('../../config/default.json', import.meta.url));
@@ -61,6 +66,29 @@ export interface RunningServer {
 }
 
 export class StartupError extends Error {}
+
+/** At most this many `config.orphaned-lease` lines per reload (the summary has the count). */
+export const MAX_ORPHANED_LEASE_LINES = 100;
+
+/** One warning with the count, and one per lease (the first MAX_ORPHANED_LEASE_LINES). */
+function warnOrphanedLeases(log: Logger, orphaned: OrphanedLeases): void {
+  if (orphaned.count === 0) return;
+  log.warn(
+    { event: 'config.orphaned-leases', count: orphaned.count },
+    `the reloaded config leaves ${orphaned.count} active lease${orphaned.count === 1 ? '' : 's'} outside every scope; their clients lose the address at renewal`,
+  );
+  for (const l of orphaned.items.slice(0, MAX_ORPHANED_LEASE_LINES)) {
+    log.warn({
+      event: 'config.orphaned-lease',
+      address: l.ipAddress,
+      scope: l.scopeId,
+      mac: l.hardwareAddress,
+      clientId: l.clientId,
+      hostname: l.hostname,
+      leaseExpiresAt: l.leaseExpiresAt,
+    });
+  }
+}
 
 function engineSettings(
   config: ResolvedConfig,
@@ -306,6 +334,10 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       );
       return false;
     }
+    // The file is the truth (as for dhcpd and Kea): a reload is not refused for the active leases
+    // it leaves outside every scope, but each is named (their clients are NAKed or ignored at
+    // renewal). Counted against the scopes in force, before they are replaced.
+    const orphaned = orphanedLeases(dhcp.currentEngine, result.config, clock.nowSeconds());
     try {
       const next = engineSettings(result.config, interfaces);
       // Relationships added, removed or changed start/stop now; unchanged ones keep running.
@@ -316,6 +348,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       log.level = result.config.logging.level;
       config = result.config;
       log.info({ event: 'config.reloaded', config: config.file, changes: result.changes }, 'config reloaded');
+      warnOrphanedLeases(log, orphaned);
       return true;
     } catch (err) {
       log.error(
@@ -338,7 +371,8 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       await ddns.stop();
       await store.close();
       lock.release();
-      log.flush();
+      // Bounded: a log reader that stopped reading must not keep the server from stopping.
+      await logOutputOf(log)?.settle(LOG_SETTLE_MS);
     })();
     return stopping;
   };
@@ -351,7 +385,20 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     statuses: () => failover.statuses(),
     listeners: () => failover.listenerStats(),
     declarePartnerDown: (name: string) => failover.declarePartnerDown(name),
+    operatorSync: (name: string, kind: 'resync' | 'rebalance') => failover.operatorSync(name, kind),
   };
+  const leaseOperations = new LeaseOperations({
+    engine: () => dhcp.currentEngine,
+    store,
+    clock,
+    log,
+    failoverScopeIds: () => new Set(config.failover.flatMap((r) => r.scopeIds)),
+    onEnded: (lease) => {
+      failover.leasesChanged([lease]);
+      ddns.bindingEndedByOperator(lease);
+    },
+    onImported: (leases) => failover.leasesChanged(leases),
+  });
   try {
     api = await startManagementApi({
       config: () => config,
@@ -367,6 +414,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       checkConfig: (next) => checkAgainstLeases(next, config).errors,
       failover: failoverApi,
       ...(transport === undefined ? {} : { dhcpInterfaces: () => transport.status() }),
+      leaseOperations,
     });
   } catch (err) {
     await stop();

@@ -42,6 +42,8 @@ const MAX_HLEN = 16;
 const OPT_PAD = 0;
 const OPT_END = 255;
 const OPT_OVERLOAD = 52;
+/** RFC 3046: relay agent information, laid out by its own rule (see encodeDhcpReport). */
+const OPT_RELAY_AGENT_INFO = 82;
 /** RFC 2132 §9.3 option 52 values. */
 const OVERLOAD_FILE = 1;
 const OVERLOAD_SNAME = 2;
@@ -468,11 +470,21 @@ function placeOption(code: number, data: Uint8Array, write: boolean): boolean {
   return true;
 }
 
-/** Lays out every sendable option; returns the codes that did not fit (plus unsendable ones). */
-function layOut(options: ReadonlyMap<number, Uint8Array>, write: boolean): number[] {
+/**
+ * Lays out every sendable option; returns the codes that did not fit (plus unsendable ones).
+ * Relay agent information is not placed here: it goes last, in the room kept for it, or is
+ * reported as dropped when there is none (`isRelayAgentInfoKept`).
+ */
+function layOut(
+  options: ReadonlyMap<number, Uint8Array>,
+  write: boolean,
+  isRelayAgentInfoKept: boolean,
+): number[] {
   const dropped: number[] = [];
   for (const [code, data] of options) {
-    if (!isSendableCode(code) || !placeOption(code, data, write)) dropped.push(code);
+    if (code === OPT_RELAY_AGENT_INFO) {
+      if (!isRelayAgentInfoKept) dropped.push(code);
+    } else if (!isSendableCode(code) || !placeOption(code, data, write)) dropped.push(code);
   }
   return dropped;
 }
@@ -498,6 +510,15 @@ function fieldIsZero(field: Uint8Array, length: number): boolean {
  * and both file and sname are unused (all zero), the encoder overloads them (RFC 2132 §9.3: file
  * first, then sname); options that still do not fit are dropped. The result is at least 300 bytes.
  * chaddr/sname/file are written at their wire sizes (truncated or zero-padded).
+ *
+ * Relay agent information (82) is the exception to map order. RFC 3046 §2.2: servers "SHALL echo
+ * the entire contents of the Relay Agent Information option in all replies. Servers SHOULD copy
+ * the Relay Agent Information option as the last DHCP option in the response. Servers SHALL NOT
+ * place the echoed Relay Agent Information option in the overloaded sname or file fields. If a
+ * server is unable to copy a full Relay Agent Information field into a response, it SHALL send
+ * the response without the Relay Information Field". So its room at the end of the options field
+ * is kept before any other option is placed (the relay needs it to forward the reply at all; a
+ * configured option is what gives way), and it is dropped only when it cannot fit there alone.
  */
 export function encodeDhcpReport(packet: DhcpPacket, opts?: EncodeDhcpOptions): DhcpEncodeReport {
   const requested = opts?.maxSize ?? DEFAULT_MAX_MESSAGE_SIZE;
@@ -532,33 +553,41 @@ export function encodeDhcpReport(packet: DhcpPacket, opts?: EncodeDhcpOptions): 
   }
   scratchView.setUint32(OFF_COOKIE, DHCP_MAGIC_COOKIE);
 
+  // Relay agent information: its room at the end of the options field is kept first. Kept only
+  // when it fits there even with option 52 in front, so overloading never has to give it up.
+  const relayAgentInfo = packet.options.get(OPT_RELAY_AGENT_INFO);
+  const relayAgentInfoSize = relayAgentInfo === undefined ? 0 : encodedSize(relayAgentInfo.length);
+  const isRelayAgentInfoKept =
+    relayAgentInfo !== undefined && OFF_OPTIONS + 3 + relayAgentInfoSize + 1 <= limit;
+  const otherOptionsLimit = isRelayAgentInfoKept ? limit - relayAgentInfoSize : limit;
+
   // Fast path: everything fits in the options field.
   let total = 0;
   for (const [code, data] of packet.options) total += isSendableCode(code) ? encodedSize(data.length) : 0;
   let dropped: number[];
   let overload = 0;
-  setAreas(OFF_OPTIONS, limit, false);
+  setAreas(OFF_OPTIONS, otherOptionsLimit, false);
   if (OFF_OPTIONS + total + 1 <= limit) {
-    dropped = layOut(packet.options, true);
+    dropped = layOut(packet.options, true, isRelayAgentInfoKept);
   } else {
-    dropped = layOut(packet.options, false);
+    dropped = layOut(packet.options, false, isRelayAgentInfoKept);
     let useOverload = false;
     // RFC 2131 §4.1: only fields that carry nothing may hold options.
     if (
-      dropped.some(isSendableCode) &&
+      dropped.some((c) => isSendableCode(c) && c !== OPT_RELAY_AGENT_INFO) &&
       fieldIsZero(packet.file, FILE_LENGTH) &&
       fieldIsZero(packet.sname, SNAME_LENGTH)
     ) {
       // Option 52 takes the first 3 bytes of the options field.
-      setAreas(OFF_OPTIONS + 3, limit, true);
-      const droppedOverloaded = layOut(packet.options, false);
+      setAreas(OFF_OPTIONS + 3, otherOptionsLimit, true);
+      const droppedOverloaded = layOut(packet.options, false, isRelayAgentInfoKept);
       overload = (usedAreas >> 1) & 3;
       useOverload = overload !== 0;
       if (useOverload) dropped = droppedOverloaded;
     }
-    setAreas(useOverload ? OFF_OPTIONS + 3 : OFF_OPTIONS, limit, useOverload);
+    setAreas(useOverload ? OFF_OPTIONS + 3 : OFF_OPTIONS, otherOptionsLimit, useOverload);
     if (!useOverload) overload = 0;
-    layOut(packet.options, true);
+    layOut(packet.options, true, isRelayAgentInfoKept);
     if (useOverload) {
       scratch[OFF_OPTIONS] = OPT_OVERLOAD;
       scratch[OFF_OPTIONS + 1] = 1;
@@ -569,7 +598,8 @@ export function encodeDhcpReport(packet: DhcpPacket, opts?: EncodeDhcpOptions): 
     }
   }
 
-  const endAt = areaPos[0]!;
+  let endAt = areaPos[0]!;
+  if (isRelayAgentInfoKept) endAt = writeContiguous(OPT_RELAY_AGENT_INFO, relayAgentInfo!, endAt);
   scratch[endAt] = OPT_END;
   let length = endAt + 1;
   if (length < BOOTP_MIN_LENGTH) {

@@ -15,6 +15,7 @@ import type { ResolvedConfig } from '../../src/config/resolved.js';
 import { DhcpEngine } from '../../src/dhcp/engine.js';
 import { emptyLease, type Lease } from '../../src/dhcp/lease.js';
 import type { RelationshipStatus } from '../../src/failover/types.js';
+import { checkReservations } from '../../src/server/reservation-check.js';
 import { ServerState } from '../../src/wire/failover-message.js';
 import { parseIpv4 } from '../../src/wire/ipv4.js';
 import { READ_TOKEN, WRITE_TOKEN } from './helpers.js';
@@ -105,6 +106,20 @@ export class FakeFailover implements FailoverApi {
     return this.listenerList;
   }
 
+  syncCalls: [string, 'resync' | 'rebalance'][] = [];
+  syncAnswer: ReturnType<NonNullable<FailoverApi['operatorSync']>> = { ok: true };
+
+  operatorSync(
+    name: string,
+    kind: 'resync' | 'rebalance',
+  ): ReturnType<NonNullable<FailoverApi['operatorSync']>> {
+    this.syncCalls.push([name, kind]);
+    if (!this.statusList.some((s) => s.name === name)) {
+      return { ok: false, reason: 'unknown', message: `no failover relationship named "${name}"` };
+    }
+    return this.syncAnswer;
+  }
+
   declarePartnerDown(name: string): ReturnType<FailoverApi['declarePartnerDown']> {
     this.partnerDownCalls.push(name);
     if (!this.statusList.some((s) => s.name === name)) {
@@ -182,6 +197,7 @@ export async function startFailoverApi(
     version: '0.0.0-test',
     clock: { nowSeconds: () => NOW },
     reload: makeReloader(configPath, () => config, apply),
+    checkConfig: (next) => checkReservations(config, next, (a) => engine.getLease(a), NOW).errors,
     failover,
     configPath,
   };

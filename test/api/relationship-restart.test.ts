@@ -56,4 +56,40 @@ describe('a relationship change on a running server', () => {
       );
     }, 'the relationship restarted');
   });
+
+  test('resync and rebalance while the partner is unreachable: 409 with the reason (issue 18)', async () => {
+    for (const kind of ['resync', 'rebalance']) {
+      const r = await http<Json>(t.baseUrl, `/api/v1/failover/relationships/dc-pair/actions/${kind}`, {
+        token: WRITE_TOKEN,
+        method: 'POST',
+      });
+      assert.equal(r.status, 409, r.text);
+      assert.equal(r.body.error, 'invalid-state');
+      assert.match(
+        String(r.body.message),
+        new RegExp(`the partner cannot be reached .*nothing to ${kind} with`),
+      );
+    }
+  });
+
+  test('the state history records the change the startup timer makes, with its rule (issue 18)', async () => {
+    // STARTUP ends 15 s after the (re)start without the partner: the endpoint moves on.
+    let r: Json & { stateHistory: Json[] } = { stateHistory: [] };
+    await eventually(
+      async () => {
+        r = (await http<Json & { stateHistory: Json[] }>(t.baseUrl, '/api/v1/failover/relationships/dc-pair'))
+          .body;
+        return r.stateHistory.length > 0;
+      },
+      'a state change',
+      25_000,
+    );
+    const change = r.stateHistory[0]!;
+    assert.equal(change.from, 'startup');
+    assert.equal(change.to, r.state);
+    assert.equal(change.rule, 'startup:startup-timer-expired');
+    assert.equal(change.reason, 'the startup period ended without reaching the partner');
+    assert.equal(r.previousState, 'startup');
+    assert.equal(r.stateChangeReason, change.reason);
+  });
 });

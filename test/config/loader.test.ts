@@ -847,6 +847,7 @@ describe('failover relationships', () => {
       hbaBitMeaning: 'primary',
       poolSplit: 'even',
       maxClockSkewSeconds: 60,
+      tls: null,
     });
     assert.equal(c.scopes[0]?.failoverRelationship, 'ab');
   });
@@ -894,10 +895,19 @@ describe('resolution', () => {
     assert.deepEqual(rest, {
       file: 'config.json',
       server: { name: 'test-host', serverIdentifier: null },
-      dhcp: { listenAddress: 0, port: 67, clientPort: 68, interface: null, broadcastAddress: 0xffffffff },
+      dhcp: {
+        listenAddress: 0,
+        port: 67,
+        clientPort: 68,
+        interface: null,
+        broadcastAddress: 0xffffffff,
+        mode: 'udp',
+        interfaces: [],
+        pingCheck: { attempts: 0, timeoutMs: 500 },
+      },
       leaseStore: { type: 'sqlite', path: '/var/lib/twinlease/leases.db' },
       logging: { level: 'info', isGrantLogged: true },
-      api: { listenAddress: parseIpv4('127.0.0.1'), port: 8067, tokens: [] },
+      api: { listenAddress: parseIpv4('127.0.0.1'), port: 8067, tokens: [], tls: null },
       leaseTimeSeconds: 3600,
       failover: [],
     });
@@ -907,6 +917,7 @@ describe('resolution', () => {
       id: '10.0.0.0',
       name: null,
       description: null,
+      isActive: true,
       subnet: { network: parseIpv4('10.0.0.0'), prefixLength: 24, mask: parseIpv4('255.255.255.0') },
       ranges: [{ start: parseIpv4('10.0.0.10'), end: parseIpv4('10.0.0.200') }],
       exclusions: [],

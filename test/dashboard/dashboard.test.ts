@@ -3,17 +3,22 @@
 // playwright-core, headless. Login, both servers normal, a lease a client got and its seed-001
 // fields, the scopes page, a read-only token without action buttons, the partner killed with
 // SIGKILL seen live without a reload, partner-down declared from the page, axe-core on each page,
-// no request to another host, a phone-sized screen. Screenshots go to docs/img/.
+// no request to another host, a phone-sized screen. Screenshots are taken on every run; they replace
+// docs/img/ only with TWINLEASE_SCREENSHOTS=1 (a test run must not change tracked files).
 
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { ensureBuilt, launchBrowser, Pair, READ_ONLY_TOKEN, RELATIONSHIP, REPO, Relay } from './harness.js';
 
-const IMG = join(REPO, 'docs/img');
+const IMG =
+  process.env.TWINLEASE_SCREENSHOTS === '1'
+    ? join(REPO, 'docs/img')
+    : mkdtempSync(join(tmpdir(), 'twinlease-dashboard-img-'));
 const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
 interface AxeViolation {

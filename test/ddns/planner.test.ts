@@ -268,6 +268,48 @@ describe('planner (RFC 4703 §5)', () => {
     assert.deepEqual(ok.outcomes, ['add:h5.tld.test:registered']);
   });
 
+  it('work queued again while its request is in flight (a reload: new key) goes on with the new settings', () => {
+    // The e2e DNS test (reload the right key after a wrong one) hung: a retry became due and was
+    // sent with the old key just before the service noticed the reload; the work queued again
+    // with the new key waited behind the old job, which retried with the old key for good.
+    const wrong = Buffer.from('this is not the key named knows!').toString('base64');
+    const stale: DdnsWork = {
+      ...work('add', 'h11.tld.test', '0111'),
+      settings: { ...SETTINGS, tsigKey: { ...SETTINGS.tsigKey!, secret: wrong } },
+    };
+    const p = new DdnsPlanner(ids);
+    const [sent] = p.submit(stale, 0);
+    assert.equal(sent?.type, 'send');
+    if (sent?.type !== 'send') return;
+    const requeued = p.submit(work('add', 'h11.tld.test', '0111'), 100);
+    assert.deepEqual(requeued, [], 'nothing more goes out while the request is in flight');
+    assert.equal(p.queuedJobs, 1, 'one job for the work, not two');
+    // named cannot verify the old key: NOTAUTH, unsigned (as BIND answers an unknown key).
+    const m = decodeDnsMessage(sent.bytes);
+    assert.ok(m.ok);
+    const notauth = encodeDnsMessage({
+      ...m.decoded.message,
+      isResponse: true,
+      rcode: RCODE.NOTAUTH,
+      answers: [],
+      authorities: [],
+      additionals: [],
+    });
+    const out = p.onResponse(sent.requestId, notauth, 200);
+    assert.equal(out[0]?.type === 'failed' && out[0].reason, 'notauth');
+    assert.equal(
+      out[0]?.type === 'failed' && out[0].work.settings.tsigKey?.secret,
+      wrong,
+      'the failure names what was sent',
+    );
+    // The next attempt leaves at once (no backoff for a failure of the old settings), signed
+    // with the new key; FakeZone checks every request against it.
+    const zone = new FakeZone();
+    const r = drive(p, zone, [...out, ...p.poll(200)], 200, 1_000);
+    assert.deepEqual(r.outcomes, ['add:h11.tld.test:registered']);
+    assert.equal(p.queuedJobs, 0);
+  });
+
   it('an answer that is not signed with our key is not trusted', () => {
     const p = new DdnsPlanner(ids);
     const [send] = p.submit(work('add', 'h6.tld.test', '0102'), 0);

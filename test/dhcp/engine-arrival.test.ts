@@ -45,7 +45,7 @@ describe('arrival: the link a packet came in on', () => {
   test("a client on link B gets B's scope and B's address as server identifier; its REQUEST naming B is ours", () => {
     const e = twoLinks();
     const onB = { directScopeIds: ['b'], serverIdentifier: ADDRESS_B };
-    const offer = asReply(e.handle(packet(T.Discover, { mac: mac(1) }), NOW, onB), T.Offer);
+    const offer = asReply(e.handle(packet(T.Discover, { mac: mac(1) }), NOW, 'broadcast', onB), T.Offer);
     assert.match(formatIpv4(offer.reply.yiaddr), /^10\.2\.0\./);
     assert.equal(offer.scopeId, 'b');
     assert.equal(readU32(offer.reply.options.get(54)), ADDRESS_B);
@@ -53,6 +53,7 @@ describe('arrival: the link a packet came in on', () => {
       e.handle(
         packet(T.Request, { mac: mac(1), requested: formatIpv4(offer.reply.yiaddr), serverId: '10.2.0.1' }),
         NOW,
+        'broadcast',
         onB,
       ),
       T.Ack,
@@ -67,7 +68,7 @@ describe('arrival: the link a packet came in on', () => {
     assert.equal(offer.scopeId, 'a');
     assert.equal(readU32(offer.reply.options.get(54)), ADDRESS_A);
     // The arrival of one call does not stick to the next.
-    e.handle(packet(T.Discover, { mac: mac(3) }), NOW, {
+    e.handle(packet(T.Discover, { mac: mac(3) }), NOW, 'broadcast', {
       directScopeIds: ['b'],
       serverIdentifier: ADDRESS_B,
     });
@@ -78,7 +79,7 @@ describe('arrival: the link a packet came in on', () => {
 
   test('a link with no scope: nothing is served from another link', () => {
     const e = twoLinks();
-    const r = e.handle(packet(T.Discover, { mac: mac(5) }), NOW, {
+    const r = e.handle(packet(T.Discover, { mac: mac(5) }), NOW, 'broadcast', {
       directScopeIds: [],
       serverIdentifier: ip('10.3.0.1'),
     });

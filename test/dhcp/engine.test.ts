@@ -3,10 +3,11 @@
 
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { DhcpEngine, EngineResult } from '../../src/dhcp/engine.js';
+import { DhcpEngine, type EngineResult } from '../../src/dhcp/engine.js';
+import { decodeDhcp, encodeDhcpReport } from '../../src/wire/dhcp-codec.js';
 import { DhcpMessageType as T } from '../../src/wire/dhcp-packet.js';
 import { formatIpv4, toHex } from '../../src/wire/ipv4.js';
-import { engine, ip, mac, NOW, packet, readU32, reservation, SERVER_ID, scope } from './helpers.js';
+import { engine, ip, mac, NOW, packet, readU32, reservation, SERVER_ID, scope, settings } from './helpers.js';
 
 type Reply = Extract<EngineResult, { action: 'reply' }>;
 
@@ -464,6 +465,46 @@ describe('RFC 6842 §3: the client identifier comes back unaltered', () => {
   });
 });
 
+describe('RFC 3011 §3: the subnet selection option comes back unaltered', () => {
+  const far = () =>
+    engine([
+      scope(),
+      scope({ id: 'far', subnet: '10.9.0.0/24', ranges: [{ start: ip('10.9.0.10'), end: ip('10.9.0.20') }] }),
+    ]);
+  const SUBNET = Uint8Array.of(10, 9, 0, 0);
+
+  test('in OFFER, ACK and NAK, unrequested, early in the reply', () => {
+    const e = far();
+    const sel = { giaddr: '10.0.0.254', extra: [[118, SUBNET]] as [number, Uint8Array][] };
+    const offer = reply(e.handle(packet(T.Discover, { mac: mac(1), prl: [1, 3], ...sel }), NOW), T.Offer);
+    assert.deepEqual([...offer.reply.options.get(118)!], [...SUBNET]);
+    // Before the configured options, so a small maximum message size drops those, not this one.
+    assert.deepEqual([...offer.reply.options.keys()].slice(0, 3), [53, 54, 118]);
+    const yi = formatIpv4(offer.reply.yiaddr);
+    const ack = reply(
+      e.handle(packet(T.Request, { mac: mac(1), requested: yi, serverId: '10.0.0.1', ...sel }), NOW),
+      T.Ack,
+    );
+    assert.deepEqual([...ack.reply.options.get(118)!], [...SUBNET]);
+    const nak = reply(
+      e.handle(packet(T.Request, { mac: mac(2), requested: '10.1.1.1', ...sel }), NOW),
+      T.Nak,
+    );
+    assert.deepEqual([...nak.reply.options.get(118)!], [...SUBNET]);
+  });
+
+  test('in the ACK to an INFORM; absent when the client sent none', () => {
+    const e = far();
+    const inform = reply(
+      e.handle(packet(T.Inform, { mac: mac(1), ciaddr: '10.9.0.7', extra: [[118, SUBNET]] }), NOW),
+      T.Ack,
+    );
+    assert.deepEqual([...inform.reply.options.get(118)!], [...SUBNET]);
+    const plain = reply(e.handle(packet(T.Discover, { mac: mac(3) }), NOW), T.Offer);
+    assert.equal(plain.reply.options.has(118), false);
+  });
+});
+
 describe('RFC 2131 §4.1 reply destinations', () => {
   test('relayed: to giaddr; direct with broadcast bit or no address: broadcast', () => {
     const e = engine([
@@ -514,6 +555,74 @@ describe('RFC 2131 §4.1 reply destinations', () => {
     assert.deepEqual([...r.reply.options.get(82)!], [...rai]);
     assert.equal([...r.reply.options.keys()].at(-1), 82);
   });
+
+  test('option 82 inserted by a layer-2 agent (giaddr 0) is echoed in OFFER, ACK and NAK (RFC 3046 §2.2: all replies)', () => {
+    // A switch doing DHCP snooping adds option 82 without relaying: giaddr stays 0. RFC 3046 §2.2
+    // asks for the echo in all replies; the switch strips it before the client sees the reply.
+    const e = engine();
+    const rai = Uint8Array.of(1, 4, 0x70, 0x6f, 0x72, 0x74);
+    const offer = reply(e.handle(packet(T.Discover, { mac: mac(1), extra: [[82, rai]] }), NOW), T.Offer);
+    assert.deepEqual(offer.reply.options.get(82), rai, 'OFFER');
+    const yi = formatIpv4(offer.reply.yiaddr);
+    const ack = reply(
+      e.handle(
+        packet(T.Request, { mac: mac(1), requested: yi, serverId: '10.0.0.1', extra: [[82, rai]] }),
+        NOW,
+      ),
+      T.Ack,
+    );
+    assert.deepEqual(ack.reply.options.get(82), rai, 'ACK');
+    const nak = reply(
+      e.handle(packet(T.Request, { mac: mac(2), requested: '10.77.0.5', extra: [[82, rai]] }), NOW),
+      T.Nak,
+    );
+    assert.deepEqual(nak.reply.options.get(82), rai, 'NAK');
+  });
+
+  test('relay agent information survives a reply that configured options fill (RFC 3046 §2.2)', () => {
+    // Requested options of 200 bytes each fill a 576-byte reply (options field, file and sname).
+    const big = (b: number) => new Uint8Array(200).fill(b);
+    const e = engine([
+      scope({
+        id: 'relayed',
+        subnet: '10.9.0.0/24',
+        ranges: [{ start: ip('10.9.0.10'), end: ip('10.9.0.20') }],
+        options: new Map([
+          [224, big(1)],
+          [225, big(2)],
+          [226, big(3)],
+        ]),
+      }),
+    ]);
+    const rai = Uint8Array.of(1, 6, ...new TextEncoder().encode('port-7'), 2, 4, 0xde, 0xad, 0xbe, 0xef);
+    const prl = [1, 224, 225, 226];
+    const relayed = { mac: mac(1), giaddr: '10.9.0.1', prl, extra: [[82, rai]] as [number, Uint8Array][] };
+    const offer = reply(e.handle(packet(T.Discover, relayed), NOW), T.Offer);
+    const yi = formatIpv4(offer.reply.yiaddr);
+    const ack = reply(
+      e.handle(packet(T.Request, { ...relayed, requested: yi, serverId: '10.0.0.1' }), NOW),
+      T.Ack,
+    );
+    for (const sent of [offer, ack]) {
+      assert.equal(sent.maxSize, 576);
+      const encoded = encodeDhcpReport(sent.reply, { maxSize: sent.maxSize });
+      assert.ok(encoded.droppedOptionCodes.length > 0, 'some configured option gives way');
+      assert.ok(!encoded.droppedOptionCodes.includes(82), `dropped ${encoded.droppedOptionCodes}`);
+      const back = decodeDhcp(encoded.bytes);
+      assert.ok(back.ok);
+      assert.deepEqual([...back.packet.options.get(82)!], [...rai]);
+      // The last option of the options field itself: never in an overloaded file or sname field.
+      const codes: number[] = [];
+      for (
+        let i = 240;
+        encoded.bytes[i] !== 255;
+        i += encoded.bytes[i] === 0 ? 1 : 2 + encoded.bytes[i + 1]!
+      ) {
+        if (encoded.bytes[i] !== 0) codes.push(encoded.bytes[i]!);
+      }
+      assert.equal(codes.at(-1), 82, `options field: ${codes}`);
+    }
+  });
 });
 
 describe('scope selection', () => {
@@ -552,6 +661,87 @@ describe('scope selection', () => {
   });
   test('direct clients get the directly attached scope', () =>
     assert.ok(!inFar(two().handle(packet(T.Discover, {}), NOW))));
+
+  // RFC 2131 §4.3.2: a RENEWING client unicasts ("the DHCP server will trust the value in
+  // 'ciaddr'"); a REBINDING one broadcasts, and "the DHCP server SHOULD check 'ciaddr' for
+  // correctness": against the network it came in on. The shell says which (`arrival`).
+  /** A client of 'far' (relayed) that holds 10.9.0.x; returns the engine and the address. */
+  const farClient = (authoritative = true) => {
+    const e = engine([
+      scope({ authoritative }),
+      scope({
+        id: 'far',
+        subnet: '10.9.0.0/24',
+        ranges: [{ start: ip('10.9.0.10'), end: ip('10.9.0.20') }],
+      }),
+    ]);
+    const a = dora(e, mac(7), NOW, { giaddr: '10.9.0.1' });
+    return { e, a };
+  };
+
+  test('a unicast RENEWING request names its scope by ciaddr, also when the shell cannot tell', () => {
+    for (const arrival of ['unicast', 'unknown'] as const) {
+      const { e, a } = farClient();
+      const ack = reply(e.handle(packet(T.Request, { mac: mac(7), ciaddr: a }), NOW + 1800, arrival), T.Ack);
+      assert.equal(ack.scopeId, 'far');
+      assert.equal(e.getLease(ip(a))!.leaseExpiresAt, NOW + 1800 + 3600);
+    }
+  });
+
+  test('a broadcast REBINDING with the address of a scope not on the link is NAKed, not extended there', () => {
+    const { e, a } = farClient();
+    const before = e.getLease(ip(a))!;
+    const nak = reply(
+      e.handle(packet(T.Request, { mac: mac(7), ciaddr: a }), NOW + 3200, 'broadcast'),
+      T.Nak,
+    );
+    assert.equal(nak.scopeId, '10.0.0.0');
+    assert.match(nak.detail ?? '', /wrong network/);
+    assert.deepEqual(nak.to, { kind: 'broadcast' });
+    assert.deepEqual(e.getLease(ip(a)), before, 'the binding in the other scope is untouched');
+    // Not authoritative for the link: silence (RFC 2131 §3.2: "Servers SHOULD NOT respond if
+    // their information is not guaranteed to be accurate").
+    const quiet = farClient(false);
+    ignored(
+      quiet.e.handle(packet(T.Request, { mac: mac(7), ciaddr: quiet.a }), NOW + 3200, 'broadcast'),
+      'not-our-address',
+    );
+  });
+
+  test('a relayed REBINDING is checked against the relay network: a lease of another scope is not extended', () => {
+    const { e, a } = farClient();
+    const before = e.getLease(ip(a))!;
+    const nak = reply(
+      e.handle(packet(T.Request, { mac: mac(7), ciaddr: a, giaddr: '10.0.0.254' }), NOW + 3200),
+      T.Nak,
+    );
+    assert.match(nak.detail ?? '', /wrong network/);
+    assert.deepEqual(e.getLease(ip(a)), before);
+  });
+
+  test('a broadcast REBINDING for any directly attached subnet is served in that one', () => {
+    const second = scope({
+      id: 'second',
+      subnet: '10.8.0.0/24',
+      ranges: [{ start: ip('10.8.0.10'), end: ip('10.8.0.20') }],
+    });
+    const e = new DhcpEngine(settings([scope(), second], { directScopeIds: ['10.0.0.0', 'second'] }), []);
+    const ack = reply(
+      e.handle(packet(T.Request, { mac: mac(8), ciaddr: '10.8.0.12' }), NOW, 'broadcast'),
+      T.Ack,
+    );
+    assert.equal(ack.scopeId, 'second');
+    assert.equal(e.getLease(ip('10.8.0.12'))!.scopeId, 'second');
+  });
+
+  test('a RELEASE is settled in the scope of the binding it names, however it arrived', () => {
+    const { e, a } = farClient();
+    const r = e.handle(packet(T.Release, { mac: mac(7), ciaddr: a }), NOW + 10, 'broadcast');
+    ignored(r, 'no-reply-needed');
+    assert.equal(r.scopeId, 'far');
+    assert.equal(e.getLease(ip(a))!.state, 'free');
+  });
+
   test('an unknown relay gets nothing', () =>
     ignored(two().handle(packet(T.Discover, { giaddr: '192.168.5.1' }), NOW), 'no-scope'));
 });
@@ -566,6 +756,23 @@ describe('BOOTP (RFC 951, RFC 1534)', () => {
     assert.equal(r.changes[0]!.clientType, 'bootp');
     assert.equal(r.changes[0]!.leaseExpiresAt, 0xffffffff);
     assert.ok(!r.reply.options.has(53));
+  });
+
+  test('a BOOTREPLY does not echo the client identifier or subnet selection (RFC 6842 and RFC 3011 are DHCP)', () => {
+    // A BOOTP request with the RFC 1497 cookie and options, among them 61 and 118 (as Kea 2.2's
+    // BOOTP hook answers it: without them).
+    const e = engine([scope({ dynamicBootp: true })]);
+    const p = packet(0 as T, {
+      mac: mac(4),
+      noMessageType: true,
+      clientId: '01020000000004',
+      extra: [[118, Uint8Array.of(10, 0, 0, 0)]],
+    });
+    p.hasMagicCookie = true;
+    const r = reply(e.handle(p, NOW), 0);
+    assert.ok(r.reply.hasMagicCookie);
+    assert.equal(r.reply.options.has(61), false);
+    assert.equal(r.reply.options.has(118), false);
   });
 
   test('a DHCP message whose option 53 is not one byte is dropped, not served as BOOTP', () => {

@@ -13,8 +13,10 @@ import { DhcpEngine } from '../../src/dhcp/engine.js';
 import { emptyLease, type Lease } from '../../src/dhcp/lease.js';
 import { MemoryLeaseStore } from '../../src/leases/memory-store.js';
 import { Counters } from '../../src/server/counters.js';
-import { DdnsService } from '../../src/server/ddns-service.js';
+import { DdnsService, type DdnsServiceOptions } from '../../src/server/ddns-service.js';
+import { ServerState } from '../../src/wire/failover-message.js';
 import { parseIpv4 } from '../../src/wire/ipv4.js';
+import { fakeStatus } from '../api/failover-helpers.js';
 import { eventually } from '../api/helpers.js';
 
 const SERVER_NAME = 'dhcp-a';
@@ -55,9 +57,11 @@ interface Harness {
   engine: DhcpEngine;
   counters: Counters;
   lines: Record<string, unknown>[];
+  /** A reload: a new engine (as server.ts builds one) whose DNS server is at `dnsPort`. */
+  reload(dnsPort: number): void;
 }
 
-function harness(dnsPort: number, server: Record<string, unknown> = {}): Harness {
+function engineFor(dnsPort: number, server: Record<string, unknown>, leases: readonly Lease[]): DhcpEngine {
   const parsed = parseConfigText(
     JSON.stringify({
       server: { name: SERVER_NAME },
@@ -78,15 +82,23 @@ function harness(dnsPort: number, server: Record<string, unknown> = {}): Harness
     'test.json',
   );
   assert.ok(parsed.ok, JSON.stringify(!parsed.ok && parsed.errors));
-  const engine = new DhcpEngine(
+  return new DhcpEngine(
     {
       serverName: SERVER_NAME,
       serverIdentifier: parseIpv4('10.77.1.1'),
       scopes: parsed.config.scopes,
       directScopeIds: [],
     },
-    [],
+    [...leases],
   );
+}
+
+function harness(
+  dnsPort: number,
+  server: Record<string, unknown> = {},
+  relationshipOf: DdnsServiceOptions['relationshipOf'] = () => null,
+): Harness {
+  let engine = engineFor(dnsPort, server, []);
   const lines: Record<string, unknown>[] = [];
   const sink = new Writable({
     write(chunk, _enc, done) {
@@ -96,15 +108,25 @@ function harness(dnsPort: number, server: Record<string, unknown> = {}): Harness
   });
   const counters = new Counters();
   const service = new DdnsService({
-    engine: () => engine,
+    engine: () => h.engine,
     store: new MemoryLeaseStore(),
     log: pino({ level: 'debug' }, sink),
     counters,
     serverName: () => SERVER_NAME,
-    relationshipOf: () => null,
+    relationshipOf,
     onLeasesUpdated: () => {},
   });
-  return { service, engine, counters, lines };
+  const h: Harness = {
+    service,
+    engine,
+    counters,
+    lines,
+    reload: (port) => {
+      engine = engineFor(port, server, [...h.engine.leases()]);
+      h.engine = engine;
+    },
+  };
+  return h;
 }
 
 /** A binding of `fqdn` whose records were registered, in `state`, with its DNS work pending. */
@@ -165,6 +187,65 @@ describe('DNS update service', () => {
     } finally {
       await h.service.stop();
       dns.rcodeOf = () => RCODE.NOERROR;
+    }
+  });
+
+  test('a binding an operator released here loses its records here, even one the partner granted', async () => {
+    // In a relationship, in NORMAL: a binding the partner granted is the partner's to clean up.
+    const h = harness(dnsPort, {}, () => ({ ...fakeStatus(), localState: ServerState.NORMAL }));
+    await h.service.start();
+    try {
+      const lease = { ...binding('10.77.1.24', 'theirs.tld.test', 'released'), ownerServer: 'dhcp-b' };
+      h.engine.putLease(lease);
+      h.service.leasesChanged([lease]);
+      await new Promise((r) => setTimeout(r, 200));
+      assert.ok(
+        !h.lines.some((l) => l.event === 'ddns.removed'),
+        'a client release seen here: the owner removes',
+      );
+      h.service.bindingEndedByOperator(lease);
+      await eventually(async () => h.lines.some((l) => l.event === 'ddns.removed'), 'the removal');
+      assert.equal(h.lines.find((l) => l.event === 'ddns.removed')!.fqdn, 'theirs.tld.test');
+      // Done: the binding's removalPending flag is cleared.
+      await eventually(
+        async () => h.engine.getLease(lease.address)?.dns.removalPending === false,
+        'flag cleared',
+      );
+    } finally {
+      await h.service.stop();
+    }
+  });
+
+  test('a reload while an update is in flight: the work goes to the new server, not the old one for good', async () => {
+    // The e2e DNS test (right key reloaded after a wrong one) hung the same way: the work queued
+    // again with the new settings waited behind the old job, which kept retrying as before.
+    const silent = dgram.createSocket('udp4');
+    let silentGot = 0;
+    silent.on('message', () => silentGot++);
+    await new Promise<void>((resolve) => silent.bind(0, '127.0.0.1', () => resolve()));
+    const h = harness(silent.address().port);
+    await h.service.start();
+    try {
+      const lease = binding('10.77.1.40', 'moved.tld.test', 'active');
+      h.engine.putLease(lease);
+      h.service.leasesChanged([lease]);
+      await eventually(async () => silentGot > 0, 'the update to reach the old server');
+      h.reload(dnsPort); // before the old server's request times out (3 s)
+      await eventually(
+        async () => h.lines.some((l) => l.event === 'ddns.registered'),
+        'the registration at the new server',
+        15_000,
+      );
+      const failed = h.lines.filter((l) => l.event === 'ddns.update-failed');
+      assert.deepEqual(
+        failed.map((l) => [l.server, l.reason]),
+        [[`127.0.0.1:${silent.address().port}`, 'timeout']],
+        'one timeout at the old server, named as such',
+      );
+      assert.equal(h.engine.getLease(lease.address)?.dns.registrationPending, false);
+    } finally {
+      await h.service.stop();
+      await new Promise<void>((resolve) => silent.close(() => resolve()));
     }
   });
 

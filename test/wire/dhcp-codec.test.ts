@@ -476,6 +476,62 @@ test('no overload when file or sname carry data: options that do not fit are dro
   assert.equal(getUint8Option(decodeOk(r.bytes).options, 53), 5);
 });
 
+/** The option codes of the options field itself (not file/sname), in wire order, up to End. */
+function optionsFieldCodes(wire: Uint8Array): number[] {
+  const codes: number[] = [];
+  for (let i = 240; i < wire.length && wire[i] !== 255; ) {
+    if (wire[i] === 0) {
+      i++;
+      continue;
+    }
+    codes.push(wire[i]!);
+    i += 2 + wire[i + 1]!;
+  }
+  return codes;
+}
+
+test('relay agent information (82) keeps its room: options that fill the message go first; it is last in the options field (RFC 3046 §2.2)', () => {
+  const rai = bytes(1, 8, 'circuit1', 2, 30, 'r'.repeat(30));
+  // 43 nearly fills the options field, 66 the file field and 67 sname: nothing is left for 82.
+  const opts: [number, Uint8Array][] = [
+    [53, bytes(2)],
+    [54, bytes(10, 0, 0, 1)],
+    [43, new Uint8Array(290).fill(0x2b)],
+    [66, bytes('t'.repeat(120))],
+    [67, bytes('f'.repeat(60))],
+    [82, rai],
+  ];
+  const r = encodeDhcpReport(emptyPacket(opts));
+  assert.ok(r.bytes.length <= 548, `length ${r.bytes.length}`);
+  assert.ok(!r.droppedOptionCodes.includes(82), `dropped ${r.droppedOptionCodes}`);
+  assert.deepEqual(decodeOk(r.bytes).options.get(82), rai);
+  // Servers SHALL NOT place it in the overloaded sname or file fields, and SHOULD put it last.
+  assert.equal(optionsFieldCodes(r.bytes).at(-1), 82);
+  // When everything fits, it is still the last option, wherever the map has it.
+  const small = encodeDhcpReport(
+    emptyPacket([
+      [53, bytes(2)],
+      [82, rai],
+      [54, bytes(10, 0, 0, 1)],
+    ]),
+  );
+  assert.deepEqual(optionsFieldCodes(small.bytes), [53, 54, 82]);
+});
+
+test('a relay agent information option too long for the options field is left out and reported, never moved to file/sname', () => {
+  const rai = new Uint8Array(310).fill(0x82);
+  const r = encodeDhcpReport(
+    emptyPacket([
+      [53, bytes(2)],
+      [82, rai],
+      [12, bytes('host')],
+    ]),
+  );
+  assert.deepEqual(r.droppedOptionCodes, [82]);
+  assert.equal(r.overload, 0);
+  assert.deepEqual(optionsFieldCodes(r.bytes), [53, 12]);
+});
+
 test('the client maximum message size (option 57) lifts the limit', () => {
   const p = emptyPacket([[43, new Uint8Array(1000)]]);
   const r = encodeDhcpReport(p, { maxSize: 1500 });
@@ -539,11 +595,17 @@ function toPacket(r: Omit<DhcpPacket, 'options'> & { optionList: [number, Uint8A
   return { ...rest, options: new Map(rest.hasMagicCookie ? optionList : []) };
 }
 
+/** Options in the order the encoder writes them: map order, relay agent information (82) last. */
+function wireOrder(m: ReadonlyMap<number, Uint8Array>): [number, Uint8Array][] {
+  const all = entries(m);
+  return [...all.filter(([c]) => c !== 82), ...all.filter(([c]) => c === 82)];
+}
+
 function assertSamePacket(actual: DhcpPacket, expected: DhcpPacket): void {
   const { options: a, ...ah } = actual;
   const { options: e, ...eh } = expected;
   assert.deepEqual(ah, eh);
-  assert.deepEqual(entries(a), entries(e), 'options, in order');
+  assert.deepEqual(entries(a), wireOrder(e), 'options, in order');
 }
 
 test('property: decode(encode(p)) ≡ p when the message size allows everything', () => {

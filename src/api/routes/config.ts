@@ -1,5 +1,6 @@
 // POST /api/v1/config/reload: SIGHUP over HTTP, with a dry run that only checks the file and
-// reports what would change. A write: needs a token that is not read-only.
+// reports what would change, the active leases it would leave outside every scope included. A
+// write: needs a token that is not read-only.
 
 import { ConfigErrors, ErrorBody, ReloadBody, ReloadResult, ref } from '../schemas.js';
 import type { ApiApp, RouteContext } from '../server.js';
@@ -38,6 +39,7 @@ export function configRoutes(app: ApiApp, { deps }: RouteContext): void {
         tokenName: request.caller.tokenName,
         dryRun,
         applied: outcome.isApplied,
+        orphanedLeases: outcome.orphanedLeases.count,
       });
       const c = outcome.changes;
       return {
@@ -52,6 +54,7 @@ export function configRoutes(app: ApiApp, { deps }: RouteContext): void {
           relationshipsChanged: [...c.relationshipsChanged],
           restartRequired: [...c.restartRequired],
         },
+        orphanedLeases: outcome.orphanedLeases,
       };
     },
   );

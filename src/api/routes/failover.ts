@@ -8,6 +8,8 @@
 //   POST   …/{name}/scopes, DELETE …/{name}/scopes/{scopeId} Add-/Remove-DhcpServerv4FailoverScope
 //   POST   …/{name}/actions/partner-down                     Set-DhcpServerv4Failover -PartnerDown
 //   POST   …/{name}/actions/replicate (also replicate-config) Invoke-DhcpServerv4FailoverReplication
+//   POST   …/{name}/actions/resync                        UPDREQALL now (Kea ha-sync)
+//   POST   …/{name}/actions/rebalance                     pool balancing now
 //   GET    …/{name}/statistics, GET /api/v1/scopes/{scopeId}/failover
 // Writes change the config file (src/api/config-file.ts) and reload the server; each is recorded
 // in the operation tracker (src/api/operation-log.ts) with this server as its owner.
@@ -26,6 +28,7 @@ import {
   type WriteOptions,
 } from '../config-file.js';
 import { PartnerApiClient } from '../partner-api.js';
+import { mirroredPatch } from '../relationship-mirror.js';
 import {
   type OperationEffect,
   relationshipResource,
@@ -47,6 +50,7 @@ import {
   RelationshipScopeParams,
   RelationshipSettings,
   RelationshipSummary,
+  RelationshipWriteQuery,
   ReplicateBody,
   ReplicateResult,
   ref,
@@ -360,35 +364,91 @@ export function failoverRoutes(app: ApiApp, ctx: RouteContext): void {
       config: { access: 'write' },
       schema: {
         ...write,
-        summary: 'Change a relationship (Set-DhcpServerv4Failover): JSON merge patch of its config',
+        summary:
+          'Change a relationship (Set-DhcpServerv4Failover): JSON merge patch of its config; replicate=true changes the partner too',
         consumes: ['application/merge-patch+json', 'application/json'],
         params: RelationshipParams,
-        querystring: ConfigWriteQuery,
+        querystring: RelationshipWriteQuery,
         body: PatchRelationshipBody,
-        response: { 200: relationshipOrPreview, ...errors },
+        response: { 200: relationshipOrPreview, 502: ref(WriteRefusal), ...errors },
       },
     },
     async (request, reply) => {
       const patch = request.body as JsonObject;
       const { name } = request.params;
-      return writeRelationship(
-        reply,
+      const edit = editRelationship(
         name,
-        'update',
-        request.caller.tokenName,
-        editRelationship(
-          name,
-          (r) => {
-            mergePatch(r, patch);
-            applyWindowsDefaults(r, patch);
-            return null;
-          },
-          (at) => bodyAt(at),
-        ),
-        writeOptions(request.query),
-        200,
-        Object.keys(patch).sort().join(', ') || null,
+        (r) => {
+          mergePatch(r, patch);
+          applyWindowsDefaults(r, patch);
+          return null;
+        },
+        (at) => bodyAt(at),
       );
+      const options = writeOptions(request.query);
+      const detail = Object.keys(patch).sort().join(', ') || null;
+      if (request.query.replicate !== true) {
+        return writeRelationship(reply, name, 'update', request.caller.tokenName, edit, options, 200, detail);
+      }
+      // Both partners (Set-DhcpServerv4Failover): ours first, then the partner's PATCH, mirrored;
+      // if the partner refuses or does not answer, ours is put back. One write turn throughout.
+      const r = configured(name);
+      if (!r) return refuse(reply, noSuchRelationship(name));
+      if (r.partnerApi === undefined) {
+        return reply.code(409).send({
+          error: 'partner-api-not-configured',
+          message: `relationship "${name}" has no partner.api { url, token } in the config`,
+        });
+      }
+      if (isObject(patch.tls)) {
+        // Certificate and key files are each server's own: the partner's cannot be derived.
+        return reply.code(400).send({
+          error: 'invalid-request',
+          message:
+            "/body/tls names this server's own certificate files: set tls on each server (replicate mirrors only tls: null, turning it off)",
+          path: '/body/tls',
+        });
+      }
+      const partner = new PartnerApiClient(r.partnerApi);
+      const theirPatch = mirroredPatch(patch);
+      await configFile.serialized(async () => {
+        const ours = await configFile.writeNow(edit, options);
+        if (!ours.ok) return refuse(reply, ours.refusal);
+        if (!ours.isWritten) {
+          const theirs = await partner.patchRelationship(name, theirPatch, {
+            dryRun: true,
+            force: options.force,
+          });
+          const preview = previewOf(ours.plan, options);
+          const theirPreview = theirs.ok ? (theirs.body as { wouldApply?: boolean }) : null;
+          return void (reply as Reply).code(200).send({
+            ...preview,
+            wouldApply: preview.wouldApply && theirs.ok && theirPreview?.wouldApply !== false,
+            partner: { url: partner.url, preview: theirPreview, message: theirs.ok ? null : theirs.message },
+          });
+        }
+        const done = await partner.patchRelationship(name, theirPatch, { force: options.force });
+        drift.invalidate();
+        if (!done.ok) {
+          const restored = configFile.restoreNow(ours.previousText);
+          const kept = restored.ok ? 'ours was put back' : 'ours could NOT be put back (see the log)';
+          return void (reply as Reply).code(done.status === null ? 502 : 409).send({
+            error: done.status === null ? 'partner-unreachable' : 'partner-refused',
+            message: `the partner did not take the change (${done.message}); ${kept}`,
+          });
+        }
+        const c = ours.changes;
+        track(
+          name,
+          'update',
+          request.caller.tokenName,
+          c.relationshipsChanged.includes(name) ? 'restarted' : 'none',
+          `${detail ?? ''} (both partners)`.trim(),
+        );
+        const now = configured(name);
+        if (!now) return refuse(reply, noSuchRelationship(name));
+        (reply as Reply).code(200).send(await resourceOf(now));
+      });
     },
   );
 
@@ -577,6 +637,49 @@ export function failoverRoutes(app: ApiApp, ctx: RouteContext): void {
       return resourceOf(r);
     },
   );
+
+  for (const kind of ['resync', 'rebalance'] as const) {
+    app.post(
+      `/api/v1/failover/relationships/:name/actions/${kind}`,
+      {
+        config: { access: 'write' },
+        schema: {
+          ...write,
+          summary:
+            kind === 'resync'
+              ? 'Ask the partner for every binding again now (UPDREQALL, D12 §7.7; Kea ha-sync); NORMAL only'
+              : 'Balance the free pools now (D12 §5.4): the primary moves addresses, the secondary asks it (POOLREQ); NORMAL only',
+          params: RelationshipParams,
+          response: { 200: ref(FailoverRelationship), ...errors },
+        },
+      },
+      async (request, reply) => {
+        const { name } = request.params;
+        const r = configured(name);
+        if (!deps.failover?.operatorSync) {
+          if (!r) return refuse(reply, noSuchRelationship(name));
+          return reply.code(409).send({
+            error: 'failover-not-running',
+            message: 'the failover endpoint is not running in this server',
+          });
+        }
+        const outcome = deps.failover.operatorSync(name, kind);
+        if (!outcome.ok) {
+          if (outcome.reason === 'unknown') {
+            if (!r) return refuse(reply, noSuchRelationship(name));
+            return reply.code(409).send({
+              error: 'not-running',
+              message: `relationship "${name}" is configured but the failover endpoint does not run it (see the server log: failover.start-failed)`,
+            });
+          }
+          return reply.code(409).send({ error: 'invalid-state', message: outcome.message });
+        }
+        track(name, kind, request.caller.tokenName, 'none');
+        if (!r) return refuse(reply, noSuchRelationship(name));
+        return resourceOf(r);
+      },
+    );
+  }
 
   for (const action of ['replicate', 'replicate-config']) {
     app.post(

@@ -9,6 +9,9 @@
 //   partner-down   Set-DhcpServerv4Failover -PartnerDown POST  …/{name}/actions/partner-down
 //   replicate      Invoke-DhcpServerv4FailoverReplication POST …/{name}/actions/replicate
 //   stats          Get-DhcpServerv4ScopeStatistics -Failover
+//   resync         UPDREQALL now (Kea ha-sync)                POST …/{name}/actions/resync
+//   rebalance      pool balancing now                         POST …/{name}/actions/rebalance
+//   history        the last state changes, with why           GET  …/{name} (stateHistory)
 
 import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
@@ -173,6 +176,12 @@ function printRelationship(r: FailoverRelationship): void {
       ['Mode', pct],
       ['State', `${r.state}${r.stateSince ? ` since ${time(r.stateSince)}` : ''}`],
       [
+        'Previous state',
+        r.previousState === null
+          ? null
+          : `${r.previousState} (left because ${r.stateChangeReason ?? 'unknown'})`,
+      ],
+      [
         'Partner state',
         r.partnerState === null
           ? null
@@ -236,6 +245,7 @@ function printRelationship(r: FailoverRelationship): void {
       ),
     );
   }
+  if (r.stateHistory.length > 0) printHistory(r.stateHistory.slice(0, 5));
   if (r.operationTracker.length > 0) {
     print(
       table(
@@ -251,6 +261,15 @@ function printRelationship(r: FailoverRelationship): void {
       ),
     );
   }
+}
+
+function printHistory(history: FailoverRelationship['stateHistory']): void {
+  print(
+    table(
+      ['State change at', 'From', 'To', 'Why', 'Partner', 'Rule'],
+      history.map((c) => [time(c.at), c.from, c.to, c.reason, c.partnerState, c.rule]),
+    ),
+  );
 }
 
 /** What a change did to the running relationship, said once after the write. */
@@ -482,6 +501,10 @@ export function registerFailover(program: Command): void {
       .option('--partner <address[:port]>', "the partner's failover address")
       .option('--local <address[:port]>', "this server's failover address")
       .option('--disable-auth', 'remove the shared secret (authentication off)')
+      .option(
+        '--replicate',
+        'make the same change on the partner too (partner.api; mirrored: its role, share and addresses are its own); ours is put back if it refuses',
+      )
       .option('--partner-down', 'declare the partner down (after the other changes)')
       .option('--yes', 'with --partner-down: do not ask for confirmation'),
     false,
@@ -489,7 +512,8 @@ export function registerFailover(program: Command): void {
     action(
       async (
         ctx,
-        o: RelationshipOptions & WriteFlags & { name: string; partnerDown?: boolean; yes?: boolean },
+        o: RelationshipOptions &
+          WriteFlags & { name: string; partnerDown?: boolean; yes?: boolean; replicate?: boolean },
       ) => {
         const patch = relationshipBody(o, false);
         if (Object.keys(patch).length === 0 && !o.partnerDown) {
@@ -502,11 +526,12 @@ export function registerFailover(program: Command): void {
         }
         if (Object.keys(patch).length > 0) {
           const r = await ctx.client.patch<FailoverRelationship | WritePreview>(
-            withWriteFlags(at(o.name), o),
+            withWriteFlags(at(o.name), o, { replicate: o.replicate === true }),
             patch,
           );
           if (isPreview(r)) return printPreview(ctx.json, r);
-          if (!o.partnerDown) return show(ctx.json, r, `Changed "${r.name}"`);
+          if (!o.partnerDown)
+            return show(ctx.json, r, `Changed "${r.name}"${o.replicate ? ' here and on the partner' : ''}`);
         }
         await partnerDown(ctx, o.name, o.yes === true);
       },
@@ -626,6 +651,44 @@ export function registerFailover(program: Command): void {
       }
     }),
   );
+
+  for (const [verb, what] of [
+    ['resync', 'ask the partner for every binding again now (UPDREQALL; Kea ha-sync); NORMAL only'],
+    [
+      'rebalance',
+      'balance the free pools with the partner now (the primary moves, the secondary asks); NORMAL only',
+    ],
+  ] as const) {
+    failover
+      .command(verb)
+      .description(what)
+      .requiredOption('--name <name>', 'relationship name')
+      .action(
+        action(async (ctx, o: { name: string }) => {
+          const r = await ctx.client.post<FailoverRelationship>(`${at(o.name)}/actions/${verb}`, {});
+          if (ctx.json) return printJson(r);
+          print(
+            verb === 'resync'
+              ? `Resync of "${o.name}" started: the partner sends every binding again (UPDREQALL); it ends with its UPDDONE.`
+              : `Pool balancing of "${o.name}" started (${r.role === 'primary' ? 'this primary moves free addresses to the secondary' : 'this secondary asked the primary, POOLREQ'}).`,
+          );
+        }),
+      );
+  }
+
+  failover
+    .command('history')
+    .description('the last state changes of a relationship: from, to, when, why')
+    .requiredOption('--name <name>', 'relationship name')
+    .action(
+      action(async ({ client, json }, o: { name: string }) => {
+        const r = await client.get<FailoverRelationship>(at(o.name));
+        if (json) return printJson(r.stateHistory);
+        print(`State ${r.state}${r.stateSince ? ` since ${time(r.stateSince)}` : ''}`);
+        if (r.stateHistory.length === 0) return print('No state change since the server started');
+        printHistory(r.stateHistory);
+      }),
+    );
 
   failover
     .command('stats')

@@ -3,9 +3,12 @@
 
 import type { Command } from 'commander';
 import { addGlobalOptions } from './context.js';
+import { registerExclusion } from './exclusion.js';
+import { registerExport } from './export.js';
 import { registerFailover } from './failover.js';
 import { registerLease } from './lease.js';
 import { registerProbe } from './probe.js';
+import { registerReservation } from './reservation.js';
 import { registerScope } from './scope.js';
 import { registerStats } from './stats.js';
 import { registerStatus } from './status.js';
@@ -14,8 +17,11 @@ export function registerOperatorCommands(program: Command): void {
   addGlobalOptions(program);
   registerStatus(program);
   registerScope(program);
+  registerReservation(program);
+  registerExclusion(program);
   registerStats(program);
   registerLease(program);
   registerFailover(program);
   registerProbe(program);
+  registerExport(program);
 }

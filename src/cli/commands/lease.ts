@@ -1,6 +1,9 @@
 // `twinlease lease list [--scope ID] [filters]` and `twinlease lease get IP`: lease records
 // (DHCPV4_FAILOVER_CLIENT_INFO) from the API, following its pagination.
+// `twinlease lease release IP` ends an active lease as its client's RELEASE would; `twinlease lease
+// delete IP [--force]` deletes the record (docs/api.md §Lease release and delete).
 
+import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { CliError } from '../api-client.js';
 import type { Lease, LeaseList } from '../api-types.js';
@@ -8,6 +11,17 @@ import { fields, print, printJson, table, time } from '../output.js';
 import { action } from './context.js';
 
 const PAGE_SIZE = 1000;
+
+interface ImportResult {
+  dryRun: boolean;
+  leases: number;
+  imported: number;
+  skipped: {
+    count: number;
+    byReason: Record<string, number>;
+    items: { ipAddress: string | null; reason: string; message: string }[];
+  };
+}
 
 interface ListOptions {
   scope?: string;
@@ -140,6 +154,85 @@ export function registerLease(program: Command): void {
             ['Policy', l.policyName],
           ]),
         );
+      }),
+    );
+  const leasePath = (ip: string, scope: string | undefined) =>
+    scope === undefined
+      ? `/api/v1/leases/${encodeURIComponent(ip)}`
+      : `/api/v1/scopes/${encodeURIComponent(scope)}/leases/${encodeURIComponent(ip)}`;
+  lease
+    .command('release')
+    .description(
+      'end an active lease as if its client released it; the failover partner learns it (POST …/leases/{ip}/actions/release)',
+    )
+    .argument('<ip>', 'lease address')
+    .option('--scope <id>', 'scope id (default: whichever scope holds the address)')
+    .action(
+      action(async ({ client, json }, ip: string, opts: { scope?: string }) => {
+        const l = await client.post<Lease>(`${leasePath(ip, opts.scope)}/actions/release`, {});
+        if (json) return printJson(l);
+        print(
+          `Lease ${l.ipAddress} released (binding ${l.bindingState}${l.bindingState === 'released' ? ': free once the failover partner acknowledges it' : ''}).`,
+        );
+      }),
+    );
+  lease
+    .command('delete')
+    .description(
+      'delete a lease record; an active one only with --force, released first (DELETE …/leases/{ip})',
+    )
+    .argument('<ip>', 'lease address')
+    .option('--scope <id>', 'scope id (default: whichever scope holds the address)')
+    .option('--force', 'delete an active lease too: it is released first (the failover partner learns it)')
+    .action(
+      action(async ({ client, json }, ip: string, opts: { scope?: string; force?: boolean }) => {
+        const path = `${leasePath(ip, opts.scope)}${opts.force ? '?force=true' : ''}`;
+        const l = await client.delete<Lease | null>(path);
+        if (json) return printJson(l === null ? { deleted: true } : { deleted: false, lease: l });
+        if (l === null) return print(`Lease record ${ip} deleted.`);
+        print(
+          `Lease ${ip} released, but the failover partner has not acknowledged it yet: the record stays (${l.bindingState}) until it does; delete it again then.`,
+        );
+      }),
+    );
+  lease
+    .command('import')
+    .description(
+      "an export's leases into the running server (Import-DhcpServer -Leases; POST /api/v1/import): active and declined ones onto free addresses",
+    )
+    .requiredOption('--file <file>', 'the export document (twinlease export)')
+    .option('--dry-run', 'say what would be imported; change nothing')
+    .action(
+      action(async ({ client, json }, o: { file: string; dryRun?: boolean }) => {
+        let document: unknown;
+        try {
+          document = JSON.parse(readFileSync(o.file === '-' ? 0 : o.file, 'utf8'));
+        } catch (err) {
+          throw new CliError(`cannot read ${o.file}: ${(err as Error).message}`);
+        }
+        const r = await client.post<ImportResult>(
+          `/api/v1/import${o.dryRun ? '?dryRun=true' : ''}`,
+          document,
+          600_000,
+        );
+        if (json) return printJson(r);
+        print(
+          `${r.dryRun ? 'Dry run: would import' : 'Imported'} ${r.imported} of ${r.leases} leases; skipped ${r.skipped.count}${
+            r.skipped.count === 0
+              ? ''
+              : ` (${Object.entries(r.skipped.byReason)
+                  .map(([k, v]) => `${v} ${k}`)
+                  .join(', ')})`
+          }.`,
+        );
+        if (r.skipped.items.length > 0) {
+          print(
+            table(
+              ['IP address', 'Skipped', 'Why'],
+              r.skipped.items.slice(0, 20).map((s) => [s.ipAddress, s.reason, s.message]),
+            ),
+          );
+        }
       }),
     );
 }

@@ -1,0 +1,96 @@
+// Operator resync (UPDREQALL now, as Kea's ha-sync) and rebalance (pool balancing now), driven
+// through the socket-free pair (test/failover/lib/pair.ts): in NORMAL they run the protocol's own
+// exchanges and leave the state alone; anywhere else they do nothing.
+
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import type { Lease } from '../../src/dhcp/lease.js';
+import { FailoverMessageType, ServerState } from '../../src/wire/failover-message.js';
+import { SimPair, type SimServer } from './lib/pair.js';
+
+const S = ServerState;
+
+function normalPair(): SimPair {
+  const p = new SimPair();
+  p.runUntil(
+    () => p.a.endpoint.currentState === S.NORMAL && p.b.endpoint.currentState === S.NORMAL,
+    120,
+    'both NORMAL',
+  );
+  p.runUntil(
+    () => count(p.b, 'backup') > 0 && p.a.endpoint.status(p.now).queuedUpdates === 0,
+    60,
+    'pool balanced',
+  );
+  return p;
+}
+
+function count(s: SimServer, state: Lease['state']): number {
+  let n = 0;
+  for (const l of s.engine.leases()) if (l.state === state) n++;
+  return n;
+}
+
+const sent = (p: SimPair, from: 'a' | 'b', type: FailoverMessageType) =>
+  p.trace.filter((t) => t === `${from}>${type}`).length;
+
+describe('operator resync', () => {
+  test('in NORMAL: UPDREQALL, every binding of the partner again, UPDDONE; a lost record comes back', () => {
+    const p = normalPair();
+    let address = null;
+    for (let c = 1; address === null && c <= 30; c++) address = p.dora(p.b, c);
+    assert.ok(address !== null, 'the secondary serves one of 30 clients');
+    p.run(2);
+    assert.equal(p.a.engine.getLease(address)?.state, 'active', 'the primary heard of it');
+    // The primary loses the record (a restored backup, a hand edit of the store).
+    p.a.engine.removeLease(address);
+    const updReqAll = sent(p, 'a', FailoverMessageType.UPDREQALL);
+    const updDone = sent(p, 'b', FailoverMessageType.UPDDONE);
+    p.feed(p.a, { type: 'operatorResync' });
+    p.flush();
+    assert.equal(sent(p, 'a', FailoverMessageType.UPDREQALL), updReqAll + 1);
+    assert.equal(sent(p, 'b', FailoverMessageType.UPDDONE), updDone + 1);
+    assert.equal(p.a.engine.getLease(address)?.state, 'active', 'the binding is back');
+    assert.equal(p.a.endpoint.currentState, S.NORMAL);
+    assert.equal(p.b.endpoint.currentState, S.NORMAL);
+    assert.ok(p.a.log.some((l) => l.type === 'log' && l.event === 'failover-operator-resync'));
+  });
+
+  test('outside NORMAL (partner unreachable) nothing is sent', () => {
+    const p = normalPair();
+    p.partition(true);
+    p.run(2);
+    assert.notEqual(p.a.endpoint.currentState, S.NORMAL);
+    const before = p.trace.length;
+    p.feed(p.a, { type: 'operatorResync' });
+    p.feed(p.a, { type: 'operatorRebalance' });
+    assert.equal(p.trace.length, before);
+  });
+});
+
+describe('operator rebalance', () => {
+  test('on the primary: BACKUP addresses move at once, without waiting for the timer', () => {
+    const p = normalPair();
+    // Clients of the secondary use up most of its BACKUP addresses.
+    for (let c = 1; c <= 200 && count(p.b, 'backup') > 4; c++) p.dora(p.b, c);
+    p.flush();
+    const backupBefore = count(p.b, 'backup');
+    p.feed(p.a, { type: 'operatorRebalance' });
+    p.flush();
+    const logged = p.a.log.find((l) => l.type === 'log' && l.event === 'failover-operator-rebalance');
+    assert.ok(logged, 'logged');
+    const moved = (logged as unknown as { fields: { movedToSecondary: number } }).fields.movedToSecondary;
+    assert.ok(moved > 0, `moved ${moved}`);
+    assert.equal(count(p.b, 'backup'), backupBefore + moved, 'the secondary has them');
+  });
+
+  test('on the secondary: POOLREQ to the primary, answered with POOLRESP', () => {
+    const p = normalPair();
+    const req = sent(p, 'b', FailoverMessageType.POOLREQ);
+    const resp = sent(p, 'a', FailoverMessageType.POOLRESP);
+    p.feed(p.b, { type: 'operatorRebalance' });
+    p.flush();
+    assert.equal(sent(p, 'b', FailoverMessageType.POOLREQ), req + 1);
+    assert.equal(sent(p, 'a', FailoverMessageType.POOLRESP), resp + 1);
+  });
+});
