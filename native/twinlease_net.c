@@ -5,7 +5,7 @@
 //                                            with a classic BPF filter that lets only unfragmented
 //                                            IPv4/UDP to udpPort through (what dhcpd's LPF and
 //                                            Kea's raw sockets do). onMessage(ipPacket, ifindex,
-//                                            sourceMac, packetType) per received frame.
+//                                            sourceMac, packetType, isChecksumNotReady) per frame.
 //   openUdp(port)                            UDP socket bound to 0.0.0.0:port that only sends
 //                                            (routed replies: relays, renewing clients); a drop-all
 //                                            filter keeps the kernel from queueing what it gets,
@@ -161,9 +161,20 @@ static void on_readable(uv_poll_t *handle, int status, int events) {
   for (int n = 0; n < MAX_PER_WAKEUP && !s->is_closing; n++) {
     if (s->kind == KIND_PACKET) {
       struct sockaddr_ll from;
-      socklen_t fromlen = sizeof from;
-      ssize_t got = recvfrom(s->fd, s->buffer, RECV_BUFFER_BYTES, MSG_DONTWAIT | MSG_TRUNC,
-                             (struct sockaddr *)&from, &fromlen);
+      union {
+        struct cmsghdr align;
+        char bytes[CMSG_SPACE(sizeof(struct tpacket_auxdata))];
+      } control;
+      struct iovec iov = {.iov_base = s->buffer, .iov_len = RECV_BUFFER_BYTES};
+      struct msghdr msg;
+      memset(&msg, 0, sizeof msg);
+      msg.msg_name = &from;
+      msg.msg_namelen = sizeof from;
+      msg.msg_iov = &iov;
+      msg.msg_iovlen = 1;
+      msg.msg_control = control.bytes;
+      msg.msg_controllen = sizeof control.bytes;
+      ssize_t got = recvmsg(s->fd, &msg, MSG_DONTWAIT | MSG_TRUNC);
       if (got < 0) {
         if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) break;
         napi_value argv[2];
@@ -174,14 +185,27 @@ static void on_readable(uv_poll_t *handle, int status, int events) {
       }
       // Our own transmissions come back to packet sockets as PACKET_OUTGOING: never ours to answer.
       if (from.sll_pkttype == PACKET_OUTGOING || got > RECV_BUFFER_BYTES) continue;
-      napi_value argv[4];
+      // A packet from this host (a veth peer, a bridge) can carry a checksum the kernel left for
+      // the NIC to fill in (TP_STATUS_CSUMNOTREADY, checksum offload): its UDP checksum field is
+      // not the sum and must not be checked. Same in ISC dhcpd's LPF code.
+      int is_checksum_not_ready = 0;
+      for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c != NULL; c = CMSG_NXTHDR(&msg, c)) {
+        if (c->cmsg_level == SOL_PACKET && c->cmsg_type == PACKET_AUXDATA &&
+            c->cmsg_len >= CMSG_LEN(sizeof(struct tpacket_auxdata))) {
+          struct tpacket_auxdata aux;
+          memcpy(&aux, CMSG_DATA(c), sizeof aux);
+          is_checksum_not_ready = (aux.tp_status & TP_STATUS_CSUMNOTREADY) != 0;
+        }
+      }
+      napi_value argv[5];
       void *copy;
       napi_create_buffer_copy(env, (size_t)got, s->buffer, &copy, &argv[0]);
       napi_create_int32(env, from.sll_ifindex, &argv[1]);
       napi_create_buffer_copy(env, from.sll_halen <= 8 ? from.sll_halen : 8, from.sll_addr, &copy,
                               &argv[2]);
       napi_create_int32(env, from.sll_pkttype, &argv[3]);
-      deliver(s, 4, argv);
+      napi_get_boolean(env, is_checksum_not_ready, &argv[4]);
+      deliver(s, 5, argv);
     } else {
       struct sockaddr_in from;
       socklen_t fromlen = sizeof from;
@@ -289,6 +313,12 @@ static napi_value open_packet(napi_env env, napi_callback_info info) {
     int err = errno;
     close(fd);
     return throw_errno(env, "SO_ATTACH_FILTER", err);
+  }
+  int one = 1;
+  if (setsockopt(fd, SOL_PACKET, PACKET_AUXDATA, &one, sizeof one) != 0) {
+    int err = errno;
+    close(fd);
+    return throw_errno(env, "PACKET_AUXDATA", err);
   }
   struct sockaddr_ll addr;
   memset(&addr, 0, sizeof addr);

@@ -69,9 +69,14 @@ function fail(reason: IpUdpDecodeError['reason'], message: string): IpUdpDecodeR
 /**
  * One IPv4 packet carrying a whole UDP datagram. Options in the IP header are skipped; fragments
  * are refused (a DHCP message fits one frame, and a packet socket sees fragments unreassembled); a
- * UDP checksum of 0 means none (RFC 768), any other must be right.
+ * UDP checksum of 0 means none (RFC 768), any other must be right — unless
+ * `isUdpChecksumNotReady`: the kernel says the sender's checksum was left to offload (a packet from
+ * this host, e.g. over a veth), so the field holds only the pseudo-header part.
  */
-export function decodeIpv4Udp(bytes: Uint8Array): IpUdpDecodeResult {
+export function decodeIpv4Udp(
+  bytes: Uint8Array,
+  options: { isUdpChecksumNotReady?: boolean } = {},
+): IpUdpDecodeResult {
   if (bytes.length < IPV4_HEADER_BYTES) return fail('too-short', `${bytes.length} bytes`);
   if (bytes[0]! >> 4 !== 4) return fail('not-ipv4', `version ${bytes[0]! >> 4}`);
   const headerLength = (bytes[0]! & 0x0f) * 4;
@@ -94,7 +99,11 @@ export function decodeIpv4Udp(bytes: Uint8Array): IpUdpDecodeResult {
     return fail('bad-udp-length', `UDP length ${udpLength} of ${udp.length} bytes`);
   const datagram = udp.subarray(0, udpLength);
   const sent = (udp[6]! << 8) | udp[7]!;
-  if (sent !== 0 && onesComplementSum(datagram, pseudoHeaderSum(source, destination, udpLength)) !== 0xffff)
+  if (
+    sent !== 0 &&
+    options.isUdpChecksumNotReady !== true &&
+    onesComplementSum(datagram, pseudoHeaderSum(source, destination, udpLength)) !== 0xffff
+  )
     return fail('bad-udp-checksum', 'UDP checksum');
   return {
     ok: true,

@@ -40,11 +40,15 @@ class FakeNative implements NativeNet {
   readonly indexes = new Map<string, number>();
   readonly receivers = new Map<
     number,
-    (p: Buffer | null, i: number | string, m?: Buffer, t?: number) => void
+    (p: Buffer | null, i: number | string, m?: Buffer, t?: number, notReady?: boolean) => void
   >();
   readonly sent: Sent[] = [];
   private next = 1;
-  openPacket(ifindex: number, _port: number, onMessage: (p: Buffer | null, i: number | string) => void) {
+  openPacket(
+    ifindex: number,
+    _port: number,
+    onMessage: (p: Buffer | null, i: number | string, m?: Buffer, t?: number, notReady?: boolean) => void,
+  ) {
     this.receivers.set(ifindex, onMessage);
     return { ifindex } as unknown as NativeHandle;
   }
@@ -243,6 +247,38 @@ describe('direct transport', () => {
       assert.equal(toRelay.address, ip('10.92.0.254'));
       assert.equal(toRelay.port, 67);
       assert.match(formatIpv4(h.reply(toRelay).yiaddr), /^10\.92\.0\./, 'the scope of the relay');
+    } finally {
+      await h.close();
+    }
+  });
+
+  test('a relayed packet whose UDP checksum the kernel left to offload (CSUMNOTREADY) is answered; a bad one is not', async () => {
+    const h = await direct();
+    try {
+      // What a packet socket on a veth sees from a local UDP sender (perfdhcp as relay): the
+      // checksum field holds the pseudo-header sum only, the rest left for the NIC.
+      const relayed = (isChecksumNotReady: boolean, m: string) => {
+        const bytes = encodeIpv4Udp({
+          source: parseIpv4('10.92.0.254'),
+          destination: parseIpv4('10.91.0.1'),
+          sourcePort: 67,
+          destinationPort: 67,
+          payload: encodeDhcp(packet(T.Discover, { mac: m, giaddr: '10.92.0.254' })),
+          identification: 2,
+        });
+        const headerLength = (bytes[0]! & 0x0f) * 4;
+        bytes[headerLength + 6] = (bytes[headerLength + 6]! + 1) & 0xff; // not the sum any more
+        h.native.receivers.get(11)!(Buffer.from(bytes), 11, Buffer.from(m, 'hex'), 0, isChecksumNotReady);
+      };
+      relayed(true, mac(21));
+      await h.until('an OFFER to the relay', () => h.native.sent.length === 1);
+      assert.equal(h.native.sent[0]!.address, ip('10.92.0.254'));
+      relayed(false, mac(22));
+      await h.until(
+        'dropped',
+        () => (h.counters.snapshot()['pkt4-frame-dropped:bad-udp-checksum'] ?? 0) === 1,
+      );
+      assert.equal(h.native.sent.length, 1);
     } finally {
       await h.close();
     }

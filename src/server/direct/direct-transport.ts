@@ -190,14 +190,18 @@ export class DirectTransport implements DhcpTransport {
   private open(link: Link): void {
     const ifindex = link.ifindex;
     try {
-      link.handle = this.native.openPacket(ifindex, this.settings().port, (packet, info, mac) => {
-        if (packet === null) {
-          this.closeLink(link);
-          this.down(link, `interface ${link.name}: ${String(info)}`);
-          return;
-        }
-        this.onFrame(link, packet, mac ?? new Uint8Array(6));
-      });
+      link.handle = this.native.openPacket(
+        ifindex,
+        this.settings().port,
+        (packet, info, mac, _type, csum) => {
+          if (packet === null) {
+            this.closeLink(link);
+            this.down(link, `interface ${link.name}: ${String(info)}`);
+            return;
+          }
+          this.onFrame(link, packet, mac ?? new Uint8Array(6), csum === true);
+        },
+      );
     } catch (err) {
       this.down(link, `interface ${link.name}: cannot open a packet socket: ${(err as Error).message}`);
       return;
@@ -245,8 +249,8 @@ export class DirectTransport implements DhcpTransport {
   // -----------------------------------------------------------------------------------------------
   // Receiving
 
-  private onFrame(link: Link, packet: Buffer, sourceMac: Uint8Array): void {
-    const decoded = decodeIpv4Udp(packet);
+  private onFrame(link: Link, packet: Buffer, sourceMac: Uint8Array, isChecksumNotReady: boolean): void {
+    const decoded = decodeIpv4Udp(packet, { isUdpChecksumNotReady: isChecksumNotReady });
     if (!decoded.ok) {
       this.counters.inc('pkt4-receive-drop');
       this.counters.inc(`pkt4-frame-dropped:${decoded.error.reason}`);

@@ -10,7 +10,11 @@ import { fileURLToPath } from 'node:url';
 export type NativeHandle = { readonly __nativeHandle: unique symbol };
 
 export interface NativeNet {
-  /** onMessage(ipPacket, ifindex, sourceMac, packetType), or (null, errnoName) once on failure. */
+  /**
+   * onMessage(ipPacket, ifindex, sourceMac, packetType, isChecksumNotReady), or (null, errnoName)
+   * once on failure. isChecksumNotReady: the kernel left the transport checksum to offload
+   * (TP_STATUS_CSUMNOTREADY, a packet from this host), so the UDP checksum field is not the sum.
+   */
   openPacket(
     ifindex: number,
     udpPort: number,
@@ -19,6 +23,7 @@ export interface NativeNet {
       ifindexOrError: number | string,
       sourceMac?: Buffer,
       type?: number,
+      isChecksumNotReady?: boolean,
     ) => void,
   ): NativeHandle;
   openUdp(port: number): NativeHandle;
