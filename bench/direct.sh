@@ -4,7 +4,7 @@
 # native/twinlease_net.c) against plain UDP sockets, same config otherwise (bench/single.json).
 #
 #   sudo bench/direct.sh                       # RATES="2000 4000", PERIOD=20, 2 runs per mode
-#   sudo RATES="2000" PERIOD=10 ROUNDS=1 bench/direct.sh
+#   sudo RATES="2000" PERIOD=10 ROUNDS=1 BUILD=0 bench/direct.sh   # BUILD=0: dist/ is built already
 #   sudo BASELINE=/path/to/other/checkout bench/direct.sh   # also udp mode of that build (its dist/
 #                                                        # built), e.g. main before a change
 #
@@ -38,8 +38,10 @@ RUN_ID=$(date -u +%Y%m%dT%H%M%SZ)
 OUT=$ROOT/bench/results/direct-$RUN_ID.jsonl
 REV=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
 
-echo "building dist/ ..." >&2
-(cd "$ROOT" && npx tsc -p tsconfig.build.json)
+if [ "${BUILD:-1}" = 1 ]; then
+  echo "building dist/ ..." >&2
+  (cd "$ROOT" && npx tsc -p tsconfig.build.json)
+fi
 # bench/single.json twice: as is (udp), and with dhcp.mode direct on the same interface.
 node -e '
   const fs = require("fs");
