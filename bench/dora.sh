@@ -31,9 +31,11 @@ export PERIOD=${PERIOD:-20} CLIENTS=${CLIENTS:-10000} PERSIST=true THREADS=0
 RAMP=${RAMP:-1}
 RAMP_RATES=${RAMP_RATES:-1000 2000 3000 4000 5000 6000 7000 8000}
 RAMP_PERIOD=${RAMP_PERIOD:-10}
-mkdir -p "$ROOT/bench/results" "$OURS_DIR"
+# RESULTS_DIR: where the result lines go (the CI guard, test/e2e/perf-guard.test.ts, keeps them out of the tree)
+RESULTS_DIR=${RESULTS_DIR:-$ROOT/bench/results}
+mkdir -p "$RESULTS_DIR" "$OURS_DIR"
 RUN_ID=$(date -u +%Y%m%dT%H%M%SZ)
-OUT=$ROOT/bench/results/dora-$RUN_ID.jsonl
+OUT=$RESULTS_DIR/dora-$RUN_ID.jsonl
 REV=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
 
 echo "building dist/ ..." >&2

@@ -9,6 +9,7 @@ import type { IgnoreReason } from '../dhcp/engine.js';
 import type { DhcpDecodeError } from '../wire/dhcp-packet.js';
 import { formatSubnet } from '../wire/ipv4.js';
 import type { ApiDeps } from './deps.js';
+import { wallTimeOf } from './format.js';
 import { failoverStateName } from './relationship-resource.js';
 import { FAILOVER_STATES } from './schemas.js';
 import { currentScopeStatistics } from './scope-statistics.js';
@@ -446,9 +447,9 @@ export class ApiMetrics {
         this.failoverState.set({ relationship, state: name }, name === state ? 1 : 0);
         this.failoverPartnerState.set({ relationship, state: name }, name === partner ? 1 : 0);
       }
-      this.failoverStateSince.set({ relationship }, s.localStateStartedAt);
+      this.failoverStateSince.set({ relationship }, wallTimeOf(s.localStateStartedAt));
       this.failoverLinkUp.set({ relationship }, s.isCommunicating ? 1 : 0);
-      this.failoverLastContact.set({ relationship }, s.lastContactAt);
+      this.failoverLastContact.set({ relationship }, s.lastContactAt === 0 ? 0 : wallTimeOf(s.lastContactAt));
       // NaN while unknown (the partner never heard): present, and never mistaken for "in sync".
       this.failoverClockSkew.set({ relationship }, s.clockSkewSeconds ?? Number.NaN);
       this.failoverUnacked.set({ relationship }, s.unackedUpdates);

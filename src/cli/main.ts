@@ -19,7 +19,36 @@ async function serve(opts: { config?: string }): Promise<void> {
   // Loaded here, not at the top: operator verbs should not pay for loading the whole server.
   const { LOG_SETTLE_MS, StartupError, startServer } = await import('../server/server.js');
   const { settleLogs } = await import('../server/logger.js');
-  let server: Awaited<ReturnType<typeof startServer>>;
+  let server: Awaited<ReturnType<typeof startServer>> | null = null;
+  // The handlers are installed before start-up: a signal that arrives while the store loads or the
+  // sockets open would otherwise take its default action (SIGTERM and SIGHUP end the process) and
+  // skip the orderly stop (the failover partner told, the store closed). It is held and acted on
+  // as soon as the server is up.
+  let heldStop: NodeJS.Signals | null = null;
+  let heldReload = false;
+  const shutdown = (signal: NodeJS.Signals) => {
+    // stop() bounds its own waits (the log's too); this is for anything else that might hang,
+    // start-up included.
+    setTimeout(() => endBy(signal), STOP_DEADLINE_MS).unref();
+    if (server === null) {
+      heldStop ??= signal;
+      return;
+    }
+    server.log.info({ event: 'server.signal', signal });
+    server.stop().then(
+      () => process.exit(0),
+      (err: Error) => {
+        process.stderr.write(`twinlease: error while stopping: ${err.message}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGHUP', () => {
+    if (server === null) heldReload = true;
+    else server.reload();
+  });
   try {
     server = await startServer({ configPath: opts.config ?? null });
   } catch (err) {
@@ -31,23 +60,9 @@ async function serve(opts: { config?: string }): Promise<void> {
     process.stderr.write(`twinlease: cannot start: ${(err as Error).stack ?? String(err)}\n`);
     process.exit(1);
   }
-  process.on('SIGHUP', () => {
-    server.reload();
-  });
-  const shutdown = (signal: NodeJS.Signals) => {
-    server.log.info({ event: 'server.signal', signal });
-    // stop() bounds its own waits (the log's too); this is for anything else that might hang.
-    setTimeout(() => endBy(signal), STOP_DEADLINE_MS);
-    server.stop().then(
-      () => process.exit(0),
-      (err: Error) => {
-        process.stderr.write(`twinlease: error while stopping: ${err.message}\n`);
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
-  process.on('SIGINT', () => shutdown('SIGINT'));
+  if (heldStop !== null) shutdown(heldStop);
+  // The file may have changed after start-up read it.
+  else if (heldReload) server.reload();
 }
 
 /**

@@ -4,6 +4,7 @@
 // with the partner reachable or not, in which partner state, after an operator action recorded by
 // the API) or, for a state entered before it started watching, the state itself (D12 §9).
 
+import { wallTimeOf } from '../api/format.js';
 import type { FailoverStateName } from '../api/schemas.js';
 
 export interface Observation {
@@ -28,6 +29,7 @@ export interface ExplainContext {
 /** How far apart an operator action and the state change it caused may be seen (two samples). */
 const OPERATOR_MATCH_SECONDS = 10;
 
+/** A time as a wall clock shows it (alerts pass wall-clock seconds, the history timeline ones). */
 export function clockTime(seconds: number): string {
   return `${new Date(seconds * 1000).toISOString().slice(11, 19)} UTC`;
 }
@@ -86,14 +88,14 @@ export function explainChange(prev: Observation | null, next: Observation, c: Ex
   switch (next.localState) {
     case 'communicationsInterrupted':
       if (from === 'startup' || from === 'noState') return `Started without reaching ${p}.`;
-      return `Lost contact with ${p} at about ${clockTime(next.atSeconds)} (was ${from}; connection closed or silent for the receive timer).`;
+      return `Lost contact with ${p} at about ${clockTime(wallTimeOf(next.atSeconds))} (was ${from}; connection closed or silent for the receive timer).`;
     case 'partnerDown': {
       const op = c.operatorPartnerDown;
       if (
         op !== null &&
         Math.abs(op.atSeconds - next.atSeconds) <= OPERATOR_MATCH_SECONDS + (next.atSeconds - prev.atSeconds)
       ) {
-        return `Declared by an operator${op.tokenName === null ? '' : ` (token "${op.tokenName}")`} at ${clockTime(op.atSeconds)}.`;
+        return `Declared by an operator${op.tokenName === null ? '' : ` (token "${op.tokenName}")`} at ${clockTime(wallTimeOf(op.atSeconds))}.`;
       }
       if (prev.partnerState === 'shutdown' || next.partnerState === 'shutdown')
         return `${p} announced that it shut down.`;
@@ -104,7 +106,7 @@ export function explainChange(prev: Observation | null, next: Observation, c: Ex
     }
     case 'normal':
       if (from === 'communicationsInterrupted')
-        return `Contact with ${p} restored at about ${clockTime(next.atSeconds)}.`;
+        return `Contact with ${p} restored at about ${clockTime(wallTimeOf(next.atSeconds))}.`;
       if (from === 'startup') return `Started and found ${p} in ${next.partnerState ?? 'an unknown state'}.`;
       return `Back to normal after ${from} with ${p}.`;
     case 'recover':

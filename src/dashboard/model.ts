@@ -2,7 +2,7 @@
 // routes: relationships (config + live RelationshipStatus), why each state holds, operator
 // alerts, scope statistics, and the bounded histories the sampler fills.
 
-import { iso, isoOrNull } from '../api/format.js';
+import { iso, isoOrNull, wallTimeOf } from '../api/format.js';
 import { failoverStateName } from '../api/relationship-resource.js';
 import { currentScopeStatistics } from '../api/scope-statistics.js';
 import type { RouteContext } from '../api/server.js';
@@ -255,14 +255,15 @@ export class DashboardModel {
     const relationships = this.relationships();
     return {
       now: iso(now),
-      nowSeconds: now,
+      // Wall-clock seconds, as the ISO times beside it (the history runs on the timeline).
+      nowSeconds: wallTimeOf(now),
       serverName: deps.config().server.name,
       version: deps.version,
       startedAt: iso(deps.startedAt),
       access,
       features,
       relationships,
-      alerts: operatorAlerts(relationships, now),
+      alerts: operatorAlerts(relationships, wallTimeOf(now)),
       scopes: this.scopeViews(),
     };
   }

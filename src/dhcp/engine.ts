@@ -795,12 +795,19 @@ export class DhcpEngine {
       (lease !== undefined && clientKeyOfLease(lease) === client.key) || offer?.clientKey === client.key;
     if (!isClients) return ignore('unknown-client', scope.view.id, `DECLINE of ${formatIpv4(address)}`);
     if (offer) this.dropOffer(offer);
-    // D12: an abandoned binding carries no client. The hold keeps it out of every pool.
+    // D12: an abandoned binding carries no client. The hold keeps it out of every pool. It keeps
+    // the address's potential expiration times, as the end of the hold does (tick): a failover
+    // partner may have granted up to MCLT past them, and PARTNER-DOWN waits for that before reuse
+    // (sim seed 18835: dropped here, the partner-down server reused an address its partner had
+    // leased on the strength of a PET this server no longer remembered).
     const declined: Lease = {
       ...emptyLease(address, scope.view.id, 'abandoned', now),
       leaseExpiresAt: now + scope.view.settings.declineHoldSeconds,
       clientLastTransactionAt: now,
       ownerServer: this.settings.serverName,
+      sentPotentialExpiresAt: lease?.sentPotentialExpiresAt ?? 0,
+      ackedPotentialExpiresAt: lease?.ackedPotentialExpiresAt ?? 0,
+      receivedPotentialExpiresAt: lease?.receivedPotentialExpiresAt ?? 0,
     };
     this.putLease(declined);
     return {

@@ -1,5 +1,6 @@
 // One failover relationship, as a sans-I/O state machine (D12; shared/spec/failover.md). The shell
-// feeds it EndpointInputs with an explicit `now` (seconds since 1970) and carries out the
+// feeds it EndpointInputs with an explicit `now` (seconds on the server's timeline, which the wall
+// clock's steps do not move: src/server/clock.ts) and the wall clock, and carries out the
 // EndpointActions it returns; the endpoint reads and writes bindings through the DHCP engine
 // (itself sans-I/O) and answers the engine's questions through a FailoverGate.
 //
@@ -60,7 +61,7 @@ import {
   loadBalanceHash,
   serves,
 } from './hash-bucket.js';
-import { boundedGrant, partnerDownReuseAt } from './lease-time.js';
+import { boundedGrant, partnerDownReuseAt, rearmed, type UnmeasuredRestart } from './lease-time.js';
 import { responsiveness, type StateEvent, transition } from './state-machine.js';
 import type { ConnectionId, EndpointAction, EndpointInput, RelationshipStatus } from './types.js';
 
@@ -85,7 +86,16 @@ export interface EndpointOptions {
   persisted: PersistedRelationship | null;
   /** Whether the lease store was empty at start (lost or new: RECOVER must ask for everything). */
   isStoreEmpty: boolean;
+  /** The timeline now (see handle). */
   now: number;
+  /** The wall clock now (default: `now`). */
+  wallNow?: number;
+  /**
+   * How the timeline continued over the downtime before this process (src/server/clock.ts): a
+   * restart no clock measured re-arms the safety waits that were running (docs/safety.md,
+   * "Restarts"). Absent or null: nothing to resume, or the same process (a reload).
+   */
+  restart?: { isMeasured: boolean; lastAliveAt: number } | null;
   /** STARTUP period, seconds (spec §7.4: 15). */
   startupSeconds?: number;
   /** Seconds between pool balancing runs on the primary. */
@@ -133,6 +143,14 @@ const POOL_MISBALANCE = 0.1;
 interface Connection {
   id: ConnectionId;
   outbound: boolean;
+  /**
+   * Wall clock − timeline when the connection opened. Every absolute time sent on it is a
+   * timeline time plus this, so the partner reads our wall clock as it was then, and a step of
+   * our wall clock afterwards does not move what we tell it (the partner measures one offset per
+   * connection and corrects every time by it, D12 §5.10). A step large enough to matter closes
+   * the connection (onTick); the next handshake checks the clocks afresh.
+   */
+  wireOffsetSeconds: number;
   phase: 'waitConnect' | 'waitConnectAck' | 'up';
   openedAt: number;
   nextXid: number;
@@ -198,9 +216,32 @@ export class FailoverEndpoint {
   private active: Connection | null = null;
   private nextConnectAt: number;
   private lastContactAt = 0;
+  /** Partner's wall clock − ours, from the last message (what operators and the skew limit see). */
   private clockSkewSeconds: number | null = null;
-  /** Recent (partner clock − ours) samples on the active connection; their median corrects times. */
+  /**
+   * Recent (partner's wire time − our timeline) samples on the active connection; their median
+   * converts the partner's times to our timeline.
+   */
   private readonly skewSamples: number[] = [];
+  /**
+   * The offset the active connection converts with (the median when it was last set; null before
+   * any sample). Held while the median stays within a second of it: both wire clocks are fixed
+   * per connection, so a median that moves by one is whole-second noise, and converting two times
+   * of one sender with offsets a second or two apart could swap their order (sim seed 38588: a
+   * RELEASED sorted before the partner's own ACTIVE it ended, and the two stores stayed apart).
+   */
+  private heldPartnerOffset: number | null = null;
+  /** Wall clock − timeline, as the shell last told us (0 until the wall clock is stepped). */
+  private wallOffsetSeconds: number;
+  /** Set when this process resumed a timeline over a downtime no clock measured. */
+  private readonly unmeasuredRestart: UnmeasuredRestart | null;
+  /**
+   * After an unmeasured restart: address → the latest potential expiration the partner has
+   * acknowledged or sent since (null otherwise). Stored PETs may be late in real time by a
+   * backward step of the wall clock during the downtime, which would let a grant outlive what the
+   * partner waits for; only PETs confirmed since the restart count towards a grant (creditFor).
+   */
+  private readonly creditSinceRestart: Map<Ipv4, number> | null;
   private partnerVendorClass: string | null = null;
   /** HBA in force: ours (primary) or received in CONNECT (secondary). */
   private hba: Uint8Array;
@@ -262,6 +303,16 @@ export class FailoverEndpoint {
     this.poolBalanceSeconds = options.poolBalanceSeconds ?? 30;
     this.startupEndsAt = options.now + this.startupSeconds;
     this.nextConnectAt = options.now;
+    this.wallOffsetSeconds = (options.wallNow ?? options.now) - options.now;
+    const restart = options.restart ?? null;
+    this.unmeasuredRestart =
+      restart === null || restart.isMeasured
+        ? null
+        : {
+            lastAliveAt: restart.lastAliveAt,
+            bootAt: Math.max(restart.lastAliveAt, Math.floor(options.now)),
+          };
+    this.creditSinceRestart = this.unmeasuredRestart === null ? null : new Map();
     this.hba = this.ownHba();
     this.gate = new RelationshipGate(this);
   }
@@ -325,8 +376,7 @@ export class FailoverEndpoint {
       unackedUpdates: this.inFlightAddresses.size,
       queuedUpdates: this.updateQueue.size,
       partnerDownAt: this.partnerDownAt(),
-      partnerPoolUsableAt:
-        this.state === ServerState.PARTNER_DOWN ? this.stateStartedAt + this.mcltSeconds : null,
+      partnerPoolUsableAt: this.state === ServerState.PARTNER_DOWN ? this.partnerPoolUsableAt() : null,
       partnerSeenServingAt: this.partnerSeenServingAt > 0 ? this.partnerSeenServingAt : null,
       partnerVendorClass: this.partnerVendorClass,
       counters: { ...this.counters },
@@ -345,17 +395,69 @@ export class FailoverEndpoint {
   }
 
   private wasDownLongerThanMclt(): boolean {
-    return (
-      this.lastOperationalAt > 0 &&
-      this.startupEndsAt - this.startupSeconds - this.lastOperationalAt > this.mcltSeconds
+    if (this.lastOperationalAt === 0) return false;
+    // Without a clock that ran through the downtime (a power loss) its length is unknown: the wall
+    // clock may have been stepped meanwhile, or set wrong at boot. Assume the worst (docs/safety.md,
+    // "Restarts").
+    if (this.unmeasuredRestart !== null) return true;
+    return this.startupEndsAt - this.startupSeconds - this.lastOperationalAt > this.mcltSeconds;
+  }
+
+  /**
+   * PARTNER-DOWN: when the partner's free addresses become usable (stos + MCLT, D12 §9.4), re-armed
+   * after an unmeasured restart if PARTNER-DOWN began before it.
+   */
+  partnerPoolUsableAt(): number {
+    return this.rearmedIfBefore(this.stateStartedAt, this.stateStartedAt + this.mcltSeconds);
+  }
+
+  /**
+   * The binding a grant may count on (D12 §7.1.5: MCLT past what the partner knows). After an
+   * unmeasured restart the stored PETs and expiry are not trusted: a grant counts only on PETs
+   * confirmed since (creditSinceRestart) and keeps a current expiry only if a client transaction
+   * set it since; everything else is MCLT past now, as for a binding the partner never heard of.
+   * The credit only narrows what the binding says: a PET confirmed since the restart that the
+   * binding no longer carries (a later update replaced it with a lower one) counts no more than
+   * it would have without the restart (sim seeds 4958, 9141, 9614, 11181: a grant MCLT past the
+   * larger, older PET).
+   */
+  creditFor(lease: Lease): { lease: Lease; isExpiryTrusted: boolean } {
+    const r = this.unmeasuredRestart;
+    if (r === null || this.creditSinceRestart === null) return { lease, isExpiryTrusted: true };
+    const confirmed = Math.min(
+      this.creditSinceRestart.get(lease.address) ?? 0,
+      Math.max(lease.ackedPotentialExpiresAt, lease.receivedPotentialExpiresAt),
     );
+    return {
+      lease: { ...lease, ackedPotentialExpiresAt: confirmed, receivedPotentialExpiresAt: 0 },
+      isExpiryTrusted: lease.clientLastTransactionAt >= r.bootAt,
+    };
+  }
+
+  private noteCreditSinceRestart(address: Ipv4, potentialExpiresAt: number | undefined): void {
+    if (this.creditSinceRestart === null || potentialExpiresAt === undefined) return;
+    this.creditSinceRestart.set(
+      address,
+      Math.max(this.creditSinceRestart.get(address) ?? 0, potentialExpiresAt),
+    );
+  }
+
+  /** PARTNER-DOWN: the earliest time `lease`'s address may go to a new client (see lease-time.ts). */
+  reuseAt(lease: Lease | undefined): number {
+    return partnerDownReuseAt(lease, this.stateStartedAt, this.mcltSeconds, this.unmeasuredRestart);
   }
 
   // -----------------------------------------------------------------------------------------------
   // Input
 
-  handle(input: EndpointInput, now: number): EndpointAction[] {
+  /**
+   * `now`: the timeline (every wait and every stored time is on it). `wallNow`: the wall clock,
+   * for the absolute times on the wire and the clock-skew limit; it defaults to `now` (a shell
+   * whose timeline is the wall clock, as in most tests).
+   */
+  handle(input: EndpointInput, now: number, wallNow: number = now): EndpointAction[] {
     const out: EndpointAction[] = [];
+    this.wallOffsetSeconds = wallNow - now;
     if (!this.hasScannedStore) {
       // Bindings the partner has not acknowledged (persisted flag) go out on the next connection.
       // Done on the first input: the engine does not exist yet when the endpoint is built.
@@ -490,7 +592,7 @@ export class FailoverEndpoint {
       );
     } else {
       out.push(log('info', 'failover-operator-rebalance', { relationship: this.name, poolRequested: true }));
-      this.send(c, buildPoolReq({ time: wireTime(now), xid: this.xid(c) }), now, out);
+      this.send(c, buildPoolReq({ time: wireTime(now + c.wireOffsetSeconds), xid: this.xid(c) }), now, out);
     }
     this.pump(now, out);
   }
@@ -502,6 +604,7 @@ export class FailoverEndpoint {
     const c: Connection = {
       id,
       outbound,
+      wireOffsetSeconds: this.wallOffsetSeconds,
       phase: this.role === 'primary' ? 'waitConnectAck' : 'waitConnect',
       openedAt: now,
       nextXid: 1,
@@ -530,7 +633,7 @@ export class FailoverEndpoint {
       this.send(
         c,
         buildConnect({
-          time: wireTime(now),
+          time: wireTime(now + c.wireOffsetSeconds),
           xid: c.connectXid,
           relationshipName: this.name,
           maxUnackedUpdates: this.config.maxUnackedUpdates,
@@ -571,12 +674,52 @@ export class FailoverEndpoint {
     this.inFlight.clear();
     this.inFlightAddresses.clear();
     this.skewSamples.length = 0;
+    this.heldPartnerOffset = null;
     this.counterUpdated.clear();
     this.partnerUpdateRequest = null;
     this.ourUpdateRequestXid = null;
     this.nextConnectAt = Math.min(this.nextConnectAt, now + RECONNECT_SECONDS);
     out.push(log('warn', 'failover-connection-lost', { relationship: this.name, reason }));
     if (wasCommunicating) this.apply({ type: 'commFailed' }, now, out);
+  }
+
+  private closeForSkew(c: Connection, skew: number, now: number, out: EndpointAction[]): void {
+    this.counters.clockSkewDisconnects!++;
+    this.closeConnection(
+      c,
+      RejectReason.TIME_MISMATCH,
+      `clocks differ by ${Math.abs(skew)} s (limit ${this.config.maxClockSkewSeconds} s)`,
+      now,
+      out,
+    );
+    this.nextConnectAt = now + RECONNECT_AFTER_REJECT_SECONDS;
+  }
+
+  private addSkewSample(m: DecodedFailoverMessage, now: number): void {
+    this.skewSamples.push(m.time - Math.floor(now));
+    if (this.skewSamples.length > SKEW_SAMPLES) this.skewSamples.shift();
+    const sorted = [...this.skewSamples].sort((x, y) => x - y);
+    const median = sorted[sorted.length >> 1]!;
+    if (this.heldPartnerOffset === null || Math.abs(median - this.heldPartnerOffset) > 1)
+      this.heldPartnerOffset = median;
+  }
+
+  /**
+   * The handshake succeeded on `c` (its CONNECT or CONNECTACK is `m`): it becomes the connection,
+   * and the partner's clock offset is measured from this message on (the wire offset is one per
+   * connection, see Connection.wireOffsetSeconds).
+   */
+  private acceptConnection(c: Connection, m: DecodedFailoverMessage, now: number): void {
+    c.phase = 'up';
+    this.active = c;
+    this.skewSamples.length = 0;
+    this.heldPartnerOffset = null;
+    this.addSkewSample(m, now);
+  }
+
+  /** The wall clock at timeline time `now`, whole seconds. */
+  private wallSecondsAt(now: number): number {
+    return Math.floor(now + this.wallOffsetSeconds);
   }
 
   private dropConnection(id: ConnectionId, now: number, out: EndpointAction[]): void {
@@ -596,7 +739,12 @@ export class FailoverEndpoint {
   ): void {
     this.send(
       c,
-      buildDisconnect({ time: wireTime(now), xid: this.xid(c), rejectReason: reason, message }),
+      buildDisconnect({
+        time: wireTime(now + c.wireOffsetSeconds),
+        xid: this.xid(c),
+        rejectReason: reason,
+        message,
+      }),
       now,
       out,
     );
@@ -618,31 +766,20 @@ export class FailoverEndpoint {
     this.counters.messagesReceived!++;
     c.lastReceivedAt = now;
     this.lastContactAt = now;
-    this.clockSkewSeconds = m.time - Math.floor(now);
-    if (
-      c.phase === 'up' ||
-      m.type === FailoverMessageType.CONNECT ||
-      m.type === FailoverMessageType.CONNECTACK
-    ) {
-      this.skewSamples.push(this.clockSkewSeconds);
-      if (this.skewSamples.length > SKEW_SAMPLES) this.skewSamples.shift();
-    }
+    // The partner's wall clock (as of its side of this connection) against ours now.
+    this.clockSkewSeconds = m.time - this.wallSecondsAt(now);
+    // Samples of the established connection only: CONNECT/CONNECTACK start them (acceptConnection).
+    // A refused handshake's time left among them skewed the next connection's median by minutes.
+    if (c.phase === 'up') this.addSkewSample(m, now);
     if (
       c.phase === 'up' &&
       Math.abs(this.clockSkewSeconds) > this.config.maxClockSkewSeconds + CLOCK_SKEW_SLACK_SECONDS
     ) {
-      // The clocks drifted apart (or one jumped) after the handshake: every time the partner
-      // sends is now wrong by more than we accept, MCLT arithmetic included (spec §13). Windows
-      // checks every message the same way.
-      this.counters.clockSkewDisconnects!++;
-      this.closeConnection(
-        c,
-        RejectReason.TIME_MISMATCH,
-        `clocks differ by ${Math.abs(this.clockSkewSeconds)} s (limit ${this.config.maxClockSkewSeconds} s)`,
-        now,
-        out,
-      );
-      this.nextConnectAt = now + RECONNECT_AFTER_REJECT_SECONDS;
+      // The wall clocks drifted apart (or one was stepped) after the handshake. Times on this
+      // connection stay consistent (each side keeps the wall offset it had when the connection
+      // opened), but the pair no longer meets the limit the handshake checks (spec §13); the next
+      // handshake decides. Windows checks every message the same way.
+      this.closeForSkew(c, this.clockSkewSeconds, now, out);
       return;
     }
     if (auth !== 'ok') {
@@ -806,12 +943,11 @@ export class FailoverEndpoint {
     c.isIscPeer = (m.vendorClass ?? '').startsWith('isc-');
     c.partnerMaxUnacked = Math.max(1, m.maxUnackedUpdates ?? 1);
     c.partnerReceiveTimerSeconds = m.receiveTimerSeconds ?? this.config.receiveTimerSeconds;
-    c.phase = 'up';
-    this.active = c;
+    this.acceptConnection(c, m, now);
     this.send(
       c,
       buildConnectAck({
-        time: wireTime(now),
+        time: wireTime(now + c.wireOffsetSeconds),
         xid: m.xid,
         relationshipName: this.name,
         maxUnackedUpdates: this.config.maxUnackedUpdates,
@@ -850,7 +986,7 @@ export class FailoverEndpoint {
         message: `unknown failover relationship name "${m.relationshipName ?? ''}"`,
       };
     }
-    const skew = Math.abs(m.time - Math.floor(now));
+    const skew = Math.abs(m.time - this.wallSecondsAt(now));
     if (skew > this.config.maxClockSkewSeconds) {
       return {
         reason: RejectReason.TIME_MISMATCH,
@@ -881,7 +1017,7 @@ export class FailoverEndpoint {
     this.send(
       c,
       buildConnectAck({
-        time: wireTime(now),
+        time: wireTime(now + c.wireOffsetSeconds),
         xid: m.xid,
         // ISC echoes the received name when it has no such relationship (spec §5.1).
         relationshipName: m.relationshipName ?? this.name,
@@ -917,7 +1053,7 @@ export class FailoverEndpoint {
       this.dropConnection(c.id, now, out);
       return;
     }
-    const skew = Math.abs(m.time - Math.floor(now));
+    const skew = Math.abs(m.time - this.wallSecondsAt(now));
     if (skew > this.config.maxClockSkewSeconds) {
       this.closeConnection(
         c,
@@ -937,8 +1073,7 @@ export class FailoverEndpoint {
     c.isIscPeer = (m.vendorClass ?? '').startsWith('isc-');
     c.partnerMaxUnacked = Math.max(1, m.maxUnackedUpdates ?? 1);
     c.partnerReceiveTimerSeconds = m.receiveTimerSeconds ?? this.config.receiveTimerSeconds;
-    c.phase = 'up';
-    this.active = c;
+    this.acceptConnection(c, m, now);
     // Any other link (e.g. the secondary's wake-up connection) is now surplus.
     for (const other of [...this.connections.values()]) {
       if (other !== c) this.dropConnection(other.id, now, out);
@@ -1080,11 +1215,11 @@ export class FailoverEndpoint {
       // Went down: the last time we answered clients (lastOperationalAt, read from stable storage
       // at start and not advanced since, RECOVER does not answer) plus the heartbeat that never
       // came, as §9.6.2's DISCUSSION suggests. Restarted after more than that, RECOVER-WAIT is
-      // over at once, as ISC's is (its saved stos + MCLT).
-      this.recoverWaitEndsAt =
-        this.lastOperationalAt > 0
-          ? this.lastOperationalAt + HEARTBEAT_SECONDS + 1 + this.mcltSeconds
-          : this.stateStartedAt + this.mcltSeconds;
+      // over at once, as ISC's is (its saved stos + MCLT). After a restart no clock measured, the
+      // wait resumes with what it had left at the last checkpoint (docs/safety.md, "Restarts").
+      const since =
+        this.lastOperationalAt > 0 ? this.lastOperationalAt + HEARTBEAT_SECONDS + 1 : this.stateStartedAt;
+      this.recoverWaitEndsAt = this.rearmedIfBefore(since, since + this.mcltSeconds);
     } else {
       this.recoverWaitEndsAt = null;
     }
@@ -1110,7 +1245,7 @@ export class FailoverEndpoint {
       !this.active!.isIscPeer
     ) {
       const c = this.active!;
-      this.send(c, buildPoolReq({ time: wireTime(now), xid: this.xid(c) }), now, out);
+      this.send(c, buildPoolReq({ time: wireTime(now + c.wireOffsetSeconds), xid: this.xid(c) }), now, out);
     }
     this.pump(now, out);
   }
@@ -1130,11 +1265,11 @@ export class FailoverEndpoint {
     this.send(
       c,
       buildState({
-        time: wireTime(now),
+        time: wireTime(now + c.wireOffsetSeconds),
         xid: this.xid(c),
         serverState: isStartup ? this.previousState : this.state,
         serverFlags: isStartup ? SERVER_FLAG_STARTUP : 0,
-        startTimeOfState: this.stateStartedAt,
+        startTimeOfState: this.stateStartedAt + c.wireOffsetSeconds,
       }),
       now,
       out,
@@ -1148,7 +1283,9 @@ export class FailoverEndpoint {
     this.ourUpdateRequestXid = xid;
     this.send(
       c,
-      all ? buildUpdReqAll({ time: wireTime(now), xid }) : buildUpdReq({ time: wireTime(now), xid }),
+      all
+        ? buildUpdReqAll({ time: wireTime(now + c.wireOffsetSeconds), xid })
+        : buildUpdReq({ time: wireTime(now + c.wireOffsetSeconds), xid }),
       now,
       out,
     );
@@ -1172,8 +1309,17 @@ export class FailoverEndpoint {
     // sign that the partner serves clients, not only from the loss of the link. A partner cut off
     // from us but answering clients is not down; both servers taking PARTNER-DOWN would each use
     // the other's free addresses after MCLT (chaos seed 33710019). Kea HA waits for unanswered
-    // clients for the same reason (max-unacked-clients).
-    return Math.max(this.stateStartedAt, this.partnerSeenServingAt) + r.stateSwitchIntervalSeconds;
+    // clients for the same reason (max-unacked-clients). A partner that answers us at all, even
+    // to refuse the connection (clocks apart, reject reason 4), is not down either: the interval
+    // also counts from the last message it sent.
+    const since = Math.max(this.stateStartedAt, this.partnerSeenServingAt, this.lastContactAt);
+    return this.rearmedIfBefore(since, since + r.stateSwitchIntervalSeconds);
+  }
+
+  /** `deadline` of a wait that began at `since`, re-armed if it began before an unmeasured restart. */
+  private rearmedIfBefore(since: number, deadline: number): number {
+    const r = this.unmeasuredRestart;
+    return r !== null && since < r.bootAt ? rearmed(deadline, r) : deadline;
   }
 
   // -----------------------------------------------------------------------------------------------
@@ -1199,9 +1345,21 @@ export class FailoverEndpoint {
         );
         continue;
       }
+      // Our own wall clock stepped since the partner's last message: its clock as it reads now
+      // (its wire time runs with our timeline) against our wall clock. Found at once rather than
+      // at the partner's next message, which a stalled link may hold up to a receive timer (the
+      // simulator's seeds 4007, 42100, 61906, 87570: a step while CONNECT/CONNECTACK were in
+      // flight).
+      if (c === this.active && this.skewSamples.length > 0) {
+        const skew = this.rawPartnerOffset() - this.wallOffsetSeconds;
+        if (Math.abs(skew) > this.config.maxClockSkewSeconds + CLOCK_SKEW_SLACK_SECONDS) {
+          this.closeForSkew(c, skew, now, out);
+          continue;
+        }
+      }
       const contactEvery = Math.max(1, Math.floor(c.partnerReceiveTimerSeconds / 3));
       if (now - c.lastSentAt >= contactEvery)
-        this.send(c, buildContact({ time: wireTime(now), xid: this.xid(c) }), now, out);
+        this.send(c, buildContact({ time: wireTime(now + c.wireOffsetSeconds), xid: this.xid(c) }), now, out);
     }
     if (this.connections.size === 0 && now >= this.nextConnectAt && this.state !== ServerState.SHUTDOWN) {
       this.nextConnectAt = now + RECONNECT_SECONDS;
@@ -1275,7 +1433,7 @@ export class FailoverEndpoint {
     for (const lease of engine.leases()) {
       if (!this.scopeIds.has(lease.scopeId)) continue;
       if (lease.state !== 'expired' && lease.state !== 'released' && lease.state !== 'reset') continue;
-      if (now < partnerDownReuseAt(lease, this.stateStartedAt, this.mcltSeconds)) continue;
+      if (now < this.reuseAt(lease)) continue;
       const next: Lease = { ...lease, state: own, stateStartedAt: Math.floor(now), isPartnerUpToDate: false };
       changed.push(next);
     }
@@ -1292,11 +1450,11 @@ export class FailoverEndpoint {
       this.send(
         c,
         buildState({
-          time: wireTime(now),
+          time: wireTime(now + c.wireOffsetSeconds),
           xid: this.xid(c),
           serverState: kind === 'shutdown' ? ServerState.SHUTDOWN : ServerState.PAUSED,
           serverFlags: 0,
-          startTimeOfState: Math.floor(now),
+          startTimeOfState: Math.floor(now) + c.wireOffsetSeconds,
         }),
         now,
         out,
@@ -1304,7 +1462,7 @@ export class FailoverEndpoint {
       this.send(
         c,
         buildDisconnect({
-          time: wireTime(now),
+          time: wireTime(now + c.wireOffsetSeconds),
           xid: this.xid(c),
           rejectReason: RejectReason.UNKNOWN_ERROR,
           message: `server ${kind}`,
@@ -1361,7 +1519,7 @@ export class FailoverEndpoint {
         bytes += size;
         this.updateQueue.delete(address);
         this.durableVersion.delete(address);
-        bindings.push(b);
+        bindings.push(toWireBinding(b, c.wireOffsetSeconds));
         batch.push({
           address,
           key: bindingKey(b),
@@ -1375,7 +1533,7 @@ export class FailoverEndpoint {
       const xid = this.xid(c);
       this.inFlight.set(xid, batch);
       this.counters.bindingUpdatesSent! += batch.length;
-      this.send(c, buildBndUpd({ time: wireTime(now), xid, bindings }), now, out);
+      this.send(c, buildBndUpd({ time: wireTime(now + c.wireOffsetSeconds), xid, bindings }), now, out);
       // Everything queued may be in flight already (waiting for its ACK to be re-sent).
       if (
         batch.length < perMessage &&
@@ -1408,7 +1566,12 @@ export class FailoverEndpoint {
       this.state === ServerState.NORMAL &&
       this.partnerState === ServerState.NORMAL &&
       this.partnerUpdateRequest?.waitingFor.has(lease.address) !== true &&
-      now < lease.leaseExpiresAt + Math.max(0, -this.partnerClockOffset()) + ISC_EXPIRY_HOLD_SECONDS
+      // dhcpd keeps the expiry as we sent it (our timeline + the connection's wall offset) and
+      // compares it with its own clock (partner's time = our timeline + the measured offset).
+      now <
+        lease.leaseExpiresAt +
+          Math.max(0, c.wireOffsetSeconds - this.partnerClockOffset()) +
+          ISC_EXPIRY_HOLD_SECONDS
     );
   }
 
@@ -1467,6 +1630,7 @@ export class FailoverEndpoint {
         }
         continue;
       }
+      this.noteCreditSinceRestart(sent.address, sent.potentialExpiresAt);
       let next: Lease = {
         ...current,
         ackedPotentialExpiresAt: acked,
@@ -1505,7 +1669,7 @@ export class FailoverEndpoint {
     const c = this.active;
     if (r === null || c === null || r.waitingFor.size > 0) return;
     this.partnerUpdateRequest = null;
-    this.send(c, buildUpdDone({ time: wireTime(now), xid: r.xid }), now, out);
+    this.send(c, buildUpdDone({ time: wireTime(now + c.wireOffsetSeconds), xid: r.xid }), now, out);
   }
 
   // -----------------------------------------------------------------------------------------------
@@ -1586,6 +1750,7 @@ export class FailoverEndpoint {
         continue;
       }
       let next = leaseFromBinding(b, ours, scopeId, partnerName, Math.floor(now));
+      this.noteCreditSinceRestart(address, b.potentialExpiresAt);
       if (next.state === 'abandoned' && next.leaseExpiresAt <= now) {
         // D12's ABANDONED carries no expiry: hold the address as this scope holds a decline, so
         // it comes back (as EXPIRED, then FREE once both agree) instead of being lost for good.
@@ -1618,7 +1783,7 @@ export class FailoverEndpoint {
       acks.push({ address });
     }
     if (acks.length === 0) return;
-    const ack = buildBndAck({ time: wireTime(now), xid: m.xid, acks });
+    const ack = buildBndAck({ time: wireTime(now + c.wireOffsetSeconds), xid: m.xid, acks });
     // BNDACK only once what it acknowledges is on stable storage (D12 §7.1.2).
     const send: EndpointAction = { type: 'send', connectionId: c.id, message: ack };
     this.counters.messagesSent!++;
@@ -1657,18 +1822,21 @@ export class FailoverEndpoint {
   }
 
   /**
-   * The partner's clock minus ours, as measured on this connection (median of recent messages;
-   * 0 before any). Received absolute times are shifted by it before they are compared or stored
-   * (D12 §5.10): CLTTs from two clocks up to 60 s apart otherwise order a release and a later
-   * re-ACK the wrong way round (sim seed 24).
+   * The partner's wire clock minus our timeline, as measured on this connection (held median,
+   * see heldPartnerOffset; 0 before any). Received absolute times are shifted by it before they
+   * are compared or stored (D12 §5.10): CLTTs from two clocks up to 60 s apart otherwise order a
+   * release and a later re-ACK the wrong way round (sim seed 24).
    */
   private partnerClockOffset(): number {
-    if (this.skewSamples.length === 0) return 0;
-    const sorted = [...this.skewSamples].sort((x, y) => x - y);
-    const median = sorted[sorted.length >> 1]!;
+    const median = this.rawPartnerOffset();
     // Whole-second times read on either side of a second boundary differ by one: that is
     // measurement noise, not skew (correcting it made two synchronised stores differ by 1 s).
     return Math.abs(median) <= 1 ? 0 : median;
+  }
+
+  /** The held offset, not rounded to 0 (0 before any sample). */
+  private rawPartnerOffset(): number {
+    return this.heldPartnerOffset ?? 0;
   }
 
   /**
@@ -1679,9 +1847,7 @@ export class FailoverEndpoint {
    * EXPIRED this early cannot end a lease we extended.
    */
   private expiryToleranceSeconds(): number {
-    if (this.skewSamples.length === 0) return 0;
-    const sorted = [...this.skewSamples].sort((x, y) => x - y);
-    return sorted[sorted.length >> 1]! >= 1 ? 1 : 0;
+    return this.rawPartnerOffset() >= 1 ? 1 : 0;
   }
 
   private toLocalTime(t: number | undefined, offset: number): number | undefined {
@@ -1730,7 +1896,12 @@ export class FailoverEndpoint {
       return;
     }
     const moved = this.state === ServerState.NORMAL ? this.balancePools(now, out) : 0;
-    this.send(c, buildPoolResp({ time: wireTime(now), xid: m.xid, addressesTransferred: moved }), now, out);
+    this.send(
+      c,
+      buildPoolResp({ time: wireTime(now + c.wireOffsetSeconds), xid: m.xid, addressesTransferred: moved }),
+      now,
+      out,
+    );
   }
 
   /** The share of free addresses the secondary should own. */
@@ -1881,9 +2052,7 @@ class RelationshipGate implements FailoverGate {
   }
 
   private partnerPoolUsable(now: number): boolean {
-    return (
-      this.e.currentState === ServerState.PARTNER_DOWN && now >= this.e.currentStateStartedAt + this.e.mclt
-    );
+    return this.e.currentState === ServerState.PARTNER_DOWN && now >= this.e.partnerPoolUsableAt();
   }
 
   mayAllocate(lease: Lease | undefined, now: number): boolean {
@@ -1895,16 +2064,10 @@ class RelationshipGate implements FailoverGate {
     }
     if (lease.state === 'free' || lease.state === 'backup') {
       if (lease.state === own) return isOwnUsable;
-      return (
-        this.partnerPoolUsable(now) &&
-        now >= partnerDownReuseAt(lease, this.e.currentStateStartedAt, this.e.mclt)
-      );
+      return this.partnerPoolUsable(now) && now >= this.e.reuseAt(lease);
     }
     if (lease.state === 'expired' || lease.state === 'released' || lease.state === 'reset') {
-      return (
-        this.e.currentState === ServerState.PARTNER_DOWN &&
-        now >= partnerDownReuseAt(lease, this.e.currentStateStartedAt, this.e.mclt)
-      );
+      return this.e.currentState === ServerState.PARTNER_DOWN && now >= this.e.reuseAt(lease);
     }
     return false;
   }
@@ -1919,13 +2082,15 @@ class RelationshipGate implements FailoverGate {
   grant(lease: Lease | undefined, desiredSeconds: number, isInfinite: boolean, now: number): LeaseGrant {
     if (isInfinite) return { expiresAt: INFINITE_EXPIRY, potentialExpiresAt: INFINITE_EXPIRY };
     const s = this.e.currentState;
+    const credit = lease === undefined ? null : this.e.creditFor(lease);
     return boundedGrant({
       now,
       desiredSeconds,
       mcltSeconds: this.e.mclt,
-      lease,
+      lease: credit?.lease,
       includeCurrentExpiry:
-        s === ServerState.COMMUNICATIONS_INTERRUPTED || s === ServerState.RESOLUTION_INTERRUPTED,
+        (credit?.isExpiryTrusted ?? true) &&
+        (s === ServerState.COMMUNICATIONS_INTERRUPTED || s === ServerState.RESOLUTION_INTERRUPTED),
     });
   }
 
@@ -1956,6 +2121,24 @@ function normaliseStored(state: ServerState): ServerState {
 
 function wireTime(now: number): number {
   return Math.floor(now) >>> 0;
+}
+
+/** A binding's times from our timeline to the wire (the connection's wall offset added). */
+function toWireBinding(b: FailoverBindingInput, offset: number): FailoverBindingInput {
+  if (offset === 0) return b;
+  const r: FailoverBindingInput = { ...b };
+  const shift = (t: number | undefined) =>
+    t === undefined || t === 0 || t >= INFINITE_EXPIRY - 1 ? t : Math.max(1, t + offset);
+  for (const k of [
+    'leaseExpiresAt',
+    'potentialExpiresAt',
+    'stateStartedAt',
+    'clientLastTransactionAt',
+  ] as const) {
+    const v = shift(b[k]);
+    if (v !== undefined) r[k] = v;
+  }
+  return r;
 }
 
 function log(

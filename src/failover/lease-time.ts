@@ -58,26 +58,54 @@ export function boundedGrant(input: GrantInput): Grant {
 }
 
 /**
+ * A restart whose downtime no clock measured (src/server/clock.ts: the host lost power, so the
+ * monotonic clock did not run through it). The timeline was advanced by what the wall clock says,
+ * which a step of the wall clock during the downtime makes too much: every wait that was running
+ * before the downtime resumes with the time it still had then, counted from the restart
+ * (docs/safety.md, "Restarts"). Times in timeline seconds.
+ */
+export interface UnmeasuredRestart {
+  /** The last checkpoint of the previous process: it was alive then. */
+  lastAliveAt: number;
+  /** When this process started (lastAliveAt + the downtime as the wall clock tells it). */
+  bootAt: number;
+}
+
+/** `deadline`, set before the downtime and still running at its start, re-armed from the restart. */
+export function rearmed(deadline: number, restart: UnmeasuredRestart | null): number {
+  if (restart === null || deadline <= restart.lastAliveAt) return deadline;
+  return deadline + (restart.bootAt - restart.lastAliveAt);
+}
+
+/**
  * In PARTNER-DOWN, the earliest time an address that the partner may have used can go to a
  * different client (D12 §9.4, failover.md §7.5): never before stos(PD) + MCLT, and not before
- * MCLT past anything the partner may have promised for it.
+ * MCLT past anything the partner may have promised for it. After an unmeasured restart, waits that
+ * come from before it are re-armed: PARTNER-DOWN entered before the restart, and a binding whose
+ * last client transaction was before it (one after it carries times taken since; the acknowledged
+ * PET may keep an older, larger value, which only makes the wait longer).
  */
 export function partnerDownReuseAt(
   lease: Lease | undefined,
   partnerDownSince: number,
   mcltSeconds: number,
+  restart: UnmeasuredRestart | null = null,
 ): number {
-  let latest = partnerDownSince;
+  const stateWait = partnerDownSince + mcltSeconds;
+  let latest =
+    restart !== null && partnerDownSince < restart.bootAt ? rearmed(stateWait, restart) : stateWait;
   if (lease) {
     const expiry =
       lease.leaseExpiresAt === INFINITE_EXPIRY ? INFINITE_EXPIRY - mcltSeconds : lease.leaseExpiresAt;
-    latest = Math.max(
-      latest,
-      expiry,
-      lease.sentPotentialExpiresAt,
-      lease.ackedPotentialExpiresAt,
-      lease.receivedPotentialExpiresAt,
-    );
+    const leaseWait =
+      Math.max(
+        expiry,
+        lease.sentPotentialExpiresAt,
+        lease.ackedPotentialExpiresAt,
+        lease.receivedPotentialExpiresAt,
+      ) + mcltSeconds;
+    const isFromBefore = restart !== null && lease.clientLastTransactionAt < restart.bootAt;
+    latest = Math.max(latest, isFromBefore ? rearmed(leaseWait, restart) : leaseWait);
   }
-  return latest + mcltSeconds;
+  return latest;
 }

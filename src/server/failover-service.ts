@@ -22,7 +22,7 @@ import type { LeaseStore } from '../leases/store.js';
 import type { FailoverAuthConfig } from '../wire/failover-auth.js';
 import { SERVER_STATE_NAMES, ServerState } from '../wire/failover-message.js';
 import { formatIpv4 } from '../wire/ipv4.js';
-import type { Clock } from './clock.js';
+import type { Clock, TimelineResume } from './clock.js';
 import { FailoverLink, type FailoverLinkTls } from './failover-link.js';
 import { FailoverListeners, type ListenerStats } from './failover-listener.js';
 
@@ -76,7 +76,8 @@ class RelationshipRunner {
     if (this.isStopped || (!this.isReady && input.type !== 'shutdown')) return;
     let actions: EndpointAction[];
     try {
-      actions = this.endpoint.handle(input, this.clock.nowSeconds());
+      const now = this.clock.nowSeconds();
+      actions = this.endpoint.handle(input, now, this.clock.wallSeconds?.() ?? now);
     } catch (err) {
       this.log.error(
         {
@@ -250,6 +251,8 @@ export interface FailoverServiceOptions {
   log: Logger;
   vendorClass: string;
   isStoreEmpty: boolean;
+  /** How the clock's timeline continued over the downtime before this process (src/server/clock.ts). */
+  restart?: TimelineResume | null;
 }
 
 export class FailoverService {
@@ -262,12 +265,18 @@ export class FailoverService {
   constructor(private readonly options: FailoverServiceOptions) {
     this.listeners = new FailoverListeners(options.log, () => options.clock.nowSeconds());
     for (const r of options.config.failover) {
-      this.runners.set(r.name, this.makeRunner(r, readPersisted(options.store, r.name, options.log)));
+      this.runners.set(r.name, this.makeRunner(r, readPersisted(options.store, r.name, options.log), true));
     }
   }
 
-  private makeRunner(r: ResolvedRelationship, persisted: PersistedRelationship | null): RelationshipRunner {
+  /** `isStored`: `persisted` comes from the store (written before this process, perhaps). */
+  private makeRunner(
+    r: ResolvedRelationship,
+    persisted: PersistedRelationship | null,
+    isStored: boolean,
+  ): RelationshipRunner {
     const o = this.options;
+    const now = o.clock.nowSeconds();
     const endpoint = new FailoverEndpoint({
       relationship: r,
       engine: o.engine,
@@ -275,7 +284,9 @@ export class FailoverService {
       vendorClass: o.vendorClass,
       persisted,
       isStoreEmpty: o.isStoreEmpty,
-      now: o.clock.nowSeconds(),
+      now,
+      wallNow: o.clock.wallSeconds?.() ?? now,
+      restart: isStored ? (o.restart ?? null) : null,
     });
     let history = this.histories.get(r.name);
     if (history === undefined) {
@@ -324,13 +335,14 @@ export class FailoverService {
         { event: r ? 'failover.reconfiguring' : 'failover.removed', relationship: name },
         'failover relationship reconfigured',
       );
-      if (r !== undefined) this.launch(this.makeRunner(r, runner.endpoint.persistedRecord(now)), stopped);
+      if (r !== undefined)
+        this.launch(this.makeRunner(r, runner.endpoint.persistedRecord(now), false), stopped);
       else this.histories.delete(name);
     }
     for (const r of config.failover) {
       if (!this.runners.has(r.name)) {
         this.launch(
-          this.makeRunner(r, readPersisted(this.options.store, r.name, this.options.log)),
+          this.makeRunner(r, readPersisted(this.options.store, r.name, this.options.log), true),
           Promise.resolve(),
         );
       }

@@ -11,6 +11,7 @@
 //     partner's acknowledgement (which makes it FREE) before it is deleted.
 
 import type { Logger } from 'pino';
+import { iso } from '../api/format.js';
 import type { DhcpEngine } from '../dhcp/engine.js';
 import type { Lease } from '../dhcp/lease.js';
 import { isAddressFree } from '../import/lease-placement.js';
@@ -79,7 +80,7 @@ export function removalRefusal(lease: Lease, isFailover: boolean): string | null
     case 'reset':
       return `${address} is ${lease.state.toUpperCase()}: it becomes FREE once the failover partner has acknowledged that (D12 §5.5); delete it then`;
     case 'abandoned':
-      return `${address} was declined and is held out of both servers' pools until ${new Date(lease.leaseExpiresAt * 1000).toISOString().replace('.000Z', 'Z')}; the partner holds it too`;
+      return `${address} was declined and is held out of both servers' pools until ${iso(lease.leaseExpiresAt)}; the partner holds it too`;
   }
 }
 

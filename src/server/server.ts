@@ -5,6 +5,7 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import { type ApiServer, ApiStartupError, startManagementApi } from '../api/attach.js';
+import { setWallOffsetSource } from '../api/format.js';
 import { type OrphanedLeases, orphanedLeases } from '../api/orphaned-leases.js';
 import { TWINLEASE_VERSION } from '../api/version.js';
 import { formatConfigErrors, loadConfigFile, type ResolvedConfig, reloadConfig } from '../config/loader.js';
@@ -16,7 +17,7 @@ import { openSqliteLeaseStore } from '../leases/sqlite-store.js';
 import type { LeaseStore } from '../leases/store.js';
 import { makeStoreDirectory } from '../leases/store-directory.js';
 import { formatIpv4, formatMac } from '../wire/ipv4.js';
-import { type Clock, systemClock } from './clock.js';
+import { CHECKPOINT_META_KEY, CHECKPOINT_SECONDS, type Clock, Timeline, wallOffsetSeconds } from './clock.js';
 import { Counters } from './counters.js';
 import { DdnsService } from './ddns-service.js';
 import { type DhcpNetworkSettings, DhcpService } from './dhcp-service.js';
@@ -160,7 +161,6 @@ function restartOnlyChange(current: ResolvedConfig, next: ResolvedConfig, hasNat
 }
 
 export async function startServer(options: ServeOptions): Promise<RunningServer> {
-  const clock = options.clock ?? systemClock;
   const interfaces = options.interfaces ?? listInterfaceAddresses;
   const configPath = options.configPath === null ? DEFAULT_CONFIG_PATH : resolve(options.configPath);
   const loaded = loadConfigFile(configPath);
@@ -181,6 +181,37 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   // worse here (more CPU per lease and a longer p99 at 2000/s): see bench/README.md.
   const store = openSqliteLeaseStore(storePath);
   const stored: Lease[] = store.loadAll();
+  // The timeline every core runs on (src/server/clock.ts), continued from the last checkpoint in
+  // this store; a clock passed in (tests) is used as it is.
+  const timeline =
+    options.clock === undefined
+      ? Timeline.resume(Timeline.parseCheckpoint(store.getMeta(CHECKPOINT_META_KEY)))
+      : null;
+  const clock: Clock = options.clock ?? timeline!.clock;
+  setWallOffsetSource(() => wallOffsetSeconds(clock));
+  const writeCheckpoint = async (): Promise<void> => {
+    if (timeline === null) return;
+    try {
+      await store.setMeta(CHECKPOINT_META_KEY, JSON.stringify(timeline.clock.checkpoint()));
+    } catch (err) {
+      log.error(
+        { event: 'server.clock-checkpoint-failed', err: (err as Error).message },
+        'could not store the clock checkpoint',
+      );
+    }
+  };
+  if (timeline?.resume && !timeline.resume.isMeasured) {
+    log.warn(
+      {
+        event: 'server.clock-resumed-unmeasured',
+        lastAliveAt: new Date(timeline.resume.lastAliveAt * 1000).toISOString(),
+      },
+      'no clock measured the downtime (host rebooted): safety waits resume in full',
+    );
+  }
+  await writeCheckpoint();
+  const checkpointTimer = setInterval(() => void writeCheckpoint(), CHECKPOINT_SECONDS * 1000);
+  checkpointTimer.unref();
   // Failover endpoints first: their gates go into the engine; they reach the engine in use
   // through a getter (it is replaced on reload).
   let currentEngine: DhcpEngine | null = null;
@@ -192,6 +223,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     log,
     vendorClass: `twinlease-${TWINLEASE_VERSION}`,
     isStoreEmpty: stored.length === 0,
+    restart: timeline?.resume ?? null,
   });
   const engine = new DhcpEngine(settings, stored, failover.gates());
   currentEngine = engine;
@@ -258,6 +290,8 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       return name === undefined ? null : (failover.statuses().find((s) => s.name === name) ?? null);
     },
     onLeasesUpdated: (leases) => failover.leasesChanged(leases),
+    // Lease and partner-down times are on the timeline.
+    ...(clock.nowMs !== undefined ? { nowMs: () => clock.nowMs!() } : {}),
   });
   dhcp.onLeaseChanges((changes) => ddns.leasesChanged(changes));
   // --- end dynamic DNS
@@ -287,6 +321,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   try {
     await failover.start();
   } catch (err) {
+    clearInterval(checkpointTimer);
     await store.close();
     lock.release();
     throw new StartupError(`${config.file}: failover: ${(err as Error).message}`);
@@ -297,6 +332,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   } catch (err) {
     await ddns.stop();
     await failover.stop();
+    clearInterval(checkpointTimer);
     await store.close();
     lock.release();
     throw new StartupError((err as Error).message);
@@ -369,6 +405,8 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       await dhcp.stop();
       pingCheck?.stop();
       await ddns.stop();
+      clearInterval(checkpointTimer);
+      await writeCheckpoint();
       await store.close();
       lock.release();
       // Bounded: a log reader that stopped reading must not keep the server from stopping.

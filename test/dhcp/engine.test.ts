@@ -381,6 +381,24 @@ describe('RFC 2131 §4.3.3 DHCPDECLINE', () => {
     assert.equal(dora(e, mac(50), NOW + 700), a);
   });
 
+  test("a declined binding keeps the address's potential expiration times (a failover partner-down wait relies on them: sim seed 18835)", () => {
+    const e = engine();
+    const a = dora(e, mac(1));
+    // As a failover server keeps them: sent to the partner, acknowledged, received from it.
+    e.putLease({
+      ...e.getLease(ip(a))!,
+      sentPotentialExpiresAt: NOW + 900,
+      ackedPotentialExpiresAt: NOW + 800,
+      receivedPotentialExpiresAt: NOW + 700,
+    });
+    const r = e.handle(packet(T.Decline, { mac: mac(1), requested: a, serverId: '10.0.0.1' }), NOW + 1);
+    const l = r.changes[0]!;
+    assert.equal(l.state, 'abandoned');
+    assert.equal(l.sentPotentialExpiresAt, NOW + 900);
+    assert.equal(l.ackedPotentialExpiresAt, NOW + 800);
+    assert.equal(l.receivedPotentialExpiresAt, NOW + 700);
+  });
+
   test('a DECLINE from a client that does not hold the address is ignored', () => {
     const e = engine();
     const a = dora(e, mac(1));

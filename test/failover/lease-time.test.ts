@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { type BindingState, emptyLease, INFINITE_EXPIRY, type Lease } from '../../src/dhcp/lease.js';
-import { boundedGrant, partnerDownReuseAt } from '../../src/failover/lease-time.js';
+import { boundedGrant, partnerDownReuseAt, rearmed } from '../../src/failover/lease-time.js';
 
 const HOUR = 3600;
 const DAY = 24 * HOUR;
@@ -450,5 +450,48 @@ describe('partnerDownReuseAt (failover.md §7.5)', () => {
         assert.ok(partnerDownReuseAt(l, STOS, mclt) >= INFINITE_EXPIRY, `mclt ${mclt} pet ${pet}`);
       }
     }
+  });
+});
+
+describe('partnerDownReuseAt after a restart no clock measured (docs/safety.md, "Restarts")', () => {
+  const LAST_ALIVE = T0 + 10 * DAY;
+  const DOWN = 500;
+  const restart = { lastAliveAt: LAST_ALIVE, bootAt: LAST_ALIVE + DOWN };
+
+  it('rearmed: a wait still running at the last checkpoint keeps what it had left, from the restart; an ended one stays ended', () => {
+    assert.equal(rearmed(LAST_ALIVE + 40, restart), LAST_ALIVE + DOWN + 40);
+    assert.equal(rearmed(LAST_ALIVE, restart), LAST_ALIVE);
+    assert.equal(rearmed(LAST_ALIVE - 40, restart), LAST_ALIVE - 40);
+    assert.equal(rearmed(LAST_ALIVE + 40, null), LAST_ALIVE + 40);
+  });
+
+  it('PARTNER-DOWN entered before the restart: stos + MCLT re-armed; entered after it: not', () => {
+    const before = LAST_ALIVE - 10;
+    assert.equal(partnerDownReuseAt(undefined, before, M, restart), before + M + DOWN);
+    const after = LAST_ALIVE + DOWN + 5;
+    assert.equal(partnerDownReuseAt(undefined, after, M, restart), after + M);
+  });
+
+  it('a binding whose last client transaction was before the restart waits its full remainder; one since then does not', () => {
+    const stos = LAST_ALIVE + DOWN + 5;
+    const old = lease({ leaseExpiresAt: LAST_ALIVE + 100, clientLastTransactionAt: LAST_ALIVE - 200 });
+    assert.equal(partnerDownReuseAt(old, stos, M, restart), LAST_ALIVE + 100 + M + DOWN);
+    const fresh = lease({
+      leaseExpiresAt: LAST_ALIVE + DOWN + 900,
+      clientLastTransactionAt: LAST_ALIVE + DOWN + 1,
+    });
+    assert.equal(partnerDownReuseAt(fresh, stos, M, restart), LAST_ALIVE + DOWN + 900 + M);
+  });
+
+  it('property: never earlier than without the restart', () => {
+    const t = fc.integer({ min: 1, max: 0xfffffff0 });
+    fc.assert(
+      fc.property(t, t, t, t, fc.integer({ min: 0, max: 30 * DAY }), (stos, exp, cltt, last, down) => {
+        const r = { lastAliveAt: last, bootAt: last + down };
+        const l = lease({ leaseExpiresAt: exp, clientLastTransactionAt: cltt });
+        assert.ok(partnerDownReuseAt(l, stos, M, r) >= partnerDownReuseAt(l, stos, M));
+      }),
+      { numRuns: 1000 },
+    );
   });
 });

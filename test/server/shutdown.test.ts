@@ -6,28 +6,31 @@
 import assert from 'node:assert/strict';
 import { type ChildProcessByStdio, spawn } from 'node:child_process';
 import dgram from 'node:dgram';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { emptyLease } from '../../src/dhcp/lease.js';
+import { writeNewLeaseStore } from '../../src/leases/sqlite-store.js';
 import { encodeDhcp } from '../../src/wire/dhcp-codec.js';
 import { DhcpMessageType as T } from '../../src/wire/dhcp-packet.js';
-import { mac, packet } from '../dhcp/helpers.js';
+import { parseIpv4 } from '../../src/wire/ipv4.js';
+import { mac, NOW, packet } from '../dhcp/helpers.js';
 
 const ENTRY = fileURLToPath(new URL('../cli/entry.ts', import.meta.url));
 
 type Server = ChildProcessByStdio<null, Readable, Readable>;
 
-function startServe(): { child: Server; dhcpPort: number } {
+function startServe(storePath?: string): { child: Server; dhcpPort: number } {
   const dir = mkdtempSync(join(tmpdir(), 'tl-shutdown-'));
   const base = 40000 + Math.floor(Math.random() * 9000) * 2;
   const config = {
     server: { name: 'shutdown-test', serverIdentifier: '127.0.0.1' },
     dhcp: { listenAddress: '127.0.0.1', port: base, clientPort: base + 1, broadcastAddress: '127.0.0.1' },
     api: { listenAddress: '127.0.0.1', port: base + 2 },
-    leaseStore: { path: join(dir, 'leases.db') },
+    leaseStore: { path: storePath ?? join(dir, 'leases.db') },
     scopes: [{ subnet: '127.0.0.0/8', ranges: [{ start: '127.0.9.1', end: '127.0.15.255' }] }],
   };
   const path = join(dir, 'config.json');
@@ -69,6 +72,39 @@ async function terminate(
   clearTimeout(killer);
   return { ...r, seconds: Number(process.hrtime.bigint() - started) / 1e9 };
 }
+
+describe('a signal during start-up', () => {
+  test('SIGTERM while the store loads (before the API is up): an orderly stop, exit 0', async () => {
+    // 60,000 stored leases make the load last long enough (about a second) to signal inside it:
+    // the lock file appears when start-up begins, before the store is read.
+    const dir = mkdtempSync(join(tmpdir(), 'tl-shutdown-store-'));
+    const storePath = join(dir, 'leases.db');
+    const leases = Array.from({ length: 60_000 }, (_, i) => ({
+      ...emptyLease(parseIpv4('127.16.0.0') + i, '127.0.0.0', 'active', NOW - 60),
+      hardwareType: 1,
+      hardwareAddress: `0200${i.toString(16).padStart(8, '0')}`,
+      leaseExpiresAt: Math.floor(Date.now() / 1000) + 3600,
+    }));
+    writeNewLeaseStore(storePath, leases, []);
+    const { child } = startServe(storePath);
+    const lines: string[] = [];
+    child.stdout.on('data', (b: Buffer) => lines.push(b.toString()));
+    while (!existsSync(`${storePath}.lock`) && child.exitCode === null) {
+      await new Promise((r) => setTimeout(r, 2));
+    }
+    child.kill('SIGTERM');
+    const r = await new Promise<{ code: number | null; signal: string | null }>((resolve) =>
+      child.exitCode !== null
+        ? resolve({ code: child.exitCode, signal: child.signalCode })
+        : child.once('exit', (code, signal) => resolve({ code, signal })),
+    );
+    const log = lines.join('');
+    assert.deepEqual([r.code, r.signal], [0, null], `exit ${r.code} ${r.signal}; log: ${log}`);
+    assert.match(log, /"event":"server.signal"/, 'the held signal is acted on once the server is up');
+    assert.match(log, /"event":"server.stopping"/);
+    assert.ok(!existsSync(`${storePath}.lock`), 'the store was closed and its lock released');
+  });
+});
 
 describe('SIGTERM whatever the log reader does', () => {
   test('the reader is gone (EPIPE): a clean exit at once', async () => {

@@ -1,10 +1,15 @@
-// npm run sim -- --seeds N [--base B] [--workers W]    run N seeds (B, B+1, …) on W worker threads
-// (--synced-clocks: no skew and no clock faults, as the CI test runs)
+// npm run sim -- --seeds N [--base B] [--workers W] [--summary FILE]
+//                                  run N seeds (B, B+1, …) on W worker threads; progress every 10 s
+// (--synced-clocks: no skew and no clock faults, as the CI test runs). --summary writes a JSON
+// summary at every progress line and at the end; on SIGINT/SIGTERM it is written and the run stops,
+// and its `resumeBase` (every seed below it has run) continues the sweep in a later session:
+// `--base <resumeBase> --seeds <remaining>`.
 // npm run sim -- --seed S [--disable k1,k2] [--skip i,j] [--clients N] [--chaos SECONDS] [--full-trace]
 //                                                       replay one seed with its trace
 // A failing seed is shrunk (docs/safety.md) and printed with its replay command. Exit code 1 if
 // any seed failed.
 
+import { writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { formatFailure, type RunOptions, runSeed, shrink } from './run.js';
@@ -105,6 +110,48 @@ async function main(): Promise<void> {
   const total = emptyStats();
   let next = 0;
   let lastPrint = t0;
+  // Seeds finish out of order (chunks on several workers): every seed below base + doneBelow has run.
+  let doneBelow = 0;
+  const doneChunks = new Map<number, number>();
+  const summaryPath = args.get('summary');
+  const writeSummary = (status: 'running' | 'interrupted' | 'done') => {
+    if (summaryPath === undefined) return;
+    const seconds = (performance.now() - t0) / 1000;
+    const summary = {
+      status,
+      command: `npm run sim -- ${process.argv.slice(2).join(' ')}`,
+      base,
+      seedsRequested: n,
+      isClockSynced,
+      chaosSeconds: chaosSeconds ?? null,
+      workers,
+      seedsRun: total.seeds,
+      resumeBase: (base + doneBelow) >>> 0,
+      seedsLeft: n - doneBelow,
+      seconds: Math.round(seconds * 10) / 10,
+      seedsPerSecond: Math.round((total.seeds / seconds) * 10) / 10,
+      events: total.events,
+      simulatedHours: Math.round(total.simSeconds / 3600),
+      faults: sortObject(total.faults),
+      counters: sortObject(total.counters),
+      violations: total.failing.length,
+      violationsByKind: total.violations,
+      failing: total.failing.map((f) => ({ seed: f.seed, kind: f.kind, message: f.message.slice(0, 500) })),
+    };
+    writeFileSync(summaryPath, `${JSON.stringify(summary, null, 2)}\n`);
+  };
+  let isStopping = false;
+  const stop = (signal: string) => {
+    if (isStopping) return;
+    isStopping = true;
+    writeSummary('interrupted');
+    console.log(
+      `\n${signal}: stopped after ${total.seeds} seeds; every seed below ${(base + doneBelow) >>> 0} has run (resume with --base ${(base + doneBelow) >>> 0} --seeds ${n - doneBelow})`,
+    );
+    process.exit(130);
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
   await new Promise<void>((resolve, reject) => {
     let running = 0;
     const startWorker = () => {
@@ -114,16 +161,24 @@ async function main(): Promise<void> {
       }
       running++;
       const w = new Worker(new URL('./worker.mjs', import.meta.url), { workerData: {} });
+      let chunkStart = 0;
       const feed = () => {
         if (next >= n) {
           void w.terminate();
           return;
         }
+        chunkStart = next;
         const seeds: number[] = [];
         for (let i = 0; i < chunk && next < n; i++, next++) seeds.push((base + next) >>> 0);
         w.postMessage({ seeds, isClockSynced, chaosSeconds });
       };
       w.on('message', (s: BatchStats) => {
+        doneChunks.set(chunkStart, s.seeds);
+        while (doneChunks.has(doneBelow)) {
+          const size = doneChunks.get(doneBelow)!;
+          doneChunks.delete(doneBelow);
+          doneBelow += size;
+        }
         total.seeds += s.seeds;
         total.events += s.events;
         total.simSeconds += s.simSeconds;
@@ -137,8 +192,9 @@ async function main(): Promise<void> {
           lastPrint = now;
           const rate = total.seeds / ((now - t0) / 1000);
           console.log(
-            `… ${total.seeds}/${n} seeds, ${rate.toFixed(1)} seeds/s, ${total.failing.length} failing`,
+            `… ${total.seeds}/${n} seeds, ${rate.toFixed(1)} seeds/s, ${total.failing.length} failing; every seed below ${(base + doneBelow) >>> 0} has run`,
           );
+          writeSummary('running');
         }
         feed();
       });
@@ -164,6 +220,8 @@ async function main(): Promise<void> {
   const states = Object.entries(c).filter(([k]) => k.startsWith('state:'));
   console.log(`state entries: ${states.map(([k, v]) => `${k.slice(6)} ${v}`).join(', ')}`);
   console.log(`violations: ${total.failing.length} ${JSON.stringify(total.violations)}`);
+  writeSummary('done');
+  if (summaryPath !== undefined) console.log(`summary: ${summaryPath}`);
   if (total.failing.length > 0) {
     process.exitCode = 1;
     const shown = total.failing.slice(0, Number(args.get('shrink') ?? 3));

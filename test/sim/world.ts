@@ -14,6 +14,7 @@ import type { Lease } from '../../src/dhcp/lease.js';
 import type { EngineScope } from '../../src/dhcp/scope.js';
 import { FailoverEndpoint, metaKeyOf, type PersistedRelationship } from '../../src/failover/endpoint.js';
 import type { ConnectionId, EndpointAction, EndpointInput } from '../../src/failover/types.js';
+import { CHECKPOINT_META_KEY, CHECKPOINT_SECONDS, type ClockCheckpoint } from '../../src/server/clock.js';
 import { DhcpMessageType, type DhcpPacket } from '../../src/wire/dhcp-packet.js';
 import { decodeFailover, encodeFailover } from '../../src/wire/failover-codec.js';
 import {
@@ -111,8 +112,22 @@ export interface SimServer {
   life: number;
   engine: DhcpEngine;
   endpoint: FailoverEndpoint;
-  /** Clock offset from simulation time, ms. */
+  /** Wall clock offset from simulation time, ms (what clockJump and bigSkew step). */
   skewMs: number;
+  /**
+   * The host: its monotonic clock counts from hostBootMs (simulation time) and never steps; a
+   * host crash (power loss) reboots it (a new boot id), a process crash does not.
+   */
+  hostBootMs: number;
+  bootId: number;
+  isHostRebootPending: boolean;
+  /**
+   * The shell's timeline (src/server/clock.ts): anchorLocalMs at monotonic time anchorMonoMs.
+   * What every core gets as `now`.
+   */
+  anchorLocalMs: number;
+  anchorMonoMs: number;
+  failoverTicks: number;
   /** The failover shell's in-order action queue (src/server/failover-service.ts). */
   actionQueue: SimQueueItem[];
   /** Store writes requested and not yet durable. */
@@ -151,12 +166,6 @@ interface TcpEnd {
 interface Tcp {
   id: number;
   isBroken: boolean;
-  /**
-   * Largest |skew| between the servers when a CONNECT or CONNECTACK arrived (ms): what the
-   * handshake's clock check had to refuse. (Not the skew at TCP open: a clock may be set right
-   * between the SYN and the CONNECT — seeds 163, 1337, 2703, 2953.)
-   */
-  skewAtHandshakeMs: number;
 }
 
 // -------------------------------------------------------------------------------------------------
@@ -347,9 +356,27 @@ export class World {
     this.counters[name] = (this.counters[name] ?? 0) + n;
   }
 
-  /** A server's clock, whole seconds (the shell's Clock floors Date.now()). */
+  /** A server's timeline (src/server/clock.ts), whole seconds: every core's `now`. */
   nowOf(s: SimServer): number {
+    return Math.floor(this.localMsOf(s) / 1000);
+  }
+
+  /** A server's wall clock, whole seconds. */
+  wallOf(s: SimServer): number {
     return Math.floor((this.nowMs + s.skewMs) / 1000);
+  }
+
+  localMsOf(s: SimServer): number {
+    return s.anchorLocalMs + (this.monoMsOf(s) - s.anchorMonoMs);
+  }
+
+  monoMsOf(s: SimServer): number {
+    return this.nowMs - s.hostBootMs;
+  }
+
+  /** Timeline − simulation time, ms: constant during one life of the process. */
+  timelineOffsetMs(s: SimServer): number {
+    return s.anchorLocalMs - s.anchorMonoMs - s.hostBootMs;
   }
 
   other(s: SimServer): SimServer {
@@ -401,6 +428,12 @@ export class World {
       isUp: false,
       life: 0,
       skewMs: sc.skewMs[index],
+      hostBootMs: START_MS - 3_600_000,
+      bootId: 1,
+      isHostRebootPending: false,
+      anchorLocalMs: 0,
+      anchorMonoMs: 0,
+      failoverTicks: 0,
       actionQueue: [],
       pendingWrites: 0,
       lastWriteDoneMs: 0,
@@ -418,6 +451,12 @@ export class World {
     const stored = [...s.durable.values()].map(copyLease);
     const text = s.durableMeta.get(metaKeyOf(s.config.name));
     const persisted = text === undefined ? null : (JSON.parse(text) as PersistedRelationship);
+    if (s.isHostRebootPending) {
+      s.isHostRebootPending = false;
+      s.bootId++;
+      s.hostBootMs = this.nowMs;
+    }
+    const restart = this.resumeTimeline(s);
     let engine: DhcpEngine | null = null;
     const now = this.nowOf(s);
     const endpoint = new FailoverEndpoint({
@@ -428,6 +467,8 @@ export class World {
       persisted,
       isStoreEmpty: stored.length === 0,
       now,
+      wallNow: this.wallOf(s),
+      restart,
     });
     const gate = new RecordingGate(endpoint.gate, this, s);
     engine = new DhcpEngine(
@@ -449,6 +490,7 @@ export class World {
     const expired = engine.tick(now);
     if (expired.length > 0) this.write(s, expired, [], () => {});
     const life = s.life;
+    this.writeCheckpoint(s);
     // The failover tick (1 s) and the DHCP expiry tick (1 s), at their own phases.
     const phase = this.rNet.int(0, 999);
     this.at(this.nowMs + 1, () => this.failoverTick(s, life));
@@ -457,6 +499,7 @@ export class World {
 
   private failoverTick(s: SimServer, life: number): void {
     if (!s.isUp || s.life !== life) return;
+    if (++s.failoverTicks % CHECKPOINT_SECONDS === 0) this.writeCheckpoint(s);
     this.feed(s, { type: 'tick' });
     this.at(this.nowMs + 1000, () => this.failoverTick(s, life));
   }
@@ -473,11 +516,58 @@ export class World {
     this.at(this.nowMs + 1000, () => this.dhcpTick(s, life));
   }
 
+  /**
+   * As src/server/clock.ts at start: continue the timeline from the stored checkpoint, by the
+   * monotonic clock on the same host boot, else by the wall clock (never backwards).
+   */
+  private resumeTimeline(s: SimServer): { isMeasured: boolean; lastAliveAt: number } | null {
+    const text = s.durableMeta.get(CHECKPOINT_META_KEY);
+    const mono = this.monoMsOf(s);
+    const wall = this.nowMs + s.skewMs;
+    s.anchorMonoMs = mono;
+    if (text === undefined) {
+      s.anchorLocalMs = wall;
+      return null;
+    }
+    const ck = JSON.parse(text) as ClockCheckpoint & { simMs: number };
+    const isMeasured = ck.bootId === String(s.bootId);
+    const downMs = isMeasured ? mono - ck.monoMs : Math.max(0, wall - ck.wallMs);
+    s.anchorLocalMs = ck.localMs + downMs;
+    // The timeline advanced by more than the time that passed (the wall clock was stepped forward
+    // since the checkpoint): every binding this server stored ends that much early, as for any
+    // DHCP server that keeps wall-clock lease times; the checker allows for it.
+    const overMs = downMs - (this.nowMs - ck.simMs);
+    if (!isMeasured && overMs > 0) this.checker.noteTimelineForward(s, overMs);
+    this.log(
+      `${s.name} timeline resumed ${isMeasured ? 'measured' : 'unmeasured'}${overMs !== 0 ? ` (${overMs > 0 ? '+' : ''}${(overMs / 1000).toFixed(1)} s vs real time)` : ''}`,
+    );
+    return { isMeasured, lastAliveAt: Math.floor(ck.localMs / 1000) };
+  }
+
+  /**
+   * The shell stores the clock checkpoint in the lease store (src/server/server.ts). Modelled as
+   * durable a millisecond later, outside the write queue, so that it draws no randomness and moves
+   * no other write (the histories of earlier seeds stay as they were).
+   */
+  private writeCheckpoint(s: SimServer): void {
+    const ck: ClockCheckpoint & { simMs: number } = {
+      bootId: String(s.bootId),
+      monoMs: this.monoMsOf(s),
+      localMs: this.localMsOf(s),
+      wallMs: this.nowMs + s.skewMs,
+      simMs: this.nowMs,
+    };
+    const life = s.life;
+    this.at(this.nowMs + 1, () => {
+      if (s.life === life) s.durableMeta.set(CHECKPOINT_META_KEY, JSON.stringify(ck));
+    });
+  }
+
   /** Feeds the endpoint and runs what it returns (src/server/failover-service.ts). */
   feed(s: SimServer, input: EndpointInput): void {
     if (!s.isUp) return;
     const before = s.endpoint.currentState;
-    const actions = s.endpoint.handle(input, this.nowOf(s));
+    const actions = s.endpoint.handle(input, this.nowOf(s), this.wallOf(s));
     this.noteState(s, before, actions);
     this.runActions(s, actions);
   }
@@ -593,6 +683,7 @@ export class World {
     this.log(`${s.name} CRASH (${kind}); restart in ${(restartAfterMs / 1000).toFixed(1)} s`);
     s.isUp = false;
     s.life++;
+    if (kind === 'host') s.isHostRebootPending = true;
     s.actionQueue = [];
     s.pendingWrites = 0;
     s.crashOnNextWrite = false;
@@ -985,11 +1076,7 @@ export class World {
         this.count('connect-failed');
         return;
       }
-      const tcp: Tcp = {
-        id: this.nextTcpId++,
-        isBroken: false,
-        skewAtHandshakeMs: 0,
-      };
+      const tcp: Tcp = { id: this.nextTcpId++, isBroken: false };
       const mine = this.makeEnd(s, tcp);
       const theirs = this.makeEnd(peer, tcp);
       mine.peer = theirs;
@@ -1084,11 +1171,6 @@ export class World {
     if (!decoded.ok) throw new Error(`undecodable failover message: ${decoded.error.message}`);
     const m = decoded.message;
     this.log(() => `${end.server.name}→${receiver.name} ${describeMessage(m)}`);
-    if (m.type === FailoverMessageType.CONNECT || m.type === FailoverMessageType.CONNECTACK) {
-      const skewMs = Math.abs(end.server.skewMs - receiver.skewMs);
-      end.tcp.skewAtHandshakeMs = Math.max(end.tcp.skewAtHandshakeMs, skewMs);
-    }
-    this.checker.onFailoverMessage(end.server, receiver, m, end.tcp);
     this.feed(receiver, { type: 'message', connectionId: to.id, message: m, auth: 'ok' });
     this.pump(end);
   }
@@ -1247,7 +1329,6 @@ export class World {
         const delta = Math.round((x[1] * 25 - 20) * 1000);
         const next = target.skewMs + delta;
         if (Math.abs(next - this.other(target).skewMs) > 60_000) return;
-        if (delta > 0) this.checker.forwardJumpMs += delta;
         target.skewMs = next;
         done(`${target.name} ${delta > 0 ? '+' : ''}${(delta / 1000).toFixed(1)} s`);
         return;
@@ -1266,10 +1347,8 @@ export class World {
           `${target.name} clock ${((target.skewMs - other.skewMs) / 1000).toFixed(0)} s off for ${(ms / 1000).toFixed(1)} s`,
         );
         this.at(this.nowMs + ms, () => {
-          // Restoring steps the clock forward: the checker allows for it like for a clock jump.
-          const back = saved - target.skewMs;
+          // Restoring steps the wall clock forward; the timeline does not follow.
           target.skewMs = saved;
-          this.checker.noteSkewRestored(target, back);
           this.bigSkewActive = false;
           this.log(`${target.name} clock restored`);
         });

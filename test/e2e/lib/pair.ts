@@ -20,7 +20,7 @@ import { ApiUnreachable, apiGetText } from './api-get.js';
 import type { DhcpTestClient, DoraResult, ExchangeOptions, Reply } from './dhcp-test-client.js';
 
 import { ADDR, NS } from './env.js';
-import { sleep } from './proc.js';
+import { run, sleep } from './proc.js';
 import { harnessConfig, makeWorkDir, TwinleaseServer } from './server.js';
 
 export type { ApiLease, ScopeStatistics, Status };
@@ -167,6 +167,38 @@ export class PairApi {
       if (cursor === null) return out;
     }
     throw new Error('lease list did not end after 100 pages');
+  }
+
+  /** The operator's partner-down (POST …/actions/partner-down); the HTTP status. */
+  async declarePartnerDown(): Promise<number> {
+    const r = await run(
+      'ip',
+      [
+        'netns',
+        'exec',
+        NS.cli,
+        'curl',
+        '-sS',
+        '--max-time',
+        '3',
+        '-o',
+        '/dev/null',
+        '-w',
+        '%{http_code}',
+        '-X',
+        'POST',
+        '-H',
+        `Authorization: Bearer ${this.side.token}`,
+        '-H',
+        'Content-Type: application/json',
+        '-d',
+        '{}',
+        `${this.baseUrl}/api/v1/failover/relationships/${RELATIONSHIP}/actions/partner-down`,
+      ],
+      { timeoutMs: 6000, check: false },
+    );
+    if (r.code !== 0) throw new ApiUnreachable(`POST partner-down: curl exit ${r.code}: ${r.stderr.trim()}`);
+    return Number(r.stdout.trim());
   }
 
   statistics(): Promise<ScopeStatistics> {

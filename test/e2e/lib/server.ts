@@ -71,6 +71,8 @@ export class TwinleaseServer {
   /** Log lines of every run of this server (restarts included), in order. */
   readonly history: string[] = [];
   private starts = 0;
+  /** Added to the environment of every start (e.g. a faked wall clock: fake-wall-clock.ts). */
+  env: Record<string, string> = {};
 
   /** `ns`: the namespace the server runs in ($PFX-srv unless a test runs a second server). */
   constructor(
@@ -121,6 +123,7 @@ export class TwinleaseServer {
       ['netns', 'exec', this.ns, process.execPath, TWINLEASE_BIN, 'serve', '--config', this.configPath],
       {
         cwd: REPO_ROOT,
+        env: { ...process.env, ...this.env },
       },
     );
     const started = Date.now();

@@ -64,8 +64,12 @@ export interface SimServer {
   engine: DhcpEngine;
   endpoint: FailoverEndpoint;
   isUp: boolean;
-  /** Clock offset from the simulation clock, seconds (skew). */
+  /** Clock offset from the simulation clock, seconds (skew): the server's timeline. */
   skewSeconds: number;
+  /** Wall clock − timeline, seconds: a step of the wall clock that the timeline did not follow. */
+  wallStepSeconds: number;
+  /** How the next boot's timeline resumes (src/server/clock.ts); null: as a new timeline. */
+  nextRestart: { isMeasured: boolean; lastAliveAt: number } | null;
   log: EndpointAction[];
 }
 
@@ -135,6 +139,8 @@ export class SimPair {
       meta: new Map(),
       isUp: false,
       skewSeconds: 0,
+      wallStepSeconds: 0,
+      nextRestart: null,
       log: [],
     } as unknown as SimServer;
     this.boot(s);
@@ -154,6 +160,8 @@ export class SimPair {
       persisted,
       isStoreEmpty: stored.length === 0,
       now: this.clockOf(s),
+      wallNow: this.wallOf(s),
+      restart: s.nextRestart,
     });
     const engine = new DhcpEngine(
       settings(s.scopes, { serverName: s.name, serverIdentifier: s.config.local.address }),
@@ -172,6 +180,10 @@ export class SimPair {
     return this.now + s.skewSeconds;
   }
 
+  wallOf(s: SimServer): number {
+    return this.clockOf(s) + s.wallStepSeconds;
+  }
+
   other(s: SimServer): SimServer {
     return s === this.a ? this.b : this.a;
   }
@@ -181,7 +193,7 @@ export class SimPair {
 
   feed(s: SimServer, input: EndpointInput): void {
     if (!s.isUp) return;
-    this.perform(s, s.endpoint.handle(input, this.clockOf(s)));
+    this.perform(s, s.endpoint.handle(input, this.clockOf(s), this.wallOf(s)));
   }
 
   private perform(s: SimServer, actions: readonly EndpointAction[]): void {
@@ -298,6 +310,13 @@ export class SimPair {
       this.run(1);
     }
     if (!cond()) throw new Error(`not reached after ${maxSeconds} s: ${what}`);
+  }
+
+  /** The operator's partner-down on `s`, its actions carried out as the shell does. */
+  declarePartnerDown(s: SimServer): string | null {
+    const r = s.endpoint.declarePartnerDown(this.clockOf(s));
+    this.perform(s, r.actions);
+    return r.error;
   }
 
   partition(on: boolean): void {
