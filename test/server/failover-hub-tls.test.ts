@@ -107,7 +107,7 @@ describe('TLS through one listener shared by two relationships', () => {
     }
     const isNormal = (s: Side) =>
       s.server.failover.statuses().every((r) => r.localState === ServerState.NORMAL);
-    await eventually(async () => isNormal(hub) && sides.every(isNormal), 'every relationship normal', 45_000);
+    await eventually(async () => isNormal(hub) && sides.every(isNormal), 'every relationship normal', 90_000);
     assert.equal(hub.server.failover.statuses().length, 2);
     const listeners = hub.server.failover.listenerStats();
     assert.equal(listeners.length, 1, 'one listener for both relationships');
