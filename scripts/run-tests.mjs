@@ -40,6 +40,12 @@ function run(files, extraArgs = []) {
 function build() {
   const r = spawnSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' });
   if (r.status !== 0) process.exit(r.status ?? 1);
+  // The direct-mode e2e test runs the native addon: build it when missing or older than its source.
+  const n = spawnSync(process.execPath, ['scripts/build-native.mjs', '--if-stale'], {
+    cwd: root,
+    stdio: 'inherit',
+  });
+  if (n.status !== 0) process.exit(n.status ?? 1);
 }
 
 let files;

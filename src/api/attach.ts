@@ -8,7 +8,7 @@ import type { ResolvedConfig } from '../config/resolved.js';
 import type { LeaseStore } from '../leases/store.js';
 import type { Clock } from '../server/clock.js';
 import { formatIpv4 } from '../wire/ipv4.js';
-import type { ApiDeps, ApiEngine, FailoverApi, LeaseOperationsApi } from './deps.js';
+import type { ApiDeps, ApiEngine, DhcpInterfaceStatus, FailoverApi, LeaseOperationsApi } from './deps.js';
 import { orphanedLeases } from './orphaned-leases.js';
 import { makeReloader } from './reload.js';
 import { type ApiServer, startApiServer } from './server.js';
@@ -35,6 +35,8 @@ export interface ManagedServerParts {
   /** Errors a loadable config has against the running server's state (reservations on leased addresses). */
   checkConfig(next: ResolvedConfig): ConfigError[];
   failover?: FailoverApi;
+  /** direct mode: the served interfaces and whether each is up. */
+  dhcpInterfaces?: () => readonly DhcpInterfaceStatus[];
   leaseOperations?: LeaseOperationsApi;
 }
 
@@ -58,6 +60,7 @@ export function startManagementApi(parts: ManagedServerParts): Promise<ApiServer
     checkConfig: parts.checkConfig,
     configPath: parts.configPath,
     ...(parts.failover ? { failover: parts.failover } : {}),
+    ...(parts.dhcpInterfaces ? { dhcpInterfaces: parts.dhcpInterfaces } : {}),
     ...(parts.leaseOperations ? { leaseOperations: parts.leaseOperations } : {}),
   };
   const api = parts.config().api;

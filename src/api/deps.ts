@@ -34,6 +34,8 @@ export type ApiEngine = Pick<
 export interface FailoverApi {
   /** Live status of every running relationship (src/failover/types.ts). */
   statuses(): readonly RelationshipStatus[];
+  /** The TCP listeners the relationships share (src/server/failover-listener.ts); optional. */
+  listeners?(): readonly FailoverListenerStatus[];
   /** Operator PARTNER-DOWN (Set-DhcpServerv4Failover -PartnerDown). */
   declarePartnerDown(
     name: string,
@@ -56,6 +58,22 @@ export interface LeaseOperationsApi {
   remove(address: Ipv4, options: { force: boolean }): Promise<LeaseOperationResult>;
   /** Online import: active/abandoned bindings onto free addresses. */
   importLeases?(leases: readonly Lease[]): Promise<LeaseImportResult | { error: string }>;
+}
+
+/** One failover listener: its relationships and what it did with its connections. */
+export interface FailoverListenerStatus {
+  listen: string;
+  relationships: readonly string[];
+  matched: number;
+  refused: Readonly<Record<string, number>>;
+  nameOfAnotherPartner: number;
+  waitingForConnect: number;
+}
+
+/** direct mode: one served interface (src/server/direct/direct-transport.ts). */
+export interface DhcpInterfaceStatus {
+  interfaceName: string;
+  isUp: boolean;
 }
 
 export type ReloadOutcome =
@@ -93,6 +111,8 @@ export interface ApiDeps {
    */
   checkConfig?: (next: ResolvedConfig) => readonly ConfigError[];
   failover?: FailoverApi;
+  /** direct mode: the served interfaces and whether each is up (metrics). */
+  dhcpInterfaces?: () => readonly DhcpInterfaceStatus[];
   leaseOperations?: LeaseOperationsApi;
   /**
    * The config file the server runs (writes go there: relationships, scope configs). Absent, or

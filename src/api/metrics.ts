@@ -18,7 +18,7 @@ import { currentScopeStatistics } from './scope-statistics.js';
 type CounterTarget =
   | { metric: 'received'; operation: string }
   | { metric: 'sent'; operation: string }
-  | { metric: 'dropped'; stage: 'parse' | 'engine' | 'error'; reason: string }
+  | { metric: 'dropped'; stage: 'parse' | 'engine' | 'error' | 'frame' | 'ping-check'; reason: string }
   | { metric: 'replyFailed'; reason: string }
   | { metric: 'optionDropped'; option: string }
   | { metric: 'datagrams' | 'allocationFailed' | 'commitFailed' | 'reclaimed' | 'aggregate' }
@@ -128,6 +128,11 @@ export function counterTarget(name: string): CounterTarget {
   if (name.startsWith('pkt4-parse-failed:'))
     return { metric: 'dropped', stage: 'parse', reason: name.slice(18) };
   if (name.startsWith('pkt4-ignored:')) return { metric: 'dropped', stage: 'engine', reason: name.slice(13) };
+  // direct mode: frames of the packet sockets that are no whole IPv4/UDP datagram (src/wire/ip-udp.ts).
+  if (name.startsWith('pkt4-frame-dropped:'))
+    return { metric: 'dropped', stage: 'frame', reason: name.slice(19) };
+  if (name === 'pkt4-ping-check-dropped')
+    return { metric: 'dropped', stage: 'ping-check', reason: 'addresses-in-use' };
   if (name.startsWith('pkt4-option-dropped:')) return { metric: 'optionDropped', option: name.slice(20) };
   const received = /^pkt4-(.+)-received$/.exec(name);
   if (received) return { metric: 'received', operation: received[1]! };
@@ -166,6 +171,9 @@ export class ApiMetrics {
   private readonly failoverUnacked: Gauge<'relationship'>;
   private readonly failoverQueued: Gauge<'relationship'>;
   private readonly failoverEvents: Counter<'relationship' | 'counter'>;
+  private readonly listenerConnections: Counter<'listener' | 'outcome'>;
+  private readonly listenerRelationships: Gauge<'listener'>;
+  private readonly interfaceUp: Gauge<'interface'>;
 
   constructor(private readonly deps: ApiDeps) {
     const registers = [this.registry];
@@ -188,7 +196,7 @@ export class ApiMetrics {
     this.sent = counter('twinlease_dhcp4_packets_sent_total', 'Replies sent, by message type', ['operation']);
     this.dropped = counter(
       'twinlease_dhcp4_packets_dropped_total',
-      'Packets received and not answered: stage parse (malformed), engine (policy: no scope, no free address, …), error (bug)',
+      'Packets received and not answered: stage parse (malformed), engine (policy: no scope, no free address, …), error (bug), frame (direct mode: no whole IPv4/UDP datagram), ping-check (every candidate address answered)',
       ['stage', 'reason'],
     );
     this.replyFailed = counter(
@@ -297,6 +305,21 @@ export class ApiMetrics {
       'twinlease_failover_events_total',
       'Failover endpoint counters by name (messagesSent, bindingUpdatesRejected, …; docs/metrics.md)',
       ['relationship', 'counter'],
+    );
+    this.listenerConnections = counter(
+      'twinlease_failover_listener_connections_total',
+      'Failover TCP connections a listener received, by outcome: matched (handed to a relationship) or the reason it was refused (docs/failover.md)',
+      ['listener', 'outcome'],
+    );
+    this.listenerRelationships = gauge(
+      'twinlease_failover_listener_relationships',
+      'Relationships served by a failover listener (one per local address and port)',
+      ['listener'],
+    );
+    this.interfaceUp = gauge(
+      'twinlease_dhcp4_interface_up',
+      'direct mode: 1 while the interface is served (exists, up, has an IPv4 address), else 0',
+      ['interface'],
     );
     collectDefaultMetrics({ register: this.registry });
   }
@@ -434,6 +457,19 @@ export class ApiMetrics {
       // Every counter gets its series from the start (0 included), so rate() sees the first event.
       for (const [counter, value] of Object.entries(s.counters)) {
         this.failoverEvents.inc({ relationship, counter }, Math.max(0, value));
+      }
+    }
+    this.interfaceUp.reset();
+    for (const i of this.deps.dhcpInterfaces?.() ?? []) {
+      this.interfaceUp.set({ interface: i.interfaceName }, i.isUp ? 1 : 0);
+    }
+    this.listenerConnections.reset();
+    this.listenerRelationships.reset();
+    for (const l of this.deps.failover?.listeners?.() ?? []) {
+      this.listenerRelationships.set({ listener: l.listen }, l.relationships.length);
+      this.listenerConnections.inc({ listener: l.listen, outcome: 'matched' }, l.matched);
+      for (const [outcome, value] of Object.entries(l.refused)) {
+        this.listenerConnections.inc({ listener: l.listen, outcome }, Math.max(0, value));
       }
     }
   }

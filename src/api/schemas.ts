@@ -569,6 +569,64 @@ export const FailoverRelationshipList = Type.Object(
   { $id: 'FailoverRelationshipList', title: 'FailoverRelationshipList' },
 );
 
+/** GET /api/v1/failover/relationships: filters (all given must hold), for a hub with many. */
+export const RelationshipListQuery = Type.Object(
+  {
+    name: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 126,
+        description: 'Name contains this text (case-insensitive)',
+      }),
+    ),
+    state: Type.Optional(FailoverState('This server’s state in the relationship')),
+    partnerState: Type.Optional(FailoverState('The partner’s state (as last reported)')),
+    connection: Type.Optional(StringEnum(['up', 'down'] as const, 'Whether the partner is communicating')),
+    role: Type.Optional(StringEnum(['primary', 'secondary'] as const, 'This server’s role')),
+    mode: Type.Optional(StringEnum(['loadBalance', 'hotStandby'] as const, 'Failover mode')),
+    partner: Type.Optional(Ipv4('The partner’s failover address')),
+    scope: Type.Optional(
+      Type.String({ minLength: 1, description: 'The relationship holding this scope id' }),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type RelationshipListQuery = Static<typeof RelationshipListQuery>;
+
+const LISTENER_OUTCOMES = [
+  'unknown-peer',
+  'unknown-name',
+  'no-connect',
+  'not-connect',
+  'wake-up',
+  'closing',
+] as const;
+
+/** GET /api/v1/failover/listeners: one per local address and port, shared by its relationships. */
+export const FailoverListenerList = Type.Object(
+  {
+    items: Type.Array(
+      Type.Object({
+        listen: Type.String({ description: 'address:port' }),
+        relationships: Type.Array(Type.String(), { description: 'Relationships served by this listener' }),
+        matched: Count('Connections handed to a relationship since start'),
+        refused: Type.Object(
+          Object.fromEntries(LISTENER_OUTCOMES.map((o) => [o, Count(`Connections refused: ${o}`)])) as Record<
+            (typeof LISTENER_OUTCOMES)[number],
+            ReturnType<typeof Count>
+          >,
+          { description: 'Connections refused since start, by reason (docs/failover.md)' },
+        ),
+        nameOfAnotherPartner: Count(
+          'CONNECTs naming a relationship of this listener whose partner has another address',
+        ),
+        waitingForConnect: Count('Connections held now until their CONNECT names a relationship'),
+      }),
+    ),
+  },
+  { $id: 'FailoverListenerList', title: 'FailoverListenerList' },
+);
+
 /** GET …/relationships/{name}/settings: what the partner compares (configurationDifferences). */
 export const RelationshipSettings = Type.Object(
   {
@@ -994,6 +1052,7 @@ export const SHARED_SCHEMAS: readonly TSchema[] = [
   RelationshipSummary,
   FailoverRelationship,
   FailoverRelationshipList,
+  FailoverListenerList,
   ReplicateResult,
   RelationshipSettings,
   ScopeConfig,

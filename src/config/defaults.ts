@@ -26,6 +26,10 @@ export const DHCP_DEFAULTS = {
   port: 67,
   clientPort: 68,
   broadcastAddress: '255.255.255.255',
+  mode: 'udp',
+  /** Off, as Windows' conflict detection (dhcpd pings by default, with 1 s). */
+  pingCheckAttempts: 0,
+  pingCheckTimeoutMs: 500,
 } as const;
 
 export const LEASE_STORE_DEFAULTS = {

@@ -151,6 +151,11 @@ export interface ResolvedConfig {
     readonly clientPort: number;
     readonly interface: string | null;
     readonly broadcastAddress: Ipv4;
+    readonly mode: 'udp' | 'direct';
+    /** direct mode: the interfaces served at layer 2 ([] in udp mode). */
+    readonly interfaces: readonly string[];
+    /** attempts 0: off. */
+    readonly pingCheck: { readonly attempts: number; readonly timeoutMs: number };
   };
   readonly leaseStore: { readonly type: 'sqlite'; readonly path: string };
   readonly logging: { readonly level: LogLevel; readonly isGrantLogged: boolean };

@@ -180,6 +180,7 @@ class Resolver {
       });
     }
 
+    this.checkDhcpMode();
     const config: ResolvedConfig = {
       file: this.environment.file,
       server: { name: serverName, serverIdentifier },
@@ -189,6 +190,12 @@ class Resolver {
         clientPort: c.dhcp?.clientPort ?? DHCP_DEFAULTS.clientPort,
         interface: c.dhcp?.interface ?? null,
         broadcastAddress: parseIpv4(c.dhcp?.broadcastAddress ?? DHCP_DEFAULTS.broadcastAddress),
+        mode: c.dhcp?.mode ?? DHCP_DEFAULTS.mode,
+        interfaces: [...(c.dhcp?.interfaces ?? [])],
+        pingCheck: {
+          attempts: c.dhcp?.pingCheck?.attempts ?? DHCP_DEFAULTS.pingCheckAttempts,
+          timeoutMs: c.dhcp?.pingCheck?.timeoutMs ?? DHCP_DEFAULTS.pingCheckTimeoutMs,
+        },
       },
       leaseStore: {
         type: c.leaseStore?.type ?? LEASE_STORE_DEFAULTS.type,
@@ -816,7 +823,60 @@ class Resolver {
         tls: this.resolveTls(r.tls, [...at, 'tls']),
       });
     });
+    this.checkFailoverListeners(out);
     return out;
+  }
+
+  /** dhcp.mode: which settings belong to which mode (README "DHCP modes"). */
+  private checkDhcpMode(): void {
+    const d = this.config.dhcp;
+    if (d === undefined) return;
+    const mode = d.mode ?? DHCP_DEFAULTS.mode;
+    if (mode === 'udp' && d.interfaces !== undefined) {
+      this.report(
+        ['dhcp', 'interfaces'],
+        "applies only to mode 'direct' (udp mode serves one directly attached interface: set 'interface')",
+      );
+    }
+    if (mode !== 'direct') return;
+    if (d.interfaces === undefined) {
+      this.report(['dhcp'], "mode 'direct' needs 'interfaces': the interfaces to serve");
+    }
+    for (const key of ['interface', 'broadcastAddress', 'listenAddress'] as const) {
+      if (d[key] !== undefined) {
+        this.report(
+          ['dhcp', key],
+          `applies only to mode 'udp' (direct mode answers on each of 'interfaces' by the interface itself)`,
+        );
+      }
+    }
+    const seen = new Set<string>();
+    (d.interfaces ?? []).forEach((name, i) => {
+      if (seen.has(name)) this.report(['dhcp', 'interfaces', i], `interface '${name}' is listed twice`);
+      seen.add(name);
+    });
+  }
+
+  /**
+   * Any number of relationships may share a local address and port: one listener serves them all
+   * and routes each connection by the partner's address and the CONNECT's relationship name
+   * (src/server/failover-listener.ts). On one port, 0.0.0.0 and a specific address cannot both be
+   * bound (EADDRINUSE), so that mix is refused here rather than at start.
+   */
+  private checkFailoverListeners(relationships: readonly ResolvedRelationship[]): void {
+    const firstByPort = new Map<number, { address: Ipv4; index: number }>();
+    relationships.forEach((r, i) => {
+      const first = firstByPort.get(r.local.port);
+      if (first === undefined) {
+        firstByPort.set(r.local.port, { address: r.local.address, index: i });
+        return;
+      }
+      if (first.address === r.local.address || (first.address !== 0 && r.local.address !== 0)) return;
+      this.report(
+        ['failover', i, 'local', 'address'],
+        `listens on ${formatIpv4(r.local.address)} port ${r.local.port}, where failover[${first.index}] listens on ${formatIpv4(first.address)}: relationships on one port use the same local address (or distinct addresses, none of them 0.0.0.0)`,
+      );
+    });
   }
 
   /**

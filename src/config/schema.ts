@@ -595,6 +595,46 @@ export const Config = Type.Object(
               "Destination of replies to clients without an address; absent or 255.255.255.255: the subnet broadcast address of the served interface's first IPv4 address (255.255.255.255 only when there is none)",
             ),
           ),
+          mode: Type.Optional(
+            Type.Union([Type.Literal('udp'), Type.Literal('direct')], {
+              description:
+                'udp: one UDP socket (relays, renewals, one directly attached interface by broadcast); direct: a packet socket per interface of `interfaces` (the interface of every packet known, replies out of it, unicast to clients without an address; needs CAP_NET_RAW and the native addon)',
+              default: DHCP_DEFAULTS.mode,
+            }),
+          ),
+          interfaces: Type.Optional(
+            Type.Array(Type.String({ minLength: 1, maxLength: 15 }), {
+              minItems: 1,
+              description: 'direct mode: the interfaces served at layer 2 (any number)',
+            }),
+          ),
+          pingCheck: Type.Optional(
+            Type.Object(
+              {
+                attempts: Type.Optional(
+                  Type.Integer({
+                    minimum: 0,
+                    maximum: 5,
+                    description: 'ICMP echo requests sent to a new address before offering it; 0 = off',
+                    default: DHCP_DEFAULTS.pingCheckAttempts,
+                  }),
+                ),
+                timeoutMs: Type.Optional(
+                  Type.Integer({
+                    minimum: 50,
+                    maximum: 5000,
+                    description: 'How long each echo request waits for a reply, milliseconds',
+                    default: DHCP_DEFAULTS.pingCheckTimeoutMs,
+                  }),
+                ),
+              },
+              {
+                additionalProperties: false,
+                description:
+                  'Conflict detection before an OFFER (Windows conflict detection, dhcpd ping-check); needs CAP_NET_RAW and the native addon',
+              },
+            ),
+          ),
         },
         { additionalProperties: false },
       ),

@@ -53,6 +53,19 @@ export type ReplyDestination =
   | { kind: 'client'; address: Ipv4 } // ciaddr, client port
   | { kind: 'broadcast' }; // limited/subnet broadcast, client port
 
+/**
+ * Where a packet came in, when the shell knows it (direct mode: the interface, RFC 2131 §4.1 "the
+ * server must use the network on which the message arrived"). Absent: udp mode, settings apply.
+ */
+export interface PacketArrival {
+  /** Scopes of the link the packet arrived on; for clients without relay, instead of directScopeIds. */
+  directScopeIds?: readonly string[];
+  /** Our address on that link: option 54 of the reply. */
+  serverIdentifier?: Ipv4;
+}
+
+const NO_ARRIVAL: PacketArrival = {};
+
 export type IgnoreReason =
   | 'not-a-request'
   | 'no-client-identity'
@@ -317,6 +330,29 @@ export class DhcpEngine {
   }
 
   /**
+   * `address` answered a ping before we offered it (RFC 2131 §4.4.1: the server SHOULD probe an
+   * address before allocating it; Windows conflict detection, dhcpd's ping check): someone uses it
+   * without a lease here. Withdraw any offer of it and hold it out of every pool like a declined
+   * address (declineHoldSeconds; D12: abandoned, no client). Returns the change to persist, none
+   * when the address is bound to a client (then the ping proves nothing against it).
+   */
+  abandonConflict(address: Ipv4, now: number): Lease[] {
+    const scope = this.scopeForAddress(address);
+    const lease = this.table.get(address);
+    if (scope === undefined || lease?.state === 'active' || lease?.state === 'abandoned') return [];
+    const offer = this.offers.get(address);
+    if (offer) this.dropOffer(offer);
+    const held: Lease = {
+      ...emptyLease(address, scope.view.id, 'abandoned', now),
+      leaseExpiresAt: now + scope.view.settings.declineHoldSeconds,
+      clientLastTransactionAt: now,
+      ownerServer: this.settings.serverName,
+    };
+    this.putLease(held);
+    return [held];
+  }
+
+  /**
    * Operator release (Windows "Remove-DhcpServerv4Lease" of an active lease, Kea "lease4-del"):
    * ends the active binding of `address` exactly as the client's DHCPRELEASE would (RFC 2131
    * §4.3.4; release() below), keeping the client's identity. Returns the change to persist, or
@@ -410,7 +446,33 @@ export class DhcpEngine {
   // ---------------------------------------------------------------------------------------------
   // Packets
 
-  handle(packet: DhcpPacket, now: number, arrival: Arrival = 'unknown'): EngineResult {
+  private arrival: PacketArrival = NO_ARRIVAL;
+
+  /** Option 54 of a reply: our address on the link the request came in on, else the configured one. */
+  private get replyServerIdentifier(): Ipv4 {
+    return this.arrival.serverIdentifier ?? this.settings.serverIdentifier;
+  }
+
+  /** A server identifier (option 54) a client sent names this server. */
+  private isOurServerIdentifier(address: Ipv4): boolean {
+    return (
+      address === this.settings.serverIdentifier ||
+      (this.settings.otherServerIdentifiers?.includes(address) ?? false)
+    );
+  }
+
+  /**
+   * `arrival`: whether the datagram was unicast to us or broadcast (RFC 2131 §4.3.2); `link`: the
+   * link it came in on, when the shell knows it (direct mode).
+   */
+  handle(
+    packet: DhcpPacket,
+    now: number,
+    arrival: Arrival = 'unknown',
+    link: PacketArrival = NO_ARRIVAL,
+  ): EngineResult {
+    // handle() is synchronous: the link is this call's, read by selectScope and the replies.
+    this.arrival = link;
     if (packet.op !== BOOTREQUEST) return ignore('not-a-request', null);
     const client = identify(packet);
     if (!client) return ignore('no-client-identity', null);
@@ -504,7 +566,7 @@ export class DhcpEngine {
 
     if (serverId !== null) {
       // SELECTING: the client answers an OFFER.
-      if (serverId !== this.settings.serverIdentifier) {
+      if (!this.isOurServerIdentifier(serverId)) {
         scope.gate.noteOtherServerSelected(serverId, now);
         const offered = this.offerByClient.get(`${view.id}|${client.key}`);
         if (offered !== undefined) {
@@ -776,7 +838,7 @@ export class DhcpEngine {
     now: number,
   ): EngineResult {
     const serverId = getIpv4Option(packet.options, OPTION.serverIdentifier);
-    if (serverId !== null && serverId !== this.settings.serverIdentifier)
+    if (serverId !== null && !this.isOurServerIdentifier(serverId))
       return ignore('other-server-selected', scope.view.id);
     const address = getIpv4Option(packet.options, OPTION.requestedAddress) ?? packet.ciaddr;
     const lease = this.table.get(address);
@@ -817,7 +879,7 @@ export class DhcpEngine {
     now: number,
   ): EngineResult {
     const serverId = getIpv4Option(packet.options, OPTION.serverIdentifier);
-    if (serverId !== null && serverId !== this.settings.serverIdentifier)
+    if (serverId !== null && !this.isOurServerIdentifier(serverId))
       return ignore('other-server-selected', scope.view.id);
     const lease = this.table.get(packet.ciaddr);
     if (lease?.state !== 'active' || clientKeyOfLease(lease) !== client.key) {
@@ -1034,7 +1096,8 @@ export class DhcpEngine {
       );
     }
     const direct: ScopeRuntime[] = [];
-    for (const id of this.settings.directScopeIds) {
+    // direct mode: the scopes of the link the packet came in on; udp mode: the attached interface's.
+    for (const id of this.arrival.directScopeIds ?? this.settings.directScopeIds) {
       const s = this.scopeById.get(id);
       if (s) direct.push(s);
     }
@@ -1042,7 +1105,7 @@ export class DhcpEngine {
       // RFC 2131 §4.3.2: ciaddr of a unicast (RENEWING: "the DHCP server will trust the value in
       // 'ciaddr'") names the client's network, wherever it is; a broadcast comes from a client on
       // a directly attached link, so only the subnets there can hold it (the shell cannot tell
-      // which of several attached interfaces it came in on: all of them, then).
+      // which of several attached interfaces it came in on in udp mode: all of them, then).
       const candidates = arrival === 'broadcast' ? direct : this.scopes;
       const s = candidates.find((x) => x.view.inSubnet(packet.ciaddr));
       if (s) return s;
@@ -1068,7 +1131,7 @@ export class DhcpEngine {
     const options = new Map<number, Uint8Array>();
     if (type !== 0) {
       options.set(OPTION.messageType, Uint8Array.of(type));
-      options.set(OPTION.serverIdentifier, u32(this.settings.serverIdentifier));
+      options.set(OPTION.serverIdentifier, u32(this.replyServerIdentifier));
       // DHCP replies only: RFC 6842 updates RFC 2131's DHCP messages and RFC 3011 is a DHCP
       // option; a BOOTREPLY carries neither echo (nor does Kea 2.2's).
       echoClientOptions(request, options);
@@ -1135,7 +1198,7 @@ export class DhcpEngine {
   private nak(request: DhcpPacket, scope: ScopeRuntime, why: string): EngineResult {
     const options = new Map<number, Uint8Array>([
       [OPTION.messageType, Uint8Array.of(DhcpMessageType.Nak)],
-      [OPTION.serverIdentifier, u32(this.settings.serverIdentifier)],
+      [OPTION.serverIdentifier, u32(this.replyServerIdentifier)],
     ]);
     echoClientOptions(request, options);
     options.set(OPTION.message, new TextEncoder().encode(why));

@@ -58,8 +58,13 @@ export interface EngineScope {
 export interface EngineSettings {
   /** Name recorded as the owner of the bindings this server grants (Windows OwnerHost). */
   serverName: string;
-  /** Option 54 in our replies. */
+  /** Option 54 in our replies (unless the packet's arrival names another of ours). */
   serverIdentifier: Ipv4;
+  /**
+   * Other addresses clients may name as this server (option 54): in direct mode, the address of
+   * each served interface, which is option 54 on that link. Absent: serverIdentifier only.
+   */
+  otherServerIdentifiers?: readonly Ipv4[];
   scopes: readonly EngineScope[];
   /**
    * Scopes whose subnet is on the directly attached interface we listen on: a client without a

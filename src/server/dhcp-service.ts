@@ -1,10 +1,11 @@
-// The DHCP half of the shell: UDP socket in, engine decision, lease store commit, UDP socket out.
-// The one rule it enforces: a reply that carries a binding leaves only after the binding is durable
-// (LeaseStore.commit resolved). Malformed datagrams are counted and dropped; nothing a client
-// sends can throw past `onDatagram`.
+// The DHCP half of the shell: datagram in (a DhcpTransport: udp or direct mode), engine decision,
+// lease store commit, reply out by the same transport. The one rule it enforces: a reply that
+// carries a binding leaves only after the binding is durable (LeaseStore.commit resolved).
+// Malformed datagrams are counted and dropped; nothing a client sends can throw past `onDatagram`.
+// With a ping check configured, a new address is probed before it is offered (OfferProbe).
 
 import type { Logger } from 'pino';
-import type { Arrival, DhcpEngine, EngineResult, ReplyDestination } from '../dhcp/engine.js';
+import type { Arrival, DhcpEngine, EngineResult, PacketArrival } from '../dhcp/engine.js';
 import { INFINITE_EXPIRY, type Lease } from '../dhcp/lease.js';
 import type { LeaseStore } from '../leases/store.js';
 import { decodeDhcp, encodeDhcpReport } from '../wire/dhcp-codec.js';
@@ -13,15 +14,26 @@ import { DhcpMessageType, type DhcpPacket } from '../wire/dhcp-packet.js';
 import { formatIpv4, formatMac, toHex } from '../wire/ipv4.js';
 import type { Clock } from './clock.js';
 import type { Counters } from './counters.js';
-import { DhcpSockets, type LocalAddressLister, type ReceivedOn } from './dhcp-sockets.js';
+import type { LocalAddressLister, ReceivedOn } from './dhcp-sockets.js';
+import type { DhcpArrival, DhcpTransport, LinkArrival } from './dhcp-transport.js';
+import { UdpTransport } from './dhcp-transport.js';
 
 export interface DhcpNetworkSettings {
   listenAddress: string;
   port: number;
   clientPort: number;
-  /** Where broadcast replies go: the directly attached subnet's broadcast address. */
+  /** Where broadcast replies go (udp mode): the directly attached subnet's broadcast address. */
   broadcastAddress: string;
 }
+
+/** The ping check before an OFFER (src/server/offer-probe.ts). */
+export interface OfferProbe {
+  /** Whether something answers for `address` (then it is not offered). */
+  isInUse(address: number): Promise<boolean>;
+}
+
+/** At most this many addresses are probed for one DISCOVER before it is left unanswered. */
+const MAX_PROBES_PER_DISCOVER = 3;
 
 /** What the DHCP service writes to the log (config `logging`). */
 export interface DhcpLogSettings {
@@ -58,7 +70,9 @@ const LOG_INTERVAL_SECONDS = 10;
 export const EXPIRY_BATCH = 100;
 
 export class DhcpService {
-  private sockets: DhcpSockets | null = null;
+  private readonly transport: DhcpTransport;
+  private readonly probe: OfferProbe | null;
+  private isListening = false;
   private timer: NodeJS.Timeout | null = null;
   private immediate: NodeJS.Immediate | null = null;
   private readonly lastLogged = new Map<string, number>();
@@ -73,8 +87,18 @@ export class DhcpService {
     private readonly log: Logger,
     readonly counters: Counters,
     private logSettings: DhcpLogSettings = { isGrantLogged: true },
-    private readonly localAddresses?: LocalAddressLister,
-  ) {}
+    io: { transport?: DhcpTransport; probe?: OfferProbe | null; localAddresses?: LocalAddressLister } = {},
+  ) {
+    this.transport =
+      io.transport ??
+      new UdpTransport(
+        () => this.network,
+        (err, address) =>
+          this.log.error({ event: 'dhcp.socket-error', address, err: err.message }, 'DHCP socket error'),
+        io.localAddresses,
+      );
+    this.probe = io.probe ?? null;
+  }
 
   get currentEngine(): DhcpEngine {
     return this.engine;
@@ -92,27 +116,11 @@ export class DhcpService {
   }
 
   async start(): Promise<void> {
-    const sockets = new DhcpSockets(
-      this.network.listenAddress,
-      this.network.port,
-      (msg, rinfo, receivedOn) => this.onDatagram(msg, rinfo.address, rinfo.port, receivedOn),
-      (err, address) =>
-        this.log.error({ event: 'dhcp.socket-error', address, err: err.message }, 'DHCP socket error'),
-      this.localAddresses,
+    await this.transport.start((bytes, arrival) =>
+      this.onDatagram(bytes, arrival.fromAddress, arrival.fromPort, arrival.receivedOn ?? null, arrival.link),
     );
-    await sockets.open();
-    this.sockets = sockets;
-    this.log.info(
-      {
-        event: 'dhcp.listening',
-        address: this.network.listenAddress,
-        port: sockets.boundPort,
-        broadcast: this.network.broadcastAddress,
-        // With 0.0.0.0: the addresses whose unicast datagrams are told from broadcasts.
-        unicastAddresses: sockets.addresses,
-      },
-      'DHCP service listening',
-    );
+    this.isListening = true;
+    this.log.info({ event: 'dhcp.listening', ...this.transport.describe() }, 'DHCP service listening');
     this.scheduleTick();
   }
 
@@ -122,21 +130,28 @@ export class DhcpService {
     this.timer = null;
     if (this.immediate) clearImmediate(this.immediate);
     this.immediate = null;
-    const s = this.sockets;
-    this.sockets = null;
-    await s?.close();
+    if (this.isListening) await this.transport.stop();
+    this.isListening = false;
   }
 
   /**
    * Entry point for every received datagram (also used by tests without a socket, where the
-   * destination is unknown: `receivedOn` null).
+   * destination is unknown: `receivedOn` null). udp mode: `receivedOn`, the socket it came in on;
+   * direct mode: `link`, the interface it arrived on.
    */
   onDatagram(
     bytes: Uint8Array,
     fromAddress: string,
     fromPort: number,
     receivedOn: ReceivedOn | null = null,
+    link?: LinkArrival,
   ): void {
+    const arrival: DhcpArrival = {
+      fromAddress,
+      fromPort,
+      ...(receivedOn === null ? {} : { receivedOn }),
+      ...(link === undefined ? {} : { link }),
+    };
     this.counters.inc('pkt4-received');
     const decoded = decodeDhcp(bytes);
     if (!decoded.ok) {
@@ -160,32 +175,46 @@ export class DhcpService {
           ? (MESSAGE_NAMES[typeByte[0]!] ?? 'unknown')
           : 'unknown';
     this.counters.inc(`pkt4-${typeName}-received`);
-    let result: EngineResult;
+    const result = this.decide(packet, arrival);
+    if (result !== null) this.dispatch(result, packet, arrival);
+  }
+
+  private decide(packet: DhcpPacket, arrival: DhcpArrival): EngineResult | null {
     try {
-      result = this.engine.handle(packet, this.clock.nowSeconds(), this.arrivalOf(packet, receivedOn));
+      return this.engine.handle(
+        packet,
+        this.clock.nowSeconds(),
+        this.arrivalOf(packet, arrival),
+        engineArrival(arrival),
+      );
     } catch (err) {
       // An exception here is a bug in the engine, not bad input: count it, log it, keep serving.
       this.counters.inc('pkt4-processing-failed');
       this.log.error({ event: 'dhcp.engine-error', err: (err as Error).stack }, 'engine failed on a packet');
-      return;
+      return null;
     }
-    this.dispatch(result, packet);
   }
 
   /**
-   * Unicast or broadcast, from the socket the datagram came in on (dhcp-sockets.ts). On the
-   * wildcard socket it was a broadcast only if every local address has a socket of its own; that
-   * costs an interface listing, so it is checked only where the engine's answer depends on it: a
-   * message with ciaddr and no relay (RFC 2131 §4.3.2, RENEWING or REBINDING; DhcpEngine
-   * selectScope). Anything not known is 'unknown', which the engine treats as before it could tell.
+   * Unicast or broadcast (RFC 2131 §4.3.2). Direct mode: the frame's IP destination says.
+   * udp mode: the socket the datagram came in on (dhcp-sockets.ts). On the wildcard socket it was a
+   * broadcast only if every local address has a socket of its own; that costs an interface
+   * listing, so it is checked only where the engine's answer depends on it: a message with ciaddr
+   * and no relay (RENEWING or REBINDING; DhcpEngine selectScope). Anything not known is
+   * 'unknown', which the engine treats as before it could tell.
    */
-  private arrivalOf(packet: DhcpPacket, receivedOn: ReceivedOn | null): Arrival {
-    if (receivedOn === 'address') return 'unicast';
-    if (receivedOn !== 'wildcard' || packet.giaddr !== 0 || packet.ciaddr === 0) return 'unknown';
-    return this.sockets?.coverNewAddresses() ? 'broadcast' : 'unknown';
+  private arrivalOf(packet: DhcpPacket, arrival: DhcpArrival): Arrival {
+    const link = arrival.link;
+    if (link !== undefined) {
+      if (link.destination === 0xffffffff) return 'broadcast';
+      return link.destination === link.serverIdentifier ? 'unicast' : 'unknown';
+    }
+    if (arrival.receivedOn === 'address') return 'unicast';
+    if (arrival.receivedOn !== 'wildcard' || packet.giaddr !== 0 || packet.ciaddr === 0) return 'unknown';
+    return this.transport.coverNewAddresses?.() ? 'broadcast' : 'unknown';
   }
 
-  private dispatch(result: EngineResult, request: DhcpPacket): void {
+  private dispatch(result: EngineResult, request: DhcpPacket, arrival: DhcpArrival, probes = 0): void {
     if (result.action === 'ignore') {
       if (result.reason !== 'no-reply-needed') {
         this.counters.inc('pkt4-receive-drop');
@@ -213,19 +242,79 @@ export class DhcpService {
       }
       return;
     }
-    if (result.changes.length === 0) {
-      this.send(result, request);
+    if (this.probe !== null && this.isNewOffer(result)) {
+      this.probeThenDispatch(result, request, arrival, probes);
       return;
     }
-    this.persist(result.changes, { result, request });
+    if (result.changes.length === 0) {
+      this.send(result, request, arrival);
+      return;
+    }
+    this.persist(result.changes, { result, request, arrival });
+  }
+
+  /** An OFFER of an address no client holds here: the ping check applies (reservations excepted). */
+  private isNewOffer(result: Reply): boolean {
+    if (result.messageType !== DhcpMessageType.Offer) return false;
+    const address = result.reply.yiaddr;
+    const lease = this.engine.getLease(address);
+    if (lease !== undefined && lease.state === 'active') return false;
+    return !(this.engine.scopeView(result.scopeId)?.reservationByAddress.has(address) ?? false);
+  }
+
+  /**
+   * RFC 2131 §4.4.1 (the server SHOULD probe an address before allocating it), Windows conflict
+   * detection, dhcpd's ping check: an address that answers is held out (abandoned, like a declined
+   * one) and the DISCOVER is decided again, at most MAX_PROBES_PER_DISCOVER times.
+   */
+  private probeThenDispatch(result: Reply, request: DhcpPacket, arrival: DhcpArrival, probes: number): void {
+    const address = result.reply.yiaddr;
+    this.probe!.isInUse(address).then(
+      (isInUse) => {
+        if (this.isClosing) return;
+        if (!isInUse) {
+          if (result.changes.length === 0) this.send(result, request, arrival);
+          else this.persist(result.changes, { result, request, arrival });
+          return;
+        }
+        this.counters.inc('pkt4-offer-conflicts');
+        this.log.warn(
+          {
+            event: 'dhcp.address-in-use',
+            address: formatIpv4(address),
+            scope: result.scopeId,
+            ...clientFieldsOf(request),
+          },
+          'an address answered the ping check before it was offered: held out as abandoned, another chosen',
+        );
+        const changes = this.engine.abandonConflict(address, this.clock.nowSeconds());
+        if (changes.length > 0) this.persist(changes, null);
+        if (probes + 1 >= MAX_PROBES_PER_DISCOVER) {
+          this.counters.inc('pkt4-receive-drop');
+          this.counters.inc('pkt4-ping-check-dropped');
+          return;
+        }
+        const again = this.decide(request, arrival);
+        if (again !== null) this.dispatch(again, request, arrival, probes + 1);
+      },
+      (err: Error) => {
+        // A probe that fails (no ICMP socket) does not stop the service: offer as without it.
+        this.logLimited('probe-failed', 'warn', { event: 'dhcp.ping-check-failed', err: err.message });
+        if (result.changes.length === 0) this.send(result, request, arrival);
+        else this.persist(result.changes, { result, request, arrival });
+      },
+    );
   }
 
   /** Commits `changes`; sends `after` only once they are durable. */
-  private persist(changes: Lease[], after: { result: Reply; request: DhcpPacket } | null): void {
+  private persist(
+    changes: Lease[],
+    after: { result: Reply; request: DhcpPacket; arrival: DhcpArrival } | null,
+  ): void {
     this.store.commit(changes).then(
       () => {
         for (const l of this.listeners) l(changes);
-        if (after && !this.isClosing) this.send(after.result, after.request);
+        if (after && !this.isClosing) this.send(after.result, after.request, after.arrival);
       },
       (err: Error) => {
         this.counters.inc('lease-commit-failed');
@@ -237,9 +326,8 @@ export class DhcpService {
     );
   }
 
-  private send(result: Reply, request: DhcpPacket): void {
-    const sockets = this.sockets;
-    if (!sockets) return;
+  private send(result: Reply, request: DhcpPacket, arrival: DhcpArrival): void {
+    if (!this.isListening) return;
     let bytes: Uint8Array;
     try {
       const encoded = encodeDhcpReport(result.reply, { maxSize: result.maxSize });
@@ -252,23 +340,20 @@ export class DhcpService {
       this.log.error({ event: 'dhcp.encode-error', err: (err as Error).message }, 'could not encode reply');
       return;
     }
-    const [address, port] = this.destination(result.to);
     const name = result.messageType === 0 ? 'bootp-reply' : (MESSAGE_NAMES[result.messageType] ?? 'unknown');
-    // Logged when handed to the socket: an ACK only leaves once its binding is durable (persist).
-    this.logReply(result, request, name, address, port);
-    sockets.send(bytes, port, address, (err) => {
+    const out = { to: result.to, request, reply: result.reply, messageType: result.messageType, arrival };
+    let to = '';
+    to = this.transport.send(bytes, out, (err) => {
       if (err) {
         this.counters.inc('pkt4-send-failed');
-        this.logLimited(`send:${err.message}`, 'warn', {
-          event: 'dhcp.send-failed',
-          to: `${address}:${port}`,
-          err: err.message,
-        });
+        this.logLimited(`send:${err.message}`, 'warn', { event: 'dhcp.send-failed', to, err: err.message });
         return;
       }
       this.counters.inc('pkt4-sent');
       this.counters.inc(`pkt4-${name}-sent`);
     });
+    // Logged when handed to the socket: an ACK only leaves once its binding is durable (persist).
+    this.logReply(result, request, name, to);
   }
 
   /**
@@ -277,7 +362,7 @@ export class DhcpService {
    * the ACK to an INFORM (no binding) is `dhcp.inform-ack`, at debug. Nothing is built when the
    * level is off.
    */
-  private logReply(result: Reply, request: DhcpPacket, name: string, address: string, port: number): void {
+  private logReply(result: Reply, request: DhcpPacket, name: string, to: string): void {
     const isInform = result.messageType === DhcpMessageType.Ack && result.reply.yiaddr === 0;
     const level = isInform || !this.logSettings.isGrantLogged ? 'debug' : 'info';
     if (!this.log.isLevelEnabled(level)) return;
@@ -296,7 +381,7 @@ export class DhcpService {
     if (isNak) fields.reason = result.detail ?? null;
     else if (!isInform) fields.leaseSeconds = leaseSecondsOf(result);
     fields.giaddr = request.giaddr === 0 ? null : formatIpv4(request.giaddr);
-    fields.to = `${address}:${port}`;
+    fields.to = to;
     fields.xid = `0x${request.xid.toString(16).padStart(8, '0')}`;
     this.log[level](fields);
   }
@@ -316,17 +401,6 @@ export class DhcpService {
       },
       'options left out of a reply: larger than the client accepts (option 57, else 576)',
     );
-  }
-
-  private destination(to: ReplyDestination): [string, number] {
-    switch (to.kind) {
-      case 'relay':
-        return [formatIpv4(to.address), this.network.port];
-      case 'client':
-        return [formatIpv4(to.address), this.network.clientPort];
-      case 'broadcast':
-        return [this.network.broadcastAddress, this.network.clientPort];
-    }
   }
 
   private scheduleTick(hasFailed = false): void {
@@ -377,6 +451,13 @@ export class DhcpService {
     this.lastLogged.set(key, now);
     this.log[level](fields, msg);
   }
+}
+
+/** What the engine is told of where a datagram arrived (direct mode: the link). */
+function engineArrival(arrival: DhcpArrival): PacketArrival | undefined {
+  const link = arrival.link;
+  if (link === undefined) return undefined;
+  return { directScopeIds: link.directScopeIds, serverIdentifier: link.serverIdentifier };
 }
 
 /** The client as the logs name it: MAC (chaddr) and client identifier (option 61), colon hex. */

@@ -1,9 +1,10 @@
-// The TCP transport of one failover relationship (spec §2.1, §18): listens for the partner, opens
-// outbound connections from our configured address (ISC checks the source IP, spec §15.2 item 9),
-// frames the byte stream, checks digests and decodes, and feeds the sans-I/O endpoint
-// (src/failover/endpoint.ts) through a synchronous handler. It carries out the endpoint's
-// send / close / connect actions. Which of several connections to keep is the endpoint's decision
-// (D12 §8.2, spec §2.1): this shell only refuses connections from addresses that are not the partner.
+// The TCP transport of one failover relationship (spec §2.1, §18): takes the partner's connections
+// from the listener of its local address and port (src/server/failover-listener.ts, shared by every
+// relationship on it), opens outbound connections from our configured address (ISC checks the
+// source IP, spec §15.2 item 9), frames the byte stream, checks digests and decodes, and feeds the
+// sans-I/O endpoint (src/failover/endpoint.ts) through a synchronous handler. It carries out the
+// endpoint's send / close / connect actions. Which of several connections to keep is the endpoint's
+// decision (D12 §8.2, spec §2.1); which relationship a connection belongs to is the listener's.
 // Every buffer is bounded: the framer per connection, the send queue per connection.
 //
 // TLS (relationship `tls`, docs/failover.md "TLS"): every connection is TLS 1.3 from its first
@@ -14,7 +15,7 @@
 // ("TLS required but not supported by partner"), a TLS ClientHello reaching a plain listener is
 // logged as such, and a TLS handshake that fails says why (failover.tls-failed).
 
-import { createServer, connect as netConnect, type Server, type Socket } from 'node:net';
+import { connect as netConnect, type Socket } from 'node:net';
 import { Duplex } from 'node:stream';
 import {
   createSecureContext,
@@ -24,6 +25,7 @@ import {
   connect as tlsConnect,
 } from 'node:tls';
 import { type Logger, pino } from 'pino';
+import type { FailoverRole } from '../failover/hash-bucket.js';
 import type { ConnectionId, EndpointAction, EndpointInput } from '../failover/types.js';
 import { type FailoverAuthConfig, signFailover, verifyFailover } from '../wire/failover-auth.js';
 import { buildConnectAck, decodeFailover, encodeFailover, FailoverFramer } from '../wire/failover-codec.js';
@@ -34,10 +36,13 @@ import {
   TLS_REPLY_USE_TLS,
 } from '../wire/failover-message.js';
 import { systemClock } from './clock.js';
+import { errorCode, FailoverListeners, type ListenerMember, plainAddress } from './failover-listener.js';
 
 export interface FailoverLinkOptions {
-  /** For logs. */
+  /** For logs, and what the listener matches a CONNECT's relationship name against. */
   relationshipName: string;
+  /** This server's role (default secondary): the listener needs it when one partner has several. */
+  role?: FailoverRole;
   /** Listen here; outbound connections are bound to localAddress too (ISC checks the source IP). */
   localAddress: string;
   localPort: number;
@@ -52,6 +57,11 @@ export interface FailoverLinkOptions {
   connectTimeoutMs?: number;
   /** Per-connection cap on bytes written but not yet taken by the kernel. Default 4 MiB. */
   maxQueuedBytes?: number;
+  /**
+   * The process's listeners, shared with the other relationships (one per local address and
+   * port). Default: a listener of this link's own (a second link on the same port then fails).
+   */
+  listeners?: FailoverListeners;
   /** TLS for every connection (PEM texts); absent: plain TCP. */
   tls?: FailoverLinkTls;
 }
@@ -70,8 +80,10 @@ export type FailoverLinkHandler = (input: EndpointInput) => void;
 export interface FailoverLinkStats {
   connectsAttempted: number;
   connectsFailed: number;
+  /** Connections from the partner handed over by the listener. */
   accepted: number;
-  refusedForeign: number;
+  /** CONNECTs received naming another relationship than this one (the endpoint refuses them). */
+  connectNameMismatches: number;
   framingErrors: number;
   decodeErrors: number;
   bytesIn: number;
@@ -85,8 +97,6 @@ const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
 const DEFAULT_MAX_QUEUED_BYTES = 4 * 1024 * 1024;
 /** After close(): a peer that neither reads our last bytes nor closes its side is cut off. */
 const CLOSE_LINGER_MS = 10_000;
-/** At most one "refused a foreign connection" log line per this many seconds. */
-const REFUSAL_LOG_INTERVAL_SECONDS = 10;
 /** A TLS listener gives an accepted connection this long to start its TLS handshake. */
 const TLS_FIRST_BYTES_MS = 5_000;
 const TLS_HINT_PLAIN_PARTNER =
@@ -145,6 +155,8 @@ let lastConnectionId: ConnectionId = 0;
 
 interface Connection {
   readonly id: ConnectionId;
+  /** Nothing decoded yet: the first message of an inbound one is checked for its name. */
+  isFresh: boolean;
   readonly socket: Socket;
   readonly outbound: boolean;
   readonly remote: string;
@@ -163,23 +175,7 @@ interface Attempt {
   readonly timer: NodeJS.Timeout;
 }
 
-/** '::ffff:10.0.0.1' (an IPv4 peer on a dual-stack socket) → '10.0.0.1'. */
-function plainAddress(address: string | undefined): string {
-  if (address === undefined) return '';
-  return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
-}
-
-function errorCode(err: Error): string {
-  return (err as NodeJS.ErrnoException).code ?? err.message;
-}
-
-const LISTEN_HINTS: Readonly<Record<string, string>> = {
-  EADDRINUSE: 'address already in use (another process listens there)',
-  EADDRNOTAVAIL: 'address not available (no local interface has this address)',
-  EACCES: 'permission denied (ports below 1024 need CAP_NET_BIND_SERVICE or root)',
-};
-
-export class FailoverLink {
+export class FailoverLink implements ListenerMember {
   private readonly log: Logger;
   private readonly retryMs: { first: number; max: number };
   private readonly connectTimeoutMs: number;
@@ -189,7 +185,7 @@ export class FailoverLink {
     connectsAttempted: 0,
     connectsFailed: 0,
     accepted: 0,
-    refusedForeign: 0,
+    connectNameMismatches: 0,
     framingErrors: 0,
     decodeErrors: 0,
     bytesIn: 0,
@@ -197,14 +193,13 @@ export class FailoverLink {
     messagesIn: 0,
     messagesOut: 0,
   };
-  private server: Server | null = null;
+  private readonly listeners: FailoverListeners;
+  private isListening = false;
   private attempt: Attempt | null = null;
   private retryTimer: NodeJS.Timeout | null = null;
   private retryDelayMs: number;
   /** Reason of the last failed attempt in the current streak (null: last attempt succeeded). */
   private lastConnectFailure: string | null = null;
-  private lastRefusalLogAt = Number.NEGATIVE_INFINITY;
-  private refusalsNotLogged = 0;
   private stopping: Promise<void> | null = null;
   private isStopped = false;
   /** Resolves stop() once the server and every socket are closed. */
@@ -236,46 +231,40 @@ export class FailoverLink {
       tls === undefined
         ? null
         : createSecureContext({ cert: tls.cert, key: tls.key, ca: tls.ca, minVersion: 'TLSv1.3' });
+    this.listeners = options.listeners ?? new FailoverListeners(this.log, nowSeconds);
+  }
+
+  get relationshipName(): string {
+    return this.options.relationshipName;
+  }
+
+  get partnerAddress(): string {
+    return plainAddress(this.options.partnerAddress);
+  }
+
+  get role(): FailoverRole {
+    return this.options.role ?? 'secondary';
   }
 
   // -----------------------------------------------------------------------------------------------
   // Lifecycle
 
-  /** Listen on localAddress:localPort. Does not connect. Rejects with the address in the message. */
-  start(): Promise<void> {
-    if (this.server !== null || this.stopping !== null) {
-      return Promise.reject(new Error('FailoverLink.start() called twice or after stop()'));
+  /**
+   * Receive the partner's connections on localAddress:localPort (the listener opens with the first
+   * relationship there). Does not connect. Rejects with the address in the message.
+   */
+  async start(): Promise<void> {
+    if (this.isListening || this.stopping !== null) {
+      throw new Error('FailoverLink.start() called twice or after stop()');
     }
-    const { localAddress, localPort, relationshipName } = this.options;
-    const server = createServer((socket) =>
-      this.options.tls === undefined ? this.onInbound(socket) : this.onInboundTls(socket),
-    );
-    this.server = server;
-    return new Promise<void>((resolve, reject) => {
-      const onListenError = (err: Error) => {
-        this.server = null;
-        const code = errorCode(err);
-        const hint = LISTEN_HINTS[code] ?? err.message;
-        reject(
-          new Error(
-            `failover relationship "${relationshipName}": cannot listen on ${localAddress}:${localPort}: ${code}: ${hint}`,
-            { cause: err },
-          ),
-        );
-      };
-      server.once('error', onListenError);
-      server.listen({ host: localAddress, port: localPort, exclusive: true }, () => {
-        server.off('error', onListenError);
-        server.on('error', (err) =>
-          this.log.error({ event: 'failover.listen-error', err: errorCode(err) }, 'failover listener error'),
-        );
-        this.log.debug(
-          { event: 'failover.listening', address: `${localAddress}:${localPort}` },
-          'failover link listening',
-        );
-        resolve();
-      });
-    });
+    const { localAddress, localPort } = this.options;
+    this.isListening = true;
+    try {
+      await this.listeners.attach(localAddress, localPort, this);
+    } catch (err) {
+      this.isListening = false;
+      throw err;
+    }
   }
 
   /**
@@ -298,10 +287,9 @@ export class FailoverLink {
       this.attempt.socket.destroy();
       this.attempt = null;
     }
-    const server = this.server;
-    if (server !== null) {
-      server.close(() => {
-        this.server = null;
+    if (this.isListening) {
+      void this.listeners.detach(this.options.localAddress, this.options.localPort, this).then(() => {
+        this.isListening = false;
         this.checkQuiet();
       });
     }
@@ -315,7 +303,7 @@ export class FailoverLink {
   private checkQuiet(): void {
     if (
       this.onQuiet !== null &&
-      this.server === null &&
+      !this.isListening &&
       this.connections.size === 0 &&
       this.handshaking.size === 0
     )
@@ -429,21 +417,40 @@ export class FailoverLink {
   // -----------------------------------------------------------------------------------------------
   // Inbound
 
-  private onInbound(socket: Socket): void {
-    const remote = plainAddress(socket.remoteAddress);
+  /** The listener matched a connection to this relationship (ListenerMember). */
+  acceptInbound(socket: Socket, head: Uint8Array | null): void {
     socket.on('error', () => {}); // destroyed below or adopted (which listens itself)
     if (this.stopping !== null) {
       socket.destroy();
       return;
     }
-    if (remote !== plainAddress(this.options.partnerAddress)) {
-      this.counters.refusedForeign++;
-      socket.destroy();
-      this.logRefusal(remote);
+    if (this.options.tls !== undefined) {
+      // TLS from the first byte: the connection is adopted once its handshake is through.
+      this.onInboundTls(socket, head);
       return;
     }
     this.counters.accepted++;
-    this.adopt(socket, false);
+    const c = this.adopt(socket, false);
+    // What the listener read to learn the relationship name (the CONNECT) is this stream's start.
+    if (head !== null && head.length > 0)
+      this.onData(c, Buffer.from(head.buffer, head.byteOffset, head.length));
+  }
+
+  /**
+   * A CONNECT naming another relationship (D12 §7.8.2): the endpoint refuses it (reason 8); here
+   * it is counted and, when the name is one of our other relationships, logged as a misconfigured
+   * partner so that the operator does not look for the fault in that other relationship.
+   */
+  private checkConnectName(c: Connection, name: string | undefined): void {
+    if (name === this.options.relationshipName) return;
+    this.counters.connectNameMismatches++;
+    this.listeners.noteForeignName(
+      this.options.localAddress,
+      this.options.localPort,
+      this,
+      name ?? '',
+      c.remote.replace(/:[^:]*$/, ''),
+    );
   }
 
   /**
@@ -451,17 +458,16 @@ export class FailoverLink {
    * plain D12 CONNECT is refused in plain D12 with CONNECTACK reject 11, so that a partner without
    * TLS (ISC dhcpd too) logs why; silence is cut off after TLS_FIRST_BYTES_MS.
    */
-  private onInboundTls(socket: Socket): void {
+  private onInboundTls(socket: Socket, head: Uint8Array | null): void {
     const remote = plainAddress(socket.remoteAddress);
     socket.on('error', () => {});
     if (this.stopping !== null) {
       socket.destroy();
       return;
     }
-    if (remote !== plainAddress(this.options.partnerAddress)) {
-      this.counters.refusedForeign++;
-      socket.destroy();
-      this.logRefusal(remote);
+    if (head !== null && head.length > 0) {
+      // The listener read a plain CONNECT to learn the relationship (several share this partner).
+      this.refusePlain(socket, Buffer.from(head.buffer, head.byteOffset, head.length), remote);
       return;
     }
     this.handshaking.add(socket);
@@ -571,33 +577,15 @@ export class FailoverLink {
     );
   }
 
-  private logRefusal(remote: string): void {
-    const now = this.nowSeconds();
-    if (now - this.lastRefusalLogAt < REFUSAL_LOG_INTERVAL_SECONDS) {
-      this.refusalsNotLogged++;
-      return;
-    }
-    this.log.warn(
-      {
-        event: 'failover.connection-refused',
-        remoteAddress: remote,
-        partner: this.options.partnerAddress,
-        alsoRefusedSinceLastLine: this.refusalsNotLogged,
-      },
-      'refused a failover connection from an address that is not the partner',
-    );
-    this.lastRefusalLogAt = now;
-    this.refusalsNotLogged = 0;
-  }
-
   // -----------------------------------------------------------------------------------------------
   // Connections
 
   /** `remote`: for a TLS socket over a stream (it knows no address of its own). */
-  private adopt(socket: Socket, outbound: boolean, remote?: string): void {
+  private adopt(socket: Socket, outbound: boolean, remote?: string): Connection {
     if (remote === undefined) socket.setNoDelay(true);
     const c: Connection = {
       id: ++lastConnectionId,
+      isFresh: !outbound,
       socket,
       outbound,
       remote: remote ?? `${plainAddress(socket.remoteAddress)}:${socket.remotePort ?? '?'}`,
@@ -627,6 +615,7 @@ export class FailoverLink {
       'failover TCP connection established',
     );
     this.emit({ type: 'connected', connectionId: c.id, outbound }, c);
+    return c;
   }
 
   private onData(c: Connection, chunk: Buffer): void {
@@ -660,6 +649,12 @@ export class FailoverLink {
           `decode: ${decoded.error.message} (offset ${decoded.error.offset}, ${decoded.error.reason})`,
         );
         return;
+      }
+      if (c.isFresh) {
+        c.isFresh = false;
+        if (decoded.message.type === FailoverMessageType.CONNECT) {
+          this.checkConnectName(c, decoded.message.relationshipName);
+        }
       }
       const auth = verifyFailover(frame.bytes, this.options.auth);
       this.counters.messagesIn++;

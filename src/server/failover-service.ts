@@ -1,5 +1,6 @@
 // The failover half of the shell: one FailoverEndpoint (sans-I/O core) and one FailoverLink (TCP)
-// per configured relationship, a once-a-second tick, and the executor that carries out the
+// per configured relationship, the TCP listeners they share (one per local address and port, any
+// number of relationships on each: src/server/failover-listener.ts), a once-a-second tick, and the executor that carries out the
 // endpoint's actions in order. A `persist` action holds every action after it (of this and later
 // calls) until the store has made it durable: a BNDACK, a STATE or a BNDUPD never leaves before
 // what it vouches for is on stable storage (D12 §7.1.2, §9; spec §18).
@@ -23,6 +24,7 @@ import { SERVER_STATE_NAMES, ServerState } from '../wire/failover-message.js';
 import { formatIpv4 } from '../wire/ipv4.js';
 import type { Clock, TimelineResume } from './clock.js';
 import { FailoverLink, type FailoverLinkTls } from './failover-link.js';
+import { FailoverListeners, type ListenerStats } from './failover-listener.js';
 
 /** Bound on actions waiting behind a persist (a stuck store must not grow memory without end). */
 const MAX_QUEUED_ACTIONS = 100_000;
@@ -50,11 +52,14 @@ class RelationshipRunner {
     private readonly log: Logger,
     /** The relationship's state changes (outlives this runner across reconfigurations). */
     private readonly history: StateHistory,
+    listeners: FailoverListeners,
   ) {
     this.endpoint = endpoint;
     this.link = new FailoverLink(
       {
         relationshipName: relationship.name,
+        role: relationship.role,
+        listeners,
         localAddress: formatIpv4(relationship.local.address),
         localPort: relationship.local.port,
         partnerAddress: formatIpv4(relationship.partner.address),
@@ -252,11 +257,13 @@ export interface FailoverServiceOptions {
 
 export class FailoverService {
   private readonly runners = new Map<string, RelationshipRunner>();
+  private readonly listeners: FailoverListeners;
   /** State changes per relationship name, across reconfigurations (not across restarts). */
   private readonly histories = new Map<string, StateHistory>();
   private timer: NodeJS.Timeout | null = null;
 
   constructor(private readonly options: FailoverServiceOptions) {
+    this.listeners = new FailoverListeners(options.log, () => options.clock.nowSeconds());
     for (const r of options.config.failover) {
       this.runners.set(r.name, this.makeRunner(r, readPersisted(options.store, r.name, options.log), true));
     }
@@ -286,7 +293,7 @@ export class FailoverService {
       history = new StateHistory();
       this.histories.set(r.name, history);
     }
-    return new RelationshipRunner(r, endpoint, o.store, o.clock, o.log, history);
+    return new RelationshipRunner(r, endpoint, o.store, o.clock, o.log, history, this.listeners);
   }
 
   private logStarted(runner: RelationshipRunner): void {
@@ -403,12 +410,33 @@ export class FailoverService {
     for (const runner of this.runners.values()) runner.feed({ type: 'leasesChanged', leases });
   }
 
+  /** The endpoint's status of each relationship, its counters joined by its TCP link's. */
   statuses(): RelationshipStatus[] {
     const now = this.options.clock.nowSeconds();
-    return [...this.runners.values()].map((r) => ({
-      ...r.endpoint.status(now),
-      stateHistory: [...(this.histories.get(r.relationship.name)?.list() ?? [])],
-    }));
+    return [...this.runners.values()].map((r) => {
+      const status = r.endpoint.status(now);
+      const link = r.link.stats();
+      return {
+        ...status,
+        stateHistory: [...(this.histories.get(r.relationship.name)?.list() ?? [])],
+        counters: {
+          ...status.counters,
+          connectsAttempted: link.connectsAttempted,
+          connectsFailed: link.connectsFailed,
+          connectionsAccepted: link.accepted,
+          connectNameMismatches: link.connectNameMismatches,
+          framingErrors: link.framingErrors,
+          decodeErrors: link.decodeErrors,
+          bytesReceived: link.bytesIn,
+          bytesSent: link.bytesOut,
+        },
+      };
+    });
+  }
+
+  /** The TCP listeners and what they did with the connections they got (docs/metrics.md). */
+  listenerStats(): ListenerStats[] {
+    return this.listeners.stats();
   }
 
   /**

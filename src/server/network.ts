@@ -1,7 +1,9 @@
 // What the shell learns from the host's interfaces: our server identifier, where broadcast
-// replies go, and which scopes are directly attached. Node's dgram cannot tell which interface
-// a broadcast arrived on (DEPENDENCIES.md), so "directly attached" means: the subnet of an
+// replies go, and which scopes are directly attached. In udp mode Node's dgram cannot tell which
+// interface a broadcast arrived on (DEPENDENCIES.md), so "directly attached" means: the subnet of an
 // address on the configured interface (or, with none configured, on any non-loopback interface).
+// In direct mode every packet comes with its interface (src/server/direct/), whose scopes are
+// those whose subnet holds one of its addresses.
 
 import os from 'node:os';
 import {
@@ -89,4 +91,32 @@ export function directScopeIds(
   attached: readonly InterfaceAddress[],
 ): string[] {
   return scopes.filter((s) => attached.some((a) => subnetContains(s.subnet, a.address))).map((s) => s.id);
+}
+
+export interface DirectNetworkChoice {
+  serverIdentifier: Ipv4;
+  /** Every address of the served interfaces: a client may name any of them as its server. */
+  otherServerIdentifiers: Ipv4[];
+}
+
+/**
+ * direct mode: the configured server identifier, else the first address of the first served
+ * interface that has one, else of any interface. Interfaces that are missing or down now are not
+ * an error here (the direct transport reports and watches them).
+ */
+export function chooseDirectNetwork(
+  interfaceNames: readonly string[],
+  serverIdentifier: string | null,
+  list: InterfaceLister = listInterfaceAddresses,
+): DirectNetworkChoice | string {
+  const all = list();
+  const served = interfaceNames.flatMap((name) => all.filter((a) => a.interfaceName === name));
+  const chosen = serverIdentifier !== null ? parseIpv4(serverIdentifier) : (served[0] ?? all[0])?.address;
+  if (chosen === undefined) {
+    return 'cannot choose a server identifier: none of dhcp.interfaces has an IPv4 address now; set server.serverIdentifier';
+  }
+  return {
+    serverIdentifier: chosen,
+    otherServerIdentifiers: served.map((a) => a.address).filter((a) => a !== chosen),
+  };
 }

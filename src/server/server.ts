@@ -21,10 +21,19 @@ import { CHECKPOINT_META_KEY, CHECKPOINT_SECONDS, type Clock, Timeline, wallOffs
 import { Counters } from './counters.js';
 import { DdnsService } from './ddns-service.js';
 import { type DhcpNetworkSettings, DhcpService, EXPIRY_BATCH } from './dhcp-service.js';
+import { DirectTransport } from './direct/direct-transport.js';
+import { loadNative, type NativeNet } from './direct/native.js';
 import { FailoverService } from './failover-service.js';
 import { LeaseOperations } from './lease-operations.js';
 import { createLogger, logOutputOf } from './logger.js';
-import { chooseNetwork, directScopeIds, type InterfaceLister, listInterfaceAddresses } from './network.js';
+import {
+  chooseDirectNetwork,
+  chooseNetwork,
+  directScopeIds,
+  type InterfaceLister,
+  listInterfaceAddresses,
+} from './network.js';
+import { PingCheck } from './ping-check.js';
 import { checkReservations, conflictMessage } from './reservation-check.js';
 
 /** How long stop() waits for queued log lines to leave (docs/logging.md). */
@@ -86,6 +95,30 @@ function engineSettings(
   config: ResolvedConfig,
   interfaces: InterfaceLister,
 ): { settings: EngineSettings; network: DhcpNetworkSettings } {
+  if (config.dhcp.mode === 'direct') {
+    const direct = chooseDirectNetwork(
+      config.dhcp.interfaces,
+      config.server.serverIdentifier === null ? null : formatIpv4(config.server.serverIdentifier),
+      interfaces,
+    );
+    if (typeof direct === 'string') throw new StartupError(`${config.file}: ${direct}`);
+    return {
+      settings: {
+        serverName: config.server.name,
+        serverIdentifier: direct.serverIdentifier,
+        otherServerIdentifiers: direct.otherServerIdentifiers,
+        scopes: config.scopes,
+        // Every packet arrives with its interface, which names its scopes (PacketArrival).
+        directScopeIds: [],
+      },
+      network: {
+        listenAddress: '0.0.0.0',
+        port: config.dhcp.port,
+        clientPort: config.dhcp.clientPort,
+        broadcastAddress: '255.255.255.255',
+      },
+    };
+  }
   const choice = chooseNetwork(
     {
       interfaceName: config.dhcp.interface,
@@ -114,6 +147,17 @@ function engineSettings(
       broadcastAddress: choice.broadcastAddress,
     },
   };
+}
+
+/** What a reload cannot apply (the sockets are chosen at start); null when it can. */
+function restartOnlyChange(current: ResolvedConfig, next: ResolvedConfig, hasNative: boolean): string | null {
+  if (next.dhcp.mode !== current.dhcp.mode) {
+    return `dhcp.mode: changing '${current.dhcp.mode}' to '${next.dhcp.mode}' needs a restart`;
+  }
+  if (next.dhcp.pingCheck.attempts > 0 && !hasNative) {
+    return 'dhcp.pingCheck: turning the ping check on needs a restart (the native addon is loaded at start)';
+  }
+  return null;
 }
 
 export async function startServer(options: ServeOptions): Promise<RunningServer> {
@@ -193,9 +237,55 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   const engine = new DhcpEngine(settings, table, failover.gates());
   currentEngine = engine;
   const counters = new Counters();
-  const dhcp = new DhcpService(engine, store, network, clock, log, counters, {
-    isGrantLogged: config.logging.isGrantLogged,
-  });
+  // --- The native addon (direct mode, ping check): loaded only when the config needs it.
+  let native: NativeNet | null = null;
+  if (config.dhcp.mode === 'direct' || config.dhcp.pingCheck.attempts > 0) {
+    const loaded = loadNative();
+    if (loaded instanceof Error) {
+      await store.close();
+      lock.release();
+      const what = config.dhcp.mode === 'direct' ? "dhcp.mode 'direct'" : 'dhcp.pingCheck';
+      throw new StartupError(`${config.file}: ${what} needs the native addon: ${loaded.message}`);
+    }
+    native = loaded;
+  }
+  const transport =
+    config.dhcp.mode === 'direct' && native !== null
+      ? new DirectTransport(
+          native,
+          () => ({
+            interfaces: config.dhcp.interfaces,
+            port: config.dhcp.port,
+            clientPort: config.dhcp.clientPort,
+            serverIdentifier: config.server.serverIdentifier,
+            scopesFor: (addresses) => directScopeIds(config.scopes, addresses),
+          }),
+          log,
+          counters,
+          interfaces,
+        )
+      : undefined;
+  const pingCheck =
+    native === null ? null : new PingCheck(native, () => config.dhcp.pingCheck, log, counters);
+  if (pingCheck !== null && config.dhcp.pingCheck.attempts > 0) {
+    try {
+      pingCheck.start();
+    } catch (err) {
+      await store.close();
+      lock.release();
+      throw new StartupError(`${config.file}: dhcp.pingCheck: ${(err as Error).message}`);
+    }
+  }
+  const dhcp = new DhcpService(
+    engine,
+    store,
+    network,
+    clock,
+    log,
+    counters,
+    { isGrantLogged: config.logging.isGrantLogged },
+    { ...(transport === undefined ? {} : { transport }), probe: pingCheck },
+  );
   dhcp.onLeaseChanges((changes) => failover.leasesChanged(changes));
   // --- Dynamic DNS (src/ddns/, docs/dns.md): after a change is durable, never before the reply.
   const ddns = new DdnsService({
@@ -285,6 +375,14 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       return false;
     }
     warnReservationConflicts(leaseCheck!.running);
+    const restartOnly = restartOnlyChange(config, result.config, native !== null);
+    if (restartOnly !== null) {
+      log.error(
+        { event: 'config.reload-rejected', errors: [restartOnly] },
+        'new config rejected; keeping the running one',
+      );
+      return false;
+    }
     // The file is the truth (as for dhcpd and Kea): a reload is not refused for the active leases
     // it leaves outside every scope, but each is named (their clients are NAKed or ignored at
     // renewal). Counted against the scopes in force, before they are replaced.
@@ -320,6 +418,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       await api?.close(); // management API
       await failover.stop();
       await dhcp.stop();
+      pingCheck?.stop();
       await ddns.stop();
       clearInterval(checkpointTimer);
       await writeCheckpoint();
@@ -337,6 +436,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   const startedAt = clock.nowSeconds();
   const failoverApi = {
     statuses: () => failover.statuses(),
+    listeners: () => failover.listenerStats(),
     declarePartnerDown: (name: string) => failover.declarePartnerDown(name),
     operatorSync: (name: string, kind: 'resync' | 'rebalance') => failover.operatorSync(name, kind),
   };
@@ -366,6 +466,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       reload,
       checkConfig: (next) => checkAgainstLeases(next, config).errors,
       failover: failoverApi,
+      ...(transport === undefined ? {} : { dhcpInterfaces: () => transport.status() }),
       leaseOperations,
     });
   } catch (err) {

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ApiDeps, FailoverApi } from '../../src/api/deps.js';
+import type { ApiDeps, FailoverApi, FailoverListenerStatus } from '../../src/api/deps.js';
 import { makeReloader } from '../../src/api/reload.js';
 import { type ApiServer, startApiServer } from '../../src/api/server.js';
 import { loadConfigFile } from '../../src/config/loader.js';
@@ -94,11 +94,16 @@ export function fakeStatus(over: Partial<RelationshipStatus> = {}): Relationship
 
 export class FakeFailover implements FailoverApi {
   statusList: RelationshipStatus[] = [];
+  listenerList: FailoverListenerStatus[] = [];
   partnerDownCalls: string[] = [];
   partnerDownAnswer: ReturnType<FailoverApi['declarePartnerDown']> = { ok: true };
 
   statuses(): readonly RelationshipStatus[] {
     return this.statusList;
+  }
+
+  listeners(): readonly FailoverListenerStatus[] {
+    return this.listenerList;
   }
 
   syncCalls: [string, 'resync' | 'rebalance'][] = [];

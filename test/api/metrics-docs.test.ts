@@ -112,6 +112,7 @@ describe('a fresh server exports every documented metric', () => {
     // "same encoding": the states listed for this server's state.
     check('twinlease_failover_partner_state', 'state', 3, ['state'], 'twinlease_failover_state');
     check('twinlease_failover_events_total', 'counter', 3);
+    check('twinlease_failover_listener_connections_total', 'outcome', 3, ['listener', 'address:port']);
     // Dynamic DNS: the counter names of the table, and one series per documented error reason.
     const events = labelValues(families.get('twinlease_events_total'), 'name');
     const ddnsRows = DOC.slice(DOC.indexOf('## Dynamic DNS'))

@@ -760,6 +760,29 @@ describe('failover relationships', () => {
     loadOk(withFailover({ partner: { address: '10.0.0.2', port: 648 } }));
   });
 
+  test('relationships share a local address and port (a hub); a wildcard and an address on one port do not mix', () => {
+    const scopes = Array.from({ length: 31 }, (_, k) =>
+      scope({ subnet: `10.1.${k}.0/24`, ranges: [{ start: `10.1.${k}.10`, end: `10.1.${k}.20` }] }),
+    );
+    const spoke = (k: number, local = '10.0.0.2') => ({
+      name: `branch-${k}`,
+      role: 'secondary',
+      local: { address: local },
+      partner: { address: `10.0.1.${k + 1}` },
+      scopeIds: [`10.1.${k}.0`],
+    });
+    const hub = loadOk({ scopes, failover: scopes.map((_, k) => spoke(k)) });
+    assert.equal(hub.failover.length, 31);
+    assert.ok(hub.failover.every((r) => r.local.port === 647));
+    // Two addresses of the host on one port: two listeners, fine.
+    loadOk({ scopes: scopes.slice(0, 2), failover: [spoke(0), spoke(1, '10.0.0.9')] });
+    expectOnly(
+      { scopes: scopes.slice(0, 2), failover: [spoke(0), spoke(1, '0.0.0.0')] },
+      '/failover/1/local/address',
+      'listens on 0.0.0.0 port 647, where failover[0] listens on 10.0.0.2: relationships on one port use the same local address (or distinct addresses, none of them 0.0.0.0)',
+    );
+  });
+
   test('sharedSecret exactly when auth is not none', () => {
     expectOnly(
       withFailover({ sharedSecret: 's3cret' }),
@@ -872,7 +895,16 @@ describe('resolution', () => {
     assert.deepEqual(rest, {
       file: 'config.json',
       server: { name: 'test-host', serverIdentifier: null },
-      dhcp: { listenAddress: 0, port: 67, clientPort: 68, interface: null, broadcastAddress: 0xffffffff },
+      dhcp: {
+        listenAddress: 0,
+        port: 67,
+        clientPort: 68,
+        interface: null,
+        broadcastAddress: 0xffffffff,
+        mode: 'udp',
+        interfaces: [],
+        pingCheck: { attempts: 0, timeoutMs: 500 },
+      },
       leaseStore: { type: 'sqlite', path: '/var/lib/twinlease/leases.db' },
       logging: { level: 'info', isGrantLogged: true },
       api: { listenAddress: parseIpv4('127.0.0.1'), port: 8067, tokens: [], tls: null },

@@ -56,7 +56,7 @@ async function service(port: number, addresses: () => string[]) {
     log,
     new Counters(),
     { isGrantLogged: true },
-    addresses,
+    { localAddresses: addresses },
   );
   await svc.start();
   return { svc, lines };

@@ -9,6 +9,7 @@ import { pino } from 'pino';
 import { hbaFromSplit } from '../../src/failover/hash-bucket.js';
 import type { EndpointInput } from '../../src/failover/types.js';
 import { FailoverLink, type FailoverLinkOptions } from '../../src/server/failover-link.js';
+import { FailoverListeners } from '../../src/server/failover-listener.js';
 import type { FailoverAuthConfig } from '../../src/wire/failover-auth.js';
 import { buildConnect, buildContact, encodeFailover } from '../../src/wire/failover-codec.js';
 import { type FailoverMessage, FailoverMessageType } from '../../src/wire/failover-message.js';
@@ -366,13 +367,15 @@ describe('FailoverLink', () => {
       const r = new Recorder();
       const { log, lines } = captureLog();
       let now = 1_000_000;
-      const link = h.link(port, partnerPort, r, { log }, () => now);
+      const listeners = new FailoverListeners(log, () => now);
+      const link = h.link(port, partnerPort, r, { log, listeners }, () => now);
       await link.start();
+      const refused = () => listeners.stats()[0]!.refused['unknown-peer'];
       for (const [i, advance] of [0, 1, 11].entries()) {
         now += advance;
         const raw = await h.rawClient(port, '127.0.0.2');
         await new Promise<void>((resolve) => raw.once('close', () => resolve()));
-        await waitFor(() => link.stats().refusedForeign === i + 1, 'refusal counted');
+        await waitFor(() => refused() === i + 1, 'refusal counted');
       }
       assert.equal(r.inputs.length, 0);
       assert.equal(link.connectionCount(), 0);
@@ -380,8 +383,10 @@ describe('FailoverLink', () => {
       assert.equal(refusals.length, 2);
       assert.equal(refusals[0]!.level, 40);
       assert.equal(refusals[0]!.remoteAddress, '127.0.0.2');
+      assert.equal(refusals[0]!.reason, 'unknown-peer');
       assert.equal(refusals[1]!.alsoRefusedSinceLastLine, 1);
       assert.equal(link.stats().accepted, 0);
+      assert.equal(listeners.stats()[0]!.matched, 0);
     } finally {
       await h.cleanup();
     }

@@ -1,5 +1,7 @@
 // Failover relationships (seed 002, windows-model.md §4.1–4.5):
-//   GET    /api/v1/failover/relationships[/{name}]          Get-DhcpServerv4Failover
+//   GET    /api/v1/failover/relationships[/{name}]          Get-DhcpServerv4Failover (the list
+//                                                            filtered by state, partner, scope, …)
+//   GET    /api/v1/failover/listeners                       TCP listeners shared by relationships
 //   POST   /api/v1/failover/relationships                    Add-DhcpServerv4Failover
 //   PATCH  /api/v1/failover/relationships/{name}             Set-DhcpServerv4Failover
 //   DELETE /api/v1/failover/relationships/{name}             Remove-DhcpServerv4Failover
@@ -15,6 +17,7 @@
 import { Type } from 'typebox';
 import type { ResolvedRelationship } from '../../config/resolved.js';
 import { sumScopeStatistics } from '../../dhcp/statistics.js';
+import { parseIpv4 } from '../../wire/ipv4.js';
 import {
   bodyAt,
   canonicalJson,
@@ -38,9 +41,11 @@ import {
   ConfigWriteQuery,
   CreateRelationshipBody,
   ErrorBody,
+  FailoverListenerList,
   FailoverRelationship,
   FailoverRelationshipList,
   PatchRelationshipBody,
+  RelationshipListQuery,
   RelationshipParams,
   RelationshipScopeParams,
   RelationshipSettings,
@@ -208,11 +213,66 @@ export function failoverRoutes(app: ApiApp, ctx: RouteContext): void {
     {
       schema: {
         ...read,
-        summary: 'Every failover relationship (Get-DhcpServerv4Failover)',
+        summary:
+          'Every failover relationship (Get-DhcpServerv4Failover), or those matching every filter given',
+        querystring: RelationshipListQuery,
         response: { 200: ref(FailoverRelationshipList), 401: ref(ErrorBody) },
       },
     },
-    async () => ({ items: await Promise.all(deps.config().failover.map(resourceOf)) }),
+    async (request) => {
+      const q = request.query;
+      const needle = q.name?.toLowerCase();
+      const partner = q.partner === undefined ? undefined : parseIpv4(q.partner);
+      // Config filters first: the resource (with its partner comparison) is built only for matches.
+      const wanted = deps
+        .config()
+        .failover.filter(
+          (r) =>
+            (needle === undefined || r.name.toLowerCase().includes(needle)) &&
+            (q.role === undefined || r.role === q.role) &&
+            (q.mode === undefined || r.mode === q.mode) &&
+            (partner === undefined || r.partner.address === partner) &&
+            (q.scope === undefined || r.scopeIds.includes(q.scope)),
+        );
+      const items = await Promise.all(wanted.map(resourceOf));
+      return {
+        items: items.filter(
+          (r) =>
+            (q.state === undefined || r.state === q.state) &&
+            (q.partnerState === undefined || r.partnerState === q.partnerState) &&
+            (q.connection === undefined || r.connection.status === q.connection),
+        ),
+      };
+    },
+  );
+
+  app.get(
+    '/api/v1/failover/listeners',
+    {
+      schema: {
+        ...read,
+        summary:
+          'The TCP listeners (one per local address and port), the relationships each serves, and the connections each matched or refused',
+        response: { 200: ref(FailoverListenerList), 401: ref(ErrorBody) },
+      },
+    },
+    async () => ({
+      items: (deps.failover?.listeners?.() ?? []).map((l) => ({
+        listen: l.listen,
+        relationships: [...l.relationships],
+        matched: l.matched,
+        refused: {
+          'unknown-peer': l.refused['unknown-peer'] ?? 0,
+          'unknown-name': l.refused['unknown-name'] ?? 0,
+          'no-connect': l.refused['no-connect'] ?? 0,
+          'not-connect': l.refused['not-connect'] ?? 0,
+          'wake-up': l.refused['wake-up'] ?? 0,
+          closing: l.refused.closing ?? 0,
+        },
+        nameOfAnotherPartner: l.nameOfAnotherPartner,
+        waitingForConnect: l.waitingForConnect,
+      })),
+    }),
   );
 
   app.get(

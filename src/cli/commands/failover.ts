@@ -370,6 +370,38 @@ function statsRow(relationship: string, s: ScopeStatistics, label = s.scopeId): 
   ];
 }
 
+interface ListFilters {
+  state?: string;
+  connection?: string;
+  partner?: string;
+  role?: string;
+  match?: string;
+}
+
+/** The list's filters as the API's query (states accepted as D12 text or API names). */
+export function listQuery(o: ListFilters): string {
+  const q = new URLSearchParams();
+  if (o.state !== undefined)
+    q.set(
+      'state',
+      o.state.replace(/[-_ ]+([a-z])/gi, (_, c: string) => c.toUpperCase()),
+    );
+  if (o.connection !== undefined) q.set('connection', o.connection);
+  if (o.partner !== undefined) q.set('partner', o.partner);
+  if (o.role !== undefined) q.set('role', o.role);
+  if (o.match !== undefined) q.set('name', o.match);
+  return q.toString();
+}
+
+interface ListenerItem {
+  listen: string;
+  relationships: string[];
+  matched: number;
+  refused: Record<string, number>;
+  nameOfAnotherPartner: number;
+  waitingForConnect: number;
+}
+
 export function registerFailover(program: Command): void {
   const failover = program
     .command('failover')
@@ -380,8 +412,27 @@ export function registerFailover(program: Command): void {
     .description('list relationships, or show one (Get-DhcpServerv4Failover)')
     .option('--name <name>', 'one relationship')
     .option('--scope <id>', 'the relationship of this scope')
+    .option(
+      '--state <state>',
+      'list only relationships in this state (normal, communications-interrupted, …)',
+    )
+    .option(
+      '--connection <up|down>',
+      'list only relationships whose partner is (up) or is not (down) communicating',
+    )
+    .option('--partner <address>', "list only relationships with this partner's failover address")
+    .option('--role <role>', 'list only relationships where this server is primary or secondary')
+    .option('--match <text>', 'list only relationships whose name contains the text')
     .action(
-      action(async ({ client, json }, o: { name?: string; scope?: string }) => {
+      action(async ({ client, json }, o: { name?: string; scope?: string } & ListFilters) => {
+        const query = listQuery(o);
+        if (query !== '') {
+          if (o.name !== undefined || o.scope !== undefined) {
+            throw new CliError('--name and --scope show one relationship; the list filters go without them');
+          }
+          const list = await client.get<{ items: FailoverRelationship[] }>(`${BASE}?${query}`);
+          return json ? printJson(list) : printList(list.items);
+        }
         let name = o.name;
         if (name === undefined && o.scope !== undefined) {
           name = (
@@ -394,6 +445,33 @@ export function registerFailover(program: Command): void {
         }
         const list = await client.get<{ items: FailoverRelationship[] }>(BASE);
         return json ? printJson(list) : printList(list.items);
+      }),
+    );
+
+  failover
+    .command('listeners')
+    .description('the failover TCP listeners, their relationships and refused connections')
+    .action(
+      action(async ({ client, json }) => {
+        const list = await client.get<{ items: ListenerItem[] }>('/api/v1/failover/listeners');
+        if (json) return printJson(list);
+        if (list.items.length === 0) return print('No failover listeners');
+        print(
+          table(
+            ['Listen', 'Relationships', 'Matched', 'Refused', 'Wrong name', 'Waiting'],
+            list.items.map((l) => [
+              l.listen,
+              String(l.relationships.length),
+              String(l.matched),
+              Object.entries(l.refused)
+                .filter(([, n]) => n > 0)
+                .map(([reason, n]) => `${reason} ${n}`)
+                .join(', ') || '0',
+              String(l.nameOfAnotherPartner),
+              String(l.waitingForConnect),
+            ]),
+          ),
+        );
       }),
     );
 

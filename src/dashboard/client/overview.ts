@@ -1,18 +1,22 @@
 /// <reference lib="dom" />
 // Overview: operator alerts first, then every relationship with both servers (state, since when,
-// why), the link, a state timeline, and the actions a write token may take.
+// why), the link, a state timeline, and the actions a write token may take. With more than one
+// relationship (a hub), a filter: text, and "needs attention only".
 
 import type { RelationshipView, ServerView } from '../view.js';
 import { errorText, request } from './api.js';
 import { stateTimeline } from './charts.js';
 import { fill, h } from './dom.js';
 import { absolute, span, stateBadge, stateLabel, timeEl } from './format.js';
+import { relationshipMatches } from './relationship-filter.js';
 import { segmentsOf, store } from './store.js';
 import { confirmDialog, keepFocus, type View } from './ui.js';
 
 /** Action results survive redraws (keyed by relationship). */
 const results = new Map<string, { ok: boolean; text: string; at: number }>();
 const timelineWindow = new Map<string, number>();
+let filterText = '';
+let onlyAttention = false;
 
 /** `lastHeardAt`: set for the partner's card while it is unreachable (its state is the last known). */
 function serverCard(server: ServerView, role: string, lastHeardAt: string | null | undefined): HTMLElement {
@@ -291,11 +295,47 @@ function relationshipCard(r: RelationshipView, redraw: () => void): HTMLElement 
 export function overviewView(): View {
   const alerts = h('ul', { class: 'alerts', 'aria-live': 'polite' });
   const rels = h('div');
+  const count = h('p', { class: 'muted', 'aria-live': 'polite' });
+  const toolbar = h(
+    'div',
+    { class: 'toolbar', hidden: true },
+    h(
+      'label',
+      { for: 'relationship-filter' },
+      'Filter',
+      h('input', {
+        id: 'relationship-filter',
+        type: 'search',
+        value: filterText,
+        placeholder: 'name, server, address, scope, state',
+        oninput: (e: Event) => {
+          filterText = (e.target as HTMLInputElement).value;
+          draw(true);
+        },
+      }),
+    ),
+    h(
+      'label',
+      { for: 'relationship-attention' },
+      h('input', {
+        id: 'relationship-attention',
+        type: 'checkbox',
+        checked: onlyAttention,
+        onchange: (e: Event) => {
+          onlyAttention = (e.target as HTMLInputElement).checked;
+          draw(true);
+        },
+      }),
+      'Needs attention only',
+    ),
+  );
   const el = h(
     'div',
     null,
     h('h1', null, 'Overview'),
     h('section', { 'aria-label': 'Alerts' }, alerts),
+    toolbar,
+    count,
     rels,
   );
   let lastAlerts = '';
@@ -339,6 +379,12 @@ export function overviewView(): View {
     if (force || r !== lastRels || Date.now() - lastDrawAt > 30000) {
       lastRels = r;
       lastDrawAt = Date.now();
+      const isHub = st.relationships.length > 1;
+      toolbar.hidden = !isHub;
+      const shown = isHub
+        ? st.relationships.filter((x) => relationshipMatches(x, filterText, onlyAttention))
+        : st.relationships;
+      count.textContent = isHub ? `${shown.length} of ${st.relationships.length} relationships` : '';
       keepFocus(rels, () =>
         fill(
           rels,
@@ -349,7 +395,7 @@ export function overviewView(): View {
                 h('h2', null, 'No failover relationship'),
                 h('p', null, `${st.serverName} runs standalone.`),
               )
-            : st.relationships.map((x) => relationshipCard(x, () => draw(true))),
+            : shown.map((x) => relationshipCard(x, () => draw(true))),
         ),
       );
     }

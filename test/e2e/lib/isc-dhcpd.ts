@@ -175,16 +175,18 @@ export class IscDhcpd {
   private lineTimes: number[] = [];
   private starts = 0;
 
+  /** `confText`: a dhcpd.conf of the caller's instead of iscConfig(config) (e.g. other subnets). */
   constructor(
     readonly dir: string,
     readonly ns: string,
     public config: IscPeerConfig,
+    confText?: string,
   ) {
     this.confPath = join(dir, 'dhcpd.conf');
     this.leasesPath = join(dir, 'dhcpd.leases');
     this.logPath = join(dir, 'dhcpd.log');
     this.pidPath = join(dir, 'dhcpd.pid');
-    writeFileSync(this.confPath, iscConfig(config));
+    writeFileSync(this.confPath, confText ?? iscConfig(config));
     if (!existsSync(this.leasesPath)) writeFileSync(this.leasesPath, '');
   }
 
