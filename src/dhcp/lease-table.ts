@@ -311,37 +311,17 @@ export class LeaseTable {
    * the binding's new version. Every index and tally follows.
    */
   put(lease: Lease): void {
-    const version = this.putFields(
-      lease.address,
-      lease.scopeId,
-      lease.state,
-      lease.hardwareType,
-      lease.hardwareAddress,
-      lease.clientId,
-      lease.hostname,
-      lease.clientType === 'bootp',
-      lease.isReserved,
-      lease.leaseExpiresAt,
-      lease.stateStartedAt,
-      lease.clientLastTransactionAt,
-      lease.ownerServer,
-      lease.policyName,
-      lease.sentPotentialExpiresAt,
-      lease.ackedPotentialExpiresAt,
-      lease.receivedPotentialExpiresAt,
-      lease.lastBindingUpdateAt,
-      lease.isPartnerUpToDate,
-      lease.fqdn,
-      lease.dhcidMode,
-      dnsFlagsToBits(lease.dns),
-      lease,
-    );
-    lease.version = version;
+    lease.version = this.putLease(lease);
   }
 
   /** `put` without stamping `lease.version` (loading values that belong to someone else). */
   load(lease: Lease): void {
-    this.putFields(
+    this.putLease(lease);
+  }
+
+  /** Installs `lease`'s fields; returns the binding's new version. */
+  private putLease(lease: Lease): number {
+    return this.putFields(
       lease.address,
       lease.scopeId,
       lease.state,
