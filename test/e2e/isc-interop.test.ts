@@ -793,6 +793,7 @@ describe('ISC dhcpd 4.4 interop (D12 failover)', { skip: skip ?? false }, () => 
         await tl.start();
         await tl.waitState(['normal'], (SETTINGS.mcltSeconds + 30) * 1000, 100);
         await isc.waitState('normal', 10_000);
+        await tl.waitLogged('normal', 5_000);
         const steps = tlTransitions(0);
         const rw = steps.find((s) => s.to === 'recover-wait');
         const rd = steps.find((s) => s.to === 'recover-done');

@@ -173,6 +173,22 @@ export class TwinleaseMember {
     );
   }
 
+  /**
+   * Waits until this run's log holds a state change to `to` (D12 name). The API can report a state
+   * before its log line has come through the stdout pipe, so a test that reads the log right after
+   * `waitState` must wait for the line first.
+   */
+  async waitLogged(to: string, timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!this.loggedTransitions().some((s) => s.endsWith(`→${to}`))) {
+      if (Date.now() >= deadline)
+        throw new Error(
+          `no state change to ${to} logged within ${timeoutMs} ms: ${this.loggedTransitions().join(', ')}`,
+        );
+      await sleep(50);
+    }
+  }
+
   /** `from→to` of every failover.state-changed this run logged (D12 names). */
   loggedTransitions(): string[] {
     return this.server
