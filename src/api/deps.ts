@@ -96,7 +96,7 @@ export interface ApiDeps {
     backup?(destination: string): Promise<{ pages: number }>;
   };
   /** Counters of the DHCP service (src/server/counters.ts). */
-  counters: { snapshot(): Record<string, number> };
+  counters: { snapshot(): Record<string, number>; get?(name: string): number };
   /** Seconds since epoch. */
   startedAt: number;
   version: string;

@@ -334,7 +334,8 @@ export async function startApiServer(deps: ApiDeps, options: ApiServerOptions): 
   try {
     await app.listen({ host: options.listenAddress, port: options.port });
     // After listening, so the work is not part of start-up; requests meanwhile compile their own.
-    serializersOf.get(app)?.warmUp();
+    // Only while no DHCP packet arrives: the compilations run on the thread that answers them.
+    serializersOf.get(app)?.warmUp(() => deps.counters.get?.('pkt4-received') ?? 0);
   } catch (err) {
     await app.close();
     throw new ApiStartupError(

@@ -62,3 +62,21 @@ test('warmUp compiles what is pending, one schema per event-loop turn', async ()
   assert.deepEqual(JSON.parse(res.body), { error: 'not-found', message: 'no such lease' });
   await app.close();
 });
+
+test('warmUp compiles nothing while DHCP packets keep arriving, and goes on once they stop', async () => {
+  const lazy = await LazySerializers.forSharedSchemas(SHARED_SCHEMAS);
+  const app = await appWith(lazy.compiler);
+  let received = 0;
+  lazy.warmUp(() => received, 20);
+  const turn = () => new Promise((r) => setImmediate(r));
+  for (let i = 0; i < 10; i++) {
+    received++;
+    await turn();
+  }
+  assert.equal(lazy.pendingCount, 4, 'a packet each turn: nothing compiled');
+  // The next look (after 20 ms) still sees the last packets; the one after finds it quiet.
+  const deadline = Date.now() + 2000;
+  while (lazy.pendingCount > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+  assert.equal(lazy.pendingCount, 0, 'compiled once the counter stood still');
+  await app.close();
+});
