@@ -73,6 +73,11 @@ export class TwinleaseServer {
   private starts = 0;
   /** Added to the environment of every start (e.g. a faked wall clock: fake-wall-clock.ts). */
   env: Record<string, string> = {};
+  /**
+   * Node arguments before `serve`: this checkout's bin/twinlease.js, or another release's entry
+   * (upgrade-pair.test.ts runs the previous release from its sources under tsx).
+   */
+  entry: readonly string[] = [TWINLEASE_BIN];
 
   /** `ns`: the namespace the server runs in ($PFX-srv unless a test runs a second server). */
   constructor(
@@ -120,7 +125,7 @@ export class TwinleaseServer {
     // on it is a real crash of the server, not of a wrapper.
     this.proc = new LineProcess(
       'ip',
-      ['netns', 'exec', this.ns, process.execPath, TWINLEASE_BIN, 'serve', '--config', this.configPath],
+      ['netns', 'exec', this.ns, process.execPath, ...this.entry, 'serve', '--config', this.configPath],
       {
         cwd: REPO_ROOT,
         env: { ...process.env, ...this.env },
