@@ -13,9 +13,19 @@ export function setWallOffsetSource(source: () => number): void {
   wallOffsetOf = source;
 }
 
+/** Wall clock − timeline now, in seconds (what wallTimeOf adds). */
+export function wallOffsetNow(): number {
+  return wallOffsetOf();
+}
+
 /** A timeline time (seconds since 1970) as wall-clock seconds. */
 export function wallTimeOf(seconds: number): number {
   return seconds + wallOffsetOf();
+}
+
+/** Wall-clock seconds as a time of this server's timeline (the inverse of wallTimeOf). */
+export function timelineTimeOf(wallSeconds: number): number {
+  return wallSeconds - wallOffsetOf();
 }
 
 /** Timeline seconds since epoch → ISO-8601 UTC (wall clock) without milliseconds; 0 ("never") → null. */

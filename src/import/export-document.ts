@@ -6,11 +6,14 @@
 //     "leases": [ { "address": "10.0.0.10", "scopeId": "lab", "state": "active", … }, … ] }
 //
 // A lease is the stored record (src/dhcp/lease.ts) field for field, the address dotted: nothing is
-// lost in a round trip. The failover state (the meta records) is not carried: a server importing
+// lost in a round trip. Its times are wall-clock seconds (`"timeBase": "wall"`): a server keeps
+// them on its timeline (docs/safety.md), which is the wall clock offset by any step since it
+// started, so the export adds the exporting server's offset and an import subtracts its own. A
+// document without `timeBase` (written before it existed) is read as it is. The failover state (the meta records) is not carried: a server importing
 // leases starts its relationships in RECOVER and takes everything from its partner (D12 §9.6).
 // Written as a stream (a million leases do not become one string), read whole.
 
-import { type BindingState, type DhcidMode, emptyLease, type Lease } from '../dhcp/lease.js';
+import { type BindingState, type DhcidMode, emptyLease, INFINITE_EXPIRY, type Lease } from '../dhcp/lease.js';
 import { formatIpv4, parseIpv4 } from '../wire/ipv4.js';
 
 export const EXPORT_FORMAT = 'twinlease-export';
@@ -22,6 +25,8 @@ export interface ExportHeader {
   exportedAt: string;
   serverName: string;
   twinleaseVersion: string;
+  /** "wall": the lease times are wall-clock seconds; absent (older documents): as the store kept them. */
+  timeBase?: 'wall';
 }
 
 export type ExportedLease = Omit<Lease, 'address'> & { address: string };
@@ -32,8 +37,34 @@ export interface ExportDocument extends ExportHeader {
   leases?: ExportedLease[];
 }
 
-export function exportedLease(l: Lease): ExportedLease {
-  return { ...l, address: formatIpv4(l.address), dns: { ...l.dns } };
+/** The lease fields that are times (seconds since 1970; 0: never; INFINITE_EXPIRY: no end). */
+const LEASE_TIME_FIELDS = [
+  'leaseExpiresAt',
+  'stateStartedAt',
+  'clientLastTransactionAt',
+  'sentPotentialExpiresAt',
+  'ackedPotentialExpiresAt',
+  'receivedPotentialExpiresAt',
+  'lastBindingUpdateAt',
+] as const;
+
+/** `lease` with every time moved by `deltaSeconds` (never and no-end stay as they are). */
+export function shiftLeaseTimes<L extends Pick<Lease, (typeof LEASE_TIME_FIELDS)[number]>>(
+  lease: L,
+  deltaSeconds: number,
+): L {
+  if (deltaSeconds === 0) return lease;
+  const out = { ...lease };
+  for (const k of LEASE_TIME_FIELDS) {
+    const t = out[k];
+    if (t > 0 && t !== INFINITE_EXPIRY) out[k] = Math.max(1, t + deltaSeconds);
+  }
+  return out;
+}
+
+/** A record for the document: the address dotted, times moved to the wall clock by `wallOffsetSeconds`. */
+export function exportedLease(l: Lease, wallOffsetSeconds = 0): ExportedLease {
+  return shiftLeaseTimes({ ...l, address: formatIpv4(l.address), dns: { ...l.dns } }, wallOffsetSeconds);
 }
 
 /** Leases per chunk of the stream. */
@@ -48,6 +79,7 @@ export function* exportChunks(
   header: ExportHeader,
   config: unknown,
   leases: Iterable<Lease> | null,
+  wallOffsetSeconds = 0,
 ): Generator<string> {
   const head = JSON.stringify(header);
   yield `${head.slice(0, -1)},\n"config":${JSON.stringify(config)}`;
@@ -59,7 +91,7 @@ export function* exportChunks(
   let batch: string[] = [];
   let isFirst = true;
   for (const l of leases) {
-    batch.push(JSON.stringify(exportedLease(l)));
+    batch.push(JSON.stringify(exportedLease(l, wallOffsetSeconds)));
     if (batch.length >= CHUNK_LEASES) {
       yield `${isFirst ? '\n' : ',\n'}${batch.join(',\n')}`;
       isFirst = false;
@@ -91,6 +123,9 @@ export function checkExportDocument(value: unknown): ParsedExport {
   }
   if (typeof d.config !== 'object' || d.config === null || Array.isArray(d.config)) {
     return { ok: false, message: '"config" is missing or not an object' };
+  }
+  if (d.timeBase !== undefined && d.timeBase !== 'wall') {
+    return { ok: false, message: `"timeBase" ${JSON.stringify(d.timeBase)} is not "wall"` };
   }
   if (d.leases !== undefined && !Array.isArray(d.leases)) {
     return { ok: false, message: '"leases" is not an array' };
@@ -129,16 +164,7 @@ export function leaseFromExport(
     return bad('state', `${JSON.stringify(v.state)} is not a binding state`);
   const base = emptyLease(address, v.scopeId, v.state as BindingState, 0);
   const lease: Lease = { ...base };
-  const numbers = [
-    'hardwareType',
-    'leaseExpiresAt',
-    'stateStartedAt',
-    'clientLastTransactionAt',
-    'sentPotentialExpiresAt',
-    'ackedPotentialExpiresAt',
-    'receivedPotentialExpiresAt',
-    'lastBindingUpdateAt',
-  ] as const;
+  const numbers = ['hardwareType', ...LEASE_TIME_FIELDS] as const;
   for (const k of numbers) {
     if (v[k] === undefined) continue;
     if (typeof v[k] !== 'number' || !Number.isInteger(v[k]) || (v[k] as number) < 0) {

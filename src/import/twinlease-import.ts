@@ -12,8 +12,9 @@ import type { Lease } from '../dhcp/lease.js';
 import { ScopeView } from '../dhcp/scope.js';
 import { acquireLockFile } from '../leases/lock-file.js';
 import { openSqliteLeaseStore } from '../leases/sqlite-store.js';
+import { CHECKPOINT_META_KEY, Timeline } from '../server/clock.js';
 import { IMPORT_EXIT } from './cli.js';
-import { checkExportDocument, leaseFromExport } from './export-document.js';
+import { checkExportDocument, leaseFromExport, shiftLeaseTimes } from './export-document.js';
 import { isAddressFree, placeLease, type SkipReason } from './lease-placement.js';
 
 export interface TwinleaseImportFlags {
@@ -94,7 +95,12 @@ export async function runTwinleaseImport(flags: TwinleaseImportFlags, io: Io): P
     if (leases.length > 0 || flags.leaseDb !== undefined) {
       const path = resolve(flags.leaseDb ?? target.config.leaseStore.path);
       summary.leaseStore = path;
-      summary.imported = await writeIntoStore(path, leases, (reason) => summary.skipped[reason]++);
+      summary.imported = await writeIntoStore(
+        path,
+        leases,
+        checked.document.timeBase === 'wall',
+        (reason) => summary.skipped[reason]++,
+      );
     }
   } catch (err) {
     io.stderr(`twinlease import: ${(err as Error).message}\n`);
@@ -119,15 +125,22 @@ export async function runTwinleaseImport(flags: TwinleaseImportFlags, io: Io): P
 async function writeIntoStore(
   path: string,
   leases: readonly Lease[],
+  isWallTime: boolean,
   skip: (r: SkipReason) => void,
 ): Promise<number> {
   const lock = acquireLockFile(path);
   try {
     const store = openSqliteLeaseStore(path);
     try {
+      // The store's times are on the timeline its server resumes from the checkpoint: wall clock +
+      // (timeline − wall at the checkpoint), the wall clock itself for a store without one.
+      const checkpoint = Timeline.parseCheckpoint(store.getMeta(CHECKPOINT_META_KEY));
+      const toTimeline =
+        isWallTime && checkpoint !== null ? Math.round((checkpoint.localMs - checkpoint.wallMs) / 1000) : 0;
       const existing = new Map(store.loadAll().map((l) => [l.address, l] as const));
       const accepted: Lease[] = [];
-      for (const l of leases) {
+      for (const wall of leases) {
+        const l = shiftLeaseTimes(wall, toTimeline);
         if (!isAddressFree(existing.get(l.address), false)) {
           skip('address-in-use');
           continue;

@@ -7,9 +7,12 @@ import assert from 'node:assert/strict';
 import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { setWallOffsetSource } from '../../src/api/format.js';
 import type { Lease } from '../../src/dhcp/lease.js';
 import { leaseFromExport } from '../../src/import/export-document.js';
 import { runTwinleaseImport } from '../../src/import/twinlease-import.js';
+import { openSqliteLeaseStore } from '../../src/leases/sqlite-store.js';
+import { CHECKPOINT_META_KEY } from '../../src/server/clock.js';
 import { startServer } from '../../src/server/server.js';
 import { formatIpv4, parseIpv4 } from '../../src/wire/ipv4.js';
 import { activeLease, startFailoverApi } from './failover-helpers.js';
@@ -297,6 +300,91 @@ describe('a large export is streamed', () => {
       );
     } finally {
       await a.close();
+    }
+  });
+});
+
+// docs/safety.md: a server keeps binding times on its timeline, which is the wall clock offset by
+// any step since it started. The export carries wall-clock times; an import puts them on the
+// importing server's timeline (online) or on the timeline the stopped store resumes (offline).
+describe('export and import across timelines', () => {
+  let t: TestServer;
+  let relay: Relay;
+  let address = '';
+
+  before(async () => {
+    t = await startTestServer();
+    relay = await Relay.open(RELAY_LAB, t.dhcpPort);
+    address = await relay.dora({ mac: mac(41) });
+  });
+  after(async () => {
+    setWallOffsetSource(() => 0);
+    await relay.close();
+    await t.dispose();
+  });
+
+  test('times are exported as wall-clock seconds and imported onto the other timeline', async () => {
+    const record = t.server.dhcp.currentEngine.getLease(parseIpv4(address))!;
+    // This server's wall clock was stepped 300 s forward since it started.
+    setWallOffsetSource(() => 300);
+    const { doc } = await exportOf(t);
+    assert.equal(doc.timeBase, 'wall');
+    const exported = doc.leases!.find((l) => l.address === address)!;
+    assert.equal(exported.leaseExpiresAt, record.leaseExpiresAt + 300);
+    assert.equal(exported.clientLastTransactionAt, record.clientLastTransactionAt + 300);
+    assert.equal(exported.stateStartedAt, record.stateStartedAt + 300);
+
+    // Another server whose timeline is 200 s ahead of its wall clock (stepped back 200 s).
+    setWallOffsetSource(() => 0);
+    const other = await startTestServer();
+    try {
+      setWallOffsetSource(() => -200);
+      const r = await http<Json & { imported: number }>(other.baseUrl, '/api/v1/import', {
+        ...write,
+        method: 'POST',
+        body: doc,
+      });
+      assert.equal(r.status, 200, r.text);
+      assert.equal(r.body.imported, 1);
+      const there = other.server.dhcp.currentEngine.getLease(parseIpv4(address))!;
+      assert.equal(
+        there.leaseExpiresAt,
+        record.leaseExpiresAt + 500,
+        'wall +300, then timeline = wall + 200',
+      );
+      assert.equal(there.clientLastTransactionAt, record.clientLastTransactionAt + 500);
+      // Both show the client the same wall-clock end.
+      const mine = await http<Json>(other.baseUrl, `/api/v1/leases/${address}`);
+      assert.equal(
+        Date.parse(String(mine.body.leaseExpiresAt)) / 1000,
+        exported.leaseExpiresAt as number,
+        'the API shows the exported wall-clock time',
+      );
+    } finally {
+      setWallOffsetSource(() => 0);
+      await other.dispose();
+    }
+
+    // Offline, into a stopped store whose checkpoint says its timeline runs 120 s behind the wall clock.
+    const file = join(t.dir, 'timebase-export.json');
+    writeFileSync(file, JSON.stringify(doc));
+    const db = join(t.dir, 'timebase.db');
+    const store = openSqliteLeaseStore(db);
+    const wallMs = Date.now();
+    await store.setMeta(
+      CHECKPOINT_META_KEY,
+      JSON.stringify({ bootId: null, monoMs: 0, localMs: wallMs - 120_000, wallMs }),
+    );
+    await store.close();
+    const out: string[] = [];
+    const io = { stdout: (s: string) => out.push(s), stderr: (s: string) => out.push(s) };
+    assert.equal(await runTwinleaseImport({ file, leaseDb: db }, io), 0, out.join(''));
+    const back = openSqliteLeaseStore(db);
+    try {
+      const l = back.loadAll().find((x) => x.address === parseIpv4(address))!;
+      assert.equal(l.leaseExpiresAt, record.leaseExpiresAt + 300 - 120);
+    } finally {
+      await back.close();
     }
   });
 });

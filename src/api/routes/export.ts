@@ -16,10 +16,11 @@ import {
   EXPORT_VERSION,
   exportChunks,
   leaseFromExport,
+  shiftLeaseTimes,
 } from '../../import/export-document.js';
 import { MAX_SKIPPED_LISTED, placeLease, type SkippedLease } from '../../import/lease-placement.js';
 import { formatIpv4 } from '../../wire/ipv4.js';
-import { iso } from '../format.js';
+import { iso, wallOffsetNow } from '../format.js';
 import { ErrorBody, ref } from '../schemas.js';
 import type { ApiApp, RouteContext } from '../server.js';
 
@@ -95,6 +96,7 @@ export function exportRoutes(app: ApiApp, { deps, now, configFile }: RouteContex
         exportedAt: iso(t),
         serverName: deps.config().server.name,
         twinleaseVersion: deps.version,
+        timeBase: 'wall',
       } as const;
       deps.log?.info({
         event: 'api.exported',
@@ -107,7 +109,7 @@ export function exportRoutes(app: ApiApp, { deps, now, configFile }: RouteContex
           'content-disposition',
           `attachment; filename="twinlease-export-${header.serverName}-${header.exportedAt.replace(/[-:]/g, '')}.json"`,
         );
-      (reply as Reply).code(200).send(Readable.from(exportChunks(header, read.doc, leases)));
+      (reply as Reply).code(200).send(Readable.from(exportChunks(header, read.doc, leases, wallOffsetNow())));
       return reply;
     },
   );
@@ -157,13 +159,15 @@ export function exportRoutes(app: ApiApp, { deps, now, configFile }: RouteContex
         if (skipped.length < MAX_SKIPPED_LISTED) skipped.push(s);
       };
       const candidates: Lease[] = [];
+      // Wall-clock times in the document onto this server's timeline (export-document.ts).
+      const toTimeline = checked.document.timeBase === 'wall' ? -wallOffsetNow() : 0;
       for (const [i, value] of checked.leases.entries()) {
         const r = leaseFromExport(value, i);
         if (!r.ok) {
           skip({ ipAddress: null, reason: 'invalid', message: r.message });
           continue;
         }
-        const placed = placeLease(r.lease, views);
+        const placed = placeLease(shiftLeaseTimes(r.lease, toTimeline), views);
         if (placed === null) {
           skip({
             ipAddress: formatIpv4(r.lease.address),
