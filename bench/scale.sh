@@ -15,8 +15,10 @@
 #   dora     DORA through perfdhcp (../shared/harness/perfdhcp-run.sh, as bench/dora.sh) at
 #            DORA_RATE with the N leases held and with an empty store: CPU per lease and p99 at
 #            size against empty, per server.
-#   Hooks for the rows still to come (management latency at size, UPDREQALL recovery, an expiry
-#   storm) are the row_* functions below that say "not measured yet".
+#   updreqall  a partner that lost its store recovers the N bindings from the primary (UPDREQALL)
+#            while the primary serves DORA on loopback (Twinlease only): bench/lib/updreqall-probe.ts.
+#   Hooks for the rows still to come (management latency at size, an expiry storm) are the row_*
+#   functions below that say "not measured yet" (bench/table.sh has the storm for Twinlease alone).
 #
 # Every result is one JSON line in bench/results/scale-<UTC time>.jsonl; the table at the end is
 # made from that file. Data and logs stay in $DATA (default /tmp/twinlease-scale).
@@ -164,7 +166,38 @@ row_dora() {
 
 # Hooks for the rows of issue 15 not measured yet. Each should record one line per server.
 row_management() { echo "management latency at size (lease listing, scope statistics, /metrics): not measured yet" >&2; }
-row_updreqall() { echo "UPDREQALL recovery of N bindings by a partner that lost its store: not measured yet" >&2; }
+# A partner that lost its store recovers the N bindings (UPDREQALL) from the primary, which serves
+# UPDREQALL_RATE DORA/s of new clients meanwhile: two Twinlease servers on loopback
+# (bench/lib/updreqall-probe.ts; no namespaces). Kea HA is not run here: its lost-store recovery
+# is a different mechanism (ha-sync paging lease4-get-page over HTTP), not measured yet.
+row_updreqall() {
+  local side a pa role api pname name line
+  for side in primary secondary; do
+    if [ $side = primary ]; then a=127.0.0.1 pa=127.0.0.3 role=primary api=18167 name=tl-p pname=tl-s
+    else a=127.0.0.3 pa=127.0.0.1 role=secondary api=18168 name=tl-s pname=tl-p; fi
+    cat >"$DATA/updreqall-$side.json" <<J
+{
+  "server": { "name": "$name", "serverIdentifier": "$a" },
+  "dhcp": { "listenAddress": "$a", "port": 16867, "clientPort": 16868, "broadcastAddress": "127.255.255.255" },
+  "leaseStore": { "path": "$DATA/updreqall-$side.db" },
+  "logging": { "level": "warn" },
+  "api": { "listenAddress": "127.0.0.1", "port": $api, "tokens": [{ "name": "bench", "token": "bench-token-0123456789" }] },
+  "scopes": [{ "subnet": "10.0.0.0/8", "ranges": [{ "start": "10.1.0.0", "end": "10.31.255.255" }],
+               "relayAddresses": ["127.0.0.2"], "leaseTimeSeconds": 86400 }],
+  "failover": [{ "name": "scale", "role": "$role", "mode": "loadBalance", "loadBalancePercent": 50, "mcltSeconds": 3600,
+     "local": { "address": "$a", "port": 16847 }, "partner": { "address": "$pa", "port": 16847, "name": "$pname" },
+     "scopeIds": ["10.0.0.0"] }]
+}
+J
+  done
+  rm -f "$DATA"/updreqall-*.db* "$DATA"/updreqall-*.log
+  cp "$DATA/imported.db" "$DATA/updreqall-primary.db"
+  line=$(with_lock "${NODE_TS[@]}" "$ROOT/bench/lib/updreqall-probe.ts" --leases "$N" \
+    --primary-config "$DATA/updreqall-primary.json" --secondary-config "$DATA/updreqall-secondary.json" \
+    --load-rate "${UPDREQALL_RATE:-200}" --log-dir "$DATA" | grep '^{' | tail -1) || true
+  [ -n "$line" ] || { echo "updreqall: no result (logs: $DATA/updreqall-*.log)" >&2; return 0; }
+  record updreqall twinlease "$line"
+}
 row_expiry_storm() { echo "100,000 leases expiring in one second during DORA: not measured yet" >&2; }
 
 # The store is needed by every Twinlease run: without the import row, make it silently.
@@ -228,6 +261,12 @@ if (de.twinlease || de.kea || ds.twinlease || ds.kea) {
   line('  rest of the host (% core), empty / size', pair(de.twinlease?.bg_cpu_pct, ds.twinlease?.bg_cpu_pct, 0), pair(de.kea?.bg_cpu_pct, ds.kea?.bg_cpu_pct, 0), '');
   if ([de.twinlease, de.kea, ds.twinlease, ds.kea].some((r) => r && r.bg_cpu_pct > 50))
     console.log('  ! the host was busy with other work during some DORA runs (bg > 50 % of a core): rerun those');
+}
+const up = pick('updreqall', 'twinlease')[0];
+if (up) {
+  line('UPDREQALL: lost store recovered (s)', `${f(up.recovery_s, 1)} s`, '-', '');
+  line('  bindings/s; CPU s primary / secondary', `${f(up.bindings_per_s, 0)}/s ${f(up.cpu.primary_s, 1)} / ${f(up.cpu.secondary_s, 1)}`, '-', '');
+  line(`  DORA at ${up.load_rate}/s meanwhile, DO / RA p99`, `${f(up.during_recovery.do_p99_ms)} / ${f(up.during_recovery.ra_p99_ms)} ms`, '-', '');
 }
 console.log(`\nresults: ${process.argv[2]}`);
 JS

@@ -17,9 +17,19 @@
 //   storm          the same, only for exchanges started in [storm-at − 1, storm-at + 10]
 
 import { spawn } from 'node:child_process';
-import { createSocket, type Socket } from 'node:dgram';
-import { openSync, readFileSync } from 'node:fs';
+import { openSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import {
+  cpuSeconds,
+  type DoraSample,
+  messageType,
+  quantile,
+  RelayProbe,
+  relayedPacket,
+  sleep,
+  statusKb,
+  summarize,
+} from './relay-probe.js';
 
 const { values } = parseArgs({
   options: {
@@ -41,57 +51,7 @@ const { values } = parseArgs({
 if (values.config === undefined) throw new Error('--config is required');
 const DHCP_PORT = Number(values['dhcp-port']);
 const API = `http://127.0.0.1:${values['api-port']}`;
-const RELAY = '127.0.0.2';
 const SERVER = '127.0.0.1';
-const CLOCK_TICKS_PER_S = 100;
-
-function packet(type: number, xid: number, mac: number, extra: number[] = []): Buffer {
-  const p = Buffer.alloc(300);
-  p[0] = 1;
-  p[1] = 1;
-  p[2] = 6;
-  p[3] = 1;
-  p.writeUInt32BE(xid, 4);
-  Buffer.from([127, 0, 0, 2]).copy(p, 24);
-  p[28] = 0x02;
-  p[29] = 0xfe;
-  p.writeUInt32BE(mac >>> 0, 30);
-  p.writeUInt32BE(0x63825363, 236);
-  Buffer.from([53, 1, type, 55, 3, 1, 3, 6, ...extra, 255]).copy(p, 240);
-  return p;
-}
-
-function messageType(m: Buffer): number {
-  for (let i = 240; i < m.length; ) {
-    const code = m[i]!;
-    if (code === 255) break;
-    if (code === 0) {
-      i++;
-      continue;
-    }
-    if (code === 53) return m[i + 2]!;
-    i += 2 + m[i + 1]!;
-  }
-  return 0;
-}
-
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_S;
-}
-
-function statusKb(pid: number, key: string): number {
-  const m = new RegExp(`^${key}:\\s+(\\d+)`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) : Number.NaN;
-}
-
-const quantile = (xs: number[], q: number) => {
-  if (xs.length === 0) return null;
-  const s = [...xs].sort((a, b) => a - b);
-  return Number(s[Math.min(s.length - 1, Math.floor(q * s.length))]!.toFixed(3));
-};
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const log = openSync(values.log, 'a');
 const t0 = performance.now();
@@ -106,39 +66,13 @@ child.on('exit', () => {
   exited = true;
 });
 
-const socket: Socket = createSocket({ type: 'udp4', reuseAddr: true });
-await new Promise<void>((r) => socket.bind(DHCP_PORT, RELAY, r));
-const waiting = new Map<number, (m: Buffer) => void>();
-socket.on('message', (m) => {
-  if (m.length < 244) return;
-  const xid = m.readUInt32BE(4);
-  const w = waiting.get(xid);
-  if (w) {
-    waiting.delete(xid);
-    w(m);
-  }
-});
-function exchange(p: Buffer, timeoutMs: number): Promise<Buffer | null> {
-  const xid = p.readUInt32BE(4);
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => {
-      waiting.delete(xid);
-      resolve(null);
-    }, timeoutMs);
-    waiting.set(xid, (m) => {
-      clearTimeout(timer);
-      resolve(m);
-    });
-    socket.send(p, DHCP_PORT, SERVER);
-  });
-}
+const probe = await RelayProbe.open(SERVER, DHCP_PORT);
 
 // --- start-up until serving
-let xid = 1;
 let servingS: number | null = null;
 const deadline = t0 + Number(values['timeout-s']) * 1000;
 while (servingS === null && !exited && performance.now() < deadline) {
-  const reply = await exchange(packet(1, xid++, 0xffff0001), 20);
+  const reply = await probe.exchange(relayedPacket(1, probe.nextXid(), 0xffff0001), 20);
   if (reply && messageType(reply) === 2) servingS = (performance.now() - t0) / 1000;
 }
 if (servingS === null) {
@@ -182,60 +116,17 @@ for (const [name, path] of values['skip-api'] ? [] : Object.entries(apiPaths)) {
 }
 
 // --- DORA load (new clients), optionally across an expiry storm
-interface Sample {
-  startedAtS: number;
-  doMs: number | null;
-  raMs: number | null;
-}
-const samples: Sample[] = [];
 const rate = Number(values['load-rate']);
 const loadSeconds =
   values['load-until'] === undefined
     ? Number(values['load-seconds'])
     : Math.max(0, Number(values['load-until']) - Date.now() / 1000);
-async function dora(mac: number): Promise<void> {
-  const startedAtS = Date.now() / 1000;
-  const x = xid++;
-  const s = performance.now();
-  const offer = await exchange(packet(1, x, mac), 2000);
-  const sample: Sample = { startedAtS, doMs: null, raMs: null };
-  samples.push(sample);
-  if (!offer || messageType(offer) !== 2) return;
-  sample.doMs = performance.now() - s;
-  const yiaddr = [...offer.subarray(16, 20)];
-  const s2 = performance.now();
-  const ack = await exchange(packet(3, x, mac, [50, 4, ...yiaddr, 54, 4, 127, 0, 0, 1]), 2000);
-  if (ack && messageType(ack) === 5) sample.raMs = performance.now() - s2;
-}
+const samples: DoraSample[] = probe.samples;
 const cpuBeforeLoad = cpuSeconds(pid);
 const loadStarted = performance.now();
-if (rate > 0 && loadSeconds > 0) {
-  const total = Math.floor(rate * loadSeconds);
-  const pending: Promise<void>[] = [];
-  for (let i = 0; i < total; i++) {
-    const due = loadStarted + (i * 1000) / rate;
-    const wait = due - performance.now();
-    if (wait > 1) await sleep(wait);
-    pending.push(dora(0x10000000 + i));
-  }
-  await Promise.all(pending);
-}
+if (rate > 0 && loadSeconds > 0) await probe.load(rate, loadSeconds, 0x10000000);
 const loadWallS = (performance.now() - loadStarted) / 1000;
 const cpuLoad = cpuSeconds(pid) - cpuBeforeLoad;
-function summary(list: Sample[]) {
-  const d = list.flatMap((x) => (x.doMs === null ? [] : [x.doMs]));
-  const r = list.flatMap((x) => (x.raMs === null ? [] : [x.raMs]));
-  return {
-    exchanges: list.length,
-    acks: r.length,
-    do_p50_ms: quantile(d, 0.5),
-    do_p99_ms: quantile(d, 0.99),
-    do_max_ms: quantile(d, 1),
-    ra_p50_ms: quantile(r, 0.5),
-    ra_p99_ms: quantile(r, 0.99),
-    ra_max_ms: quantile(r, 1),
-  };
-}
 const result: Record<string, unknown> = {
   serving_s: Number(servingS.toFixed(3)),
   cpu_s: cpuAtServing,
@@ -247,13 +138,13 @@ if (samples.length > 0) {
     rate,
     seconds: Number(loadWallS.toFixed(2)),
     cpu_us_per_exchange: Number(((cpuLoad * 1e6) / Math.max(1, samples.length)).toFixed(1)),
-    ...summary(samples),
+    ...summarize(samples),
   };
   if (values['storm-at'] !== undefined) {
     const at = Number(values['storm-at']);
     result.storm = {
       at,
-      ...summary(samples.filter((x) => x.startedAtS >= at - 1 && x.startedAtS < at + 10)),
+      ...summarize(samples.filter((x) => x.startedAtS >= at - 1 && x.startedAtS < at + 10)),
     };
   }
 }
@@ -263,5 +154,5 @@ child.kill('SIGTERM');
 const stopDeadline = performance.now() + 60_000;
 while (!exited && performance.now() < stopDeadline) await sleep(50);
 if (!exited) child.kill('SIGKILL');
-socket.close();
+probe.close();
 console.log(JSON.stringify(result));

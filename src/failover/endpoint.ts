@@ -140,6 +140,15 @@ const MAX_BNDUPD_BINDING_BYTES = FAILOVER_MAX_LENGTH - FAILOVER_HEADER_LENGTH - 
  * how far the primary's clock is behind ours) for the primary's EXPIRED to settle it (see pump).
  */
 const ISC_EXPIRY_HOLD_SECONDS = 5;
+/**
+ * Most addresses one pool balancing run moves to the secondary. A /8 range has two million: moved
+ * at once they were one write of a million bindings, which the lease store refuses (its
+ * back-pressure limit, MAX_PENDING_LEASES), and a million BNDUPDs queued at once. In batches, a run
+ * follows as soon as the previous batch's updates have mostly left (tick()), and the scan goes on
+ * from where the last batch stopped.
+ */
+export const POOL_BALANCE_BATCH = 10_000;
+
 /** Pool balancing leaves the split alone while it is within this share of the target. */
 const POOL_MISBALANCE = 0.1;
 
@@ -265,6 +274,11 @@ export class FailoverEndpoint {
   private ourUpdateRequestXid: number | null = null;
   private recoverWaitEndsAt: number | null = null;
   private nextPoolBalanceAt = 0;
+  /**
+   * Pool balancing stopped at POOL_BALANCE_BATCH with more to move: where each address group's
+   * downward scan goes on (`scope|group` → next address to look at). Empty: nothing pending.
+   */
+  private readonly poolBalanceCursor = new Map<string, number>();
   private hasScannedStore = false;
   private hasLoggedStartupWait = false;
   private readonly startupSeconds: number;
@@ -1407,7 +1421,8 @@ export class FailoverEndpoint {
       this.role === 'primary' &&
       this.state === ServerState.NORMAL &&
       this.isCommunicating() &&
-      now >= this.nextPoolBalanceAt
+      (now >= this.nextPoolBalanceAt ||
+        (this.poolBalanceCursor.size > 0 && this.updateQueue.size < POOL_BALANCE_BATCH / 2))
     ) {
       this.nextPoolBalanceAt = now + this.poolBalanceSeconds;
       this.balancePools(now, out);
@@ -1939,20 +1954,38 @@ export class FailoverEndpoint {
     const share = this.secondaryShare();
     let moved = 0;
     const changed: Lease[] = [];
+    const cursors = new Map(this.poolBalanceCursor);
+    this.poolBalanceCursor.clear();
     for (const scopeId of this.scopeIds) {
       const view = engine.scopeView(scopeId);
       if (!view) continue;
-      for (const { ranges } of addressGroups(view.settings)) {
+      for (const [group, { ranges }] of addressGroups(view.settings).entries()) {
         const table = engine.leaseTable;
+        const cursorKey = `${scopeId}|${group}`;
         // From the table's pages, not address by address (a /8 range has two million).
         const { free, backup } = freeAndBackupIn(table, view, ranges);
         const target = Math.round((free + backup) * share);
         const deficit = target - backup;
-        if (deficit <= 0 || deficit < Math.max(1, Math.floor(target * POOL_MISBALANCE))) continue;
+        const resumeAt = cursors.get(cursorKey);
+        // A batch in progress goes on to the target; a new run waits for a real misbalance.
+        if (
+          deficit <= 0 ||
+          (resumeAt === undefined && deficit < Math.max(1, Math.floor(target * POOL_MISBALANCE)))
+        )
+          continue;
+        if (moved >= POOL_BALANCE_BATCH) {
+          this.poolBalanceCursor.set(cursorKey, resumeAt ?? Number.MAX_SAFE_INTEGER);
+          continue;
+        }
         let left = deficit;
         for (let i = ranges.length - 1; i >= 0 && left > 0; i--) {
           const r = ranges[i]!;
-          for (let a = r.end; a >= r.start && left > 0; a--) {
+          for (let a = Math.min(r.end, resumeAt ?? r.end); a >= r.start && left > 0; a--) {
+            if (moved >= POOL_BALANCE_BATCH) {
+              this.poolBalanceCursor.set(cursorKey, a);
+              left = 0;
+              break;
+            }
             const address = a as Ipv4;
             if (!view.isDynamic(address) || engine.isOffered(address, now)) continue;
             const state = table.stateOf(address);

@@ -17,7 +17,7 @@ import Database from 'better-sqlite3';
 import type { DhcidMode, Lease } from '../dhcp/lease.js';
 import type { LeaseTable } from '../dhcp/lease-table.js';
 import type { Ipv4 } from '../wire/ipv4.js';
-import type { LeaseStore } from './store.js';
+import { type LeaseStore, StoreBusyError } from './store.js';
 
 const SCHEMA_VERSION = 1;
 
@@ -353,9 +353,19 @@ export class SqliteLeaseStore implements LeaseStore {
 
   commit(leases: readonly Lease[]): Promise<void> {
     if (this.isClosed) return Promise.reject(new Error(`lease store ${this.path} is closed`));
+    if (leases.length > MAX_PENDING_LEASES) {
+      // Never takable, however long the caller waits: not StoreBusyError.
+      return Promise.reject(
+        new Error(
+          `lease store ${this.path}: ${leases.length} bindings in one commit, more than the ${MAX_PENDING_LEASES} that may wait for the disk`,
+        ),
+      );
+    }
     if (this.pending.size + leases.length > MAX_PENDING_LEASES) {
       return Promise.reject(
-        new Error(`lease store ${this.path}: ${MAX_PENDING_LEASES} bindings already waiting for the disk`),
+        new StoreBusyError(
+          `lease store ${this.path}: ${MAX_PENDING_LEASES} bindings already waiting for the disk`,
+        ),
       );
     }
     for (const l of leases) {

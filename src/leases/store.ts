@@ -31,3 +31,11 @@ export interface LeaseStore {
   backup?(destination: string): Promise<{ pages: number }>;
   close(): Promise<void>;
 }
+
+/**
+ * A commit refused because too many bindings already wait for the disk (the store's back-pressure):
+ * nothing of it was taken, and the same commit can be tried again once the store has flushed.
+ */
+export class StoreBusyError extends Error {
+  override readonly name = 'StoreBusyError';
+}

@@ -18,7 +18,7 @@ import {
 } from '../failover/endpoint.js';
 import { StateHistory } from '../failover/state-history.js';
 import type { EndpointAction, EndpointInput, RelationshipStatus } from '../failover/types.js';
-import type { LeaseStore } from '../leases/store.js';
+import { type LeaseStore, StoreBusyError } from '../leases/store.js';
 import type { FailoverAuthConfig } from '../wire/failover-auth.js';
 import { SERVER_STATE_NAMES, ServerState } from '../wire/failover-message.js';
 import { formatIpv4 } from '../wire/ipv4.js';
@@ -28,6 +28,8 @@ import { FailoverListeners, type ListenerStats } from './failover-listener.js';
 
 /** Bound on actions waiting behind a persist (a stuck store must not grow memory without end). */
 const MAX_QUEUED_ACTIONS = 100_000;
+/** Pause before a commit the lease store refused for back-pressure is tried again. */
+const STORE_BUSY_RETRY_MS = 50;
 
 interface QueuedPersist {
   kind: 'persist';
@@ -118,15 +120,43 @@ class RelationshipRunner {
 
   private write(a: Extract<EndpointAction, { type: 'persist' }>): QueuedPersist {
     const entry: QueuedPersist = { kind: 'persist', afterDurable: a.afterDurable, outcome: 'pending' };
+    this.attemptWrite(a, entry, 0);
+    return entry;
+  }
+
+  /**
+   * Writes `a`; a commit the store refuses for back-pressure (StoreBusyError: nothing taken) is
+   * tried again after a pause, with everything queued behind it held meanwhile — giving up would
+   * let the messages that follow (BNDUPDs vouching for these bindings) leave while the bindings
+   * are not on disk here.
+   */
+  private attemptWrite(
+    a: Extract<EndpointAction, { type: 'persist' }>,
+    entry: QueuedPersist,
+    retries: number,
+  ): void {
     const writes: Promise<void>[] = [];
     if (a.leases.length > 0) writes.push(this.store.commit(a.leases));
-    for (const m of a.meta) writes.push(this.store.setMeta(m.key, m.value));
+    if (retries === 0) for (const m of a.meta) writes.push(this.store.setMeta(m.key, m.value));
     Promise.all(writes).then(
       () => {
         entry.outcome = 'durable';
         this.drain();
       },
       (err: Error) => {
+        if (err instanceof StoreBusyError && !this.isStopped) {
+          if (retries === 0)
+            this.log.warn(
+              {
+                event: 'failover.persist-deferred',
+                relationship: this.relationship.name,
+                leases: a.leases.length,
+              },
+              'the lease store is busy; failover changes wait for it',
+            );
+          setTimeout(() => this.attemptWrite(a, entry, retries + 1), STORE_BUSY_RETRY_MS);
+          return;
+        }
         entry.outcome = 'failed';
         this.log.error(
           { event: 'failover.persist-failed', relationship: this.relationship.name, err: err.message },
@@ -135,7 +165,6 @@ class RelationshipRunner {
         this.drain();
       },
     );
-    return entry;
   }
 
   private drain(): void {

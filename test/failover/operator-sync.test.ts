@@ -5,7 +5,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { Lease } from '../../src/dhcp/lease.js';
+import { POOL_BALANCE_BATCH } from '../../src/failover/endpoint.js';
 import { FailoverMessageType, ServerState } from '../../src/wire/failover-message.js';
+import { ip } from '../dhcp/helpers.js';
 import { SimPair, type SimServer } from './lib/pair.js';
 
 const S = ServerState;
@@ -92,5 +94,40 @@ describe('operator rebalance', () => {
     p.flush();
     assert.equal(sent(p, 'b', FailoverMessageType.POOLREQ), req + 1);
     assert.equal(sent(p, 'a', FailoverMessageType.POOLRESP), resp + 1);
+  });
+});
+
+describe('pool balancing of a large range', () => {
+  test(`moves at most ${POOL_BALANCE_BATCH} addresses per write, resumes where it stopped, ends balanced`, () => {
+    // 40,960 addresses: the secondary's half is two batches and a part.
+    const p = new SimPair({
+      scope: { subnet: '10.0.0.0/16', ranges: [{ start: ip('10.0.16.0'), end: ip('10.0.175.255') }] },
+    });
+    const largest: number[] = [];
+    p.runUntil(
+      () => p.a.endpoint.currentState === S.NORMAL && p.b.endpoint.currentState === S.NORMAL,
+      120,
+      'both NORMAL',
+    );
+    p.runUntil(
+      () => count(p.b, 'backup') >= 20_480 && p.a.endpoint.status(p.now).queuedUpdates === 0,
+      600,
+      'pool balanced',
+    );
+    for (const l of p.a.log)
+      if (l.type === 'log' && l.event === 'failover-pool-balanced')
+        largest.push((l as unknown as { fields: { movedToSecondary: number } }).fields.movedToSecondary);
+    assert.ok(largest.length >= 3, `balanced in batches: ${largest.join(', ')}`);
+    assert.ok(
+      Math.max(...largest) <= POOL_BALANCE_BATCH,
+      `each batch at most ${POOL_BALANCE_BATCH}: ${largest.join(', ')}`,
+    );
+    assert.equal(
+      largest.reduce((x, y) => x + y, 0),
+      20_480,
+      'half of the free addresses, each moved once',
+    );
+    assert.equal(count(p.a, 'backup'), 20_480, 'the primary holds the same BACKUP bindings');
+    assert.equal(count(p.b, 'backup'), 20_480);
   });
 });

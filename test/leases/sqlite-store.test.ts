@@ -9,6 +9,7 @@ import { LeaseTable } from '../../src/dhcp/lease-table.js';
 import { MemoryLeaseStore } from '../../src/leases/memory-store.js';
 import { MAX_PENDING_LEASES, openSqliteLeaseStore as openDirect } from '../../src/leases/sqlite-store.js';
 import type { LeaseStore } from '../../src/leases/store.js';
+import { StoreBusyError } from '../../src/leases/store.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tl-store-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -156,7 +157,17 @@ for (const [kind, openSqliteLeaseStore] of kinds)
     test('the pending queue is bounded', async () => {
       const s = openSqliteLeaseStore(freshPath());
       const many = Array.from({ length: MAX_PENDING_LEASES + 1 }, (_, i) => emptyLease(i, 's', 'free', 0));
-      await assert.rejects(s.commit(many), /already waiting/);
+      await assert.rejects(s.commit(many), (err: Error) => {
+        assert.ok(!(err instanceof StoreBusyError), 'one commit beyond the bound can never be taken');
+        assert.match(err.message, /in one commit/);
+        return true;
+      });
+      // Two commits that together pass the bound: the second is refused as busy (try again later).
+      const half = Math.ceil(MAX_PENDING_LEASES / 2) + 1;
+      const first = s.commit(many.slice(0, half));
+      await assert.rejects(s.commit(many.slice(half, 2 * half)), StoreBusyError);
+      await first;
+      await s.commit(many.slice(half, 2 * half));
       await s.close();
     });
 

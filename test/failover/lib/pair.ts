@@ -87,7 +87,8 @@ export interface PairOptions {
   secondary?: Partial<ResolvedRelationship>;
   /** Vendor class the primary sends in CONNECT (e.g. "isc-4.4.3-P1": its partner treats it as dhcpd). */
   primaryVendorClass?: string;
-  scope?: Omit<Partial<EngineScope>, 'subnet'>;
+  /** Overrides of the scope (test/dhcp/helpers.ts scope(); the subnet as text). */
+  scope?: Omit<Partial<EngineScope>, 'subnet'> & { subnet?: string };
   /**
    * Each server opens its own outbound connection, as the TCP shell does (both listen and both
    * connect, docs/failover.md): connections asked for during a simulated second are established
