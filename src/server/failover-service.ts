@@ -17,7 +17,7 @@ import {
   type PersistedRelationship,
 } from '../failover/endpoint.js';
 import { StateHistory } from '../failover/state-history.js';
-import type { EndpointAction, EndpointInput, RelationshipStatus } from '../failover/types.js';
+import type { ConnectionId, EndpointAction, EndpointInput, RelationshipStatus } from '../failover/types.js';
 import { type LeaseStore, StoreBusyError } from '../leases/store.js';
 import type { FailoverAuthConfig } from '../wire/failover-auth.js';
 import { SERVER_STATE_NAMES, ServerState } from '../wire/failover-message.js';
@@ -176,12 +176,31 @@ class RelationshipRunner {
         // What vouches for a write leaves only when it is durable (a failed write sends nothing).
         if (head.outcome === 'durable') {
           this.queue.unshift(...head.afterDurable.map((action) => ({ kind: 'action' as const, action })));
-        }
+        } else this.abandonSendsAfterFailedWrite(head.afterDurable);
         continue;
       }
       this.queue.shift();
       this.perform(head.action);
     }
+  }
+
+  /**
+   * A write failed for good (not back-pressure): the messages queued after it were made by an
+   * endpoint that counts the write as done — BNDUPDs of bindings not on disk here, BNDACKs of the
+   * partner's that were not stored. None may leave: they are dropped and their connections closed,
+   * so that the endpoint starts over on the next connection (everything not acknowledged is sent
+   * again, and the partner resends what we did not acknowledge).
+   */
+  private abandonSendsAfterFailedWrite(vouching: readonly EndpointAction[]): void {
+    const connections = new Set<ConnectionId>();
+    for (const a of vouching) if (a.type === 'send') connections.add(a.connectionId);
+    const kept = this.queue.filter((item) => {
+      if (item.kind !== 'action' || item.action.type !== 'send') return true;
+      connections.add(item.action.connectionId);
+      return false;
+    });
+    this.queue.splice(0, this.queue.length, ...kept);
+    for (const connectionId of connections) this.perform({ type: 'close', connectionId });
   }
 
   private perform(a: EndpointAction): void {
