@@ -12,7 +12,7 @@
 // Prints one JSON line.
 //
 //   node --import tsx bench/lib/updreqall-probe.ts --primary-config P.json --secondary-config S.json
-//        --leases N [--load-rate 200] [--timeout-s 900] [--log-dir DIR]
+//        --leases N [--load-rate 200] [--timeout-s 900] [--log-dir DIR] [--node-args="--cpu-prof …"]
 //
 // The configs: DHCP on loopback (the primary at 127.0.0.1:<dhcp-port>, relays at 127.0.0.2), the
 // APIs at 127.0.0.1:<api-port> with --token, one relationship between the two (bench/scale.sh
@@ -33,6 +33,8 @@ const { values } = parseArgs({
     token: { type: 'string', default: 'bench-token-0123456789' },
     'timeout-s': { type: 'string', default: '900' },
     'log-dir': { type: 'string', default: '/tmp' },
+    /** Node options for both servers, e.g. "--cpu-prof --cpu-prof-dir=DIR". */
+    'node-args': { type: 'string', default: '' },
   },
 });
 const N = Number(values.leases);
@@ -64,7 +66,8 @@ let run = 0;
 
 function start(s: Side): void {
   const log = openSync(join(values['log-dir'], `updreqall-${s.name}.log`), 'a');
-  s.child = spawn(process.execPath, ['bin/twinlease.js', 'serve', '--config', s.configPath], {
+  const nodeArgs = values['node-args'].split(' ').filter((a) => a !== '');
+  s.child = spawn(process.execPath, [...nodeArgs, 'bin/twinlease.js', 'serve', '--config', s.configPath], {
     stdio: ['ignore', log, log],
   });
   run++;

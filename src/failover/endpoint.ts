@@ -179,8 +179,10 @@ interface Connection {
 
 interface InFlightBinding {
   address: Ipv4;
-  /** What was sent, as bindingKey(): the BNDACK settles a local binding that still says this. */
-  key: string;
+  /** What was sent: the BNDACK settles a local binding that still says this (isUnchangedSince). */
+  binding: FailoverBindingInput;
+  /** The lease table's version of the binding sent (Lease.version). */
+  version: number | undefined;
   state: BindingState;
   potentialExpiresAt: number;
   isIscPeer: boolean;
@@ -1547,7 +1549,8 @@ export class FailoverEndpoint {
         bindings.push(toWireBinding(b, c.wireOffsetSeconds));
         batch.push({
           address,
-          key: bindingKey(b),
+          binding: b,
+          version: lease.version,
           state: lease.state,
           potentialExpiresAt: b.potentialExpiresAt ?? 0,
           isIscPeer: c.isIscPeer,
@@ -2061,9 +2064,15 @@ export class FailoverEndpoint {
   }
 }
 
-/** The local binding still tells the partner what `sent` told it. */
+/**
+ * The local binding still tells the partner what `sent` told it. The same table version is the
+ * same binding (the common case, an UPDREQALL of a million bindings: no key built); another
+ * version may still say the same (the endpoint rewrites a binding to record an acknowledged PET),
+ * so then the content is compared.
+ */
 function isUnchangedSince(current: Lease, sent: InFlightBinding): boolean {
-  return bindingKey(bindingFromLease(current, { isIscPeer: sent.isIscPeer })) === sent.key;
+  if (sent.version !== undefined && current.version === sent.version) return true;
+  return bindingKey(bindingFromLease(current, { isIscPeer: sent.isIscPeer })) === bindingKey(sent.binding);
 }
 
 /** The answers the DHCP engine gets for a scope of this relationship. */
