@@ -200,7 +200,18 @@ describe('failover endpoint: a restart no clock measured (issue 16)', () => {
     const boot = p.clockOf(p.b);
     assert.equal(p.b.endpoint.partnerPoolUsableAt(), boot + (poolUsableAt - lastAliveAt));
     assert.equal(p.b.endpoint.reuseAt(lease(p.b, clientOfA)), boot + (reuseAt - lastAliveAt));
-    // Measured (the same host boot): the downtime counts.
+    // A measured restart after it (a process crash on the same host boot): the shell carries the
+    // unmeasured one in its checkpoint, and the waits from before it stay re-armed.
+    p.crash(p.b);
+    p.b.nextRestart = {
+      isMeasured: true,
+      lastAliveAt: p.clockOf(p.b),
+      lastUnmeasured: { lastAliveAt, bootAt: boot },
+    };
+    p.restart(p.b);
+    assert.equal(p.b.endpoint.partnerPoolUsableAt(), boot + (poolUsableAt - lastAliveAt));
+    assert.equal(p.b.endpoint.reuseAt(lease(p.b, clientOfA)), boot + (reuseAt - lastAliveAt));
+    // Measured with no unmeasured restart behind it: the downtime counts.
     p.crash(p.b);
     p.b.nextRestart = { isMeasured: true, lastAliveAt: p.clockOf(p.b) };
     p.restart(p.b);
@@ -259,5 +270,65 @@ describe('failover endpoint: a restart no clock measured (issue 16)', () => {
       120,
       'NORMAL once the partner is reached',
     );
+  });
+});
+
+describe('failover endpoint: times stored before a restart no clock measured (issue 16, sim seed 72758)', () => {
+  test('a renewal granted before a power loss whose timeline jumped ahead is not beaten by a RELEASE made before it', () => {
+    const p = normalPair(new SimPair({ scope: { leaseTimeSeconds: 600 } }));
+    const [client, address] = dora(p, p.a, 500);
+    p.run(2);
+    // The link fails: both COMMUNICATIONS-INTERRUPTED. The client releases at the primary (not
+    // heard by the secondary), comes back and is renewed by the secondary (not heard by the
+    // primary): the renewal is the later transaction.
+    p.partition(true);
+    p.runUntil(
+      () =>
+        p.a.endpoint.currentState === S.COMMUNICATIONS_INTERRUPTED &&
+        p.b.endpoint.currentState === S.COMMUNICATIONS_INTERRUPTED,
+      120,
+      'both COMMUNICATIONS-INTERRUPTED',
+    );
+    p.release(p.a, client, address);
+    assert.equal(lease(p.a, address).state, 'released');
+    p.run(20);
+    const holdsUntil = p.renew(p.b, client, address);
+    assert.ok(holdsUntil !== null, 'the secondary renews the client');
+    const holdsUntilReal = holdsUntil - p.b.skewSeconds + p.a.skewSeconds; // on the primary's timeline
+    p.run(5);
+    // The secondary loses power; its host comes up with a wall clock 165 s ahead of where it was
+    // (it had been set back before, and NTP put it right at boot): the timeline resumes 165 s too
+    // far, and every time the secondary stored now reads 165 s earlier than it was.
+    const lastAliveAt = p.clockOf(p.b);
+    p.crash(p.b);
+    assert.equal(p.declarePartnerDown(p.a), null, 'the operator declares the secondary down');
+    p.run(20);
+    p.b.skewSeconds += 165; // the timeline, resumed by the wall clock's reading
+    p.b.wallStepSeconds -= 165; // the wall clock itself is right again
+    p.b.nextRestart = { isMeasured: false, lastAliveAt };
+    p.partition(false);
+    p.restart(p.b);
+    p.run(30);
+    // Whatever the order of the exchange, the client's lease stays ACTIVE somewhere and neither
+    // server may give the address to another client while it runs.
+    const atA = lease(p.a, address);
+    const atB = lease(p.b, address);
+    assert.equal(atB.state, 'active', 'the secondary keeps the renewal it granted');
+    assert.ok(
+      atA.state !== 'free' && atA.state !== 'backup',
+      `the primary does not hold the address free (${atA.state}) while the client holds it until +${holdsUntilReal - p.clockOf(p.a)} s`,
+    );
+    for (let other = 600; other < 640; other++)
+      assert.notEqual(p.dora(p.a, other), address, `client ${other} is not given the held address`);
+    // The lease ends (on the secondary 165 s early, as for any server whose clock moved while it was
+    // off): the two agree again.
+    p.run(holdsUntilReal - p.clockOf(p.a) + 60);
+    // (Before the counter-update was keyed by both versions, the primary's RELEASED, already sent
+    // back once, was not sent against the secondary's EXPIRED: RELEASED and EXPIRED for good.)
+    for (const s of [p.a, p.b]) {
+      const l = lease(s, address);
+      assert.ok(l.state === 'free' || l.state === 'backup', `${s.name}: ${l.state}`);
+      assert.equal(l.isPartnerUpToDate, true, s.name);
+    }
   });
 });
