@@ -255,6 +255,14 @@ export class FailoverEndpoint {
    * partner waits for; only PETs confirmed since the restart count towards a grant (creditFor).
    */
   private readonly creditSinceRestart: Map<Ipv4, number> | null;
+  /**
+   * After an unmeasured restart: addresses whose binding this process has taken from the partner
+   * with the partner's CLTT (converted with a fresh offset): those times are ordered, even when
+   * older than the restart. Our other times from before it are not (decideIncoming's
+   * orderedTimesFrom). Lost with a later restart, measured or not: the times then count as
+   * unordered again, the safe direction.
+   */
+  private readonly receivedSinceRestart: Set<Ipv4> | null;
   private partnerVendorClass: string | null = null;
   /** HBA in force: ours (primary) or received in CONNECT (secondary). */
   private hba: Uint8Array;
@@ -332,6 +340,7 @@ export class FailoverEndpoint {
     // between is forgotten: the stored PETs of bindings from before that one count only once
     // confirmed again (the safe direction).
     this.creditSinceRestart = this.unmeasuredRestart === null ? null : new Map();
+    this.receivedSinceRestart = this.unmeasuredRestart === null ? null : new Set();
     this.hba = this.ownHba();
     this.gate = new RelationshipGate(this);
   }
@@ -1758,7 +1767,9 @@ export class FailoverEndpoint {
           this.partnerState !== ServerState.RECOVER_WAIT,
         hasPartnerWonDuel: duel === 'theirs',
         expiryToleranceSeconds: this.expiryToleranceSeconds(),
-        ...(this.unmeasuredRestart !== null ? { orderedTimesFrom: this.unmeasuredRestart.bootAt } : {}),
+        ...(this.unmeasuredRestart !== null && !this.receivedSinceRestart?.has(address)
+          ? { orderedTimesFrom: this.unmeasuredRestart.bootAt }
+          : {}),
       });
       if (!decision.accept) {
         acks.push(this.rejectBinding(address, decision.reason, decision.message));
@@ -1784,11 +1795,28 @@ export class FailoverEndpoint {
         ) {
           this.counterUpdated.set(address, key);
           this.updateQueue.add(address);
+          if (ours?.isPartnerUpToDate) {
+            // A binding the partner rejected before is marked up to date (not sent in a loop);
+            // sending it back makes it pending again, on disk, so that a crash before the
+            // partner's answer sends it again after the restart: else an acknowledgement whose
+            // write the crash lost (a RELEASED turning FREE) left it RELEASED here and FREE on
+            // the partner for good (sim seed 109738).
+            const pending: Lease = { ...ours, isPartnerUpToDate: false };
+            this.putBinding(engine, pending);
+            changed.push(pending);
+          }
         }
         continue;
       }
       let next = leaseFromBinding(b, ours, scopeId, partnerName, Math.floor(now));
       this.noteCreditSinceRestart(address, b.potentialExpiresAt);
+      if (this.receivedSinceRestart !== null) {
+        // The binding's CLTT is now the partner's, converted on this connection: ordered. (The same
+        // client's later CLTT of ours may be kept instead: ordered only if taken since the restart.)
+        if (next.clientLastTransactionAt === b.clientLastTransactionAt)
+          this.receivedSinceRestart.add(address);
+        else this.receivedSinceRestart.delete(address);
+      }
       if (next.state === 'abandoned' && next.leaseExpiresAt <= now) {
         // D12's ABANDONED carries no expiry: hold the address as this scope holds a decline, so
         // it comes back (as EXPIRED, then FREE once both agree) instead of being lost for good.

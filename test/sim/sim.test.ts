@@ -336,6 +336,19 @@ const FINDINGS: Array<{ name: string; options: RunOptions; kind: string; isOpen:
     kind: 'double-holding',
     isOpen: false,
   },
+  // Sweep of issue 16 at b89bd4e (the first fix of 72758), seeds 100001..110000: that fix counted
+  // every CLTT older than the restart as unordered, including those taken from the partner since;
+  // a server kept such an ACTIVE against the partner's later RELEASE until the lease ended, and when
+  // the partner's RELEASED, sent back then, was accepted, the crash of the partner lost the write
+  // that freed it there: RELEASED (marked up to date by the earlier reject) against FREE for good.
+  // Fixed: times taken from the partner since the restart are ordered; a binding sent back after a
+  // reject is pending again on disk.
+  ...[103177, 107624, 109738].map((seed) => ({
+    name: "the partner's ACTIVE taken since an unmeasured restart held against its later RELEASE; the RELEASED sent back then was lost to a crash",
+    options: { seed },
+    kind: 'divergence',
+    isOpen: false,
+  })),
 ];
 
 describe('simulator: findings (regression seeds)', () => {
