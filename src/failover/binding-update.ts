@@ -210,6 +210,17 @@ export function decideIncoming(
      * of ours (0 or 1; whole-second clocks cannot tell less).
      */
     expiryToleranceSeconds?: number;
+    /**
+     * Our stored times before this timeline time cannot be ordered against the partner's: they
+     * were taken before a restart no clock measured (src/server/clock.ts), on a timeline whose
+     * jump over the downtime is wrong by any step of the wall clock while the host was off. Such a
+     * CLTT or start of state may read earlier or later than it was by that step, so when it
+     * decides between an ACTIVE binding and one that ends it, the ACTIVE one wins (as for
+     * concurrent changes, rule T1): it loses no lease a client may hold, and a released address
+     * waits for the lease's end (sim seed 72758: a renewal granted before a power loss read
+     * 166 s older and lost to a RELEASE made before it). Absent: every stored time is ordered.
+     */
+    orderedTimesFrom?: number;
   },
 ): ConflictDecision {
   const status = received.bindingStatus;
@@ -229,24 +240,27 @@ export function decideIncoming(
   if (!ours || ctx.hasPartnerWonDuel === true) return { accept: true };
   const rule = CONFLICT_MATRIX[ours.state][column];
   const theirCltt = received.clientLastTransactionAt;
+  const isOrdered = (ourTime: number) =>
+    ctx.orderedTimesFrom === undefined || ourTime >= ctx.orderedTimesFrom;
   if (
     ours.state === 'active' &&
     status === BindingStatus.ABANDONED &&
     theirCltt !== undefined &&
-    ours.clientLastTransactionAt > theirCltt
+    (ours.clientLastTransactionAt > theirCltt || !isOrdered(ours.clientLastTransactionAt))
   ) {
     // The matrix lets ABANDONED replace ACTIVE, but this ACTIVE is newer than the decline: a
     // client declined the address on the partner, then (during a partition) was given it here
     // again and accepted it. Replacing our binding would forget a lease we ACKed; once the
     // partner's decline hold ends it would free the address while the client still holds it
-    // (sim seed 217). Keep ours; it goes back to the partner.
+    // (sim seed 217). Keep ours; it goes back to the partner. The same when our CLTT cannot be
+    // ordered against the decline (orderedTimesFrom).
     return reject(RejectReason.OUTDATED_BINDING_INFORMATION, 'our binding is newer than the decline');
   }
   if (
     ours.state === 'abandoned' &&
     status === BindingStatus.ACTIVE &&
     theirCltt !== undefined &&
-    theirCltt > ours.stateStartedAt
+    (theirCltt > ours.stateStartedAt || !isOrdered(ours.stateStartedAt))
   ) {
     // The partner gave the address to a client after the decline we hold (its decline hold
     // ended first). Rejecting would leave us ABANDONED and the partner ACTIVE until our hold ends,
@@ -278,14 +292,18 @@ export function decideIncoming(
       // Concurrent changes: our binding has not been acknowledged, so the partner decided without
       // knowing it, and exactly one side is ACTIVE. CLTTs from two clocks (skew, a clock step in
       // between) cannot order them reliably; keep the ACTIVE one, which loses no lease a client
-      // holds (a released address then waits for its expiry). Sim seed 211.
+      // holds (a released address then waits for its expiry). Sim seed 211. The same when our
+      // CLTT was taken before a restart no clock measured (orderedTimesFrom): acknowledged or
+      // not, it cannot be ordered against the partner's (sim seed 72758).
       const isOneActive = (ours.state === 'active') !== receivedIsActive;
-      if (!ours.isPartnerUpToDate && isOneActive) {
+      if ((!ours.isPartnerUpToDate || !isOrdered(ours.clientLastTransactionAt)) && isOneActive) {
         return receivedIsActive
           ? { accept: true }
           : reject(
               RejectReason.OUTDATED_BINDING_INFORMATION,
-              'our unacknowledged ACTIVE binding wins a concurrent change',
+              ours.isPartnerUpToDate
+                ? 'our ACTIVE binding predates a restart no clock measured: it wins'
+                : 'our unacknowledged ACTIVE binding wins a concurrent change',
             );
       }
       return isLaterThan(ours.clientLastTransactionAt)
@@ -303,7 +321,8 @@ export function decideIncoming(
         ? { accept: true }
         : reject(RejectReason.OUTDATED_BINDING_INFORMATION, 'our lease has not expired');
     case 'T3':
-      return isLaterThan(ours.stateStartedAt)
+      // Our RESET against their ACTIVE: an ACTIVE that cannot be ordered against it wins.
+      return isLaterThan(ours.stateStartedAt) || !isOrdered(ours.stateStartedAt)
         ? { accept: true }
         : reject(RejectReason.OUTDATED_BINDING_INFORMATION, 'older than our reset');
     case 'R16':

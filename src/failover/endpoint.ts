@@ -97,8 +97,12 @@ export interface EndpointOptions {
    * How the timeline continued over the downtime before this process (src/server/clock.ts): a
    * restart no clock measured re-arms the safety waits that were running (docs/safety.md,
    * "Restarts"). Absent or null: nothing to resume, or the same process (a reload).
+   * `lastUnmeasured`: the latest restart no clock measured, this one or one before it (the shell
+   * carries it in its checkpoint across measured restarts): the times stored before it stay on
+   * the timeline of before it, whatever restarts follow. Absent: computed for this restart if it
+   * is unmeasured, else none.
    */
-  restart?: { isMeasured: boolean; lastAliveAt: number } | null;
+  restart?: { isMeasured: boolean; lastAliveAt: number; lastUnmeasured?: UnmeasuredRestart | null } | null;
   /** STARTUP period, seconds (spec §7.4: 15). */
   startupSeconds?: number;
   /** Seconds between pool balancing runs on the primary. */
@@ -247,7 +251,13 @@ export class FailoverEndpoint {
   private heldPartnerOffset: number | null = null;
   /** Wall clock − timeline, as the shell last told us (0 until the wall clock is stepped). */
   private wallOffsetSeconds: number;
-  /** Set when this process resumed a timeline over a downtime no clock measured. */
+  /** This process resumed a timeline over a downtime no clock measured. */
+  private readonly isRestartUnmeasured: boolean;
+  /**
+   * The latest restart no clock measured, by this process or an earlier one (a measured restart
+   * since keeps it): waits that began before it are re-armed, and our times stored before it are
+   * not ordered against the partner's (decideIncoming's orderedTimesFrom).
+   */
   private readonly unmeasuredRestart: UnmeasuredRestart | null;
   /**
    * After an unmeasured restart: address → the latest potential expiration the partner has
@@ -256,6 +266,14 @@ export class FailoverEndpoint {
    * partner waits for; only PETs confirmed since the restart count towards a grant (creditFor).
    */
   private readonly creditSinceRestart: Map<Ipv4, number> | null;
+  /**
+   * After an unmeasured restart: addresses whose binding this process has taken from the partner
+   * with the partner's CLTT (converted with a fresh offset): those times are ordered, even when
+   * older than the restart. Our other times from before it are not (decideIncoming's
+   * orderedTimesFrom). Lost with a later restart, measured or not: the times then count as
+   * unordered again, the safe direction.
+   */
+  private readonly receivedSinceRestart: Set<Ipv4> | null;
   private partnerVendorClass: string | null = null;
   /** HBA in force: ours (primary) or received in CONNECT (secondary). */
   private hba: Uint8Array;
@@ -267,8 +285,9 @@ export class FailoverEndpoint {
   /** The durable version of bindings the DHCP exchange changed, until they are sent. */
   private readonly durableVersion = new Map<Ipv4, Lease>();
   /**
-   * Address → the binding (bindingKey) we sent back after rejecting the partner's, on this
-   * connection: each version of a binding is sent back once.
+   * Address → the binding we sent back after rejecting the partner's, and the partner's binding it
+   * answered (bindingKeys), on this connection: each version of ours is sent back once against each
+   * version of theirs.
    */
   private readonly counterUpdated = new Map<Ipv4, string>();
   private partnerUpdateRequest: PartnerUpdateRequest | null = null;
@@ -322,14 +341,22 @@ export class FailoverEndpoint {
     this.nextConnectAt = options.now;
     this.wallOffsetSeconds = (options.wallNow ?? options.now) - options.now;
     const restart = options.restart ?? null;
+    this.isRestartUnmeasured = restart !== null && !restart.isMeasured;
     this.unmeasuredRestart =
-      restart === null || restart.isMeasured
+      restart === null
         ? null
-        : {
-            lastAliveAt: restart.lastAliveAt,
-            bootAt: Math.max(restart.lastAliveAt, Math.floor(options.now)),
-          };
+        : (restart.lastUnmeasured ??
+          (restart.isMeasured
+            ? null
+            : {
+                lastAliveAt: restart.lastAliveAt,
+                bootAt: Math.max(restart.lastAliveAt, Math.floor(options.now)),
+              }));
+    // After a measured restart that followed an unmeasured one, what the partner confirmed in
+    // between is forgotten: the stored PETs of bindings from before that one count only once
+    // confirmed again (the safe direction).
     this.creditSinceRestart = this.unmeasuredRestart === null ? null : new Map();
+    this.receivedSinceRestart = this.unmeasuredRestart === null ? null : new Set();
     this.hba = this.ownHba();
     this.gate = new RelationshipGate(this);
   }
@@ -416,7 +443,7 @@ export class FailoverEndpoint {
     // Without a clock that ran through the downtime (a power loss) its length is unknown: the wall
     // clock may have been stepped meanwhile, or set wrong at boot. Assume the worst (docs/safety.md,
     // "Restarts").
-    if (this.unmeasuredRestart !== null) return true;
+    if (this.isRestartUnmeasured) return true;
     return this.startupEndsAt - this.startupSeconds - this.lastOperationalAt > this.mcltSeconds;
   }
 
@@ -1758,6 +1785,9 @@ export class FailoverEndpoint {
           this.partnerState !== ServerState.RECOVER_WAIT,
         hasPartnerWonDuel: duel === 'theirs',
         expiryToleranceSeconds: this.expiryToleranceSeconds(),
+        ...(this.unmeasuredRestart !== null && !this.receivedSinceRestart?.has(address)
+          ? { orderedTimesFrom: this.unmeasuredRestart.bootAt }
+          : {}),
       });
       if (!decision.accept) {
         acks.push(this.rejectBinding(address, decision.reason, decision.message));
@@ -1766,9 +1796,16 @@ export class FailoverEndpoint {
         // §7.2.1); once per address per connection was too few: a binding that changed since
         // its last counter-update (a release, an expiry) was then never sent back, and each side
         // kept rejecting the other's (sim seed 5656: RELEASED on the primary, EXPIRED on the
-        // secondary, both acknowledged as rejected, for good).
+        // secondary, both acknowledged as rejected, for good). Nor is once per version of ours
+        // enough: a new version of theirs rejected by the same binding of ours was left unanswered
+        // (our RELEASED sent back against their ACTIVE, which they kept as it predated a restart no
+        // clock measured; their EXPIRED at the lease's end was then rejected for good). Once per
+        // version of ours and of theirs still ends: a counter-update changes neither side's
+        // binding, so a second round finds both keys used.
         const key =
-          ours === undefined ? null : bindingKey(bindingFromLease(ours, { isIscPeer: c.isIscPeer }));
+          ours === undefined
+            ? null
+            : `${bindingKey(bindingFromLease(ours, { isIscPeer: c.isIscPeer }))} / ${bindingKey(b)}`;
         if (
           decision.reason === RejectReason.OUTDATED_BINDING_INFORMATION &&
           key !== null &&
@@ -1776,11 +1813,28 @@ export class FailoverEndpoint {
         ) {
           this.counterUpdated.set(address, key);
           this.updateQueue.add(address);
+          if (ours?.isPartnerUpToDate) {
+            // A binding the partner rejected before is marked up to date (not sent in a loop);
+            // sending it back makes it pending again, on disk, so that a crash before the
+            // partner's answer sends it again after the restart: else an acknowledgement whose
+            // write the crash lost (a RELEASED turning FREE) left it RELEASED here and FREE on
+            // the partner for good (sim seed 109738).
+            const pending: Lease = { ...ours, isPartnerUpToDate: false };
+            this.putBinding(engine, pending);
+            changed.push(pending);
+          }
         }
         continue;
       }
       let next = leaseFromBinding(b, ours, scopeId, partnerName, Math.floor(now));
       this.noteCreditSinceRestart(address, b.potentialExpiresAt);
+      if (this.receivedSinceRestart !== null) {
+        // The binding's CLTT is now the partner's, converted on this connection: ordered. (The same
+        // client's later CLTT of ours may be kept instead: ordered only if taken since the restart.)
+        if (next.clientLastTransactionAt === b.clientLastTransactionAt)
+          this.receivedSinceRestart.add(address);
+        else this.receivedSinceRestart.delete(address);
+      }
       if (next.state === 'abandoned' && next.leaseExpiresAt <= now) {
         // D12's ABANDONED carries no expiry: hold the address as this scope holds a decline, so
         // it comes back (as EXPIRED, then FREE once both agree) instead of being lost for good.

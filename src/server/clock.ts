@@ -13,9 +13,13 @@
 // boot (same /proc boot id) the monotonic clock ran through the downtime and measures it exactly;
 // after a power loss nothing ran through it, and the timeline is advanced by what the wall clock
 // says (never backwards) and the restart is reported as unmeasured, so that the failover core
-// resumes its safety waits conservatively.
+// resumes its safety waits conservatively. Every later checkpoint carries that restart on, across
+// measured restarts, until the next unmeasured one: the times stored before it stay on the
+// timeline of before it for good (their offset from the new one is unknown), and the failover core
+// keeps treating them so (docs/safety.md, "Restarts").
 
 import { readFileSync } from 'node:fs';
+import type { UnmeasuredRestart } from '../failover/lease-time.js';
 
 export interface Clock {
   /** The timeline, whole seconds since 1970: every core's `now`. */
@@ -50,6 +54,8 @@ export interface ClockCheckpoint {
   localMs: number;
   /** The wall clock. */
   wallMs: number;
+  /** The latest restart no clock measured, in timeline seconds (absent or null: none). */
+  lastUnmeasured?: UnmeasuredRestart | null;
 }
 
 /** How the timeline was continued over the downtime before this process (null: it began now). */
@@ -58,6 +64,11 @@ export interface TimelineResume {
   isMeasured: boolean;
   /** Timeline time (s) of the last checkpoint: the last time the previous process was known alive. */
   lastAliveAt: number;
+  /**
+   * The latest restart no clock measured: this one if it is unmeasured, else the one the checkpoint
+   * carried (null: none since the timeline began).
+   */
+  lastUnmeasured: UnmeasuredRestart | null;
 }
 
 export interface ClockSources {
@@ -86,6 +97,7 @@ export class Timeline implements Clock {
     /** Timeline (ms) at monotonic time anchorMonoMs. */
     private readonly anchorLocalMs: number,
     private readonly anchorMonoMs: number,
+    private readonly lastUnmeasured: UnmeasuredRestart | null = null,
   ) {}
 
   /**
@@ -104,9 +116,13 @@ export class Timeline implements Clock {
     }
     const isMeasured = bootId !== null && checkpoint.bootId === bootId && monoMs >= checkpoint.monoMs;
     const downMs = isMeasured ? monoMs - checkpoint.monoMs : Math.max(0, wallMs - checkpoint.wallMs);
+    const lastAliveAt = Math.floor(checkpoint.localMs / 1000);
+    const lastUnmeasured = isMeasured
+      ? (checkpoint.lastUnmeasured ?? null)
+      : { lastAliveAt, bootAt: Math.floor((checkpoint.localMs + downMs) / 1000) };
     return {
-      clock: new Timeline(sources, bootId, checkpoint.localMs + downMs, monoMs),
-      resume: { isMeasured, lastAliveAt: Math.floor(checkpoint.localMs / 1000) },
+      clock: new Timeline(sources, bootId, checkpoint.localMs + downMs, monoMs, lastUnmeasured),
+      resume: { isMeasured, lastAliveAt, lastUnmeasured },
     };
   }
 
@@ -138,7 +154,13 @@ export class Timeline implements Clock {
 
   checkpoint(): ClockCheckpoint {
     const monoMs = this.sources.monoMs();
-    return { bootId: this.bootId, monoMs, localMs: this.localMs(monoMs), wallMs: this.sources.wallMs() };
+    return {
+      bootId: this.bootId,
+      monoMs,
+      localMs: this.localMs(monoMs),
+      wallMs: this.sources.wallMs(),
+      lastUnmeasured: this.lastUnmeasured,
+    };
   }
 }
 
@@ -149,6 +171,13 @@ function isCheckpoint(v: unknown): v is ClockCheckpoint {
     (c.bootId === null || typeof c.bootId === 'string') &&
     Number.isFinite(c.monoMs) &&
     Number.isFinite(c.localMs) &&
-    Number.isFinite(c.wallMs)
+    Number.isFinite(c.wallMs) &&
+    (c.lastUnmeasured === undefined || c.lastUnmeasured === null || isUnmeasuredRestart(c.lastUnmeasured))
   );
+}
+
+function isUnmeasuredRestart(v: unknown): v is UnmeasuredRestart {
+  if (typeof v !== 'object' || v === null) return false;
+  const r = v as Record<string, unknown>;
+  return Number.isFinite(r.lastAliveAt) && Number.isFinite(r.bootAt);
 }

@@ -937,6 +937,64 @@ describe('decideIncoming — concurrent changes (our binding not yet acknowledge
   });
 });
 
+describe('decideIncoming — our times stored before a restart no clock measured (sim seed 72758)', () => {
+  it('acknowledged or not, an ACTIVE binding wins against a time of ours that cannot be ordered; times since the restart are ordered as usual', () => {
+    const bootAt = OUR_CLTT + 10;
+    for (const role of ['primary', 'secondary'] as const) {
+      const ctx = { role, now: OUR_EXPIRY - 1, orderedTimesFrom: bootAt };
+      // Ours ACTIVE (acknowledged) from before the restart; theirs RELEASED with a later CLTT:
+      // keep ours (its CLTT may read earlier than it was by a step of the wall clock).
+      const a = decideIncoming(ours('active'), received(BindingStatus.RELEASED, OUR_CLTT + 30), ctx);
+      assert.deepEqual(
+        [a.accept, a.accept ? 0 : a.reason],
+        [false, RejectReason.OUTDATED_BINDING_INFORMATION],
+        role,
+      );
+      // Without the restart the later RELEASED wins, as the matrix says.
+      const plain = { role, now: OUR_EXPIRY - 1 };
+      assert.equal(
+        decideIncoming(ours('active'), received(BindingStatus.RELEASED, OUR_CLTT + 30), plain).accept,
+        true,
+      );
+      // Ours RELEASED from before the restart; theirs ACTIVE with an earlier CLTT: take theirs
+      // (ours may read later than it was).
+      assert.equal(
+        decideIncoming(ours('released'), received(BindingStatus.ACTIVE, OUR_CLTT - 30), ctx).accept,
+        true,
+        role,
+      );
+      // Ours RESET from before the restart against their ACTIVE: theirs.
+      assert.equal(
+        decideIncoming(ours('reset'), received(BindingStatus.ACTIVE, OUR_STOS - 30), ctx).accept,
+        true,
+        role,
+      );
+      // Ours ACTIVE from before the restart against a decline: keep ours (as sim seed 217).
+      assert.equal(
+        decideIncoming(ours('active'), received(BindingStatus.ABANDONED, OUR_CLTT + 30), ctx).accept,
+        false,
+        role,
+      );
+      // Both non-ACTIVE: either is safe; the CLTT decides as usual.
+      assert.equal(
+        decideIncoming(ours('released'), received(BindingStatus.EXPIRED, OUR_CLTT - 30), ctx).accept,
+        false,
+        role,
+      );
+      // A CLTT of ours taken since the restart is ordered: the later RELEASED wins.
+      assert.equal(
+        decideIncoming(
+          ours('active', { clientLastTransactionAt: bootAt }),
+          received(BindingStatus.RELEASED, bootAt + 30),
+          ctx,
+        ).accept,
+        true,
+        role,
+      );
+    }
+  });
+});
+
 describe('decideIncoming — equal CLTTs', () => {
   it("the partner's update wins a tie when it had acknowledged ours (it follows ours); otherwise ACTIVE, then the primary", () => {
     const ctx = { role: 'primary' as const, now: OUR_EXPIRY - 1 };

@@ -200,7 +200,18 @@ describe('failover endpoint: a restart no clock measured (issue 16)', () => {
     const boot = p.clockOf(p.b);
     assert.equal(p.b.endpoint.partnerPoolUsableAt(), boot + (poolUsableAt - lastAliveAt));
     assert.equal(p.b.endpoint.reuseAt(lease(p.b, clientOfA)), boot + (reuseAt - lastAliveAt));
-    // Measured (the same host boot): the downtime counts.
+    // A measured restart after it (a process crash on the same host boot): the shell carries the
+    // unmeasured one in its checkpoint, and the waits from before it stay re-armed.
+    p.crash(p.b);
+    p.b.nextRestart = {
+      isMeasured: true,
+      lastAliveAt: p.clockOf(p.b),
+      lastUnmeasured: { lastAliveAt, bootAt: boot },
+    };
+    p.restart(p.b);
+    assert.equal(p.b.endpoint.partnerPoolUsableAt(), boot + (poolUsableAt - lastAliveAt));
+    assert.equal(p.b.endpoint.reuseAt(lease(p.b, clientOfA)), boot + (reuseAt - lastAliveAt));
+    // Measured with no unmeasured restart behind it: the downtime counts.
     p.crash(p.b);
     p.b.nextRestart = { isMeasured: true, lastAliveAt: p.clockOf(p.b) };
     p.restart(p.b);
@@ -259,5 +270,139 @@ describe('failover endpoint: a restart no clock measured (issue 16)', () => {
       120,
       'NORMAL once the partner is reached',
     );
+  });
+});
+
+/**
+ * Sim seed 72758's history: the client releases at the primary and is then renewed by the
+ * secondary while the link is down; the secondary loses power and comes up with its timeline 165 s
+ * too far (its wall clock had been set back, and was right again at boot), so every time it
+ * stored reads 165 s early; the operator has declared it down meanwhile. Returns the pair 30 s
+ * after the restart.
+ */
+function renewedBeforeAPowerLoss(): { p: SimPair; address: Ipv4; holdsUntilOnA: number } {
+  const p = normalPair(new SimPair({ scope: { leaseTimeSeconds: 600 } }));
+  const [client, address] = dora(p, p.a, 500);
+  p.run(2);
+  // The link fails: both COMMUNICATIONS-INTERRUPTED. The client releases at the primary (not
+  // heard by the secondary), comes back and is renewed by the secondary (not heard by the
+  // primary): the renewal is the later transaction.
+  p.partition(true);
+  p.runUntil(
+    () =>
+      p.a.endpoint.currentState === S.COMMUNICATIONS_INTERRUPTED &&
+      p.b.endpoint.currentState === S.COMMUNICATIONS_INTERRUPTED,
+    120,
+    'both COMMUNICATIONS-INTERRUPTED',
+  );
+  p.release(p.a, client, address);
+  assert.equal(lease(p.a, address).state, 'released');
+  p.run(20);
+  const holdsUntil = p.renew(p.b, client, address);
+  assert.ok(holdsUntil !== null, 'the secondary renews the client');
+  const holdsUntilOnA = holdsUntil - p.b.skewSeconds + p.a.skewSeconds;
+  p.run(5);
+  const lastAliveAt = p.clockOf(p.b);
+  p.crash(p.b);
+  assert.equal(p.declarePartnerDown(p.a), null, 'the operator declares the secondary down');
+  p.run(20);
+  p.b.skewSeconds += 165; // the timeline, resumed by the wall clock's reading
+  p.b.wallStepSeconds -= 165; // the wall clock itself is right again
+  p.b.nextRestart = { isMeasured: false, lastAliveAt };
+  p.partition(false);
+  p.restart(p.b);
+  p.run(30);
+  return { p, address, holdsUntilOnA };
+}
+
+describe('failover endpoint: times stored before a restart no clock measured (issue 16, sim seed 72758)', () => {
+  test('a renewal granted before a power loss whose timeline jumped ahead is not beaten by a RELEASE made before it', () => {
+    const { p, address, holdsUntilOnA } = renewedBeforeAPowerLoss();
+    // Whatever the order of the exchange, the client's lease stays ACTIVE somewhere and neither
+    // server may give the address to another client while it runs.
+    const atA = lease(p.a, address);
+    const atB = lease(p.b, address);
+    assert.equal(atB.state, 'active', 'the secondary keeps the renewal it granted');
+    assert.ok(
+      atA.state !== 'free' && atA.state !== 'backup',
+      `the primary does not hold the address free (${atA.state}) while the client holds it until +${holdsUntilOnA - p.clockOf(p.a)} s`,
+    );
+    for (let other = 600; other < 640; other++)
+      assert.notEqual(p.dora(p.a, other), address, `client ${other} is not given the held address`);
+    // The lease ends (on the secondary 165 s early, as for any server whose clock moved while it was
+    // off): the two agree again.
+    p.run(holdsUntilOnA - p.clockOf(p.a) + 60);
+    // (Before the counter-update was keyed by both versions, the primary's RELEASED, already sent
+    // back once, was not sent against the secondary's EXPIRED: RELEASED and EXPIRED for good.)
+    for (const s of [p.a, p.b]) {
+      const l = lease(s, address);
+      assert.ok(l.state === 'free' || l.state === 'backup', `${s.name}: ${l.state}`);
+      assert.equal(l.isPartnerUpToDate, true, s.name);
+    }
+  });
+
+  test('a binding sent back after a reject is pending on disk: a crash before the answer sends it again (sim seed 109738)', () => {
+    const { p, address, holdsUntilOnA } = renewedBeforeAPowerLoss();
+    // The primary keeps its RELEASED (rejected, so marked up to date). At the lease's end the
+    // secondary's EXPIRED reaches it; it rejects that and sends its RELEASED back; the
+    // secondary accepts it, but the primary crashes before the acknowledgement arrives.
+    const isStatus = (from: 'a' | 'b', status: number) => (x: (typeof p.sentBindings)[number]) =>
+      x.from === from && x.address === address && x.status === status;
+    const expiredAt = p.sentBindings.length;
+    p.holdMessagesTo = (to) =>
+      to === p.a &&
+      p.sentBindings.slice(expiredAt).some(isStatus('b', 3)) &&
+      p.sentBindings.slice(expiredAt).some(isStatus('a', 4));
+    p.runUntil(
+      () => p.sentBindings.slice(expiredAt).some(isStatus('a', 4)),
+      holdsUntilOnA - p.clockOf(p.a) + 60,
+      'the RELEASED sent back against the EXPIRED',
+    );
+    p.run(1);
+    assert.equal(lease(p.b, address).state, 'free', 'the secondary accepted it');
+    p.crash(p.a);
+    p.holdMessagesTo = null;
+    p.a.nextRestart = { isMeasured: true, lastAliveAt: p.clockOf(p.a) };
+    p.restart(p.a);
+    p.run(60);
+    for (const s of [p.a, p.b]) {
+      const l = lease(s, address);
+      assert.ok(l.state === 'free' || l.state === 'backup', `${s.name}: ${l.state}`);
+      assert.equal(l.isPartnerUpToDate, true, s.name);
+    }
+  });
+});
+
+describe('failover endpoint: times taken from the partner since a restart no clock measured are ordered (issue 16)', () => {
+  test("the partner's ACTIVE received since the restart, though older than it, yields to the partner's later RELEASE (sim seeds 103177, 107624, 109738)", () => {
+    const p = normalPair();
+    // The primary leases an address while the secondary is cut off: the update waits.
+    p.partition(true);
+    const [client, address] = dora(p, p.a, 700);
+    p.run(5);
+    const lastAliveAt = p.clockOf(p.b);
+    p.crash(p.b);
+    p.run(10);
+    p.b.nextRestart = { isMeasured: false, lastAliveAt };
+    p.partition(false);
+    p.restart(p.b);
+    p.runUntil(
+      () => p.b.engine.getLease(address)?.state === 'active' && lease(p.a, address).isPartnerUpToDate,
+      120,
+      "the secondary has the primary's ACTIVE",
+    );
+    assert.ok(
+      lease(p.b, address).clientLastTransactionAt < p.clockOf(p.b) - 10,
+      'its CLTT predates the restart',
+    );
+    // The client releases: the secondary takes the RELEASE, whose CLTT and the ACTIVE's were both
+    // converted on this connection (before, the ACTIVE counted as unordered and won: the address
+    // stayed held until the lease's end, and a crash then could leave the stores apart).
+    p.release(p.a, client, address);
+    p.run(5);
+    for (const s of [p.a, p.b]) {
+      const l = lease(s, address);
+      assert.ok(l.state === 'free' || l.state === 'backup', `${s.name}: ${l.state}`);
+    }
   });
 });

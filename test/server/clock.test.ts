@@ -59,7 +59,7 @@ describe('the timeline (src/server/clock.ts)', () => {
     c.pass(30_000); // down 30 s
     c.wall += 500_000; // and stepped forward while down
     const { clock, resume } = Timeline.resume(checkpoint, c);
-    assert.deepEqual(resume, { isMeasured: true, lastAliveAt });
+    assert.deepEqual(resume, { isMeasured: true, lastAliveAt, lastUnmeasured: null });
     assert.equal(clock.nowSeconds(), lastAliveAt + 30, 'exactly the downtime');
     assert.equal(clock.nowSeconds(), WALL / 1000 + 90);
   });
@@ -74,7 +74,11 @@ describe('the timeline (src/server/clock.ts)', () => {
     c.mono = 1_000; // the monotonic clock starts again
     c.wall += 40_000;
     const r = Timeline.resume(checkpoint, c);
-    assert.deepEqual(r.resume, { isMeasured: false, lastAliveAt });
+    assert.deepEqual(r.resume, {
+      isMeasured: false,
+      lastAliveAt,
+      lastUnmeasured: { lastAliveAt, bootAt: lastAliveAt + 40 },
+    });
     assert.equal(r.clock.nowSeconds(), lastAliveAt + 40);
     // A wall clock that reads earlier than the checkpoint (a dead RTC battery): no step back.
     c.wall = WALL - 86_400_000;
@@ -101,5 +105,39 @@ describe('the timeline (src/server/clock.ts)', () => {
     assert.deepEqual(Timeline.parseCheckpoint(JSON.stringify(clock.checkpoint())), clock.checkpoint());
     assert.equal(Timeline.parseCheckpoint('{"bootId":1}'), null);
     assert.equal(Timeline.parseCheckpoint('not json'), null);
+  });
+
+  test('the last restart no clock measured is carried in every checkpoint, across measured restarts, until the next one', () => {
+    const c = new FakeClocks();
+    const first = Timeline.resume(null, c).clock;
+    c.pass(60_000);
+    const beforePowerLoss = first.checkpoint();
+    assert.equal(beforePowerLoss.lastUnmeasured, null);
+    c.boot = 'boot-2';
+    c.mono = 1_000;
+    c.wall += 200_000; // down 40 s, the wall clock stepped 160 s forward meanwhile
+    const second = Timeline.resume(beforePowerLoss, c).clock;
+    const unmeasured = {
+      lastAliveAt: Math.floor(beforePowerLoss.localMs / 1000),
+      bootAt: Math.floor(beforePowerLoss.localMs / 1000) + 200,
+    };
+    c.pass(30_000);
+    const beforeCrash = second.checkpoint();
+    assert.deepEqual(beforeCrash.lastUnmeasured, unmeasured);
+    // A process crash on the same host boot: measured, and the times stored before the power loss
+    // are still on the timeline of before it.
+    c.pass(5_000);
+    const third = Timeline.resume(Timeline.parseCheckpoint(JSON.stringify(beforeCrash)), c);
+    assert.deepEqual(third.resume, {
+      isMeasured: true,
+      lastAliveAt: Math.floor(beforeCrash.localMs / 1000),
+      lastUnmeasured: unmeasured,
+    });
+    assert.deepEqual(third.clock.checkpoint().lastUnmeasured, unmeasured);
+    // A stored record that is not one makes the checkpoint unreadable (a new timeline).
+    assert.equal(
+      Timeline.parseCheckpoint(JSON.stringify({ ...beforeCrash, lastUnmeasured: { bootAt: 'x' } })),
+      null,
+    );
   });
 });

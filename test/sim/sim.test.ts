@@ -321,18 +321,34 @@ const FINDINGS: Array<{ name: string; options: RunOptions; kind: string; isOpen:
     isOpen: false,
   })),
   {
-    // Open (sweep of issue 16 at 18297f0, seeds 60001..80000). b renewed c12 for 600 s in
+    // Sweep of issue 16 at 18297f0, seeds 60001..80000. b renewed c12 for 600 s in
     // COMMUNICATIONS-INTERRUPTED (after c12 had released it at a, unheard); b then lost power while
     // a bigSkew had its wall clock 198 s back, and came up with it right: an unmeasured restart
-    // whose timeline jumped about 185 s ahead. a, declared partner-down by the operator, rejected
-    // b's ACTIVE as older than the RELEASED (first reading: the CLTT b stored before the restart,
-    // sent with the new offset, looks that much earlier), b then accepted a's RELEASED, and a gave
-    // the address to c11 about 100 s before c12's lease would end even allowing for the jump.
-    name: "open: an unmeasured restart whose timeline jumped ahead made the partner's ACTIVE renewal look older than a RELEASE before it; the partner in PARTNER-DOWN reused the address",
+    // whose timeline resumed 165 s ahead of real time, so every time b had stored read 165 s
+    // earlier. b rejected a's RELEASED (its ACTIVE unacknowledged), which marked the RELEASED
+    // acknowledged on a; a then ordered b's ACTIVE by its CLTT, 165 s early, before the release and
+    // rejected it; that marked the ACTIVE acknowledged on b, which then ordered a's RELEASED after
+    // its own CLTT and accepted it. a (PARTNER-DOWN) gave the address to c11 with 285 s of c12's
+    // lease left. Fixed: times a server stored before a restart no clock measured are not ordered
+    // against the partner's; between an ACTIVE and a binding that ends it, the ACTIVE wins.
+    name: "an unmeasured restart whose timeline jumped ahead made the partner's ACTIVE renewal look older than a RELEASE before it; the partner in PARTNER-DOWN reused the address",
     options: { seed: 72758 },
     kind: 'double-holding',
-    isOpen: true,
+    isOpen: false,
   },
+  // Sweep of issue 16 at b89bd4e (the first fix of 72758), seeds 100001..110000: that fix counted
+  // every CLTT older than the restart as unordered, including those taken from the partner since;
+  // a server kept such an ACTIVE against the partner's later RELEASE until the lease ended, and when
+  // the partner's RELEASED, sent back then, was accepted, the crash of the partner lost the write
+  // that freed it there: RELEASED (marked up to date by the earlier reject) against FREE for good.
+  // Fixed: times taken from the partner since the restart are ordered; a binding sent back after a
+  // reject is pending again on disk.
+  ...[103177, 107624, 109738].map((seed) => ({
+    name: "the partner's ACTIVE taken since an unmeasured restart held against its later RELEASE; the RELEASED sent back then was lost to a crash",
+    options: { seed },
+    kind: 'divergence',
+    isOpen: false,
+  })),
 ];
 
 describe('simulator: findings (regression seeds)', () => {

@@ -13,6 +13,7 @@ import type { FailoverGate, LeaseGrant } from '../../src/dhcp/failover-gate.js';
 import type { Lease } from '../../src/dhcp/lease.js';
 import type { EngineScope } from '../../src/dhcp/scope.js';
 import { FailoverEndpoint, metaKeyOf, type PersistedRelationship } from '../../src/failover/endpoint.js';
+import type { UnmeasuredRestart } from '../../src/failover/lease-time.js';
 import type { ConnectionId, EndpointAction, EndpointInput } from '../../src/failover/types.js';
 import { CHECKPOINT_META_KEY, CHECKPOINT_SECONDS, type ClockCheckpoint } from '../../src/server/clock.js';
 import { DhcpMessageType, type DhcpPacket } from '../../src/wire/dhcp-packet.js';
@@ -127,6 +128,8 @@ export interface SimServer {
    */
   anchorLocalMs: number;
   anchorMonoMs: number;
+  /** The latest restart no clock measured, carried in every checkpoint (src/server/clock.ts). */
+  lastUnmeasured: UnmeasuredRestart | null;
   failoverTicks: number;
   /** The failover shell's in-order action queue (src/server/failover-service.ts). */
   actionQueue: SimQueueItem[];
@@ -433,6 +436,7 @@ export class World {
       isHostRebootPending: false,
       anchorLocalMs: 0,
       anchorMonoMs: 0,
+      lastUnmeasured: null,
       failoverTicks: 0,
       actionQueue: [],
       pendingWrites: 0,
@@ -520,13 +524,16 @@ export class World {
    * As src/server/clock.ts at start: continue the timeline from the stored checkpoint, by the
    * monotonic clock on the same host boot, else by the wall clock (never backwards).
    */
-  private resumeTimeline(s: SimServer): { isMeasured: boolean; lastAliveAt: number } | null {
+  private resumeTimeline(
+    s: SimServer,
+  ): { isMeasured: boolean; lastAliveAt: number; lastUnmeasured: UnmeasuredRestart | null } | null {
     const text = s.durableMeta.get(CHECKPOINT_META_KEY);
     const mono = this.monoMsOf(s);
     const wall = this.nowMs + s.skewMs;
     s.anchorMonoMs = mono;
     if (text === undefined) {
       s.anchorLocalMs = wall;
+      s.lastUnmeasured = null;
       return null;
     }
     const ck = JSON.parse(text) as ClockCheckpoint & { simMs: number };
@@ -541,7 +548,11 @@ export class World {
     this.log(
       `${s.name} timeline resumed ${isMeasured ? 'measured' : 'unmeasured'}${overMs !== 0 ? ` (${overMs > 0 ? '+' : ''}${(overMs / 1000).toFixed(1)} s vs real time)` : ''}`,
     );
-    return { isMeasured, lastAliveAt: Math.floor(ck.localMs / 1000) };
+    const lastAliveAt = Math.floor(ck.localMs / 1000);
+    s.lastUnmeasured = isMeasured
+      ? (ck.lastUnmeasured ?? null)
+      : { lastAliveAt, bootAt: Math.floor(s.anchorLocalMs / 1000) };
+    return { isMeasured, lastAliveAt, lastUnmeasured: s.lastUnmeasured };
   }
 
   /**
@@ -555,6 +566,7 @@ export class World {
       monoMs: this.monoMsOf(s),
       localMs: this.localMsOf(s),
       wallMs: this.nowMs + s.skewMs,
+      lastUnmeasured: s.lastUnmeasured,
       simMs: this.nowMs,
     };
     const life = s.life;

@@ -7,6 +7,7 @@ import { DhcpEngine } from '../../../src/dhcp/engine.js';
 import type { Lease } from '../../../src/dhcp/lease.js';
 import type { EngineScope } from '../../../src/dhcp/scope.js';
 import { FailoverEndpoint, metaKeyOf, type PersistedRelationship } from '../../../src/failover/endpoint.js';
+import type { UnmeasuredRestart } from '../../../src/failover/lease-time.js';
 import type { ConnectionId, EndpointAction, EndpointInput } from '../../../src/failover/types.js';
 import { DhcpMessageType, type DhcpPacket } from '../../../src/wire/dhcp-packet.js';
 import { decodeFailover, encodeFailover } from '../../../src/wire/failover-codec.js';
@@ -69,7 +70,7 @@ export interface SimServer {
   /** Wall clock − timeline, seconds: a step of the wall clock that the timeline did not follow. */
   wallStepSeconds: number;
   /** How the next boot's timeline resumes (src/server/clock.ts); null: as a new timeline. */
-  nextRestart: { isMeasured: boolean; lastAliveAt: number } | null;
+  nextRestart: { isMeasured: boolean; lastAliveAt: number; lastUnmeasured?: UnmeasuredRestart | null } | null;
   log: EndpointAction[];
 }
 
