@@ -5,6 +5,7 @@
 // and its `resumeBase` (every seed below it has run) continues the sweep in a later session:
 // `--base <resumeBase> --seeds <remaining>`.
 // npm run sim -- --seed S [--disable k1,k2] [--skip i,j] [--clients N] [--chaos SECONDS] [--full-trace]
+//                 [--pool ADDRESSES --pool-clients N]   (a large scope, issue 15)
 //                                                       replay one seed with its trace
 // A failing seed is shrunk (docs/safety.md) and printed with its replay command. Exit code 1 if
 // any seed failed.
@@ -83,6 +84,9 @@ async function main(): Promise<void> {
       isClockSynced: args.has('synced-clocks'),
       ...(args.has('clients') ? { maxClients: Number(args.get('clients')) } : {}),
       ...(args.has('chaos') ? { chaosSeconds: Number(args.get('chaos')) } : {}),
+      ...(args.has('pool')
+        ? { large: { poolSize: Number(args.get('pool')), clients: Number(args.get('pool-clients') ?? 300) } }
+        : {}),
     };
     const t0 = performance.now();
     const r = runSeed(o);

@@ -11,6 +11,8 @@ export interface RunOptions {
   skippedFaults?: ReadonlySet<number>;
   maxClients?: number;
   chaosSeconds?: number;
+  /** A large scope instead of the seed's small one (ScenarioLimits.large). */
+  large?: { poolSize: number; clients: number };
   trace?: boolean;
   maxEvents?: number;
   /**
@@ -24,6 +26,7 @@ export function runSeed(o: RunOptions): SimResult {
   const scenario = makeScenario(o.seed, {
     ...(o.maxClients !== undefined ? { maxClients: o.maxClients } : {}),
     ...(o.chaosSeconds !== undefined ? { chaosSeconds: o.chaosSeconds } : {}),
+    ...(o.large !== undefined ? { large: o.large } : {}),
   });
   let disabledFaults = o.disabledFaults;
   if (o.isClockSynced) {
@@ -51,6 +54,7 @@ export function replayFlags(o: RunOptions): string {
   if (o.maxClients !== undefined) parts.push(`--clients ${o.maxClients}`);
   if (o.chaosSeconds !== undefined) parts.push(`--chaos ${o.chaosSeconds}`);
   if (o.isClockSynced) parts.push('--synced-clocks');
+  if (o.large !== undefined) parts.push(`--pool ${o.large.poolSize} --pool-clients ${o.large.clients}`);
   return parts.join(' ');
 }
 
@@ -118,7 +122,7 @@ export function formatFailure(o: RunOptions, r: SimResult, maxTraceLines = 400):
   );
   lines.push(`replay: npm run sim -- ${replayFlags(o)}`);
   lines.push(
-    `scenario: ${JSON.stringify(makeScenario(o.seed, { ...(o.maxClients !== undefined ? { maxClients: o.maxClients } : {}), ...(o.chaosSeconds !== undefined ? { chaosSeconds: o.chaosSeconds } : {}) }))}`,
+    `scenario: ${JSON.stringify(makeScenario(o.seed, { ...(o.maxClients !== undefined ? { maxClients: o.maxClients } : {}), ...(o.chaosSeconds !== undefined ? { chaosSeconds: o.chaosSeconds } : {}), ...(o.large !== undefined ? { large: o.large } : {}) }))}`,
   );
   lines.push(`faults (${r.faultLog.length}):`);
   for (const f of r.faultLog) lines.push(`  ${f}`);

@@ -59,6 +59,12 @@ export interface ScenarioLimits {
   maxClients?: number;
   /** Override of the chaos phase length (shrinking, short CI runs). */
   chaosSeconds?: number;
+  /**
+   * A large scope (issue 15): this many addresses instead of 8–30, and `clients` clients (the
+   * seed still draws everything else). Pool balancing then moves the secondary's share in batches
+   * (POOL_BALANCE_BATCH) while the faults run.
+   */
+  large?: { poolSize: number; clients: number };
 }
 
 export function makeScenario(seed: number, limits: ScenarioLimits = {}): Scenario {
@@ -82,9 +88,10 @@ export function makeScenario(seed: number, limits: ScenarioLimits = {}): Scenari
   const storeLatencyMs: [number, number] = slow ? [5, 400] : [1, 30];
   const faultKinds = FAULT_KINDS.filter(() => r.chance(0.6));
   if (faultKinds.length === 0) faultKinds.push(r.pick(FAULT_KINDS));
+  const drawnClients = limits.large?.clients ?? clients;
   return {
-    poolSize,
-    clients: limits.maxClients !== undefined ? Math.min(clients, limits.maxClients) : clients,
+    poolSize: limits.large?.poolSize ?? poolSize,
+    clients: limits.maxClients !== undefined ? Math.min(drawnClients, limits.maxClients) : drawnClients,
     leaseSeconds,
     mcltSeconds,
     receiveTimerSeconds,

@@ -272,6 +272,8 @@ export class World {
     const sc = options.scenario;
     const scopes: EngineScope[] = [
       scope({
+        // A large scope (ScenarioLimits.large) needs more than the /24.
+        ...(sc.poolSize > 150 ? { subnet: '10.0.0.0/14' } : {}),
         ranges: [{ start: ip('10.0.0.100'), end: (ip('10.0.0.100') + sc.poolSize - 1) as Ipv4 }],
         leaseTimeSeconds: sc.leaseSeconds,
         renewTimeSeconds: Math.floor(sc.leaseSeconds / 2),
