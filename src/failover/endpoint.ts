@@ -10,13 +10,11 @@
 // UPDREQ/UPDREQALL/UPDDONE, pool balancing (POOLREQ/POOLRESP, BACKUP updates) and the gate.
 
 import type { ResolvedRelationship } from '../config/resolved.js';
-import type { FailoverGate, LeaseGrant, RequestKind } from '../dhcp/failover-gate.js';
+import type { FailoverGate } from '../dhcp/failover-gate.js';
 import type { PoolClass } from '../dhcp/free-pool.js';
 import type { BindingState, Lease } from '../dhcp/lease.js';
-import { emptyLease, INFINITE_EXPIRY } from '../dhcp/lease.js';
+import { INFINITE_EXPIRY } from '../dhcp/lease.js';
 import type { LeaseTable } from '../dhcp/lease-table.js';
-import { addressGroups } from '../dhcp/policy.js';
-import { freeAndBackupIn } from '../dhcp/pool-counts.js';
 import type { ScopeView } from '../dhcp/scope.js';
 import {
   bindingOptions,
@@ -55,15 +53,10 @@ import {
 } from '../wire/failover-message.js';
 import type { Ipv4 } from '../wire/ipv4.js';
 import { bindingFromLease, bindingKey, decideIncoming, leaseFromBinding } from './binding-update.js';
-import {
-  BUCKET_COUNT,
-  countSetBuckets,
-  HBA_LENGTH,
-  hbaFromPercent,
-  loadBalanceHash,
-  serves,
-} from './hash-bucket.js';
-import { boundedGrant, partnerDownReuseAt, rearmed, type UnmeasuredRestart } from './lease-time.js';
+import { BUCKET_COUNT, countSetBuckets, HBA_LENGTH, hbaFromPercent, serves } from './hash-bucket.js';
+import { partnerDownReuseAt, rearmed, type UnmeasuredRestart } from './lease-time.js';
+import { POOL_BALANCE_BATCH, planPoolBalance, secondaryShareOf } from './pool-balancing.js';
+import { RelationshipGate } from './relationship-gate.js';
 import { responsiveness, type StateEvent, transition } from './state-machine.js';
 import type { ConnectionId, EndpointAction, EndpointInput, RelationshipStatus } from './types.js';
 
@@ -144,17 +137,6 @@ const MAX_BNDUPD_BINDING_BYTES = FAILOVER_MAX_LENGTH - FAILOVER_HEADER_LENGTH - 
  * how far the primary's clock is behind ours) for the primary's EXPIRED to settle it (see pump).
  */
 const ISC_EXPIRY_HOLD_SECONDS = 5;
-/**
- * Most addresses one pool balancing run moves to the secondary. A /8 range has two million: moved
- * at once they were one write of a million bindings, which the lease store refuses (its
- * back-pressure limit, MAX_PENDING_LEASES), and a million BNDUPDs queued at once. In batches, a run
- * follows as soon as the previous batch's updates have mostly left (tick()), and the scan goes on
- * from where the last batch stopped.
- */
-export const POOL_BALANCE_BATCH = 10_000;
-
-/** Pool balancing leaves the split alone while it is within this share of the target. */
-const POOL_MISBALANCE = 0.1;
 
 interface Connection {
   id: ConnectionId;
@@ -199,6 +181,8 @@ interface PartnerUpdateRequest {
 }
 
 type Counters = Record<string, number>;
+
+export { POOL_BALANCE_BATCH } from './pool-balancing.js';
 
 export class FailoverEndpoint {
   readonly name: string;
@@ -1988,81 +1972,30 @@ export class FailoverEndpoint {
     );
   }
 
-  /** The share of free addresses the secondary should own. */
-  private secondaryShare(): number {
-    const r = this.config;
-    if (r.mode === 'hotStandby') {
-      const reserve = r.reservePercent / 100;
-      // The primary's configuration decides; serverRole is this (primary) server's part.
-      return r.serverRole === 'standby' ? 1 - reserve : reserve;
-    }
-    if (r.poolSplit === 'percentage') return (100 - r.loadBalancePercent) / 100;
-    return 0.5;
-  }
-
   /**
-   * Primary: gives the secondary its share of the free addresses of each scope as BACKUP
-   * bindings, taken from the top of the ranges (the primary allocates never-used addresses from
-   * the bottom). Each policy's ranges are shared out on their own (docs/policies.md), so its
-   * clients find addresses on both servers. Returns how many moved.
+   * Primary: gives the secondary its share of the free addresses (pool-balancing.ts), at most
+   * POOL_BALANCE_BATCH per run, as BACKUP bindings made durable here before their BNDUPDs leave.
+   * Returns how many moved.
    */
   private balancePools(now: number, out: EndpointAction[]): number {
     const engine = this.options.engine();
-    const share = this.secondaryShare();
-    let moved = 0;
-    const changed: Lease[] = [];
-    const cursors = new Map(this.poolBalanceCursor);
+    const plan = planPoolBalance(
+      engine,
+      this.scopeIds,
+      secondaryShareOf(this.config),
+      this.poolBalanceCursor,
+      now,
+    );
     this.poolBalanceCursor.clear();
-    for (const scopeId of this.scopeIds) {
-      const view = engine.scopeView(scopeId);
-      if (!view) continue;
-      for (const [group, { ranges }] of addressGroups(view.settings).entries()) {
-        const table = engine.leaseTable;
-        const cursorKey = `${scopeId}|${group}`;
-        // From the table's pages, not address by address (a /8 range has two million).
-        const { free, backup } = freeAndBackupIn(table, view, ranges);
-        const target = Math.round((free + backup) * share);
-        const deficit = target - backup;
-        const resumeAt = cursors.get(cursorKey);
-        // A batch in progress goes on to the target; a new run waits for a real misbalance.
-        if (
-          deficit <= 0 ||
-          (resumeAt === undefined && deficit < Math.max(1, Math.floor(target * POOL_MISBALANCE)))
-        )
-          continue;
-        if (moved >= POOL_BALANCE_BATCH) {
-          this.poolBalanceCursor.set(cursorKey, resumeAt ?? Number.MAX_SAFE_INTEGER);
-          continue;
-        }
-        let left = deficit;
-        for (let i = ranges.length - 1; i >= 0 && left > 0; i--) {
-          const r = ranges[i]!;
-          for (let a = Math.min(r.end, resumeAt ?? r.end); a >= r.start && left > 0; a--) {
-            if (moved >= POOL_BALANCE_BATCH) {
-              this.poolBalanceCursor.set(cursorKey, a);
-              left = 0;
-              break;
-            }
-            const address = a as Ipv4;
-            if (!view.isDynamic(address) || engine.isOffered(address, now)) continue;
-            const state = table.stateOf(address);
-            if (state !== undefined && state !== 'free') continue;
-            const l = state === undefined ? undefined : engine.getLease(address);
-            const next: Lease = l
-              ? { ...l, state: 'backup', stateStartedAt: Math.floor(now), isPartnerUpToDate: false }
-              : emptyLease(address, scopeId, 'backup', Math.floor(now));
-            this.putBinding(engine, next);
-            changed.push(next);
-            this.updateQueue.add(address);
-            left--;
-            moved++;
-          }
-        }
-      }
+    for (const [k, v] of plan.cursors) this.poolBalanceCursor.set(k, v);
+    for (const next of plan.moved) {
+      this.putBinding(engine, next);
+      this.updateQueue.add(next.address);
     }
-    if (changed.length > 0) {
+    const moved = plan.moved.length;
+    if (moved > 0) {
       this.counters.poolAddressesTransferred! += moved;
-      out.push({ type: 'persist', leases: changed, meta: [], afterDurable: [] });
+      out.push({ type: 'persist', leases: plan.moved, meta: [], afterDurable: [] });
       out.push(log('info', 'failover-pool-balanced', { relationship: this.name, movedToSecondary: moved }));
       // The BNDUPDs (queued above, sent by pump() after this action) must leave only once the
       // BACKUP bindings are durable here: the shell runs actions in order and holds everything that
@@ -2128,94 +2061,6 @@ function isUnchangedSince(current: Lease, sent: InFlightBinding): boolean {
   if (sent.version !== undefined && current.version === sent.version) return true;
   return bindingKey(bindingFromLease(current, { isIscPeer: sent.isIscPeer })) === bindingKey(sent.binding);
 }
-
-/** The answers the DHCP engine gets for a scope of this relationship. */
-class RelationshipGate implements FailoverGate {
-  constructor(private readonly e: FailoverEndpoint) {}
-
-  isResponsive(): boolean {
-    return responsiveness(this.e.currentState, this.e.role) !== 'none';
-  }
-
-  shouldAnswer(kind: RequestKind, hashKey: Uint8Array, secs: number): boolean {
-    const r = responsiveness(this.e.currentState, this.e.role);
-    if (r === 'none') return false;
-    const isRenewal = kind === 'renewing' || kind === 'rebinding';
-    if (r === 'all' || isRenewal) return true;
-    // A reserved client's DISCOVER is answered by both servers in load balance, whatever its hash
-    // bucket (docs/failover.md, DECISION "Reserved clients"): as dhcpd answers fixed-address hosts.
-    // In hot standby the active server answers it, like everyone.
-    if (kind === 'reservedDiscover' && this.e.relationship.mode === 'loadBalance') return true;
-    // NORMAL: RFC 3074 load balancing; a client that has waited longer than the limit is answered
-    // anyway. Strictly longer, as ISC's load_balance_mine() (spec §8.5): secs = max is not enough.
-    const max = this.e.relationship.loadBalanceMaxSeconds;
-    if (max > 0 && secs > max) return true;
-    return this.e.servesBucket(loadBalanceHash(hashKey));
-  }
-
-  private partnerPoolUsable(now: number): boolean {
-    return this.e.currentState === ServerState.PARTNER_DOWN && now >= this.e.partnerPoolUsableAt();
-  }
-
-  mayAllocate(lease: Lease | undefined, now: number): boolean {
-    const own = this.e.ownClass();
-    const isOwnUsable = this.e.isOwnPoolUsable(now);
-    if (lease === undefined) {
-      // Never used = FREE (D12): the primary's; the secondary's only in PARTNER-DOWN after MCLT.
-      return isOwnUsable && (own === 'free' || this.partnerPoolUsable(now));
-    }
-    if (lease.state === 'free' || lease.state === 'backup') {
-      if (lease.state === own) return isOwnUsable;
-      return this.partnerPoolUsable(now) && now >= this.e.reuseAt(lease);
-    }
-    if (lease.state === 'expired' || lease.state === 'released' || lease.state === 'reset') {
-      return this.e.currentState === ServerState.PARTNER_DOWN && now >= this.e.reuseAt(lease);
-    }
-    return false;
-  }
-
-  allocationClasses(now: number): readonly PoolClass[] {
-    if (!this.e.isOwnPoolUsable(now)) return NO_CLASS;
-    const own = this.e.ownClass();
-    if (this.partnerPoolUsable(now)) return own === 'free' ? ['free', 'backup'] : ['backup', 'free'];
-    return own === 'free' ? FREE_ONLY : BACKUP_ONLY;
-  }
-
-  grant(lease: Lease | undefined, desiredSeconds: number, isInfinite: boolean, now: number): LeaseGrant {
-    if (isInfinite) return { expiresAt: INFINITE_EXPIRY, potentialExpiresAt: INFINITE_EXPIRY };
-    const s = this.e.currentState;
-    const credit = lease === undefined ? null : this.e.creditFor(lease);
-    return boundedGrant({
-      now,
-      desiredSeconds,
-      mcltSeconds: this.e.mclt,
-      lease: credit?.lease,
-      includeCurrentExpiry:
-        (credit?.isExpiryTrusted ?? true) &&
-        (s === ServerState.COMMUNICATIONS_INTERRUPTED || s === ServerState.RESOLUTION_INTERRUPTED),
-    });
-  }
-
-  // Even in PARTNER-DOWN a binding that ends is not free at once: the partner may have extended
-  // it (up to MCLT past the potential expiration we acknowledged) before it went away. It becomes
-  // ours once partnerDownReuseAt() has passed (reclaimInPartnerDown); outside PARTNER-DOWN, once
-  // the partner acknowledges it (D12 §5.5, §9.4; found by sim seed 66).
-  stateAfterRelease(): BindingState {
-    return 'released';
-  }
-
-  stateAfterExpiry(): BindingState {
-    return 'expired';
-  }
-
-  noteOtherServerSelected(serverId: Ipv4, now: number): void {
-    if (serverId === this.e.relationship.partner.address) this.e.notePartnerSeenServing(now);
-  }
-}
-
-const NO_CLASS: readonly PoolClass[] = [];
-const FREE_ONLY: readonly PoolClass[] = ['free'];
-const BACKUP_ONLY: readonly PoolClass[] = ['backup'];
 
 function normaliseStored(state: ServerState): ServerState {
   return isServerState(state) && state !== ServerState.STARTUP ? state : ServerState.RECOVER;
