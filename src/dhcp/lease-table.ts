@@ -738,6 +738,9 @@ export class LeaseTable {
    * in address order, until `visit` returns false. The table must not change during the scan.
    */
   forEachFrom(afterAddress: number, visit: (slot: number) => boolean | undefined): void {
+    // The same walk as forEachMatching's, kept apart on purpose: calling forEachMatching with a
+    // test every binding passes was measured 2× slower for both (1M bindings: 3 → 7 ms a walk here,
+    // 4–6 → 11–15 ms for forEachMatching; its callback and test sites stop being monomorphic).
     const start = afterAddress < 0 ? 0 : afterAddress + 1;
     if (start > 0xffffffff) return;
     for (let hi = start >>> 16; hi < 65536; hi++) {

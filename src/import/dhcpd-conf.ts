@@ -622,7 +622,7 @@ class Translator {
         }
         break;
       case 'dhcp-server-identifier':
-        this.serverId({ ...s, head: [s.head[0]!, ...rest] }, level);
+        this.serverId({ head: [s.head[0]!, ...rest], block: s.block, pos: s.pos }, level);
         return;
       case 'dhcp-renewal-time':
       case 'dhcp-rebinding-time': {

@@ -148,7 +148,8 @@ function fillLeaseParams(l: Lease, params: unknown[], at = 0): unknown[] {
 }
 
 // loadInto's packed integer: state (3 bits; 7 = a state this server does not know), reserved (8),
-// partner up to date (16), BOOTP (32), DHCID mode (2 bits from 64), DNS flags (4 bits from 256).
+// partner up to date (16), BOOTP (32), DHCID mode (2 bits from 64), DNS flags (4 bits from 256);
+// loadInto adds the hardware type (8 bits from 4096).
 const STORED_STATES: readonly (Lease['state'] | undefined)[] = [
   'free',
   'active',
@@ -284,8 +285,10 @@ export class SqliteLeaseStore implements LeaseStore {
    *
    * Turning SQLite values into JS values is most of the cost of a start with a million leases
    * (SQLite's own scan of the table is a twentieth of it), so the query returns fewer of them:
-   * the small fields packed into one integer, and the scope, owner and policy that most rows
-   * share (the first row's) as 0 instead of a string per row.
+   * the small fields and the hardware type packed into one integer, and the scope, owner and
+   * policy that most rows share (the first row's) as one 0 instead of a value each. A row whose
+   * names differ from the first row's, or whose hardware type is not a byte, gets them all in one
+   * JSON array instead (14 values per row instead of 17: ~0.15–0.3 s less at a million rows).
    */
   loadInto(table: LeaseTable): number {
     let n = 0;
@@ -303,11 +306,11 @@ export class SqliteLeaseStore implements LeaseStore {
       const [scope, owner, policy] = first;
       const rows = this.db
         .prepare(
-          `SELECT address, ${PACKED_FIELDS},
-             CASE WHEN scope_id = @scope THEN 0 ELSE scope_id END,
-             CASE WHEN owner_server IS @owner THEN 0 ELSE owner_server END,
-             CASE WHEN policy_name IS @policy THEN 0 ELSE policy_name END,
-             hardware_type, hardware_address, client_id, hostname, fqdn,
+          `SELECT address, ${PACKED_FIELDS} | ((hardware_type & 255) << 12),
+             CASE WHEN scope_id = @scope AND owner_server IS @owner AND policy_name IS @policy
+               AND hardware_type BETWEEN 0 AND 255 THEN 0
+               ELSE json_array(scope_id, owner_server, policy_name, hardware_type) END,
+             hardware_address, client_id, hostname, fqdn,
              lease_expires_at, state_started_at, client_last_transaction_at, sent_potential_expires_at,
              acked_potential_expires_at, received_potential_expires_at, last_binding_update_at
            FROM leases`,
@@ -317,27 +320,38 @@ export class SqliteLeaseStore implements LeaseStore {
       for (const r of rows) {
         rowBits.add((r[0] as number) >>> 0);
         const bits = r[1] as number;
+        let scopeId = scope;
+        let ownerServer = owner;
+        let policyName = policy;
+        let hardwareType = (bits >> 12) & 255;
+        if (r[2] !== 0)
+          [scopeId, ownerServer, policyName, hardwareType] = JSON.parse(r[2] as string) as [
+            string,
+            string | null,
+            string | null,
+            number,
+          ];
         table.putFields(
           (r[0] as number) >>> 0,
-          r[2] === 0 ? scope : (r[2] as string),
+          scopeId,
           STORED_STATES[bits & 7] as Lease['state'],
-          r[5] as number,
-          r[6] as string,
-          r[7] as string | null,
-          r[8] as string | null,
+          hardwareType,
+          r[3] as string,
+          r[4] as string | null,
+          r[5] as string | null,
           (bits & 32) !== 0,
           (bits & 8) !== 0,
+          r[7] as number,
+          r[8] as number,
+          r[9] as number,
+          ownerServer,
+          policyName,
           r[10] as number,
           r[11] as number,
           r[12] as number,
-          r[3] === 0 ? owner : (r[3] as string | null),
-          r[4] === 0 ? policy : (r[4] as string | null),
           r[13] as number,
-          r[14] as number,
-          r[15] as number,
-          r[16] as number,
           (bits & 16) !== 0,
-          r[9] as string | null,
+          r[6] as string | null,
           STORED_DHCID_MODES[(bits >> 6) & 3]!,
           (bits >> 8) & 15,
         );

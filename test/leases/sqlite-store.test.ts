@@ -77,6 +77,13 @@ for (const [kind, openSqliteLeaseStore] of kinds)
         emptyLease(0x0a000001, 'x', 'free', 5),
         { ...full(0x0a000002), clientId: null, hardwareAddress: '0102030405060708090a0b', hostname: 'é' },
         { ...full(0x0a000003), state: 'abandoned' as const, ownerServer: null, policyName: null },
+        // The first row's names (scope 'x', no owner, no policy) with a hardware type that is not
+        // a byte, and with each name in turn different: loadInto's packed and JSON paths.
+        { ...emptyLease(0x0a000004, 'x', 'free', 5), hardwareType: 300, hardwareAddress: '0a0b' },
+        { ...emptyLease(0x0a000005, 'x', 'free', 5), hardwareType: 255, hardwareAddress: '0a0b' },
+        { ...emptyLease(0x0a000006, 'x', 'free', 5), ownerServer: 'tl "2"' },
+        { ...emptyLease(0x0a000007, 'x', 'free', 5), policyName: 'é\\' },
+        { ...emptyLease(0x0a000008, 'y', 'free', 5), hardwareType: 6, hardwareAddress: 'aa' },
       ];
       await s.commit(leases);
       await s.close();
