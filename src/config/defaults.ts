@@ -35,6 +35,10 @@ export const DHCP_DEFAULTS = {
 export const LEASE_STORE_DEFAULTS = {
   type: 'sqlite',
   path: '/var/lib/twinlease/leases.db',
+  /** src/leases/sqlite-store.ts DEFAULT_COMMIT_INTERVAL_MS. */
+  commitIntervalMs: 2,
+  /** src/leases/sqlite-writer-thread.ts */
+  writerThread: false,
 } as const;
 
 export const LOGGING_DEFAULTS = {

@@ -225,6 +225,8 @@ export function describeChanges(current: ResolvedConfig, next: ResolvedConfig): 
     ['dhcp.interface', current.dhcp.interface, next.dhcp.interface],
     ['leaseStore.type', current.leaseStore.type, next.leaseStore.type],
     ['leaseStore.path', current.leaseStore.path, next.leaseStore.path],
+    ['leaseStore.commitIntervalMs', current.leaseStore.commitIntervalMs, next.leaseStore.commitIntervalMs],
+    ['leaseStore.writerThread', current.leaseStore.writerThread, next.leaseStore.writerThread],
     ['api.listenAddress', current.api.listenAddress, next.api.listenAddress],
     ['api.port', current.api.port, next.api.port],
     ['api.tls', JSON.stringify(current.api.tls), JSON.stringify(next.api.tls)],

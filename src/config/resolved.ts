@@ -157,7 +157,12 @@ export interface ResolvedConfig {
     /** attempts 0: off. */
     readonly pingCheck: { readonly attempts: number; readonly timeoutMs: number };
   };
-  readonly leaseStore: { readonly type: 'sqlite'; readonly path: string };
+  readonly leaseStore: {
+    readonly type: 'sqlite';
+    readonly path: string;
+    readonly commitIntervalMs: number;
+    readonly writerThread: boolean;
+  };
   readonly logging: { readonly level: LogLevel; readonly isGrantLogged: boolean };
   readonly api: {
     readonly listenAddress: Ipv4;

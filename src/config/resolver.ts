@@ -200,6 +200,8 @@ class Resolver {
       leaseStore: {
         type: c.leaseStore?.type ?? LEASE_STORE_DEFAULTS.type,
         path: c.leaseStore?.path ?? LEASE_STORE_DEFAULTS.path,
+        commitIntervalMs: c.leaseStore?.commitIntervalMs ?? LEASE_STORE_DEFAULTS.commitIntervalMs,
+        writerThread: c.leaseStore?.writerThread ?? LEASE_STORE_DEFAULTS.writerThread,
       },
       logging: {
         level: c.logging?.level ?? LOGGING_DEFAULTS.level,

@@ -655,6 +655,22 @@ export const Config = Type.Object(
               default: LEASE_STORE_DEFAULTS.path,
             }),
           ),
+          commitIntervalMs: Type.Optional(
+            Type.Integer({
+              minimum: 0,
+              maximum: 50,
+              description:
+                'Least time between the starts of two group commits (ms): at low rates a few ACKs share one fsync; each ACK still leaves only once its binding is on disk',
+              default: LEASE_STORE_DEFAULTS.commitIntervalMs,
+            }),
+          ),
+          writerThread: Type.Optional(
+            Type.Boolean({
+              description:
+                'Commit on a worker thread, so that the fsync of a group commit never blocks the event loop that answers clients',
+              default: LEASE_STORE_DEFAULTS.writerThread,
+            }),
+          ),
         },
         { additionalProperties: false },
       ),

@@ -24,6 +24,21 @@ const SCHEMA_VERSION = 1;
 /** Largest number of bindings waiting for a flush; beyond it commit() rejects (back-pressure). */
 export const MAX_PENDING_LEASES = 50_000;
 
+/**
+ * Default least time between the starts of two group commits (config leaseStore.commitIntervalMs).
+ * Each commit costs a fixed ~170 µs of CPU on this kind of machine whatever its size (the fsync:
+ * block I/O submission, the inode write, the cache flush; bench/profiles/README.md), so at a low
+ * rate, where each packet would otherwise get a commit of its own, waiting up to this long for the
+ * next ones to join cuts the CPU per lease; at a high rate a commit takes longer than this anyway.
+ * A binding waits at most this plus one commit before its ACK may leave.
+ */
+export const DEFAULT_COMMIT_INTERVAL_MS = 2;
+
+export interface SqliteStoreOptions {
+  /** Least time between the starts of two group commits (ms); 0 = the next turn of the event loop. */
+  commitIntervalMs?: number;
+}
+
 const COLUMNS = [
   'address',
   'scope_id',
@@ -116,12 +131,15 @@ function rowToLease(r: LeaseRow): Lease {
   };
 }
 
+/** Values per lease in a flat row array (fillLeaseParams, SqliteBatchWriter.write). */
+export const LEASE_ROW_VALUES = COLUMNS.length;
+
 function leaseToParams(l: Lease): unknown[] {
   return fillLeaseParams(l, new Array<unknown>(COLUMNS.length));
 }
 
 /** Writes the row of `l` into `params` from `at` on (in COLUMNS order); returns `params`. */
-function fillLeaseParams(l: Lease, params: unknown[], at = 0): unknown[] {
+export function fillLeaseParams(l: Lease, params: unknown[], at = 0): unknown[] {
   params[at] = l.address >>> 0;
   params[at + 1] = l.scopeId;
   params[at + 2] = l.state;
@@ -227,10 +245,18 @@ export class SqliteLeaseStore implements LeaseStore {
   private pendingMeta = new Map<string, string>();
   private waiters: Waiter[] = [];
   private isFlushScheduled = false;
+  private flushTimer: NodeJS.Timeout | null = null;
+  /** performance.now() when the last group commit started. */
+  private lastFlushAt = Number.NEGATIVE_INFINITY;
+  private readonly commitIntervalMs: number;
   private isClosed = false;
   private readonly counters: SqliteStoreStats = { transactions: 0, leasesWritten: 0, largestBatch: 0 };
 
-  constructor(readonly path: string) {
+  constructor(
+    readonly path: string,
+    options: SqliteStoreOptions = {},
+  ) {
+    this.commitIntervalMs = options.commitIntervalMs ?? DEFAULT_COMMIT_INTERVAL_MS;
     try {
       this.db = new Database(path);
       this.db.pragma('journal_mode = WAL');
@@ -453,7 +479,11 @@ export class SqliteLeaseStore implements LeaseStore {
     const p = new Promise<void>((resolve, reject) => this.waiters.push({ resolve, reject }));
     if (!this.isFlushScheduled) {
       this.isFlushScheduled = true;
-      setImmediate(() => this.flush());
+      // Everything of this turn goes in one commit; and no commit starts sooner than
+      // commitIntervalMs after the last one, so that at a low rate a few packets share a fsync.
+      const waitMs = this.lastFlushAt + this.commitIntervalMs - performance.now();
+      if (waitMs <= 0) setImmediate(() => this.flush());
+      else this.flushTimer = setTimeout(() => this.flush(), Math.ceil(waitMs));
     }
     return p;
   }
@@ -461,7 +491,10 @@ export class SqliteLeaseStore implements LeaseStore {
   /** Writes everything pending in one transaction, then settles every waiter of the batch. */
   private flush(): void {
     this.isFlushScheduled = false;
+    if (this.flushTimer !== null) clearTimeout(this.flushTimer);
+    this.flushTimer = null;
     if (this.waiters.length === 0) return;
+    this.lastFlushAt = performance.now();
     const leases = this.pending;
     const removals = this.pendingRemovals;
     const meta = this.pendingMeta;
@@ -488,8 +521,82 @@ export class SqliteLeaseStore implements LeaseStore {
   }
 }
 
-export function openSqliteLeaseStore(path: string): SqliteLeaseStore {
-  return new SqliteLeaseStore(path);
+/**
+ * The writing half of the store on a connection of its own, for the writer thread
+ * (sqlite-writer.ts): the same pragmas (WAL, synchronous=FULL) and the same upsert as
+ * SqliteLeaseStore's commits, fed rows already flattened (LEASE_ROW_VALUES values per lease) so
+ * that only plain values cross between threads. One write() is one transaction and one fsync;
+ * it returns how many rows it added.
+ */
+export class SqliteBatchWriter {
+  private readonly db: Database.Database;
+  private readonly rows = new AddressBits();
+  private readonly write_: (
+    rows: readonly unknown[],
+    removals: readonly number[],
+    meta: readonly [string, string][],
+  ) => number;
+
+  constructor(readonly path: string) {
+    this.db = new Database(path);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = FULL');
+    this.db.pragma('busy_timeout = 5000');
+    this.db.pragma('wal_autocheckpoint = 4000');
+    migrate(this.db);
+    for (const a of this.db.prepare('SELECT address FROM leases').pluck().iterate())
+      this.rows.add((a as number) >>> 0);
+    const upsert = this.db.prepare(
+      `INSERT INTO leases (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map(() => '?').join(', ')})
+       ON CONFLICT(address) DO UPDATE SET ${COLUMNS.slice(1)
+         .map((c) => `${c} = excluded.${c}`)
+         .join(', ')}`,
+    );
+    const deleteOne = this.db.prepare('DELETE FROM leases WHERE address = ?');
+    const metaSet = this.db.prepare(
+      'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value',
+    );
+    const params = new Array<unknown>(COLUMNS.length);
+    this.write_ = this.db.transaction(
+      (rows: readonly unknown[], removals: readonly number[], meta: readonly [string, string][]) => {
+        let added = 0;
+        for (let at = 0; at < rows.length; at += COLUMNS.length) {
+          for (let c = 0; c < COLUMNS.length; c++) params[c] = rows[at + c];
+          upsert.run(params);
+        }
+        for (const a of removals) added -= deleteOne.run(a).changes;
+        for (const [k, v] of meta) metaSet.run(k, v);
+        return added;
+      },
+    );
+  }
+
+  write(rows: readonly unknown[], removals: readonly number[], meta: readonly [string, string][]): number {
+    const added = this.write_(rows, removals, meta);
+    // Only once committed: a failed transaction adds nothing.
+    let news = 0;
+    for (let at = 0; at < rows.length; at += COLUMNS.length) {
+      const a = rows[at] as number;
+      if (!this.rows.has(a)) {
+        this.rows.add(a);
+        news++;
+      }
+    }
+    for (const a of removals) this.rows.delete(a);
+    return added + news;
+  }
+
+  close(): void {
+    try {
+      this.db.pragma('wal_checkpoint(TRUNCATE)');
+    } finally {
+      this.db.close();
+    }
+  }
+}
+
+export function openSqliteLeaseStore(path: string, options: SqliteStoreOptions = {}): SqliteLeaseStore {
+  return new SqliteLeaseStore(path, options);
 }
 
 /**

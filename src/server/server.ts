@@ -14,6 +14,7 @@ import { LeaseTable } from '../dhcp/lease-table.js';
 import type { EngineSettings } from '../dhcp/scope.js';
 import { acquireLockFile } from '../leases/lock-file.js';
 import { openSqliteLeaseStore } from '../leases/sqlite-store.js';
+import { openThreadedSqliteLeaseStore } from '../leases/sqlite-writer-thread.js';
 import type { LeaseStore } from '../leases/store.js';
 import { makeStoreDirectory } from '../leases/store-directory.js';
 import { formatIpv4, formatMac } from '../wire/ipv4.js';
@@ -177,9 +178,13 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   } catch (err) {
     throw new StartupError((err as Error).message);
   }
-  // Writes run on this thread, grouped per event-loop turn. A writer thread was measured and was
-  // worse here (more CPU per lease and a longer p99 at 2000/s): see bench/README.md.
-  const store = openSqliteLeaseStore(storePath);
+  // Writes run on this thread, grouped per event-loop turn and at most one commit per
+  // commitIntervalMs (issue 17). A writer thread was measured and was worse here (more CPU per
+  // lease and a longer p99 at 2000/s, 1fc787b): see bench/README.md.
+  const storeOptions = { commitIntervalMs: config.leaseStore.commitIntervalMs };
+  const store = config.leaseStore.writerThread
+    ? openThreadedSqliteLeaseStore(storePath, storeOptions)
+    : openSqliteLeaseStore(storePath, storeOptions);
   // Rows go straight into the table's columns: no Lease per row, no list of them (issue 15).
   const table = new LeaseTable(store.count());
   let storedCount: number;

@@ -905,7 +905,12 @@ describe('resolution', () => {
         interfaces: [],
         pingCheck: { attempts: 0, timeoutMs: 500 },
       },
-      leaseStore: { type: 'sqlite', path: '/var/lib/twinlease/leases.db' },
+      leaseStore: {
+        type: 'sqlite',
+        path: '/var/lib/twinlease/leases.db',
+        commitIntervalMs: 2,
+        writerThread: false,
+      },
       logging: { level: 'info', isGrantLogged: true },
       api: { listenAddress: parseIpv4('127.0.0.1'), port: 8067, tokens: [], tls: null },
       leaseTimeSeconds: 3600,

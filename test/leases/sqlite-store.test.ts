@@ -8,6 +8,7 @@ import { emptyLease, type Lease } from '../../src/dhcp/lease.js';
 import { LeaseTable } from '../../src/dhcp/lease-table.js';
 import { MemoryLeaseStore } from '../../src/leases/memory-store.js';
 import { MAX_PENDING_LEASES, openSqliteLeaseStore as openDirect } from '../../src/leases/sqlite-store.js';
+import { openThreadedSqliteLeaseStore } from '../../src/leases/sqlite-writer-thread.js';
 import type { LeaseStore } from '../../src/leases/store.js';
 import { StoreBusyError } from '../../src/leases/store.js';
 
@@ -50,6 +51,8 @@ function full(address: number): Lease {
 
 const kinds: [string, (path: string) => LeaseStore & { stats(): { transactions: number } }][] = [
   ['direct', openDirect],
+  // Issue 17: the writes on a worker thread, the same contract (kill -9 included).
+  ['thread', openThreadedSqliteLeaseStore],
 ];
 
 for (const [kind, openSqliteLeaseStore] of kinds)
@@ -237,6 +240,45 @@ for (const [kind, openSqliteLeaseStore] of kinds)
       }
     });
   });
+
+// Issue 17: at a low rate each packet came in a turn of its own and got a commit (a fsync) of its
+// own; commitIntervalMs lets the packets of a few turns share one.
+describe('SQLite lease store: commit interval', () => {
+  const turn = () => new Promise<void>((r) => setImmediate(r));
+  const commitsInSuccessiveTurns = async (commitIntervalMs: number) => {
+    const s = openDirect(freshPath(), { commitIntervalMs });
+    await s.commit([full(1)]);
+    const before = s.stats().transactions;
+    const ps: Promise<void>[] = [];
+    for (let i = 2; i < 6; i++) {
+      ps.push(s.commit([full(i)]));
+      await turn();
+    }
+    await Promise.all(ps);
+    const transactions = s.stats().transactions - before;
+    assert.equal(s.count(), 5);
+    await s.close();
+    return transactions;
+  };
+
+  test('commits of successive turns within the interval share one transaction', async () => {
+    assert.equal(await commitsInSuccessiveTurns(200), 1);
+  });
+
+  test('with an interval of 0 each turn gets its own transaction, as before', async () => {
+    assert.equal(await commitsInSuccessiveTurns(0), 4);
+  });
+
+  test('a binding waits about the interval, not more, when nothing else comes', async () => {
+    const s = openDirect(freshPath(), { commitIntervalMs: 30 });
+    await s.commit([full(1)]);
+    const t0 = performance.now();
+    await s.commit([full(2)]);
+    const waitedMs = performance.now() - t0;
+    assert.ok(waitedMs >= 25 && waitedMs < 500, `waited ${waitedMs} ms`);
+    await s.close();
+  });
+});
 
 // The same contract for the in-memory store (simulator): a restart is snapshot() → fromSnapshot().
 describe('Memory lease store (same contract)', () => {

@@ -1,0 +1,277 @@
+// The SQLite lease store with its writes on a worker thread (sqlite-writer.ts), issue 17: while
+// one group commit is on its way to disk, the event loop goes on decoding, deciding and batching
+// the next packets. Same contract as SqliteLeaseStore: commit() resolves only once its bindings
+// are committed with synchronous=FULL (fsync'd), so an ACK still leaves only after that. One
+// transaction is in flight at a time; what is committed meanwhile goes into the next one, which
+// starts no sooner than commitIntervalMs after the last one started.
+// Reads (loadInto at start, getMeta, loadAll, backup) use a connection on this thread: WAL lets
+// it read while the writer writes.
+
+import { Worker } from 'node:worker_threads';
+import type { Lease } from '../dhcp/lease.js';
+import type { LeaseTable } from '../dhcp/lease-table.js';
+import type { Ipv4 } from '../wire/ipv4.js';
+import {
+  DEFAULT_COMMIT_INTERVAL_MS,
+  fillLeaseParams,
+  LEASE_ROW_VALUES,
+  MAX_PENDING_LEASES,
+  SqliteLeaseStore,
+  type SqliteStoreOptions,
+  type SqliteStoreStats,
+} from './sqlite-store.js';
+import type { WriteReply, WriteRequest } from './sqlite-writer.js';
+import type { LeaseStore } from './store.js';
+
+interface Waiter {
+  resolve: () => void;
+  reject: (err: Error) => void;
+}
+
+interface Batch {
+  id: number;
+  waiters: Waiter[];
+  meta: Map<string, string>;
+  leases: number;
+}
+
+const isTypeScriptSource = import.meta.url.endsWith('.ts');
+
+function startWriter(path: string): Worker {
+  const url = new URL(isTypeScriptSource ? './sqlite-writer.ts' : './sqlite-writer.js', import.meta.url);
+  if (!isTypeScriptSource) return new Worker(url, { workerData: { path } });
+  // From the sources (tests, simulator): tsx inside the thread first, then the writer.
+  return new Worker(
+    `import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(url.href)}); })`,
+    { eval: true, workerData: { path } },
+  );
+}
+
+export class ThreadedSqliteLeaseStore implements LeaseStore {
+  private readonly reader: SqliteLeaseStore;
+  private readonly worker: Worker;
+  private readonly commitIntervalMs: number;
+  private rowCount: number;
+  private pending = new Map<number, Lease>();
+  private pendingRemovals = new Set<number>();
+  private pendingMeta = new Map<string, string>();
+  private waiters: Waiter[] = [];
+  private inFlight: Batch | null = null;
+  private nextId = 1;
+  private isFlushScheduled = false;
+  private flushTimer: NodeJS.Timeout | null = null;
+  private lastFlushAt = Number.NEGATIVE_INFINITY;
+  private failure: Error | null = null;
+  private isClosed = false;
+  private onIdle: (() => void) | null = null;
+  private onClosed: ((error?: string) => void) | null = null;
+  private readonly counters: SqliteStoreStats = { transactions: 0, leasesWritten: 0, largestBatch: 0 };
+
+  constructor(
+    readonly path: string,
+    options: SqliteStoreOptions = {},
+  ) {
+    // Opening here first creates or migrates the file, and fails at once naming it if it is not a
+    // lease database.
+    this.reader = new SqliteLeaseStore(path, { commitIntervalMs: 0 });
+    this.rowCount = this.reader.count();
+    this.commitIntervalMs = options.commitIntervalMs ?? DEFAULT_COMMIT_INTERVAL_MS;
+    this.worker = startWriter(path);
+    // Only a transaction in flight keeps the process alive (ref() in flush).
+    this.worker.unref();
+    this.worker.on('message', (m: WriteReply | { closed: true; error?: string }) => this.onMessage(m));
+    this.worker.on('error', (err) =>
+      this.fail(new Error(`lease store ${path}: writer thread failed: ${err.message}`)),
+    );
+    this.worker.on('exit', (code) => {
+      this.onClosed?.();
+      if (!this.isClosed) this.fail(new Error(`lease store ${path}: writer thread exited (${code})`));
+    });
+  }
+
+  loadInto(table: LeaseTable): number {
+    const n = this.reader.loadInto(table);
+    this.rowCount = n;
+    return n;
+  }
+
+  loadAll(): Lease[] {
+    return this.reader.loadAll();
+  }
+
+  count(): number {
+    return this.rowCount;
+  }
+
+  stats(): SqliteStoreStats {
+    return { ...this.counters };
+  }
+
+  getMeta(key: string): string | null {
+    return this.pendingMeta.get(key) ?? this.inFlight?.meta.get(key) ?? this.reader.getMeta(key);
+  }
+
+  backup(destination: string): Promise<{ pages: number }> {
+    return this.reader.backup(destination);
+  }
+
+  commit(leases: readonly Lease[]): Promise<void> {
+    const refused = this.refusal(leases.length);
+    if (refused !== null) return Promise.reject(refused);
+    for (const l of leases) {
+      this.pending.set(l.address, l);
+      this.pendingRemovals.delete(l.address);
+    }
+    return this.enqueue();
+  }
+
+  remove(addresses: readonly Ipv4[]): Promise<void> {
+    const refused = this.refusal(0);
+    if (refused !== null) return Promise.reject(refused);
+    for (const a of addresses) {
+      this.pending.delete(a);
+      this.pendingRemovals.add(a);
+    }
+    return this.enqueue();
+  }
+
+  setMeta(key: string, value: string): Promise<void> {
+    const refused = this.refusal(0);
+    if (refused !== null) return Promise.reject(refused);
+    this.pendingMeta.set(key, value);
+    return this.enqueue();
+  }
+
+  async close(): Promise<void> {
+    if (this.isClosed) return;
+    this.isClosed = true;
+    // What is queued reaches the disk first.
+    while (this.failure === null && (this.inFlight !== null || this.waiters.length > 0)) {
+      const idle = new Promise<void>((r) => {
+        this.onIdle = r;
+      });
+      if (this.inFlight === null) this.flush();
+      await idle;
+    }
+    if (this.flushTimer !== null) clearTimeout(this.flushTimer);
+    this.flushTimer = null;
+    if (this.failure === null) {
+      this.worker.ref();
+      const error = await new Promise<string | undefined>((resolve) => {
+        this.onClosed = resolve;
+        this.worker.postMessage({ close: true });
+      });
+      await this.worker.terminate();
+      if (error !== undefined) throw new Error(`lease store ${this.path}: cannot close: ${error}`);
+    } else {
+      await this.worker.terminate();
+    }
+    await this.reader.close();
+  }
+
+  private refusal(extra: number): Error | null {
+    if (this.isClosed) return new Error(`lease store ${this.path} is closed`);
+    if (this.failure !== null) return this.failure;
+    if (this.pending.size + extra > MAX_PENDING_LEASES) {
+      return new Error(
+        `lease store ${this.path}: ${MAX_PENDING_LEASES} bindings already waiting for the disk`,
+      );
+    }
+    return null;
+  }
+
+  private enqueue(): Promise<void> {
+    const p = new Promise<void>((resolve, reject) => this.waiters.push({ resolve, reject }));
+    this.schedule();
+    return p;
+  }
+
+  /** The next transaction: after this turn, one at a time, commitIntervalMs apart at least. */
+  private schedule(): void {
+    if (this.isFlushScheduled || this.inFlight !== null || this.waiters.length === 0) return;
+    this.isFlushScheduled = true;
+    const waitMs = this.lastFlushAt + this.commitIntervalMs - performance.now();
+    if (waitMs <= 0) setImmediate(() => this.flush());
+    else this.flushTimer = setTimeout(() => this.flush(), Math.ceil(waitMs));
+  }
+
+  private flush(): void {
+    this.isFlushScheduled = false;
+    if (this.flushTimer !== null) clearTimeout(this.flushTimer);
+    this.flushTimer = null;
+    if (this.inFlight !== null || this.waiters.length === 0 || this.failure !== null) return;
+    this.lastFlushAt = performance.now();
+    const rows = new Array<unknown>(this.pending.size * LEASE_ROW_VALUES);
+    let at = 0;
+    for (const l of this.pending.values()) {
+      fillLeaseParams(l, rows, at);
+      at += LEASE_ROW_VALUES;
+    }
+    const batch: Batch = {
+      id: this.nextId++,
+      waiters: this.waiters,
+      meta: this.pendingMeta,
+      leases: this.pending.size,
+    };
+    const request: WriteRequest = {
+      id: batch.id,
+      rows,
+      removals: [...this.pendingRemovals],
+      meta: [...this.pendingMeta],
+    };
+    this.pending = new Map();
+    this.pendingRemovals = new Set();
+    this.pendingMeta = new Map();
+    this.waiters = [];
+    this.inFlight = batch;
+    this.worker.ref();
+    this.worker.postMessage(request);
+  }
+
+  private onMessage(m: WriteReply | { closed: true; error?: string }): void {
+    if ('closed' in m) {
+      this.onClosed?.(m.error);
+      return;
+    }
+    const batch = this.inFlight;
+    if (batch === null || m.id !== batch.id) return;
+    this.inFlight = null;
+    this.worker.unref();
+    if ('error' in m) {
+      const err = new Error(`lease store ${this.path}: write failed: ${m.error}`);
+      for (const w of batch.waiters) w.reject(err);
+    } else {
+      this.rowCount += m.added;
+      this.counters.transactions++;
+      this.counters.leasesWritten += batch.leases;
+      this.counters.largestBatch = Math.max(this.counters.largestBatch, batch.leases);
+      for (const w of batch.waiters) w.resolve();
+    }
+    // What came meanwhile is the next transaction.
+    this.schedule();
+    if (this.inFlight === null && this.waiters.length === 0) {
+      const idle = this.onIdle;
+      this.onIdle = null;
+      idle?.();
+    }
+  }
+
+  private fail(err: Error): void {
+    if (this.failure !== null) return;
+    this.failure = err;
+    const all = [...(this.inFlight?.waiters ?? []), ...this.waiters];
+    this.inFlight = null;
+    this.waiters = [];
+    for (const w of all) w.reject(err);
+    const idle = this.onIdle;
+    this.onIdle = null;
+    idle?.();
+  }
+}
+
+export function openThreadedSqliteLeaseStore(
+  path: string,
+  options: SqliteStoreOptions = {},
+): ThreadedSqliteLeaseStore {
+  return new ThreadedSqliteLeaseStore(path, options);
+}
