@@ -21,7 +21,7 @@ import {
   type SqliteStoreStats,
 } from './sqlite-store.js';
 import type { WriteReply, WriteRequest } from './sqlite-writer.js';
-import type { LeaseStore } from './store.js';
+import { type LeaseStore, StoreBusyError } from './store.js';
 
 interface Waiter {
   resolve: () => void;
@@ -172,8 +172,14 @@ export class ThreadedSqliteLeaseStore implements LeaseStore {
   private refusal(extra: number): Error | null {
     if (this.isClosed) return new Error(`lease store ${this.path} is closed`);
     if (this.failure !== null) return this.failure;
-    if (this.pending.size + extra > MAX_PENDING_LEASES) {
+    if (extra > MAX_PENDING_LEASES) {
+      // Never takable, however long the caller waits: not StoreBusyError.
       return new Error(
+        `lease store ${this.path}: ${extra} bindings in one commit, more than the ${MAX_PENDING_LEASES} that may wait for the disk`,
+      );
+    }
+    if (this.pending.size + extra > MAX_PENDING_LEASES) {
+      return new StoreBusyError(
         `lease store ${this.path}: ${MAX_PENDING_LEASES} bindings already waiting for the disk`,
       );
     }
