@@ -5,6 +5,7 @@
 #
 #   sudo bench/direct.sh                       # RATES="2000 4000", PERIOD=20, 2 runs per mode
 #   sudo RATES="2000" PERIOD=10 ROUNDS=1 BUILD=0 bench/direct.sh   # BUILD=0: dist/ is built already
+#   sudo STORE_OPTIONS='{"commitIntervalMs":0}' bench/direct.sh   # merged into leaseStore (this build)
 #   sudo BASELINE=/path/to/other/checkout bench/direct.sh   # also udp mode of that build (its dist/
 #                                                        # built), e.g. main before a change
 #
@@ -27,7 +28,7 @@ mkdir -p "$DIR" "$ROOT/bench/results"
 if [ "${1:-}" = --once ]; then
   rm -f "$DIR"/leases.db*
   bin=$ROOT/bin/twinlease.js cfg=$2
-  [ "$2" = baseline ] && bin=$BASELINE/bin/twinlease.js cfg=udp
+  [ "$2" = baseline ] && bin=$BASELINE/bin/twinlease.js
   exec "$H/perfdhcp-run.sh" "twinlease-$2" "node $bin serve --config $DIR/$cfg.json"
 fi
 
@@ -48,6 +49,9 @@ node -e '
   const [src, dir] = process.argv.slice(1);
   const c = JSON.parse(fs.readFileSync(src, "utf8"));
   c.leaseStore = { ...(c.leaseStore ?? {}), path: `${dir}/leases.db` };
+  fs.writeFileSync(`${dir}/baseline.json`, JSON.stringify(c, null, 2)); // BASELINE: without STORE_OPTIONS
+  const extra = JSON.parse(process.env.STORE_OPTIONS || "{}");
+  c.leaseStore = { ...(c.leaseStore ?? {}), ...extra, path: `${dir}/leases.db` };
   fs.writeFileSync(`${dir}/udp.json`, JSON.stringify(c, null, 2));
   const { interface: ifname, broadcastAddress, ...dhcp } = c.dhcp;
   c.dhcp = { ...dhcp, mode: "direct", interfaces: [ifname] };
