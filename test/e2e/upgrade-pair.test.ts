@@ -251,7 +251,7 @@ describe('a pair upgraded one server at a time under load (previous release → 
     assert.deepEqual(bad, [], 'phases above the bound');
   });
 
-  test('7. no error logged by either release; no binding update rejected but by the duel rule', (t) => {
+  test('7. no error logged by either release; no binding update rejected but by the duel rule or rule T1', (t) => {
     const errors = pair.errors();
     assert.equal(errors, '', 'errors logged');
     // Two updates of one address crossing on the link (a client releasing at one server while
@@ -261,10 +261,20 @@ describe('a pair upgraded one server at a time under load (previous release → 
     const rejected = pair.members.flatMap((m) =>
       m.server.history.filter((l) => l.includes('update-rejected')).map((l) => ({ who: m.name, line: l })),
     );
-    const duels = rejected.filter((r) => r.line.includes('"rejectReason":16'));
-    t.diagnostic(`binding updates lost a duel (reject 16): ${duels.length}`);
+    // The same crossing, when our update was already acknowledged on the wire but the partner's
+    // ACTIVE was not yet: rule T1 of the conflict matrix keeps the unacknowledged ACTIVE (reject 15,
+    // "wins a concurrent change"; src/failover/binding-update.ts), and the ACTIVE reaches the other
+    // side. Seen once at load average 10: a RELEASE at the secondary, the next DORA ACKed by the
+    // primary 6 ms later.
+    const isCrossing = (line: string) =>
+      line.includes('"rejectReason":16') ||
+      (line.includes('"rejectReason":15') && line.includes('wins a concurrent change'));
+    const duels = rejected.filter((r) => isCrossing(r.line));
+    t.diagnostic(
+      `binding updates that lost to a crossing update (reject 16, or 15 by rule T1): ${duels.length}`,
+    );
     assert.deepEqual(
-      rejected.filter((r) => !r.line.includes('"rejectReason":16')).map((r) => `${r.who}: ${r.line}`),
+      rejected.filter((r) => !isCrossing(r.line)).map((r) => `${r.who}: ${r.line}`),
       [],
       'binding updates rejected for another reason',
     );
