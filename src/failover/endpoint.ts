@@ -442,8 +442,12 @@ export class FailoverEndpoint {
   /**
    * The binding a grant may count on (D12 §7.1.5: MCLT past what the partner knows). After an
    * unmeasured restart the stored PETs and expiry are not trusted: a grant counts only on PETs
-   * confirmed since (creditSinceRestart) and keeps a current expiry only if a client transaction
-   * set it since; everything else is MCLT past now, as for a binding the partner never heard of.
+   * confirmed since (creditSinceRestart) and keeps no current expiry (COMMUNICATIONS-INTERRUPTED's
+   * floor); everything else is MCLT past now, as for a binding the partner never heard of. A
+   * client transaction since the restart does not make the stored expiry trustworthy: the engine
+   * keeps the longer expiry from before the restart in the store when it tells the client less
+   * (src/dhcp/engine.ts bind, sim seeds 131981, 67602, 154253), so the stored expiry may still be
+   * a time from before the restart, which told to a client would read late by the unknown step.
    * The credit only narrows what the binding says: a PET confirmed since the restart that the
    * binding no longer carries (a later update replaced it with a lower one) counts no more than
    * it would have without the restart (sim seeds 4958, 9141, 9614, 11181: a grant MCLT past the
@@ -458,7 +462,7 @@ export class FailoverEndpoint {
     );
     return {
       lease: { ...lease, ackedPotentialExpiresAt: confirmed, receivedPotentialExpiresAt: 0 },
-      isExpiryTrusted: lease.clientLastTransactionAt >= r.bootAt,
+      isExpiryTrusted: false,
     };
   }
 
