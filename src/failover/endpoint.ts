@@ -13,7 +13,6 @@ import type { ResolvedRelationship } from '../config/resolved.js';
 import type { FailoverGate } from '../dhcp/failover-gate.js';
 import type { PoolClass } from '../dhcp/free-pool.js';
 import type { BindingState, Lease } from '../dhcp/lease.js';
-import { INFINITE_EXPIRY } from '../dhcp/lease.js';
 import type { LeaseTable } from '../dhcp/lease-table.js';
 import type { ScopeView } from '../dhcp/scope.js';
 import {
@@ -55,6 +54,7 @@ import type { Ipv4 } from '../wire/ipv4.js';
 import { bindingFromLease, bindingKey, decideIncoming, leaseFromBinding } from './binding-update.js';
 import { BUCKET_COUNT, countSetBuckets, HBA_LENGTH, hbaFromPercent, serves } from './hash-bucket.js';
 import { partnerDownReuseAt, rearmed, type UnmeasuredRestart } from './lease-time.js';
+import { PartnerClock, toWireBinding, wireTime } from './partner-clock.js';
 import { POOL_BALANCE_BATCH, planPoolBalance, secondaryShareOf } from './pool-balancing.js';
 import { RelationshipGate } from './relationship-gate.js';
 import { responsiveness, type StateEvent, transition } from './state-machine.js';
@@ -124,10 +124,6 @@ const RECONNECT_SECONDS = 5;
 const RECONNECT_AFTER_REJECT_SECONDS = 60;
 /** While serving, lastOperationalAt is made durable this often (it bounds when we went down). */
 const HEARTBEAT_SECONDS = 10;
-/** Message times are whole seconds sent a little before they are read: tolerate that much more. */
-const CLOCK_SKEW_SLACK_SECONDS = 2;
-/** Samples in the skew median (whole-second times jitter by one either way). */
-const SKEW_SAMPLES = 15;
 /** Bindings per BNDUPD toward a non-ISC peer (Windows ignores past 16, spec §3.5). */
 const MAX_BINDINGS_PER_UPDATE = 16;
 /** Binding bytes per BNDUPD: a message is at most 2048 bytes (spec §3.1); room for the digest. */
@@ -218,23 +214,8 @@ export class FailoverEndpoint {
   private active: Connection | null = null;
   private nextConnectAt: number;
   private lastContactAt = 0;
-  /** Partner's wall clock − ours, from the last message (what operators and the skew limit see). */
-  private clockSkewSeconds: number | null = null;
-  /**
-   * Recent (partner's wire time − our timeline) samples on the active connection; their median
-   * converts the partner's times to our timeline.
-   */
-  private readonly skewSamples: number[] = [];
-  /**
-   * The offset the active connection converts with (the median when it was last set; null before
-   * any sample). Held while the median stays within a second of it: both wire clocks are fixed
-   * per connection, so a median that moves by one is whole-second noise, and converting two times
-   * of one sender with offsets a second or two apart could swap their order (sim seed 38588: a
-   * RELEASED sorted before the partner's own ACTIVE it ended, and the two stores stayed apart).
-   */
-  private heldPartnerOffset: number | null = null;
-  /** Wall clock − timeline, as the shell last told us (0 until the wall clock is stepped). */
-  private wallOffsetSeconds: number;
+  /** The partner's clock: the wall offset, the measured offset per connection, the skew. */
+  private readonly clock: PartnerClock;
   /** This process resumed a timeline over a downtime no clock measured. */
   private readonly isRestartUnmeasured: boolean;
   /**
@@ -323,7 +304,7 @@ export class FailoverEndpoint {
     this.poolBalanceSeconds = options.poolBalanceSeconds ?? 30;
     this.startupEndsAt = options.now + this.startupSeconds;
     this.nextConnectAt = options.now;
-    this.wallOffsetSeconds = (options.wallNow ?? options.now) - options.now;
+    this.clock = new PartnerClock((options.wallNow ?? options.now) - options.now);
     const restart = options.restart ?? null;
     this.isRestartUnmeasured = restart !== null && !restart.isMeasured;
     this.unmeasuredRestart =
@@ -398,7 +379,7 @@ export class FailoverEndpoint {
       partnerStateStartedAt: this.partnerStateStartedAt,
       isCommunicating: this.isCommunicating(),
       lastContactAt: this.lastContactAt,
-      clockSkewSeconds: this.clockSkewSeconds,
+      clockSkewSeconds: this.clock.clockSkewSeconds,
       mcltSeconds: this.mcltSeconds,
       clientSharePercent: this.clientSharePercent(),
       unackedUpdates: this.inFlightAddresses.size,
@@ -489,7 +470,7 @@ export class FailoverEndpoint {
    */
   handle(input: EndpointInput, now: number, wallNow: number = now): EndpointAction[] {
     const out: EndpointAction[] = [];
-    this.wallOffsetSeconds = wallNow - now;
+    this.clock.wallOffsetSeconds = wallNow - now;
     if (!this.hasScannedStore) {
       // Bindings the partner has not acknowledged (persisted flag) go out on the next connection.
       // Done on the first input: the engine does not exist yet when the endpoint is built.
@@ -641,7 +622,7 @@ export class FailoverEndpoint {
     const c: Connection = {
       id,
       outbound,
-      wireOffsetSeconds: this.wallOffsetSeconds,
+      wireOffsetSeconds: this.clock.wallOffsetSeconds,
       phase: this.role === 'primary' ? 'waitConnectAck' : 'waitConnect',
       openedAt: now,
       nextXid: 1,
@@ -710,8 +691,7 @@ export class FailoverEndpoint {
     for (const batch of this.inFlight.values()) for (const b of batch) this.updateQueue.add(b.address);
     this.inFlight.clear();
     this.inFlightAddresses.clear();
-    this.skewSamples.length = 0;
-    this.heldPartnerOffset = null;
+    this.clock.clearSamples();
     this.counterUpdated.clear();
     this.partnerUpdateRequest = null;
     this.ourUpdateRequestXid = null;
@@ -732,15 +712,6 @@ export class FailoverEndpoint {
     this.nextConnectAt = now + RECONNECT_AFTER_REJECT_SECONDS;
   }
 
-  private addSkewSample(m: DecodedFailoverMessage, now: number): void {
-    this.skewSamples.push(m.time - Math.floor(now));
-    if (this.skewSamples.length > SKEW_SAMPLES) this.skewSamples.shift();
-    const sorted = [...this.skewSamples].sort((x, y) => x - y);
-    const median = sorted[sorted.length >> 1]!;
-    if (this.heldPartnerOffset === null || Math.abs(median - this.heldPartnerOffset) > 1)
-      this.heldPartnerOffset = median;
-  }
-
   /**
    * The handshake succeeded on `c` (its CONNECT or CONNECTACK is `m`): it becomes the connection,
    * and the partner's clock offset is measured from this message on (the wire offset is one per
@@ -749,14 +720,7 @@ export class FailoverEndpoint {
   private acceptConnection(c: Connection, m: DecodedFailoverMessage, now: number): void {
     c.phase = 'up';
     this.active = c;
-    this.skewSamples.length = 0;
-    this.heldPartnerOffset = null;
-    this.addSkewSample(m, now);
-  }
-
-  /** The wall clock at timeline time `now`, whole seconds. */
-  private wallSecondsAt(now: number): number {
-    return Math.floor(now + this.wallOffsetSeconds);
+    this.clock.startConnection(m.time, now);
   }
 
   private dropConnection(id: ConnectionId, now: number, out: EndpointAction[]): void {
@@ -804,19 +768,16 @@ export class FailoverEndpoint {
     c.lastReceivedAt = now;
     this.lastContactAt = now;
     // The partner's wall clock (as of its side of this connection) against ours now.
-    this.clockSkewSeconds = m.time - this.wallSecondsAt(now);
+    const skew = this.clock.noteMessageTime(m.time, now);
     // Samples of the established connection only: CONNECT/CONNECTACK start them (acceptConnection).
     // A refused handshake's time left among them skewed the next connection's median by minutes.
-    if (c.phase === 'up') this.addSkewSample(m, now);
-    if (
-      c.phase === 'up' &&
-      Math.abs(this.clockSkewSeconds) > this.config.maxClockSkewSeconds + CLOCK_SKEW_SLACK_SECONDS
-    ) {
+    if (c.phase === 'up') this.clock.addSkewSample(m.time, now);
+    if (c.phase === 'up' && PartnerClock.isBeyondLimit(skew, this.config.maxClockSkewSeconds)) {
       // The wall clocks drifted apart (or one was stepped) after the handshake. Times on this
       // connection stay consistent (each side keeps the wall offset it had when the connection
       // opened), but the pair no longer meets the limit the handshake checks (spec §13); the next
       // handshake decides. Windows checks every message the same way.
-      this.closeForSkew(c, this.clockSkewSeconds, now, out);
+      this.closeForSkew(c, skew, now, out);
       return;
     }
     if (auth !== 'ok') {
@@ -1023,7 +984,7 @@ export class FailoverEndpoint {
         message: `unknown failover relationship name "${m.relationshipName ?? ''}"`,
       };
     }
-    const skew = Math.abs(m.time - this.wallSecondsAt(now));
+    const skew = Math.abs(m.time - this.clock.wallSecondsAt(now));
     if (skew > this.config.maxClockSkewSeconds) {
       return {
         reason: RejectReason.TIME_MISMATCH,
@@ -1090,7 +1051,7 @@ export class FailoverEndpoint {
       this.dropConnection(c.id, now, out);
       return;
     }
-    const skew = Math.abs(m.time - this.wallSecondsAt(now));
+    const skew = Math.abs(m.time - this.clock.wallSecondsAt(now));
     if (skew > this.config.maxClockSkewSeconds) {
       this.closeConnection(
         c,
@@ -1135,7 +1096,7 @@ export class FailoverEndpoint {
     this.partnerState = s;
     this.partnerIsStartup = isStartup;
     this.partnerStateStartedAt =
-      this.toLocalTime(m.startTimeOfState, this.partnerClockOffset()) ?? Math.floor(now);
+      this.clock.toLocalTime(m.startTimeOfState, this.clock.partnerClockOffset()) ?? Math.floor(now);
     const first = !c.hasPartnerState;
     c.hasPartnerState = true;
     this.hasHeardPartnerSinceBoot = true;
@@ -1387,9 +1348,9 @@ export class FailoverEndpoint {
       // at the partner's next message, which a stalled link may hold up to a receive timer (the
       // simulator's seeds 4007, 42100, 61906, 87570: a step while CONNECT/CONNECTACK were in
       // flight).
-      if (c === this.active && this.skewSamples.length > 0) {
-        const skew = this.rawPartnerOffset() - this.wallOffsetSeconds;
-        if (Math.abs(skew) > this.config.maxClockSkewSeconds + CLOCK_SKEW_SLACK_SECONDS) {
+      if (c === this.active && this.clock.hasSamples()) {
+        const skew = this.clock.ownClockSkewSeconds();
+        if (PartnerClock.isBeyondLimit(skew, this.config.maxClockSkewSeconds)) {
           this.closeForSkew(c, skew, now, out);
           continue;
         }
@@ -1613,7 +1574,7 @@ export class FailoverEndpoint {
       // compares it with its own clock (partner's time = our timeline + the measured offset).
       now <
         lease.leaseExpiresAt +
-          Math.max(0, c.wireOffsetSeconds - this.partnerClockOffset()) +
+          Math.max(0, c.wireOffsetSeconds - this.clock.partnerClockOffset()) +
           ISC_EXPIRY_HOLD_SECONDS
     );
   }
@@ -1732,7 +1693,7 @@ export class FailoverEndpoint {
     const partnerName = this.config.partner.name ?? ipString(this.config.partner.address);
     for (const wire of m.bindings) {
       this.counters.bindingUpdatesReceived!++;
-      const b = this.toLocalBinding(wire);
+      const b = this.clock.toLocalBinding(wire);
       const address = b.address as Ipv4;
       const scopeId = this.scopeOf(address);
       if (scopeId === null) {
@@ -1772,7 +1733,7 @@ export class FailoverEndpoint {
           this.partnerState !== ServerState.RECOVER &&
           this.partnerState !== ServerState.RECOVER_WAIT,
         hasPartnerWonDuel: duel === 'theirs',
-        expiryToleranceSeconds: this.expiryToleranceSeconds(),
+        expiryToleranceSeconds: this.clock.expiryToleranceSeconds(),
         ...(this.unmeasuredRestart !== null && !this.receivedSinceRestart?.has(address)
           ? { orderedTimesFrom: this.unmeasuredRestart.bootAt }
           : {}),
@@ -1891,58 +1852,6 @@ export class FailoverEndpoint {
     // dropped for that reason; a client's own later renewal is kept when the primary's ACTIVE is
     // accepted (the later expiry of the same client stays, leaseFromBinding).
     return this.role === 'primary' ? 'ours' : 'theirs';
-  }
-
-  /**
-   * The partner's wire clock minus our timeline, as measured on this connection (held median,
-   * see heldPartnerOffset; 0 before any). Received absolute times are shifted by it before they
-   * are compared or stored (D12 §5.10): CLTTs from two clocks up to 60 s apart otherwise order a
-   * release and a later re-ACK the wrong way round (sim seed 24).
-   */
-  private partnerClockOffset(): number {
-    const median = this.rawPartnerOffset();
-    // Whole-second times read on either side of a second boundary differ by one: that is
-    // measurement noise, not skew (correcting it made two synchronised stores differ by 1 s).
-    return Math.abs(median) <= 1 ? 0 : median;
-  }
-
-  /** The held offset, not rounded to 0 (0 before any sample). */
-  private rawPartnerOffset(): number {
-    return this.heldPartnerOffset ?? 0;
-  }
-
-  /**
-   * How early rule T2 may count one of our leases as over: 1 s when the partner's clock reads ahead
-   * of ours (median sample ≥ 1), else 0. Its expiry second then starts up to a second before ours,
-   * and whole-second times cannot measure the offset more finely (the correction above ignores
-   * ±1 s). Never more: a renewal moves an expiry by far more than a second, so accepting an
-   * EXPIRED this early cannot end a lease we extended.
-   */
-  private expiryToleranceSeconds(): number {
-    return this.rawPartnerOffset() >= 1 ? 1 : 0;
-  }
-
-  private toLocalTime(t: number | undefined, offset: number): number | undefined {
-    if (t === undefined || t === 0 || t >= INFINITE_EXPIRY - 1 || offset === 0) return t;
-    return Math.max(1, t - offset);
-  }
-
-  private toLocalBinding(b: FailoverBinding): FailoverBinding {
-    const offset = this.partnerClockOffset();
-    if (offset === 0) return b;
-    const r: FailoverBinding = { ...b };
-    const set = (
-      k: 'leaseExpiresAt' | 'potentialExpiresAt' | 'stateStartedAt' | 'clientLastTransactionAt',
-    ) => {
-      const v = this.toLocalTime(b[k], offset);
-      if (v === undefined) delete r[k];
-      else r[k] = v;
-    };
-    set('leaseExpiresAt');
-    set('potentialExpiresAt');
-    set('stateStartedAt');
-    set('clientLastTransactionAt');
-    return r;
   }
 
   private rejectBinding(address: Ipv4, reason: RejectReason, message: string): FailoverBindingAck {
@@ -2068,28 +1977,6 @@ function isUnchangedSince(current: Lease, sent: InFlightBinding): boolean {
 
 function normaliseStored(state: ServerState): ServerState {
   return isServerState(state) && state !== ServerState.STARTUP ? state : ServerState.RECOVER;
-}
-
-function wireTime(now: number): number {
-  return Math.floor(now) >>> 0;
-}
-
-/** A binding's times from our timeline to the wire (the connection's wall offset added). */
-function toWireBinding(b: FailoverBindingInput, offset: number): FailoverBindingInput {
-  if (offset === 0) return b;
-  const r: FailoverBindingInput = { ...b };
-  const shift = (t: number | undefined) =>
-    t === undefined || t === 0 || t >= INFINITE_EXPIRY - 1 ? t : Math.max(1, t + offset);
-  for (const k of [
-    'leaseExpiresAt',
-    'potentialExpiresAt',
-    'stateStartedAt',
-    'clientLastTransactionAt',
-  ] as const) {
-    const v = shift(b[k]);
-    if (v !== undefined) r[k] = v;
-  }
-  return r;
 }
 
 function log(
