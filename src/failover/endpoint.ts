@@ -48,11 +48,21 @@ import {
   SERVER_STATE_NAMES,
   ServerState,
   TLS_REPLY_NONE,
-  TLS_REQUEST_REQUIRED,
 } from '../wire/failover-message.js';
 import type { Ipv4 } from '../wire/ipv4.js';
 import { bindingFromLease, bindingKey, decideIncoming, leaseFromBinding } from './binding-update.js';
-import { BUCKET_COUNT, countSetBuckets, HBA_LENGTH, hbaFromPercent, serves } from './hash-bucket.js';
+import {
+  adoptPartnerParameters,
+  type Connection,
+  connectProblem,
+  handshakeSkewProblem,
+  isContactDue,
+  isHandshakeOverdue,
+  newConnection,
+  RECONNECT_AFTER_REJECT_SECONDS,
+  RECONNECT_SECONDS,
+} from './connection.js';
+import { BUCKET_COUNT, countSetBuckets, hbaFromPercent, serves } from './hash-bucket.js';
 import { partnerDownReuseAt, rearmed, type UnmeasuredRestart } from './lease-time.js';
 import { PartnerClock, toWireBinding, wireTime } from './partner-clock.js';
 import { POOL_BALANCE_BATCH, planPoolBalance, secondaryShareOf } from './pool-balancing.js';
@@ -119,9 +129,6 @@ export interface PersistedRelationship {
 
 export const metaKeyOf = (name: string): string => `failover:${name}`;
 
-const CONNECT_TIMEOUT_SECONDS = 15;
-const RECONNECT_SECONDS = 5;
-const RECONNECT_AFTER_REJECT_SECONDS = 60;
 /** While serving, lastOperationalAt is made durable this often (it bounds when we went down). */
 const HEARTBEAT_SECONDS = 10;
 /** Bindings per BNDUPD toward a non-ISC peer (Windows ignores past 16, spec §3.5). */
@@ -133,31 +140,6 @@ const MAX_BNDUPD_BINDING_BYTES = FAILOVER_MAX_LENGTH - FAILOVER_HEADER_LENGTH - 
  * how far the primary's clock is behind ours) for the primary's EXPIRED to settle it (see pump).
  */
 const ISC_EXPIRY_HOLD_SECONDS = 5;
-
-interface Connection {
-  id: ConnectionId;
-  outbound: boolean;
-  /**
-   * Wall clock − timeline when the connection opened. Every absolute time sent on it is a
-   * timeline time plus this, so the partner reads our wall clock as it was then, and a step of
-   * our wall clock afterwards does not move what we tell it (the partner measures one offset per
-   * connection and corrects every time by it, D12 §5.10). A step large enough to matter closes
-   * the connection (onTick); the next handshake checks the clocks afresh.
-   */
-  wireOffsetSeconds: number;
-  phase: 'waitConnect' | 'waitConnectAck' | 'up';
-  openedAt: number;
-  nextXid: number;
-  connectXid: number;
-  lastReceivedAt: number;
-  lastSentAt: number;
-  /** The partner's receive timer (our CONTACT interval is a third of it). */
-  partnerReceiveTimerSeconds: number;
-  partnerMaxUnacked: number;
-  isIscPeer: boolean;
-  /** The partner's STATE has arrived on this connection (communications OK, D12 §8.3). */
-  hasPartnerState: boolean;
-}
 
 interface InFlightBinding {
   address: Ipv4;
@@ -619,21 +601,14 @@ export class FailoverEndpoint {
   // Connections
 
   private onConnected(id: ConnectionId, outbound: boolean, now: number, out: EndpointAction[]): void {
-    const c: Connection = {
+    const c = newConnection(
       id,
       outbound,
-      wireOffsetSeconds: this.clock.wallOffsetSeconds,
-      phase: this.role === 'primary' ? 'waitConnectAck' : 'waitConnect',
-      openedAt: now,
-      nextXid: 1,
-      connectXid: 0,
-      lastReceivedAt: now,
-      lastSentAt: now,
-      partnerReceiveTimerSeconds: this.config.receiveTimerSeconds,
-      partnerMaxUnacked: 1,
-      isIscPeer: false,
-      hasPartnerState: false,
-    };
+      this.role,
+      this.clock.wallOffsetSeconds,
+      this.config.receiveTimerSeconds,
+      now,
+    );
     this.connections.set(id, c);
     if (this.role === 'primary') {
       // DECISION (spec §2.1, docs/failover.md): the primary sends CONNECT on the first
@@ -927,7 +902,12 @@ export class FailoverEndpoint {
       this.dropConnection(c.id, now, out);
       return;
     }
-    const reason = this.connectProblem(m, now);
+    const reason = connectProblem(
+      m,
+      this.name,
+      this.clock.wallSecondsAt(now),
+      this.config.maxClockSkewSeconds,
+    );
     if (reason !== null) {
       this.rejectConnect(c, m, reason.reason, now, out, reason.message);
       return;
@@ -938,9 +918,7 @@ export class FailoverEndpoint {
     }
     this.hba = new Uint8Array(m.hashBucketAssignment!);
     this.partnerVendorClass = m.vendorClass ?? null;
-    c.isIscPeer = (m.vendorClass ?? '').startsWith('isc-');
-    c.partnerMaxUnacked = Math.max(1, m.maxUnackedUpdates ?? 1);
-    c.partnerReceiveTimerSeconds = m.receiveTimerSeconds ?? this.config.receiveTimerSeconds;
+    adoptPartnerParameters(c, m, this.config);
     this.acceptConnection(c, m, now);
     this.send(
       c,
@@ -963,41 +941,6 @@ export class FailoverEndpoint {
       }),
     );
     this.sendState(c, now, out);
-  }
-
-  private connectProblem(
-    m: DecodedFailoverMessage,
-    now: number,
-  ): { reason: RejectReason; message: string } | null {
-    if (m.protocolVersion !== 1) {
-      return {
-        reason: RejectReason.PROTOCOL_VERSION_MISMATCH,
-        message: `protocol version ${m.protocolVersion ?? 'missing'}, we speak 1`,
-      };
-    }
-    if (m.tlsRequest === TLS_REQUEST_REQUIRED) {
-      return { reason: RejectReason.TLS_NOT_SUPPORTED, message: 'TLS is not supported' };
-    }
-    if (m.relationshipName !== this.name) {
-      return {
-        reason: RejectReason.INVALID_PARTNER,
-        message: `unknown failover relationship name "${m.relationshipName ?? ''}"`,
-      };
-    }
-    const skew = Math.abs(m.time - this.clock.wallSecondsAt(now));
-    if (skew > this.config.maxClockSkewSeconds) {
-      return {
-        reason: RejectReason.TIME_MISMATCH,
-        message: `clocks differ by ${skew} s (limit ${this.config.maxClockSkewSeconds} s)`,
-      };
-    }
-    if (m.mcltSeconds === undefined || m.mcltSeconds < 1) {
-      return { reason: RejectReason.INVALID_MCLT, message: 'MCLT missing or zero' };
-    }
-    if (m.hashBucketAssignment === undefined || m.hashBucketAssignment.length !== HBA_LENGTH) {
-      return { reason: RejectReason.HBA_CONFLICT, message: 'hash bucket assignment missing or not 32 bytes' };
-    }
-    return null;
   }
 
   private rejectConnect(
@@ -1051,15 +994,13 @@ export class FailoverEndpoint {
       this.dropConnection(c.id, now, out);
       return;
     }
-    const skew = Math.abs(m.time - this.clock.wallSecondsAt(now));
-    if (skew > this.config.maxClockSkewSeconds) {
-      this.closeConnection(
-        c,
-        RejectReason.TIME_MISMATCH,
-        `clocks differ by ${skew} s (limit ${this.config.maxClockSkewSeconds} s)`,
-        now,
-        out,
-      );
+    const skewProblem = handshakeSkewProblem(
+      m.time,
+      this.clock.wallSecondsAt(now),
+      this.config.maxClockSkewSeconds,
+    );
+    if (skewProblem !== null) {
+      this.closeConnection(c, skewProblem.reason, skewProblem.message, now, out);
       this.nextConnectAt = now + RECONNECT_AFTER_REJECT_SECONDS;
       return;
     }
@@ -1068,9 +1009,7 @@ export class FailoverEndpoint {
       return;
     }
     this.partnerVendorClass = m.vendorClass ?? null;
-    c.isIscPeer = (m.vendorClass ?? '').startsWith('isc-');
-    c.partnerMaxUnacked = Math.max(1, m.maxUnackedUpdates ?? 1);
-    c.partnerReceiveTimerSeconds = m.receiveTimerSeconds ?? this.config.receiveTimerSeconds;
+    adoptPartnerParameters(c, m, this.config);
     this.acceptConnection(c, m, now);
     // Any other link (e.g. the secondary's wake-up connection) is now surplus.
     for (const other of [...this.connections.values()]) {
@@ -1327,7 +1266,7 @@ export class FailoverEndpoint {
     // Connections: handshake timeout, receive timer, CONTACT.
     for (const c of [...this.connections.values()]) {
       if (c.phase !== 'up') {
-        if (now - c.openedAt > CONNECT_TIMEOUT_SECONDS) {
+        if (isHandshakeOverdue(c, now)) {
           out.push(log('warn', 'failover-handshake-timeout', { relationship: this.name }));
           this.dropConnection(c.id, now, out);
         }
@@ -1355,8 +1294,7 @@ export class FailoverEndpoint {
           continue;
         }
       }
-      const contactEvery = Math.max(1, Math.floor(c.partnerReceiveTimerSeconds / 3));
-      if (now - c.lastSentAt >= contactEvery)
+      if (isContactDue(c, now))
         this.send(c, buildContact({ time: wireTime(now + c.wireOffsetSeconds), xid: this.xid(c) }), now, out);
     }
     if (this.connections.size === 0 && now >= this.nextConnectAt && this.state !== ServerState.SHUTDOWN) {
