@@ -63,11 +63,18 @@ import {
   RECONNECT_SECONDS,
 } from './connection.js';
 import { BUCKET_COUNT, countSetBuckets, hbaFromPercent, serves } from './hash-bucket.js';
-import { partnerDownReuseAt, rearmed, type UnmeasuredRestart } from './lease-time.js';
+import { partnerDownReuseAt, type UnmeasuredRestart } from './lease-time.js';
 import { PartnerClock, toWireBinding, wireTime } from './partner-clock.js';
 import { POOL_BALANCE_BATCH, planPoolBalance, secondaryShareOf } from './pool-balancing.js';
 import { RelationshipGate } from './relationship-gate.js';
 import { responsiveness, type StateEvent, transition } from './state-machine.js';
+import {
+  HEARTBEAT_SECONDS,
+  partnerPoolUsableAt,
+  recoverWaitEndsAt,
+  safePeriodEndsAt,
+  wasDownLongerThanMclt,
+} from './state-timers.js';
 import type { ConnectionId, EndpointAction, EndpointInput, RelationshipStatus } from './types.js';
 
 /** The part of the DHCP engine the endpoint uses (DhcpEngine implements it). */
@@ -129,8 +136,6 @@ export interface PersistedRelationship {
 
 export const metaKeyOf = (name: string): string => `failover:${name}`;
 
-/** While serving, lastOperationalAt is made durable this often (it bounds when we went down). */
-const HEARTBEAT_SECONDS = 10;
 /** Bindings per BNDUPD toward a non-ISC peer (Windows ignores past 16, spec §3.5). */
 const MAX_BINDINGS_PER_UPDATE = 16;
 /** Binding bytes per BNDUPD: a message is at most 2048 bytes (spec §3.1); room for the digest. */
@@ -386,20 +391,17 @@ export class FailoverEndpoint {
   }
 
   private wasDownLongerThanMclt(): boolean {
-    if (this.lastOperationalAt === 0) return false;
-    // Without a clock that ran through the downtime (a power loss) its length is unknown: the wall
-    // clock may have been stepped meanwhile, or set wrong at boot. Assume the worst (docs/safety.md,
-    // "Restarts").
-    if (this.isRestartUnmeasured) return true;
-    return this.startupEndsAt - this.startupSeconds - this.lastOperationalAt > this.mcltSeconds;
+    return wasDownLongerThanMclt({
+      lastOperationalAt: this.lastOperationalAt,
+      isRestartUnmeasured: this.isRestartUnmeasured,
+      startedAt: this.startupEndsAt - this.startupSeconds,
+      mcltSeconds: this.mcltSeconds,
+    });
   }
 
-  /**
-   * PARTNER-DOWN: when the partner's free addresses become usable (stos + MCLT, D12 §9.4), re-armed
-   * after an unmeasured restart if PARTNER-DOWN began before it.
-   */
+  /** PARTNER-DOWN: when the partner's free addresses become usable (state-timers.ts). */
   partnerPoolUsableAt(): number {
-    return this.rearmedIfBefore(this.stateStartedAt, this.stateStartedAt + this.mcltSeconds);
+    return partnerPoolUsableAt(this.stateStartedAt, this.mcltSeconds, this.unmeasuredRestart);
   }
 
   /**
@@ -1148,15 +1150,13 @@ export class FailoverEndpoint {
 
   private onEnter(now: number): void {
     if (this.state === ServerState.RECOVER_WAIT) {
-      // D12 §9.6.2: wait MCLT past the time we went down, if known, else past the time we started.
-      // Went down: the last time we answered clients (lastOperationalAt, read from stable storage
-      // at start and not advanced since, RECOVER does not answer) plus the heartbeat that never
-      // came, as §9.6.2's DISCUSSION suggests. Restarted after more than that, RECOVER-WAIT is
-      // over at once, as ISC's is (its saved stos + MCLT). After a restart no clock measured, the
-      // wait resumes with what it had left at the last checkpoint (docs/safety.md, "Restarts").
-      const since =
-        this.lastOperationalAt > 0 ? this.lastOperationalAt + HEARTBEAT_SECONDS + 1 : this.stateStartedAt;
-      this.recoverWaitEndsAt = this.rearmedIfBefore(since, since + this.mcltSeconds);
+      // D12 §9.6.2: MCLT past the time we went down (state-timers.ts).
+      this.recoverWaitEndsAt = recoverWaitEndsAt(
+        this.lastOperationalAt,
+        this.stateStartedAt,
+        this.mcltSeconds,
+        this.unmeasuredRestart,
+      );
     } else {
       this.recoverWaitEndsAt = null;
     }
@@ -1242,21 +1242,14 @@ export class FailoverEndpoint {
     if (this.state !== ServerState.COMMUNICATIONS_INTERRUPTED) return null;
     const r = this.config;
     if (!r.autoStateTransition || r.stateSwitchIntervalSeconds === null) return null;
-    // DECISION (docs/failover.md, "Automatic partner-down"): the safe period counts from the last
-    // sign that the partner serves clients, not only from the loss of the link. A partner cut off
-    // from us but answering clients is not down; both servers taking PARTNER-DOWN would each use
-    // the other's free addresses after MCLT (chaos seed 33710019). Kea HA waits for unanswered
-    // clients for the same reason (max-unacked-clients). A partner that answers us at all, even
-    // to refuse the connection (clocks apart, reject reason 4), is not down either: the interval
-    // also counts from the last message it sent.
-    const since = Math.max(this.stateStartedAt, this.partnerSeenServingAt, this.lastContactAt);
-    return this.rearmedIfBefore(since, since + r.stateSwitchIntervalSeconds);
-  }
-
-  /** `deadline` of a wait that began at `since`, re-armed if it began before an unmeasured restart. */
-  private rearmedIfBefore(since: number, deadline: number): number {
-    const r = this.unmeasuredRestart;
-    return r !== null && since < r.bootAt ? rearmed(deadline, r) : deadline;
+    // From the last sign of the partner, not only the loss of the link (state-timers.ts).
+    return safePeriodEndsAt({
+      stateStartedAt: this.stateStartedAt,
+      partnerSeenServingAt: this.partnerSeenServingAt,
+      lastContactAt: this.lastContactAt,
+      stateSwitchIntervalSeconds: r.stateSwitchIntervalSeconds,
+      restart: this.unmeasuredRestart,
+    });
   }
 
   // -----------------------------------------------------------------------------------------------
