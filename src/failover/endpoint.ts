@@ -4,10 +4,23 @@
 // EndpointActions it returns; the endpoint reads and writes bindings through the DHCP engine
 // (itself sans-I/O) and answers the engine's questions through a FailoverGate.
 //
-// What lives here: connection management (CONNECT/CONNECTACK validation, duplicate links, the
-// receive/send timers), the server state machine (src/failover/state-machine.ts) and its timers
-// (startup, safe period, recover-wait), lazy binding updates with a window of unacked BNDUPDs,
-// UPDREQ/UPDREQALL/UPDDONE, pool balancing (POOLREQ/POOLRESP, BACKUP updates) and the gate.
+// The endpoint composes the parts of the protocol, each in its own module with its safety rule
+// and argument beside it:
+//   connection.ts         the link and the CONNECT/CONNECTACK handshake: validation, the clock-skew
+//                         check, handshake timeout, CONTACT interval;
+//   partner-clock.ts      the partner's clock on the wire: one offset per connection, the skew
+//                         limit per message and per tick, converting times both ways (D12 §5.10);
+//   state-machine.ts      the server states and their transitions (D12 §9);
+//   state-timers.ts       STARTUP, the safe period, RECOVER-WAIT, the PARTNER-DOWN pool wait, the
+//                         heartbeat, and their re-arming after a restart no clock measured;
+//   binding-update.ts     one binding in and out: the conflict matrix, the wire form (D12 §7.1);
+//   lease-time.ts         what a grant may promise (MCLT) and when an address may be reused;
+//   relationship-gate.ts  the answers to the DHCP engine (which client, which address, how long);
+//   pool-balancing.ts     which free addresses move to the secondary (POOLREQ/POOLRESP).
+// What still lives here: owning the connections (duplicate links, closing, the receive timer),
+// applying state-machine events and persisting the state, the binding-update queue (lazy BNDUPDs
+// with a window of unacked ones, BNDACK, UPDREQ/UPDREQALL/UPDDONE, the inbound BNDUPD and its
+// duels), the credit after an unmeasured restart, and pool balancing's sending.
 
 import type { ResolvedRelationship } from '../config/resolved.js';
 import type { FailoverGate } from '../dhcp/failover-gate.js';
