@@ -1785,6 +1785,16 @@ export class FailoverEndpoint {
       if (mine) break;
     }
     if (!mine) return null;
+    // Our binding changed after we sent it (a client was ACKed meanwhile): the version in flight is
+    // not ours any more, and the newer one is queued behind it. The partner's update is judged
+    // against what we hold now, by the regular rules. Letting the stale version duel made the
+    // secondary, which loses every duel between two non-ACTIVE versions, accept the primary's
+    // RELEASED over the ACTIVE binding it had just ACKed (sim seed 168958: its in-flight BACKUP
+    // duelled the primary's RELEASED; the primary then gave the address to another client). The
+    // partner still judges our stale version in its own duel; whichever way, our newer version
+    // reaches it next.
+    const current = this.options.engine().getLease(address);
+    if (current !== undefined && !isUnchangedSince(current, mine)) return null;
     const isMineActive = mine.state === 'active';
     const isTheirsActive = theirs.bindingStatus === BindingStatus.ACTIVE;
     if (isMineActive !== isTheirsActive) return isMineActive ? 'ours' : 'theirs';

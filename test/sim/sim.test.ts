@@ -402,6 +402,18 @@ const FINDINGS: Array<{ name: string; options: RunOptions; kind: string; isOpen:
     kind: 'lost-lease',
     isOpen: false,
   },
+  {
+    // Sweep of issue 16 at b3073dc, seeds 160001..170000 (fails at 28d89ea too). b in PARTNER-DOWN
+    // (operator) had reclaimed 10.0.0.101 (c21 had released it at a, unheard) and sent it to a,
+    // just restarted into RECOVER, as BACKUP; meanwhile it ACKed c21 the address again (ACTIVE).
+    // a's RELEASED crossed b's BACKUP in flight: a duel between two non-ACTIVE versions, which the
+    // primary wins, so b accepted the RELEASED over its newer ACTIVE; a then gave the address to
+    // c7 while c21 held it. Fix: a binding changed since it was sent does not duel.
+    name: "a duel judged our in-flight BACKUP, not the ACTIVE we had ACKed since: the secondary took the primary's RELEASED over it",
+    options: { seed: 168958 },
+    kind: 'double-holding',
+    isOpen: false,
+  },
 ];
 
 describe('simulator: findings (regression seeds)', () => {
