@@ -694,7 +694,7 @@ export class DhcpEngine {
     reservation: EngineReservation | undefined,
     now: number,
   ): EngineResult {
-    const changes = this.bind(
+    const { changes, grantedExpiresAt } = this.bind(
       packet,
       scope,
       client,
@@ -705,14 +705,13 @@ export class DhcpEngine {
       false,
       now,
     );
-    const lease = this.table.get(address)!;
     const reply = this.buildReply(
       packet,
       scope,
       DhcpMessageType.Ack,
       address,
       reservation,
-      lease.leaseExpiresAt - now,
+      grantedExpiresAt - now,
       client.policy,
     );
     reply.ciaddr = packet.ciaddr; // RFC 2131 table 3: 'ciaddr' from the DHCPREQUEST, or 0
@@ -720,7 +719,15 @@ export class DhcpEngine {
     return this.replyResult(packet, scope, DhcpMessageType.Ack, reply, changes);
   }
 
-  /** Creates or extends the binding of `address` to `client`; returns the changes to persist. */
+  /**
+   * Creates or extends the binding of `address` to `client`; returns the changes to persist and
+   * the expiry the client is told (the gate's grant). The stored expiry is never lowered below the
+   * lease the same client already holds: a grant shorter than that (the failover gate's MCLT cap
+   * after a restart no clock measured, or a shorter lease time configured since) reaches the
+   * client only if the ACK does, and a client whose ACK is lost keeps its lease (RFC 2131 §4.4.5),
+   * so the store must keep it too (docs/safety.md, "No ACKed lease lost"; sim seeds 131981, 67602,
+   * 154253: the capped expiry ran out in both stores while the client held the address).
+   */
   private bind(
     packet: DhcpPacket,
     scope: ScopeRuntime,
@@ -731,7 +738,7 @@ export class DhcpEngine {
     seconds: number,
     isInfinite: boolean,
     now: number,
-  ): Lease[] {
+  ): { changes: Lease[]; grantedExpiresAt: number } {
     const old = this.table.get(address);
     const grant = scope.gate.grant(old, seconds, isInfinite, now);
     const wasSameActive = old !== undefined && old.state === 'active' && clientKeyOfLease(old) === client.key;
@@ -750,7 +757,7 @@ export class DhcpEngine {
       hostname,
       clientType,
       isReserved: reservation !== undefined,
-      leaseExpiresAt: grant.expiresAt,
+      leaseExpiresAt: wasSameActive ? Math.max(old.leaseExpiresAt, grant.expiresAt) : grant.expiresAt,
       stateStartedAt: wasSameActive ? base.stateStartedAt : now,
       clientLastTransactionAt: now,
       ownerServer: this.settings.serverName,
@@ -781,7 +788,7 @@ export class DhcpEngine {
     const offer = this.offers.get(address);
     if (offer) this.dropOffer(offer);
     this.putLease(lease);
-    return changes;
+    return { changes, grantedExpiresAt: grant.expiresAt };
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -927,7 +934,7 @@ export class DhcpEngine {
     if ('action' in chosen) return chosen;
     const { address, reservation } = chosen;
     const isInfinite = settings.bootpLeaseSeconds === null;
-    const changes = this.bind(
+    const { changes } = this.bind(
       packet,
       scope,
       client,

@@ -4,16 +4,28 @@
 // EndpointActions it returns; the endpoint reads and writes bindings through the DHCP engine
 // (itself sans-I/O) and answers the engine's questions through a FailoverGate.
 //
-// What lives here: connection management (CONNECT/CONNECTACK validation, duplicate links, the
-// receive/send timers), the server state machine (src/failover/state-machine.ts) and its timers
-// (startup, safe period, recover-wait), lazy binding updates with a window of unacked BNDUPDs,
-// UPDREQ/UPDREQALL/UPDDONE, pool balancing (POOLREQ/POOLRESP, BACKUP updates) and the gate.
+// The endpoint composes the parts of the protocol, each in its own module with its safety rule
+// and argument beside it:
+//   connection.ts         the link and the CONNECT/CONNECTACK handshake: validation, the clock-skew
+//                         check, handshake timeout, CONTACT interval;
+//   partner-clock.ts      the partner's clock on the wire: one offset per connection, the skew
+//                         limit per message and per tick, converting times both ways (D12 §5.10);
+//   state-machine.ts      the server states and their transitions (D12 §9);
+//   state-timers.ts       STARTUP, the safe period, RECOVER-WAIT, the PARTNER-DOWN pool wait, the
+//                         heartbeat, and their re-arming after a restart no clock measured;
+//   binding-update.ts     one binding in and out: the conflict matrix, the wire form (D12 §7.1);
+//   lease-time.ts         what a grant may promise (MCLT) and when an address may be reused;
+//   relationship-gate.ts  the answers to the DHCP engine (which client, which address, how long);
+//   pool-balancing.ts     which free addresses move to the secondary (POOLREQ/POOLRESP).
+// What still lives here: owning the connections (duplicate links, closing, the receive timer),
+// applying state-machine events and persisting the state, the binding-update queue (lazy BNDUPDs
+// with a window of unacked ones, BNDACK, UPDREQ/UPDREQALL/UPDDONE, the inbound BNDUPD and its
+// duels), the credit after an unmeasured restart, and pool balancing's sending.
 
 import type { ResolvedRelationship } from '../config/resolved.js';
 import type { FailoverGate } from '../dhcp/failover-gate.js';
 import type { PoolClass } from '../dhcp/free-pool.js';
 import type { BindingState, Lease } from '../dhcp/lease.js';
-import { INFINITE_EXPIRY } from '../dhcp/lease.js';
 import type { LeaseTable } from '../dhcp/lease-table.js';
 import type { ScopeView } from '../dhcp/scope.js';
 import {
@@ -49,15 +61,33 @@ import {
   SERVER_STATE_NAMES,
   ServerState,
   TLS_REPLY_NONE,
-  TLS_REQUEST_REQUIRED,
 } from '../wire/failover-message.js';
 import type { Ipv4 } from '../wire/ipv4.js';
 import { bindingFromLease, bindingKey, decideIncoming, leaseFromBinding } from './binding-update.js';
-import { BUCKET_COUNT, countSetBuckets, HBA_LENGTH, hbaFromPercent, serves } from './hash-bucket.js';
-import { partnerDownReuseAt, rearmed, type UnmeasuredRestart } from './lease-time.js';
+import {
+  adoptPartnerParameters,
+  type Connection,
+  connectProblem,
+  handshakeSkewProblem,
+  isContactDue,
+  isHandshakeOverdue,
+  newConnection,
+  RECONNECT_AFTER_REJECT_SECONDS,
+  RECONNECT_SECONDS,
+} from './connection.js';
+import { BUCKET_COUNT, countSetBuckets, hbaFromPercent, serves } from './hash-bucket.js';
+import { partnerDownReuseAt, type UnmeasuredRestart } from './lease-time.js';
+import { PartnerClock, toWireBinding, wireTime } from './partner-clock.js';
 import { POOL_BALANCE_BATCH, planPoolBalance, secondaryShareOf } from './pool-balancing.js';
 import { RelationshipGate } from './relationship-gate.js';
 import { responsiveness, type StateEvent, transition } from './state-machine.js';
+import {
+  HEARTBEAT_SECONDS,
+  partnerPoolUsableAt,
+  recoverWaitEndsAt,
+  safePeriodEndsAt,
+  wasDownLongerThanMclt,
+} from './state-timers.js';
 import type { ConnectionId, EndpointAction, EndpointInput, RelationshipStatus } from './types.js';
 
 /** The part of the DHCP engine the endpoint uses (DhcpEngine implements it). */
@@ -119,15 +149,6 @@ export interface PersistedRelationship {
 
 export const metaKeyOf = (name: string): string => `failover:${name}`;
 
-const CONNECT_TIMEOUT_SECONDS = 15;
-const RECONNECT_SECONDS = 5;
-const RECONNECT_AFTER_REJECT_SECONDS = 60;
-/** While serving, lastOperationalAt is made durable this often (it bounds when we went down). */
-const HEARTBEAT_SECONDS = 10;
-/** Message times are whole seconds sent a little before they are read: tolerate that much more. */
-const CLOCK_SKEW_SLACK_SECONDS = 2;
-/** Samples in the skew median (whole-second times jitter by one either way). */
-const SKEW_SAMPLES = 15;
 /** Bindings per BNDUPD toward a non-ISC peer (Windows ignores past 16, spec §3.5). */
 const MAX_BINDINGS_PER_UPDATE = 16;
 /** Binding bytes per BNDUPD: a message is at most 2048 bytes (spec §3.1); room for the digest. */
@@ -137,31 +158,6 @@ const MAX_BNDUPD_BINDING_BYTES = FAILOVER_MAX_LENGTH - FAILOVER_HEADER_LENGTH - 
  * how far the primary's clock is behind ours) for the primary's EXPIRED to settle it (see pump).
  */
 const ISC_EXPIRY_HOLD_SECONDS = 5;
-
-interface Connection {
-  id: ConnectionId;
-  outbound: boolean;
-  /**
-   * Wall clock − timeline when the connection opened. Every absolute time sent on it is a
-   * timeline time plus this, so the partner reads our wall clock as it was then, and a step of
-   * our wall clock afterwards does not move what we tell it (the partner measures one offset per
-   * connection and corrects every time by it, D12 §5.10). A step large enough to matter closes
-   * the connection (onTick); the next handshake checks the clocks afresh.
-   */
-  wireOffsetSeconds: number;
-  phase: 'waitConnect' | 'waitConnectAck' | 'up';
-  openedAt: number;
-  nextXid: number;
-  connectXid: number;
-  lastReceivedAt: number;
-  lastSentAt: number;
-  /** The partner's receive timer (our CONTACT interval is a third of it). */
-  partnerReceiveTimerSeconds: number;
-  partnerMaxUnacked: number;
-  isIscPeer: boolean;
-  /** The partner's STATE has arrived on this connection (communications OK, D12 §8.3). */
-  hasPartnerState: boolean;
-}
 
 interface InFlightBinding {
   address: Ipv4;
@@ -218,23 +214,8 @@ export class FailoverEndpoint {
   private active: Connection | null = null;
   private nextConnectAt: number;
   private lastContactAt = 0;
-  /** Partner's wall clock − ours, from the last message (what operators and the skew limit see). */
-  private clockSkewSeconds: number | null = null;
-  /**
-   * Recent (partner's wire time − our timeline) samples on the active connection; their median
-   * converts the partner's times to our timeline.
-   */
-  private readonly skewSamples: number[] = [];
-  /**
-   * The offset the active connection converts with (the median when it was last set; null before
-   * any sample). Held while the median stays within a second of it: both wire clocks are fixed
-   * per connection, so a median that moves by one is whole-second noise, and converting two times
-   * of one sender with offsets a second or two apart could swap their order (sim seed 38588: a
-   * RELEASED sorted before the partner's own ACTIVE it ended, and the two stores stayed apart).
-   */
-  private heldPartnerOffset: number | null = null;
-  /** Wall clock − timeline, as the shell last told us (0 until the wall clock is stepped). */
-  private wallOffsetSeconds: number;
+  /** The partner's clock: the wall offset, the measured offset per connection, the skew. */
+  private readonly clock: PartnerClock;
   /** This process resumed a timeline over a downtime no clock measured. */
   private readonly isRestartUnmeasured: boolean;
   /**
@@ -323,7 +304,7 @@ export class FailoverEndpoint {
     this.poolBalanceSeconds = options.poolBalanceSeconds ?? 30;
     this.startupEndsAt = options.now + this.startupSeconds;
     this.nextConnectAt = options.now;
-    this.wallOffsetSeconds = (options.wallNow ?? options.now) - options.now;
+    this.clock = new PartnerClock((options.wallNow ?? options.now) - options.now);
     const restart = options.restart ?? null;
     this.isRestartUnmeasured = restart !== null && !restart.isMeasured;
     this.unmeasuredRestart =
@@ -398,7 +379,7 @@ export class FailoverEndpoint {
       partnerStateStartedAt: this.partnerStateStartedAt,
       isCommunicating: this.isCommunicating(),
       lastContactAt: this.lastContactAt,
-      clockSkewSeconds: this.clockSkewSeconds,
+      clockSkewSeconds: this.clock.clockSkewSeconds,
       mcltSeconds: this.mcltSeconds,
       clientSharePercent: this.clientSharePercent(),
       unackedUpdates: this.inFlightAddresses.size,
@@ -423,27 +404,28 @@ export class FailoverEndpoint {
   }
 
   private wasDownLongerThanMclt(): boolean {
-    if (this.lastOperationalAt === 0) return false;
-    // Without a clock that ran through the downtime (a power loss) its length is unknown: the wall
-    // clock may have been stepped meanwhile, or set wrong at boot. Assume the worst (docs/safety.md,
-    // "Restarts").
-    if (this.isRestartUnmeasured) return true;
-    return this.startupEndsAt - this.startupSeconds - this.lastOperationalAt > this.mcltSeconds;
+    return wasDownLongerThanMclt({
+      lastOperationalAt: this.lastOperationalAt,
+      isRestartUnmeasured: this.isRestartUnmeasured,
+      startedAt: this.startupEndsAt - this.startupSeconds,
+      mcltSeconds: this.mcltSeconds,
+    });
   }
 
-  /**
-   * PARTNER-DOWN: when the partner's free addresses become usable (stos + MCLT, D12 §9.4), re-armed
-   * after an unmeasured restart if PARTNER-DOWN began before it.
-   */
+  /** PARTNER-DOWN: when the partner's free addresses become usable (state-timers.ts). */
   partnerPoolUsableAt(): number {
-    return this.rearmedIfBefore(this.stateStartedAt, this.stateStartedAt + this.mcltSeconds);
+    return partnerPoolUsableAt(this.stateStartedAt, this.mcltSeconds, this.unmeasuredRestart);
   }
 
   /**
    * The binding a grant may count on (D12 §7.1.5: MCLT past what the partner knows). After an
    * unmeasured restart the stored PETs and expiry are not trusted: a grant counts only on PETs
-   * confirmed since (creditSinceRestart) and keeps a current expiry only if a client transaction
-   * set it since; everything else is MCLT past now, as for a binding the partner never heard of.
+   * confirmed since (creditSinceRestart) and keeps no current expiry (COMMUNICATIONS-INTERRUPTED's
+   * floor); everything else is MCLT past now, as for a binding the partner never heard of. A
+   * client transaction since the restart does not make the stored expiry trustworthy: the engine
+   * keeps the longer expiry from before the restart in the store when it tells the client less
+   * (src/dhcp/engine.ts bind, sim seeds 131981, 67602, 154253), so the stored expiry may still be
+   * a time from before the restart, which told to a client would read late by the unknown step.
    * The credit only narrows what the binding says: a PET confirmed since the restart that the
    * binding no longer carries (a later update replaced it with a lower one) counts no more than
    * it would have without the restart (sim seeds 4958, 9141, 9614, 11181: a grant MCLT past the
@@ -458,7 +440,7 @@ export class FailoverEndpoint {
     );
     return {
       lease: { ...lease, ackedPotentialExpiresAt: confirmed, receivedPotentialExpiresAt: 0 },
-      isExpiryTrusted: lease.clientLastTransactionAt >= r.bootAt,
+      isExpiryTrusted: false,
     };
   }
 
@@ -485,7 +467,7 @@ export class FailoverEndpoint {
    */
   handle(input: EndpointInput, now: number, wallNow: number = now): EndpointAction[] {
     const out: EndpointAction[] = [];
-    this.wallOffsetSeconds = wallNow - now;
+    this.clock.wallOffsetSeconds = wallNow - now;
     if (!this.hasScannedStore) {
       // Bindings the partner has not acknowledged (persisted flag) go out on the next connection.
       // Done on the first input: the engine does not exist yet when the endpoint is built.
@@ -634,21 +616,14 @@ export class FailoverEndpoint {
   // Connections
 
   private onConnected(id: ConnectionId, outbound: boolean, now: number, out: EndpointAction[]): void {
-    const c: Connection = {
+    const c = newConnection(
       id,
       outbound,
-      wireOffsetSeconds: this.wallOffsetSeconds,
-      phase: this.role === 'primary' ? 'waitConnectAck' : 'waitConnect',
-      openedAt: now,
-      nextXid: 1,
-      connectXid: 0,
-      lastReceivedAt: now,
-      lastSentAt: now,
-      partnerReceiveTimerSeconds: this.config.receiveTimerSeconds,
-      partnerMaxUnacked: 1,
-      isIscPeer: false,
-      hasPartnerState: false,
-    };
+      this.role,
+      this.clock.wallOffsetSeconds,
+      this.config.receiveTimerSeconds,
+      now,
+    );
     this.connections.set(id, c);
     if (this.role === 'primary') {
       // DECISION (spec §2.1, docs/failover.md): the primary sends CONNECT on the first
@@ -706,8 +681,7 @@ export class FailoverEndpoint {
     for (const batch of this.inFlight.values()) for (const b of batch) this.updateQueue.add(b.address);
     this.inFlight.clear();
     this.inFlightAddresses.clear();
-    this.skewSamples.length = 0;
-    this.heldPartnerOffset = null;
+    this.clock.clearSamples();
     this.counterUpdated.clear();
     this.partnerUpdateRequest = null;
     this.ourUpdateRequestXid = null;
@@ -728,15 +702,6 @@ export class FailoverEndpoint {
     this.nextConnectAt = now + RECONNECT_AFTER_REJECT_SECONDS;
   }
 
-  private addSkewSample(m: DecodedFailoverMessage, now: number): void {
-    this.skewSamples.push(m.time - Math.floor(now));
-    if (this.skewSamples.length > SKEW_SAMPLES) this.skewSamples.shift();
-    const sorted = [...this.skewSamples].sort((x, y) => x - y);
-    const median = sorted[sorted.length >> 1]!;
-    if (this.heldPartnerOffset === null || Math.abs(median - this.heldPartnerOffset) > 1)
-      this.heldPartnerOffset = median;
-  }
-
   /**
    * The handshake succeeded on `c` (its CONNECT or CONNECTACK is `m`): it becomes the connection,
    * and the partner's clock offset is measured from this message on (the wire offset is one per
@@ -745,14 +710,7 @@ export class FailoverEndpoint {
   private acceptConnection(c: Connection, m: DecodedFailoverMessage, now: number): void {
     c.phase = 'up';
     this.active = c;
-    this.skewSamples.length = 0;
-    this.heldPartnerOffset = null;
-    this.addSkewSample(m, now);
-  }
-
-  /** The wall clock at timeline time `now`, whole seconds. */
-  private wallSecondsAt(now: number): number {
-    return Math.floor(now + this.wallOffsetSeconds);
+    this.clock.startConnection(m.time, now);
   }
 
   private dropConnection(id: ConnectionId, now: number, out: EndpointAction[]): void {
@@ -800,19 +758,16 @@ export class FailoverEndpoint {
     c.lastReceivedAt = now;
     this.lastContactAt = now;
     // The partner's wall clock (as of its side of this connection) against ours now.
-    this.clockSkewSeconds = m.time - this.wallSecondsAt(now);
+    const skew = this.clock.noteMessageTime(m.time, now);
     // Samples of the established connection only: CONNECT/CONNECTACK start them (acceptConnection).
     // A refused handshake's time left among them skewed the next connection's median by minutes.
-    if (c.phase === 'up') this.addSkewSample(m, now);
-    if (
-      c.phase === 'up' &&
-      Math.abs(this.clockSkewSeconds) > this.config.maxClockSkewSeconds + CLOCK_SKEW_SLACK_SECONDS
-    ) {
+    if (c.phase === 'up') this.clock.addSkewSample(m.time, now);
+    if (c.phase === 'up' && PartnerClock.isBeyondLimit(skew, this.config.maxClockSkewSeconds)) {
       // The wall clocks drifted apart (or one was stepped) after the handshake. Times on this
       // connection stay consistent (each side keeps the wall offset it had when the connection
       // opened), but the pair no longer meets the limit the handshake checks (spec §13); the next
       // handshake decides. Windows checks every message the same way.
-      this.closeForSkew(c, this.clockSkewSeconds, now, out);
+      this.closeForSkew(c, skew, now, out);
       return;
     }
     if (auth !== 'ok') {
@@ -962,7 +917,12 @@ export class FailoverEndpoint {
       this.dropConnection(c.id, now, out);
       return;
     }
-    const reason = this.connectProblem(m, now);
+    const reason = connectProblem(
+      m,
+      this.name,
+      this.clock.wallSecondsAt(now),
+      this.config.maxClockSkewSeconds,
+    );
     if (reason !== null) {
       this.rejectConnect(c, m, reason.reason, now, out, reason.message);
       return;
@@ -973,9 +933,7 @@ export class FailoverEndpoint {
     }
     this.hba = new Uint8Array(m.hashBucketAssignment!);
     this.partnerVendorClass = m.vendorClass ?? null;
-    c.isIscPeer = (m.vendorClass ?? '').startsWith('isc-');
-    c.partnerMaxUnacked = Math.max(1, m.maxUnackedUpdates ?? 1);
-    c.partnerReceiveTimerSeconds = m.receiveTimerSeconds ?? this.config.receiveTimerSeconds;
+    adoptPartnerParameters(c, m, this.config);
     this.acceptConnection(c, m, now);
     this.send(
       c,
@@ -998,41 +956,6 @@ export class FailoverEndpoint {
       }),
     );
     this.sendState(c, now, out);
-  }
-
-  private connectProblem(
-    m: DecodedFailoverMessage,
-    now: number,
-  ): { reason: RejectReason; message: string } | null {
-    if (m.protocolVersion !== 1) {
-      return {
-        reason: RejectReason.PROTOCOL_VERSION_MISMATCH,
-        message: `protocol version ${m.protocolVersion ?? 'missing'}, we speak 1`,
-      };
-    }
-    if (m.tlsRequest === TLS_REQUEST_REQUIRED) {
-      return { reason: RejectReason.TLS_NOT_SUPPORTED, message: 'TLS is not supported' };
-    }
-    if (m.relationshipName !== this.name) {
-      return {
-        reason: RejectReason.INVALID_PARTNER,
-        message: `unknown failover relationship name "${m.relationshipName ?? ''}"`,
-      };
-    }
-    const skew = Math.abs(m.time - this.wallSecondsAt(now));
-    if (skew > this.config.maxClockSkewSeconds) {
-      return {
-        reason: RejectReason.TIME_MISMATCH,
-        message: `clocks differ by ${skew} s (limit ${this.config.maxClockSkewSeconds} s)`,
-      };
-    }
-    if (m.mcltSeconds === undefined || m.mcltSeconds < 1) {
-      return { reason: RejectReason.INVALID_MCLT, message: 'MCLT missing or zero' };
-    }
-    if (m.hashBucketAssignment === undefined || m.hashBucketAssignment.length !== HBA_LENGTH) {
-      return { reason: RejectReason.HBA_CONFLICT, message: 'hash bucket assignment missing or not 32 bytes' };
-    }
-    return null;
   }
 
   private rejectConnect(
@@ -1086,15 +1009,13 @@ export class FailoverEndpoint {
       this.dropConnection(c.id, now, out);
       return;
     }
-    const skew = Math.abs(m.time - this.wallSecondsAt(now));
-    if (skew > this.config.maxClockSkewSeconds) {
-      this.closeConnection(
-        c,
-        RejectReason.TIME_MISMATCH,
-        `clocks differ by ${skew} s (limit ${this.config.maxClockSkewSeconds} s)`,
-        now,
-        out,
-      );
+    const skewProblem = handshakeSkewProblem(
+      m.time,
+      this.clock.wallSecondsAt(now),
+      this.config.maxClockSkewSeconds,
+    );
+    if (skewProblem !== null) {
+      this.closeConnection(c, skewProblem.reason, skewProblem.message, now, out);
       this.nextConnectAt = now + RECONNECT_AFTER_REJECT_SECONDS;
       return;
     }
@@ -1103,9 +1024,7 @@ export class FailoverEndpoint {
       return;
     }
     this.partnerVendorClass = m.vendorClass ?? null;
-    c.isIscPeer = (m.vendorClass ?? '').startsWith('isc-');
-    c.partnerMaxUnacked = Math.max(1, m.maxUnackedUpdates ?? 1);
-    c.partnerReceiveTimerSeconds = m.receiveTimerSeconds ?? this.config.receiveTimerSeconds;
+    adoptPartnerParameters(c, m, this.config);
     this.acceptConnection(c, m, now);
     // Any other link (e.g. the secondary's wake-up connection) is now surplus.
     for (const other of [...this.connections.values()]) {
@@ -1131,7 +1050,7 @@ export class FailoverEndpoint {
     this.partnerState = s;
     this.partnerIsStartup = isStartup;
     this.partnerStateStartedAt =
-      this.toLocalTime(m.startTimeOfState, this.partnerClockOffset()) ?? Math.floor(now);
+      this.clock.toLocalTime(m.startTimeOfState, this.clock.partnerClockOffset()) ?? Math.floor(now);
     const first = !c.hasPartnerState;
     c.hasPartnerState = true;
     this.hasHeardPartnerSinceBoot = true;
@@ -1244,15 +1163,13 @@ export class FailoverEndpoint {
 
   private onEnter(now: number): void {
     if (this.state === ServerState.RECOVER_WAIT) {
-      // D12 §9.6.2: wait MCLT past the time we went down, if known, else past the time we started.
-      // Went down: the last time we answered clients (lastOperationalAt, read from stable storage
-      // at start and not advanced since, RECOVER does not answer) plus the heartbeat that never
-      // came, as §9.6.2's DISCUSSION suggests. Restarted after more than that, RECOVER-WAIT is
-      // over at once, as ISC's is (its saved stos + MCLT). After a restart no clock measured, the
-      // wait resumes with what it had left at the last checkpoint (docs/safety.md, "Restarts").
-      const since =
-        this.lastOperationalAt > 0 ? this.lastOperationalAt + HEARTBEAT_SECONDS + 1 : this.stateStartedAt;
-      this.recoverWaitEndsAt = this.rearmedIfBefore(since, since + this.mcltSeconds);
+      // D12 §9.6.2: MCLT past the time we went down (state-timers.ts).
+      this.recoverWaitEndsAt = recoverWaitEndsAt(
+        this.lastOperationalAt,
+        this.stateStartedAt,
+        this.mcltSeconds,
+        this.unmeasuredRestart,
+      );
     } else {
       this.recoverWaitEndsAt = null;
     }
@@ -1338,21 +1255,14 @@ export class FailoverEndpoint {
     if (this.state !== ServerState.COMMUNICATIONS_INTERRUPTED) return null;
     const r = this.config;
     if (!r.autoStateTransition || r.stateSwitchIntervalSeconds === null) return null;
-    // DECISION (docs/failover.md, "Automatic partner-down"): the safe period counts from the last
-    // sign that the partner serves clients, not only from the loss of the link. A partner cut off
-    // from us but answering clients is not down; both servers taking PARTNER-DOWN would each use
-    // the other's free addresses after MCLT (chaos seed 33710019). Kea HA waits for unanswered
-    // clients for the same reason (max-unacked-clients). A partner that answers us at all, even
-    // to refuse the connection (clocks apart, reject reason 4), is not down either: the interval
-    // also counts from the last message it sent.
-    const since = Math.max(this.stateStartedAt, this.partnerSeenServingAt, this.lastContactAt);
-    return this.rearmedIfBefore(since, since + r.stateSwitchIntervalSeconds);
-  }
-
-  /** `deadline` of a wait that began at `since`, re-armed if it began before an unmeasured restart. */
-  private rearmedIfBefore(since: number, deadline: number): number {
-    const r = this.unmeasuredRestart;
-    return r !== null && since < r.bootAt ? rearmed(deadline, r) : deadline;
+    // From the last sign of the partner, not only the loss of the link (state-timers.ts).
+    return safePeriodEndsAt({
+      stateStartedAt: this.stateStartedAt,
+      partnerSeenServingAt: this.partnerSeenServingAt,
+      lastContactAt: this.lastContactAt,
+      stateSwitchIntervalSeconds: r.stateSwitchIntervalSeconds,
+      restart: this.unmeasuredRestart,
+    });
   }
 
   // -----------------------------------------------------------------------------------------------
@@ -1362,7 +1272,7 @@ export class FailoverEndpoint {
     // Connections: handshake timeout, receive timer, CONTACT.
     for (const c of [...this.connections.values()]) {
       if (c.phase !== 'up') {
-        if (now - c.openedAt > CONNECT_TIMEOUT_SECONDS) {
+        if (isHandshakeOverdue(c, now)) {
           out.push(log('warn', 'failover-handshake-timeout', { relationship: this.name }));
           this.dropConnection(c.id, now, out);
         }
@@ -1383,15 +1293,14 @@ export class FailoverEndpoint {
       // at the partner's next message, which a stalled link may hold up to a receive timer (the
       // simulator's seeds 4007, 42100, 61906, 87570: a step while CONNECT/CONNECTACK were in
       // flight).
-      if (c === this.active && this.skewSamples.length > 0) {
-        const skew = this.rawPartnerOffset() - this.wallOffsetSeconds;
-        if (Math.abs(skew) > this.config.maxClockSkewSeconds + CLOCK_SKEW_SLACK_SECONDS) {
+      if (c === this.active && this.clock.hasSamples()) {
+        const skew = this.clock.ownClockSkewSeconds();
+        if (PartnerClock.isBeyondLimit(skew, this.config.maxClockSkewSeconds)) {
           this.closeForSkew(c, skew, now, out);
           continue;
         }
       }
-      const contactEvery = Math.max(1, Math.floor(c.partnerReceiveTimerSeconds / 3));
-      if (now - c.lastSentAt >= contactEvery)
+      if (isContactDue(c, now))
         this.send(c, buildContact({ time: wireTime(now + c.wireOffsetSeconds), xid: this.xid(c) }), now, out);
     }
     if (this.connections.size === 0 && now >= this.nextConnectAt && this.state !== ServerState.SHUTDOWN) {
@@ -1609,7 +1518,7 @@ export class FailoverEndpoint {
       // compares it with its own clock (partner's time = our timeline + the measured offset).
       now <
         lease.leaseExpiresAt +
-          Math.max(0, c.wireOffsetSeconds - this.partnerClockOffset()) +
+          Math.max(0, c.wireOffsetSeconds - this.clock.partnerClockOffset()) +
           ISC_EXPIRY_HOLD_SECONDS
     );
   }
@@ -1728,7 +1637,7 @@ export class FailoverEndpoint {
     const partnerName = this.config.partner.name ?? ipString(this.config.partner.address);
     for (const wire of m.bindings) {
       this.counters.bindingUpdatesReceived!++;
-      const b = this.toLocalBinding(wire);
+      const b = this.clock.toLocalBinding(wire);
       const address = b.address as Ipv4;
       const scopeId = this.scopeOf(address);
       if (scopeId === null) {
@@ -1768,7 +1677,7 @@ export class FailoverEndpoint {
           this.partnerState !== ServerState.RECOVER &&
           this.partnerState !== ServerState.RECOVER_WAIT,
         hasPartnerWonDuel: duel === 'theirs',
-        expiryToleranceSeconds: this.expiryToleranceSeconds(),
+        expiryToleranceSeconds: this.clock.expiryToleranceSeconds(),
         ...(this.unmeasuredRestart !== null && !this.receivedSinceRestart?.has(address)
           ? { orderedTimesFrom: this.unmeasuredRestart.bootAt }
           : {}),
@@ -1876,6 +1785,16 @@ export class FailoverEndpoint {
       if (mine) break;
     }
     if (!mine) return null;
+    // Our binding changed after we sent it (a client was ACKed meanwhile): the version in flight is
+    // not ours any more, and the newer one is queued behind it. The partner's update is judged
+    // against what we hold now, by the regular rules. Letting the stale version duel made the
+    // secondary, which loses every duel between two non-ACTIVE versions, accept the primary's
+    // RELEASED over the ACTIVE binding it had just ACKed (sim seed 168958: its in-flight BACKUP
+    // duelled the primary's RELEASED; the primary then gave the address to another client). The
+    // partner still judges our stale version in its own duel; whichever way, our newer version
+    // reaches it next.
+    const current = this.options.engine().getLease(address);
+    if (current !== undefined && !isUnchangedSince(current, mine)) return null;
     const isMineActive = mine.state === 'active';
     const isTheirsActive = theirs.bindingStatus === BindingStatus.ACTIVE;
     if (isMineActive !== isTheirsActive) return isMineActive ? 'ours' : 'theirs';
@@ -1887,58 +1806,6 @@ export class FailoverEndpoint {
     // dropped for that reason; a client's own later renewal is kept when the primary's ACTIVE is
     // accepted (the later expiry of the same client stays, leaseFromBinding).
     return this.role === 'primary' ? 'ours' : 'theirs';
-  }
-
-  /**
-   * The partner's wire clock minus our timeline, as measured on this connection (held median,
-   * see heldPartnerOffset; 0 before any). Received absolute times are shifted by it before they
-   * are compared or stored (D12 §5.10): CLTTs from two clocks up to 60 s apart otherwise order a
-   * release and a later re-ACK the wrong way round (sim seed 24).
-   */
-  private partnerClockOffset(): number {
-    const median = this.rawPartnerOffset();
-    // Whole-second times read on either side of a second boundary differ by one: that is
-    // measurement noise, not skew (correcting it made two synchronised stores differ by 1 s).
-    return Math.abs(median) <= 1 ? 0 : median;
-  }
-
-  /** The held offset, not rounded to 0 (0 before any sample). */
-  private rawPartnerOffset(): number {
-    return this.heldPartnerOffset ?? 0;
-  }
-
-  /**
-   * How early rule T2 may count one of our leases as over: 1 s when the partner's clock reads ahead
-   * of ours (median sample ≥ 1), else 0. Its expiry second then starts up to a second before ours,
-   * and whole-second times cannot measure the offset more finely (the correction above ignores
-   * ±1 s). Never more: a renewal moves an expiry by far more than a second, so accepting an
-   * EXPIRED this early cannot end a lease we extended.
-   */
-  private expiryToleranceSeconds(): number {
-    return this.rawPartnerOffset() >= 1 ? 1 : 0;
-  }
-
-  private toLocalTime(t: number | undefined, offset: number): number | undefined {
-    if (t === undefined || t === 0 || t >= INFINITE_EXPIRY - 1 || offset === 0) return t;
-    return Math.max(1, t - offset);
-  }
-
-  private toLocalBinding(b: FailoverBinding): FailoverBinding {
-    const offset = this.partnerClockOffset();
-    if (offset === 0) return b;
-    const r: FailoverBinding = { ...b };
-    const set = (
-      k: 'leaseExpiresAt' | 'potentialExpiresAt' | 'stateStartedAt' | 'clientLastTransactionAt',
-    ) => {
-      const v = this.toLocalTime(b[k], offset);
-      if (v === undefined) delete r[k];
-      else r[k] = v;
-    };
-    set('leaseExpiresAt');
-    set('potentialExpiresAt');
-    set('stateStartedAt');
-    set('clientLastTransactionAt');
-    return r;
   }
 
   private rejectBinding(address: Ipv4, reason: RejectReason, message: string): FailoverBindingAck {
@@ -2064,28 +1931,6 @@ function isUnchangedSince(current: Lease, sent: InFlightBinding): boolean {
 
 function normaliseStored(state: ServerState): ServerState {
   return isServerState(state) && state !== ServerState.STARTUP ? state : ServerState.RECOVER;
-}
-
-function wireTime(now: number): number {
-  return Math.floor(now) >>> 0;
-}
-
-/** A binding's times from our timeline to the wire (the connection's wall offset added). */
-function toWireBinding(b: FailoverBindingInput, offset: number): FailoverBindingInput {
-  if (offset === 0) return b;
-  const r: FailoverBindingInput = { ...b };
-  const shift = (t: number | undefined) =>
-    t === undefined || t === 0 || t >= INFINITE_EXPIRY - 1 ? t : Math.max(1, t + offset);
-  for (const k of [
-    'leaseExpiresAt',
-    'potentialExpiresAt',
-    'stateStartedAt',
-    'clientLastTransactionAt',
-  ] as const) {
-    const v = shift(b[k]);
-    if (v !== undefined) r[k] = v;
-  }
-  return r;
 }
 
 function log(

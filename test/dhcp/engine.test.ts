@@ -329,6 +329,18 @@ describe('RFC 2131 §4.3.2 DHCPREQUEST', () => {
     assert.deepEqual(ack.to, { kind: 'client', address: ip(a) });
   });
 
+  test('RENEWING for less than the client holds: the client is told the shorter lease, the store keeps the longer one (a lost ACK leaves the client holding it)', () => {
+    const e = engine();
+    const a = dora(e, mac(1));
+    const ack = reply(
+      e.handle(packet(T.Request, { mac: mac(1), ciaddr: a, leaseTime: 600 }), NOW + 60),
+      T.Ack,
+    );
+    assert.equal(readU32(ack.reply.options.get(51)), 600, 'told what was granted');
+    assert.equal(ack.changes[0]!.leaseExpiresAt, NOW + 3600, 'stored: the lease the client already held');
+    assert.equal(ack.changes[0]!.clientLastTransactionAt, NOW + 60);
+  });
+
   test('RENEWING an address bound to another client is NAKed', () => {
     const e = engine();
     const a = dora(e, mac(1));

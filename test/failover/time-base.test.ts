@@ -244,6 +244,31 @@ describe('failover endpoint: a restart no clock measured (issue 16)', () => {
     );
   });
 
+  test('after a power loss a renewal capped at MCLT does not lower the stored expiry of the lease the client holds (sim seeds 131981, 67602, 154253)', () => {
+    const p = normalPair(new SimPair({ scope: { leaseTimeSeconds: 3600 } }));
+    const [client, address] = dora(p, p.b, 450);
+    p.run(2);
+    const held = p.renew(p.b, client, address)!;
+    p.run(2);
+    p.crash(p.b);
+    p.run(5);
+    p.b.nextRestart = { isMeasured: false, lastAliveAt: p.now - 5 };
+    p.restart(p.b);
+    p.runUntil(() => p.b.endpoint.currentState === S.NORMAL, 60, 'the secondary back in NORMAL');
+    const capped = p.renew(p.b, client, address)!;
+    assert.ok(capped < held, `the client is told MCLT past now (+${capped - p.now} s), less than it holds`);
+    // The ACK may be lost (UDP): the client then keeps its lease to `held`, so the store must.
+    assert.ok(
+      lease(p.b, address).leaseExpiresAt >= held,
+      `stored +${lease(p.b, address).leaseExpiresAt - p.now} s, the client may hold +${held - p.now} s`,
+    );
+    p.run(2);
+    assert.ok(
+      lease(p.a, address).leaseExpiresAt >= held,
+      'the partner is told the lease end the client may hold',
+    );
+  });
+
   test('after a power loss a server does not know it was down less than MCLT: it waits in STARTUP for its partner', () => {
     const p = normalPair();
     p.crash(p.a);

@@ -1,8 +1,8 @@
 // The invariants the simulator checks after every event (docs/safety.md):
 //  1. no address is held by two clients whose leases overlap, as each client believes it
 //     (client-side: the ACKed address and expiry, request time + lease time, in simulation time);
-//  2. MCLT: no server grants an expiry beyond max(now, ackedPET, receivedPET) + MCLT for that
-//     address, checked from the binding as it was before the grant (D12 §7.1.5; in
+//  2. MCLT: no server tells a client an expiry beyond max(now, ackedPET, receivedPET) + MCLT for
+//     that address, checked from the binding as it was before the grant (D12 §7.1.5; in
 //     COMMUNICATIONS-INTERRUPTED / RESOLUTION-INTERRUPTED the current expiry joins the max, §9.9.2);
 //  3. every lease a client holds survives a crash of the server that ACKed it: it is in that
 //     server's durable store, or in its partner's;
@@ -166,13 +166,25 @@ export class Checker {
     client: { id: number },
     g: GrantRecord | undefined,
     changes: Lease[],
+    leaseSeconds: number | null,
   ): void {
     const lease = changes.find((l) => l.address === address && l.state === 'active');
-    if (lease === undefined) return;
-    if (lease.leaseExpiresAt === INFINITE_EXPIRY) return;
+    if (lease === undefined || leaseSeconds === null) return;
+    // 0xffffffff seconds on the wire is an infinite lease (RFC 2131 §3.3).
+    if (lease.leaseExpiresAt === INFINITE_EXPIRY || leaseSeconds === 0xffffffff) return;
     const mclt = this.w.scenario.mcltSeconds;
     const before = g?.before;
     const now = g?.now ?? this.w.nowOf(s);
+    // What the client is told. The store may keep more (the lease the same client held before,
+    // should this ACK be lost: src/dhcp/engine.ts bind), never less.
+    const toldExpiresAt = now + leaseSeconds;
+    if (lease.leaseExpiresAt < toldExpiresAt) {
+      this.report({
+        kind: 'lost-lease',
+        address,
+        message: `${s.name} ACKed ${formatIpv4(address)} to c${client.id} until ${toldExpiresAt} but stores ${lease.leaseExpiresAt}`,
+      });
+    }
     let base = now;
     let floor = 0;
     if (before !== undefined) {
@@ -187,11 +199,11 @@ export class Checker {
         floor = before.leaseExpiresAt;
       }
     }
-    if (lease.leaseExpiresAt > Math.max(base + mclt, floor)) {
+    if (toldExpiresAt > Math.max(base + mclt, floor)) {
       this.report({
         kind: 'mclt',
         address,
-        message: `${s.name} ACKed ${formatIpv4(address)} to c${client.id} until ${lease.leaseExpiresAt} > max(now ${now}, acked ${before?.ackedPotentialExpiresAt ?? 0}, received ${before?.receivedPotentialExpiresAt ?? 0}) + MCLT ${mclt} = ${base + mclt} in ${g ? SERVER_STATE_NAMES[g.state] : '?'}`,
+        message: `${s.name} ACKed ${formatIpv4(address)} to c${client.id} until ${toldExpiresAt} > max(now ${now}, acked ${before?.ackedPotentialExpiresAt ?? 0}, received ${before?.receivedPotentialExpiresAt ?? 0}) + MCLT ${mclt} = ${base + mclt} in ${g ? SERVER_STATE_NAMES[g.state] : '?'}`,
       });
     }
     // The PET we tell the partner must cover what we told the client (D12 §7.1.5).

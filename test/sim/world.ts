@@ -781,7 +781,7 @@ export class World {
     const replyType = reply.options.get(53)?.[0];
     if (replyType === DhcpMessageType.Ack) {
       const g = gate.lastGrants.get(reply.yiaddr as Ipv4);
-      this.checker.onServerAck(s, reply.yiaddr as Ipv4, client, g, r.changes);
+      this.checker.onServerAck(s, reply.yiaddr as Ipv4, client, g, r.changes, leaseTimeOf(reply));
     }
     const deliver = () => {
       this.log(
