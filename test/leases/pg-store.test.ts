@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
+import { runDb } from '../../src/cli/commands/db.js';
 import { emptyLease, type Lease } from '../../src/dhcp/lease.js';
 import { LeaseTable } from '../../src/dhcp/lease-table.js';
 import { checkPgSchema, migratePgSchema, PG_SCHEMA_VERSION } from '../../src/leases/pg-schema.js';
@@ -106,6 +107,26 @@ describe('schema', () => {
       openPgLeaseStore({ url: emptyUrl, serverName: 'a' }),
       /newer than this server understands/,
     );
+  });
+
+  test('twinlease db init and db upgrade', async () => {
+    db.psql('CREATE DATABASE cli OWNER twinlease');
+    const url = db.url.replace(/\/twinlease$/, '/cli');
+    const run = async (mode: 'init' | 'upgrade') => {
+      let stdout = '';
+      let stderr = '';
+      const code = await runDb(mode, { url }, { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t) });
+      return { code, stdout, stderr };
+    };
+    assert.match((await run('upgrade')).stderr, /no Twinlease schema; use `twinlease db init`/);
+    const init = await run('init');
+    assert.equal(init.code, 0, init.stderr);
+    assert.match(init.stdout, new RegExp(`schema version none -> ${PG_SCHEMA_VERSION}`));
+    assert.match((await run('init')).stderr, /already has a Twinlease schema/);
+    const upgrade = await run('upgrade');
+    assert.equal(upgrade.code, 0);
+    assert.match(upgrade.stdout, /schema already at version/);
+    assert.doesNotMatch(upgrade.stdout, /twinlease:twinlease@/, 'no password in the output');
   });
 
   test('an unreachable database is a clear error at start', async () => {
