@@ -13,8 +13,10 @@ import { join } from 'node:path';
 const PG_BIN = process.env.PG_BIN ?? '/usr/lib/postgresql/15/bin';
 
 export interface TestPostgres {
-  /** postgresql://twinlease:twinlease@127.0.0.1:port/twinlease */
+  /** postgresql://twinlease:twinlease@<listen address>:port/twinlease */
   readonly url: string;
+  /** node-postgres settings reaching the cluster through its Unix socket (from any namespace). */
+  readonly socketConfig: { host: string; port: number; user: string; password: string; database: string };
   readonly port: number;
   readonly dir: string;
   /** pg_ctl stop -m fast (clean shutdown). */
@@ -46,8 +48,9 @@ async function freePort(): Promise<number> {
 
 const isRoot = process.getuid?.() === 0;
 
-function asPostgres(command: string, args: string[], options: { input?: string } = {}): string {
-  const [file, argv] = isRoot ? ['runuser', ['-u', 'postgres', '--', command, ...args]] : [command, args];
+function asPostgres(command: string, args: string[], options: { input?: string; ns?: string } = {}): string {
+  let [file, argv] = isRoot ? ['runuser', ['-u', 'postgres', '--', command, ...args]] : [command, args];
+  if (options.ns !== undefined) [file, argv] = ['ip', ['netns', 'exec', options.ns, file, ...argv]];
   return execFileSync(file, argv, {
     encoding: 'utf8',
     stdio: ['pipe', 'pipe', 'pipe'],
@@ -56,7 +59,15 @@ function asPostgres(command: string, args: string[], options: { input?: string }
   });
 }
 
-export async function startTestPostgres(): Promise<TestPostgres> {
+export interface TestPostgresOptions {
+  /** Network namespace the server runs in (e2e: reachable from the servers' namespaces). */
+  ns?: string;
+  /** Address it listens on (default 127.0.0.1). */
+  listenAddress?: string;
+}
+
+export async function startTestPostgres(options: TestPostgresOptions = {}): Promise<TestPostgres> {
+  const listen = options.listenAddress ?? '127.0.0.1';
   const missing = postgresAvailable();
   if (missing !== null) throw new Error(missing);
   const dir = mkdtempSync(join(tmpdir(), 'twinlease-pg-'));
@@ -74,8 +85,14 @@ export async function startTestPostgres(): Promise<TestPostgres> {
     'UTF8',
     '--locale=C',
   ]);
-  const port = await freePort();
-  const pgCtl = (...args: string[]) => asPostgres(join(PG_BIN, 'pg_ctl'), ['-D', data, ...args]);
+  // In another namespace the root namespace's free port says nothing; any high port is free there.
+  const port = options.ns === undefined ? await freePort() : 20000 + Math.floor(Math.random() * 20000);
+  const pgCtl = (...args: string[]) =>
+    asPostgres(
+      join(PG_BIN, 'pg_ctl'),
+      ['-D', data, ...args],
+      options.ns === undefined ? {} : { ns: options.ns },
+    );
   const start = () => {
     pgCtl(
       '-w',
@@ -84,7 +101,7 @@ export async function startTestPostgres(): Promise<TestPostgres> {
       '-l',
       join(dir, 'log'),
       '-o',
-      `-c listen_addresses=127.0.0.1 -c port=${port} -c unix_socket_directories=${dir} -c fsync=on -c max_connections=100`,
+      `-c listen_addresses=${listen} -c port=${port} -c unix_socket_directories=${dir} -c fsync=on -c max_connections=100`,
       'start',
     );
   };
@@ -109,7 +126,8 @@ export async function startTestPostgres(): Promise<TestPostgres> {
   psql('CREATE DATABASE twinlease OWNER twinlease');
   let isRunning = true;
   return {
-    url: `postgresql://twinlease:twinlease@127.0.0.1:${port}/twinlease`,
+    url: `postgresql://twinlease:twinlease@${listen}:${port}/twinlease`,
+    socketConfig: { host: dir, port, user: 'twinlease', password: 'twinlease', database: 'twinlease' },
     port,
     dir,
     psql,
@@ -130,6 +148,7 @@ export async function startTestPostgres(): Promise<TestPostgres> {
     },
     destroy() {
       if (isRunning) {
+        // The postmaster may be in a namespace; pg_ctl finds it by its pid file either way.
         spawnSync(isRoot ? 'runuser' : join(PG_BIN, 'pg_ctl'), [
           ...(isRoot ? ['-u', 'postgres', '--', join(PG_BIN, 'pg_ctl')] : []),
           '-D',
