@@ -5,7 +5,7 @@
 // Binaries: /usr/lib/postgresql/15/bin (Debian's postgresql-15), else PG_BIN.
 
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, chmodSync, chownSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -85,6 +85,8 @@ export async function startTestPostgres(options: TestPostgresOptions = {}): Prom
     'UTF8',
     '--locale=C',
   ]);
+  // Connections from other hosts (the e2e servers in their namespaces), by password.
+  appendFileSync(join(data, 'pg_hba.conf'), 'host all all 0.0.0.0/0 scram-sha-256\n');
   // In another namespace the root namespace's free port says nothing; any high port is free there.
   const port = options.ns === undefined ? await freePort() : 20000 + Math.floor(Math.random() * 20000);
   const pgCtl = (...args: string[]) =>
