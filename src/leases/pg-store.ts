@@ -243,6 +243,7 @@ export class PgLeaseStore implements LeaseStore {
   /** Rows read by open(), until loadInto has put them into the table. */
   private loaded: Lease[] | null = null;
   private readonly meta = new Map<string, string>();
+  private readonly guarded = new WeakSet<pg.PoolClient>();
   /** Revision of the version of each address this server holds (open, own commits, notifications). */
   private readonly revisions = new Map<number, number>();
   private pending = new Map<number, Lease>();
@@ -304,7 +305,7 @@ export class PgLeaseStore implements LeaseStore {
   async open(): Promise<void> {
     let client: pg.PoolClient;
     try {
-      client = await this.pool.connect();
+      client = await this.connect();
     } catch (err) {
       await this.pool.end().catch(() => {});
       throw new Error(`lease store ${this.where}: cannot connect: ${(err as Error).message}`);
@@ -496,7 +497,7 @@ export class PgLeaseStore implements LeaseStore {
     removals: Set<number>,
     meta: Map<string, string>,
   ): Promise<Map<number, Lease>> {
-    const client = await this.pool.connect();
+    const client = await this.connect();
     let isBroken = false;
     try {
       await client.query('BEGIN');
@@ -539,6 +540,21 @@ export class PgLeaseStore implements LeaseStore {
     } finally {
       client.release(isBroken ? true : undefined);
     }
+  }
+
+  /**
+   * A pooled connection. The pool handles the errors of idle connections only: one that breaks
+   * while checked out (the database killed between two statements of a transaction) also emits
+   * 'error', which would end the process without a handler (the e2e run with a database restart
+   * did: every server died). The statement in flight rejects all the same, and the commit with it.
+   */
+  private async connect(): Promise<pg.PoolClient> {
+    const client = await this.pool.connect();
+    if (!this.guarded.has(client)) {
+      this.guarded.add(client);
+      client.on('error', () => {});
+    }
+    return client;
   }
 
   /** Records `revision` as held for `address` unless a newer one is; returns whether it was newer. */
