@@ -4,6 +4,7 @@
 import { Command } from 'commander';
 import { registerImportCommand } from '../import/cli.js';
 import { registerCheck } from './commands/check.js';
+import { registerDb } from './commands/db.js';
 import { registerOperatorCommands } from './commands/index.js';
 import { exitQuietlyOnBrokenPipe } from './output.js';
 
@@ -90,6 +91,7 @@ export function buildProgram(): Command {
   registerOperatorCommands(program); // status, scope, stats, lease, failover, probe (src/cli/commands/)
   registerImportCommand(program); // import dhcpd (src/import/)
   registerCheck(program); // check --config (offline, like dhcpd -t)
+  registerDb(program); // db init|upgrade (PostgreSQL lease database schema)
   // Output to a pipe closed early (`| head`): a quiet exit. Not for `serve`, whose stdout is the
   // log, written by pino (src/server/logger.ts), and whose end is SIGTERM's to decide.
   program.hook('preAction', (_program, action) => {

@@ -33,12 +33,16 @@ export const DHCP_DEFAULTS = {
 } as const;
 
 export const LEASE_STORE_DEFAULTS = {
-  type: 'sqlite',
+  type: 'sqlite' as 'sqlite' | 'postgresql',
   path: '/var/lib/twinlease/leases.db',
   /** src/leases/sqlite-store.ts DEFAULT_COMMIT_INTERVAL_MS. */
   commitIntervalMs: 2,
   /** src/leases/sqlite-writer-thread.ts */
   writerThread: false,
+  /** src/leases/pg-store.ts PG_STORE_DEFAULTS. */
+  poolSize: 4,
+  connectTimeoutMs: 2000,
+  statementTimeoutMs: 5000,
 } as const;
 
 export const LOGGING_DEFAULTS = {

@@ -158,8 +158,14 @@ export interface ResolvedConfig {
     readonly pingCheck: { readonly attempts: number; readonly timeoutMs: number };
   };
   readonly leaseStore: {
-    readonly type: 'sqlite';
+    readonly type: 'sqlite' | 'postgresql';
+    /** sqlite: the file (also where the lock file and backups go). */
     readonly path: string;
+    /** postgresql: the database URL (null for sqlite). */
+    readonly url: string | null;
+    readonly poolSize: number;
+    readonly connectTimeoutMs: number;
+    readonly statementTimeoutMs: number;
     readonly commitIntervalMs: number;
     readonly writerThread: boolean;
   };

@@ -140,6 +140,34 @@ class Resolver {
     this.problems.push({ pointer: pointerOf(path), message });
   }
 
+  /** A PostgreSQL store needs a URL it can parse (the database itself is checked at start). */
+  private checkLeaseStore(): void {
+    const ls = this.config.leaseStore;
+    if (ls?.type === 'postgresql') {
+      if (ls.url === undefined) {
+        this.report(
+          ['leaseStore', 'url'],
+          "leaseStore type 'postgresql' needs a url (postgresql://user:password@host/db)",
+        );
+        return;
+      }
+      let protocol = '';
+      try {
+        protocol = new URL(ls.url).protocol;
+      } catch {
+        // reported below
+      }
+      if (protocol !== 'postgresql:' && protocol !== 'postgres:') {
+        this.report(
+          ['leaseStore', 'url'],
+          'not a postgresql:// URL (postgresql://user:password@host:port/database)',
+        );
+      }
+    } else if (ls?.url !== undefined) {
+      this.report(['leaseStore', 'url'], "url is for leaseStore type 'postgresql'");
+    }
+  }
+
   resolve(): ResolveResult {
     const c = this.config;
     const serverName = c.server?.name ?? this.environment.hostname;
@@ -163,6 +191,7 @@ class Resolver {
     const failover = this.resolveFailover(c.failover ?? [], scopes, serverName);
     const tokens = this.resolveTokens();
     const apiTls = this.resolveTls(c.api?.tls, ['api', 'tls']);
+    this.checkLeaseStore();
 
     if (this.problems.length > 0) return { ok: false, problems: this.problems };
 
@@ -202,6 +231,10 @@ class Resolver {
         path: c.leaseStore?.path ?? LEASE_STORE_DEFAULTS.path,
         commitIntervalMs: c.leaseStore?.commitIntervalMs ?? LEASE_STORE_DEFAULTS.commitIntervalMs,
         writerThread: c.leaseStore?.writerThread ?? LEASE_STORE_DEFAULTS.writerThread,
+        url: c.leaseStore?.url ?? null,
+        poolSize: c.leaseStore?.poolSize ?? LEASE_STORE_DEFAULTS.poolSize,
+        connectTimeoutMs: c.leaseStore?.connectTimeoutMs ?? LEASE_STORE_DEFAULTS.connectTimeoutMs,
+        statementTimeoutMs: c.leaseStore?.statementTimeoutMs ?? LEASE_STORE_DEFAULTS.statementTimeoutMs,
       },
       logging: {
         level: c.logging?.level ?? LOGGING_DEFAULTS.level,

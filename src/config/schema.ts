@@ -643,9 +643,43 @@ export const Config = Type.Object(
       Type.Object(
         {
           type: Type.Optional(
-            Type.Literal('sqlite', {
-              description: 'Lease store implementation',
+            Type.Union([Type.Literal('sqlite'), Type.Literal('postgresql')], {
+              description:
+                "Lease store implementation: 'sqlite' (embedded file, the default) or 'postgresql' (a database several servers may share; docs/postgresql.md)",
               default: LEASE_STORE_DEFAULTS.type,
+            }),
+          ),
+          url: Type.Optional(
+            Type.String({
+              minLength: 1,
+              description:
+                "type 'postgresql': the database, postgresql://user:password@host:port/database (schema made by `twinlease db init`)",
+            }),
+          ),
+          poolSize: Type.Optional(
+            Type.Integer({
+              minimum: 1,
+              maximum: 64,
+              description:
+                "type 'postgresql': connections for commits (one more listens for the other servers' writes)",
+              default: LEASE_STORE_DEFAULTS.poolSize,
+            }),
+          ),
+          connectTimeoutMs: Type.Optional(
+            Type.Integer({
+              minimum: 100,
+              maximum: 60_000,
+              description: "type 'postgresql': how long a connection attempt may take (ms)",
+              default: LEASE_STORE_DEFAULTS.connectTimeoutMs,
+            }),
+          ),
+          statementTimeoutMs: Type.Optional(
+            Type.Integer({
+              minimum: 100,
+              maximum: 60_000,
+              description:
+                "type 'postgresql': how long one statement may run before it is cancelled and the commit fails (ms); no ACK leaves for it",
+              default: LEASE_STORE_DEFAULTS.statementTimeoutMs,
             }),
           ),
           path: Type.Optional(

@@ -39,3 +39,20 @@ export interface LeaseStore {
 export class StoreBusyError extends Error {
   override readonly name = 'StoreBusyError';
 }
+
+/**
+ * A commit refused because the shared database holds some of its addresses for another binding
+ * (PostgreSQL store, several servers: the claim was lost to another server's write). `current` is
+ * what the database holds for each lost address: the caller puts it into its table and sends no
+ * reply that relies on the lost binding (docs/postgresql.md). Addresses of the commit not listed
+ * here were written.
+ */
+export class BindingConflictError extends Error {
+  override readonly name = 'BindingConflictError';
+  constructor(
+    message: string,
+    readonly current: readonly Lease[],
+  ) {
+    super(message);
+  }
+}

@@ -7,7 +7,7 @@
 import type { Logger } from 'pino';
 import type { Arrival, DhcpEngine, EngineResult, PacketArrival } from '../dhcp/engine.js';
 import { INFINITE_EXPIRY, type Lease } from '../dhcp/lease.js';
-import type { LeaseStore } from '../leases/store.js';
+import { BindingConflictError, type LeaseStore } from '../leases/store.js';
 import { decodeDhcp, encodeDhcpReport } from '../wire/dhcp-codec.js';
 import { getIpv4Option, getUint32Option, OPTION } from '../wire/dhcp-options.js';
 import { DhcpMessageType, type DhcpPacket } from '../wire/dhcp-packet.js';
@@ -31,6 +31,9 @@ export interface OfferProbe {
   /** Whether something answers for `address` (then it is not offered). */
   isInUse(address: number): Promise<boolean>;
 }
+
+/** A request whose binding lost its claim in the shared database is decided again at most this often. */
+const MAX_CLAIM_ATTEMPTS = 3;
 
 /** At most this many addresses are probed for one DISCOVER before it is left unanswered. */
 const MAX_PROBES_PER_DISCOVER = 3;
@@ -306,10 +309,23 @@ export class DhcpService {
     );
   }
 
+  /**
+   * Bindings another server committed to the shared database (PostgreSQL store, several servers;
+   * docs/postgresql.md): put into the table as a partner's binding updates are, so that this server
+   * does not offer an address another one took, and answers a client another one served.
+   */
+  applyStoredBindings(leases: readonly Lease[]): void {
+    for (const l of leases) {
+      if (this.engine.scopeForAddress(l.address) === undefined) continue;
+      this.engine.putLease(l);
+    }
+  }
+
   /** Commits `changes`; sends `after` only once they are durable. */
   private persist(
     changes: Lease[],
     after: { result: Reply; request: DhcpPacket; arrival: DhcpArrival } | null,
+    attempt = 0,
   ): void {
     this.store.commit(changes).then(
       () => {
@@ -317,6 +333,10 @@ export class DhcpService {
         if (after && !this.isClosing) this.send(after.result, after.request, after.arrival);
       },
       (err: Error) => {
+        if (err instanceof BindingConflictError) {
+          this.claimLost(err, changes, after, attempt);
+          return;
+        }
         this.counters.inc('lease-commit-failed');
         this.log.error(
           { event: 'lease.commit-failed', err: err.message, count: changes.length },
@@ -324,6 +344,39 @@ export class DhcpService {
         );
       },
     );
+  }
+
+  /**
+   * The shared database holds some of these addresses for another binding (another server won the
+   * claim): no reply that relies on them leaves. The winners go into the table, and the request is
+   * decided again from that view: a REQUEST for an address now bound to another client is NAKed
+   * (RFC 2131 §4.3.2), a DISCOVER gets another address. Bounded, as a ping-check conflict is.
+   */
+  private claimLost(
+    err: BindingConflictError,
+    changes: readonly Lease[],
+    after: { result: Reply; request: DhcpPacket; arrival: DhcpArrival } | null,
+    attempt: number,
+  ): void {
+    this.counters.inc('lease-claim-lost', err.current.length);
+    const lost = new Set(err.current.map((l) => l.address));
+    this.applyStoredBindings(err.current);
+    const written = changes.filter((l) => !lost.has(l.address));
+    if (written.length > 0) for (const l of this.listeners) l(written);
+    this.logLimited('claim-lost', 'info', {
+      event: 'lease.claim-lost',
+      addresses: err.current.map((l) => formatIpv4(l.address)),
+    });
+    if (after === null || this.isClosing || attempt + 1 >= MAX_CLAIM_ATTEMPTS) return;
+    const again = this.decide(after.request, after.arrival);
+    if (again === null) return;
+    if (again.action === 'reply' && again.changes.length > 0) {
+      this.persist(
+        again.changes,
+        { result: again, request: after.request, arrival: after.arrival },
+        attempt + 1,
+      );
+    } else this.dispatch(again, after.request, after.arrival);
   }
 
   private send(result: Reply, request: DhcpPacket, arrival: DhcpArrival): void {

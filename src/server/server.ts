@@ -13,6 +13,7 @@ import { DhcpEngine } from '../dhcp/engine.js';
 import { LeaseTable } from '../dhcp/lease-table.js';
 import type { EngineSettings } from '../dhcp/scope.js';
 import { acquireLockFile } from '../leases/lock-file.js';
+import type { PgLeaseStore } from '../leases/pg-store.js';
 import { openSqliteLeaseStore } from '../leases/sqlite-store.js';
 import { openThreadedSqliteLeaseStore } from '../leases/sqlite-writer-thread.js';
 import type { LeaseStore } from '../leases/store.js';
@@ -171,10 +172,15 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   const { settings, network } = engineSettings(config, interfaces);
 
   const storePath = resolve(config.leaseStore.path);
+  const isPostgres = config.leaseStore.type === 'postgresql';
   let lock: ReturnType<typeof acquireLockFile>;
   try {
-    makeStoreDirectory(storePath);
-    lock = acquireLockFile(storePath);
+    // A shared PostgreSQL database is many servers' by design: no lock file.
+    if (isPostgres) lock = { release: () => {} } as ReturnType<typeof acquireLockFile>;
+    else {
+      makeStoreDirectory(storePath);
+      lock = acquireLockFile(storePath);
+    }
   } catch (err) {
     throw new StartupError((err as Error).message);
   }
@@ -182,9 +188,28 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   // commitIntervalMs (issue 17). A writer thread was measured and was worse here (more CPU per
   // lease and a longer p99 at 2000/s, 1fc787b): see bench/README.md.
   const storeOptions = { commitIntervalMs: config.leaseStore.commitIntervalMs };
-  const store = config.leaseStore.writerThread
-    ? openThreadedSqliteLeaseStore(storePath, storeOptions)
-    : openSqliteLeaseStore(storePath, storeOptions);
+  let pgStore: PgLeaseStore | null = null;
+  if (isPostgres) {
+    try {
+      // Loaded only for this store: the SQLite start does not pay for the pg driver.
+      const { openPgLeaseStore } = await import('../leases/pg-store.js');
+      pgStore = await openPgLeaseStore({
+        url: config.leaseStore.url!,
+        serverName: config.server.name,
+        poolSize: config.leaseStore.poolSize,
+        connectTimeoutMs: config.leaseStore.connectTimeoutMs,
+        statementTimeoutMs: config.leaseStore.statementTimeoutMs,
+        onEvent: (e) => log.warn({ event: `lease-store.${e.type}`, ...e }, 'PostgreSQL lease store'),
+      });
+    } catch (err) {
+      throw new StartupError(`${config.file}: leaseStore.url: ${(err as Error).message}`);
+    }
+  }
+  const store: LeaseStore =
+    pgStore ??
+    (config.leaseStore.writerThread
+      ? openThreadedSqliteLeaseStore(storePath, storeOptions)
+      : openSqliteLeaseStore(storePath, storeOptions));
   // Rows go straight into the table's columns: no Lease per row, no list of them (issue 15).
   const table = new LeaseTable(store.count());
   let storedCount: number;
@@ -292,6 +317,9 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     { ...(transport === undefined ? {} : { transport }), probe: pingCheck },
   );
   dhcp.onLeaseChanges((changes) => failover.leasesChanged(changes));
+  // Several servers on one database (docs/postgresql.md): the others' committed writes go into
+  // this server's table as a failover partner's binding updates do, so it offers from a fresh view.
+  pgStore?.onRemoteChanges((leases) => dhcp.applyStoredBindings(leases));
   // --- Dynamic DNS (src/ddns/, docs/dns.md): after a change is durable, never before the reply.
   const ddns = new DdnsService({
     engine: () => dhcp.currentEngine,
@@ -359,7 +387,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     {
       event: 'server.started',
       config: config.file,
-      leaseStore: storePath,
+      leaseStore: isPostgres ? pgStore!.where : storePath,
       leases: storedCount,
       serverIdentifier: formatIpv4(settings.serverIdentifier),
       scopes: config.scopes.map((s) => s.id),
@@ -466,7 +494,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       config: () => config,
       engine: () => dhcp.currentEngine,
       store,
-      storePath,
+      storePath: pgStore?.where ?? storePath,
       counters,
       clock,
       log,

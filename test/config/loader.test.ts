@@ -245,7 +245,19 @@ describe('schema errors', () => {
     expectOnly(
       { ...baseConfig(), leaseStore: { type: 'pg' } },
       '/leaseStore/type',
-      "must be 'sqlite', not pg",
+      "must be one of 'sqlite' or 'postgresql', not pg",
+    );
+    // A PostgreSQL store needs a postgresql:// URL; a URL is only for it.
+    expectOnly({ ...baseConfig(), leaseStore: { type: 'postgresql' } }, '/leaseStore/url', /needs a url/);
+    expectOnly(
+      { ...baseConfig(), leaseStore: { type: 'postgresql', url: 'mysql://h/db' } },
+      '/leaseStore/url',
+      /not a postgresql:\/\/ URL/,
+    );
+    expectOnly(
+      { ...baseConfig(), leaseStore: { url: 'postgresql://h/db' } },
+      '/leaseStore/url',
+      /is for leaseStore type 'postgresql'/,
     );
     expectOnly(
       { scopes: [scope({ bootpLeaseSeconds: 'forever' })] },
@@ -910,6 +922,10 @@ describe('resolution', () => {
         path: '/var/lib/twinlease/leases.db',
         commitIntervalMs: 2,
         writerThread: false,
+        url: null,
+        poolSize: 4,
+        connectTimeoutMs: 2000,
+        statementTimeoutMs: 5000,
       },
       logging: { level: 'info', isGrantLogged: true },
       api: { listenAddress: parseIpv4('127.0.0.1'), port: 8067, tokens: [], tls: null },

@@ -48,7 +48,9 @@ export function statusRoutes(app: ApiApp, { deps, now }: RouteContext): void {
         access: request.caller.access,
         leaseStore: {
           type: config.leaseStore.type,
-          path: resolve(deps.leaseStore.path),
+          // PostgreSQL: the database URL without its password.
+          path:
+            config.leaseStore.type === 'postgresql' ? deps.leaseStore.path : resolve(deps.leaseStore.path),
           leases: deps.leaseStore.count(),
         },
         scopes: config.scopes.map((s) => {

@@ -1,0 +1,663 @@
+// The PostgreSQL lease store (issue 20; docs/postgresql.md): one database that any number of
+// Twinlease servers share. The LeaseStore contract is synchronous where it reads (loadInto,
+// getMeta), so `open()` reads every row and this server's meta before the server serves; commits
+// are grouped like the SQLite store's (every commit() of one turn, and those made while a
+// transaction runs, go into the next transaction) and resolve only once PostgreSQL has committed.
+//
+// Several servers, one database: the database decides every write. A row is written only if the
+// row there is free for it (the claim condition below, evaluated by PostgreSQL under the row lock
+// of INSERT ... ON CONFLICT DO UPDATE ... WHERE, so two claims cannot race); a row that is not
+// returned was lost, and the commit rejects with BindingConflictError carrying the row that holds
+// the address, which the shell puts into its table and answers no ACK from. Every committed row is
+// notified (LISTEN/NOTIFY, the row as JSON) so each server's table follows the others' writes and
+// offers mostly avoid addresses another server took.
+
+import pg from 'pg';
+import type { DhcidMode, Lease } from '../dhcp/lease.js';
+import type { LeaseTable } from '../dhcp/lease-table.js';
+import type { Ipv4 } from '../wire/ipv4.js';
+import { checkPgSchema, PG_NOTIFY_CHANNEL } from './pg-schema.js';
+import { BindingConflictError, type LeaseStore, StoreBusyError } from './store.js';
+
+export interface PgStoreOptions {
+  /** postgresql://user:password@host:port/database */
+  url: string;
+  /** Name of this server (config server.name): the key of its meta rows and of its writes. */
+  serverName: string;
+  /** Connections for commits (the listener has one more of its own). */
+  poolSize?: number;
+  /** How long a connection attempt may take before it counts as failed (ms). */
+  connectTimeoutMs?: number;
+  /** How long one statement may run before PostgreSQL cancels it (ms); also the query timeout. */
+  statementTimeoutMs?: number;
+  /** Attempts of a group commit that failed for want of a connection, before its waiters reject. */
+  commitAttempts?: number;
+  /** Where the store reports what it does (connection lost/back); default: nothing. */
+  onEvent?: (event: PgStoreEvent) => void;
+}
+
+export type PgStoreEvent =
+  | { type: 'commit-retry'; attempt: number; error: string }
+  | { type: 'listener-lost'; error: string }
+  | { type: 'listener-restored'; changed: number };
+
+export const PG_STORE_DEFAULTS = {
+  poolSize: 4,
+  connectTimeoutMs: 2000,
+  statementTimeoutMs: 5000,
+  commitAttempts: 3,
+} as const;
+
+/** Largest number of bindings waiting for a transaction; beyond it commit() rejects (back-pressure). */
+export const PG_MAX_PENDING_LEASES = 50_000;
+
+const COLUMNS = [
+  ['address', 'bigint'],
+  ['scope_id', 'text'],
+  ['state', 'text'],
+  ['hardware_type', 'integer'],
+  ['hardware_address', 'text'],
+  ['client_id', 'text'],
+  ['hostname', 'text'],
+  ['client_type', 'text'],
+  ['is_reserved', 'boolean'],
+  ['lease_expires_at', 'bigint'],
+  ['state_started_at', 'bigint'],
+  ['client_last_transaction_at', 'bigint'],
+  ['owner_server', 'text'],
+  ['policy_name', 'text'],
+  ['sent_potential_expires_at', 'bigint'],
+  ['acked_potential_expires_at', 'bigint'],
+  ['received_potential_expires_at', 'bigint'],
+  ['last_binding_update_at', 'bigint'],
+  ['is_partner_up_to_date', 'boolean'],
+  ['fqdn', 'text'],
+  ['dhcid_mode', 'text'],
+  ['dns_flags', 'integer'],
+] as const;
+const NAMES = COLUMNS.map(([n]) => n);
+
+/**
+ * When a write may replace the row there (`l`: the row in the database, `excluded`: the write).
+ *  1. The address holds nobody: its row is not a binding (free, expired, released, backup, reset),
+ *     or it is one whose lease time has run out by the database's clock (a server that has not yet
+ *     expired it does not keep it from the others).
+ *  2. Or it is the same client's binding (client identifier when either row has one, else the
+ *     hardware address) and the write is not older than the row: client-last-transaction-time is
+ *     never behind the row's. An expiry or a renewal made from a stale copy carries the older time
+ *     and loses to the newer one another server wrote.
+ * Anything else is another client's live binding, or a decline hold (abandoned, no client) that
+ * has not ended: the write is lost.
+ */
+const CLAIM_CONDITION = `
+  (l.state NOT IN ('active', 'abandoned')
+    OR l.lease_expires_at <= floor(extract(epoch FROM clock_timestamp()))::bigint)
+  OR ((CASE WHEN l.client_id IS NOT NULL OR excluded.client_id IS NOT NULL
+            THEN l.client_id IS NOT DISTINCT FROM excluded.client_id
+            ELSE l.hardware_type = excluded.hardware_type AND l.hardware_address = excluded.hardware_address
+       END)
+      AND excluded.client_last_transaction_at >= l.client_last_transaction_at)`;
+
+const UPSERT = `
+  INSERT INTO twinlease_leases AS l (${NAMES.join(', ')}, revision, written_by)
+  SELECT u.*, nextval('twinlease_revision'), $${COLUMNS.length + 1}
+  FROM unnest(${COLUMNS.map(([, t], i) => `$${i + 1}::${t}[]`).join(', ')}) AS u(${NAMES.join(', ')})
+  ON CONFLICT (address) DO UPDATE SET ${[...NAMES.slice(1), 'revision', 'written_by']
+    .map((c) => `${c} = excluded.${c}`)
+    .join(', ')}
+  WHERE ${CLAIM_CONDITION}
+  RETURNING address, revision`;
+
+interface PgLeaseRow {
+  address: number;
+  scope_id: string;
+  state: Lease['state'];
+  hardware_type: number;
+  hardware_address: string;
+  client_id: string | null;
+  hostname: string | null;
+  client_type: Lease['clientType'];
+  is_reserved: boolean;
+  lease_expires_at: number;
+  state_started_at: number;
+  client_last_transaction_at: number;
+  owner_server: string | null;
+  policy_name: string | null;
+  sent_potential_expires_at: number;
+  acked_potential_expires_at: number;
+  received_potential_expires_at: number;
+  last_binding_update_at: number;
+  is_partner_up_to_date: boolean;
+  fqdn: string | null;
+  dhcid_mode: DhcidMode;
+  dns_flags: number;
+  revision: number;
+  written_by: string;
+}
+
+function rowToLease(r: PgLeaseRow): Lease {
+  return {
+    address: Number(r.address) >>> 0,
+    scopeId: r.scope_id,
+    state: r.state,
+    hardwareType: r.hardware_type,
+    hardwareAddress: r.hardware_address,
+    clientId: r.client_id,
+    hostname: r.hostname,
+    clientType: r.client_type,
+    isReserved: r.is_reserved,
+    leaseExpiresAt: Number(r.lease_expires_at),
+    stateStartedAt: Number(r.state_started_at),
+    clientLastTransactionAt: Number(r.client_last_transaction_at),
+    ownerServer: r.owner_server,
+    policyName: r.policy_name,
+    sentPotentialExpiresAt: Number(r.sent_potential_expires_at),
+    ackedPotentialExpiresAt: Number(r.acked_potential_expires_at),
+    receivedPotentialExpiresAt: Number(r.received_potential_expires_at),
+    lastBindingUpdateAt: Number(r.last_binding_update_at),
+    isPartnerUpToDate: r.is_partner_up_to_date,
+    fqdn: r.fqdn,
+    dhcidMode: r.dhcid_mode,
+    dns: {
+      cleanupOnDelete: (r.dns_flags & 1) !== 0,
+      updateBothRecords: (r.dns_flags & 2) !== 0,
+      registrationPending: (r.dns_flags & 4) !== 0,
+      removalPending: (r.dns_flags & 8) !== 0,
+    },
+  };
+}
+
+/** Column arrays for UPSERT's unnest (one array per column, in COLUMNS order). */
+function columnArrays(leases: Iterable<Lease>): unknown[][] {
+  const cols: unknown[][] = COLUMNS.map(() => []);
+  for (const l of leases) {
+    cols[0]!.push(l.address >>> 0);
+    cols[1]!.push(l.scopeId);
+    cols[2]!.push(l.state);
+    cols[3]!.push(l.hardwareType);
+    cols[4]!.push(l.hardwareAddress);
+    cols[5]!.push(l.clientId);
+    cols[6]!.push(l.hostname);
+    cols[7]!.push(l.clientType);
+    cols[8]!.push(l.isReserved);
+    cols[9]!.push(l.leaseExpiresAt);
+    cols[10]!.push(l.stateStartedAt);
+    cols[11]!.push(l.clientLastTransactionAt);
+    cols[12]!.push(l.ownerServer);
+    cols[13]!.push(l.policyName);
+    cols[14]!.push(l.sentPotentialExpiresAt);
+    cols[15]!.push(l.ackedPotentialExpiresAt);
+    cols[16]!.push(l.receivedPotentialExpiresAt);
+    cols[17]!.push(l.lastBindingUpdateAt);
+    cols[18]!.push(l.isPartnerUpToDate);
+    cols[19]!.push(l.fqdn);
+    cols[20]!.push(l.dhcidMode);
+    cols[21]!.push(
+      (l.dns.cleanupOnDelete ? 1 : 0) |
+        (l.dns.updateBothRecords ? 2 : 0) |
+        (l.dns.registrationPending ? 4 : 0) |
+        (l.dns.removalPending ? 8 : 0),
+    );
+  }
+  return cols;
+}
+
+/** bigint (int8) as a JS number: addresses, times and revisions all fit in 2^53. */
+const TYPES = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    oid === 20 ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format as 'text')) as never,
+};
+
+interface Waiter {
+  addresses: readonly number[];
+  resolve: () => void;
+  reject: (err: Error) => void;
+}
+
+/** Errors worth another attempt: the connection, not the statement (SQLSTATE class 08, 57P0x). */
+function isConnectionError(err: unknown): boolean {
+  const code = (err as { code?: string }).code;
+  if (typeof code === 'string') {
+    return (
+      code.startsWith('08') ||
+      code === '57P01' ||
+      code === '57P02' ||
+      code === '57P03' ||
+      code === 'ECONNREFUSED' ||
+      code === 'ECONNRESET' ||
+      code === 'ETIMEDOUT' ||
+      code === 'EPIPE'
+    );
+  }
+  const message = (err as Error).message ?? '';
+  return /Connection terminated|timeout exceeded when trying to connect|connect ECONNREFUSED|Client has encountered a connection error/.test(
+    message,
+  );
+}
+
+export type RemoteChangeListener = (leases: readonly Lease[]) => void;
+
+export class PgLeaseStore implements LeaseStore {
+  private readonly pool: pg.Pool;
+  private readonly options: Required<Omit<PgStoreOptions, 'onEvent'>> & Pick<PgStoreOptions, 'onEvent'>;
+  /** Rows read by open(), until loadInto has put them into the table. */
+  private loaded: Lease[] | null = null;
+  private readonly meta = new Map<string, string>();
+  private readonly guarded = new WeakSet<pg.PoolClient>();
+  /** Revision of the version of each address this server holds (open, own commits, notifications). */
+  private readonly revisions = new Map<number, number>();
+  private pending = new Map<number, Lease>();
+  private pendingRemovals = new Set<number>();
+  private pendingMeta = new Map<string, string>();
+  private waiters: Waiter[] = [];
+  private isFlushScheduled = false;
+  private isFlushing = false;
+  private isClosed = false;
+  private listener: pg.Client | null = null;
+  private listenerRetry: NodeJS.Timeout | null = null;
+  private readonly remoteListeners: RemoteChangeListener[] = [];
+  /** Notified rows gathered in this turn, handed to the listeners together. */
+  private remoteBatch = new Map<number, Lease>();
+  private isRemoteScheduled = false;
+  readonly counters = { transactions: 0, leasesWritten: 0, lostClaims: 0, retries: 0, remoteChanges: 0 };
+
+  constructor(options: PgStoreOptions) {
+    this.options = {
+      poolSize: PG_STORE_DEFAULTS.poolSize,
+      connectTimeoutMs: PG_STORE_DEFAULTS.connectTimeoutMs,
+      statementTimeoutMs: PG_STORE_DEFAULTS.statementTimeoutMs,
+      commitAttempts: PG_STORE_DEFAULTS.commitAttempts,
+      ...options,
+    };
+    this.pool = new pg.Pool(this.clientConfig({ max: this.options.poolSize }));
+    // An idle connection that breaks (the database restarted) is dropped by the pool; without a
+    // handler the 'error' event would end the process.
+    this.pool.on('error', () => {});
+  }
+
+  /** Where errors name the database: the URL without its password. */
+  get where(): string {
+    try {
+      const u = new URL(this.options.url);
+      u.password = '';
+      return u.toString();
+    } catch {
+      return 'postgresql lease store';
+    }
+  }
+
+  private clientConfig(extra: pg.PoolConfig = {}): pg.PoolConfig {
+    return {
+      connectionString: this.options.url,
+      connectionTimeoutMillis: this.options.connectTimeoutMs,
+      statement_timeout: this.options.statementTimeoutMs,
+      query_timeout: this.options.statementTimeoutMs + 1000,
+      application_name: `twinlease ${this.options.serverName}`,
+      types: TYPES,
+      ...extra,
+    };
+  }
+
+  /**
+   * Connects, checks the schema version, reads every binding and this server's meta, and starts
+   * listening for the other servers' writes. Throws an Error naming the database on failure.
+   */
+  async open(): Promise<void> {
+    let client: pg.PoolClient;
+    try {
+      client = await this.connect();
+    } catch (err) {
+      await this.pool.end().catch(() => {});
+      throw new Error(`lease store ${this.where}: cannot connect: ${(err as Error).message}`);
+    }
+    try {
+      await checkPgSchema(client);
+      await this.startListener();
+      const rows = await client.query<PgLeaseRow>('SELECT * FROM twinlease_leases ORDER BY address');
+      this.loaded = rows.rows.map((r) => {
+        this.revisions.set(Number(r.address) >>> 0, r.revision);
+        return rowToLease(r);
+      });
+      const meta = await client.query<{ key: string; value: string }>(
+        'SELECT key, value FROM twinlease_meta WHERE server = $1',
+        [this.options.serverName],
+      );
+      for (const m of meta.rows) this.meta.set(m.key, m.value);
+    } catch (err) {
+      client.release();
+      await this.close().catch(() => {});
+      throw new Error(`lease store ${this.where}: ${(err as Error).message}`);
+    }
+    client.release();
+  }
+
+  /** Other servers' committed writes, in batches per turn (only versions newer than the one held). */
+  onRemoteChanges(listener: RemoteChangeListener): void {
+    this.remoteListeners.push(listener);
+  }
+
+  loadInto(table: LeaseTable): number {
+    const rows = this.loaded ?? [];
+    for (const l of rows) table.put(l);
+    this.loaded = null;
+    return rows.length;
+  }
+
+  /** The rows read at open() (before loadInto); afterwards use readAll(). */
+  loadAll(): Lease[] {
+    if (this.loaded === null)
+      throw new Error(`lease store ${this.where}: loadAll after loadInto; use readAll()`);
+    return [...this.loaded];
+  }
+
+  /** Every binding in the database now. */
+  async readAll(): Promise<Lease[]> {
+    const rows = await this.pool.query<PgLeaseRow>('SELECT * FROM twinlease_leases ORDER BY address');
+    return rows.rows.map(rowToLease);
+  }
+
+  commit(leases: readonly Lease[]): Promise<void> {
+    if (this.isClosed) return Promise.reject(new Error(`lease store ${this.where} is closed`));
+    if (this.pending.size + leases.length > PG_MAX_PENDING_LEASES) {
+      return Promise.reject(
+        new StoreBusyError(
+          `lease store ${this.where}: ${PG_MAX_PENDING_LEASES} bindings already waiting for the database`,
+        ),
+      );
+    }
+    for (const l of leases) {
+      this.pending.set(l.address, l);
+      this.pendingRemovals.delete(l.address);
+    }
+    return this.enqueue(leases.map((l) => l.address));
+  }
+
+  remove(addresses: readonly Ipv4[]): Promise<void> {
+    if (this.isClosed) return Promise.reject(new Error(`lease store ${this.where} is closed`));
+    for (const a of addresses) {
+      this.pending.delete(a);
+      this.pendingRemovals.add(a);
+    }
+    return this.enqueue([]);
+  }
+
+  getMeta(key: string): string | null {
+    return this.pendingMeta.get(key) ?? this.meta.get(key) ?? null;
+  }
+
+  setMeta(key: string, value: string): Promise<void> {
+    if (this.isClosed) return Promise.reject(new Error(`lease store ${this.where} is closed`));
+    this.pendingMeta.set(key, value);
+    return this.enqueue([]);
+  }
+
+  count(): number {
+    return this.revisions.size;
+  }
+
+  async close(): Promise<void> {
+    if (this.isClosed) return;
+    // What is pending still goes out (the server stops after its last replies).
+    while (this.waiters.length > 0 || this.isFlushing) {
+      if (!this.isFlushing) await this.flush();
+      else await new Promise((r) => setTimeout(r, 5));
+    }
+    this.isClosed = true;
+    if (this.listenerRetry !== null) clearTimeout(this.listenerRetry);
+    const listener = this.listener;
+    this.listener = null;
+    await listener?.end().catch(() => {});
+    await this.pool.end().catch(() => {});
+  }
+
+  private enqueue(addresses: readonly number[]): Promise<void> {
+    const p = new Promise<void>((resolve, reject) => this.waiters.push({ addresses, resolve, reject }));
+    if (!this.isFlushScheduled && !this.isFlushing) {
+      this.isFlushScheduled = true;
+      setImmediate(() => void this.flush());
+    }
+    return p;
+  }
+
+  /** One transaction for everything pending; settles the waiters of the batch. */
+  private async flush(): Promise<void> {
+    this.isFlushScheduled = false;
+    if (this.waiters.length === 0 || this.isFlushing) return;
+    this.isFlushing = true;
+    const leases = this.pending;
+    const removals = this.pendingRemovals;
+    const meta = this.pendingMeta;
+    const waiters = this.waiters;
+    this.pending = new Map();
+    this.pendingRemovals = new Set();
+    this.pendingMeta = new Map();
+    this.waiters = [];
+    let lost: Map<number, Lease>;
+    try {
+      lost = await this.writeWithRetries(leases, removals, meta);
+    } catch (err) {
+      const e = new Error(`lease store ${this.where}: commit failed: ${(err as Error).message}`);
+      for (const w of waiters) w.reject(e);
+      this.afterFlush();
+      return;
+    }
+    this.counters.transactions++;
+    this.counters.leasesWritten += leases.size - lost.size;
+    this.counters.lostClaims += lost.size;
+    for (const [k, v] of meta) this.meta.set(k, v);
+    for (const w of waiters) {
+      const current = w.addresses.flatMap((a) => {
+        const l = lost.get(a);
+        return l === undefined ? [] : [l];
+      });
+      if (current.length === 0) w.resolve();
+      else
+        w.reject(
+          new BindingConflictError(
+            `lease store ${this.where}: ${current.length} address(es) held by another binding in the database`,
+            current,
+          ),
+        );
+    }
+    this.afterFlush();
+  }
+
+  private afterFlush(): void {
+    this.isFlushing = false;
+    if (this.waiters.length > 0 && !this.isFlushScheduled) {
+      this.isFlushScheduled = true;
+      setImmediate(() => void this.flush());
+    }
+  }
+
+  /**
+   * The transaction, tried again (bounded) when it failed for want of a connection: the upsert is
+   * idempotent (a second run finds this server's own row, same client, same time), so a commit
+   * whose outcome was unknown can be run again. Returns the rows that hold the lost addresses.
+   */
+  private async writeWithRetries(
+    leases: Map<number, Lease>,
+    removals: Set<number>,
+    meta: Map<string, string>,
+  ): Promise<Map<number, Lease>> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.write(leases, removals, meta);
+      } catch (err) {
+        if (attempt >= this.options.commitAttempts || !isConnectionError(err) || this.isClosed) throw err;
+        this.counters.retries++;
+        this.options.onEvent?.({ type: 'commit-retry', attempt, error: (err as Error).message });
+        await new Promise((r) => setTimeout(r, 100 * attempt));
+      }
+    }
+  }
+
+  private async write(
+    leases: Map<number, Lease>,
+    removals: Set<number>,
+    meta: Map<string, string>,
+  ): Promise<Map<number, Lease>> {
+    const client = await this.connect();
+    let isBroken = false;
+    try {
+      await client.query('BEGIN');
+      const lost = new Map<number, Lease>();
+      const won = new Map<number, number>();
+      if (leases.size > 0) {
+        const r = await client.query<{ address: number; revision: number }>(UPSERT, [
+          ...columnArrays(leases.values()),
+          this.options.serverName,
+        ]);
+        for (const row of r.rows) won.set(Number(row.address) >>> 0, row.revision);
+        const lostAddresses = [...leases.keys()].filter((a) => !won.has(a));
+        if (lostAddresses.length > 0) {
+          const current = await client.query<PgLeaseRow>(
+            'SELECT * FROM twinlease_leases WHERE address = ANY($1::bigint[])',
+            [lostAddresses],
+          );
+          for (const row of current.rows) lost.set(Number(row.address) >>> 0, rowToLease(row));
+          for (const row of current.rows) this.noteRevision(Number(row.address) >>> 0, row.revision);
+        }
+      }
+      if (removals.size > 0) {
+        await client.query('DELETE FROM twinlease_leases WHERE address = ANY($1::bigint[])', [[...removals]]);
+      }
+      for (const [k, v] of meta) {
+        await client.query(
+          `INSERT INTO twinlease_meta (server, key, value) VALUES ($1, $2, $3)
+           ON CONFLICT (server, key) DO UPDATE SET value = excluded.value`,
+          [this.options.serverName, k, v],
+        );
+      }
+      await client.query('COMMIT');
+      for (const [a, rev] of won) this.noteRevision(a, rev);
+      for (const a of removals) this.revisions.delete(a);
+      return lost;
+    } catch (err) {
+      isBroken = isConnectionError(err);
+      if (!isBroken) await client.query('ROLLBACK').catch(() => {});
+      throw err;
+    } finally {
+      client.release(isBroken ? true : undefined);
+    }
+  }
+
+  /**
+   * A pooled connection. The pool handles the errors of idle connections only: one that breaks
+   * while checked out (the database killed between two statements of a transaction) also emits
+   * 'error', which would end the process without a handler (the e2e run with a database restart
+   * did: every server died). The statement in flight rejects all the same, and the commit with it.
+   */
+  private async connect(): Promise<pg.PoolClient> {
+    const client = await this.pool.connect();
+    if (!this.guarded.has(client)) {
+      this.guarded.add(client);
+      client.on('error', () => {});
+    }
+    return client;
+  }
+
+  /** Records `revision` as held for `address` unless a newer one is; returns whether it was newer. */
+  private noteRevision(address: number, revision: number): boolean {
+    const held = this.revisions.get(address);
+    if (held !== undefined && held >= revision) return false;
+    this.revisions.set(address, revision);
+    return true;
+  }
+
+  // --- Following the other servers' writes -------------------------------------------------------
+
+  private async startListener(): Promise<void> {
+    const client = new pg.Client(this.clientConfig());
+    client.on('error', (err) => this.listenerLost(client, err));
+    client.on('end', () => this.listenerLost(client, new Error('connection ended')));
+    client.on('notification', (n) => {
+      if (n.channel !== PG_NOTIFY_CHANNEL || n.payload === undefined) return;
+      try {
+        this.remoteRow(JSON.parse(n.payload) as PgLeaseRow);
+      } catch {
+        // A payload this version cannot read: the next resync brings the row.
+      }
+    });
+    await client.connect();
+    await client.query(`LISTEN ${PG_NOTIFY_CHANNEL}`);
+    this.listener = client;
+  }
+
+  private remoteRow(row: PgLeaseRow): void {
+    if (row.written_by === this.options.serverName) return;
+    const address = Number(row.address) >>> 0;
+    if (!this.noteRevision(address, Number(row.revision))) return;
+    this.remoteBatch.set(address, rowToLease(row));
+    if (!this.isRemoteScheduled) {
+      this.isRemoteScheduled = true;
+      setImmediate(() => {
+        this.isRemoteScheduled = false;
+        const batch = [...this.remoteBatch.values()];
+        this.remoteBatch = new Map();
+        // Before loadInto the rows go in with the loaded ones (open() reads after LISTEN).
+        if (this.loaded !== null) {
+          const byAddress = new Map(this.loaded.map((l) => [l.address, l] as const));
+          for (const l of batch) byAddress.set(l.address, l);
+          this.loaded = [...byAddress.values()];
+          return;
+        }
+        this.counters.remoteChanges += batch.length;
+        for (const listener of this.remoteListeners) listener(batch);
+      });
+    }
+  }
+
+  /**
+   * The listening connection broke (the database restarted, the network): reconnect with backoff
+   * and then read every row whose revision is newer than the one held, since notifications sent
+   * while nobody listened are gone.
+   */
+  private listenerLost(client: pg.Client, err: Error): void {
+    if (this.listener !== client || this.isClosed) return;
+    this.listener = null;
+    client.removeAllListeners('end');
+    client.end().catch(() => {});
+    this.options.onEvent?.({ type: 'listener-lost', error: err.message });
+    this.retryListener(250);
+  }
+
+  private retryListener(delayMs: number): void {
+    this.listenerRetry = setTimeout(async () => {
+      this.listenerRetry = null;
+      if (this.isClosed) return;
+      try {
+        await this.startListener();
+        const rows = await this.pool.query<PgLeaseRow>('SELECT * FROM twinlease_leases');
+        let changed = 0;
+        for (const r of rows.rows) {
+          const before = this.revisions.get(Number(r.address) >>> 0);
+          if (before === undefined || before < r.revision) {
+            this.remoteRow({
+              ...r,
+              written_by: r.written_by === this.options.serverName ? '' : r.written_by,
+            });
+            changed++;
+          }
+        }
+        this.options.onEvent?.({ type: 'listener-restored', changed });
+      } catch {
+        if (this.listener !== null) {
+          const l = this.listener;
+          this.listener = null;
+          l.removeAllListeners('end');
+          await l.end().catch(() => {});
+        }
+        this.retryListener(Math.min(delayMs * 2, 5000));
+      }
+    }, delayMs);
+    this.listenerRetry.unref();
+  }
+}
+
+/** Opens the store (connect, schema check, read); throws an Error naming the database. */
+export async function openPgLeaseStore(options: PgStoreOptions): Promise<PgLeaseStore> {
+  const store = new PgLeaseStore(options);
+  await store.open();
+  return store;
+}

@@ -1,0 +1,291 @@
+// The PostgreSQL lease store against a real PostgreSQL 15 cluster started by the test itself
+// (test/lib/postgres.ts: initdb in a temporary directory, run as the postgres user when root).
+// In CI the binaries must be there (.ci/run installs the postgresql package): the test fails, it
+// does not skip, when they are missing.
+
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import pg from 'pg';
+import { runDb } from '../../src/cli/commands/db.js';
+import { emptyLease, type Lease } from '../../src/dhcp/lease.js';
+import { LeaseTable } from '../../src/dhcp/lease-table.js';
+import { checkPgSchema, migratePgSchema, PG_SCHEMA_VERSION } from '../../src/leases/pg-schema.js';
+import { openPgLeaseStore, type PgLeaseStore } from '../../src/leases/pg-store.js';
+import { BindingConflictError } from '../../src/leases/store.js';
+import { startTestPostgres, type TestPostgres } from '../lib/postgres.js';
+
+let db: TestPostgres;
+const stores: PgLeaseStore[] = [];
+
+before(async () => {
+  db = await startTestPostgres();
+  const client = new pg.Client({ connectionString: db.url });
+  await client.connect();
+  await migratePgSchema(client, 'init');
+  await client.end();
+});
+after(async () => {
+  for (const s of stores) await s.close().catch(() => {});
+  db?.destroy();
+});
+
+async function open(serverName: string, extra: { commitAttempts?: number } = {}): Promise<PgLeaseStore> {
+  const s = await openPgLeaseStore({
+    url: db.url,
+    serverName,
+    connectTimeoutMs: 1000,
+    statementTimeoutMs: 2000,
+    ...extra,
+  });
+  stores.push(s);
+  return s;
+}
+
+const NOW = Math.floor(Date.now() / 1000);
+let nextAddress = 0x0a000001;
+
+function bound(address: number, client: string, cltt = NOW, expiresAt = NOW + 3600): Lease {
+  return {
+    ...emptyLease(address, '10.0.0.0', 'active', cltt),
+    hardwareType: 1,
+    hardwareAddress: client,
+    clientId: `01${client}`,
+    hostname: `host-${client}`,
+    leaseExpiresAt: expiresAt,
+    clientLastTransactionAt: cltt,
+    ownerServer: 'tl',
+  };
+}
+
+async function rowOf(address: number): Promise<Record<string, unknown> | undefined> {
+  const c = new pg.Client({ connectionString: db.url });
+  await c.connect();
+  try {
+    return (await c.query('SELECT * FROM twinlease_leases WHERE address = $1', [address])).rows[0];
+  } finally {
+    await c.end();
+  }
+}
+
+async function waitFor(what: string, check: () => boolean, ms = 5000): Promise<void> {
+  const until = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > until) assert.fail(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+describe('schema', () => {
+  test('init refuses an initialised database; upgrade at the current version does nothing', async () => {
+    const c = new pg.Client({ connectionString: db.url });
+    await c.connect();
+    try {
+      await assert.rejects(migratePgSchema(c, 'init'), /already has a Twinlease schema/);
+      assert.deepEqual(await migratePgSchema(c, 'upgrade'), {
+        from: PG_SCHEMA_VERSION,
+        to: PG_SCHEMA_VERSION,
+      });
+      await checkPgSchema(c);
+    } finally {
+      await c.end();
+    }
+  });
+
+  test('a database without the schema, or with a newer one, is refused at start with what to do', async () => {
+    db.psql('CREATE DATABASE empty OWNER twinlease');
+    const emptyUrl = db.url.replace(/\/twinlease$/, '/empty');
+    await assert.rejects(
+      openPgLeaseStore({ url: emptyUrl, serverName: 'a' }),
+      /lease store postgresql:\/\/twinlease@127\.0\.0\.1:\d+\/empty: the database has no Twinlease schema: run `twinlease db init/,
+    );
+    const c = new pg.Client({ connectionString: emptyUrl });
+    await c.connect();
+    await migratePgSchema(c, 'init');
+    await c.query('UPDATE twinlease_schema SET version = $1', [PG_SCHEMA_VERSION + 1]);
+    await c.end();
+    await assert.rejects(
+      openPgLeaseStore({ url: emptyUrl, serverName: 'a' }),
+      /newer than this server understands/,
+    );
+  });
+
+  test('twinlease db init and db upgrade', async () => {
+    db.psql('CREATE DATABASE cli OWNER twinlease');
+    const url = db.url.replace(/\/twinlease$/, '/cli');
+    const run = async (mode: 'init' | 'upgrade') => {
+      let stdout = '';
+      let stderr = '';
+      const code = await runDb(mode, { url }, { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t) });
+      return { code, stdout, stderr };
+    };
+    assert.match((await run('upgrade')).stderr, /no Twinlease schema; use `twinlease db init`/);
+    const init = await run('init');
+    assert.equal(init.code, 0, init.stderr);
+    assert.match(init.stdout, new RegExp(`schema version none -> ${PG_SCHEMA_VERSION}`));
+    assert.match((await run('init')).stderr, /already has a Twinlease schema/);
+    const upgrade = await run('upgrade');
+    assert.equal(upgrade.code, 0);
+    assert.match(upgrade.stdout, /schema already at version/);
+    assert.doesNotMatch(upgrade.stdout, /twinlease:twinlease@/, 'no password in the output');
+  });
+
+  test('an unreachable database is a clear error at start', async () => {
+    await assert.rejects(
+      openPgLeaseStore({ url: 'postgresql://x:y@127.0.0.1:1/none', serverName: 'a', connectTimeoutMs: 500 }),
+      /lease store postgresql:\/\/x@127\.0\.0\.1:1\/none: cannot connect: .*ECONNREFUSED/,
+    );
+  });
+});
+
+describe('one server', () => {
+  test('commit resolves only once the row is committed; it survives a crash of the database', async () => {
+    const s = await open('one');
+    const a = nextAddress++;
+    const lease = { ...bound(a, 'aa0000000001'), fqdn: 'h.example.', dhcidMode: 'clientId' as const };
+    await s.commit([lease]);
+    await s.setMeta('clock', '{"x":1}');
+    db.crash(); // pg_ctl stop -m immediate: no shutdown checkpoint, WAL replay on start
+    db.start();
+    const row = await rowOf(a);
+    assert.equal(row?.hardware_address, 'aa0000000001');
+    assert.equal(row?.written_by, 'one');
+    const again = await open('one');
+    assert.equal(again.getMeta('clock'), '{"x":1}');
+    const table = new LeaseTable();
+    again.loadInto(table);
+    const back = table.get(a)!;
+    assert.equal(back.fqdn, 'h.example.');
+    assert.equal(back.dhcidMode, 'clientId');
+    assert.equal(back.leaseExpiresAt, lease.leaseExpiresAt);
+    // The store that was open across the crash recovers by itself: its next commit goes through.
+    await s.commit([bound(nextAddress++, 'aa0000000002')]);
+  });
+
+  test('commits of one turn share one transaction', async () => {
+    const s = await open('group');
+    const before = s.counters.transactions;
+    await Promise.all(
+      Array.from({ length: 50 }, (_, i) =>
+        s.commit([bound(nextAddress++, `bb00000000${String(i).padStart(2, '0')}`)]),
+      ),
+    );
+    assert.equal(s.counters.transactions - before, 1);
+  });
+
+  test('a stopped database: commit rejects (no ACK), then the store recovers when it is back', async () => {
+    const s = await open('faults', { commitAttempts: 2 });
+    const a = nextAddress++;
+    db.stop();
+    try {
+      const t0 = Date.now();
+      await assert.rejects(s.commit([bound(a, 'cc0000000001')]), /commit failed/);
+      assert.ok(Date.now() - t0 < 10_000, 'bounded retries');
+    } finally {
+      db.start();
+    }
+    assert.equal(await rowOf(a), undefined);
+    await s.commit([bound(a, 'cc0000000001')]);
+    assert.equal((await rowOf(a))?.hardware_address, 'cc0000000001');
+    assert.ok(s.counters.retries >= 1);
+  });
+});
+
+describe('several servers, one database', () => {
+  test('another client cannot take a live binding: the loser gets the winner row', async () => {
+    const a = await open('s1');
+    const b = await open('s2');
+    const address = nextAddress++;
+    await a.commit([bound(address, 'dd0000000001')]);
+    const err = await b.commit([bound(address, 'dd0000000002')]).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    assert.ok(err instanceof BindingConflictError, String(err));
+    assert.equal(err.current.length, 1);
+    assert.equal(err.current[0]!.hardwareAddress, 'dd0000000001');
+    assert.equal((await rowOf(address))?.hardware_address, 'dd0000000001');
+  });
+
+  test('the same client renews through any server; a stale write of an older transaction loses', async () => {
+    const a = await open('r1');
+    const b = await open('r2');
+    const address = nextAddress++;
+    const first = bound(address, 'ee0000000001', NOW, NOW + 600);
+    await a.commit([first]);
+    await b.commit([bound(address, 'ee0000000001', NOW + 100, NOW + 700)]);
+    // a expires the binding from its old copy (client-last-transaction-time NOW): refused.
+    const staleExpiry: Lease = { ...first, state: 'expired' };
+    await assert.rejects(a.commit([staleExpiry]), (e: unknown) => {
+      assert.ok(e instanceof BindingConflictError);
+      assert.equal(e.current[0]!.leaseExpiresAt, NOW + 700);
+      return true;
+    });
+  });
+
+  test('a binding whose time ran out by the database clock can be claimed by another client', async () => {
+    const a = await open('x1');
+    const b = await open('x2');
+    const address = nextAddress++;
+    await a.commit([bound(address, 'ff0000000001', NOW - 100, NOW - 10)]);
+    await b.commit([bound(address, 'ff0000000002')]);
+    assert.equal((await rowOf(address))?.hardware_address, 'ff0000000002');
+  });
+
+  test('racing claims: every address goes to exactly one client', async () => {
+    const servers = [await open('race1'), await open('race2'), await open('race3')];
+    const addresses = Array.from({ length: 200 }, () => nextAddress++);
+    const results = await Promise.all(
+      servers.map((s, i) =>
+        Promise.allSettled(
+          addresses.map((addr) => s.commit([bound(addr, `1${i}${addr.toString(16).padStart(10, '0')}`)])),
+        ),
+      ),
+    );
+    const c = new pg.Client({ connectionString: db.url });
+    await c.connect();
+    const rows = await c.query(
+      'SELECT address, hardware_address FROM twinlease_leases WHERE address = ANY($1::bigint[])',
+      [addresses],
+    );
+    await c.end();
+    const held = new Map(rows.rows.map((r) => [Number(r.address), r.hardware_address as string] as const));
+    for (let k = 0; k < addresses.length; k++) {
+      const winners = results.filter((r) => r[k]!.status === 'fulfilled').length;
+      assert.equal(winners, 1, `address ${k}`);
+      const winner = results.findIndex((r) => r[k]!.status === 'fulfilled');
+      assert.equal(held.get(addresses[k]!), `1${winner}${addresses[k]!.toString(16).padStart(10, '0')}`);
+    }
+  });
+
+  test("each server hears the others' writes (and not its own)", async () => {
+    const a = await open('n1');
+    const b = await open('n2');
+    const heardByB: Lease[] = [];
+    const heardByA: Lease[] = [];
+    b.onRemoteChanges((ls) => heardByB.push(...ls));
+    a.onRemoteChanges((ls) => heardByA.push(...ls));
+    const table = new LeaseTable();
+    b.loadInto(table);
+    a.loadInto(new LeaseTable());
+    const address = nextAddress++;
+    await a.commit([bound(address, 'ab0000000001')]);
+    await waitFor('the notification', () => heardByB.some((l) => l.address === address));
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(heardByA.filter((l) => l.address === address).length, 0);
+  });
+
+  test('a server whose listening connection broke catches up when it is back', async () => {
+    const a = await open('c1');
+    const b = await open('c2');
+    b.loadInto(new LeaseTable());
+    const heard: Lease[] = [];
+    b.onRemoteChanges((ls) => heard.push(...ls));
+    db.psql(
+      "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'twinlease c2'",
+      'postgres',
+    );
+    const address = nextAddress++;
+    await a.commit([bound(address, 'ac0000000001')]);
+    await waitFor('the resync', () => heard.some((l) => l.address === address), 10_000);
+  });
+});
