@@ -1670,6 +1670,19 @@ export class FailoverEndpoint {
         continue;
       }
       this.noteCreditSinceRestart(sent.address, sent.potentialExpiresAt);
+      if (
+        current.isPartnerUpToDate &&
+        acked === current.ackedPotentialExpiresAt &&
+        current.state !== 'expired' &&
+        current.state !== 'released' &&
+        current.state !== 'reset'
+      ) {
+        // Sent again though the partner had it (UPDREQALL of a partner that lost its store): the
+        // BNDACK changes nothing that is kept, so nothing is written — a million rows and an fsync
+        // between two windows of BNDUPDs otherwise (issue 15). lastBindingUpdateAt keeps the time
+        // of the update that changed the binding.
+        continue;
+      }
       let next: Lease = {
         ...current,
         ackedPotentialExpiresAt: acked,
