@@ -7,6 +7,7 @@ import { describe, test } from 'node:test';
 import type { Lease } from '../../src/dhcp/lease.js';
 import { POOL_BALANCE_BATCH } from '../../src/failover/endpoint.js';
 import { FailoverMessageType, ServerState } from '../../src/wire/failover-message.js';
+import type { Ipv4 } from '../../src/wire/ipv4.js';
 import { ip } from '../dhcp/helpers.js';
 import { SimPair, type SimServer } from './lib/pair.js';
 
@@ -56,6 +57,29 @@ describe('operator resync', () => {
     assert.equal(p.a.endpoint.currentState, S.NORMAL);
     assert.equal(p.b.endpoint.currentState, S.NORMAL);
     assert.ok(p.a.log.some((l) => l.type === 'log' && l.event === 'failover-operator-resync'));
+  });
+
+  test('bindings the partner already had are sent again but not rewritten on its BNDACK', () => {
+    // A partner that lost its store asks for a million bindings that are all acknowledged here:
+    // the BNDACK changes nothing of them (same acknowledged PET, already up to date), so the
+    // sender writes nothing — no row per binding, no fsync between two windows of BNDUPDs.
+    const p = normalPair();
+    for (let c = 1; c <= 20; c++) p.dora(p.a, c);
+    p.run(2);
+    p.flush();
+    assert.equal(p.a.endpoint.status(p.now).queuedUpdates, 0);
+    const rewritten: Ipv4[] = [];
+    const set = p.a.durable.set.bind(p.a.durable);
+    p.a.durable.set = (address, lease) => {
+      rewritten.push(address);
+      return set(address, lease);
+    };
+    const bndupd = sent(p, 'a', FailoverMessageType.BNDUPD);
+    p.feed(p.b, { type: 'operatorResync' });
+    p.flush();
+    assert.ok(sent(p, 'a', FailoverMessageType.BNDUPD) > bndupd, 'the primary sent its bindings again');
+    assert.equal(sent(p, 'a', FailoverMessageType.UPDDONE) > 0, true);
+    assert.deepEqual(rewritten, [], 'no binding rewritten by the sender');
   });
 
   test('outside NORMAL (partner unreachable) nothing is sent', () => {
