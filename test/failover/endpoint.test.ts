@@ -475,6 +475,55 @@ describe('failover endpoint: secondary of an ISC dhcpd primary, at lease expiry 
     assert.equal(p.b.engine.getLease(address)!.state, 'free');
   });
 
+  test('held also right after a restart: in RECOVER-DONE, while the primary is already NORMAL', () => {
+    // test/e2e/isc-interop.test.ts phase 9 (12:55:24): the secondary, back from a restart that
+    // the primary had declared PARTNER-DOWN, expired a lease in RECOVER-DONE, its partner still
+    // PARTNER-DOWN as it knew it; dhcpd had gone NORMAL on our RECOVER-DONE and refused the
+    // EXPIRED ("invalid state transition: active to expired").
+    const p = new SimPair({
+      ...ISC,
+      primary: { autoStateTransition: true, stateSwitchIntervalSeconds: 10 },
+    });
+    normalPair(p);
+    const client = [...Array(50).keys()].map((i) => i + 1).find(primaryServes)!;
+    const address = p.dora(p.a, client)!;
+    p.run(2);
+    // Renewed in full once the partner acknowledged the potential expiration (the first grant is
+    // MCLT).
+    assert.ok(p.renew(p.a, client, address) !== null);
+    p.run(2);
+    const expiresAt = p.b.engine.getLease(address)!.leaseExpiresAt;
+    p.crash(p.b);
+    p.run(100);
+    assert.equal(p.a.endpoint.currentState, S.PARTNER_DOWN);
+    // The primary's NORMAL does not reach the secondary yet: it stays in RECOVER-DONE.
+    p.holdMessagesTo = (to) => to === p.b && to.endpoint.currentState === S.RECOVER_DONE;
+    p.restart(p.b);
+    p.runUntil(
+      () => p.b.endpoint.currentState === S.RECOVER_DONE && p.a.endpoint.currentState === S.NORMAL,
+      120,
+      'secondary RECOVER-DONE, primary NORMAL',
+    );
+    assert.ok(p.now < expiresAt - 1, 'the lease runs out after the recovery');
+    // The lease's last second, the secondary's expiry tick first.
+    p.now = expiresAt;
+    const expired = p.b.engine.tick(p.clockOf(p.b));
+    assert.deepEqual(
+      expired.map((l) => l.address),
+      [address],
+    );
+    p.feed(p.b, { type: 'leasesChanged', leases: expired });
+    p.flush();
+    const fromB = p.sentBindings.filter(
+      (x) => x.from === 'b' && x.address === address && x.status === EXPIRED,
+    );
+    assert.deepEqual(fromB, [], 'no EXPIRED from the secondary in RECOVER-DONE');
+    p.holdMessagesTo = null;
+    p.run(10);
+    assert.equal(p.a.engine.getLease(address)!.state, 'free');
+    assert.equal(p.b.engine.getLease(address)!.state, 'free');
+  });
+
   test('toward a Twinlease primary the secondary sends its EXPIRED at once, as before', () => {
     const p = new SimPair();
     const { address } = leaseAtExpiry(p);
