@@ -149,6 +149,48 @@ describe('failover endpoint: NORMAL', () => {
     assert.equal(p.b.engine.getLease(address)!.state, 'free');
   });
 
+  test('a RELEASE handled after the same client started over (DISCOVER) was sent before it: the new lease stays ACTIVE on both sides', () => {
+    // test/e2e/migration.test.ts "no ACKed lease lost" (2026-12-04 12:59:34): the client sent
+    // RELEASE, then DISCOVER and REQUEST. The RELEASE came in on the unicast socket, the DORA on
+    // the broadcast one: 10.77.3.207's DISCOVER and REQUEST were handled before its RELEASE, which
+    // released the lease just ACKed (FREE on both, the client holding it); 10.77.3.98's RELEASE
+    // was handled between them, and its REQUEST was NAKed.
+    const p = normalPair();
+    const [c1, c2] = [...Array(50).keys()].map((i) => i + 1).filter(primaryServes);
+    const a1 = p.dora(p.a, c1!)!;
+    const a2 = p.dora(p.a, c2!)!;
+    p.run(5);
+    const serverId = ipString(p.a.config.local.address);
+    const discover = (c: number) => p.dhcp(p.a, packet(DhcpMessageType.Discover, { mac: mac(c), xid: 7 }));
+    const request = (c: number, address: Ipv4) =>
+      p.dhcp(
+        p.a,
+        packet(DhcpMessageType.Request, { mac: mac(c), xid: 7, requested: ipString(address), serverId }),
+      );
+    // DISCOVER, REQUEST, then the RELEASE sent before them.
+    assert.equal(discover(c1!)!.yiaddr, a1);
+    assert.equal(request(c1!, a1)!.options.get(53)?.[0], DhcpMessageType.Ack);
+    p.release(p.a, c1!, a1);
+    p.run(3);
+    assert.equal(p.a.engine.getLease(a1)!.state, 'active', 'the ACKed lease on the primary');
+    assert.equal(p.b.engine.getLease(a1)!.state, 'active', 'the ACKed lease on the secondary');
+    // DISCOVER, the RELEASE sent before it, then REQUEST.
+    assert.equal(discover(c2!)!.yiaddr, a2);
+    p.release(p.a, c2!, a2);
+    assert.equal(request(c2!, a2)!.options.get(53)?.[0], DhcpMessageType.Ack, 'the REQUEST is ACKed');
+    p.run(3);
+    for (const address of [a1, a2]) {
+      assert.equal(p.a.engine.getLease(address)!.state, 'active', `${ipString(address)} on the primary`);
+      assert.equal(p.b.engine.getLease(address)!.state, 'active', `${ipString(address)} on the secondary`);
+    }
+    // A RELEASE once the client is bound again, later than a reordering could be, releases.
+    p.run(10);
+    p.release(p.a, c1!, a1);
+    p.run(2);
+    assert.equal(p.a.engine.getLease(a1)!.state, 'free');
+    assert.equal(p.b.engine.getLease(a1)!.state, 'free');
+  });
+
   test('release and decline right after the ACK, before the partner acknowledged it: settled on both sides', () => {
     // Issue 14 item 4: the BNDACK of the ACTIVE update came back after the RELEASE had changed the
     // binding; the endpoint then rewrote the binding (acknowledged PET) and the RELEASED update's
