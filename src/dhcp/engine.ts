@@ -146,6 +146,7 @@ const MIN_DHCP_MESSAGE = 576;
  * (noteStartedOver). Far above any reordering between a client's RELEASE and its next DORA (the
  * e2e migration run: a few ms); a RELEASE really sent in that time is ignored, and the address
  * stays with its client until the lease ends, as for a client that leaves without a RELEASE.
+ * The engine's clock is in whole seconds: the window is 4 to 5 s.
  */
 const RELEASE_REORDER_SECONDS = 5;
 const NO_CHANGES: Lease[] = [];
@@ -929,7 +930,7 @@ export class DhcpEngine {
         return ignore(
           'no-reply-needed',
           scope.view.id,
-          `RELEASE of ${formatIpv4(packet.ciaddr)} ignored: the client started over ${Math.max(0, now - startedOverAt).toFixed(3)} s before; it was sent before that`,
+          `RELEASE of ${formatIpv4(packet.ciaddr)} ignored: the client started over ${now - startedOverAt} s before; it was sent before that`,
         );
       }
       this.startedOverAt.delete(lease.address);
