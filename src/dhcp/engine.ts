@@ -141,6 +141,16 @@ interface ScopeRuntime {
 }
 
 const MIN_DHCP_MESSAGE = 576;
+/**
+ * How long after a client started over a RELEASE of its binding is taken as sent before that
+ * (noteStartedOver). The engine's clock is in whole seconds: 2 is the same second or the next,
+ * 1 to 2 s, far above any reordering between a client's RELEASE and its next DORA (e2e
+ * migration runs: a few ms, 26 of 26 in the same second). A RELEASE really sent in that time is
+ * ignored, and the address stays with its client until the lease ends, as for a client that
+ * leaves without a RELEASE; a longer window ignores more of those (with 5 s, one migration run
+ * ignored a RELEASE sent in order 3 s after the client's DORA).
+ */
+const RELEASE_REORDER_SECONDS = 2;
 const NO_CHANGES: Lease[] = [];
 
 function isFreeState(state: Lease['state']): boolean {
@@ -159,6 +169,8 @@ export class DhcpEngine {
   /** Every binding, with its client index (scope, client key → address) and expiry order. */
   private readonly table: LeaseTable;
   private readonly offers = new Map<Ipv4, Offer>();
+  /** When the client of an ACTIVE binding last started over (noteStartedOver), by address. */
+  private readonly startedOverAt = new Map<Ipv4, number>();
   private readonly offerByClient = new Map<string, Ipv4>();
   private readonly offerQueue: Offer[] = [];
   private offerQueueHead = 0;
@@ -497,7 +509,13 @@ export class DhcpEngine {
     if (typeBytes.length !== 1) {
       return ignore('malformed-request', scope.view.id, `option 53 of ${typeBytes.length} bytes`);
     }
-    switch (typeBytes[0] as DhcpMessageType) {
+    const messageType = typeBytes[0] as DhcpMessageType;
+    if (
+      messageType === DhcpMessageType.Discover ||
+      (messageType === DhcpMessageType.Request && packet.ciaddr === 0)
+    )
+      this.noteStartedOver(scope, client, now);
+    switch (messageType) {
       case DhcpMessageType.Discover:
         return this.discover(packet, scope, client, now);
       case DhcpMessageType.Request:
@@ -878,6 +896,22 @@ export class DhcpEngine {
     };
   }
 
+  /**
+   * A client that sends a DISCOVER, or a REQUEST without ciaddr (SELECTING, INIT-REBOOT), while
+   * it holds an ACTIVE binding here has started over (RFC 2131 §4.4, INIT and INIT-REBOOT): any
+   * RELEASE of that binding it sent was sent before. UDP keeps no order, and a client's RELEASE
+   * (unicast to the server) and its DISCOVER and REQUEST (broadcast, or through a relay) come in
+   * on different sockets and paths: test/e2e/migration.test.ts saw the RELEASE handled after
+   * the REQUEST, releasing the lease just ACKed (lost, both servers FREE, 10.77.3.207), and
+   * between DISCOVER and REQUEST (NAKed, 10.77.3.98). A RELEASE names no lease, only the address
+   * and the client, so it is judged by when it comes: within RELEASE_REORDER_SECONDS of the
+   * start-over it is ignored (see release()).
+   */
+  private noteStartedOver(scope: ScopeRuntime, client: ClientIdentity, now: number): void {
+    const bound = this.table.addressOfClient(scope.view.id, client.key);
+    if (bound !== undefined && this.table.stateOf(bound) === 'active') this.startedOverAt.set(bound, now);
+  }
+
   // RFC 2131 §4.3.4
   private release(
     packet: DhcpPacket,
@@ -891,6 +925,17 @@ export class DhcpEngine {
     const lease = this.table.get(packet.ciaddr);
     if (lease?.state !== 'active' || clientKeyOfLease(lease) !== client.key) {
       return ignore('unknown-client', scope.view.id, `RELEASE of ${formatIpv4(packet.ciaddr)}`);
+    }
+    const startedOverAt = this.startedOverAt.get(lease.address);
+    if (startedOverAt !== undefined) {
+      if (now - startedOverAt < RELEASE_REORDER_SECONDS) {
+        return ignore(
+          'no-reply-needed',
+          scope.view.id,
+          `RELEASE of ${formatIpv4(packet.ciaddr)} ignored: the client started over ${now - startedOverAt} s before; it was sent before that`,
+        );
+      }
+      this.startedOverAt.delete(lease.address);
     }
     // The binding is settled where it lives (its failover relationship decides the next state),
     // whichever scope the request's path selected (a broadcast or relayed RELEASE).

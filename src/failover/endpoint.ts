@@ -1526,14 +1526,19 @@ export class FailoverEndpoint {
    * dropped: if none comes by the lease's end + the primary's clock lag + ISC_EXPIRY_HOLD_SECONDS
    * (the primary renewed and its update is late, or we refused its EXPIRED), ours goes out, and
    * dhcpd, whose lease is no longer ACTIVE then, takes it.
+   *
+   * Whatever the states as we know them: dhcpd reads the update in the state it is in when it
+   * arrives, and right after a recovery that is NORMAL before we hear of it (our RECOVER-DONE
+   * moves it to NORMAL; test/e2e/isc-interop.test.ts phase 9 sent the EXPIRED in RECOVER-DONE, the
+   * partner still PARTNER-DOWN here, and dhcpd, NORMAL, refused it). Outside NORMAL dhcpd would
+   * have taken it at once; there the hold only delays it by a few seconds. An update the partner's update request waits
+   * for is not held: its UPDDONE must not wait on it.
    */
   private isExpiryHeldForIscPrimary(c: Connection, lease: Lease, now: number): boolean {
     return (
       c.isIscPeer &&
       this.role === 'secondary' &&
       lease.state === 'expired' &&
-      this.state === ServerState.NORMAL &&
-      this.partnerState === ServerState.NORMAL &&
       this.partnerUpdateRequest?.waitingFor.has(lease.address) !== true &&
       // dhcpd keeps the expiry as we sent it (our timeline + the connection's wall offset) and
       // compares it with its own clock (partner's time = our timeline + the measured offset).

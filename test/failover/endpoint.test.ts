@@ -149,6 +149,48 @@ describe('failover endpoint: NORMAL', () => {
     assert.equal(p.b.engine.getLease(address)!.state, 'free');
   });
 
+  test('a RELEASE handled after the same client started over (DISCOVER) was sent before it: the new lease stays ACTIVE on both sides', () => {
+    // test/e2e/migration.test.ts "no ACKed lease lost" (2026-12-04 12:59:34): the client sent
+    // RELEASE, then DISCOVER and REQUEST. The RELEASE came in on the unicast socket, the DORA on
+    // the broadcast one: 10.77.3.207's DISCOVER and REQUEST were handled before its RELEASE, which
+    // released the lease just ACKed (FREE on both, the client holding it); 10.77.3.98's RELEASE
+    // was handled between them, and its REQUEST was NAKed.
+    const p = normalPair();
+    const [c1, c2] = [...Array(50).keys()].map((i) => i + 1).filter(primaryServes);
+    const a1 = p.dora(p.a, c1!)!;
+    const a2 = p.dora(p.a, c2!)!;
+    p.run(5);
+    const serverId = ipString(p.a.config.local.address);
+    const discover = (c: number) => p.dhcp(p.a, packet(DhcpMessageType.Discover, { mac: mac(c), xid: 7 }));
+    const request = (c: number, address: Ipv4) =>
+      p.dhcp(
+        p.a,
+        packet(DhcpMessageType.Request, { mac: mac(c), xid: 7, requested: ipString(address), serverId }),
+      );
+    // DISCOVER, REQUEST, then the RELEASE sent before them.
+    assert.equal(discover(c1!)!.yiaddr, a1);
+    assert.equal(request(c1!, a1)!.options.get(53)?.[0], DhcpMessageType.Ack);
+    p.release(p.a, c1!, a1);
+    p.run(3);
+    assert.equal(p.a.engine.getLease(a1)!.state, 'active', 'the ACKed lease on the primary');
+    assert.equal(p.b.engine.getLease(a1)!.state, 'active', 'the ACKed lease on the secondary');
+    // DISCOVER, the RELEASE sent before it, then REQUEST.
+    assert.equal(discover(c2!)!.yiaddr, a2);
+    p.release(p.a, c2!, a2);
+    assert.equal(request(c2!, a2)!.options.get(53)?.[0], DhcpMessageType.Ack, 'the REQUEST is ACKed');
+    p.run(3);
+    for (const address of [a1, a2]) {
+      assert.equal(p.a.engine.getLease(address)!.state, 'active', `${ipString(address)} on the primary`);
+      assert.equal(p.b.engine.getLease(address)!.state, 'active', `${ipString(address)} on the secondary`);
+    }
+    // A RELEASE once the client is bound again, later than a reordering could be, releases.
+    p.run(10);
+    p.release(p.a, c1!, a1);
+    p.run(2);
+    assert.equal(p.a.engine.getLease(a1)!.state, 'free');
+    assert.equal(p.b.engine.getLease(a1)!.state, 'free');
+  });
+
   test('release and decline right after the ACK, before the partner acknowledged it: settled on both sides', () => {
     // Issue 14 item 4: the BNDACK of the ACTIVE update came back after the RELEASE had changed the
     // binding; the endpoint then rewrote the binding (acknowledged PET) and the RELEASED update's
@@ -471,6 +513,55 @@ describe('failover endpoint: secondary of an ISC dhcpd primary, at lease expiry 
     assert.ok(p.now >= expiresAt + 5, `held until the expiry + 5 s (sent ${p.now - expiresAt} s after)`);
     isHolding = false;
     p.run(5);
+    assert.equal(p.a.engine.getLease(address)!.state, 'free');
+    assert.equal(p.b.engine.getLease(address)!.state, 'free');
+  });
+
+  test('held also right after a restart: in RECOVER-DONE, while the primary is already NORMAL', () => {
+    // test/e2e/isc-interop.test.ts phase 9 (12:55:24): the secondary, back from a restart that
+    // the primary had declared PARTNER-DOWN, expired a lease in RECOVER-DONE, its partner still
+    // PARTNER-DOWN as it knew it; dhcpd had gone NORMAL on our RECOVER-DONE and refused the
+    // EXPIRED ("invalid state transition: active to expired").
+    const p = new SimPair({
+      ...ISC,
+      primary: { autoStateTransition: true, stateSwitchIntervalSeconds: 10 },
+    });
+    normalPair(p);
+    const client = [...Array(50).keys()].map((i) => i + 1).find(primaryServes)!;
+    const address = p.dora(p.a, client)!;
+    p.run(2);
+    // Renewed in full once the partner acknowledged the potential expiration (the first grant is
+    // MCLT).
+    assert.ok(p.renew(p.a, client, address) !== null);
+    p.run(2);
+    const expiresAt = p.b.engine.getLease(address)!.leaseExpiresAt;
+    p.crash(p.b);
+    p.run(100);
+    assert.equal(p.a.endpoint.currentState, S.PARTNER_DOWN);
+    // The primary's NORMAL does not reach the secondary yet: it stays in RECOVER-DONE.
+    p.holdMessagesTo = (to) => to === p.b && to.endpoint.currentState === S.RECOVER_DONE;
+    p.restart(p.b);
+    p.runUntil(
+      () => p.b.endpoint.currentState === S.RECOVER_DONE && p.a.endpoint.currentState === S.NORMAL,
+      120,
+      'secondary RECOVER-DONE, primary NORMAL',
+    );
+    assert.ok(p.now < expiresAt - 1, 'the lease runs out after the recovery');
+    // The lease's last second, the secondary's expiry tick first.
+    p.now = expiresAt;
+    const expired = p.b.engine.tick(p.clockOf(p.b));
+    assert.deepEqual(
+      expired.map((l) => l.address),
+      [address],
+    );
+    p.feed(p.b, { type: 'leasesChanged', leases: expired });
+    p.flush();
+    const fromB = p.sentBindings.filter(
+      (x) => x.from === 'b' && x.address === address && x.status === EXPIRED,
+    );
+    assert.deepEqual(fromB, [], 'no EXPIRED from the secondary in RECOVER-DONE');
+    p.holdMessagesTo = null;
+    p.run(10);
     assert.equal(p.a.engine.getLease(address)!.state, 'free');
     assert.equal(p.b.engine.getLease(address)!.state, 'free');
   });
