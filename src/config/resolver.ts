@@ -192,6 +192,7 @@ class Resolver {
     const tokens = this.resolveTokens();
     const apiTls = this.resolveTls(c.api?.tls, ['api', 'tls']);
     this.checkLeaseStore();
+    this.checkDhcpMode();
 
     if (this.problems.length > 0) return { ok: false, problems: this.problems };
 
@@ -209,7 +210,6 @@ class Resolver {
       });
     }
 
-    this.checkDhcpMode();
     const config: ResolvedConfig = {
       file: this.environment.file,
       server: { name: serverName, serverIdentifier },

@@ -875,6 +875,41 @@ describe('failover relationships', () => {
   });
 });
 
+describe('dhcp modes', () => {
+  // docs/configuration.md "Mode rules". These findings were made after the resolver had already
+  // returned its result, so a direct mode without interfaces loaded without a word (found in the
+  // review of the PostgreSQL store's resolver change).
+  test("mode 'direct' needs interfaces", () => {
+    expectOnly(
+      { ...baseConfig(), dhcp: { mode: 'direct' } },
+      '/dhcp',
+      "mode 'direct' needs 'interfaces': the interfaces to serve",
+    );
+  });
+  test('interfaces only in direct mode', () => {
+    expectOnly(
+      { ...baseConfig(), dhcp: { interfaces: ['eth0'] } },
+      '/dhcp/interfaces',
+      /applies only to mode 'direct'/,
+    );
+  });
+  test('udp-only settings refused in direct mode, an interface listed twice refused', () => {
+    const errors = errorsOf({
+      ...baseConfig(),
+      dhcp: { mode: 'direct', interfaces: ['eth0', 'eth0'], broadcastAddress: '10.0.0.255' },
+    });
+    assert.deepEqual(
+      errors.map((e) => e.path).sort(),
+      ['/dhcp/broadcastAddress', '/dhcp/interfaces/1'],
+      formatConfigErrors(errors),
+    );
+  });
+  test('a valid direct mode loads', () => {
+    const c = loadOk({ ...baseConfig(), dhcp: { mode: 'direct', interfaces: ['eth0', 'eth1'] } });
+    assert.deepEqual(c.dhcp.interfaces, ['eth0', 'eth1']);
+  });
+});
+
 describe('api tokens', () => {
   test('names and tokens are unique; tokens never echoed', () => {
     const token = 'a-long-enough-token-1234';
