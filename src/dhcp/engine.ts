@@ -512,7 +512,9 @@ export class DhcpEngine {
     const messageType = typeBytes[0] as DhcpMessageType;
     if (
       messageType === DhcpMessageType.Discover ||
-      (messageType === DhcpMessageType.Request && packet.ciaddr === 0)
+      (messageType === DhcpMessageType.Request &&
+        packet.ciaddr === 0 &&
+        packet.options.get(OPTION.serverIdentifier) !== undefined)
     )
       this.noteStartedOver(scope, client, now);
     switch (messageType) {
@@ -897,9 +899,12 @@ export class DhcpEngine {
   }
 
   /**
-   * A client that sends a DISCOVER, or a REQUEST without ciaddr (SELECTING, INIT-REBOOT), while
-   * it holds an ACTIVE binding here has started over (RFC 2131 §4.4, INIT and INIT-REBOOT): any
-   * RELEASE of that binding it sent was sent before. UDP keeps no order, and a client's RELEASE
+   * A client that sends a DISCOVER, or a SELECTING REQUEST (server identifier, no ciaddr), while
+   * it holds an ACTIVE binding here has started over (RFC 2131 §4.4, INIT): any RELEASE of that
+   * binding it sent was sent before. Not an INIT-REBOOT (no server identifier): that client asks
+   * for the lease it still holds and may release it right after the ACK (dhclient restarted and
+   * then `dhclient -r`: test/e2e/real-clients.test.ts), and a RELEASE sent before it would have
+   * ended the very lease it asks back. UDP keeps no order, and a client's RELEASE
    * (unicast to the server) and its DISCOVER and REQUEST (broadcast, or through a relay) come in
    * on different sockets and paths: test/e2e/migration.test.ts saw the RELEASE handled after
    * the REQUEST, releasing the lease just ACKed (lost, both servers FREE, 10.77.3.207), and

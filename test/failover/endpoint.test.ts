@@ -191,6 +191,27 @@ describe('failover endpoint: NORMAL', () => {
     assert.equal(p.b.engine.getLease(a1)!.state, 'free');
   });
 
+  test('a client that rebooted with its lease (INIT-REBOOT) and releases it at once is released', () => {
+    // test/e2e/real-clients.test.ts (fresh-clone CI of 9058cde): dhclient restarted (REQUEST with
+    // its address, no ciaddr, no server identifier), was ACKed, and `dhclient -r` released within
+    // the second; the RELEASE was ignored as if reordered before a start-over. An INIT-REBOOT is
+    // not a start-over: the client keeps the lease it had, and a RELEASE sent before it would
+    // have ended that same lease the client then asks back.
+    const p = normalPair();
+    const c = [...Array(50).keys()].map((i) => i + 1).find(primaryServes)!;
+    const address = p.dora(p.a, c)!;
+    p.run(5);
+    const reboot = p.dhcp(
+      p.a,
+      packet(DhcpMessageType.Request, { mac: mac(c), xid: 9, requested: ipString(address) }),
+    );
+    assert.equal(reboot!.options.get(53)?.[0], DhcpMessageType.Ack, 'INIT-REBOOT ACKed');
+    p.release(p.a, c, address);
+    p.run(2);
+    assert.equal(p.a.engine.getLease(address)!.state, 'free', 'released on the primary');
+    assert.equal(p.b.engine.getLease(address)!.state, 'free', 'released on the secondary');
+  });
+
   test('release and decline right after the ACK, before the partner acknowledged it: settled on both sides', () => {
     // Issue 14 item 4: the BNDACK of the ACTIVE update came back after the RELEASE had changed the
     // binding; the endpoint then rewrote the binding (acknowledged PET) and the RELEASED update's
