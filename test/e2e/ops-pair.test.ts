@@ -262,6 +262,30 @@ describe('day-two operations against a real loopback failover pair', { skip }, (
     assert.equal(exc.code, 0, exc.stderr);
     for (const s of sides)
       assert.deepEqual(fileOf(s).scopes[0].exclusions, [{ start: '192.168.77.150', end: '192.168.77.152' }]);
+    const resSet = await cli(primary(), [
+      'reservation',
+      'set',
+      '--scope',
+      'demo',
+      '--ip',
+      '192.168.77.50',
+      '--description',
+      'printer',
+      '--replicate',
+    ]);
+    assert.equal(resSet.code, 0, resSet.stderr);
+    for (const s of sides) assert.equal(fileOf(s).scopes[0].reservations[0].description, 'printer');
+    const excGone = await cli(primary(), [
+      'exclusion',
+      'remove',
+      '--scope',
+      'demo',
+      '--range',
+      '192.168.77.150-192.168.77.152',
+      '--replicate',
+    ]);
+    assert.equal(excGone.code, 0, excGone.stderr);
+    for (const s of sides) assert.deepEqual(fileOf(s).scopes[0].exclusions ?? [], []);
     const dry = await cli(primary(), [
       'reservation',
       'remove',
@@ -363,6 +387,58 @@ describe('day-two operations against a real loopback failover pair', { skip }, (
     const imported = await cli(secondary(), ['lease', 'import', '--file', exportFile, '--dry-run']);
     assert.equal(imported.code, 0, imported.stderr);
     assert.match(imported.stdout, /^Dry run: would import 0 of \d+ leases; skipped/);
+    // An import that writes: one active lease of the document moved onto an address free on the
+    // primary, for a new client; the primary holds it and the partner learns it by binding update.
+    const freeItems = (await getJson(primary(), '/api/v1/scopes/demo/leases?state=free&limit=1'))
+      .items as Json[];
+    assert.equal(freeItems.length, 1, 'a free address on the primary');
+    const target = freeItems[0]!.ipAddress as string;
+    const template = (doc.leases as Json[]).find((l) => l.state === 'active')!;
+    const newMac = '02:00:00:00:0e:01';
+    const one = { ...doc, leases: [{ ...template, address: target, hardwareAddress: '020000000e01' }] };
+    const oneFile = join(dir, 'import-one.json');
+    writeFileSync(oneFile, JSON.stringify(one));
+    const wrote = await cli(primary(), ['lease', 'import', '--file', oneFile]);
+    assert.equal(wrote.code, 0, wrote.stderr);
+    assert.match(wrote.stdout, /^Imported 1 of 1 leases/);
+    for (const s of sides)
+      await waitUntil(
+        `${s.role}: the imported lease of ${target}`,
+        async () => {
+          const r = await api(s, 'GET', `/api/v1/leases/${target}`);
+          return (
+            r.status === 200 && r.json.bindingState === 'active' && r.json.hardwareAddress?.mac === newMac
+          );
+        },
+        10_000,
+        200,
+      );
+    // Offline: the export into a new store (Import-DhcpServer), which `check` then reads.
+    const offlineDb = join(dir, 'offline-imported.db');
+    const offlineConfig = join(dir, 'offline-imported.json');
+    const offline = await run(
+      process.execPath,
+      [
+        TWINLEASE_BIN,
+        'import',
+        'twinlease',
+        '--file',
+        exportFile,
+        '--out',
+        offlineConfig,
+        '--lease-db',
+        offlineDb,
+      ],
+      { check: false },
+    );
+    assert.equal(offline.code, 0, offline.stderr);
+    assert.match(offline.stderr, new RegExp(`(\\d+) of \\1 leases into ${offlineDb.replace(/[.]/g, '\\.')}`));
+    const offlineCheck = await run(
+      process.execPath,
+      [TWINLEASE_BIN, 'check', '--config', offlineConfig, '--leases', offlineDb],
+      { check: false },
+    );
+    assert.equal(offlineCheck.code, 0, offlineCheck.stderr);
     const backupFile = join(dir, 'backup.db');
     const backup = await cli(primary(), ['backup', '--path', backupFile]);
     assert.equal(backup.code, 0, backup.stderr);
