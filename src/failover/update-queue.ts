@@ -26,9 +26,9 @@ export const MAX_BINDINGS_PER_UPDATE = 16;
 /** Binding bytes per BNDUPD: a message is at most 2048 bytes (spec §3.1); room for the digest. */
 const MAX_BNDUPD_BINDING_BYTES = FAILOVER_MAX_LENGTH - FAILOVER_HEADER_LENGTH - 64;
 /**
- * A table walk fills the queue when fewer than this many queued addresses are not in flight: more
- * than one window of BNDUPDs (maxUnackedUpdates × 16 = 160 at the default), so the window does not
- * run dry between two fills.
+ * A table walk fills the queue when fewer than this many addresses are queued (a sent one leaves
+ * the queue): more than one window of BNDUPDs (maxUnackedUpdates × 16 = 160 at the default), so the
+ * window does not run dry between two fills.
  */
 export const TABLE_WALK_REFILL_BELOW = 256;
 /** Most addresses one fill takes from the lease table. */
@@ -326,7 +326,7 @@ export class UpdateQueue {
     const r = this.request;
     const walk = r !== null ? r.walk : this.storeScan;
     if (walk === null) return;
-    if (this.queue.size >= TABLE_WALK_REFILL_BELOW + this.inFlightAddresses.size) return;
+    if (this.queue.size >= TABLE_WALK_REFILL_BELOW) return;
     let taken = 0;
     let looked = 0;
     let isEnd = true;
