@@ -14,15 +14,19 @@ import { SimPair, type SimServer } from './lib/pair.js';
 const S = ServerState;
 
 function normalPair(): SimPair {
-  const p = new SimPair();
+  return balancedPair(new SimPair(), 1, 60);
+}
+
+/** Runs `p` until both are NORMAL and the secondary holds `backups` BACKUP addresses, all sent. */
+function balancedPair(p: SimPair, backups: number, maxSeconds: number): SimPair {
   p.runUntil(
     () => p.a.endpoint.currentState === S.NORMAL && p.b.endpoint.currentState === S.NORMAL,
     120,
     'both NORMAL',
   );
   p.runUntil(
-    () => count(p.b, 'backup') > 0 && p.a.endpoint.status(p.now).queuedUpdates === 0,
-    60,
+    () => count(p.b, 'backup') >= backups && p.a.endpoint.status(p.now).queuedUpdates === 0,
+    maxSeconds,
     'pool balanced',
   );
   return p;
@@ -159,18 +163,12 @@ describe('pool balancing of a large range', () => {
 describe('a partner that lost its store, answered a window at a time (issue 15)', () => {
   test('the primary never queues the whole table; the secondary gets every binding; one UPDDONE', () => {
     // 8192 addresses: the secondary's half are BACKUP bindings on the primary once balanced.
-    const p = new SimPair({
-      scope: { subnet: '10.0.0.0/16', ranges: [{ start: ip('10.0.16.0'), end: ip('10.0.47.255') }] },
-    });
-    p.runUntil(
-      () => p.a.endpoint.currentState === S.NORMAL && p.b.endpoint.currentState === S.NORMAL,
-      120,
-      'both NORMAL',
-    );
-    p.runUntil(
-      () => count(p.b, 'backup') >= 4096 && p.a.endpoint.status(p.now).queuedUpdates === 0,
+    const p = balancedPair(
+      new SimPair({
+        scope: { subnet: '10.0.0.0/16', ranges: [{ start: ip('10.0.16.0'), end: ip('10.0.47.255') }] },
+      }),
+      4096,
       600,
-      'pool balanced',
     );
     for (let c = 1; c <= 40; c++) p.dora(p.a, c);
     p.run(2);
