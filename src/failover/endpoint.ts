@@ -16,11 +16,13 @@
 //   binding-update.ts     one binding in and out: the conflict matrix, the wire form (D12 §7.1);
 //   lease-time.ts         what a grant may promise (MCLT) and when an address may be reused;
 //   relationship-gate.ts  the answers to the DHCP engine (which client, which address, how long);
-//   pool-balancing.ts     which free addresses move to the secondary (POOLREQ/POOLRESP).
+//   pool-balancing.ts     which free addresses move to the secondary (POOLREQ/POOLRESP);
+//   update-queue.ts       the outgoing binding updates: the queue, the window of unacked BNDUPDs,
+//                         the partner's UPDREQ/UPDREQALL answered a window at a time (D12 §7.1, §7.3).
 // What still lives here: owning the connections (duplicate links, closing, the receive timer),
-// applying state-machine events and persisting the state, the binding-update queue (lazy BNDUPDs
-// with a window of unacked ones, BNDACK, UPDREQ/UPDREQALL/UPDDONE, the inbound BNDUPD and its
-// duels), the credit after an unmeasured restart, and pool balancing's sending.
+// applying state-machine events and persisting the state, sending the queued updates and settling
+// their BNDACKs, the inbound BNDUPD and its duels, the credit after an unmeasured restart, and pool
+// balancing's sending.
 
 import type { ResolvedRelationship } from '../config/resolved.js';
 import type { FailoverGate } from '../dhcp/failover-gate.js';
@@ -29,7 +31,6 @@ import type { BindingState, Lease } from '../dhcp/lease.js';
 import type { LeaseTable } from '../dhcp/lease-table.js';
 import type { ScopeView } from '../dhcp/scope.js';
 import {
-  bindingOptions,
   buildBndAck,
   buildBndUpd,
   buildConnect,
@@ -46,11 +47,8 @@ import {
 import {
   BindingStatus,
   type DecodedFailoverMessage,
-  FAILOVER_HEADER_LENGTH,
-  FAILOVER_MAX_LENGTH,
   type FailoverBinding,
   type FailoverBindingAck,
-  type FailoverBindingInput,
   type FailoverMessage,
   FailoverMessageType,
   isServerState,
@@ -77,7 +75,7 @@ import {
 } from './connection.js';
 import { BUCKET_COUNT, countSetBuckets, hbaFromPercent, serves } from './hash-bucket.js';
 import { partnerDownReuseAt, type UnmeasuredRestart } from './lease-time.js';
-import { PartnerClock, toWireBinding, wireTime } from './partner-clock.js';
+import { PartnerClock, wireTime } from './partner-clock.js';
 import { POOL_BALANCE_BATCH, planPoolBalance, secondaryShareOf } from './pool-balancing.js';
 import { RelationshipGate } from './relationship-gate.js';
 import { responsiveness, type StateEvent, transition } from './state-machine.js';
@@ -89,6 +87,7 @@ import {
   wasDownLongerThanMclt,
 } from './state-timers.js';
 import type { ConnectionId, EndpointAction, EndpointInput, RelationshipStatus } from './types.js';
+import { isUnchangedSince, MAX_BINDINGS_PER_UPDATE, UpdateQueue } from './update-queue.js';
 
 /** The part of the DHCP engine the endpoint uses (DhcpEngine implements it). */
 export interface EndpointEngine {
@@ -149,32 +148,11 @@ export interface PersistedRelationship {
 
 export const metaKeyOf = (name: string): string => `failover:${name}`;
 
-/** Bindings per BNDUPD toward a non-ISC peer (Windows ignores past 16, spec §3.5). */
-const MAX_BINDINGS_PER_UPDATE = 16;
-/** Binding bytes per BNDUPD: a message is at most 2048 bytes (spec §3.1); room for the digest. */
-const MAX_BNDUPD_BINDING_BYTES = FAILOVER_MAX_LENGTH - FAILOVER_HEADER_LENGTH - 64;
 /**
  * A secondary paired with an ISC primary holds its own EXPIRED this long past the lease's end (plus
  * how far the primary's clock is behind ours) for the primary's EXPIRED to settle it (see pump).
  */
 const ISC_EXPIRY_HOLD_SECONDS = 5;
-
-interface InFlightBinding {
-  address: Ipv4;
-  /** What was sent: the BNDACK settles a local binding that still says this (isUnchangedSince). */
-  binding: FailoverBindingInput;
-  /** The lease table's version of the binding sent (Lease.version). */
-  version: number | undefined;
-  state: BindingState;
-  potentialExpiresAt: number;
-  isIscPeer: boolean;
-}
-
-interface PartnerUpdateRequest {
-  xid: number;
-  /** Addresses whose update must be answered before UPDDONE. */
-  waitingFor: Set<Ipv4>;
-}
 
 type Counters = Record<string, number>;
 
@@ -243,21 +221,14 @@ export class FailoverEndpoint {
   /** HBA in force: ours (primary) or received in CONNECT (secondary). */
   private hba: Uint8Array;
 
-  /** Addresses whose binding the partner has not acknowledged, in order of change. */
-  private readonly updateQueue = new Set<Ipv4>();
-  /** Where pump goes on in updateQueue (nextQueuedAddress). */
-  private updateCursor: Iterator<Ipv4> | null = null;
-  private readonly inFlight = new Map<number, InFlightBinding[]>();
-  private readonly inFlightAddresses = new Set<Ipv4>();
-  /** The durable version of bindings the DHCP exchange changed, until they are sent. */
-  private readonly durableVersion = new Map<Ipv4, Lease>();
+  /** The outgoing binding updates, in flight and queued, and the partner's update request. */
+  private readonly updates: UpdateQueue;
   /**
    * Address → the binding we sent back after rejecting the partner's, and the partner's binding it
    * answered (bindingKeys), on this connection: each version of ours is sent back once against each
    * version of theirs.
    */
   private readonly counterUpdated = new Map<Ipv4, string>();
-  private partnerUpdateRequest: PartnerUpdateRequest | null = null;
   /** xid of the UPDREQ/UPDREQALL we sent and wait UPDDONE for, on the active connection. */
   private ourUpdateRequestXid: number | null = null;
   private recoverWaitEndsAt: number | null = null;
@@ -267,7 +238,6 @@ export class FailoverEndpoint {
    * downward scan goes on (`scope|group` → next address to look at). Empty: nothing pending.
    */
   private readonly poolBalanceCursor = new Map<string, number>();
-  private hasScannedStore = false;
   private hasLoggedStartupWait = false;
   private readonly startupSeconds: number;
   private readonly poolBalanceSeconds: number;
@@ -292,6 +262,7 @@ export class FailoverEndpoint {
     this.name = r.name;
     this.role = r.role;
     this.scopeIds = new Set(r.scopeIds);
+    this.updates = new UpdateQueue(this.scopeIds);
     const p = options.persisted;
     this.previousState = p ? normaliseStored(p.state) : ServerState.RECOVER;
     this.hasNoPartnerRecord = p === null || options.isStoreEmpty;
@@ -384,8 +355,8 @@ export class FailoverEndpoint {
       clockSkewSeconds: this.clock.clockSkewSeconds,
       mcltSeconds: this.mcltSeconds,
       clientSharePercent: this.clientSharePercent(),
-      unackedUpdates: this.inFlightAddresses.size,
-      queuedUpdates: this.updateQueue.size,
+      unackedUpdates: this.updates.unackedCount,
+      queuedUpdates: this.updates.queuedCount,
       partnerDownAt: this.partnerDownAt(),
       partnerPoolUsableAt: this.state === ServerState.PARTNER_DOWN ? this.partnerPoolUsableAt() : null,
       partnerSeenServingAt: this.partnerSeenServingAt > 0 ? this.partnerSeenServingAt : null,
@@ -470,17 +441,6 @@ export class FailoverEndpoint {
   handle(input: EndpointInput, now: number, wallNow: number = now): EndpointAction[] {
     const out: EndpointAction[] = [];
     this.clock.wallOffsetSeconds = wallNow - now;
-    if (!this.hasScannedStore) {
-      // Bindings the partner has not acknowledged (persisted flag) go out on the next connection.
-      // Done on the first input: the engine does not exist yet when the endpoint is built.
-      this.hasScannedStore = true;
-      const t = this.options.engine().leaseTable;
-      t.forEachFrom(-1, (s) => {
-        if (!t.isPartnerUpToDateAt(s) && this.scopeIds.has(t.scopeIdAt(s)))
-          this.updateQueue.add(t.addressAt(s));
-        return true;
-      });
-    }
     switch (input.type) {
       case 'connected':
         this.onConnected(input.connectionId, input.outbound, now, out);
@@ -507,8 +467,7 @@ export class FailoverEndpoint {
             // then allocated the address).
             const current = engine.getLease(lease.address);
             if (current !== undefined && this.supersedes(current, lease)) continue;
-            this.updateQueue.add(lease.address);
-            this.durableVersion.set(lease.address, lease);
+            this.updates.enqueueDurable(lease);
           }
         }
         this.pump(now, out);
@@ -539,7 +498,7 @@ export class FailoverEndpoint {
    * the merged binding, which stayed unacknowledged for good).
    */
   private putBinding(engine: EndpointEngine, lease: Lease): void {
-    this.durableVersion.delete(lease.address);
+    this.updates.forgetDurable(lease.address);
     engine.putLease(lease);
     // The bindings this endpoint put (partner's updates, acknowledgements, pool moves) carry the
     // table's mark until the next put of the address, whoever makes it.
@@ -680,12 +639,9 @@ export class FailoverEndpoint {
     this.active = null;
     // Responses are only valid on the connection that carried the request (spec §2.5): what was in
     // flight is sent again on the next connection.
-    for (const batch of this.inFlight.values()) for (const b of batch) this.updateQueue.add(b.address);
-    this.inFlight.clear();
-    this.inFlightAddresses.clear();
+    this.updates.connectionLost();
     this.clock.clearSamples();
     this.counterUpdated.clear();
-    this.partnerUpdateRequest = null;
     this.ourUpdateRequestXid = null;
     this.nextConnectAt = Math.min(this.nextConnectAt, now + RECONNECT_SECONDS);
     out.push(log('warn', 'failover-connection-lost', { relationship: this.name, reason }));
@@ -1346,7 +1302,10 @@ export class FailoverEndpoint {
       this.state === ServerState.NORMAL &&
       this.isCommunicating() &&
       (now >= this.nextPoolBalanceAt ||
-        (this.poolBalanceCursor.size > 0 && this.updateQueue.size < POOL_BALANCE_BATCH / 2))
+        // A walk over the table (an update request) counts as a backlog: its updates go first.
+        (this.poolBalanceCursor.size > 0 &&
+          !this.updates.isWalking &&
+          this.updates.queuedCount < POOL_BALANCE_BATCH / 2))
     ) {
       this.nextPoolBalanceAt = now + this.poolBalanceSeconds;
       this.balancePools(now, out);
@@ -1388,7 +1347,7 @@ export class FailoverEndpoint {
     });
     for (const lease of changed) {
       this.putBinding(engine, lease);
-      this.updateQueue.add(lease.address);
+      this.updates.enqueue(lease.address);
     }
     if (changed.length > 0) out.push({ type: 'persist', leases: changed, meta: [], afterDurable: [] });
   }
@@ -1433,84 +1392,40 @@ export class FailoverEndpoint {
   // -----------------------------------------------------------------------------------------------
   // Binding updates out
 
-  /** Sends queued binding updates while the partner's window has room. */
+  /**
+   * Sends queued binding updates while the partner's window has room (update-queue.ts takes them,
+   * walking the lease table a window at a time for an update request), then the UPDDONE of a
+   * request whose walk has just ended with nothing left to wait for.
+   */
   private pump(now: number, out: EndpointAction[]): void {
     const c = this.active;
     // A server in RECOVER does not push its (possibly stale) bindings: it first takes everything
     // from its partner (UPDREQALL → UPDDONE); what the partner's data did not supersede goes out
     // afterwards (D12 §9.6). It does answer a partner's own update request (both recovering).
     if (c === null || !c.hasPartnerState || this.state === ServerState.STARTUP) return;
-    if (this.state === ServerState.RECOVER && this.partnerUpdateRequest === null) return;
-    const engine = this.options.engine();
+    if (this.state === ServerState.RECOVER && !this.updates.isAnsweringRequest) return;
+    const context = {
+      engine: this.options.engine(),
+      isIscPeer: c.isIscPeer,
+      wireOffsetSeconds: c.wireOffsetSeconds,
+      isHeld: (lease: Lease) => this.isExpiryHeldForIscPrimary(c, lease, now),
+    };
     const perMessage = c.isIscPeer ? 1 : MAX_BINDINGS_PER_UPDATE;
-    while (this.inFlight.size < c.partnerMaxUnacked && this.updateQueue.size > 0) {
-      const batch: InFlightBinding[] = [];
-      const bindings: FailoverBindingInput[] = [];
-      let bytes = 0;
-      for (let visited = 0, n = this.updateQueue.size; visited < n; visited++) {
-        if (batch.length >= perMessage) break;
-        const address = this.nextQueuedAddress();
-        if (address === undefined) break;
-        if (this.inFlightAddresses.has(address)) continue;
-        // Send what is on stable storage: the engine may already hold a newer version of a binding
-        // whose commit is still in progress (D12: every potential expiration sent must be
-        // recoverable). Endpoint-made changes are durable before any send that follows them.
-        const lease = this.durableVersion.get(address) ?? engine.getLease(address);
-        if (!lease || !this.scopeIds.has(lease.scopeId)) {
-          this.updateQueue.delete(address);
-          this.durableVersion.delete(address);
-          this.partnerUpdateRequest?.waitingFor.delete(address);
-          continue;
-        }
-        if (this.isExpiryHeldForIscPrimary(c, lease, now)) continue;
-        const b = bindingFromLease(lease, { isIscPeer: c.isIscPeer });
-        // Host and policy names make bindings long: the rest waits for the next BNDUPD.
-        const size = bindingOptions(b).reduce((n, o) => n + 4 + o.data.length, 0);
-        if (batch.length > 0 && bytes + size > MAX_BNDUPD_BINDING_BYTES) break;
-        bytes += size;
-        this.updateQueue.delete(address);
-        this.durableVersion.delete(address);
-        bindings.push(toWireBinding(b, c.wireOffsetSeconds));
-        batch.push({
-          address,
-          binding: b,
-          version: lease.version,
-          state: lease.state,
-          potentialExpiresAt: b.potentialExpiresAt ?? 0,
-          isIscPeer: c.isIscPeer,
-        });
-        this.inFlightAddresses.add(address);
-      }
-      if (batch.length === 0) break;
+    while (this.updates.unackedMessages < c.partnerMaxUnacked) {
+      const batch = this.updates.nextBatch(context, perMessage);
+      if (batch === null) break;
       const xid = this.xid(c);
-      this.inFlight.set(xid, batch);
-      this.counters.bindingUpdatesSent! += batch.length;
-      this.send(c, buildBndUpd({ time: wireTime(now + c.wireOffsetSeconds), xid, bindings }), now, out);
-      // Everything queued may be in flight already (waiting for its ACK to be re-sent).
-      if (
-        batch.length < perMessage &&
-        this.updateQueue.size > 0 &&
-        [...this.updateQueue].every((a) => this.inFlightAddresses.has(a))
-      )
-        break;
+      this.updates.sent(xid, batch.sent);
+      this.counters.bindingUpdatesSent! += batch.sent.length;
+      this.send(
+        c,
+        buildBndUpd({ time: wireTime(now + c.wireOffsetSeconds), xid, bindings: batch.bindings }),
+        now,
+        out,
+      );
+      if (batch.isQueueExhausted) break;
     }
-  }
-
-  /**
-   * The next address of updateQueue after the last one pump looked at, from the start again once
-   * it reached the end. A Set iterated from its start walks over every entry deleted before (V8
-   * keeps them until it rehashes): sending a queue of 1M bindings 16 at a time from the start cost
-   * ~34 s of CPU, with several ms per BNDUPD in the event loop (issue 15); a live iterator goes on
-   * where it stopped and sees what is added after it.
-   */
-  private nextQueuedAddress(): Ipv4 | undefined {
-    for (let pass = 0; pass < 2; pass++) {
-      if (this.updateCursor === null) this.updateCursor = this.updateQueue.values();
-      const r = this.updateCursor.next();
-      if (r.done !== true) return r.value;
-      this.updateCursor = null;
-    }
-    return undefined;
+    this.maybeFinishPartnerUpdateRequest(now, out);
   }
 
   /**
@@ -1539,7 +1454,7 @@ export class FailoverEndpoint {
       c.isIscPeer &&
       this.role === 'secondary' &&
       lease.state === 'expired' &&
-      this.partnerUpdateRequest?.waitingFor.has(lease.address) !== true &&
+      !this.updates.isWaitedFor(lease.address) &&
       // dhcpd keeps the expiry as we sent it (our timeline + the connection's wall offset) and
       // compares it with its own clock (partner's time = our timeline + the measured offset).
       now <
@@ -1550,26 +1465,24 @@ export class FailoverEndpoint {
   }
 
   private onBindingAck(m: DecodedFailoverMessage, now: number, out: EndpointAction[]): void {
-    const batch = this.inFlight.get(m.xid);
+    const batch = this.updates.takeInFlight(m.xid);
     if (!batch) {
       out.push(log('warn', 'failover-unexpected-bndack', { relationship: this.name, xid: m.xid }));
       return;
     }
-    this.inFlight.delete(m.xid);
     const engine = this.options.engine();
     const results = new Map<Ipv4, FailoverBindingAck | undefined>();
     for (const b of m.bindings) results.set(b.address as Ipv4, b);
     const changed: Lease[] = [];
     for (const sent of batch) {
-      this.inFlightAddresses.delete(sent.address);
       const ack = results.get(sent.address);
       const current = engine.getLease(sent.address);
       if (ack === undefined) {
         // Not answered: send it again later.
-        this.updateQueue.add(sent.address);
+        this.updates.enqueue(sent.address);
         continue;
       }
-      this.partnerUpdateRequest?.waitingFor.delete(sent.address);
+      this.updates.answered(sent.address);
       if (ack.rejectReason !== undefined) {
         this.counters.bindingUpdatesRejectedByPartner!++;
         out.push(
@@ -1636,29 +1549,24 @@ export class FailoverEndpoint {
     this.pump(now, out);
   }
 
+  /**
+   * UPDREQ/UPDREQALL (D12 §7.3, spec §5.6): the bindings are taken from the lease table a window at
+   * a time as the updates leave (update-queue.ts); UPDDONE once the walk has reached the end and
+   * every update the request took has its BNDACK.
+   */
   private onUpdateRequest(m: DecodedFailoverMessage, now: number, out: EndpointAction[]): void {
     const all = m.type === FailoverMessageType.UPDREQALL;
-    const t = this.options.engine().leaseTable;
-    t.forEachFrom(-1, (s) => {
-      if ((all || !t.isPartnerUpToDateAt(s)) && this.scopeIds.has(t.scopeIdAt(s)))
-        this.updateQueue.add(t.addressAt(s));
-      return true;
-    });
-    const waitingFor = new Set<Ipv4>([...this.updateQueue, ...this.inFlightAddresses]);
-    this.partnerUpdateRequest = { xid: m.xid, waitingFor };
-    out.push(
-      log('info', 'failover-update-request', { relationship: this.name, all, bindings: waitingFor.size }),
-    );
-    this.maybeFinishPartnerUpdateRequest(now, out);
+    const pending = this.updates.startRequest(m.xid, all);
+    out.push(log('info', 'failover-update-request', { relationship: this.name, all, pending }));
     this.pump(now, out);
   }
 
   private maybeFinishPartnerUpdateRequest(now: number, out: EndpointAction[]): void {
-    const r = this.partnerUpdateRequest;
     const c = this.active;
-    if (r === null || c === null || r.waitingFor.size > 0) return;
-    this.partnerUpdateRequest = null;
-    this.send(c, buildUpdDone({ time: wireTime(now + c.wireOffsetSeconds), xid: r.xid }), now, out);
+    if (c === null) return;
+    const xid = this.updates.takeAnsweredRequest();
+    if (xid === null) return;
+    this.send(c, buildUpdDone({ time: wireTime(now + c.wireOffsetSeconds), xid }), now, out);
   }
 
   // -----------------------------------------------------------------------------------------------
@@ -1744,7 +1652,7 @@ export class FailoverEndpoint {
           this.counterUpdated.get(address) !== key
         ) {
           this.counterUpdated.set(address, key);
-          this.updateQueue.add(address);
+          this.updates.enqueue(address);
           if (ours?.isPartnerUpToDate) {
             // A binding the partner rejected before is marked up to date (not sent in a loop);
             // sending it back makes it pending again, on disk, so that a crash before the
@@ -1782,16 +1690,10 @@ export class FailoverEndpoint {
       const isOursLater = next.state === 'active' && next.leaseExpiresAt > (b.leaseExpiresAt ?? 0);
       if (isOursLater) {
         next = { ...next, isPartnerUpToDate: false };
-        this.updateQueue.add(address);
+        this.updates.enqueue(address);
       } else {
-        if (this.inFlightAddresses.has(address) || this.updateQueue.has(address)) {
-          // We have our own update of this address outstanding; theirs won, ours is obsolete.
-          this.updateQueue.delete(address);
-          this.durableVersion.delete(address);
-          // Nothing of ours to wait for any more (else an UPDDONE would never come: a pair stuck
-          // in POTENTIAL-CONFLICT, chaos seed 1933406798).
-          if (!this.inFlightAddresses.has(address)) this.partnerUpdateRequest?.waitingFor.delete(address);
-        }
+        // We have our own update of this address outstanding; theirs won, ours is obsolete.
+        if (this.updates.isPending(address)) this.updates.dropQueued(address);
         next = { ...next, isPartnerUpToDate: true };
       }
       this.putBinding(engine, next);
@@ -1817,12 +1719,7 @@ export class FailoverEndpoint {
    * hasPartnerWonDuel). Returns who wins, or null when we have no update of this address in flight.
    */
   private duel(address: Ipv4, theirs: FailoverBinding): 'ours' | 'theirs' | null {
-    if (!this.inFlightAddresses.has(address)) return null;
-    let mine: InFlightBinding | undefined;
-    for (const batch of this.inFlight.values()) {
-      mine = batch.find((x) => x.address === address);
-      if (mine) break;
-    }
+    const mine = this.updates.inFlightBindingOf(address);
     if (!mine) return null;
     // Our binding changed after we sent it (a client was ACKed meanwhile): the version in flight is
     // not ours any more, and the newer one is queued behind it. The partner's update is judged
@@ -1896,7 +1793,7 @@ export class FailoverEndpoint {
     for (const [k, v] of plan.cursors) this.poolBalanceCursor.set(k, v);
     for (const next of plan.moved) {
       this.putBinding(engine, next);
-      this.updateQueue.add(next.address);
+      this.updates.enqueue(next.address);
     }
     const moved = plan.moved.length;
     if (moved > 0) {
@@ -1955,17 +1852,6 @@ export class FailoverEndpoint {
     c.lastSentAt = now;
     out.push({ type: 'send', connectionId: c.id, message });
   }
-}
-
-/**
- * The local binding still tells the partner what `sent` told it. The same table version is the
- * same binding (the common case, an UPDREQALL of a million bindings: no key built); another
- * version may still say the same (the endpoint rewrites a binding to record an acknowledged PET),
- * so then the content is compared.
- */
-function isUnchangedSince(current: Lease, sent: InFlightBinding): boolean {
-  if (sent.version !== undefined && current.version === sent.version) return true;
-  return bindingKey(bindingFromLease(current, { isIscPeer: sent.isIscPeer })) === bindingKey(sent.binding);
 }
 
 function normaliseStored(state: ServerState): ServerState {

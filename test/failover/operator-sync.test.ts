@@ -14,15 +14,19 @@ import { SimPair, type SimServer } from './lib/pair.js';
 const S = ServerState;
 
 function normalPair(): SimPair {
-  const p = new SimPair();
+  return balancedPair(new SimPair(), 1, 60);
+}
+
+/** Runs `p` until both are NORMAL and the secondary holds `backups` BACKUP addresses, all sent. */
+function balancedPair(p: SimPair, backups: number, maxSeconds: number): SimPair {
   p.runUntil(
     () => p.a.endpoint.currentState === S.NORMAL && p.b.endpoint.currentState === S.NORMAL,
     120,
     'both NORMAL',
   );
   p.runUntil(
-    () => count(p.b, 'backup') > 0 && p.a.endpoint.status(p.now).queuedUpdates === 0,
-    60,
+    () => count(p.b, 'backup') >= backups && p.a.endpoint.status(p.now).queuedUpdates === 0,
+    maxSeconds,
     'pool balanced',
   );
   return p;
@@ -153,5 +157,44 @@ describe('pool balancing of a large range', () => {
     );
     assert.equal(count(p.a, 'backup'), 20_480, 'the primary holds the same BACKUP bindings');
     assert.equal(count(p.b, 'backup'), 20_480);
+  });
+});
+
+describe('a partner that lost its store, answered a window at a time (issue 15)', () => {
+  test('the primary never queues the whole table; the secondary gets every binding; one UPDDONE', () => {
+    // 8192 addresses: the secondary's half are BACKUP bindings on the primary once balanced.
+    const p = balancedPair(
+      new SimPair({
+        scope: { subnet: '10.0.0.0/16', ranges: [{ start: ip('10.0.16.0'), end: ip('10.0.47.255') }] },
+      }),
+      4096,
+      600,
+    );
+    for (let c = 1; c <= 40; c++) p.dora(p.a, c);
+    p.run(2);
+    const held = [...p.a.engine.leases()].length;
+    assert.ok(held >= 4096, `the primary holds ${held} bindings`);
+    // The secondary loses its store and comes back: RECOVER, UPDREQALL.
+    p.crash(p.b);
+    p.b.durable.clear();
+    p.b.meta.clear();
+    p.run(5);
+    let largestQueue = 0;
+    const handle = p.a.endpoint.handle.bind(p.a.endpoint);
+    p.a.endpoint.handle = (input, now, wallNow) => {
+      const out = handle(input, now, wallNow);
+      largestQueue = Math.max(largestQueue, p.a.endpoint.status(now).queuedUpdates);
+      return out;
+    };
+    const updDone = sent(p, 'a', FailoverMessageType.UPDDONE);
+    p.restart(p.b);
+    p.runUntil(() => sent(p, 'a', FailoverMessageType.UPDDONE) > updDone, 600, 'UPDDONE');
+    p.run(2);
+    assert.equal(sent(p, 'a', FailoverMessageType.UPDDONE), updDone + 1, 'one UPDDONE');
+    assert.ok(largestQueue <= 1024, `the primary queued at most ${largestQueue} at a time`);
+    const primary = new Map([...p.a.engine.leases()].map((l) => [l.address, l.state]));
+    const secondary = new Map([...p.b.engine.leases()].map((l) => [l.address, l.state]));
+    assert.equal(secondary.size, primary.size, 'the secondary holds every binding again');
+    for (const [a, st] of primary) assert.equal(secondary.get(a), st, `the same state at ${a}`);
   });
 });
