@@ -180,6 +180,14 @@ function clientKey(hardwareAddress: string | undefined, clientId: string | null 
 }
 
 /**
+ * How far one of our times can move on a trip to the partner and back: each side converts with
+ * its own measurement of the connection's offset, each within about a second of the truth (whole
+ * seconds; offsets of ±1 counted as 0), and the two errors need not cancel (sim seed 192694: +1 s
+ * a round trip). A binding of ours the partner sends back reads up to this much later or earlier.
+ */
+export const ROUND_TRIP_SKEW_SECONDS = 2;
+
+/**
  * Should a received binding replace ours? `ours` undefined = never used = FREE.
  * CLTT comparisons: an update without CLTT is never "later"; one with CLTT is later than a local
  * binding that has none (failover.md §5.4).
@@ -289,6 +297,31 @@ export function decideIncoming(
     case 'accept':
       return { accept: true };
     case 'T1': {
+      // Our EXPIRED against an ACTIVE of the same client whose transaction and lease end are ours
+      // to within a round trip's skew: the lease our expiry ended, sent back by the partner (its
+      // copy, which ends here up to a second or two later, so it rejected our EXPIRED, rule T2).
+      // It is no newer transaction. Taken as one (its CLTT reads a second later), it made us ACTIVE
+      // again until a second later, the partner did the same with ours, and every round moved the
+      // lease a second on: the pair never settled (sim seed 192694). Rejecting it is safe: our
+      // EXPIRED frees the address only once the partner accepts it, which T2 allows only when the
+      // lease is over on the partner's timeline. Not for our times stored before a restart no clock
+      // measured: those cannot be compared at all (below).
+      if (
+        ours.state === 'expired' &&
+        receivedIsActive &&
+        theirCltt !== undefined &&
+        ours.clientLastTransactionAt > 0 &&
+        isOrdered(ours.clientLastTransactionAt) &&
+        clientKey(ours.hardwareAddress, ours.clientId) ===
+          clientKey(received.hardwareAddress, received.clientId ?? null) &&
+        theirCltt <= ours.clientLastTransactionAt + ROUND_TRIP_SKEW_SECONDS &&
+        received.leaseExpiresAt! <= ours.leaseExpiresAt + ROUND_TRIP_SKEW_SECONDS
+      ) {
+        return reject(
+          RejectReason.OUTDATED_BINDING_INFORMATION,
+          'the lease our EXPIRED ended, sent back: no later transaction',
+        );
+      }
       // Concurrent changes: our binding has not been acknowledged, so the partner decided without
       // knowing it, and exactly one side is ACTIVE. CLTTs from two clocks (skew, a clock step in
       // between) cannot order them reliably; keep the ACTIVE one, which loses no lease a client

@@ -1057,3 +1057,39 @@ describe('decideIncoming — rule T2 at the expiry second (issue 14 item 11)', (
     );
   });
 });
+
+describe('decideIncoming — our EXPIRED against the lease it ended, sent back (sim seed 192694)', () => {
+  it('the same client, transaction and lease end to within a round trip of the two offset measurements: kept EXPIRED', () => {
+    // The partner's copy of our lease ended a second later on its timeline; it rejected our
+    // EXPIRED (T2) and sent its ACTIVE copy back, whose CLTT and expiry read a second later here.
+    for (const role of ['primary', 'secondary'] as const) {
+      for (const isPartnerUpToDate of [true, false]) {
+        const mine = ours('expired', { isPartnerUpToDate });
+        const ctx = { role, now: OUR_EXPIRY };
+        const back = (clttShift: number, expiryShift: number): FailoverBinding => ({
+          ...received(BindingStatus.ACTIVE, OUR_CLTT + clttShift),
+          leaseExpiresAt: OUR_EXPIRY + expiryShift,
+          potentialExpiresAt: OUR_EXPIRY + expiryShift,
+        });
+        const label = `${role}, acknowledged ${isPartnerUpToDate}`;
+        for (const shift of [-1, 0, 1, 2]) {
+          const d = decideIncoming(mine, back(shift, shift), ctx);
+          assert.deepEqual(
+            [d.accept, d.accept ? 0 : d.reason],
+            [false, RejectReason.OUTDATED_BINDING_INFORMATION],
+            `${label}, shifted ${shift} s`,
+          );
+        }
+        // A later transaction of the client (a renewal on the partner): accepted as before.
+        assert.equal(decideIncoming(mine, back(1, 300), ctx).accept, true, `${label}: renewed`);
+        assert.equal(decideIncoming(mine, back(3, 3), ctx).accept, true, `${label}: 3 s later`);
+        // Another client: not our lease.
+        const other = { ...back(1, 1), hardwareAddress: 'bbbbbbbbbbbb' };
+        assert.equal(decideIncoming(mine, other, ctx).accept, true, `${label}: another client`);
+        // Our CLTT from before a restart no clock measured cannot be compared: the ACTIVE wins.
+        const unordered = { ...ctx, orderedTimesFrom: OUR_CLTT + 10 };
+        assert.equal(decideIncoming(mine, back(1, 1), unordered).accept, true, `${label}: unordered`);
+      }
+    }
+  });
+});

@@ -414,6 +414,30 @@ const FINDINGS: Array<{ name: string; options: RunOptions; kind: string; isOpen:
     kind: 'double-holding',
     isOpen: false,
   },
+  {
+    // Issue 16 sweep at 3160ccb, seeds 190001..200000 (shrunk: --disable stall --skip 8,12,18,20).
+    // The two sides' measurements of the connection's offset (a: -22, b: -3; a's wire clock 24 s
+    // behind its timeline) did not cancel: a time of a's sent to b and back came back 1 s later.
+    // a expired its clients' leases (clients quiet since 1217 s); b's copies ended a second later,
+    // so b rejected the EXPIREDs (T2) and sent its ACTIVE copies back; a took each for a newer
+    // transaction (CLTT one second later, rule T1) and was ACTIVE until a second later; b then did
+    // the same with a's. Every round moved CLTT and expiry a second on, once a second, from 1433 s
+    // to the end (2398 s). Fix: our EXPIRED is not replaced by the same client's ACTIVE whose CLTT
+    // and expiry are ours to within a round trip's skew (decideIncoming, T1).
+    name: 'our own lease sent back a second later by the two offset measurements looked newer: EXPIRED and ACTIVE ping-ponged for good',
+    options: { seed: 192694 },
+    kind: 'no-convergence',
+    isOpen: false,
+  },
+  {
+    // Found while fixing 192694 (seeds 1..1000 at f26ff18, the base of the fix): the same
+    // ping-pong from 666 s (10.0.0.110, one second a round) to the end at 2115 s, 15 addresses
+    // unacknowledged by then; both clocks stepped back about 18 s, b's host lost power three times.
+    name: 'the same, found in seeds 1..1000',
+    options: { seed: 751 },
+    kind: 'no-convergence',
+    isOpen: false,
+  },
 ];
 
 describe('simulator: findings (regression seeds)', () => {
