@@ -438,6 +438,24 @@ const FINDINGS: Array<{ name: string; options: RunOptions; kind: string; isOpen:
     kind: 'no-convergence',
     isOpen: false,
   },
+  {
+    // Issue 16 sweep at 3160ccb, seeds 200001..210000 (shrunk: --disable oneWay,linkReset,hostCrash
+    // --skip 7): "a=normal queued=0 unacked=21 writes=0 b=normal queued=0 unacked=0 writes=3" at the
+    // end. Fails at aec16b4 and 3160ccb; passes with the fix of 192694 alone (branch s192694).
+    name: 'the same shape of no-convergence, in seeds 200001..210000',
+    options: { seed: 205001 },
+    kind: 'no-convergence',
+    isOpen: false,
+  },
+  {
+    // Issue 16 sweep at 3160ccb, seeds 210001..220000 (shrunk: --disable operatorPartnerDown --skip
+    // 2,10,11,24): both sides with 15 unacknowledged at the end. Fails at aec16b4 and 3160ccb; passes
+    // with the fix of 192694 alone.
+    name: 'the same shape of no-convergence, in seeds 210001..220000',
+    options: { seed: 212465 },
+    kind: 'no-convergence',
+    isOpen: false,
+  },
 ];
 
 describe('simulator: findings (regression seeds)', () => {
