@@ -134,6 +134,14 @@ test('two servers offer the same address to two clients: one ACK, one NAK, both 
     const winnerMac = winner === a ? mac(1) : mac(2);
     assert.equal(loser.counters.get('lease-claim-lost'), 1);
     assert.equal(winner.counters.get('lease-claim-lost'), 0);
+    // ... and on /metrics under its stable name (docs/metrics.md), not only the catch-all.
+    for (const [s, n] of [
+      [loser, 1],
+      [winner, 0],
+    ] as const) {
+      const text = await (await fetch(`http://127.0.0.1:${s.api.port}/metrics`)).text();
+      assert.match(text, new RegExp(`^twinlease_lease_claims_lost_total ${n}$`, 'm'));
+    }
     // The database holds the winner's client; so do both tables.
     const c = new pg.Client({ connectionString: db.url });
     await c.connect();
