@@ -7,6 +7,8 @@
 #   sudo RATES="500 1000" RAMP=0 bench/postgresql.sh  # equal-rate runs only
 #   sudo NS=3 RAMP_RATES="1000 2000" bench/postgresql.sh
 #   sudo KEA_THREADS=2 bench/postgresql.sh            # Kea multi-threaded (default: single-threaded)
+#   sudo NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" NS=1 RAMP=0 bench/postgresql.sh   # profile
+#     (profiled CPU figures are not for quoting; bench/lib/profile-summary.ts reads the profile)
 #
 # Topology (../shared/harness, namespaces $PFX-*): servers in $PFX-srv (10.77.0.1), $PFX-srv2
 # (10.77.0.3) and $PFX-rc (10.77.0.4, added here and removed at the end); PostgreSQL in $PFX-cli
@@ -54,6 +56,47 @@ pg_ticks() {
       END { print t + 0 }'
 }
 
+# The table and the ratios of a results file (also: bench/postgresql.sh --summary FILE).
+summary() {
+node - "$1" <<'JS'
+const fs = require('fs');
+const rows = fs.readFileSync(process.argv[2], 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+const f = (x, d = 1) => (Number.isFinite(x) ? x.toFixed(d) : '-');
+const pad = (s, n) => String(s).padStart(n);
+const eq = rows.filter((r) => r.kind === 'rate');
+console.log(`\nN servers on one PostgreSQL, perfdhcp broadcast through a relay, PERIOD=${eq[0]?.result.period_s}s CLIENTS=${eq[0]?.result.clients}, Kea threads ${rows[0]?.kea_threads}`);
+console.log('CPU: µs per ACKed lease, servers + PostgreSQL (all its processes); % = of one core');
+const head = ['N', 'rate', 'server', 'leases/s', 'lost', 'srv us', 'db us', 'total us', 'srv cpu%', 'db cpu%', 'DO p50', 'DO p99', 'RA p50', 'RA p99', 'db rows', 'bg%'];
+console.log(head.map((h) => pad(h, 9)).join(' '));
+const by = new Map();
+for (const { server, servers, result: r } of eq) {
+  console.log([servers, r.offered_rate, server, f(r.leases_per_s), r.discover_sent - r.ack_rcvd, r.server_us_per_lease, r.db_us_per_lease, r.total_us_per_lease, r.server_cpu_pct, r.db_cpu_pct, r.do_p50_ms, r.do_p99_ms, r.ra_p50_ms, r.ra_p99_ms, r.db_active_rows, r.bg_cpu_pct].map((v) => pad(v, 9)).join(' '));
+  const k = `${servers}@${r.offered_rate}`;
+  if (!by.has(k)) by.set(k, {});
+  by.get(k)[server] = r;
+}
+const ramp = new Map();
+for (const { server, servers, result: r } of rows.filter((x) => x.kind === 'ramp')) {
+  if (!ramp.has(servers)) ramp.set(servers, {});
+  ramp.get(servers)[server] = r;
+}
+const q = (a, b) => (b > 0 && Number.isFinite(a) ? f(a / b, 2) : '-');
+console.log('\nratios Twinlease / Kea (CPU and latency: lower is better; rates: higher is better):');
+for (const [k, s] of by) {
+  const [n, rate] = k.split('@');
+  const t = s.twinlease, e = s.kea;
+  if (!t || !e) continue;
+  console.log(`  N=${n} at ${rate}/s: CPU per lease x${q(t.total_us_per_lease, e.total_us_per_lease)} (servers x${q(t.server_us_per_lease, e.server_us_per_lease)}, db x${q(t.db_us_per_lease, e.db_us_per_lease)}), DO p99 x${q(t.do_p99_ms, e.do_p99_ms)}, RA p99 x${q(t.ra_p99_ms, e.ra_p99_ms)}, leases/s x${q(t.leases_per_s, e.leases_per_s)}`);
+}
+for (const [n, s] of ramp) {
+  const k = s.kea?.ramp_max_clean_rate ?? 0, t = s.twinlease?.ramp_max_clean_rate ?? 0;
+  console.log(`  N=${n} max clean rate (≤ ${s.kea?.max_drop_pct ?? 1} % lost): Kea ${k}/s, Twinlease ${t}/s, x${k > 0 ? f(t / k, 2) : '-'}`);
+}
+console.log(`\nresults: ${process.argv[2]}`);
+JS
+}
+[ "${1:-}" != --summary ] || { summary "$2"; exit 0; }
+
 # One run: KIND (kea|twinlease) with N servers, from an empty database, at $RATE. Prints the
 # harness's JSON line with this bench's fields merged in (ramp.sh reads the last '{' line).
 if [ "${1:-}" = --once ]; then
@@ -74,7 +117,7 @@ if [ "${1:-}" = --once ]; then
     if [ "$KIND" = kea ]; then
       cmd="env KEA_PIDFILE_DIR=$R KEA_LOCKFILE_DIR=$R kea-dhcp4 -c $PGB/kea$((i + 1)).json"
     else
-      cmd="node $ROOT/bin/twinlease.js serve --config $PGB/tl$((i + 1)).json"
+      cmd="node ${NODE_ARGS:-} $ROOT/bin/twinlease.js serve --config $PGB/tl$((i + 1)).json"
     fi
     ip netns exec "${SERVER_NS[$i]}" $(pin "$SRV_CPUS") bash -c "exec $cmd" >"$R/server$((i + 1)).log" 2>&1 &
     PIDS+=($!)
@@ -212,39 +255,4 @@ for n in $NS; do
   fi
 done
 
-node - "$OUT" <<'JS'
-const fs = require('fs');
-const rows = fs.readFileSync(process.argv[2], 'utf8').trim().split('\n').map((l) => JSON.parse(l));
-const f = (x, d = 1) => (Number.isFinite(x) ? x.toFixed(d) : '-');
-const pad = (s, n) => String(s).padStart(n);
-const eq = rows.filter((r) => r.kind === 'rate');
-console.log(`\nN servers on one PostgreSQL, perfdhcp broadcast through a relay, PERIOD=${eq[0]?.result.period_s}s CLIENTS=${eq[0]?.result.clients}, Kea threads ${rows[0]?.kea_threads}`);
-console.log('CPU: µs per ACKed lease, servers + PostgreSQL (all its processes); % = of one core');
-const head = ['N', 'rate', 'server', 'leases/s', 'lost', 'srv us', 'db us', 'total us', 'srv cpu%', 'db cpu%', 'DO p50', 'DO p99', 'RA p50', 'RA p99', 'db rows', 'bg%'];
-console.log(head.map((h) => pad(h, 9)).join(' '));
-const by = new Map();
-for (const { server, servers, result: r } of eq) {
-  console.log([servers, r.offered_rate, server, f(r.leases_per_s), r.discover_sent - r.ack_rcvd, r.server_us_per_lease, r.db_us_per_lease, r.total_us_per_lease, r.server_cpu_pct, r.db_cpu_pct, r.do_p50_ms, r.do_p99_ms, r.ra_p50_ms, r.ra_p99_ms, r.db_active_rows, r.bg_cpu_pct].map((v) => pad(v, 9)).join(' '));
-  const k = `${servers}@${r.offered_rate}`;
-  if (!by.has(k)) by.set(k, {});
-  by.get(k)[server] = r;
-}
-const ramp = new Map();
-for (const { server, servers, result: r } of rows.filter((x) => x.kind === 'ramp')) {
-  if (!ramp.has(servers)) ramp.set(servers, {});
-  ramp.get(servers)[server] = r;
-}
-const q = (a, b) => (b > 0 && Number.isFinite(a) ? f(a / b, 2) : '-');
-console.log('\nratios Twinlease / Kea (CPU and latency: lower is better; rates: higher is better):');
-for (const [k, s] of by) {
-  const [n, rate] = k.split('@');
-  const t = s.twinlease, e = s.kea;
-  if (!t || !e) continue;
-  console.log(`  N=${n} at ${rate}/s: CPU per lease x${q(t.total_us_per_lease, e.total_us_per_lease)} (servers x${q(t.server_us_per_lease, e.server_us_per_lease)}, db x${q(t.db_us_per_lease, e.db_us_per_lease)}), DO p99 x${q(t.do_p99_ms, e.do_p99_ms)}, RA p99 x${q(t.ra_p99_ms, e.ra_p99_ms)}, leases/s x${q(t.leases_per_s, e.leases_per_s)}`);
-}
-for (const [n, s] of ramp) {
-  const k = s.kea?.ramp_max_clean_rate ?? 0, t = s.twinlease?.ramp_max_clean_rate ?? 0;
-  console.log(`  N=${n} max clean rate (≤ ${s.kea?.max_drop_pct ?? 1} % lost): Kea ${k}/s, Twinlease ${t}/s, x${k > 0 ? f(t / k, 2) : '-'}`);
-}
-console.log(`\nresults: ${process.argv[2]}`);
-JS
+summary "$OUT"
