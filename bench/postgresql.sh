@@ -6,7 +6,7 @@
 #   sudo bench/postgresql.sh                          # NS="1 2 3", RATES="500 1000", PERIOD=8, then a ramp
 #   sudo RATES="500 1000" RAMP=0 bench/postgresql.sh  # equal-rate runs only
 #   sudo NS=3 RAMP_RATES="1000 2000" bench/postgresql.sh
-#   sudo KEA_THREADS=2 bench/postgresql.sh            # Kea multi-threaded (default: single-threaded)
+#   sudo KEA_THREADS=0 bench/postgresql.sh            # Kea single-threaded (default: 4 packet threads)
 #   sudo NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" NS=1 RAMP=0 bench/postgresql.sh   # profile
 #     (profiled CPU figures are not for quoting; bench/lib/profile-summary.ts reads the profile)
 #
@@ -36,7 +36,7 @@ export PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
 export PGB=$WORK/pgbench                      # cluster, configs, logs
 export PG_PORT=${PG_PORT:-55432}
 export SRV_CPUS=${SRV_CPUS-0} CLI_CPUS=${CLI_CPUS-1} PG_CPUS=${PG_CPUS-${SRV_CPUS-0}}
-export KEA_THREADS=${KEA_THREADS:-0}
+export KEA_THREADS=${KEA_THREADS:-4}
 SRV3_IP=10.77.0.4
 SERVER_NS=("$NS_SRV" "$NS_SRV2" "$NS_RC")
 SERVER_IP=("$SRV_IP" "$SRV2_IP" "$SRV3_IP")
