@@ -125,7 +125,9 @@ if [ "${1:-}" = --once ]; then
   for i in $(seq 0 $((N - 1))); do
     wait_udp "${SERVER_NS[$i]}" 67 30 || { tail "$R"/server*.log >&2; die "server $((i + 1)) not listening"; }
   done
-  sleep 1
+  # Twinlease compiles its API's response serializers in idle turns after it listens (~1.3 s of
+  # CPU, src/api/lazy-serializers.ts): let that happen before the CPU window, for both alike.
+  sleep "${SETTLE_S:-4}"
   for p in "${PIDS[@]}"; do kill -0 "$p" 2>/dev/null || { tail "$R"/server*.log >&2; die "a server exited early"; }; done
   # Wait (up to BG_WAIT_S) for the rest of the host to be quiet here, not inside perfdhcp-run.sh,
   # so that the CPU window is the load itself (plus ~1 s of the harness's own sampling).

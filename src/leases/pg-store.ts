@@ -519,8 +519,12 @@ export class PgLeaseStore implements LeaseStore {
   ): Promise<Map<number, Lease>> {
     const client = await this.connect();
     let isBroken = false;
+    // Bindings alone (the packet path): the upsert is one statement, atomic on its own, so it runs
+    // without BEGIN/COMMIT: one round trip per group commit instead of three (the profile of
+    // bench/postgresql.sh had a third of each server's busy time in pg's socket writes).
+    const isTransaction = removals.size > 0 || meta.size > 0;
     try {
-      await client.query('BEGIN');
+      if (isTransaction) await client.query('BEGIN');
       const lost = new Map<number, Lease>();
       const won = new Map<number, number>();
       if (leases.size > 0) {
@@ -535,6 +539,11 @@ export class PgLeaseStore implements LeaseStore {
             'SELECT * FROM twinlease_leases WHERE address = ANY($1::bigint[])',
             [lostAddresses],
           );
+          // A row that refused the claim and is gone by now (deleted meanwhile): nothing to hand
+          // the waiter as the winner, and its binding is not written either. Fail the commit
+          // (no reply; the client asks again) rather than resolve it as written.
+          if (current.rows.length < lostAddresses.length)
+            throw new Error('a binding refused by the database was deleted before it could be read');
           for (const row of current.rows) lost.set(Number(row.address) >>> 0, rowToLease(row));
           for (const row of current.rows) this.noteRevision(Number(row.address) >>> 0, row.revision);
         }
@@ -549,7 +558,7 @@ export class PgLeaseStore implements LeaseStore {
           [this.options.serverName, k, v],
         );
       }
-      await client.query('COMMIT');
+      if (isTransaction) await client.query('COMMIT');
       for (const [a, rev] of won) this.noteRevision(a, rev);
       for (const a of removals) {
         this.revisions.delete(a);
@@ -558,7 +567,7 @@ export class PgLeaseStore implements LeaseStore {
       return lost;
     } catch (err) {
       isBroken = isConnectionError(err);
-      if (!isBroken) await client.query('ROLLBACK').catch(() => {});
+      if (isTransaction && !isBroken) await client.query('ROLLBACK').catch(() => {});
       throw err;
     } finally {
       client.release(isBroken ? true : undefined);
