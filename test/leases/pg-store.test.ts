@@ -193,6 +193,26 @@ describe('one server', () => {
     assert.equal(s.counters.transactions - before, 1);
   });
 
+  test('a group commit of bindings alone is one statement (no BEGIN/COMMIT round trips); meta keeps a transaction', async () => {
+    const s = await open('statements');
+    const sent: string[] = [];
+    const query = pg.Client.prototype.query;
+    pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
+      const text = typeof args[0] === 'string' ? args[0] : (args[0] as { text?: string }).text;
+      sent.push((text ?? '').trim().split(/\s+/)[0]!.toUpperCase());
+      return (query as (...a: unknown[]) => unknown).apply(this, args);
+    } as typeof query;
+    try {
+      await Promise.all([1, 2, 3].map((i) => s.commit([bound(nextAddress++, `bc000000000${i}`)])));
+      assert.deepEqual(sent, ['INSERT']);
+      sent.length = 0;
+      await Promise.all([s.commit([bound(nextAddress++, 'bc0000000004')]), s.setMeta('k', 'v')]);
+      assert.deepEqual(sent, ['BEGIN', 'INSERT', 'INSERT', 'COMMIT']);
+    } finally {
+      pg.Client.prototype.query = query;
+    }
+  });
+
   test('a stopped database: commit rejects (no ACK), then the store recovers when it is back', async () => {
     const s = await open('faults', { commitAttempts: 2 });
     const a = nextAddress++;
