@@ -21,7 +21,7 @@ type CounterTarget =
   | { metric: 'dropped'; stage: 'parse' | 'engine' | 'error' | 'frame' | 'ping-check'; reason: string }
   | { metric: 'replyFailed'; reason: string }
   | { metric: 'optionDropped'; option: string }
-  | { metric: 'datagrams' | 'allocationFailed' | 'commitFailed' | 'reclaimed' | 'aggregate' }
+  | { metric: 'datagrams' | 'allocationFailed' | 'commitFailed' | 'claimLost' | 'reclaimed' | 'aggregate' }
   | { metric: 'other'; name: string };
 
 /** Fails to compile when `T` has a member the list lacks: the lists below stay complete. */
@@ -94,6 +94,7 @@ export const KNOWN_COUNTER_NAMES: readonly string[] = [
   'pkt4-send-failed',
   'v4-allocation-fail',
   'lease-commit-failed',
+  'lease-claim-lost',
   'reclaimed-leases',
   'ddns-requests-sent',
   'ddns-registrations-completed',
@@ -122,6 +123,8 @@ export function counterTarget(name: string): CounterTarget {
       return { metric: 'allocationFailed' };
     case 'lease-commit-failed':
       return { metric: 'commitFailed' };
+    case 'lease-claim-lost':
+      return { metric: 'claimLost' };
     case 'reclaimed-leases':
       return { metric: 'reclaimed' };
   }
@@ -151,6 +154,7 @@ export class ApiMetrics {
   private readonly optionDropped: Counter<'option'>;
   private readonly allocationFailed: Counter;
   private readonly commitFailed: Counter;
+  private readonly claimLost: Counter;
   private readonly reclaimed: Counter;
   private readonly other: Counter<'name'>;
   private readonly addresses: Gauge<'scope' | 'subnet'>;
@@ -216,6 +220,10 @@ export class ApiMetrics {
     this.commitFailed = counter(
       'twinlease_lease_commits_failed_total',
       'Lease store commits that failed (the reply was withheld)',
+    );
+    this.claimLost = counter(
+      'twinlease_lease_claims_lost_total',
+      "Bindings the shared PostgreSQL database refused because another server's client holds the address (the reply was not sent; the request was decided again)",
     );
     this.reclaimed = counter(
       'twinlease_dhcp4_leases_reclaimed_total',
@@ -346,6 +354,7 @@ export class ApiMetrics {
       this.optionDropped,
       this.allocationFailed,
       this.commitFailed,
+      this.claimLost,
       this.reclaimed,
       this.other,
     ] as Counter<string>[]) {
@@ -381,6 +390,9 @@ export class ApiMetrics {
           break;
         case 'commitFailed':
           this.commitFailed.inc(value);
+          break;
+        case 'claimLost':
+          this.claimLost.inc(value);
           break;
         case 'reclaimed':
           this.reclaimed.inc(value);

@@ -5,9 +5,12 @@
 
 import type pg from 'pg';
 
-export const PG_SCHEMA_VERSION = 1;
+export const PG_SCHEMA_VERSION = 2;
 
-/** Channel of the change notifications (one per committed row, the row as JSON). */
+/**
+ * Channel of the change notifications: one per committed row, the row as JSON; one per deleted
+ * row, `{"address", "revision", "deleted": true, "deleted_by"}` (schema version 2).
+ */
 export const PG_NOTIFY_CHANNEL = 'twinlease_leases';
 
 /** Migrations: entry i takes the schema from version i to i + 1. */
@@ -60,6 +63,23 @@ const MIGRATIONS: readonly string[] = [
   CREATE TRIGGER twinlease_leases_notify AFTER INSERT OR UPDATE ON twinlease_leases
     FOR EACH ROW EXECUTE FUNCTION twinlease_notify_lease();
   `,
+  // 1 -> 2: a deleted row is notified too (an operator's delete, an address leaving every scope),
+  // so the other servers drop their copy. The deletion takes a revision like a write, so that a
+  // server applies it only over an older version; deleted_by is the deleting session's
+  // application_name ("twinlease <server name>"), by which a server skips its own deletions.
+  `
+  CREATE FUNCTION twinlease_notify_lease_deleted() RETURNS trigger LANGUAGE plpgsql AS $$
+  BEGIN
+    PERFORM pg_notify('${PG_NOTIFY_CHANNEL}', json_build_object(
+      'address', OLD.address,
+      'revision', nextval('twinlease_revision'),
+      'deleted', true,
+      'deleted_by', current_setting('application_name'))::text);
+    RETURN NULL;
+  END $$;
+  CREATE TRIGGER twinlease_leases_notify_deleted AFTER DELETE ON twinlease_leases
+    FOR EACH ROW EXECUTE FUNCTION twinlease_notify_lease_deleted();
+  `,
 ];
 
 /** The schema version of the database, 0 when Twinlease's tables are not there. */
@@ -71,13 +91,17 @@ export async function readSchemaVersion(client: pg.ClientBase): Promise<number> 
 }
 
 /**
- * Brings the schema to PG_SCHEMA_VERSION, each step in one transaction. `mode` 'init' refuses a
- * database that already has a schema; 'upgrade' refuses one that has none. Returns the versions.
+ * Brings the schema to PG_SCHEMA_VERSION (`toVersion`, lower only in tests of an upgrade), each
+ * step in one transaction. `mode` 'init' refuses a database that already has a schema; 'upgrade'
+ * refuses one that has none. Returns the versions.
  */
 export async function migratePgSchema(
   client: pg.ClientBase,
   mode: 'init' | 'upgrade',
+  toVersion = PG_SCHEMA_VERSION,
 ): Promise<{ from: number; to: number }> {
+  if (!Number.isInteger(toVersion) || toVersion < 1 || toVersion > PG_SCHEMA_VERSION)
+    throw new Error(`no schema version ${toVersion}`);
   // One migrator at a time: a second `db upgrade` waits for the first and then finds nothing to do.
   await client.query('SELECT pg_advisory_lock(hashtext($1))', ['twinlease_schema']);
   try {
@@ -95,7 +119,7 @@ export async function migratePgSchema(
     if (mode === 'upgrade' && from === 0) {
       throw new Error('the database has no Twinlease schema; use `twinlease db init`');
     }
-    for (let v = from; v < PG_SCHEMA_VERSION; v++) {
+    for (let v = from; v < toVersion; v++) {
       await client.query('BEGIN');
       try {
         await client.query(MIGRATIONS[v]!);
@@ -106,7 +130,7 @@ export async function migratePgSchema(
         throw err;
       }
     }
-    return { from, to: PG_SCHEMA_VERSION };
+    return { from, to: Math.max(from, toVersion) };
   } finally {
     await client.query('SELECT pg_advisory_unlock(hashtext($1))', ['twinlease_schema']);
   }

@@ -11,7 +11,7 @@ import { BindingConflictError, type LeaseStore } from '../leases/store.js';
 import { decodeDhcp, encodeDhcpReport } from '../wire/dhcp-codec.js';
 import { getIpv4Option, getUint32Option, OPTION } from '../wire/dhcp-options.js';
 import { DhcpMessageType, type DhcpPacket } from '../wire/dhcp-packet.js';
-import { formatIpv4, formatMac, toHex } from '../wire/ipv4.js';
+import { formatIpv4, formatMac, type Ipv4, toHex } from '../wire/ipv4.js';
 import type { Clock } from './clock.js';
 import type { Counters } from './counters.js';
 import type { LocalAddressLister, ReceivedOn } from './dhcp-sockets.js';
@@ -319,6 +319,14 @@ export class DhcpService {
       if (this.engine.scopeForAddress(l.address) === undefined) continue;
       this.engine.putLease(l);
     }
+  }
+
+  /**
+   * Records another server deleted from the shared database (an operator's delete there): this
+   * server drops its copy too, else it would keep answering from a binding that no longer exists.
+   */
+  applyStoredRemovals(addresses: readonly Ipv4[]): void {
+    for (const a of addresses) this.engine.removeLease(a);
   }
 
   /** Commits `changes`; sends `after` only once they are durable. */

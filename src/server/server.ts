@@ -319,7 +319,10 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   dhcp.onLeaseChanges((changes) => failover.leasesChanged(changes));
   // Several servers on one database (docs/postgresql.md): the others' committed writes go into
   // this server's table as a failover partner's binding updates do, so it offers from a fresh view.
-  pgStore?.onRemoteChanges((leases) => dhcp.applyStoredBindings(leases));
+  pgStore?.onRemoteChanges((leases, removed) => {
+    dhcp.applyStoredBindings(leases);
+    dhcp.applyStoredRemovals(removed);
+  });
   // --- Dynamic DNS (src/ddns/, docs/dns.md): after a change is durable, never before the reply.
   const ddns = new DdnsService({
     engine: () => dhcp.currentEngine,

@@ -109,6 +109,27 @@ describe('schema', () => {
     );
   });
 
+  test('db upgrade from version 1 adds the notification of deleted rows', async () => {
+    db.psql('CREATE DATABASE v1 OWNER twinlease');
+    const c = new pg.Client({ connectionString: db.url.replace(/\/twinlease$/, '/v1') });
+    await c.connect();
+    try {
+      assert.deepEqual(await migratePgSchema(c, 'init', 1), { from: 0, to: 1 });
+      await assert.rejects(checkPgSchema(c), /older than this server's .*db upgrade/);
+      assert.deepEqual(await migratePgSchema(c, 'upgrade'), { from: 1, to: PG_SCHEMA_VERSION });
+      await checkPgSchema(c);
+      const triggers = await c.query<{ tgname: string }>(
+        "SELECT tgname FROM pg_trigger WHERE tgrelid = 'twinlease_leases'::regclass ORDER BY tgname",
+      );
+      assert.deepEqual(
+        triggers.rows.map((r) => r.tgname),
+        ['twinlease_leases_notify', 'twinlease_leases_notify_deleted'],
+      );
+    } finally {
+      await c.end();
+    }
+  });
+
   test('twinlease db init and db upgrade', async () => {
     db.psql('CREATE DATABASE cli OWNER twinlease');
     const url = db.url.replace(/\/twinlease$/, '/cli');
@@ -170,6 +191,26 @@ describe('one server', () => {
       ),
     );
     assert.equal(s.counters.transactions - before, 1);
+  });
+
+  test('a group commit of bindings alone is one statement (no BEGIN/COMMIT round trips); meta keeps a transaction', async () => {
+    const s = await open('statements');
+    const sent: string[] = [];
+    const query = pg.Client.prototype.query;
+    pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
+      const text = typeof args[0] === 'string' ? args[0] : (args[0] as { text?: string }).text;
+      sent.push((text ?? '').trim().split(/\s+/)[0]!.toUpperCase());
+      return (query as (...a: unknown[]) => unknown).apply(this, args);
+    } as typeof query;
+    try {
+      await Promise.all([1, 2, 3].map((i) => s.commit([bound(nextAddress++, `bc000000000${i}`)])));
+      assert.deepEqual(sent, ['INSERT']);
+      sent.length = 0;
+      await Promise.all([s.commit([bound(nextAddress++, 'bc0000000004')]), s.setMeta('k', 'v')]);
+      assert.deepEqual(sent, ['BEGIN', 'INSERT', 'INSERT', 'COMMIT']);
+    } finally {
+      pg.Client.prototype.query = query;
+    }
   });
 
   test('a stopped database: commit rejects (no ACK), then the store recovers when it is back', async () => {
@@ -272,6 +313,50 @@ describe('several servers, one database', () => {
     await waitFor('the notification', () => heardByB.some((l) => l.address === address));
     await new Promise((r) => setTimeout(r, 100));
     assert.equal(heardByA.filter((l) => l.address === address).length, 0);
+  });
+
+  test('a row one server deletes is notified to the others (not to itself); a later write of it is heard again', async () => {
+    const a = await open('d1');
+    const b = await open('d2');
+    a.loadInto(new LeaseTable());
+    const table = new LeaseTable();
+    b.loadInto(table);
+    const heardByA: { leases: Lease[]; removed: number[] }[] = [];
+    const heardByB: { leases: Lease[]; removed: number[] }[] = [];
+    a.onRemoteChanges((leases, removed) => heardByA.push({ leases: [...leases], removed: [...removed] }));
+    b.onRemoteChanges((leases, removed) => heardByB.push({ leases: [...leases], removed: [...removed] }));
+    const address = nextAddress++;
+    const lease = bound(address, 'ad0000000001');
+    await a.commit([lease]);
+    await waitFor('the write', () => heardByB.some((h) => h.leases.some((l) => l.address === address)));
+    const countBefore = b.count();
+    await a.remove([address]);
+    assert.equal(await rowOf(address), undefined);
+    await waitFor('the deletion', () => heardByB.some((h) => h.removed.includes(address)));
+    assert.equal(b.count(), countBefore - 1, 'the deleted row no longer counts');
+    await new Promise((r) => setTimeout(r, 100));
+    assert.deepEqual(
+      heardByA.filter((h) => h.removed.includes(address)),
+      [],
+      'a server is not told of its own deletion',
+    );
+    // The row written again later is a newer version: heard again.
+    await a.commit([{ ...lease, clientLastTransactionAt: lease.clientLastTransactionAt + 1 }]);
+    await waitFor(
+      'the new write',
+      () => heardByB.filter((h) => h.leases.some((l) => l.address === address)).length === 2,
+    );
+  });
+
+  test('a row deleted outside Twinlease (psql) is notified to every server', async () => {
+    const a = await open('e1');
+    a.loadInto(new LeaseTable());
+    const removed: number[] = [];
+    a.onRemoteChanges((_, r) => removed.push(...r));
+    const address = nextAddress++;
+    await a.commit([bound(address, 'ae0000000001')]);
+    db.psql(`DELETE FROM twinlease_leases WHERE address = ${address}`, 'twinlease');
+    await waitFor('the deletion', () => removed.includes(address));
   });
 
   test('a server whose listening connection broke catches up when it is back', async () => {

@@ -1,7 +1,8 @@
 // Two Twinlease servers (startServer, the real shell) on one PostgreSQL database (issue 20): the
 // database decides which client gets an address both servers offered; the loser sends no ACK but
 // a NAK (RFC 2131 §4.3.2), puts the winner's binding into its table, and does not offer that
-// address again. The cluster is a throwaway one started by the test (test/lib/postgres.ts).
+// address again; a record one deletes leaves the other's table. The cluster is a throwaway one
+// started by the test (test/lib/postgres.ts).
 
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -133,6 +134,14 @@ test('two servers offer the same address to two clients: one ACK, one NAK, both 
     const winnerMac = winner === a ? mac(1) : mac(2);
     assert.equal(loser.counters.get('lease-claim-lost'), 1);
     assert.equal(winner.counters.get('lease-claim-lost'), 0);
+    // ... and on /metrics under its stable name (docs/metrics.md), not only the catch-all.
+    for (const [s, n] of [
+      [loser, 1],
+      [winner, 0],
+    ] as const) {
+      const text = await (await fetch(`http://127.0.0.1:${s.api.port}/metrics`)).text();
+      assert.match(text, new RegExp(`^twinlease_lease_claims_lost_total ${n}$`, 'm'));
+    }
     // The database holds the winner's client; so do both tables.
     const c = new pg.Client({ connectionString: db.url });
     await c.connect();
@@ -173,6 +182,11 @@ test('two servers offer the same address to two clients: one ACK, one NAK, both 
       'the notification',
       () => loser.dhcp.currentEngine.getLease(fourth.reply.yiaddr)?.hardwareAddress === mac(4),
     );
+    // A record one server deletes (as LeaseOperations.remove does for an operator) leaves the
+    // other's table too: it no longer answers from a binding the database does not hold.
+    assert.ok(winner.dhcp.currentEngine.removeLease(fourth.reply.yiaddr) !== undefined);
+    await winner.store.remove([fourth.reply.yiaddr]);
+    await waitFor('the deletion', () => loser.dhcp.currentEngine.getLease(fourth.reply.yiaddr) === undefined);
   } finally {
     for (const s of servers) await s.stop();
   }
