@@ -134,6 +134,17 @@ export function adoptPartnerParameters(
   c.partnerReceiveTimerSeconds = m.receiveTimerSeconds ?? config.receiveTimerSeconds;
 }
 
+/**
+ * How far our wall clock has stepped since `c` opened (`wallOffsetSeconds` is wall clock − timeline
+ * now), or null within ±1 s: both clocks are read in whole seconds, so their difference moves by
+ * one with no step at all. The partner cannot see a larger step (the wire carries the offset the
+ * connection opened with), so its skew check is blind by that much: the connection is reopened.
+ */
+export function ownWallStepSeconds(c: Connection, wallOffsetSeconds: number): number | null {
+  const step = wallOffsetSeconds - c.wireOffsetSeconds;
+  return Math.abs(step) <= 1 ? null : step;
+}
+
 /** A handshake not done within CONNECT_TIMEOUT_SECONDS is given up. */
 export function isHandshakeOverdue(c: Connection, now: number): boolean {
   return now - c.openedAt > CONNECT_TIMEOUT_SECONDS;
