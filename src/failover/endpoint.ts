@@ -1310,7 +1310,9 @@ export class FailoverEndpoint {
       // next handshake carries our wall clock as it is now and compares (docs/safety.md).
       const ownStepSeconds = ownWallStepSeconds(c, this.clock.wallOffsetSeconds);
       if (c === this.active && ownStepSeconds !== null) {
-        out.push(log('warn', 'failover-own-clock-stepped', { relationship: this.name, stepSeconds: ownStepSeconds }));
+        out.push(
+          log('warn', 'failover-own-clock-stepped', { relationship: this.name, stepSeconds: ownStepSeconds }),
+        );
         this.closeConnection(
           c,
           RejectReason.TIME_MISMATCH,

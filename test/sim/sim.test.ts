@@ -420,7 +420,7 @@ const FINDINGS: Array<{ name: string; options: RunOptions; kind: string; isOpen:
   // 62 s (60.8 s), within the limit + 2 s; the pair talked on with clocks over 64 s apart. Fix: a
   // server whose own wall clock stepped more than 1 s since the connection opened reopens it.
   ...[212970, 217263].map((seed) => ({
-    name: 'steps of both wall clocks under one connection: neither side could see the other\'s step',
+    name: "steps of both wall clocks under one connection: neither side could see the other's step",
     options: { seed },
     kind: 'skew-not-refused',
     isOpen: false,
