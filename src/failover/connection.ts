@@ -8,8 +8,11 @@
 // while CONNECT/CONNECTACK are in flight passes these checks (each compared clocks that agreed when
 // its message was written); it is caught after the handshake, on every message (+2 s slack) and
 // at every tick against the measured offset (src/failover/partner-clock.ts), so a pair never talks
-// longer than a receive timer with clocks apart. Until then nothing is at risk: each side keeps
-// the wall offset its connection opened with, so the times on it stay consistent.
+// longer than a receive timer with clocks apart. Those checks see the partner's wall clock only as
+// its wire shows it, as of the connection's opening; so a server whose own wall clock steps by
+// more than 1 s reopens the connection (ownWallStepSeconds; sim seeds 212970, 217263). Until then
+// nothing is at risk: each side keeps the wall offset its connection opened with, so the times on
+// it stay consistent.
 
 import type { ResolvedRelationship } from '../config/resolved.js';
 import { type DecodedFailoverMessage, RejectReason, TLS_REQUEST_REQUIRED } from '../wire/failover-message.js';
@@ -27,8 +30,9 @@ export interface Connection {
    * Wall clock − timeline when the connection opened. Every absolute time sent on it is a
    * timeline time plus this, so the partner reads our wall clock as it was then, and a step of
    * our wall clock afterwards does not move what we tell it (the partner measures one offset per
-   * connection and corrects every time by it, D12 §5.10). A step large enough to matter closes
-   * the connection (onTick); the next handshake checks the clocks afresh.
+   * connection and corrects every time by it, D12 §5.10). A step of more than a second closes
+   * the connection (onTick: the partner cannot see it on this wire); the next handshake checks
+   * the clocks afresh.
    */
   wireOffsetSeconds: number;
   phase: 'waitConnect' | 'waitConnectAck' | 'up';
@@ -132,6 +136,17 @@ export function adoptPartnerParameters(
   c.isIscPeer = (m.vendorClass ?? '').startsWith('isc-');
   c.partnerMaxUnacked = Math.max(1, m.maxUnackedUpdates ?? 1);
   c.partnerReceiveTimerSeconds = m.receiveTimerSeconds ?? config.receiveTimerSeconds;
+}
+
+/**
+ * How far our wall clock has stepped since `c` opened (`wallOffsetSeconds` is wall clock − timeline
+ * now), or null within ±1 s: both clocks are read in whole seconds, so their difference moves by
+ * one with no step at all. The partner cannot see a larger step (the wire carries the offset the
+ * connection opened with), so its skew check is blind by that much: the connection is reopened.
+ */
+export function ownWallStepSeconds(c: Connection, wallOffsetSeconds: number): number | null {
+  const step = wallOffsetSeconds - c.wireOffsetSeconds;
+  return Math.abs(step) <= 1 ? null : step;
 }
 
 /** A handshake not done within CONNECT_TIMEOUT_SECONDS is given up. */

@@ -70,6 +70,7 @@ import {
   isContactDue,
   isHandshakeOverdue,
   newConnection,
+  ownWallStepSeconds,
   RECONNECT_AFTER_REJECT_SECONDS,
   RECONNECT_SECONDS,
 } from './connection.js';
@@ -1257,6 +1258,25 @@ export class FailoverEndpoint {
           this.closeForSkew(c, skew, now, out);
           continue;
         }
+      }
+      // Our own wall clock stepped since this connection opened: the wire still shows the partner
+      // our wall clock as it was then, so the partner's check cannot see this step, as ours cannot
+      // see a step of the partner's. Two steps, each within the limit, can put the clocks over it
+      // with neither side noticing (sim seeds 212970, 217263: +3.5 s and −65.5 s). Reopen: the
+      // next handshake carries our wall clock as it is now and compares (docs/safety.md).
+      const ownStepSeconds = ownWallStepSeconds(c, this.clock.wallOffsetSeconds);
+      if (c === this.active && ownStepSeconds !== null) {
+        out.push(
+          log('warn', 'failover-own-clock-stepped', { relationship: this.name, stepSeconds: ownStepSeconds }),
+        );
+        this.closeConnection(
+          c,
+          RejectReason.TIME_MISMATCH,
+          `our wall clock stepped ${ownStepSeconds} s since the connection opened; reconnecting`,
+          now,
+          out,
+        );
+        continue;
       }
       if (isContactDue(c, now))
         this.send(c, buildContact({ time: wireTime(now + c.wireOffsetSeconds), xid: this.xid(c) }), now, out);

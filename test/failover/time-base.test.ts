@@ -88,13 +88,17 @@ describe('failover endpoint: the time base (issue 16)', () => {
     assert.equal(lease(p.a, address).leaseExpiresAt, lease(p.b, address).leaseExpiresAt);
   });
 
-  test('a wall-clock step under a running connection smaller than the limit changes nothing on the wire', () => {
+  test('a wall-clock step under a running connection smaller than the limit reopens the link; the times the pair keeps still agree', () => {
     const p = normalPair();
     p.b.wallStepSeconds = 45;
     const [, address] = dora(p, p.b, 100);
     p.run(3);
-    assert.equal(p.b.endpoint.isCommunicating(), true, 'within the limit: the link stays');
-    // The connection carries the wall offset it opened with: the primary stores the same expiry.
+    // The primary could not see the step on this connection's wire (sim seeds 212970, 217263):
+    // the secondary reopens it, and the next handshake compares the clocks as they are.
+    assert.ok(p.b.log.some((l) => l.type === 'log' && l.event === 'failover-own-clock-stepped'));
+    assert.equal(p.b.endpoint.isCommunicating(), true, 'within the limit: the pair talks again');
+    // Each connection carries the wall offset it opened with and the partner converts with the
+    // offset it measured on it: the primary stores the same expiry on its timeline.
     assert.equal(lease(p.a, address).leaseExpiresAt, lease(p.b, address).leaseExpiresAt);
     assert.equal(lease(p.a, address).clientLastTransactionAt, lease(p.b, address).clientLastTransactionAt);
   });
@@ -158,6 +162,24 @@ describe('failover endpoint: the time base (issue 16)', () => {
     assert.equal(p.b.endpoint.isCommunicating(), false, 'the secondary closed at its next tick');
     assert.equal(p.a.endpoint.isCommunicating(), false, 'the primary saw the close');
     assert.ok((p.b.endpoint.status(p.now).counters.clockSkewDisconnects ?? 0) >= 1);
+  });
+
+  test('steps of both wall clocks under one connection, each within the limit, over it together: the pair stops talking (sim seeds 212970, 217263)', () => {
+    const p = normalPair();
+    // The primary's wall clock steps 4 s forward (within the limit: nothing to refuse). Its wire
+    // still carries its wall clock as the connection opened, so the secondary cannot see the step.
+    p.a.wallStepSeconds = 4;
+    p.run(30);
+    // Then the secondary's steps 62 s back: 66 s behind the primary's wall clock, 62 s behind the
+    // wall clock the primary's wire shows it. Before the fix neither side's check saw more than
+    // the limit (+2 s slack): the secondary compared 62 s, the primary 0 s, and the pair talked on.
+    p.b.wallStepSeconds = -62;
+    p.run(30);
+    const apart = Math.abs(p.wallOf(p.a) - p.wallOf(p.b));
+    assert.equal(apart, 66);
+    assert.equal(p.a.endpoint.isCommunicating(), false, `wall clocks ${apart} s apart: not talking`);
+    assert.equal(p.b.endpoint.isCommunicating(), false);
+    assert.ok(isRejectedForTime(p.a) || isRejectedForTime(p.b), 'the handshake refuses the clocks');
   });
 });
 

@@ -456,6 +456,17 @@ const FINDINGS: Array<{ name: string; options: RunOptions; kind: string; isOpen:
     kind: 'no-convergence',
     isOpen: false,
   },
+  // Sweep of issue 16 at 3160ccb, seeds 210001..220000 (fail at aec16b4 too). a's wall clock
+  // stepped +3.5 s under the connection (clockJump), then b's −65.5 s (−64.3 s in 217263; bigSkew).
+  // The wire carries each side's wall clock as the connection opened, so a saw no skew and b saw
+  // 62 s (60.8 s), within the limit + 2 s; the pair talked on with clocks over 64 s apart. Fix: a
+  // server whose own wall clock stepped more than 1 s since the connection opened reopens it.
+  ...[212970, 217263, 223649, 227586].map((seed) => ({
+    name: "steps of both wall clocks under one connection: neither side could see the other's step",
+    options: { seed },
+    kind: 'skew-not-refused',
+    isOpen: false,
+  })),
 ];
 
 describe('simulator: findings (regression seeds)', () => {
