@@ -1151,10 +1151,13 @@ export class DhcpEngine {
       case 'not-allocatable-here': {
         const state = this.table.stateOf(address) ?? 'free';
         const stateName = state.toUpperCase();
-        if (state === 'free' || state === 'backup')
-          return scope.gate.allocationClasses(now).includes(state)
+        if (state === 'free' || state === 'backup') {
+          const classes = scope.gate.allocationClasses(now);
+          if (classes.length === 0) return `${stateName}: this server allocates no address now`;
+          return classes.includes(state)
             ? `${stateName}, not allocatable by this server yet`
             : `${stateName}: the failover partner's to allocate`;
+        }
         return `${stateName}: not allocatable until the failover partner acknowledges it (or, partner down, until its reuse time)`;
       }
     }

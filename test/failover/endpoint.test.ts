@@ -485,6 +485,22 @@ describe('failover endpoint: failures', () => {
     assert.ok(r.actions.some((l) => l.type === 'log' && l.event === 'failover-own-pool-held'));
     p.run(50);
     assert.equal(p.dora(p.a, 901), null, 'no new client before MCLT has passed');
+    // A REQUEST for one of its own FREE addresses meanwhile: the NAK says why (not "the partner's").
+    const free = [...Array(40).keys()]
+      .map((i) => (0x0a000064 + i) as Ipv4) // 10.0.0.100-139, the pair's range
+      .find((a) => (p.a.engine.getLease(a)?.state ?? 'free') === 'free')!;
+    const nak = p.dhcp(
+      p.a,
+      packet(DhcpMessageType.Request, {
+        mac: mac(901),
+        requested: ipString(free),
+        serverId: ipString(p.a.config.local.address),
+      }),
+    )!;
+    assert.equal(
+      new TextDecoder().decode(nak.options.get(56)),
+      `address ${ipString(free)} is not available to this client: FREE: this server allocates no address now`,
+    );
     p.run(15);
     assert.notEqual(p.dora(p.a, 902), null, 'served after MCLT');
     // A short outage (< MCLT) resumes on the startup timer as before.
