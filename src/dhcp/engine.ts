@@ -140,6 +140,16 @@ interface ScopeRuntime {
   policyPools: Map<EnginePolicy, FreePool> | null;
 }
 
+/** Why an address cannot go to a client now (DhcpEngine.unavailability). */
+type Unavailability =
+  | 'outside-dynamic-ranges'
+  | 'outside-clients-ranges'
+  | 'offered-to-another-client'
+  | 'bound-to-another-client'
+  | 'abandoned'
+  /** The failover gate refuses it: the partner's pool, or an ended binding not yet settled. */
+  | 'not-allocatable-here';
+
 const MIN_DHCP_MESSAGE = 576;
 /**
  * How long after a client started over a RELEASE of its binding is taken as sent before that
@@ -600,11 +610,19 @@ export class DhcpEngine {
       if (reservation && reservation.address !== address) {
         return this.nak(packet, scope, `address ${formatIpv4(address)} is not the client's reserved address`);
       }
-      if (
-        !view.inSubnet(address) ||
-        !this.isAvailableFor(scope, address, client, now, reservation !== undefined)
-      ) {
-        return this.nak(packet, scope, `address ${formatIpv4(address)} is not available to this client`);
+      if (!view.inSubnet(address))
+        return this.nak(packet, scope, `address ${formatIpv4(address)} is not in subnet ${view.id}`);
+      const why = this.unavailability(scope, address, client, now, reservation !== undefined);
+      if (why !== null) {
+        // An address we offered this very client can still be refused: its binding ended on the
+        // failover partner between OFFER and REQUEST (the client's RELEASE, sent there before
+        // its DISCOVER, came to us as the partner's update), and a FREE address is the primary's
+        // alone (D12 §5.4). docs/migrate-from-isc-dhcp.md, issue 14.
+        return this.nak(
+          packet,
+          scope,
+          `address ${formatIpv4(address)} is not available to this client: ${this.describeUnavailability(scope, address, why, now)}`,
+        );
       }
       return this.ack(packet, scope, client, address, reservation, now);
     }
@@ -1081,19 +1099,68 @@ export class DhcpEngine {
     now: number,
     isReserved: boolean,
   ): boolean {
-    if (!isReserved && !scope.view.isDynamic(address)) return false;
-    if (!isReserved && !isInClientsPool(scope, client, address)) return false;
+    return this.unavailability(scope, address, client, now, isReserved) === null;
+  }
+
+  /** Why `address` cannot go to `client` now (isAvailableFor), or null when it can. */
+  private unavailability(
+    scope: ScopeRuntime,
+    address: Ipv4,
+    client: ClientIdentity,
+    now: number,
+    isReserved: boolean,
+  ): Unavailability | null {
+    if (!isReserved && !scope.view.isDynamic(address)) return 'outside-dynamic-ranges';
+    if (!isReserved && !isInClientsPool(scope, client, address)) return 'outside-clients-ranges';
     const offer = this.offers.get(address);
-    if (offer && offer.expiresAt > now && offer.clientKey !== client.key) return false;
+    if (offer && offer.expiresAt > now && offer.clientKey !== client.key) return 'offered-to-another-client';
     const lease = this.table.get(address);
-    if (lease?.state === 'active') return clientKeyOfLease(lease) === client.key;
-    if (lease?.state === 'abandoned') return false;
+    if (lease?.state === 'active')
+      return clientKeyOfLease(lease) === client.key ? null : 'bound-to-another-client';
+    if (lease?.state === 'abandoned') return 'abandoned';
     // The client's own reservation: no other client can be given it by either server (it is never
     // dynamic), so pool ownership (FREE/BACKUP) and the wait for the partner's acknowledgement of
     // an ended binding protect nobody; D12 lets either server allocate a reserved address to the
     // client it is reserved for (ISC sends such a free address in the peer's free state for that).
-    if (isReserved) return true;
-    return scope.gate.mayAllocate(lease, now);
+    if (isReserved) return null;
+    return scope.gate.mayAllocate(lease, now) ? null : 'not-allocatable-here';
+  }
+
+  /**
+   * The NAK reason for a SELECTING REQUEST whose address is `why` unavailable: precise enough to
+   * tell, from the log alone, a binding the failover partner ended after our OFFER (its update
+   * made the address FREE, the primary's to allocate) from one taken by another client.
+   */
+  private describeUnavailability(
+    scope: ScopeRuntime,
+    address: Ipv4,
+    why: Unavailability,
+    now: number,
+  ): string {
+    switch (why) {
+      case 'outside-dynamic-ranges':
+        return 'outside the dynamic ranges';
+      case 'outside-clients-ranges':
+        return 'outside the ranges of its policy';
+      case 'offered-to-another-client':
+        return 'offered to another client';
+      case 'bound-to-another-client':
+        return 'bound to another client';
+      case 'abandoned':
+        return 'abandoned (declined or in conflict)';
+      case 'not-allocatable-here': {
+        const state = this.table.stateOf(address) ?? 'free';
+        const stateName = state.toUpperCase();
+        if (state === 'free' || state === 'backup') {
+          const classes = scope.gate.allocationClasses(now);
+          if (classes.length === 0) return `${stateName}: this server allocates no address now`;
+          return classes.includes(state)
+            ? `${stateName}, not allocatable by this server yet`
+            : `${stateName}: the failover partner's to allocate`;
+        }
+        return `${stateName}: not allocatable until the failover partner acknowledges it (or, partner down, until its reuse time)`;
+      }
+    }
   }
 
   private makeOffer(address: Ipv4, clientKey: string, scope: ScopeRuntime, now: number): void {

@@ -191,6 +191,74 @@ describe('failover endpoint: NORMAL', () => {
     assert.equal(p.b.engine.getLease(a1)!.state, 'free');
   });
 
+  describe('a client releases on the primary, then starts over on the secondary (its hash bucket)', () => {
+    // test/e2e/migration.test.ts, run of 2026-12-04 15:30:22 (Twinlease pair): 02:d7:00:00:00:1c held
+    // 10.77.2.185, last ACKed by the primary. It sent its RELEASE there (unicast, to the server that
+    // ACKed it) and then a DISCOVER, broadcast, answered by the secondary, whose copy of the binding
+    // was still ACTIVE: OFFER at .220. The primary's RELEASED update came in before the REQUEST
+    // (.225) and made the address FREE, the primary's to allocate, and the secondary NAKed the
+    // address it had offered. Another client of the same run (10.77.2.163) had its REQUEST in
+    // first and was ACKed. Neither server may hand out the other's FREE address (D12 §5.4): the
+    // NAK is the answer, and it must say why.
+    function setUp() {
+      const p = normalPair();
+      const c = [...Array(50).keys()].map((i) => i + 1).find((x) => !primaryServes(x))!;
+      const address = p.dora(p.b, c)!;
+      p.run(5);
+      assert.ok(p.renew(p.a, c, address) !== null, 'renewed on the primary: its lease is from there');
+      p.run(5);
+      p.release(p.a, c, address);
+      // The RELEASED update is on its way to the secondary; the client's DISCOVER reaches it first.
+      const offer = p.dhcp(p.b, packet(DhcpMessageType.Discover, { mac: mac(c), xid: 7 }))!;
+      assert.equal(offer.yiaddr, address, "the secondary offers the client's binding, ACTIVE there");
+      const request = () =>
+        p.dhcp(
+          p.b,
+          packet(DhcpMessageType.Request, {
+            mac: mac(c),
+            xid: 7,
+            requested: ipString(address),
+            serverId: ipString(p.b.config.local.address),
+          }),
+        )!;
+      return { p, c, address, request };
+    }
+
+    test("the partner's RELEASED update before the REQUEST: NAK naming the partner's FREE address; a new DORA gets a BACKUP address", () => {
+      const { p, c, address, request } = setUp();
+      p.flush();
+      assert.equal(p.b.engine.getLease(address)!.state, 'free', 'FREE on the secondary: the primary’s');
+      const r = request();
+      assert.equal(r.options.get(53)?.[0], DhcpMessageType.Nak);
+      assert.equal(
+        new TextDecoder().decode(r.options.get(56)),
+        `address ${ipString(address)} is not available to this client: FREE: the failover partner's to allocate`,
+      );
+      p.run(2);
+      assert.equal(p.a.engine.getLease(address)!.state, 'free');
+      assert.equal(p.b.engine.getLease(address)!.state, 'free');
+      const backup = new Set(
+        [...p.b.engine.leases()].filter((l) => l.state === 'backup').map((l) => l.address),
+      );
+      const again = p.dora(p.b, c);
+      assert.ok(again !== null && backup.has(again), 'the client starts over: ACKed with a BACKUP address');
+      p.run(2);
+      for (const s of [p.a, p.b]) assert.equal(s.engine.getLease(again)!.hardwareAddress, mac(c));
+      assertNoDuplicate(p);
+    });
+
+    test('the REQUEST before the update: ACK, and both servers end with the binding ACTIVE', () => {
+      const { p, c, address, request } = setUp();
+      assert.equal(request().options.get(53)?.[0], DhcpMessageType.Ack);
+      p.run(3);
+      for (const s of [p.a, p.b]) {
+        const l = s.engine.getLease(address)!;
+        assert.equal(l.state, 'active', `${s.name}: ACTIVE`);
+        assert.equal(l.hardwareAddress, mac(c), `${s.name}: the client's`);
+      }
+    });
+  });
+
   test('a client that rebooted with its lease (INIT-REBOOT) and releases it at once is released', () => {
     // test/e2e/real-clients.test.ts (fresh-clone CI of 9058cde): dhclient restarted (REQUEST with
     // its address, no ciaddr, no server identifier), was ACKed, and `dhclient -r` released within
@@ -417,6 +485,22 @@ describe('failover endpoint: failures', () => {
     assert.ok(r.actions.some((l) => l.type === 'log' && l.event === 'failover-own-pool-held'));
     p.run(50);
     assert.equal(p.dora(p.a, 901), null, 'no new client before MCLT has passed');
+    // A REQUEST for one of its own FREE addresses meanwhile: the NAK says why (not "the partner's").
+    const free = [...Array(40).keys()]
+      .map((i) => (0x0a000064 + i) as Ipv4) // 10.0.0.100-139, the pair's range
+      .find((a) => (p.a.engine.getLease(a)?.state ?? 'free') === 'free')!;
+    const nak = p.dhcp(
+      p.a,
+      packet(DhcpMessageType.Request, {
+        mac: mac(901),
+        requested: ipString(free),
+        serverId: ipString(p.a.config.local.address),
+      }),
+    )!;
+    assert.equal(
+      new TextDecoder().decode(nak.options.get(56)),
+      `address ${ipString(free)} is not available to this client: FREE: this server allocates no address now`,
+    );
     p.run(15);
     assert.notEqual(p.dora(p.a, 902), null, 'served after MCLT');
     // A short outage (< MCLT) resumes on the startup timer as before.
