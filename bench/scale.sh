@@ -281,7 +281,7 @@ storm_run() {
     tail -5 "$RUN/storm-$server.err" >&2; echo "expiry-storm $server: no result" >&2; return 0
   fi
   windows=$("${NODE_TS[@]}" bench/lib/storm-windows.ts --perfdhcp "$log/perfdhcp.out" --started-at "$started" \
-    --storm-at "$at" --window-s "$STORM_WINDOW_S" --reclaimed "$RUN/storm-reclaimed")
+    --storm-at "$at" --window-s "$STORM_WINDOW_S" --rate "$STORM_RATE" --reclaimed "$RUN/storm-reclaimed")
   local settings='null'
   [ "$server" = kea ] && settings=$STORM_KEA_RECLAIM
   record expiry-storm "$server" "{\"storm_leases\":$STORM,\"kea_expired_leases_processing\":$settings,\"windows\":$windows,\"perfdhcp\":$line}"
@@ -372,7 +372,7 @@ if (up) {
 const storm = { twinlease: pick('expiry-storm', 'twinlease')[0], kea: pick('expiry-storm', 'kea')[0] };
 if (storm.twinlease || storm.kea) {
   const w = (r, k) => r?.windows?.[k];
-  const trio = (x) => (x ? `${f(x.p50_ms)}/${f(x.p99_ms)}/${f(x.max_ms)}` : '-');
+  const trio = (x) => (x ? `${f(x.p50_ms)}/${f(x.p99_ms)}/${f(x.max_ms)}${x.unanswered ? ` (${x.unanswered} lost)` : ''}` : '-');
   const some = storm.twinlease ?? storm.kea;
   line(`expiry storm: ${some.storm_leases} end in 1 s, DORA ${some.perfdhcp.offered_rate}/s`, '', '', '');
   line('  reclaimed in [at-2 s, at+window]', f(w(storm.twinlease, 'reclaimed')?.in_window, 0), f(w(storm.kea, 'reclaimed')?.in_window, 0), '');

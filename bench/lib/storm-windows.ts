@@ -5,7 +5,10 @@
 // gap-s before the storm, plus the reclaim counter series the row polled.
 //
 //   node --import tsx bench/lib/storm-windows.ts --perfdhcp FILE --started-at EPOCH_S
-//        --storm-at EPOCH_S [--window-s 3] [--gap-s 4] [--reclaimed FILE]
+//        --storm-at EPOCH_S [--window-s 3] [--gap-s 4] [--rate PER_S] [--reclaimed FILE]
+//
+// --rate: the offered rate; each window then says how many of the rate × window-s exchanges got no
+// reply (perfdhcp lists the answered ones only).
 //
 // --reclaimed FILE: lines "EPOCH_S COUNT" (the server's count of leases reclaimed by its timer).
 
@@ -57,6 +60,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       'storm-at': { type: 'string' },
       'window-s': { type: 'string', default: '3' },
       'gap-s': { type: 'string', default: '4' },
+      rate: { type: 'string' },
       reclaimed: { type: 'string' },
     },
   });
@@ -78,8 +82,14 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     ['ra', 'REQUEST-ACK'],
   ] as const) {
     const xs = perfdhcpExchanges(text, section, startedAtS);
-    result[`${key}_storm`] = windowSummary(xs, at, at + windowS);
-    result[`${key}_control`] = windowSummary(xs, controlFromS, controlFromS + windowS);
+    for (const [name, fromS] of [
+      ['storm', at],
+      ['control', controlFromS],
+    ] as const) {
+      const w = windowSummary(xs, fromS, fromS + windowS);
+      result[`${key}_${name}`] =
+        values.rate === undefined ? w : { ...w, unanswered: Math.max(0, Number(values.rate) * windowS - w.n) };
+    }
   }
   if (values.reclaimed !== undefined) {
     const series = readFileSync(values.reclaimed, 'utf8')
