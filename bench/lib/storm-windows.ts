@@ -1,5 +1,5 @@
 // Latency by window for bench/scale.sh's expiry-storm row: reads perfdhcp's per-packet
-// timestamps (`-x t`, seconds since perfdhcp started) and the wall-clock time perfdhcp was started
+// timestamps (`-x t`, time since perfdhcp started, as HHMMSS.micro) and the wall-clock time perfdhcp was started
 // at, and prints DISCOVER→OFFER and REQUEST→ACK p50/p99/max for the exchanges sent in the storm
 // window [storm-at, storm-at + window-s) and in a control window of the same length that ends
 // gap-s before the storm, plus the reclaim counter series the row polled.
@@ -7,8 +7,8 @@
 //   node --import tsx bench/lib/storm-windows.ts --perfdhcp FILE --started-at EPOCH_S
 //        --storm-at EPOCH_S [--window-s 3] [--gap-s 4] [--rate PER_S] [--reclaimed FILE]
 //
-// --rate: the offered rate; each window then says how many of the rate × window-s exchanges got no
-// reply (perfdhcp lists the answered ones only).
+// --rate: the offered rate; each window then says how many of the rate × window-s DISCOVERs got no
+// OFFER (perfdhcp lists the answered ones only; a REQUEST is sent only after an OFFER).
 //
 // --reclaimed FILE: lines "EPOCH_S COUNT" (the server's count of leases reclaimed by its timer).
 
@@ -22,6 +22,16 @@ interface Exchange {
 
 type Section = 'DISCOVER-OFFER' | 'REQUEST-ACK';
 
+/**
+ * perfdhcp writes these times as hours, minutes and seconds run together ("000144.999415" is
+ * 1 min 44.999415 s), not as seconds.
+ */
+export function perfdhcpSeconds(text: string | undefined): number {
+  const m = /^(\d+)(\d\d)(\d\d)(\.\d+)?$/.exec(text ?? '');
+  if (m === null) return Number.NaN;
+  return Number(m[1]) * 3600 + Number(m[2]) * 60 + Number(`${m[3]}${m[4] ?? ''}`);
+}
+
 /** Exchanges of one section of perfdhcp's `-x t` report, at wall-clock times. */
 export function perfdhcpExchanges(text: string, section: Section, startedAtS: number): Exchange[] {
   const out: Exchange[] = [];
@@ -30,8 +40,8 @@ export function perfdhcpExchanges(text: string, section: Section, startedAtS: nu
     if (line.startsWith('***')) inSection = line.includes(`Timestamps for packets: ${section}`);
     else if (inSection && line.startsWith('sent / received:')) {
       const parts = line.split(/\s+/);
-      const sent = Number(parts[3]);
-      const received = Number(parts[5]);
+      const sent = perfdhcpSeconds(parts[3]);
+      const received = perfdhcpSeconds(parts[5]);
       if (Number.isFinite(sent) && Number.isFinite(received))
         out.push({ sentAtS: startedAtS + sent, latencyMs: (received - sent) * 1000 });
     }
@@ -88,7 +98,9 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     ] as const) {
       const w = windowSummary(xs, fromS, fromS + windowS);
       result[`${key}_${name}`] =
-        values.rate === undefined ? w : { ...w, unanswered: Math.max(0, Number(values.rate) * windowS - w.n) };
+        values.rate === undefined || key === 'ra'
+          ? w
+          : { ...w, unanswered: Math.max(0, Number(values.rate) * windowS - w.n) };
     }
   }
   if (values.reclaimed !== undefined) {
