@@ -117,7 +117,7 @@ prepare() {
   ]
 }
 J
-      echo "node $ROOT/bin/twinlease.js serve --config $RUN/twinlease.json"
+      echo "node ${TL_NODE_ARGS:-} $ROOT/bin/twinlease.js serve --config $RUN/twinlease.json"
       ;;
     kea)
       rm -rf "$RUN/kea"
@@ -222,7 +222,8 @@ J
 # Kea's reclaimed-leases (statistic-get on its control socket). Kea reclaims in its own cycle:
 # STORM_KEA_RECLAIM (expired-leases-processing) defaults to every second, no limit on count or time
 # per cycle, so it can reclaim them in that second as Twinlease does (Kea's default, 100 leases per
-# 250 ms every 10 s, would take ~2.8 h for 100,000).
+# 250 ms every 10 s, would take ~2.8 h for 100,000). STORM_SERVERS="twinlease" runs one server only;
+# TL_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") goes to Twinlease's node in any row.
 STORM=${STORM:-100000} STORM_RATE=${STORM_RATE:-1000} STORM_CLIENTS=${STORM_CLIENTS:-10000}
 STORM_BEFORE_S=${STORM_BEFORE_S:-12} STORM_AFTER_S=${STORM_AFTER_S:-8} STORM_WINDOW_S=${STORM_WINDOW_S:-3}
 STORM_LEAD_S=${STORM_LEAD_S:-$((STORM_BEFORE_S + 20 + N / 15000))}
@@ -290,7 +291,7 @@ storm_run() {
 row_expiry_storm() {
   "$H/netns-up.sh" >/dev/null
   local server fd
-  for server in kea twinlease; do
+  for server in ${STORM_SERVERS:-kea twinlease}; do
     # generation, start-up and load must follow each other: hold the lock around all three
     if [ -n "$LOCK_FILE" ]; then exec {fd}>>"$LOCK_FILE"; flock "$fd"; fi
     storm_run "$server"
