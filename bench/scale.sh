@@ -105,7 +105,7 @@ prepare() {
 {
   "server": { "name": "tl-scale", "serverIdentifier": "10.77.0.1" },
   "dhcp": { "interface": "eth0", "broadcastAddress": "10.77.255.255" },
-  "leaseStore": { "path": "$RUN/twinlease.db" },
+  "leaseStore": { "path": "$RUN/twinlease.db", "writerThread": ${TL_WRITER_THREAD:-false} },
   "logging": { "level": "warn" },
   $api
   "scopes": [
@@ -223,7 +223,8 @@ J
 # STORM_KEA_RECLAIM (expired-leases-processing) defaults to every second, no limit on count or time
 # per cycle, so it can reclaim them in that second as Twinlease does (Kea's default, 100 leases per
 # 250 ms every 10 s, would take ~2.8 h for 100,000). STORM_SERVERS="twinlease" runs one server only;
-# TL_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") goes to Twinlease's node in any row.
+# TL_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") goes to Twinlease's node in any row;
+# TL_WRITER_THREAD=true sets leaseStore.writerThread in the namespaced rows (startup, dora, storm).
 STORM=${STORM:-100000} STORM_RATE=${STORM_RATE:-1000} STORM_CLIENTS=${STORM_CLIENTS:-10000}
 STORM_BEFORE_S=${STORM_BEFORE_S:-12} STORM_AFTER_S=${STORM_AFTER_S:-8} STORM_WINDOW_S=${STORM_WINDOW_S:-3}
 STORM_LEAD_S=${STORM_LEAD_S:-$((STORM_BEFORE_S + 20 + N / 15000))}
@@ -373,7 +374,8 @@ if (up) {
 const storm = { twinlease: pick('expiry-storm', 'twinlease')[0], kea: pick('expiry-storm', 'kea')[0] };
 if (storm.twinlease || storm.kea) {
   const w = (r, k) => r?.windows?.[k];
-  const trio = (x) => (x ? `${f(x.p50_ms)}/${f(x.p99_ms)}/${f(x.max_ms)}${x.unanswered ? ` (${x.unanswered} lost)` : ''}` : '-');
+  const trio = (x) => (x ? `${f(x.p50_ms)}/${f(x.p99_ms)}/${f(x.max_ms)}` : '-');
+  const lost = (x) => (x ? x.unanswered : '-');
   const some = storm.twinlease ?? storm.kea;
   line(`expiry storm: ${some.storm_leases} end in 1 s, DORA ${some.perfdhcp.offered_rate}/s`, '', '', '');
   line('  reclaimed in [at-2 s, at+window]', f(w(storm.twinlease, 'reclaimed')?.in_window, 0), f(w(storm.kea, 'reclaimed')?.in_window, 0), '');
@@ -382,6 +384,8 @@ if (storm.twinlease || storm.kea) {
     line(`  ${label} p50/p99/max ms, storm (${some.windows.window_s} s)`, trio(w(storm.twinlease, `${k}_storm`)), trio(w(storm.kea, `${k}_storm`)),
       ratio(w(storm.twinlease, `${k}_storm`)?.p99_ms, w(storm.kea, `${k}_storm`)?.p99_ms));
   }
+  line('  DISCOVERs unanswered, control / storm', `${lost(w(storm.twinlease, 'do_control'))} / ${lost(w(storm.twinlease, 'do_storm'))}`,
+    `${lost(w(storm.kea, 'do_control'))} / ${lost(w(storm.kea, 'do_storm'))}`, '');
 }
 console.log(`\nresults: ${process.argv[2]}`);
 JS
