@@ -59,7 +59,12 @@ export function windowSummary(xs: Exchange[], fromS: number, toS: number) {
     .filter((x) => x.sentAtS >= fromS && x.sentAtS < toS)
     .map((x) => x.latencyMs)
     .sort((a, b) => a - b);
-  return { n: lat.length, p50_ms: ms(quantile(lat, 0.5)), p99_ms: ms(quantile(lat, 0.99)), max_ms: ms(quantile(lat, 1)) };
+  return {
+    n: lat.length,
+    p50_ms: ms(quantile(lat, 0.5)),
+    p99_ms: ms(quantile(lat, 0.99)),
+    max_ms: ms(quantile(lat, 1)),
+  };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
