@@ -17,8 +17,11 @@
 #            size against empty, per server.
 #   updreqall  a partner that lost its store recovers the N bindings from the primary (UPDREQALL)
 #            while the primary serves DORA on loopback (Twinlease only): bench/lib/updreqall-probe.ts.
-#   Hooks for the rows still to come (management latency at size, an expiry storm) are the row_*
-#   functions below that say "not measured yet" (bench/table.sh has the storm for Twinlease alone).
+#   expiry-storm  100,000 (STORM) of the N leases end in the same second while perfdhcp runs DORA at
+#            STORM_RATE: DO and RA p50/p99/max in the storm's window and in a control window, and
+#            the leases each server reclaimed meanwhile (see row_expiry_storm).
+#   The hook for the row still to come (management latency at size) is row_management below,
+#   which says "not measured yet".
 #
 # Every result is one JSON line in bench/results/scale-<UTC time>.jsonl; the table at the end is
 # made from that file. Data and logs stay in $DATA (default /tmp/twinlease-scale).
@@ -42,7 +45,7 @@ OUT=$ROOT/bench/results/scale-$RUN_ID.jsonl
 REV=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
 NODE_TS=(node --import tsx)
 needs_root() { [ "$(id -u)" = 0 ] || { echo "rows '$ROWS' need root (network namespaces, port 67)" >&2; exit 1; }; }
-case " $ROWS " in *" startup "* | *" dora "*) needs_root ;; esac
+case " $ROWS " in *" startup "* | *" dora "* | *" expiry-storm "*) needs_root ;; esac
 
 # with_lock CMD... : run CMD holding LOCK_FILE when one is given (shared machines: one harness user
 # at a time), so the lock is held only while a server runs, not while data is generated.
@@ -95,12 +98,16 @@ prepare() {
     twinlease)
       rm -f "$RUN"/twinlease.db*
       [ "$size" = size ] && cp "$DATA/imported.db" "$RUN/twinlease.db"
+      [ "$size" = storm ] && mv "$DATA/storm.db" "$RUN/twinlease.db"
+      local api=''
+      [ "$size" = storm ] && api='"api": { "listenAddress": "127.0.0.1", "port": 18067, "tokens": [{ "name": "bench", "token": "bench-token-0123456789" }] },'
       cat >"$RUN/twinlease.json" <<J
 {
   "server": { "name": "tl-scale", "serverIdentifier": "10.77.0.1" },
   "dhcp": { "interface": "eth0", "broadcastAddress": "10.77.255.255" },
-  "leaseStore": { "path": "$RUN/twinlease.db" },
+  "leaseStore": { "path": "$RUN/twinlease.db", "writerThread": ${TL_WRITER_THREAD:-false} },
   "logging": { "level": "warn" },
+  $api
   "scopes": [
     {
       "subnet": "10.0.0.0/8",
@@ -110,17 +117,24 @@ prepare() {
   ]
 }
 J
-      echo "node $ROOT/bin/twinlease.js serve --config $RUN/twinlease.json"
+      echo "node ${TL_NODE_ARGS:-} $ROOT/bin/twinlease.js serve --config $RUN/twinlease.json"
       ;;
     kea)
       rm -rf "$RUN/kea"
       mkdir -p "$RUN/kea"
-      if [ "$size" = size ]; then cp "$DATA/kea-leases4.csv" "$RUN/kea/leases4.csv"; else head -1 "$DATA/kea-leases4.csv" >"$RUN/kea/leases4.csv"; fi
+      case $size in
+        size) cp "$DATA/kea-leases4.csv" "$RUN/kea/leases4.csv" ;;
+        storm) mv "$DATA/storm-kea-leases4.csv" "$RUN/kea/leases4.csv" ;;
+        *) head -1 "$DATA/kea-leases4.csv" >"$RUN/kea/leases4.csv" ;;
+      esac
+      local extra=''
+      [ "$size" = storm ] && extra="\"expired-leases-processing\": $STORM_KEA_RECLAIM, \"control-socket\": {\"socket-type\": \"unix\", \"socket-name\": \"$RUN/kea/ctrl.sock\"},"
       cat >"$RUN/kea/kea.json" <<J
 {"Dhcp4": {
   "interfaces-config": {"interfaces": ["eth0"], "dhcp-socket-type": "raw"},
   "lease-database": {"type": "memfile", "persist": true, "name": "$RUN/kea/leases4.csv", "lfc-interval": 0},
   "multi-threading": {"enable-multi-threading": false},
+  $extra
   "valid-lifetime": 86400,
   "subnet4": [{"id": 1, "subnet": "10.0.0.0/8", "pools": [{"pool": "10.1.0.0 - 10.31.255.255"}]}],
   "loggers": [{"name": "kea-dhcp4", "output_options": [{"output": "$RUN/kea/kea.log"}], "severity": "WARN"}]
@@ -198,10 +212,99 @@ J
   [ -n "$line" ] || { echo "updreqall: no result (logs: $DATA/updreqall-*.log)" >&2; return 0; }
   record updreqall twinlease "$line"
 }
-row_expiry_storm() { echo "100,000 leases expiring in one second during DORA: not measured yet" >&2; }
+# STORM of the N leases end in the same second (at), STORM_BEFORE_S after the data is written
+# (generation + start-up + STORM_BEFORE_S of load before the storm must fit in STORM_LEAD_S), while
+# perfdhcp runs DORA at STORM_RATE/s (new clients) from serving until STORM_AFTER_S after it.
+# DISCOVER→OFFER and REQUEST→ACK p50/p99/max of the exchanges sent in [at, at + STORM_WINDOW_S)
+# and in a control window of the same length ending 4 s before at (bench/lib/storm-windows.ts).
+# The servers' own counters of reclaimed leases are read 2 s before at and right after the window
+# (never inside a measured window): Twinlease's twinlease_dhcp4_leases_reclaimed_total (/metrics),
+# Kea's reclaimed-leases (statistic-get on its control socket). Kea reclaims in its own cycle:
+# STORM_KEA_RECLAIM (expired-leases-processing) defaults to every second, no limit on count or time
+# per cycle, so it can reclaim them in that second as Twinlease does (Kea's default, 100 leases per
+# 250 ms every 10 s, would take ~2.8 h for 100,000). STORM_SERVERS="twinlease" runs one server only;
+# TL_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") goes to Twinlease's node in any row;
+# TL_WRITER_THREAD=true sets leaseStore.writerThread in the namespaced rows (startup, dora, storm).
+STORM=${STORM:-100000} STORM_RATE=${STORM_RATE:-1000} STORM_CLIENTS=${STORM_CLIENTS:-10000}
+STORM_BEFORE_S=${STORM_BEFORE_S:-12} STORM_AFTER_S=${STORM_AFTER_S:-8} STORM_WINDOW_S=${STORM_WINDOW_S:-3}
+STORM_LEAD_S=${STORM_LEAD_S:-$((STORM_BEFORE_S + 20 + N / 15000))}
+STORM_KEA_RECLAIM=${STORM_KEA_RECLAIM:-'{"reclaim-timer-wait-time": 1, "max-reclaim-leases": 0, "max-reclaim-time": 0, "hold-reclaimed-time": 3600, "flush-reclaimed-timer-wait-time": 25, "unwarned-reclaim-cycles": 5}'}
+
+# reclaimed_count SERVER : the server's count of leases reclaimed by its timer so far
+reclaimed_count() {
+  case $1 in
+    twinlease) ip netns exec "$NS_SRV" curl -s -m 5 http://127.0.0.1:18067/metrics |
+      awk '/^twinlease_dhcp4_leases_reclaimed_total / { print $2 }' ;;
+    kea) node -e 'const s = require("net").connect(process.argv[1]); let b = "";
+      s.on("data", (d) => (b += d)); s.on("error", () => {});
+      s.on("end", () => { try { console.log(JSON.parse(b).arguments["reclaimed-leases"][0][0]); } catch { console.log(""); } });
+      s.write(JSON.stringify({ command: "statistic-get", arguments: { name: "reclaimed-leases" } }));' "$RUN/kea/ctrl.sock" ;;
+  esac
+}
+
+# storm_data SERVER AT : a store of N leases of which STORM end at AT (the same leases for both)
+storm_data() {
+  case $1 in
+    twinlease)
+      "${NODE_TS[@]}" bench/lib/store-data.ts --out "$DATA/storm.db" --leases "$N" --now "$NOW" \
+        --expiring "$STORM" --expiring-at "$2" >&2 ;;
+    kea) # bench/lib/store-data.ts's choice: every (N/STORM)-th lease, the first STORM of them
+      awk -F, -v OFS=, -v n="$N" -v k="$STORM" -v at="$2" '
+        BEGIN { every = int(n / k); if (every < 1) every = 1 }
+        NR > 1 { i = NR - 2; if (i % every == 0 && i / every < k) $5 = at } { print }' \
+        "$DATA/kea-leases4.csv" >"$DATA/storm-kea-leases4.csv" ;;
+  esac
+}
+
+storm_run() {
+  local server=$1 at cmd line period wait_s log started windows
+  at=$(($(date +%s) + STORM_LEAD_S))
+  storm_data "$server" "$at"
+  cmd=$(prepare "$server" storm)
+  # perfdhcp's -x t times count from its start: note that start in wall-clock time
+  mkdir -p "$RUN/storm-bin"
+  printf '#!/bin/bash\ndate +%%s.%%N >%s\nexec %s "$@"\n' "$RUN/storm-perfdhcp-started" "$(command -v perfdhcp)" >"$RUN/storm-bin/perfdhcp"
+  chmod +x "$RUN/storm-bin/perfdhcp"
+  rm -f "$RUN/storm-perfdhcp-started" "$RUN/storm-reclaimed"
+  period=$((at + STORM_AFTER_S - $(date +%s)))
+  ( # reclaim counter 2 s before the storm and right after the window (outside both windows)
+    for t in $((at - 2)) $((at + STORM_WINDOW_S)) $((at + STORM_WINDOW_S + 3)); do
+      wait_s=$((t - $(date +%s))); [ "$wait_s" -gt 0 ] && sleep "$wait_s"
+      echo "$(date +%s.%N) $(reclaimed_count "$server")" >>"$RUN/storm-reclaimed"
+    done
+  ) &
+  local poller=$!
+  line=$(PATH=$RUN/storm-bin:$PATH RATE=$STORM_RATE PERIOD=$period CLIENTS=$STORM_CLIENTS STARTUP_S=$STORM_LEAD_S \
+    BG_WAIT_S=0 "$H/perfdhcp-run.sh" "scale-storm-$server" "$cmd" 2>"$RUN/storm-$server.err" | grep '^{' | tail -1) || true
+  wait "$poller" || true
+  log=$(sed -n 's/^logs: //p' "$RUN/storm-$server.err" | tail -1)
+  started=$(cat "$RUN/storm-perfdhcp-started" 2>/dev/null || true)
+  if [ -z "$line" ] || [ -z "$log" ] || [ -z "$started" ]; then
+    tail -5 "$RUN/storm-$server.err" >&2; echo "expiry-storm $server: no result" >&2; return 0
+  fi
+  windows=$("${NODE_TS[@]}" bench/lib/storm-windows.ts --perfdhcp "$log/perfdhcp.out" --started-at "$started" \
+    --storm-at "$at" --window-s "$STORM_WINDOW_S" --rate "$STORM_RATE" --reclaimed "$RUN/storm-reclaimed")
+  local settings='null'
+  [ "$server" = kea ] && settings=$STORM_KEA_RECLAIM
+  record expiry-storm "$server" "{\"storm_leases\":$STORM,\"kea_expired_leases_processing\":$settings,\"windows\":$windows,\"perfdhcp\":$line}"
+}
+
+row_expiry_storm() {
+  "$H/netns-up.sh" >/dev/null
+  local server fd
+  for server in ${STORM_SERVERS:-kea twinlease}; do
+    # generation, start-up and load must follow each other: hold the lock around all three
+    if [ -n "$LOCK_FILE" ]; then exec {fd}>>"$LOCK_FILE"; flock "$fd"; fi
+    storm_run "$server"
+    if [ -n "$LOCK_FILE" ]; then exec {fd}>&-; fi
+  done
+}
 
 # The store is needed by every Twinlease run: without the import row, make it silently.
-case " $ROWS " in *" import "*) row_import ;; *) import_store >/dev/null || exit 1 ;; esac
+case " $ROWS " in
+  *" import "*) row_import ;;
+  *" startup "* | *" dora "* | *" updreqall "*) import_store >/dev/null || exit 1 ;;
+esac # (the expiry-storm row writes its own store)
 for row in $ROWS; do
   case $row in
     import) ;;
@@ -267,6 +370,22 @@ if (up) {
   line('UPDREQALL: lost store recovered (s)', `${f(up.recovery_s, 1)} s`, '-', '');
   line('  bindings/s; CPU s primary / secondary', `${f(up.bindings_per_s, 0)}/s ${f(up.cpu.primary_s, 1)} / ${f(up.cpu.secondary_s, 1)}`, '-', '');
   line(`  DORA at ${up.load_rate}/s meanwhile, DO / RA p99`, `${f(up.during_recovery.do_p99_ms)} / ${f(up.during_recovery.ra_p99_ms)} ms`, '-', '');
+}
+const storm = { twinlease: pick('expiry-storm', 'twinlease')[0], kea: pick('expiry-storm', 'kea')[0] };
+if (storm.twinlease || storm.kea) {
+  const w = (r, k) => r?.windows?.[k];
+  const trio = (x) => (x ? `${f(x.p50_ms)}/${f(x.p99_ms)}/${f(x.max_ms)}` : '-');
+  const lost = (x) => (x ? x.unanswered : '-');
+  const some = storm.twinlease ?? storm.kea;
+  line(`expiry storm: ${some.storm_leases} end in 1 s, DORA ${some.perfdhcp.offered_rate}/s`, '', '', '');
+  line('  reclaimed in [at-2 s, at+window]', f(w(storm.twinlease, 'reclaimed')?.in_window, 0), f(w(storm.kea, 'reclaimed')?.in_window, 0), '');
+  for (const [k, label] of [['do', 'DO'], ['ra', 'RA']]) {
+    line(`  ${label} p50/p99/max ms, control`, trio(w(storm.twinlease, `${k}_control`)), trio(w(storm.kea, `${k}_control`)), '');
+    line(`  ${label} p50/p99/max ms, storm (${some.windows.window_s} s)`, trio(w(storm.twinlease, `${k}_storm`)), trio(w(storm.kea, `${k}_storm`)),
+      ratio(w(storm.twinlease, `${k}_storm`)?.p99_ms, w(storm.kea, `${k}_storm`)?.p99_ms));
+  }
+  line('  DISCOVERs unanswered, control / storm', `${lost(w(storm.twinlease, 'do_control'))} / ${lost(w(storm.twinlease, 'do_storm'))}`,
+    `${lost(w(storm.kea, 'do_control'))} / ${lost(w(storm.kea, 'do_storm'))}`, '');
 }
 console.log(`\nresults: ${process.argv[2]}`);
 JS
