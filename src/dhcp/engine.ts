@@ -24,6 +24,7 @@ import {
   type DhcpPacket,
   FLAG_BROADCAST,
 } from '../wire/dhcp-packet.js';
+import { newBytes } from '../wire/byte-slab.js';
 import { formatIpv4, type Ipv4, toHex } from '../wire/ipv4.js';
 import { type FailoverGate, type RequestKind, STANDALONE_GATE } from './failover-gate.js';
 import { FreePool, type PoolClass } from './free-pool.js';
@@ -1313,7 +1314,7 @@ export class DhcpEngine {
       giaddr: request.giaddr,
       chaddr: request.chaddr,
       sname: new Uint8Array(64),
-      file: new Uint8Array(128),
+      file: newBytes(128),
       hasMagicCookie: request.hasMagicCookie || type !== 0,
       options,
     };
@@ -1343,7 +1344,7 @@ export class DhcpEngine {
       giaddr: request.giaddr,
       chaddr: request.chaddr,
       sname: new Uint8Array(64),
-      file: new Uint8Array(128),
+      file: newBytes(128),
       hasMagicCookie: true,
       options,
     };

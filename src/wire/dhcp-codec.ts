@@ -3,6 +3,7 @@
 // typed error out, and back. Decoding never throws: every read is bounds-checked against the
 // area it belongs to, so malformed input becomes a DhcpDecodeError with the offending offset.
 
+import { copyBytes, newBytes } from './byte-slab.js';
 import {
   DHCP_MAGIC_COOKIE,
   type DhcpDecodeError,
@@ -260,7 +261,7 @@ function decodeChecked(src: Uint8Array, requireEnd: boolean): DhcpDecodeResult {
         if (e) return e;
         if (requireEnd && !sawEnd)
           return fail('missing-end', OFF_FILE + FILE_LENGTH, 'overloaded file field has no End option');
-        file = new Uint8Array(FILE_LENGTH);
+        file = newBytes(FILE_LENGTH);
       }
       if (overloadValue & OVERLOAD_SNAME) {
         const e = scanArea(src, OFF_SNAME, OFF_SNAME + SNAME_LENGTH, 'sname field', false);
@@ -268,7 +269,7 @@ function decodeChecked(src: Uint8Array, requireEnd: boolean): DhcpDecodeResult {
         if (requireEnd && !sawEnd) {
           return fail('missing-end', OFF_SNAME + SNAME_LENGTH, 'overloaded sname field has no End option');
         }
-        sname = new Uint8Array(SNAME_LENGTH);
+        sname = newBytes(SNAME_LENGTH);
       }
     }
 
@@ -278,10 +279,10 @@ function decodeChecked(src: Uint8Array, requireEnd: boolean): DhcpDecodeResult {
       let f = codeHead[code]!;
       if (fragNext[f] === -1) {
         const s = fragStart[f]!;
-        options.set(code, src.slice(s, s + fragLength[f]!));
+        options.set(code, copyBytes(src, s, s + fragLength[f]!));
         continue;
       }
-      const data = new Uint8Array(codeTotal[code]!);
+      const data = newBytes(codeTotal[code]!);
       let w = 0;
       for (; f !== -1; f = fragNext[f]!) {
         const s = fragStart[f]!;
@@ -307,9 +308,9 @@ function decodeChecked(src: Uint8Array, requireEnd: boolean): DhcpDecodeResult {
       yiaddr: readUint32(src, OFF_YIADDR),
       siaddr: readUint32(src, OFF_SIADDR),
       giaddr: readUint32(src, OFF_GIADDR),
-      chaddr: src.slice(OFF_CHADDR, OFF_CHADDR + CHADDR_LENGTH),
-      sname: sname ?? src.slice(OFF_SNAME, OFF_SNAME + SNAME_LENGTH),
-      file: file ?? src.slice(OFF_FILE, OFF_FILE + FILE_LENGTH),
+      chaddr: copyBytes(src, OFF_CHADDR, OFF_CHADDR + CHADDR_LENGTH),
+      sname: sname ?? copyBytes(src, OFF_SNAME, OFF_SNAME + SNAME_LENGTH),
+      file: file ?? copyBytes(src, OFF_FILE, OFF_FILE + FILE_LENGTH),
       hasMagicCookie,
       options,
     },
@@ -558,7 +559,7 @@ export function encodeDhcpReport(packet: DhcpPacket, opts?: EncodeDhcpOptions): 
     // Plain BOOTP: a zero vend area, no options (RFC 951).
     scratch.fill(0, OFF_COOKIE, BOOTP_MIN_LENGTH);
     return {
-      bytes: scratch.slice(0, BOOTP_MIN_LENGTH),
+      bytes: copyBytes(scratch, 0, BOOTP_MIN_LENGTH),
       droppedOptionCodes: [...packet.options.keys()],
       overload: 0,
     };
@@ -618,7 +619,7 @@ export function encodeDhcpReport(packet: DhcpPacket, opts?: EncodeDhcpOptions): 
     scratch.fill(0, length, BOOTP_MIN_LENGTH);
     length = BOOTP_MIN_LENGTH;
   }
-  return { bytes: scratch.slice(0, length), droppedOptionCodes: dropped, overload };
+  return { bytes: copyBytes(scratch, 0, length), droppedOptionCodes: dropped, overload };
 }
 
 /** encodeDhcpReport without the report: the bytes to send. */
