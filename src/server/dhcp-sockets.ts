@@ -23,7 +23,9 @@
 // broadcasts, so everything on it was unicast.
 
 import dgram from 'node:dgram';
+import dns from 'node:dns';
 import { readFileSync } from 'node:fs';
+import { isIPv4 } from 'node:net';
 import os from 'node:os';
 
 /** Which socket a datagram came in on. */
@@ -157,7 +159,7 @@ export class DhcpSockets {
     isShared: boolean,
     receivedOn: ReceivedOn | null,
   ): Promise<dgram.Socket> {
-    const socket = dgram.createSocket({ type: 'udp4', reuseAddr: isShared });
+    const socket = dgram.createSocket({ type: 'udp4', reuseAddr: isShared, lookup: lookupLiteral });
     return new Promise<dgram.Socket>((resolve, reject) => {
       const onBindError = (err: Error) => {
         socket.close();
@@ -182,6 +184,21 @@ export class DhcpSockets {
       });
     });
   }
+}
+
+/**
+ * dgram resolves the address of every send (and bind) with dns.lookup, which answers a dotted
+ * address through process.nextTick: a deferred call per reply. Every address the service binds to
+ * or sends to is dotted already, so it is answered at once (issue 17: ~0.5-1 us less CPU per send
+ * on loopback); anything else still goes to dns.lookup.
+ */
+export function lookupLiteral(
+  address: string,
+  family: number | dns.LookupOneOptions,
+  callback: (err: NodeJS.ErrnoException | null, address: string, family: number) => void,
+): void {
+  if (isIPv4(address)) callback(null, address, 4);
+  else dns.lookup(address, family as dns.LookupOneOptions, callback);
 }
 
 function closeSocket(s: dgram.Socket): Promise<void> {

@@ -11,7 +11,7 @@ import { emptyLease, type Lease } from '../../src/dhcp/lease.js';
 import { MemoryLeaseStore } from '../../src/leases/memory-store.js';
 import { Counters } from '../../src/server/counters.js';
 import { DhcpService } from '../../src/server/dhcp-service.js';
-import { DhcpSockets, socketsOnPort } from '../../src/server/dhcp-sockets.js';
+import { DhcpSockets, lookupLiteral, socketsOnPort } from '../../src/server/dhcp-sockets.js';
 import { encodeDhcp } from '../../src/wire/dhcp-codec.js';
 import { DhcpMessageType as T } from '../../src/wire/dhcp-packet.js';
 import { ip, mac, NOW, packet, scope, settings } from '../dhcp/helpers.js';
@@ -159,8 +159,10 @@ describe('exclusive bind with listen address 0.0.0.0', () => {
       () => {},
       () => {},
       () => {
-        // Called between the wildcard bind and the address binds: another server's socket lands.
-        intruder = dgram.createSocket({ type: 'udp4', reuseAddr: true });
+        // Called between the wildcard bind and the address binds: another server's socket lands
+        // (bound before this returns: with dgram's default lookup the bind would wait for a
+        // process.nextTick, and ours, which answer at once, would all be done before it).
+        intruder = dgram.createSocket({ type: 'udp4', reuseAddr: true, lookup: lookupLiteral });
         intruder.bind(port, '0.0.0.0');
         return ['127.0.0.1'];
       },
@@ -192,5 +194,29 @@ describe('exclusive bind with listen address 0.0.0.0', () => {
     assert.equal(socketsOnPort(67, table), 2);
     assert.equal(socketsOnPort(6779, table), 1);
     assert.equal(socketsOnPort(68, table), 0);
+  });
+});
+
+describe('address lookup of the service sockets (issue 17)', () => {
+  test('a dotted address is answered before lookupLiteral returns: no deferred call per send', () => {
+    let answer: [string, number] | null = null;
+    lookupLiteral('10.77.0.2', 4, (err, address, family) => {
+      assert.equal(err, null);
+      answer = [address, family];
+    });
+    assert.deepEqual(answer, ['10.77.0.2', 4]);
+  });
+
+  test('a name still goes to dns.lookup', async () => {
+    let isAnswered = false;
+    const answer = await new Promise<string>((resolve, reject) => {
+      lookupLiteral('localhost', 4, (err, address) => {
+        isAnswered = true;
+        if (err) reject(err);
+        else resolve(address);
+      });
+      assert.equal(isAnswered, false, 'answered synchronously');
+    });
+    assert.equal(answer, '127.0.0.1');
   });
 });
