@@ -134,10 +134,6 @@ function rowToLease(r: LeaseRow): Lease {
 /** Values per lease in a flat row array (fillLeaseParams, SqliteBatchWriter.write). */
 export const LEASE_ROW_VALUES = COLUMNS.length;
 
-function leaseToParams(l: Lease): unknown[] {
-  return fillLeaseParams(l, new Array<unknown>(COLUMNS.length));
-}
-
 /** Writes the row of `l` into `params` from `at` on (in COLUMNS order); returns `params`. */
 export function fillLeaseParams(l: Lease, params: unknown[], at = 0): unknown[] {
   params[at] = l.address >>> 0;
@@ -281,6 +277,8 @@ export class SqliteLeaseStore implements LeaseStore {
     );
     this.metaGet = this.db.prepare('SELECT value FROM meta WHERE key = ?');
     this.existsStmt = this.db.prepare('SELECT 1 FROM leases WHERE address = ?').pluck();
+    // One parameter array for every row (better-sqlite3 binds its values and keeps no reference).
+    const params = new Array<unknown>(COLUMNS.length);
     this.writeBatch = this.db.transaction(
       (leases: Map<number, Lease>, removals: Set<number>, meta: Map<string, string>) => {
         // count() must not scan a million rows per metrics scrape: count what each write adds.
@@ -290,7 +288,7 @@ export class SqliteLeaseStore implements LeaseStore {
           const isNew =
             rows !== null ? !rows.has(l.address) : this.existsStmt.get(l.address >>> 0) === undefined;
           if (isNew) added++;
-          this.upsert.run(leaseToParams(l));
+          this.upsert.run(fillLeaseParams(l, params));
         }
         for (const a of removals) added -= this.deleteOne.run(a).changes;
         for (const [k, v] of meta) this.metaSet.run(k, v);

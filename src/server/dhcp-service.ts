@@ -60,6 +60,14 @@ const MESSAGE_NAMES: Record<number, string> = {
   [DhcpMessageType.Inform]: 'inform',
 };
 
+/** Counter names per message name, built once (a template string per packet showed in profiles, issue 17). */
+const RECEIVED_COUNTERS = new Map<string, string>();
+const SENT_COUNTERS = new Map<string, string>();
+for (const name of [...Object.values(MESSAGE_NAMES), 'bootp', 'bootp-reply', 'unknown']) {
+  RECEIVED_COUNTERS.set(name, `pkt4-${name}-received`);
+  SENT_COUNTERS.set(name, `pkt4-${name}-sent`);
+}
+
 /** Per-reason log lines are rate limited: one per reason per this many seconds. */
 const LOG_INTERVAL_SECONDS = 10;
 
@@ -149,12 +157,9 @@ export class DhcpService {
     receivedOn: ReceivedOn | null = null,
     link?: LinkArrival,
   ): void {
-    const arrival: DhcpArrival = {
-      fromAddress,
-      fromPort,
-      ...(receivedOn === null ? {} : { receivedOn }),
-      ...(link === undefined ? {} : { link }),
-    };
+    const arrival: DhcpArrival = { fromAddress, fromPort };
+    if (receivedOn !== null) arrival.receivedOn = receivedOn;
+    if (link !== undefined) arrival.link = link;
     this.counters.inc('pkt4-received');
     const decoded = decodeDhcp(bytes);
     if (!decoded.ok) {
@@ -177,7 +182,7 @@ export class DhcpService {
         : typeByte.length === 1
           ? (MESSAGE_NAMES[typeByte[0]!] ?? 'unknown')
           : 'unknown';
-    this.counters.inc(`pkt4-${typeName}-received`);
+    this.counters.inc(RECEIVED_COUNTERS.get(typeName) ?? `pkt4-${typeName}-received`);
     const result = this.decide(packet, arrival);
     if (result !== null) this.dispatch(result, packet, arrival);
   }
@@ -411,7 +416,7 @@ export class DhcpService {
         return;
       }
       this.counters.inc('pkt4-sent');
-      this.counters.inc(`pkt4-${name}-sent`);
+      this.counters.inc(SENT_COUNTERS.get(name) ?? `pkt4-${name}-sent`);
     });
     // Logged when handed to the socket: an ACK only leaves once its binding is durable (persist).
     this.logReply(result, request, name, to);
