@@ -56,7 +56,8 @@ if [ "${1:-}" = --ours-once ]; then
       done
     ) >/dev/null 2>&1 &
   fi
-  exec "$H/perfdhcp-run.sh" twinlease-single "node $NODE_FLAGS $ROOT/bin/twinlease.js serve --config $OURS_CFG"
+  # OURS_ROOT: another checkout with dist/ built (BASELINE below); default this one
+  exec "$H/perfdhcp-run.sh" twinlease-single "node $NODE_FLAGS ${OURS_ROOT:-$ROOT}/bin/twinlease.js serve --config $OURS_CFG"
 fi
 
 RATES=${RATES:-2000 4000}
@@ -121,6 +122,11 @@ for rate in $RATES; do
     name=${v%%=*}
     PROFILE=0 RATE=$rate OURS_CFG=${OURS_CFG%.json}-$name.json "$0" --ours-once | record "twinlease-$name" "rate"
   done
+  # BASELINE=DIR: the same config served by another build (a checkout of an earlier revision with
+  # dist/ built and node_modules), run after this one at each rate: before/after in one invocation
+  if [ -n "${BASELINE:-}" ]; then
+    PROFILE=0 RATE=$rate OURS_ROOT=$BASELINE "$0" --ours-once | record twinlease-baseline "rate"
+  fi
 done
 if [ "$RAMP" = 1 ]; then
   RATES="$RAMP_RATES" PERIOD=$RAMP_PERIOD "$H/ramp.sh" "$H/kea-anchor.sh" single | record kea ramp
