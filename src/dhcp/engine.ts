@@ -7,6 +7,7 @@
 
 import { decideClientName, dnsFlagsAfterEnd, leaseDnsFields } from '../ddns/client-name.js';
 import { type DnsSettings, effectiveDnsSettings } from '../ddns/settings.js';
+import { newBytes } from '../wire/byte-slab.js';
 import {
   getBytesOption,
   getIpv4Option,
@@ -24,7 +25,6 @@ import {
   type DhcpPacket,
   FLAG_BROADCAST,
 } from '../wire/dhcp-packet.js';
-import { newBytes } from '../wire/byte-slab.js';
 import { formatIpv4, type Ipv4, toHex } from '../wire/ipv4.js';
 import { type FailoverGate, type RequestKind, STANDALONE_GATE } from './failover-gate.js';
 import { FreePool, type PoolClass } from './free-pool.js';

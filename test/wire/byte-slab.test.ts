@@ -21,12 +21,12 @@ test('newBytes: zero-filled plain Uint8Arrays that never overlap, also when a sl
     live.push(b);
   }
   // Written after all were handed out: any overlap would have overwritten an earlier one.
-  live.forEach((b, i) =>
+  for (const [i, b] of live.entries()) {
     assert.ok(
       b.every((x) => x === (i % 251) + 1),
       `array ${i} was overwritten`,
-    ),
-  );
+    );
+  }
 });
 
 test('copyBytes: a copy of the range, not a view of the source', () => {
