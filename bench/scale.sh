@@ -20,8 +20,9 @@
 #   expiry-storm  100,000 (STORM) of the N leases end in the same second while perfdhcp runs DORA at
 #            STORM_RATE: DO and RA p50/p99/max in the storm's window and in a control window, and
 #            the leases each server reclaimed meanwhile (see row_expiry_storm).
-#   The hook for the row still to come (management latency at size) is row_management below,
-#   which says "not measured yet".
+#   management  management API at size: pages of 1000 leases (first, deep by cursor), a filtered
+#            listing, scope statistics, /metrics; p50/max of MANAGEMENT_REPEAT each; Kea's
+#            lease4-get-page etc. on its control socket (see row_management).
 #
 # Every result is one JSON line in bench/results/scale-<UTC time>.jsonl; the table at the end is
 # made from that file. Data and logs stay in $DATA (default /tmp/twinlease-scale).
@@ -42,7 +43,7 @@ mkdir -p "$ROOT/bench/results" "$DATA"
 cd "$ROOT" # tsx resolves from the working directory
 RUN_ID=$(date -u +%Y%m%dT%H%M%SZ)
 OUT=$ROOT/bench/results/scale-$RUN_ID.jsonl
-REV=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
+REV=${REV:-$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)}
 NODE_TS=(node --import tsx)
 needs_root() { [ "$(id -u)" = 0 ] || { echo "rows '$ROWS' need root (network namespaces, port 67)" >&2; exit 1; }; }
 case " $ROWS " in *" startup "* | *" dora "* | *" expiry-storm "*) needs_root ;; esac
@@ -178,8 +179,64 @@ row_dora() {
   done
 }
 
-# Hooks for the rows of issue 15 not measured yet. Each should record one line per server.
-row_management() { echo "management latency at size (lease listing, scope statistics, /metrics): not measured yet" >&2; }
+# Management at size (issue 15: lease listing < 100 ms at 1M, statistics never recounted, /metrics
+# < 100 ms): each server holds the N leases and answers MANAGEMENT_REPEAT of each request, one at a
+# time, 2 s after it is ready; p50 (median) and max per request. Twinlease on loopback
+# (bench/lib/serve-probe.ts --api management: pages of 1000 leases from the start and from
+# 10.30.0.0 by cursor, ?hostname=, a scope's active leases, scope statistics, all statistics,
+# /metrics). Kea 2.2 on its own control socket with the lease_cmds hook
+# (bench/lib/kea-management-probe.ts: lease4-get-page from the start and from 10.30.0.0,
+# lease4-get-by-hostname, statistic-get of the subnet's assigned addresses, statistic-get-all; Kea
+# has no /metrics of its own). No DHCP traffic meanwhile.
+MANAGEMENT_REPEAT=${MANAGEMENT_REPEAT:-20}
+KEA_LEASE_CMDS=${KEA_LEASE_CMDS:-/usr/lib/x86_64-linux-gnu/kea/hooks/libdhcp_lease_cmds.so}
+row_management() {
+  local line
+  rm -f "$RUN"/management.db*
+  cp "$DATA/imported.db" "$RUN/management.db"
+  cat >"$RUN/management.json" <<J
+{
+  "server": { "name": "tl-scale", "serverIdentifier": "127.0.0.1" },
+  "dhcp": { "listenAddress": "127.0.0.1", "port": 16767, "clientPort": 16768, "broadcastAddress": "127.255.255.255" },
+  "leaseStore": { "path": "$RUN/management.db" },
+  "logging": { "level": "warn" },
+  "api": { "listenAddress": "127.0.0.1", "port": 18067, "tokens": [{ "name": "bench", "token": "bench-token-0123456789" }] },
+  "scopes": [{ "subnet": "10.0.0.0/8", "ranges": [{ "start": "10.1.0.0", "end": "10.31.255.255" }],
+               "relayAddresses": ["127.0.0.2"], "leaseTimeSeconds": 86400 }]
+}
+J
+  line=$(with_lock "${NODE_TS[@]}" bench/lib/serve-probe.ts --config "$RUN/management.json" --api management \
+    --api-repeat "$MANAGEMENT_REPEAT" --node-args "${TL_NODE_ARGS:-}" --log "$RUN/management-twinlease.log" | grep '^{' | tail -1) || true
+  if [ -n "$line" ]; then record management twinlease "$line"; else echo "management twinlease: no result" >&2; fi
+  if [ ! -f "$KEA_LEASE_CMDS" ]; then echo "management kea: no lease_cmds hook at $KEA_LEASE_CMDS" >&2; return 0; fi
+  rm -rf "$RUN/kea-mgmt"
+  mkdir -p "$RUN/kea-mgmt"
+  cp "$DATA/kea-leases4.csv" "$RUN/kea-mgmt/leases4.csv"
+  cat >"$RUN/kea-mgmt/kea.json" <<J
+{"Dhcp4": {
+  "interfaces-config": {"interfaces": []},
+  "lease-database": {"type": "memfile", "persist": true, "name": "$RUN/kea-mgmt/leases4.csv", "lfc-interval": 0},
+  "multi-threading": {"enable-multi-threading": false},
+  "control-socket": {"socket-type": "unix", "socket-name": "$RUN/kea-mgmt/ctrl.sock"},
+  "hooks-libraries": [{"library": "$KEA_LEASE_CMDS"}],
+  "valid-lifetime": 86400,
+  "subnet4": [{"id": 1, "subnet": "10.0.0.0/8", "pools": [{"pool": "10.1.0.0 - 10.31.255.255"}]}],
+  "loggers": [{"name": "kea-dhcp4", "output_options": [{"output": "$RUN/kea-mgmt/kea.log"}], "severity": "WARN"}]
+}}
+J
+  # start-up and the requests must follow each other: hold the lock around both
+  local fd kea
+  if [ -n "$LOCK_FILE" ]; then exec {fd}>>"$LOCK_FILE"; flock "$fd"; fi
+  env KEA_PIDFILE_DIR="$RUN/kea-mgmt" KEA_LOCKFILE_DIR="$RUN/kea-mgmt" kea-dhcp4 -c "$RUN/kea-mgmt/kea.json" \
+    >"$RUN/kea-mgmt/stdout.log" 2>&1 &
+  kea=$!
+  line=$("${NODE_TS[@]}" bench/lib/kea-management-probe.ts --socket "$RUN/kea-mgmt/ctrl.sock" \
+    --repeat "$MANAGEMENT_REPEAT" --timeout-s "$STARTUP_TIMEOUT_S" | grep '^{' | tail -1) || true
+  kill "$kea" 2>/dev/null || true
+  wait "$kea" 2>/dev/null || true
+  if [ -n "$LOCK_FILE" ]; then exec {fd}>&-; fi
+  if [ -n "$line" ]; then record management kea "$line"; else echo "management kea: no result (log: $RUN/kea-mgmt/)" >&2; fi
+}
 # A partner that lost its store recovers the N bindings (UPDREQALL) from the primary, which serves
 # UPDREQALL_RATE DORA/s of new clients meanwhile: two Twinlease servers on loopback
 # (bench/lib/updreqall-probe.ts; no namespaces). Kea HA is not run here: its lost-store recovery
@@ -303,7 +360,7 @@ row_expiry_storm() {
 # The store is needed by every Twinlease run: without the import row, make it silently.
 case " $ROWS " in
   *" import "*) row_import ;;
-  *" startup "* | *" dora "* | *" updreqall "*) import_store >/dev/null || exit 1 ;;
+  *" startup "* | *" dora "* | *" updreqall "* | *" management "*) import_store >/dev/null || exit 1 ;;
 esac # (the expiry-storm row writes its own store)
 for row in $ROWS; do
   case $row in
@@ -386,6 +443,21 @@ if (storm.twinlease || storm.kea) {
   }
   line('  DISCOVERs unanswered, control / storm', `${lost(w(storm.twinlease, 'do_control'))} / ${lost(w(storm.twinlease, 'do_storm'))}`,
     `${lost(w(storm.kea, 'do_control'))} / ${lost(w(storm.kea, 'do_storm'))}`, '');
+}
+const mg = { twinlease: pick('management', 'twinlease')[0], kea: pick('management', 'kea')[0] };
+if (mg.twinlease || mg.kea) {
+  const ms = (r, k) => (r?.api?.[k] ? `${f(r.api[k].median_ms)} / ${f(r.api[k].max_ms)}` : '-');
+  line('management, p50 / max ms', '', '', '');
+  for (const [label, t, k] of [
+    ['  page of 1000 leases, first', 'leases-first-page-1000', 'lease4-get-page-first-1000'],
+    ['  page of 1000, deep (cursor 10.30.0.0)', 'leases-deep-cursor-1000', 'lease4-get-page-deep-1000'],
+    ['  filtered: hostname', 'leases-filtered-hostname', 'lease4-get-by-hostname'],
+    ['  scope active leases, 1000', 'leases-scope-active-1000', ''],
+    ['  scope statistics', 'scope-statistics', 'subnet-assigned-addresses'],
+    ['  all statistics', 'statistics', 'statistic-get-all'],
+    ['  /metrics', 'metrics', ''],
+  ])
+    line(label, ms(mg.twinlease, t), ms(mg.kea, k), '');
 }
 console.log(`\nresults: ${process.argv[2]}`);
 JS

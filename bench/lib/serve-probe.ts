@@ -12,7 +12,8 @@
 //   serving_s      process start → first DHCPOFFER for a DISCOVER sent every 20 ms
 //   cpu_s          server CPU (user + system) until then
 //   vmhwm_kb       peak RSS (VmHWM) after start-up, API requests and the load
-//   api            per request: median and max ms over `--api-repeat` runs
+//   api            per request: median and max ms over `--api-repeat` runs (after 2 s), status and
+//                  body length (--api table: bench/table.sh's requests; management: bench/scale.sh's)
 //   load           DISCOVER→OFFER and REQUEST→ACK ms (p50, p99, max) at --load-rate DORA/s
 //   storm          the same, only for exchanges started in [storm-at − 1, storm-at + 10]
 
@@ -39,6 +40,8 @@ const { values } = parseArgs({
     'api-port': { type: 'string', default: '18067' },
     token: { type: 'string', default: 'bench-token-0123456789' },
     'api-repeat': { type: 'string', default: '5' },
+    /** Which requests: 'table' (bench/table.sh's) or 'management' (bench/scale.sh's, pages of 1000). */
+    api: { type: 'string', default: 'table' },
     'load-rate': { type: 'string', default: '0' },
     'load-seconds': { type: 'string', default: '0' },
     'load-until': { type: 'string' },
@@ -90,7 +93,7 @@ async function timed(path: string): Promise<{ ms: number; status: number; bytes:
   const text = await r.text();
   return { ms: performance.now() - s, status: r.status, bytes: text.length };
 }
-const apiPaths: Record<string, string> = {
+const tablePaths: Record<string, string> = {
   'leases-first-page': '/api/v1/leases?limit=100',
   'leases-mid-cursor': '/api/v1/leases?limit=100&cursor=10.16.0.0',
   'leases-last-page': '/api/v1/leases?limit=100&cursor=10.31.255.200',
@@ -103,16 +106,34 @@ const apiPaths: Record<string, string> = {
   status: '/api/v1/status',
   metrics: '/metrics',
 };
-const api: Record<string, { median_ms: number | null; max_ms: number | null; status: number }> = {};
+// bench/scale.sh's management row (issue 15: lease listing < 100 ms at 1M): pages of 1000, the
+// first and one deep in the table (10.30.0.0 is past 29/31 of the range: ~935,000 leases before
+// it), a filtered listing, scope statistics, the /metrics scrape.
+const managementPaths: Record<string, string> = {
+  'leases-first-page-1000': '/api/v1/leases?limit=1000',
+  'leases-deep-cursor-1000': '/api/v1/leases?limit=1000&cursor=10.30.0.0',
+  'leases-filtered-hostname': '/api/v1/leases?hostname=client-99999',
+  'leases-scope-active-1000': '/api/v1/scopes/10.0.0.0/leases?state=active&limit=1000',
+  'scope-statistics': '/api/v1/scopes/10.0.0.0/statistics',
+  statistics: '/api/v1/statistics',
+  metrics: '/metrics',
+};
+const apiPaths = values.api === 'management' ? managementPaths : tablePaths;
+const api: Record<
+  string,
+  { median_ms: number | null; max_ms: number | null; status: number; bytes: number }
+> = {};
 for (const [name, path] of values['skip-api'] ? [] : Object.entries(apiPaths)) {
   const times: number[] = [];
   let status = 0;
+  let bytes = 0;
   for (let i = 0; i < Number(values['api-repeat']); i++) {
     const r = await timed(path);
     times.push(r.ms);
     status = r.status;
+    bytes = r.bytes;
   }
-  api[name] = { median_ms: quantile(times, 0.5), max_ms: quantile(times, 1), status };
+  api[name] = { median_ms: quantile(times, 0.5), max_ms: quantile(times, 1), status, bytes };
 }
 
 // --- DORA load (new clients), optionally across an expiry storm

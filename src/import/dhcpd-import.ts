@@ -18,6 +18,7 @@ import {
   type DhcpdLease,
   type DhcpdLeaseTable,
   type LeasesFile,
+  MIN_LEASE_BYTES,
   NEVER,
   readLeasesChunks,
 } from './dhcpd-leases.js';
@@ -127,7 +128,8 @@ export function planImport(options: ImportOptions): ImportPlan {
   if (options.leasesPath !== undefined) {
     try {
       const path = options.leasesPath;
-      leasesFile = readLeasesChunks(reader.chunks?.(path) ?? [reader.read(path)], path);
+      const expected = Math.floor((reader.byteLength?.(path) ?? 0) / MIN_LEASE_BYTES);
+      leasesFile = readLeasesChunks(reader.chunks?.(path) ?? [reader.read(path)], path, expected);
       findings.push(...leasesFile.findings);
       summary.leaseDeclarations = leasesFile.declarations;
     } catch (e) {

@@ -4,21 +4,27 @@
 // over are counted per kind with the place of the first one (a lease file repeats them by the
 // thousand); unknown statements are errors.
 
+import { LeaseBlockScanner } from './dhcpd-lease-scanner.js';
 import {
   DHCPD_BINDING_STATES,
   type DhcpdBindingState,
   type DhcpdLease,
   DhcpdLeaseTable,
 } from './dhcpd-lease-table.js';
+import { calendarSeconds, digitsValue, dottedQuadValue, NEVER } from './dhcpd-lease-values.js';
 import { hexText } from './dhcpd-options.js';
 import { DhcpdSyntaxError, type Finding, type SourcePos } from './source.js';
 import { describeHead, parseChunks, type Statement } from './syntax.js';
 import type { Token } from './tokenizer.js';
 
-export { DHCPD_BINDING_STATES, type DhcpdBindingState, type DhcpdLease, DhcpdLeaseTable };
-
-/** `never` is the largest uint32, as Twinlease stores infinite expiry. */
-export const NEVER = 0xffffffff;
+export {
+  DHCPD_BINDING_STATES,
+  type DhcpdBindingState,
+  type DhcpdLease,
+  DhcpdLeaseTable,
+  dottedQuadValue,
+  NEVER,
+};
 
 export interface DhcpdFailoverState {
   readonly name: string;
@@ -61,73 +67,8 @@ export function parseLeaseDate(args: readonly Token[], from = 0): number | null 
   if (weekday.length !== 1 || weekday < '0' || weekday > '6') return null;
   const date = args[from + 1]!.text;
   const time = args[from + 2]!.text;
-  const d1 = date.indexOf('/');
-  const d2 = d1 < 0 ? -1 : date.indexOf('/', d1 + 1);
-  const t1 = time.indexOf(':');
-  const t2 = t1 < 0 ? -1 : time.indexOf(':', t1 + 1);
-  if (d2 < 0 || t2 < 0) return null;
-  const year = digitsValue(date, 0, d1, 4, 5);
-  const month = digitsValue(date, d1 + 1, d2, 1, 2);
-  const day = digitsValue(date, d2 + 1, date.length, 1, 2);
-  const h = digitsValue(time, 0, t1, 1, 2);
-  const m = digitsValue(time, t1 + 1, t2, 1, 2);
-  const s = digitsValue(time, t2 + 1, time.length, 1, 2);
-  if (year < 0 || month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return null;
-  if (h < 0 || h > 23 || m < 0 || m > 59 || s < 0 || s > 60) return null;
-  // A leap second that rolls over into the next day is refused, as it always was.
-  if (s === 60 && h === 23 && m === 59) return null;
-  const seconds = daysSinceEpoch(year, month, day) * 86_400 + h * 3600 + m * 60 + s;
-  return seconds >= 0 && seconds <= NEVER ? seconds : null;
-}
-
-/** Days from 1970-01-01 to a proleptic Gregorian date (Date.UTC's calendar, without a Date). */
-function daysSinceEpoch(year: number, month: number, day: number): number {
-  const y = month <= 2 ? year - 1 : year;
-  const era = Math.floor(y / 400);
-  const yearOfEra = y - era * 400;
-  const dayOfYear = Math.floor((153 * (month + (month > 2 ? -3 : 9)) + 2) / 5) + day - 1;
-  const dayOfEra = yearOfEra * 365 + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100) + dayOfYear;
-  return era * 146_097 + dayOfEra - 719_468;
-}
-
-function daysInMonth(year: number, month: number): number {
-  if (month === 2) return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0 ? 29 : 28;
-  return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
-}
-
-/** The value of text[from, to) when it is `min`–`max` ASCII digits, else -1. */
-function digitsValue(text: string, from: number, to: number, min: number, max: number): number {
-  if (to - from < min || to - from > max) return -1;
-  let v = 0;
-  for (let i = from; i < to; i++) {
-    const c = text.charCodeAt(i) - 48;
-    if (c < 0 || c > 9) return -1;
-    v = v * 10 + c;
-  }
-  return v;
-}
-
-/** A dotted quad as isIpv4() accepts it (no leading zeros) → its value; -1 for anything else. */
-export function dottedQuadValue(text: string): number {
-  let value = 0;
-  let part = 0;
-  let digits = 0;
-  let parts = 0;
-  for (let i = 0; i <= text.length; i++) {
-    const c = i < text.length ? text.charCodeAt(i) : 0x2e;
-    if (c === 0x2e) {
-      if (digits === 0 || part > 255 || ++parts > 4) return -1;
-      value = value * 256 + part;
-      part = 0;
-      digits = 0;
-      continue;
-    }
-    const d = c - 48;
-    if (d < 0 || d > 9 || (digits === 1 && part === 0) || digits === 3) return -1;
-    part = part * 10 + d;
-    digits++;
-  }
-  return parts === 4 ? value : -1;
+  const seconds = calendarSeconds(date, 0, date.length, time, 0, time.length);
+  return seconds < 0 ? null : seconds;
 }
 
 const BINDING_STATE_NAMES: ReadonlySet<string> = new Set(DHCPD_BINDING_STATES);
@@ -147,8 +88,8 @@ class LeaseReader {
   readonly failover = new Map<string, DhcpdFailoverState>();
   declarations = 0;
 
-  constructor(file: string) {
-    this.leases = new DhcpdLeaseTable(file);
+  constructor(file: string, expectedLeases: number) {
+    this.leases = new DhcpdLeaseTable(file, expectedLeases);
   }
 
   private error(s: Statement, reason: string, pos?: SourcePos): void {
@@ -253,15 +194,20 @@ class LeaseReader {
       this.error(s, `'${address.text}' is not an IPv4 address`, address.pos);
       return;
     }
-    this.declarations++;
     const lease: DhcpdLease = { address: address.text, pos: s.pos, isReserved: false, isBootp: false };
     let hasError = false;
     for (const st of s.block) {
       if (!this.leaseStatement(st, lease)) hasError = true;
     }
-    if (hasError) return;
+    if (hasError) this.declarations++;
+    else this.put(lease, value);
+  }
+
+  /** A lease declaration read without error (`address`: lease.address as a number). */
+  put(lease: DhcpdLease, address: number): void {
+    this.declarations++;
     // dhcpd keeps the last declaration.
-    this.leases.put(lease, value);
+    this.leases.put(lease, address);
   }
 
   /** Returns false after reporting an error. */
@@ -463,14 +409,37 @@ function detached(s: string): string {
   return JSON.parse(JSON.stringify(s)) as string;
 }
 
+/** Bound on the room made for leases ahead of reading them (4M slots: ~400 MB of address space,
+ * committed only as it is filled). */
+const MAX_EXPECTED_LEASES = 4 * 1024 * 1024;
+
+/** Bytes of the smallest usual lease declaration (dhcpd writes starts, ends, cltt, three binding
+ * states and a hardware address: ~200 bytes): a file's size over this is the room made ahead. */
+export const MIN_LEASE_BYTES = 200;
+
 /**
  * Reads a dhcpd.leases given in pieces (of any size, cut anywhere), keeping only the latest
- * declaration of each address. Syntax errors (braces, strings) throw DhcpdSyntaxError; statement
+ * declaration of each address. `expectedLeases` sizes the table ahead (it grows past it), so a
+ * million leases are not copied into larger arrays 30 times over. Syntax errors (braces, strings) throw DhcpdSyntaxError; statement
  * problems come back as findings.
  */
-export function readLeasesChunks(chunks: Iterable<string>, file: string): LeasesFile {
-  const reader = new LeaseReader(file);
-  parseChunks(chunks, file, (s) => reader.top(s));
+export function readLeasesChunks(chunks: Iterable<string>, file: string, expectedLeases = 0): LeasesFile {
+  const reader = new LeaseReader(file, Math.min(expectedLeases, MAX_EXPECTED_LEASES));
+  const scanner = new LeaseBlockScanner(file);
+  parseChunks(chunks, file, (s) => reader.top(s), {
+    read: (text, start, line, column) => {
+      // The usual lease declaration, read without tokens; anything else goes to reader.top().
+      const end = scanner.scan(text, start, line, column);
+      if (end >= 0) reader.put(scanner.lease!, scanner.address);
+      return end;
+    },
+    get newlines() {
+      return scanner.newlines;
+    },
+    get lastLineStart() {
+      return scanner.lastLineStart;
+    },
+  });
   return {
     leases: reader.leases,
     declarations: reader.declarations,

@@ -157,7 +157,10 @@ export function readHexOrString(tokens: readonly Token[]): Uint8Array | null {
   return Uint8Array.from(t.text.split(':').map((h) => Number.parseInt(h, 16)));
 }
 
-const HEX_OCTETS = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, '0'));
+/** Each byte as two lower-case hex digits. */
+export const HEX_OCTETS: readonly string[] = Array.from({ length: 256 }, (_, b) =>
+  b.toString(16).padStart(2, '0'),
+);
 
 /** Lower-case hex, two digits per byte, no separators (a uid of every lease of a leases file). */
 export function hexText(bytes: Uint8Array): string {

@@ -7,10 +7,10 @@
 // which is how a dhcpd.leases of any size is read in bounded memory.
 
 import { Buffer, isAscii } from 'node:buffer';
-import { closeSync, openSync, readFileSync, readSync, realpathSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync, realpathSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { DhcpdSyntaxError, type SourcePos } from './source.js';
-import { type Token, Tokenizer, tokenizeWithEnd } from './tokenizer.js';
+import { type StatementReader, type Token, Tokenizer, tokenizeWithEnd } from './tokenizer.js';
 
 export interface Statement {
   /** The tokens before `;` or `{` (at least one). */
@@ -125,6 +125,11 @@ export class StatementParser {
     }
   }
 
+  /** Between two top-level statements (nothing of one read yet)? */
+  get isAtTopLevel(): boolean {
+    return this.depth === 0 && this.frames[0]!.headLength === 0;
+  }
+
   private add(frame: Frame, statement: Statement): void {
     if (frame === this.frames[0]) this.emit(statement);
     else frame.statements.push(statement);
@@ -174,17 +179,33 @@ export function parseStatements(tokens: readonly Token[], endPos: SourcePos): St
 /**
  * Reads a text given in chunks (in order) and hands each top-level statement to `onStatement` as
  * soon as it is complete. Memory is bounded by the largest statement, not by the text.
+ * `topLevelReader`, when given, is offered the first word of every top-level statement and may
+ * read that statement itself (a fast path for the usual form of a statement; -1 leaves it to the
+ * parser).
  */
 export function parseChunks(
   chunks: Iterable<string>,
   file: string,
   onStatement: (statement: Statement) => void,
+  topLevelReader: StatementReader | null = null,
 ): SourcePos {
   const parser = new StatementParser(onStatement);
   const tokenizer = new Tokenizer(
     file,
     (t) => parser.push(t),
     () => parser.semicolon(),
+    topLevelReader === null
+      ? null
+      : {
+          read: (text, start, line, column) =>
+            parser.isAtTopLevel ? topLevelReader.read(text, start, line, column) : -1,
+          get newlines() {
+            return topLevelReader.newlines;
+          },
+          get lastLineStart() {
+            return topLevelReader.lastLineStart;
+          },
+        },
   );
   for (const chunk of chunks) tokenizer.write(chunk);
   const endPos = tokenizer.end();
@@ -218,6 +239,8 @@ export interface SourceReader {
   /** Reads a file as text in pieces, in order (for files too large to hold: dhcpd.leases). When
    * absent, read() gives the whole text as one piece. */
   chunks?(path: string): Iterable<string>;
+  /** The size of a file in bytes, when known (to size tables ahead of reading). */
+  byteLength?(path: string): number;
   /** A canonical name for cycle detection (realpath). */
   canonical(path: string): string;
 }
@@ -274,6 +297,7 @@ function unfinishedCharacterBytes(bytes: Uint8Array, end: number): number {
 export const fileSystemReader: SourceReader = {
   read: (path) => readFileSync(path, 'utf8'),
   chunks: (path) => readFileChunks(path),
+  byteLength: (path) => statSync(path).size,
   canonical: (path) => {
     try {
       return realpathSync(path);

@@ -116,6 +116,13 @@ function wordAt(text: string, start: number, end: number): string {
 }
 
 const classOf = (code: number): number => (code < 128 ? CLASS[code]! : WORD);
+/** Is this UTF-16 code unit part of a word (anything but space, newline, punctuation, `"`, `#`)? */
+export const isWordCode = (code: number): boolean => classOf(code) === WORD;
+/** Is it space or a newline between tokens? */
+export const isSpaceCode = (code: number): boolean => {
+  const cls = classOf(code);
+  return cls === SPACE || cls === NEWLINE;
+};
 const isHexDigit = (c: number) => (c >= 48 && c <= 57) || (c >= 65 && c <= 70) || (c >= 97 && c <= 102);
 const isOctalDigit = (c: number) => c >= 48 && c <= 55;
 
@@ -154,6 +161,17 @@ function decodeText(bytes: Uint8Array): string {
   return utf8Lenient.decode(bytes);
 }
 
+/** Reads a whole statement by itself, from its first word (see Tokenizer). */
+export interface StatementReader {
+  /** The statement at text[start] (at `line` and `column`): the index after it, or -1 to leave it
+   * to the tokenizer. */
+  read(text: string, start: number, line: number, column: number): number;
+  /** After a read that returned an index: the newlines in what it read, and the index just after
+   * the last of them. */
+  readonly newlines: number;
+  readonly lastLineStart: number;
+}
+
 /**
  * A tokenizer fed in chunks: write() each piece of the text in order, then end(). Tokens go to
  * `emit` as soon as they are complete. Throws only DhcpdSyntaxError.
@@ -178,6 +196,10 @@ export class Tokenizer {
     /** When given, a `;` calls this instead of making a token (a leases file has a dozen per
      * lease, and a statement parser needs no more than the fact). */
     private readonly semicolon: (() => void) | null = null,
+    /** When given, offered every word first (at text[start], its line and column): it may read a
+     * whole statement from there itself and return the index after it, or -1 to leave the word to
+     * the tokenizer. Whatever it reads makes no token; its newlines are counted. */
+    private readonly statementAt: StatementReader | null = null,
   ) {}
 
   write(chunk: string): void {
@@ -276,6 +298,18 @@ export class Tokenizer {
         continue;
       }
       const start = i;
+      if (this.statementAt !== null) {
+        const reader = this.statementAt;
+        const end = reader.read(text, start, line, base + start - lineStart + 1);
+        if (end >= 0) {
+          if (reader.newlines > 0) {
+            line += reader.newlines;
+            lineStart = base + reader.lastLineStart;
+          }
+          i = end;
+          continue;
+        }
+      }
       i++;
       while (i < n && classOf(text.charCodeAt(i)) === WORD) i++;
       if (i === n && !isLast) {

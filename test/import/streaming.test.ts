@@ -17,6 +17,7 @@ import { runInNewContext } from 'node:vm';
 import fc from 'fast-check';
 import { dhcpdLeaseLine, dhcpdLeasesChunks, dhcpdLeaseText, scaleLease } from '../../bench/lib/scale-data.js';
 import type { Lease } from '../../src/dhcp/lease.js';
+import { LeaseBlockScanner } from '../../src/import/dhcpd-lease-scanner.js';
 import { DhcpdLeaseTable } from '../../src/import/dhcpd-lease-table.js';
 import {
   dottedQuadValue,
@@ -230,6 +231,142 @@ describe('streamed reading: any cut gives what the whole text gives', () => {
       { numRuns: 500 },
     );
     rmSync(dir, { recursive: true });
+  });
+});
+
+describe('the lease block scanner reads what the general reader reads', () => {
+  // Lease declarations near the form the scanner takes (dhcpd's own), and each way one can differ
+  // from it: case, spacing, comments, escapes, values out of range, missing or extra tokens.
+  const pick = <T>(...xs: T[]) => fc.constantFrom(...xs);
+  /** Mostly the plain form (so that whole declarations are scanned), sometimes another. */
+  const mostly = <T>(plain: fc.Arbitrary<T>, other: fc.Arbitrary<T>) =>
+    fc.oneof({ weight: 8, arbitrary: plain }, { weight: 1, arbitrary: other });
+  const time = mostly(
+    pick('5 2026/12/04 16:17:33', '0 2000/2/29 0:0:0', '6 2026/12/31 23:59:60', 'never', 'epoch 4294967295'),
+    pick(
+      '5 2026/13/04 16:17:33',
+      '5 2026/2/30 10:00:00',
+      '5 2026/12/04 24:00:00',
+      '6 2026/12/31 23:59:61',
+      '7 2026/12/04 1:2:3',
+      '5 2026/12/04',
+      '5 2026/12/04 16:17:33 x',
+      '52026/12/04 16:17:33',
+      '5 12026/12/04 16:17:33',
+      'NEVER',
+      'epoch 4294967296',
+      'epoch',
+      'epoch 12345678901',
+      '5\t2026/12/04\n16:17:33',
+      '5 2026/12/04 16:17:33 # at\n',
+      '5 "2026/12/04" 16:17:33',
+    ),
+  );
+  const hex = fc.integer({ min: 0, max: 255 }).map((b) => b.toString(16).padStart(2, '0'));
+  const mac = mostly(
+    fc.array(hex, { minLength: 1, maxLength: 16 }).map((m) => m.join(':')),
+    pick(
+      '02:00:0:1:2:3',
+      '02:00:AB:cd:EF:01',
+      '02:00:00:00:00:',
+      '02-00-00-00-00-01',
+      '02:00:00:00:00:0g',
+      `${'aa:'.repeat(16)}aa`,
+    ),
+  );
+  const uid = mostly(
+    pick(
+      '"\\001\\002\\000\\000\\000\\000\\001"',
+      '"\\1\\02\\3779"',
+      '"\\0012"',
+      '"\\1234"',
+      '"plain \\" id"',
+      '""',
+    ),
+    pick('"\\400"', '"\\x41\\t"', '"é"', '"a\nb"', '01:02:03', '"\\'),
+  );
+  const hostname = mostly(
+    pick('"client-1"', '""', '"a}b;c#d"', '"tab\there"'),
+    pick('"h\\303\\251"', 'bare', '"x\ny"', '"é"'),
+  );
+  const state = pick(
+    'free',
+    'active',
+    'expired',
+    'released',
+    'abandoned',
+    'reset',
+    'backup',
+    'reserved',
+    'bootp',
+  );
+  const statement = mostly(
+    fc.oneof(
+      fc.tuple(pick('starts', 'ends', 'cltt', 'tstp', 'tsfp', 'atsfp'), time).map(([k, t]) => `${k} ${t};`),
+      fc.tuple(pick('binding', 'next binding', 'rewind binding'), state).map(([k, x]) => `${k} state ${x};`),
+      mac.map((m) => `hardware ethernet ${m};`),
+      uid.map((u) => `uid ${u};`),
+      hostname.map((h) => `client-hostname ${h};`),
+    ),
+    pick(
+      'STARTS 5 2026/12/04 16:17:33;',
+      'binding STATE active;',
+      'next Binding state free;',
+      'binding state ACTIVE;',
+      'binding state bogus;',
+      'binding state active extra;',
+      'hardware token-ring 00:11;',
+      'HARDWARE ethernet 00:11;',
+      'hardware 00:11;',
+      'reserved;',
+      'set ddns-fwd-name = "a.example";',
+      '# comment',
+      'unknown 1;',
+      'ends never',
+      'uid;',
+      'starts 5 2026/12/04 16:17:33 ;;',
+    ),
+  );
+  const space = mostly(pick('\n', '\n  '), pick(' ', '\t', '\r\n', '  \n\n  ', ''));
+  const declaration = fc
+    .tuple(
+      mostly(pick('lease'), pick('LEASE', 'leases')),
+      mostly(pick('10.1.0.1', '10.1.0.2', '192.0.2.255'), pick('10.0.0.256', '10.0.0.01', '"10.1.0.3"')),
+      fc.array(fc.tuple(space, statement), { maxLength: 8 }),
+      space,
+    )
+    .map(([l, a, sts, end]) => `${l} ${a} {${sts.map(([sp, st]) => `${sp}${st}`).join('')}${end}}\n`);
+  const text = fc.array(declaration, { minLength: 1, maxLength: 6 }).map((ds) => ds.join(''));
+
+  test('whole texts (scanned where it can) and the same texts one character at a time (never)', () => {
+    fc.assert(
+      fc.property(text, (t) => {
+        assert.deepEqual(readOrError([t]), readOrError([...t]));
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  test('it takes the declarations dhcpd writes, and leaves what it does not know', () => {
+    const scanner = new LeaseBlockScanner('x');
+    const written = dhcpdLeaseText(scaleLease(7, 10, NOW));
+    const at = written.indexOf('lease ');
+    const end = scanner.scan(written, at, 3, 1);
+    assert.equal(end, written.lastIndexOf('}') + 1);
+    assert.equal(scanner.newlines, written.slice(at, end).split('\n').length - 1);
+    assert.equal(scanner.lease?.clientHostname, 'client-7');
+    const plain = 'lease 10.1.0.1 {\n  uid "\\001\\002";\n  hardware ethernet 02:AB:00:00:00:01;\n}';
+    assert.equal(scanner.scan(plain, 0, 1, 1), plain.length);
+    assert.equal(scanner.lease?.uid, '0102');
+    assert.equal(scanner.lease?.hardwareAddress, '02ab00000001');
+    for (const other of [
+      plain.replace('uid', '# x\n  uid'),
+      plain.replace('}', '  reserved;\n}'),
+      plain.replace('\\002', '\\x02'),
+      plain.slice(0, -1),
+    ]) {
+      assert.equal(scanner.scan(other, 0, 1, 1), -1, other);
+    }
   });
 });
 
