@@ -79,6 +79,7 @@ import { partnerDownReuseAt, type UnmeasuredRestart } from './lease-time.js';
 import { PartnerClock, wireTime } from './partner-clock.js';
 import { POOL_BALANCE_BATCH, planPoolBalance, secondaryShareOf } from './pool-balancing.js';
 import { RelationshipGate } from './relationship-gate.js';
+import { RestartCredit } from './restart-credit.js';
 import { responsiveness, type StateEvent, transition } from './state-machine.js';
 import {
   HEARTBEAT_SECONDS,
@@ -203,21 +204,8 @@ export class FailoverEndpoint {
    * not ordered against the partner's (decideIncoming's orderedTimesFrom).
    */
   private readonly unmeasuredRestart: UnmeasuredRestart | null;
-  /**
-   * After an unmeasured restart: address → the latest potential expiration the partner has
-   * acknowledged or sent since (null otherwise). Stored PETs may be late in real time by a
-   * backward step of the wall clock during the downtime, which would let a grant outlive what the
-   * partner waits for; only PETs confirmed since the restart count towards a grant (creditFor).
-   */
-  private readonly creditSinceRestart: Map<Ipv4, number> | null;
-  /**
-   * After an unmeasured restart: addresses whose binding this process has taken from the partner
-   * with the partner's CLTT (converted with a fresh offset): those times are ordered, even when
-   * older than the restart. Our other times from before it are not (decideIncoming's
-   * orderedTimesFrom). Lost with a later restart, measured or not: the times then count as
-   * unordered again, the safe direction.
-   */
-  private readonly receivedSinceRestart: Set<Ipv4> | null;
+  /** What the latest unmeasured restart leaves trusted (restart-credit.ts). */
+  private readonly credit: RestartCredit;
   private partnerVendorClass: string | null = null;
   /** HBA in force: ours (primary) or received in CONNECT (secondary). */
   private hba: Uint8Array;
@@ -291,11 +279,7 @@ export class FailoverEndpoint {
                 lastAliveAt: restart.lastAliveAt,
                 bootAt: Math.max(restart.lastAliveAt, Math.floor(options.now)),
               }));
-    // After a measured restart that followed an unmeasured one, what the partner confirmed in
-    // between is forgotten: the stored PETs of bindings from before that one count only once
-    // confirmed again (the safe direction).
-    this.creditSinceRestart = this.unmeasuredRestart === null ? null : new Map();
-    this.receivedSinceRestart = this.unmeasuredRestart === null ? null : new Set();
+    this.credit = new RestartCredit(this.unmeasuredRestart);
     this.hba = this.ownHba();
     this.gate = new RelationshipGate(this);
   }
@@ -391,39 +375,9 @@ export class FailoverEndpoint {
     return partnerPoolUsableAt(this.stateStartedAt, this.mcltSeconds, this.unmeasuredRestart);
   }
 
-  /**
-   * The binding a grant may count on (D12 §7.1.5: MCLT past what the partner knows). After an
-   * unmeasured restart the stored PETs and expiry are not trusted: a grant counts only on PETs
-   * confirmed since (creditSinceRestart) and keeps no current expiry (COMMUNICATIONS-INTERRUPTED's
-   * floor); everything else is MCLT past now, as for a binding the partner never heard of. A
-   * client transaction since the restart does not make the stored expiry trustworthy: the engine
-   * keeps the longer expiry from before the restart in the store when it tells the client less
-   * (src/dhcp/engine.ts bind, sim seeds 131981, 67602, 154253), so the stored expiry may still be
-   * a time from before the restart, which told to a client would read late by the unknown step.
-   * The credit only narrows what the binding says: a PET confirmed since the restart that the
-   * binding no longer carries (a later update replaced it with a lower one) counts no more than
-   * it would have without the restart (sim seeds 4958, 9141, 9614, 11181: a grant MCLT past the
-   * larger, older PET).
-   */
+  /** The binding a grant may count on (restart-credit.ts). */
   creditFor(lease: Lease): { lease: Lease; isExpiryTrusted: boolean } {
-    const r = this.unmeasuredRestart;
-    if (r === null || this.creditSinceRestart === null) return { lease, isExpiryTrusted: true };
-    const confirmed = Math.min(
-      this.creditSinceRestart.get(lease.address) ?? 0,
-      Math.max(lease.ackedPotentialExpiresAt, lease.receivedPotentialExpiresAt),
-    );
-    return {
-      lease: { ...lease, ackedPotentialExpiresAt: confirmed, receivedPotentialExpiresAt: 0 },
-      isExpiryTrusted: false,
-    };
-  }
-
-  private noteCreditSinceRestart(address: Ipv4, potentialExpiresAt: number | undefined): void {
-    if (this.creditSinceRestart === null || potentialExpiresAt === undefined) return;
-    this.creditSinceRestart.set(
-      address,
-      Math.max(this.creditSinceRestart.get(address) ?? 0, potentialExpiresAt),
-    );
+    return this.credit.creditFor(lease);
   }
 
   /** PARTNER-DOWN: the earliest time `lease`'s address may go to a new client (see lease-time.ts). */
@@ -1537,7 +1491,7 @@ export class FailoverEndpoint {
         }
         continue;
       }
-      this.noteCreditSinceRestart(sent.address, sent.potentialExpiresAt);
+      this.credit.noteCreditSinceRestart(sent.address, sent.potentialExpiresAt);
       if (
         current.isPartnerUpToDate &&
         acked === current.ackedPotentialExpiresAt &&
@@ -1634,6 +1588,7 @@ export class FailoverEndpoint {
         );
         continue;
       }
+      const orderedTimesFrom = this.credit.orderedTimesFrom(address);
       const decision = decideIncoming(ours, b, {
         role: this.role,
         now: Math.floor(now),
@@ -1645,9 +1600,7 @@ export class FailoverEndpoint {
           this.partnerState !== ServerState.RECOVER_WAIT,
         hasPartnerWonDuel: duel === 'theirs',
         expiryToleranceSeconds: this.clock.expiryToleranceSeconds(),
-        ...(this.unmeasuredRestart !== null && !this.receivedSinceRestart?.has(address)
-          ? { orderedTimesFrom: this.unmeasuredRestart.bootAt }
-          : {}),
+        ...(orderedTimesFrom !== undefined ? { orderedTimesFrom } : {}),
       });
       if (!decision.accept) {
         acks.push(this.rejectBinding(address, decision.reason, decision.message));
@@ -1687,14 +1640,8 @@ export class FailoverEndpoint {
         continue;
       }
       let next = leaseFromBinding(b, ours, scopeId, partnerName, Math.floor(now));
-      this.noteCreditSinceRestart(address, b.potentialExpiresAt);
-      if (this.receivedSinceRestart !== null) {
-        // The binding's CLTT is now the partner's, converted on this connection: ordered. (The same
-        // client's later CLTT of ours may be kept instead: ordered only if taken since the restart.)
-        if (next.clientLastTransactionAt === b.clientLastTransactionAt)
-          this.receivedSinceRestart.add(address);
-        else this.receivedSinceRestart.delete(address);
-      }
+      this.credit.noteCreditSinceRestart(address, b.potentialExpiresAt);
+      this.credit.noteReceived(address, next.clientLastTransactionAt === b.clientLastTransactionAt);
       if (next.state === 'abandoned' && next.leaseExpiresAt <= now) {
         // D12's ABANDONED carries no expiry: hold the address as this scope holds a decline, so
         // it comes back (as EXPIRED, then FREE once both agree) instead of being lost for good.
