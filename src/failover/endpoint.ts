@@ -28,8 +28,6 @@ import type { ResolvedRelationship } from '../config/resolved.js';
 import type { FailoverGate } from '../dhcp/failover-gate.js';
 import type { PoolClass } from '../dhcp/free-pool.js';
 import type { BindingState, Lease } from '../dhcp/lease.js';
-import type { LeaseTable } from '../dhcp/lease-table.js';
-import type { ScopeView } from '../dhcp/scope.js';
 import {
   buildBndAck,
   buildBndUpd,
@@ -45,9 +43,7 @@ import {
   buildUpdReqAll,
 } from '../wire/failover-codec.js';
 import {
-  BindingStatus,
   type DecodedFailoverMessage,
-  type FailoverBinding,
   type FailoverBindingAck,
   type FailoverMessage,
   FailoverMessageType,
@@ -61,7 +57,8 @@ import {
   TLS_REPLY_NONE,
 } from '../wire/failover-message.js';
 import type { Ipv4 } from '../wire/ipv4.js';
-import { bindingFromLease, bindingKey, decideIncoming, leaseFromBinding } from './binding-update.js';
+import { BindingAcceptance } from './binding-acceptance.js';
+import { bindingFromLease, bindingKey } from './binding-update.js';
 import {
   adoptPartnerParameters,
   type Connection,
@@ -88,18 +85,15 @@ import {
   safePeriodEndsAt,
   wasDownLongerThanMclt,
 } from './state-timers.js';
-import type { ConnectionId, EndpointAction, EndpointInput, RelationshipStatus } from './types.js';
+import {
+  type ConnectionId,
+  type EndpointAction,
+  type EndpointEngine,
+  type EndpointInput,
+  log,
+  type RelationshipStatus,
+} from './types.js';
 import { isUnchangedSince, MAX_BINDINGS_PER_UPDATE, UpdateQueue } from './update-queue.js';
-
-/** The part of the DHCP engine the endpoint uses (DhcpEngine implements it). */
-export interface EndpointEngine {
-  getLease(address: Ipv4): Lease | undefined;
-  putLease(lease: Lease): void;
-  /** The bindings, for scans that read columns instead of materialising every lease. */
-  readonly leaseTable: LeaseTable;
-  scopeView(scopeId: string): ScopeView | undefined;
-  isOffered(address: Ipv4, now: number): boolean;
-}
 
 export interface EndpointOptions {
   relationship: ResolvedRelationship;
@@ -212,12 +206,8 @@ export class FailoverEndpoint {
 
   /** The outgoing binding updates, in flight and queued, and the partner's update request. */
   private readonly updates: UpdateQueue;
-  /**
-   * Address → the binding we sent back after rejecting the partner's, and the partner's binding it
-   * answered (bindingKeys), on this connection: each version of ours is sent back once against each
-   * version of theirs.
-   */
-  private readonly counterUpdated = new Map<Ipv4, string>();
+  /** The partner's BNDUPDs, binding by binding: accepted, rejected, sent back. */
+  private readonly acceptance: BindingAcceptance;
   /** xid of the UPDREQ/UPDREQALL we sent and wait UPDDONE for, on the active connection. */
   private ourUpdateRequestXid: number | null = null;
   private recoverWaitEndsAt: number | null = null;
@@ -280,6 +270,16 @@ export class FailoverEndpoint {
                 bootAt: Math.max(restart.lastAliveAt, Math.floor(options.now)),
               }));
     this.credit = new RestartCredit(this.unmeasuredRestart);
+    this.acceptance = new BindingAcceptance({
+      role: this.role,
+      scopeIds: this.scopeIds,
+      engine: options.engine,
+      updates: this.updates,
+      clock: this.clock,
+      credit: this.credit,
+      counters: this.counters,
+      putBinding: (engine, lease) => this.putBinding(engine, lease),
+    });
     this.hba = this.ownHba();
     this.gate = new RelationshipGate(this);
   }
@@ -596,7 +596,7 @@ export class FailoverEndpoint {
     // flight is sent again on the next connection.
     this.updates.connectionLost();
     this.clock.clearSamples();
-    this.counterUpdated.clear();
+    this.acceptance.connectionLost();
     this.ourUpdateRequestXid = null;
     this.nextConnectAt = Math.min(this.nextConnectAt, now + RECONNECT_SECONDS);
     out.push(log('warn', 'failover-connection-lost', { relationship: this.name, reason }));
@@ -1546,127 +1546,25 @@ export class FailoverEndpoint {
   // -----------------------------------------------------------------------------------------------
   // Binding updates in
 
+  /** A BNDUPD: each binding judged (binding-acceptance.ts), one BNDACK once the result is durable. */
   private onBindingUpdate(
     c: Connection,
     m: DecodedFailoverMessage,
     now: number,
     out: EndpointAction[],
   ): void {
-    const engine = this.options.engine();
-    const acks: FailoverBindingAck[] = [];
-    const changed: Lease[] = [];
-    const partnerName = this.config.partner.name ?? ipString(this.config.partner.address);
-    for (const wire of m.bindings) {
-      this.counters.bindingUpdatesReceived!++;
-      const b = this.clock.toLocalBinding(wire);
-      const address = b.address as Ipv4;
-      const scopeId = this.scopeOf(address);
-      if (scopeId === null) {
-        acks.push(
-          this.rejectBinding(
-            address,
-            RejectReason.ILLEGAL_IP_ADDRESS,
-            'address is in no pool of this relationship',
-          ),
-        );
-        continue;
-      }
-      const ours = engine.getLease(address);
-      const duel = this.duel(address, b);
-      if (duel === 'ours') {
-        // Our own update of this address is on its way and wins (both sides apply the same rule,
-        // so the partner accepts ours and we reject theirs). Accepting theirs here would leave
-        // our in-flight update to land on the partner afterwards: each side would end with the
-        // other's binding (sim seed 264: a BACKUP assignment crossed a FREE and the address went
-        // to a client on each side).
-        acks.push(
-          this.rejectBinding(
-            address,
-            RejectReason.LESS_CRITICAL_BINDING_INFORMATION,
-            'our own update of this address is in flight and wins',
-          ),
-        );
-        continue;
-      }
-      const orderedTimesFrom = this.credit.orderedTimesFrom(address);
-      const decision = decideIncoming(ours, b, {
-        role: this.role,
-        now: Math.floor(now),
-        // Only when the partner is not recovering itself (two recovering servers have no
-        // authoritative side; the regular rules apply).
+    const { acks, changed } = this.acceptance.receive(
+      m.bindings,
+      {
+        isIscPeer: c.isIscPeer,
         isRecovering:
           this.state === ServerState.RECOVER &&
           this.partnerState !== ServerState.RECOVER &&
           this.partnerState !== ServerState.RECOVER_WAIT,
-        hasPartnerWonDuel: duel === 'theirs',
-        expiryToleranceSeconds: this.clock.expiryToleranceSeconds(),
-        ...(orderedTimesFrom !== undefined ? { orderedTimesFrom } : {}),
-      });
-      if (!decision.accept) {
-        acks.push(this.rejectBinding(address, decision.reason, decision.message));
-        // Our binding is the better one: tell the partner. Each version of it once per
-        // connection, so two servers that both think they are right cannot ping-pong (D12
-        // §7.2.1); once per address per connection was too few: a binding that changed since
-        // its last counter-update (a release, an expiry) was then never sent back, and each side
-        // kept rejecting the other's (sim seed 5656: RELEASED on the primary, EXPIRED on the
-        // secondary, both acknowledged as rejected, for good). Nor is once per version of ours
-        // enough: a new version of theirs rejected by the same binding of ours was left unanswered
-        // (our RELEASED sent back against their ACTIVE, which they kept as it predated a restart no
-        // clock measured; their EXPIRED at the lease's end was then rejected for good). Once per
-        // version of ours and of theirs still ends: a counter-update changes neither side's
-        // binding, so a second round finds both keys used.
-        const key =
-          ours === undefined
-            ? null
-            : `${bindingKey(bindingFromLease(ours, { isIscPeer: c.isIscPeer }))} / ${bindingKey(b)}`;
-        if (
-          decision.reason === RejectReason.OUTDATED_BINDING_INFORMATION &&
-          key !== null &&
-          this.counterUpdated.get(address) !== key
-        ) {
-          this.counterUpdated.set(address, key);
-          this.updates.enqueue(address);
-          if (ours?.isPartnerUpToDate) {
-            // A binding the partner rejected before is marked up to date (not sent in a loop);
-            // sending it back makes it pending again, on disk, so that a crash before the
-            // partner's answer sends it again after the restart: else an acknowledgement whose
-            // write the crash lost (a RELEASED turning FREE) left it RELEASED here and FREE on
-            // the partner for good (sim seed 109738).
-            const pending: Lease = { ...ours, isPartnerUpToDate: false };
-            this.putBinding(engine, pending);
-            changed.push(pending);
-          }
-        }
-        continue;
-      }
-      let next = leaseFromBinding(b, ours, scopeId, partnerName, Math.floor(now));
-      this.credit.noteCreditSinceRestart(address, b.potentialExpiresAt);
-      this.credit.noteReceived(address, next.clientLastTransactionAt === b.clientLastTransactionAt);
-      if (next.state === 'abandoned' && next.leaseExpiresAt <= now) {
-        // D12's ABANDONED carries no expiry: hold the address as this scope holds a decline, so
-        // it comes back (as EXPIRED, then FREE once both agree) instead of being lost for good.
-        // The hold counts from the decline (the binding's start of state), as on the partner, so
-        // both holds end together (sim seed 79: counted from receipt, ours outlived the partner's).
-        const hold = engine.scopeView(scopeId)?.settings.declineHoldSeconds ?? 0;
-        const declinedAt =
-          next.stateStartedAt > 0 ? Math.min(next.stateStartedAt, Math.floor(now)) : Math.floor(now);
-        next = { ...next, leaseExpiresAt: Math.max(declinedAt + hold, Math.floor(now) + 1) };
-      }
-      // The same client with a later expiry here than in the update (we renewed it and our update
-      // is on its way, or crossed theirs): keep ours and make sure the partner gets it.
-      const isOursLater = next.state === 'active' && next.leaseExpiresAt > (b.leaseExpiresAt ?? 0);
-      if (isOursLater) {
-        next = { ...next, isPartnerUpToDate: false };
-        this.updates.enqueue(address);
-      } else {
-        // We have our own update of this address outstanding; theirs won, ours is obsolete.
-        if (this.updates.isPending(address)) this.updates.dropQueued(address);
-        next = { ...next, isPartnerUpToDate: true };
-      }
-      this.putBinding(engine, next);
-      changed.push(next);
-      acks.push({ address });
-    }
+        partnerName: this.config.partner.name ?? ipString(this.config.partner.address),
+      },
+      now,
+    );
     if (acks.length === 0) return;
     const ack = buildBndAck({ time: wireTime(now + c.wireOffsetSeconds), xid: m.xid, acks });
     // BNDACK only once what it acknowledges is on stable storage (D12 §7.1.2).
@@ -1677,52 +1575,6 @@ export class FailoverEndpoint {
     else out.push(send);
     this.maybeFinishPartnerUpdateRequest(now, out);
     this.pump(now, out);
-  }
-
-  /**
-   * Dueling updates (both sides sent an update of the same address before seeing the other's):
-   * ACTIVE beats non-ACTIVE, then the primary (ISC's rule without its CLTT step, below). The loser
-   * accepts the winner's update whatever its conflict rules say (decideIncoming's
-   * hasPartnerWonDuel). Returns who wins, or null when we have no update of this address in flight.
-   */
-  private duel(address: Ipv4, theirs: FailoverBinding): 'ours' | 'theirs' | null {
-    const mine = this.updates.inFlightBindingOf(address);
-    if (!mine) return null;
-    // Our binding changed after we sent it (a client was ACKed meanwhile): the version in flight is
-    // not ours any more, and the newer one is queued behind it. The partner's update is judged
-    // against what we hold now, by the regular rules. Letting the stale version duel made the
-    // secondary, which loses every duel between two non-ACTIVE versions, accept the primary's
-    // RELEASED over the ACTIVE binding it had just ACKed (sim seed 168958: its in-flight BACKUP
-    // duelled the primary's RELEASED; the primary then gave the address to another client). The
-    // partner still judges our stale version in its own duel; whichever way, our newer version
-    // reaches it next.
-    const current = this.options.engine().getLease(address);
-    if (current !== undefined && !isUnchangedSince(current, mine)) return null;
-    const isMineActive = mine.state === 'active';
-    const isTheirsActive = theirs.bindingStatus === BindingStatus.ACTIVE;
-    if (isMineActive !== isTheirsActive) return isMineActive ? 'ours' : 'theirs';
-    // Otherwise the primary's binding wins. Both sides must reach the same verdict, and they do
-    // not when they compare CLTTs: each side shifts the other's times by its own measurement of
-    // the clock offset, and two measurements differ by a second or two (sim seed 7447: the
-    // primary saw the secondary's RELEASED as 2 s later than its BACKUP, the secondary saw a tie;
-    // each kept the other's binding and both gave the address out). ISC's "later CLTT" step is
-    // dropped for that reason; a client's own later renewal is kept when the primary's ACTIVE is
-    // accepted (the later expiry of the same client stays, leaseFromBinding).
-    return this.role === 'primary' ? 'ours' : 'theirs';
-  }
-
-  private rejectBinding(address: Ipv4, reason: RejectReason, message: string): FailoverBindingAck {
-    this.counters.bindingUpdatesRejected!++;
-    return { address, rejectReason: reason, message };
-  }
-
-  private scopeOf(address: Ipv4): string | null {
-    const engine = this.options.engine();
-    for (const id of this.scopeIds) {
-      const v = engine.scopeView(id);
-      if (v && (v.inRanges(address) || v.reservationByAddress.has(address))) return id;
-    }
-    return null;
   }
 
   // -----------------------------------------------------------------------------------------------
@@ -1823,14 +1675,6 @@ export class FailoverEndpoint {
 
 function normaliseStored(state: ServerState): ServerState {
   return isServerState(state) && state !== ServerState.STARTUP ? state : ServerState.RECOVER;
-}
-
-function log(
-  level: 'info' | 'warn' | 'error',
-  event: string,
-  fields: Record<string, unknown>,
-): EndpointAction {
-  return { type: 'log', level, event, fields };
 }
 
 function ipString(a: number): string {
