@@ -44,7 +44,6 @@ import {
 } from '../wire/failover-codec.js';
 import {
   type DecodedFailoverMessage,
-  type FailoverBindingAck,
   type FailoverMessage,
   FailoverMessageType,
   isServerState,
@@ -56,8 +55,8 @@ import {
   ServerState,
   TLS_REPLY_NONE,
 } from '../wire/failover-message.js';
-import type { Ipv4 } from '../wire/ipv4.js';
 import { BindingAcceptance } from './binding-acceptance.js';
+import { type SettlementParts, settleBindingAck } from './binding-ack.js';
 import { bindingFromLease, bindingKey } from './binding-update.js';
 import {
   adoptPartnerParameters,
@@ -93,7 +92,7 @@ import {
   log,
   type RelationshipStatus,
 } from './types.js';
-import { isUnchangedSince, MAX_BINDINGS_PER_UPDATE, UpdateQueue } from './update-queue.js';
+import { MAX_BINDINGS_PER_UPDATE, UpdateQueue } from './update-queue.js';
 
 export interface EndpointOptions {
   relationship: ResolvedRelationship;
@@ -208,6 +207,8 @@ export class FailoverEndpoint {
   private readonly updates: UpdateQueue;
   /** The partner's BNDUPDs, binding by binding: accepted, rejected, sent back. */
   private readonly acceptance: BindingAcceptance;
+  /** What settling the partner's BNDACKs works with (binding-ack.ts). */
+  private readonly settlement: SettlementParts;
   /** xid of the UPDREQ/UPDREQALL we sent and wait UPDDONE for, on the active connection. */
   private ourUpdateRequestXid: number | null = null;
   private recoverWaitEndsAt: number | null = null;
@@ -280,6 +281,14 @@ export class FailoverEndpoint {
       counters: this.counters,
       putBinding: (engine, lease) => this.putBinding(engine, lease),
     });
+    this.settlement = {
+      relationshipName: this.name,
+      engine: options.engine,
+      updates: this.updates,
+      credit: this.credit,
+      counters: this.counters,
+      putBinding: (engine, lease) => this.putBinding(engine, lease),
+    };
     this.hba = this.ownHba();
     this.gate = new RelationshipGate(this);
   }
@@ -1444,80 +1453,7 @@ export class FailoverEndpoint {
       out.push(log('warn', 'failover-unexpected-bndack', { relationship: this.name, xid: m.xid }));
       return;
     }
-    const engine = this.options.engine();
-    const results = new Map<Ipv4, FailoverBindingAck | undefined>();
-    for (const b of m.bindings) results.set(b.address as Ipv4, b);
-    const changed: Lease[] = [];
-    for (const sent of batch) {
-      const ack = results.get(sent.address);
-      const current = engine.getLease(sent.address);
-      if (ack === undefined) {
-        // Not answered: send it again later.
-        this.updates.enqueue(sent.address);
-        continue;
-      }
-      this.updates.answered(sent.address);
-      if (ack.rejectReason !== undefined) {
-        this.counters.bindingUpdatesRejectedByPartner!++;
-        out.push(
-          log('warn', 'failover-update-rejected', {
-            relationship: this.name,
-            address: ipString(sent.address),
-            rejectReason: ack.rejectReason,
-            reason: rejectReasonMessage(ack.rejectReason),
-            message: ack.message ?? null,
-          }),
-        );
-        // D12 §7.2.1: do not resend at once. The partner keeps its binding; ours is marked up to
-        // date so it is not sent in a loop (a later change sends it again).
-        if (current !== undefined && isUnchangedSince(current, sent)) {
-          const next: Lease = { ...current, isPartnerUpToDate: true, lastBindingUpdateAt: Math.floor(now) };
-          this.putBinding(engine, next);
-          changed.push(next);
-        }
-        continue;
-      }
-      if (current === undefined) continue;
-      const acked = Math.max(current.ackedPotentialExpiresAt, sent.potentialExpiresAt);
-      if (!isUnchangedSince(current, sent)) {
-        // Changed since it was sent (the new version is queued): record the acknowledged potential
-        // expiration only. Compared by content: the endpoint itself rewrites a binding (this very
-        // branch records an acknowledged PET on a newer version), and a BNDACK for that newer
-        // version must still settle it.
-        if (acked !== current.ackedPotentialExpiresAt) {
-          const next: Lease = { ...current, ackedPotentialExpiresAt: acked };
-          this.putBinding(engine, next);
-          changed.push(next);
-        }
-        continue;
-      }
-      this.credit.noteCreditSinceRestart(sent.address, sent.potentialExpiresAt);
-      if (
-        current.isPartnerUpToDate &&
-        acked === current.ackedPotentialExpiresAt &&
-        current.state !== 'expired' &&
-        current.state !== 'released' &&
-        current.state !== 'reset'
-      ) {
-        // Sent again though the partner had it (UPDREQALL of a partner that lost its store): the
-        // BNDACK changes nothing that is kept, so nothing is written — a million rows and an fsync
-        // between two windows of BNDUPDs otherwise (issue 15). lastBindingUpdateAt keeps the time
-        // of the update that changed the binding.
-        continue;
-      }
-      let next: Lease = {
-        ...current,
-        ackedPotentialExpiresAt: acked,
-        isPartnerUpToDate: true,
-        lastBindingUpdateAt: Math.floor(now),
-      };
-      if (current.state === 'expired' || current.state === 'released' || current.state === 'reset') {
-        // The partner knows the address is no longer used: it is FREE (D12 §5.5), and both agree.
-        next = { ...next, state: 'free', stateStartedAt: Math.floor(now) };
-      }
-      this.putBinding(engine, next);
-      changed.push(next);
-    }
+    const changed = settleBindingAck(this.settlement, batch, m.bindings, now, out);
     if (changed.length > 0) out.push({ type: 'persist', leases: changed, meta: [], afterDurable: [] });
     this.maybeFinishPartnerUpdateRequest(now, out);
     this.pump(now, out);
