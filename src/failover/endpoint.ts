@@ -73,7 +73,7 @@ import {
 import { BUCKET_COUNT, countSetBuckets, hbaFromPercent, serves } from './hash-bucket.js';
 import { partnerDownReuseAt, type UnmeasuredRestart } from './lease-time.js';
 import { PartnerClock, wireTime } from './partner-clock.js';
-import { POOL_BALANCE_BATCH, planPoolBalance, secondaryShareOf } from './pool-balancing.js';
+import { PoolBalancer } from './pool-balancing.js';
 import { RelationshipGate } from './relationship-gate.js';
 import { RestartCredit } from './restart-credit.js';
 import { responsiveness, type StateEvent, transition } from './state-machine.js';
@@ -212,15 +212,10 @@ export class FailoverEndpoint {
   /** xid of the UPDREQ/UPDREQALL we sent and wait UPDDONE for, on the active connection. */
   private ourUpdateRequestXid: number | null = null;
   private recoverWaitEndsAt: number | null = null;
-  private nextPoolBalanceAt = 0;
-  /**
-   * Pool balancing stopped at POOL_BALANCE_BATCH with more to move: where each address group's
-   * downward scan goes on (`scope|group` → next address to look at). Empty: nothing pending.
-   */
-  private readonly poolBalanceCursor = new Map<string, number>();
+  /** The primary's pool balancing (pool-balancing.ts). */
+  private readonly poolBalancer: PoolBalancer;
   private hasLoggedStartupWait = false;
   private readonly startupSeconds: number;
-  private readonly poolBalanceSeconds: number;
   private readonly counters: Counters = {
     messagesReceived: 0,
     messagesSent: 0,
@@ -254,7 +249,6 @@ export class FailoverEndpoint {
     this.mcltSeconds = r.role === 'secondary' && p ? p.mcltSeconds : r.mcltSeconds;
     this.lastOperationalAt = p?.lastOperationalAt ?? 0;
     this.startupSeconds = options.startupSeconds ?? 15;
-    this.poolBalanceSeconds = options.poolBalanceSeconds ?? 30;
     this.startupEndsAt = options.now + this.startupSeconds;
     this.nextConnectAt = options.now;
     this.clock = new PartnerClock((options.wallNow ?? options.now) - options.now);
@@ -289,6 +283,15 @@ export class FailoverEndpoint {
       counters: this.counters,
       putBinding: (engine, lease) => this.putBinding(engine, lease),
     };
+    this.poolBalancer = new PoolBalancer({
+      relationship: r,
+      scopeIds: this.scopeIds,
+      engine: options.engine,
+      updates: this.updates,
+      counters: this.counters,
+      putBinding: (engine, lease) => this.putBinding(engine, lease),
+      intervalSeconds: options.poolBalanceSeconds ?? 30,
+    });
     this.hba = this.ownHba();
     this.gate = new RelationshipGate(this);
   }
@@ -525,8 +528,7 @@ export class FailoverEndpoint {
       out.push(log('info', 'failover-operator-resync', { relationship: this.name }));
       this.sendUpdateRequest(true, now, out);
     } else if (this.role === 'primary') {
-      this.nextPoolBalanceAt = now + this.poolBalanceSeconds;
-      const moved = this.balancePools(now, out);
+      const moved = this.poolBalancer.runNow(now, out);
       out.push(
         log('info', 'failover-operator-rebalance', { relationship: this.name, movedToSecondary: moved }),
       );
@@ -1095,7 +1097,7 @@ export class FailoverEndpoint {
     } else {
       this.recoverWaitEndsAt = null;
     }
-    if (this.state === ServerState.NORMAL) this.nextPoolBalanceAt = now;
+    if (this.state === ServerState.NORMAL) this.poolBalancer.enteredNormal(now);
   }
 
   private afterEnter(now: number, out: EndpointAction[]): void {
@@ -1284,14 +1286,9 @@ export class FailoverEndpoint {
       this.role === 'primary' &&
       this.state === ServerState.NORMAL &&
       this.isCommunicating() &&
-      (now >= this.nextPoolBalanceAt ||
-        // A walk over the table (an update request) counts as a backlog: its updates go first.
-        (this.poolBalanceCursor.size > 0 &&
-          !this.updates.isWalking &&
-          this.updates.queuedCount < POOL_BALANCE_BATCH / 2))
+      this.poolBalancer.isDue(now)
     ) {
-      this.nextPoolBalanceAt = now + this.poolBalanceSeconds;
-      this.balancePools(now, out);
+      this.poolBalancer.runNow(now, out);
     }
     if (this.isOperational() && now - this.lastHeartbeatAt >= HEARTBEAT_SECONDS) {
       // Every ACK leaves after its binding is durable, and the store makes writes durable in
@@ -1521,45 +1518,13 @@ export class FailoverEndpoint {
       out.push(log('warn', 'failover-poolreq-to-secondary', { relationship: this.name }));
       return;
     }
-    const moved = this.state === ServerState.NORMAL ? this.balancePools(now, out) : 0;
+    const moved = this.state === ServerState.NORMAL ? this.poolBalancer.balance(now, out) : 0;
     this.send(
       c,
       buildPoolResp({ time: wireTime(now + c.wireOffsetSeconds), xid: m.xid, addressesTransferred: moved }),
       now,
       out,
     );
-  }
-
-  /**
-   * Primary: gives the secondary its share of the free addresses (pool-balancing.ts), at most
-   * POOL_BALANCE_BATCH per run, as BACKUP bindings made durable here before their BNDUPDs leave.
-   * Returns how many moved.
-   */
-  private balancePools(now: number, out: EndpointAction[]): number {
-    const engine = this.options.engine();
-    const plan = planPoolBalance(
-      engine,
-      this.scopeIds,
-      secondaryShareOf(this.config),
-      this.poolBalanceCursor,
-      now,
-    );
-    this.poolBalanceCursor.clear();
-    for (const [k, v] of plan.cursors) this.poolBalanceCursor.set(k, v);
-    for (const next of plan.moved) {
-      this.putBinding(engine, next);
-      this.updates.enqueue(next.address);
-    }
-    const moved = plan.moved.length;
-    if (moved > 0) {
-      this.counters.poolAddressesTransferred! += moved;
-      out.push({ type: 'persist', leases: plan.moved, meta: [], afterDurable: [] });
-      out.push(log('info', 'failover-pool-balanced', { relationship: this.name, movedToSecondary: moved }));
-      // The BNDUPDs (queued above, sent by pump() after this action) must leave only once the
-      // BACKUP bindings are durable here: the shell runs actions in order and holds everything that
-      // follows a persist until it is durable.
-    }
-    return moved;
   }
 
   // -----------------------------------------------------------------------------------------------
