@@ -92,7 +92,7 @@ import {
   log,
   type RelationshipStatus,
 } from './types.js';
-import { MAX_BINDINGS_PER_UPDATE, UpdateQueue } from './update-queue.js';
+import { isExpiryHeldForIscPrimary, MAX_BINDINGS_PER_UPDATE, UpdateQueue } from './update-queue.js';
 
 export interface EndpointOptions {
   relationship: ResolvedRelationship;
@@ -142,12 +142,6 @@ export interface PersistedRelationship {
 }
 
 export const metaKeyOf = (name: string): string => `failover:${name}`;
-
-/**
- * A secondary paired with an ISC primary holds its own EXPIRED this long past the lease's end (plus
- * how far the primary's clock is behind ours) for the primary's EXPIRED to settle it (see pump).
- */
-const ISC_EXPIRY_HOLD_SECONDS = 5;
 
 type Counters = Record<string, number>;
 
@@ -1388,7 +1382,16 @@ export class FailoverEndpoint {
       engine: this.options.engine(),
       isIscPeer: c.isIscPeer,
       wireOffsetSeconds: c.wireOffsetSeconds,
-      isHeld: (lease: Lease) => this.isExpiryHeldForIscPrimary(c, lease, now),
+      isHeld: (lease: Lease) =>
+        c.isIscPeer &&
+        this.role === 'secondary' &&
+        isExpiryHeldForIscPrimary(lease, {
+          isWaitedFor: this.updates.isWaitedFor(lease.address),
+          // dhcpd keeps the expiry as we sent it (our timeline + the connection's wall offset) and
+          // compares it with its own clock (partner's time = our timeline + the measured offset).
+          partnerClockLagSeconds: Math.max(0, c.wireOffsetSeconds - this.clock.partnerClockOffset()),
+          now,
+        }),
     };
     const perMessage = c.isIscPeer ? 1 : MAX_BINDINGS_PER_UPDATE;
     while (this.updates.unackedMessages < c.partnerMaxUnacked) {
@@ -1406,42 +1409,6 @@ export class FailoverEndpoint {
       if (batch.isQueueExhausted) break;
     }
     this.maybeFinishPartnerUpdateRequest(now, out);
-  }
-
-  /**
-   * An EXPIRED of ours that an ISC primary would refuse: dhcpd's primary in NORMAL lets its
-   * secondary move an ACTIVE lease only to RELEASED or ABANDONED and rejects ACTIVE → EXPIRED with
-   * reject reason 2, "invalid state transition: active to expired" (normal_binding_state_
-   * transition_check in dhcpd 4.4 server/failover.c); its own secondary never sends one, since its
-   * pool timer does not expire ACTIVE leases in NORMAL and waits for the primary's EXPIRED (mdb.c
-   * pool_timer). Both expire the lease in its last second and ours tends to come first: dhcpd
-   * refused 249 of 249 (issue 14 item 12), 8 of 8 in test/e2e/isc-interop.test.ts item 8 on the
-   * code before this rule. So the update waits; the primary's EXPIRED, arriving within the
-   * second, is accepted (an EXPIRED over our EXPIRED) and takes it off the queue. Held, not
-   * dropped: if none comes by the lease's end + the primary's clock lag + ISC_EXPIRY_HOLD_SECONDS
-   * (the primary renewed and its update is late, or we refused its EXPIRED), ours goes out, and
-   * dhcpd, whose lease is no longer ACTIVE then, takes it.
-   *
-   * Whatever the states as we know them: dhcpd reads the update in the state it is in when it
-   * arrives, and right after a recovery that is NORMAL before we hear of it (our RECOVER-DONE
-   * moves it to NORMAL; test/e2e/isc-interop.test.ts phase 9 sent the EXPIRED in RECOVER-DONE, the
-   * partner still PARTNER-DOWN here, and dhcpd, NORMAL, refused it). Outside NORMAL dhcpd would
-   * have taken it at once; there the hold only delays it by a few seconds. An update the partner's update request waits
-   * for is not held: its UPDDONE must not wait on it.
-   */
-  private isExpiryHeldForIscPrimary(c: Connection, lease: Lease, now: number): boolean {
-    return (
-      c.isIscPeer &&
-      this.role === 'secondary' &&
-      lease.state === 'expired' &&
-      !this.updates.isWaitedFor(lease.address) &&
-      // dhcpd keeps the expiry as we sent it (our timeline + the connection's wall offset) and
-      // compares it with its own clock (partner's time = our timeline + the measured offset).
-      now <
-        lease.leaseExpiresAt +
-          Math.max(0, c.wireOffsetSeconds - this.clock.partnerClockOffset()) +
-          ISC_EXPIRY_HOLD_SECONDS
-    );
   }
 
   private onBindingAck(m: DecodedFailoverMessage, now: number, out: EndpointAction[]): void {
