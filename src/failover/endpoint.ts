@@ -27,7 +27,7 @@
 import type { ResolvedRelationship } from '../config/resolved.js';
 import type { FailoverGate } from '../dhcp/failover-gate.js';
 import type { PoolClass } from '../dhcp/free-pool.js';
-import type { BindingState, Lease } from '../dhcp/lease.js';
+import type { Lease } from '../dhcp/lease.js';
 import {
   buildBndAck,
   buildBndUpd,
@@ -71,7 +71,7 @@ import {
   RECONNECT_SECONDS,
 } from './connection.js';
 import { BUCKET_COUNT, countSetBuckets, hbaFromPercent, serves } from './hash-bucket.js';
-import { partnerDownReuseAt, type UnmeasuredRestart } from './lease-time.js';
+import { partnerDownReclaims, partnerDownReuseAt, type UnmeasuredRestart } from './lease-time.js';
 import { PartnerClock, wireTime } from './partner-clock.js';
 import { PoolBalancer } from './pool-balancing.js';
 import { RelationshipGate } from './relationship-gate.js';
@@ -1297,28 +1297,18 @@ export class FailoverEndpoint {
 
   private lastReclaimAt = 0;
 
-  /**
-   * In PARTNER-DOWN (D12 §9.4, spec §7.5) expired/released/reset bindings become free once the
-   * partner can no longer be using them; they become ours (FREE for the primary, BACKUP for the
-   * secondary) so the engine can allocate them.
-   */
+  /** PARTNER-DOWN: every 5 s, the ended bindings whose reuse wait is over become ours (lease-time.ts). */
   private reclaimInPartnerDown(now: number, out: EndpointAction[]): void {
     if (now - this.lastReclaimAt < 5) return;
     this.lastReclaimAt = now;
     const engine = this.options.engine();
-    const own: BindingState = this.role === 'primary' ? 'free' : 'backup';
-    const changed: Lease[] = [];
-    const t = engine.leaseTable;
-    t.forEachFrom(-1, (s) => {
-      const state = t.stateAt(s);
-      if (state !== 'expired' && state !== 'released' && state !== 'reset') return true;
-      if (!this.scopeIds.has(t.scopeIdAt(s))) return true;
-      const lease = t.leaseAt(s);
-      if (now < this.reuseAt(lease)) return true;
-      const next: Lease = { ...lease, state: own, stateStartedAt: Math.floor(now), isPartnerUpToDate: false };
-      changed.push(next);
-      return true;
-    });
+    const changed = partnerDownReclaims(
+      engine.leaseTable,
+      this.scopeIds,
+      this.role === 'primary' ? 'free' : 'backup',
+      (lease) => this.reuseAt(lease),
+      now,
+    );
     for (const lease of changed) {
       this.putBinding(engine, lease);
       this.updates.enqueue(lease.address);
