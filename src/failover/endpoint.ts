@@ -6,23 +6,32 @@
 //
 // The endpoint composes the parts of the protocol, each in its own module with its safety rule
 // and argument beside it:
-//   connection.ts         the link and the CONNECT/CONNECTACK handshake: validation, the clock-skew
-//                         check, handshake timeout, CONTACT interval;
-//   partner-clock.ts      the partner's clock on the wire: one offset per connection, the skew
-//                         limit per message and per tick, converting times both ways (D12 §5.10);
-//   state-machine.ts      the server states and their transitions (D12 §9);
-//   state-timers.ts       STARTUP, the safe period, RECOVER-WAIT, the PARTNER-DOWN pool wait, the
-//                         heartbeat, and their re-arming after a restart no clock measured;
-//   binding-update.ts     one binding in and out: the conflict matrix, the wire form (D12 §7.1);
-//   lease-time.ts         what a grant may promise (MCLT) and when an address may be reused;
-//   relationship-gate.ts  the answers to the DHCP engine (which client, which address, how long);
-//   pool-balancing.ts     which free addresses move to the secondary (POOLREQ/POOLRESP);
-//   update-queue.ts       the outgoing binding updates: the queue, the window of unacked BNDUPDs,
-//                         the partner's UPDREQ/UPDREQALL answered a window at a time (D12 §7.1, §7.3).
-// What still lives here: owning the connections (duplicate links, closing, the receive timer),
-// applying state-machine events and persisting the state, sending the queued updates and settling
-// their BNDACKs, the inbound BNDUPD and its duels, the credit after an unmeasured restart, and pool
-// balancing's sending.
+//   connection.ts          the link and the CONNECT/CONNECTACK handshake: validation, the clock-skew
+//                          check, handshake timeout, CONTACT interval;
+//   partner-clock.ts       the partner's clock on the wire: one offset per connection, the skew
+//                          limit per message and per tick, converting times both ways (D12 §5.10);
+//   state-machine.ts       the server states and their transitions (D12 §9);
+//   state-timers.ts        STARTUP, the safe period, RECOVER-WAIT, the PARTNER-DOWN pool wait, the
+//                          heartbeat, and their re-arming after a restart no clock measured;
+//   binding-update.ts      one binding in and out: the conflict matrix (rules T1, T2, T3), the wire
+//                          form (D12 §7.1);
+//   binding-acceptance.ts  the partner's BNDUPD binding by binding: pools, duels, counter-updates,
+//                          ABANDONED's hold, our later renewal kept (D12 §7.1.2–§7.1.4, §7.2.1);
+//   binding-ack.ts         the partner's BNDACK of ours: acknowledged PETs, ending states to FREE,
+//                          rejects not resent (D12 §7.2);
+//   update-queue.ts        the outgoing binding updates: the queue, the window of unacked BNDUPDs,
+//                          the partner's UPDREQ/UPDREQALL answered a window at a time, the hold of
+//                          an EXPIRED an ISC primary would refuse (D12 §7.1, §7.3);
+//   lease-time.ts          what a grant may promise (MCLT), when an address may be reused, and what
+//                          PARTNER-DOWN takes back;
+//   restart-credit.ts      what a restart no clock measured leaves trusted: the PETs a grant counts
+//                          on, the stored times conflict resolution may order;
+//   relationship-gate.ts   the answers to the DHCP engine (which client, which address, how long);
+//   pool-balancing.ts      which free addresses move to the secondary, in batches on the primary's
+//                          timer, an operator's rebalance and a POOLREQ (D12 §5.4).
+// What still lives here: owning the connections (duplicate links, closing, the receive timer, the
+// handshake's answers), applying state-machine events with their side effects and persisting the
+// state, and sending: the queued updates, UPDREQ/UPDDONE, POOLREQ/POOLRESP, STATE.
 
 import type { ResolvedRelationship } from '../config/resolved.js';
 import type { FailoverGate } from '../dhcp/failover-gate.js';

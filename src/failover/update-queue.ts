@@ -1,7 +1,8 @@
 // The outgoing binding updates (D12 §7.1, §7.3; spec §5.6): the addresses whose binding the partner
 // has not acknowledged, the window of BNDUPDs in flight, and the partner's update request
 // (UPDREQ/UPDREQALL) being answered until its UPDDONE. No I/O: the endpoint owns the connection,
-// numbers the messages and sends them (endpoint.ts pump, onBindingAck, onUpdateRequest).
+// numbers the messages and sends them (endpoint.ts pump, onUpdateRequest); binding-ack.ts settles
+// the BNDACKs.
 //
 // The lease table is walked a window at a time, never in one turn: the start-up scan (bindings the
 // partner has not acknowledged, from before this process) and the walk of an update request both
