@@ -40,10 +40,6 @@ import type { Lease } from '../dhcp/lease.js';
 import {
   buildBndAck,
   buildBndUpd,
-  buildConnect,
-  buildConnectAck,
-  buildContact,
-  buildDisconnect,
   buildPoolReq,
   buildPoolResp,
   buildState,
@@ -53,35 +49,21 @@ import {
 } from '../wire/failover-codec.js';
 import {
   type DecodedFailoverMessage,
-  type FailoverMessage,
   FailoverMessageType,
   isServerState,
-  REJECT_REASON_MESSAGES,
   RejectReason,
-  rejectReasonMessage,
   SERVER_FLAG_STARTUP,
   SERVER_STATE_NAMES,
   ServerState,
-  TLS_REPLY_NONE,
 } from '../wire/failover-message.js';
 import { BindingAcceptance } from './binding-acceptance.js';
 import { type SettlementParts, settleBindingAck } from './binding-ack.js';
 import { bindingFromLease, bindingKey } from './binding-update.js';
-import {
-  adoptPartnerParameters,
-  type Connection,
-  connectProblem,
-  handshakeSkewProblem,
-  isContactDue,
-  isHandshakeOverdue,
-  newConnection,
-  ownWallStepSeconds,
-  RECONNECT_AFTER_REJECT_SECONDS,
-  RECONNECT_SECONDS,
-} from './connection.js';
+import type { Connection } from './connection.js';
 import { BUCKET_COUNT, countSetBuckets, hbaFromPercent, serves } from './hash-bucket.js';
 import { partnerDownReclaims, partnerDownReuseAt, type UnmeasuredRestart } from './lease-time.js';
 import { PartnerClock, wireTime } from './partner-clock.js';
+import { PartnerLink } from './partner-link.js';
 import { PoolBalancer } from './pool-balancing.js';
 import { RelationshipGate } from './relationship-gate.js';
 import { RestartCredit } from './restart-credit.js';
@@ -185,11 +167,8 @@ export class FailoverEndpoint {
   private lastHeartbeatAt = 0;
   private readonly startupEndsAt: number;
 
-  private readonly connections = new Map<ConnectionId, Connection>();
-  /** The one established connection (CONNECT/CONNECTACK done). */
-  private active: Connection | null = null;
-  private nextConnectAt: number;
-  private lastContactAt = 0;
+  /** The links to the partner: the established one, the handshake, closing (partner-link.ts). */
+  private readonly link: PartnerLink;
   /** The partner's clock: the wall offset, the measured offset per connection, the skew. */
   private readonly clock: PartnerClock;
   /** This process resumed a timeline over a downtime no clock measured. */
@@ -202,7 +181,6 @@ export class FailoverEndpoint {
   private readonly unmeasuredRestart: UnmeasuredRestart | null;
   /** What the latest unmeasured restart leaves trusted (restart-credit.ts). */
   private readonly credit: RestartCredit;
-  private partnerVendorClass: string | null = null;
   /** HBA in force: ours (primary) or received in CONNECT (secondary). */
   private hba: Uint8Array;
 
@@ -253,8 +231,32 @@ export class FailoverEndpoint {
     this.lastOperationalAt = p?.lastOperationalAt ?? 0;
     this.startupSeconds = options.startupSeconds ?? 15;
     this.startupEndsAt = options.now + this.startupSeconds;
-    this.nextConnectAt = options.now;
     this.clock = new PartnerClock((options.wallNow ?? options.now) - options.now);
+    this.link = new PartnerLink(
+      {
+        name: this.name,
+        role: this.role,
+        relationship: r,
+        vendorClass: options.vendorClass,
+        clock: this.clock,
+        counters: this.counters,
+        state: () => this.state,
+        mcltSeconds: () => this.mcltSeconds,
+        hashBucketAssignment: () => this.hba,
+        adoptPrimaryParameters: (m, out) => {
+          if (m.mcltSeconds !== this.mcltSeconds) {
+            out.push(
+              log('info', 'failover-mclt-adopted', { relationship: this.name, mcltSeconds: m.mcltSeconds }),
+            );
+            this.mcltSeconds = m.mcltSeconds!;
+          }
+          this.hba = new Uint8Array(m.hashBucketAssignment!);
+        },
+        linkUp: (c, now, out) => this.sendState(c, now, out),
+        linkLost: (wasCommunicating, now, out) => this.linkLost(wasCommunicating, now, out),
+      },
+      options.now,
+    );
     const restart = options.restart ?? null;
     this.isRestartUnmeasured = restart !== null && !restart.isMeasured;
     this.unmeasuredRestart =
@@ -336,7 +338,7 @@ export class FailoverEndpoint {
   }
 
   isCommunicating(): boolean {
-    return this.active?.hasPartnerState === true;
+    return this.link.active?.hasPartnerState === true;
   }
 
   status(_now: number): RelationshipStatus {
@@ -351,7 +353,7 @@ export class FailoverEndpoint {
       partnerState: this.partnerState,
       partnerStateStartedAt: this.partnerStateStartedAt,
       isCommunicating: this.isCommunicating(),
-      lastContactAt: this.lastContactAt,
+      lastContactAt: this.link.lastContactAt,
       clockSkewSeconds: this.clock.clockSkewSeconds,
       mcltSeconds: this.mcltSeconds,
       clientSharePercent: this.clientSharePercent(),
@@ -360,7 +362,7 @@ export class FailoverEndpoint {
       partnerDownAt: this.partnerDownAt(),
       partnerPoolUsableAt: this.state === ServerState.PARTNER_DOWN ? this.partnerPoolUsableAt() : null,
       partnerSeenServingAt: this.partnerSeenServingAt > 0 ? this.partnerSeenServingAt : null,
-      partnerVendorClass: this.partnerVendorClass,
+      partnerVendorClass: this.link.partnerVendorClass,
       counters: { ...this.counters },
     };
   }
@@ -413,15 +415,15 @@ export class FailoverEndpoint {
     this.clock.wallOffsetSeconds = wallNow - now;
     switch (input.type) {
       case 'connected':
-        this.onConnected(input.connectionId, input.outbound, now, out);
+        this.link.onConnected(input.connectionId, input.outbound, now, out);
         break;
       case 'disconnected':
-        this.onDisconnected(input.connectionId, input.reason, now, out);
+        this.link.onDisconnected(input.connectionId, input.reason, now, out);
         break;
       case 'protocolError':
         this.counters.protocolErrors!++;
         out.push(log('warn', 'failover-protocol-error', { relationship: this.name, reason: input.reason }));
-        this.dropConnection(input.connectionId, now, out);
+        this.link.dropConnection(input.connectionId, now, out);
         break;
       case 'message':
         this.onMessage(input.connectionId, input.message, input.auth, now, out);
@@ -523,7 +525,7 @@ export class FailoverEndpoint {
     now: number,
     out: EndpointAction[],
   ): void {
-    const c = this.active;
+    const c = this.link.active;
     if (this.state !== ServerState.NORMAL || c === null || !c.hasPartnerState) return;
     if (kind === 'operatorResync') {
       // One request at a time on a connection: a resync already under way answers this one too.
@@ -537,7 +539,12 @@ export class FailoverEndpoint {
       );
     } else {
       out.push(log('info', 'failover-operator-rebalance', { relationship: this.name, poolRequested: true }));
-      this.send(c, buildPoolReq({ time: wireTime(now + c.wireOffsetSeconds), xid: this.xid(c) }), now, out);
+      this.link.send(
+        c,
+        buildPoolReq({ time: wireTime(now + c.wireOffsetSeconds), xid: this.link.xid(c) }),
+        now,
+        out,
+      );
     }
     this.pump(now, out);
   }
@@ -545,128 +552,16 @@ export class FailoverEndpoint {
   // -----------------------------------------------------------------------------------------------
   // Connections
 
-  private onConnected(id: ConnectionId, outbound: boolean, now: number, out: EndpointAction[]): void {
-    const c = newConnection(
-      id,
-      outbound,
-      this.role,
-      this.clock.wallOffsetSeconds,
-      this.config.receiveTimerSeconds,
-      now,
-    );
-    this.connections.set(id, c);
-    if (this.role === 'primary') {
-      // DECISION (spec §2.1, docs/failover.md): the primary sends CONNECT on the first
-      // established link, ours or theirs, and closes extra links. Both servers connect, so a
-      // healthy start has one: expected, logged at info. It is closed without a DISCONNECT: no
-      // failover conversation ever ran on it (D12 §8.2 only says to close it), and dhcpd logs
-      // every DISCONNECT with a reject reason as an error, while it drops a link that is not its
-      // link to us without a word.
-      if (this.active !== null || this.hasPendingConnect(id)) {
-        out.push(log('info', 'failover-extra-connection-closed', { relationship: this.name, outbound }));
-        this.dropConnection(id, now, out);
-        return;
-      }
-      c.connectXid = this.xid(c);
-      this.send(
-        c,
-        buildConnect({
-          time: wireTime(now + c.wireOffsetSeconds),
-          xid: c.connectXid,
-          relationshipName: this.name,
-          maxUnackedUpdates: this.config.maxUnackedUpdates,
-          receiveTimerSeconds: this.config.receiveTimerSeconds,
-          vendorClass: this.options.vendorClass,
-          mcltSeconds: this.mcltSeconds,
-          hashBucketAssignment: this.hba,
-          // Inside TLS (the link is TLS from its first byte, docs/failover.md "TLS") the
-          // TLS-request option is left out, as D12 §7.8.1 says for a connection already in TLS.
-          ...(this.config.tls ? { tlsRequest: null } : {}),
-        }),
-        now,
-        out,
-      );
-    }
-  }
-
-  private hasPendingConnect(except: ConnectionId): boolean {
-    for (const c of this.connections.values()) {
-      if (c.id !== except && c.phase === 'waitConnectAck' && c.connectXid !== 0) return true;
-    }
-    return false;
-  }
-
-  private onDisconnected(id: ConnectionId, reason: string, now: number, out: EndpointAction[]): void {
-    const c = this.connections.get(id);
-    if (!c) return;
-    this.connections.delete(id);
-    if (this.active === c) this.lostActive(reason, now, out);
-  }
-
-  private lostActive(reason: string, now: number, out: EndpointAction[]): void {
-    const wasCommunicating = this.active?.hasPartnerState ?? false;
-    this.active = null;
-    // Responses are only valid on the connection that carried the request (spec §2.5): what was in
-    // flight is sent again on the next connection.
+  /**
+   * The established connection is gone (partner-link.ts). Responses are only valid on the
+   * connection that carried the request (spec §2.5): what was in flight is sent again on the next
+   * connection, counter-updates may go again, our update request is asked again.
+   */
+  private linkLost(wasCommunicating: boolean, now: number, out: EndpointAction[]): void {
     this.updates.connectionLost();
-    this.clock.clearSamples();
     this.acceptance.connectionLost();
     this.ourUpdateRequestXid = null;
-    this.nextConnectAt = Math.min(this.nextConnectAt, now + RECONNECT_SECONDS);
-    out.push(log('warn', 'failover-connection-lost', { relationship: this.name, reason }));
     if (wasCommunicating) this.apply({ type: 'commFailed' }, now, out);
-  }
-
-  private closeForSkew(c: Connection, skew: number, now: number, out: EndpointAction[]): void {
-    this.counters.clockSkewDisconnects!++;
-    this.closeConnection(
-      c,
-      RejectReason.TIME_MISMATCH,
-      `clocks differ by ${Math.abs(skew)} s (limit ${this.config.maxClockSkewSeconds} s)`,
-      now,
-      out,
-    );
-    this.nextConnectAt = now + RECONNECT_AFTER_REJECT_SECONDS;
-  }
-
-  /**
-   * The handshake succeeded on `c` (its CONNECT or CONNECTACK is `m`): it becomes the connection,
-   * and the partner's clock offset is measured from this message on (the wire offset is one per
-   * connection, see Connection.wireOffsetSeconds).
-   */
-  private acceptConnection(c: Connection, m: DecodedFailoverMessage, now: number): void {
-    c.phase = 'up';
-    this.active = c;
-    this.clock.startConnection(m.time, now);
-  }
-
-  private dropConnection(id: ConnectionId, now: number, out: EndpointAction[]): void {
-    const c = this.connections.get(id);
-    if (!c) return;
-    this.connections.delete(id);
-    out.push({ type: 'close', connectionId: id });
-    if (this.active === c) this.lostActive('closed by us', now, out);
-  }
-
-  private closeConnection(
-    c: Connection,
-    reason: RejectReason,
-    message: string,
-    now: number,
-    out: EndpointAction[],
-  ): void {
-    this.send(
-      c,
-      buildDisconnect({
-        time: wireTime(now + c.wireOffsetSeconds),
-        xid: this.xid(c),
-        rejectReason: reason,
-        message,
-      }),
-      now,
-      out,
-    );
-    this.dropConnection(c.id, now, out);
   }
 
   // -----------------------------------------------------------------------------------------------
@@ -679,61 +574,8 @@ export class FailoverEndpoint {
     now: number,
     out: EndpointAction[],
   ): void {
-    const c = this.connections.get(id);
-    if (!c) return;
-    this.counters.messagesReceived!++;
-    c.lastReceivedAt = now;
-    this.lastContactAt = now;
-    // The partner's wall clock (as of its side of this connection) against ours now.
-    const skew = this.clock.noteMessageTime(m.time, now);
-    // Samples of the established connection only: CONNECT/CONNECTACK start them (acceptConnection).
-    // A refused handshake's time left among them skewed the next connection's median by minutes.
-    if (c.phase === 'up') this.clock.addSkewSample(m.time, now);
-    if (c.phase === 'up' && PartnerClock.isBeyondLimit(skew, this.config.maxClockSkewSeconds)) {
-      // The wall clocks drifted apart (or one was stepped) after the handshake. Times on this
-      // connection stay consistent (each side keeps the wall offset it had when the connection
-      // opened), but the pair no longer meets the limit the handshake checks (spec §13); the next
-      // handshake decides. Windows checks every message the same way.
-      this.closeForSkew(c, skew, now, out);
-      return;
-    }
-    if (auth !== 'ok') {
-      this.counters.authFailures!++;
-      const reason =
-        auth === 'missing'
-          ? RejectReason.MISSING_DIGEST
-          : auth === 'bad'
-            ? RejectReason.DIGEST_MISMATCH
-            : RejectReason.DIGEST_NOT_CONFIGURED;
-      out.push(
-        log('warn', 'failover-auth-failed', { relationship: this.name, result: auth, messageType: m.type }),
-      );
-      if (m.type === FailoverMessageType.CONNECT) this.rejectConnect(c, m, reason, now, out);
-      else this.closeConnection(c, reason, REJECT_REASON_MESSAGES[reason], now, out);
-      return;
-    }
-    if (
-      m.duplicateOptions.length > 0 &&
-      m.type !== FailoverMessageType.BNDUPD &&
-      m.type !== FailoverMessageType.BNDACK
-    ) {
-      this.counters.protocolErrors!++;
-      this.closeConnection(
-        c,
-        RejectReason.UNKNOWN_ERROR,
-        `duplicate options ${m.duplicateOptions.join(',')}`,
-        now,
-        out,
-      );
-      return;
-    }
-    if (c.phase !== 'up') {
-      if (m.type === FailoverMessageType.CONNECT) this.onConnect(c, m, now, out);
-      else if (m.type === FailoverMessageType.CONNECTACK) this.onConnectAck(c, m, now, out);
-      else if (m.type === FailoverMessageType.DISCONNECT) this.onDisconnectMessage(c, m, now, out);
-      else this.closeConnection(c, RejectReason.UNKNOWN_ERROR, 'message before CONNECT/CONNECTACK', now, out);
-      return;
-    }
+    const c = this.link.receive(id, m, auth, now, out);
+    if (c === null) return;
     switch (m.type) {
       case FailoverMessageType.STATE:
         this.onState(c, m, now, out);
@@ -769,207 +611,27 @@ export class FailoverEndpoint {
       case FailoverMessageType.CONTACT:
         break;
       case FailoverMessageType.DISCONNECT:
-        this.onDisconnectMessage(c, m, now, out);
+        this.link.onDisconnectMessage(c, m, now, out);
         break;
       case FailoverMessageType.CONNECT:
         // A second CONNECT on an established link.
-        this.rejectConnect(c, m, RejectReason.DUPLICATE_CONNECTION, now, out);
+        this.link.rejectConnect(c, m, RejectReason.DUPLICATE_CONNECTION, now, out);
         break;
       case FailoverMessageType.CONNECTACK:
         break;
     }
   }
 
-  private onDisconnectMessage(
-    c: Connection,
-    m: DecodedFailoverMessage,
-    now: number,
-    out: EndpointAction[],
-  ): void {
-    // A primary closing the extra link of the two both sides opened (before any CONNECT on it,
-    // while another is there) with a DISCONNECT, as Twinlease did before it closed them without
-    // one (a pair half upgraded): expected, not a warning. A DISCONNECT on a link in use, or for
-    // another reason, still is.
-    const isExtraLinkClosed =
-      m.rejectReason === RejectReason.DUPLICATE_CONNECTION &&
-      c.phase === 'waitConnect' &&
-      this.connections.size > 1;
-    if (isExtraLinkClosed) {
-      out.push(
-        log('info', 'failover-extra-connection-closed', { relationship: this.name, outbound: c.outbound }),
-      );
-      this.dropConnection(c.id, now, out);
-      return;
-    }
-    out.push(
-      log('warn', 'failover-partner-disconnected', {
-        relationship: this.name,
-        rejectReason: m.rejectReason ?? null,
-        reason: m.rejectReason !== undefined ? rejectReasonMessage(m.rejectReason) : null,
-        message: m.message ?? null,
-      }),
-    );
-    this.dropConnection(c.id, now, out);
-  }
-
-  /** Secondary: validate a CONNECT (D12 §7.8.2, spec §2.3). */
-  private onConnect(c: Connection, m: DecodedFailoverMessage, now: number, out: EndpointAction[]): void {
-    if (this.role === 'primary') {
-      this.rejectConnect(
-        c,
-        m,
-        RejectReason.INVALID_PARTNER,
-        now,
-        out,
-        'both servers are configured as primary',
-      );
-      return;
-    }
-    if (this.active !== null) {
-      // A CONNECT on a second link while another is in use. dhcpd as primary sends CONNECT on
-      // every link it has, and its 5-s reconnect can open one of its own while our link's
-      // handshake is under way (CI run 351bb97); it keeps the link whose CONNECTACK it gets
-      // first. DECISION (docs/failover.md): close the second link without an answer. A CONNECTACK
-      // rejecting it (reason 7, what dhcpd itself does) is logged by dhcpd as an error, a close
-      // is not. A partner that restarted behind a half-open link gets the same silence and tries
-      // again; the dead link goes when its receive timer runs out (that is the warning).
-      out.push(
-        log('info', 'failover-extra-connection-closed', {
-          relationship: this.name,
-          outbound: c.outbound,
-          reason: 'CONNECT on a second link while one is in use',
-          linkInUseLastHeardSecondsAgo: Math.max(0, Math.round(now - this.active.lastReceivedAt)),
-        }),
-      );
-      this.dropConnection(c.id, now, out);
-      return;
-    }
-    const reason = connectProblem(
-      m,
-      this.name,
-      this.clock.wallSecondsAt(now),
-      this.config.maxClockSkewSeconds,
-    );
-    if (reason !== null) {
-      this.rejectConnect(c, m, reason.reason, now, out, reason.message);
-      return;
-    }
-    if (m.mcltSeconds !== this.mcltSeconds) {
-      out.push(log('info', 'failover-mclt-adopted', { relationship: this.name, mcltSeconds: m.mcltSeconds }));
-      this.mcltSeconds = m.mcltSeconds!;
-    }
-    this.hba = new Uint8Array(m.hashBucketAssignment!);
-    this.partnerVendorClass = m.vendorClass ?? null;
-    adoptPartnerParameters(c, m, this.config);
-    this.acceptConnection(c, m, now);
-    this.send(
-      c,
-      buildConnectAck({
-        time: wireTime(now + c.wireOffsetSeconds),
-        xid: m.xid,
-        relationshipName: this.name,
-        maxUnackedUpdates: this.config.maxUnackedUpdates,
-        receiveTimerSeconds: this.config.receiveTimerSeconds,
-        vendorClass: this.options.vendorClass,
-        ...(m.tlsRequest !== undefined ? { tlsReply: TLS_REPLY_NONE } : {}),
-      }),
-      now,
-      out,
-    );
-    out.push(
-      log('info', 'failover-connected', {
-        relationship: this.name,
-        partnerVendorClass: this.partnerVendorClass,
-      }),
-    );
-    this.sendState(c, now, out);
-  }
-
-  private rejectConnect(
-    c: Connection,
-    m: DecodedFailoverMessage,
-    reason: RejectReason,
-    now: number,
-    out: EndpointAction[],
-    message = REJECT_REASON_MESSAGES[reason],
-  ): void {
-    this.counters.connectRejected!++;
-    out.push(
-      log('warn', 'failover-connect-rejected', { relationship: this.name, rejectReason: reason, message }),
-    );
-    this.send(
-      c,
-      buildConnectAck({
-        time: wireTime(now + c.wireOffsetSeconds),
-        xid: m.xid,
-        // ISC echoes the received name when it has no such relationship (spec §5.1).
-        relationshipName: m.relationshipName ?? this.name,
-        rejectReason: reason,
-        message,
-        ...(m.tlsRequest !== undefined ? { tlsReply: TLS_REPLY_NONE } : {}),
-      }),
-      now,
-      out,
-    );
-    this.connections.delete(c.id);
-    out.push({ type: 'close', connectionId: c.id });
-    if (this.active === c) this.lostActive('connect rejected', now, out);
-  }
-
-  /** Primary: the secondary's answer to our CONNECT. */
-  private onConnectAck(c: Connection, m: DecodedFailoverMessage, now: number, out: EndpointAction[]): void {
-    if (this.role !== 'primary' || m.xid !== c.connectXid) {
-      this.closeConnection(c, RejectReason.UNKNOWN_ERROR, 'unexpected CONNECTACK', now, out);
-      return;
-    }
-    if (m.rejectReason !== undefined) {
-      this.counters.connectRejected!++;
-      out.push(
-        log('error', 'failover-connect-refused-by-partner', {
-          relationship: this.name,
-          rejectReason: m.rejectReason,
-          reason: rejectReasonMessage(m.rejectReason),
-          message: m.message ?? null,
-        }),
-      );
-      this.nextConnectAt = now + RECONNECT_AFTER_REJECT_SECONDS;
-      this.dropConnection(c.id, now, out);
-      return;
-    }
-    const skewProblem = handshakeSkewProblem(
-      m.time,
-      this.clock.wallSecondsAt(now),
-      this.config.maxClockSkewSeconds,
-    );
-    if (skewProblem !== null) {
-      this.closeConnection(c, skewProblem.reason, skewProblem.message, now, out);
-      this.nextConnectAt = now + RECONNECT_AFTER_REJECT_SECONDS;
-      return;
-    }
-    if (m.relationshipName !== this.name) {
-      this.closeConnection(c, RejectReason.INVALID_PARTNER, 'relationship name differs', now, out);
-      return;
-    }
-    this.partnerVendorClass = m.vendorClass ?? null;
-    adoptPartnerParameters(c, m, this.config);
-    this.acceptConnection(c, m, now);
-    // Any other link (e.g. the secondary's wake-up connection) is now surplus.
-    for (const other of [...this.connections.values()]) {
-      if (other !== c) this.dropConnection(other.id, now, out);
-    }
-    out.push(
-      log('info', 'failover-connected', {
-        relationship: this.name,
-        partnerVendorClass: this.partnerVendorClass,
-      }),
-    );
-    this.sendState(c, now, out);
-  }
-
   private onState(c: Connection, m: DecodedFailoverMessage, now: number, out: EndpointAction[]): void {
     const s = m.serverState;
     if (s === undefined || !isServerState(s)) {
-      this.closeConnection(c, RejectReason.UNKNOWN_ERROR, `invalid server-state ${s ?? 'missing'}`, now, out);
+      this.link.closeConnection(
+        c,
+        RejectReason.UNKNOWN_ERROR,
+        `invalid server-state ${s ?? 'missing'}`,
+        now,
+        out,
+      );
       return;
     }
     const isStartup = ((m.serverFlags ?? 0) & SERVER_FLAG_STARTUP) !== 0;
@@ -1074,10 +736,11 @@ export class FailoverEndpoint {
       this.onEnter(now);
     }
     const after: EndpointAction[] = [];
-    if (entering && this.active !== null && this.active.phase === 'up')
-      this.sendState(this.active, now, after);
+    if (entering && this.link.active !== null && this.link.active.phase === 'up')
+      this.sendState(this.link.active, now, after);
     for (const effect of t.effects) {
-      if (this.active === null || !this.active.hasPartnerState || this.ourUpdateRequestXid !== null) continue;
+      if (this.link.active === null || !this.link.active.hasPartnerState || this.ourUpdateRequestXid !== null)
+        continue;
       if (effect === 'sendUpdReqAll') this.sendUpdateRequest(true, now, after);
       else if (effect === 'sendUpdReq' || effect === 'sendUpdReqIfNeeded')
         this.sendUpdateRequest(false, now, after);
@@ -1119,10 +782,15 @@ export class FailoverEndpoint {
       this.state === ServerState.NORMAL &&
       this.role === 'secondary' &&
       this.isCommunicating() &&
-      !this.active!.isIscPeer
+      !this.link.active!.isIscPeer
     ) {
-      const c = this.active!;
-      this.send(c, buildPoolReq({ time: wireTime(now + c.wireOffsetSeconds), xid: this.xid(c) }), now, out);
+      const c = this.link.active!;
+      this.link.send(
+        c,
+        buildPoolReq({ time: wireTime(now + c.wireOffsetSeconds), xid: this.link.xid(c) }),
+        now,
+        out,
+      );
     }
     this.pump(now, out);
   }
@@ -1139,11 +807,11 @@ export class FailoverEndpoint {
 
   private sendState(c: Connection, now: number, out: EndpointAction[]): void {
     const isStartup = this.state === ServerState.STARTUP;
-    this.send(
+    this.link.send(
       c,
       buildState({
         time: wireTime(now + c.wireOffsetSeconds),
-        xid: this.xid(c),
+        xid: this.link.xid(c),
         serverState: isStartup ? this.previousState : this.state,
         serverFlags: isStartup ? SERVER_FLAG_STARTUP : 0,
         startTimeOfState: this.stateStartedAt + c.wireOffsetSeconds,
@@ -1154,11 +822,11 @@ export class FailoverEndpoint {
   }
 
   private sendUpdateRequest(all: boolean, now: number, out: EndpointAction[]): void {
-    const c = this.active;
+    const c = this.link.active;
     if (c === null) return;
-    const xid = this.xid(c);
+    const xid = this.link.xid(c);
     this.ourUpdateRequestXid = xid;
-    this.send(
+    this.link.send(
       c,
       all
         ? buildUpdReqAll({ time: wireTime(now + c.wireOffsetSeconds), xid })
@@ -1186,7 +854,7 @@ export class FailoverEndpoint {
     return safePeriodEndsAt({
       stateStartedAt: this.stateStartedAt,
       partnerSeenServingAt: this.partnerSeenServingAt,
-      lastContactAt: this.lastContactAt,
+      lastContactAt: this.link.lastContactAt,
       stateSwitchIntervalSeconds: r.stateSwitchIntervalSeconds,
       restart: this.unmeasuredRestart,
     });
@@ -1196,63 +864,7 @@ export class FailoverEndpoint {
   // Timers
 
   private onTick(now: number, out: EndpointAction[]): void {
-    // Connections: handshake timeout, receive timer, CONTACT.
-    for (const c of [...this.connections.values()]) {
-      if (c.phase !== 'up') {
-        if (isHandshakeOverdue(c, now)) {
-          out.push(log('warn', 'failover-handshake-timeout', { relationship: this.name }));
-          this.dropConnection(c.id, now, out);
-        }
-        continue;
-      }
-      if (now - c.lastReceivedAt > this.config.receiveTimerSeconds) {
-        this.closeConnection(
-          c,
-          RejectReason.NO_TRAFFIC,
-          `nothing received for ${this.config.receiveTimerSeconds} s`,
-          now,
-          out,
-        );
-        continue;
-      }
-      // Our own wall clock stepped since the partner's last message: its clock as it reads now
-      // (its wire time runs with our timeline) against our wall clock. Found at once rather than
-      // at the partner's next message, which a stalled link may hold up to a receive timer (the
-      // simulator's seeds 4007, 42100, 61906, 87570: a step while CONNECT/CONNECTACK were in
-      // flight).
-      if (c === this.active && this.clock.hasSamples()) {
-        const skew = this.clock.ownClockSkewSeconds();
-        if (PartnerClock.isBeyondLimit(skew, this.config.maxClockSkewSeconds)) {
-          this.closeForSkew(c, skew, now, out);
-          continue;
-        }
-      }
-      // Our own wall clock stepped since this connection opened: the wire still shows the partner
-      // our wall clock as it was then, so the partner's check cannot see this step, as ours cannot
-      // see a step of the partner's. Two steps, each within the limit, can put the clocks over it
-      // with neither side noticing (sim seeds 212970, 217263: +3.5 s and −65.5 s). Reopen: the
-      // next handshake carries our wall clock as it is now and compares (docs/safety.md).
-      const ownStepSeconds = ownWallStepSeconds(c, this.clock.wallOffsetSeconds);
-      if (c === this.active && ownStepSeconds !== null) {
-        out.push(
-          log('warn', 'failover-own-clock-stepped', { relationship: this.name, stepSeconds: ownStepSeconds }),
-        );
-        this.closeConnection(
-          c,
-          RejectReason.TIME_MISMATCH,
-          `our wall clock stepped ${ownStepSeconds} s since the connection opened; reconnecting`,
-          now,
-          out,
-        );
-        continue;
-      }
-      if (isContactDue(c, now))
-        this.send(c, buildContact({ time: wireTime(now + c.wireOffsetSeconds), xid: this.xid(c) }), now, out);
-    }
-    if (this.connections.size === 0 && now >= this.nextConnectAt && this.state !== ServerState.SHUTDOWN) {
-      this.nextConnectAt = now + RECONNECT_SECONDS;
-      out.push({ type: 'connect' });
-    }
+    this.link.tick(now, out);
     // State timers.
     if (this.state === ServerState.STARTUP && now >= this.startupEndsAt && !this.isCommunicating()) {
       if (this.wasDownLongerThanMclt()) {
@@ -1326,37 +938,7 @@ export class FailoverEndpoint {
   }
 
   private onShutdown(kind: 'shutdown' | 'paused', now: number, out: EndpointAction[]): void {
-    const c = this.active;
-    if (c !== null && c.phase === 'up') {
-      this.send(
-        c,
-        buildState({
-          time: wireTime(now + c.wireOffsetSeconds),
-          xid: this.xid(c),
-          serverState: kind === 'shutdown' ? ServerState.SHUTDOWN : ServerState.PAUSED,
-          serverFlags: 0,
-          startTimeOfState: Math.floor(now) + c.wireOffsetSeconds,
-        }),
-        now,
-        out,
-      );
-      this.send(
-        c,
-        buildDisconnect({
-          time: wireTime(now + c.wireOffsetSeconds),
-          xid: this.xid(c),
-          rejectReason: RejectReason.UNKNOWN_ERROR,
-          message: `server ${kind}`,
-        }),
-        now,
-        out,
-      );
-    }
-    for (const id of [...this.connections.keys()]) {
-      out.push({ type: 'close', connectionId: id });
-      this.connections.delete(id);
-    }
-    this.active = null;
+    this.link.shutdown(kind, now, out);
     // The stored state stays what it was: a restart resumes it through STARTUP (spec §7.3 "any").
     if (this.isOperational()) this.lastOperationalAt = Math.floor(now);
     this.persistState(now, out, []);
@@ -1371,7 +953,7 @@ export class FailoverEndpoint {
    * request whose walk has just ended with nothing left to wait for.
    */
   private pump(now: number, out: EndpointAction[]): void {
-    const c = this.active;
+    const c = this.link.active;
     // A server in RECOVER does not push its (possibly stale) bindings: it first takes everything
     // from its partner (UPDREQALL → UPDDONE); what the partner's data did not supersede goes out
     // afterwards (D12 §9.6). It does answer a partner's own update request (both recovering).
@@ -1396,10 +978,10 @@ export class FailoverEndpoint {
     while (this.updates.unackedMessages < c.partnerMaxUnacked) {
       const batch = this.updates.nextBatch(context, perMessage);
       if (batch === null) break;
-      const xid = this.xid(c);
+      const xid = this.link.xid(c);
       this.updates.sent(xid, batch.sent);
       this.counters.bindingUpdatesSent! += batch.sent.length;
-      this.send(
+      this.link.send(
         c,
         buildBndUpd({ time: wireTime(now + c.wireOffsetSeconds), xid, bindings: batch.bindings }),
         now,
@@ -1435,11 +1017,11 @@ export class FailoverEndpoint {
   }
 
   private maybeFinishPartnerUpdateRequest(now: number, out: EndpointAction[]): void {
-    const c = this.active;
+    const c = this.link.active;
     if (c === null) return;
     const xid = this.updates.takeAnsweredRequest();
     if (xid === null) return;
-    this.send(c, buildUpdDone({ time: wireTime(now + c.wireOffsetSeconds), xid }), now, out);
+    this.link.send(c, buildUpdDone({ time: wireTime(now + c.wireOffsetSeconds), xid }), now, out);
   }
 
   // -----------------------------------------------------------------------------------------------
@@ -1485,7 +1067,7 @@ export class FailoverEndpoint {
       return;
     }
     const moved = this.state === ServerState.NORMAL ? this.poolBalancer.balance(now, out) : 0;
-    this.send(
+    this.link.send(
       c,
       buildPoolResp({ time: wireTime(now + c.wireOffsetSeconds), xid: m.xid, addressesTransferred: moved }),
       now,
@@ -1526,18 +1108,6 @@ export class FailoverEndpoint {
 
   // -----------------------------------------------------------------------------------------------
   // Sending
-
-  private xid(c: Connection): number {
-    const x = c.nextXid;
-    c.nextXid = c.nextXid >= 0xffffffff ? 1 : c.nextXid + 1;
-    return x;
-  }
-
-  private send(c: Connection, message: FailoverMessage, now: number, out: EndpointAction[]): void {
-    this.counters.messagesSent!++;
-    c.lastSentAt = now;
-    out.push({ type: 'send', connectionId: c.id, message });
-  }
 }
 
 function normaliseStored(state: ServerState): ServerState {
