@@ -6,8 +6,11 @@
 //
 // The endpoint composes the parts of the protocol, each in its own module with its safety rule
 // and argument beside it:
-//   connection.ts          the link and the CONNECT/CONNECTACK handshake: validation, the clock-skew
+//   connection.ts          one link and the CONNECT/CONNECTACK handshake: validation, the clock-skew
 //                          check, handshake timeout, CONTACT interval;
+//   partner-link.ts        the links to the partner: at most one established, the handshake's
+//                          answers, the checks of every message, closing, the receive timer,
+//                          reconnecting, the skew and our own clock's steps at every tick;
 //   partner-clock.ts       the partner's clock on the wire: one offset per connection, the skew
 //                          limit per message and per tick, converting times both ways (D12 §5.10);
 //   state-machine.ts       the server states and their transitions (D12 §9);
@@ -29,9 +32,11 @@
 //   relationship-gate.ts   the answers to the DHCP engine (which client, which address, how long);
 //   pool-balancing.ts      which free addresses move to the secondary, in batches on the primary's
 //                          timer, an operator's rebalance and a POOLREQ (D12 §5.4).
-// What still lives here: owning the connections (duplicate links, closing, the receive timer, the
-// handshake's answers), applying state-machine events with their side effects and persisting the
-// state, and sending: the queued updates, UPDREQ/UPDDONE, POOLREQ/POOLRESP, STATE.
+// What still lives here: dispatching the partner's messages once the link has checked them,
+// applying state-machine events with their side effects (the own pool held after PARTNER-DOWN
+// entered unheard, RECOVER-WAIT's end, the first POOLREQ) and persisting the state, the state
+// timers' tick, and sending what the protocol above the link sends: STATE, the queued updates,
+// UPDREQ/UPDREQALL/UPDDONE, POOLREQ/POOLRESP.
 
 import type { ResolvedRelationship } from '../config/resolved.js';
 import type { FailoverGate } from '../dhcp/failover-gate.js';
