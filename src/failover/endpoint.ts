@@ -278,7 +278,7 @@ export class FailoverEndpoint {
     this.acceptance = new BindingAcceptance({
       role: this.role,
       scopeIds: this.scopeIds,
-      engine: options.engine,
+      engine: () => this.options.engine(),
       updates: this.updates,
       clock: this.clock,
       credit: this.credit,
@@ -287,7 +287,7 @@ export class FailoverEndpoint {
     });
     this.settlement = {
       relationshipName: this.name,
-      engine: options.engine,
+      engine: () => this.options.engine(),
       updates: this.updates,
       credit: this.credit,
       counters: this.counters,
@@ -296,7 +296,7 @@ export class FailoverEndpoint {
     this.poolBalancer = new PoolBalancer({
       relationship: r,
       scopeIds: this.scopeIds,
-      engine: options.engine,
+      engine: () => this.options.engine(),
       updates: this.updates,
       counters: this.counters,
       putBinding: (engine, lease) => this.putBinding(engine, lease),
@@ -555,7 +555,7 @@ export class FailoverEndpoint {
   }
 
   // -----------------------------------------------------------------------------------------------
-  // Connections
+  // The link (partner-link.ts)
 
   /**
    * The established connection is gone (partner-link.ts). Responses are only valid on the
@@ -1111,8 +1111,6 @@ export class FailoverEndpoint {
     return serves(this.hba, bucket, this.role, this.config.hbaBitMeaning);
   }
 
-  // -----------------------------------------------------------------------------------------------
-  // Sending
 }
 
 function normaliseStored(state: ServerState): ServerState {
