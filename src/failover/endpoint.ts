@@ -1110,7 +1110,6 @@ export class FailoverEndpoint {
   servesBucket(bucket: number): boolean {
     return serves(this.hba, bucket, this.role, this.config.hbaBitMeaning);
   }
-
 }
 
 function normaliseStored(state: ServerState): ServerState {
