@@ -1,6 +1,6 @@
 // Would the failover partner reject a configuration change? A Twinlease partner rejects a binding
 // update for an address that none of the relationship's scopes holds in a range or a reservation
-// (REJECT "Illegal IP address", src/failover/endpoint.ts scopeOf; dhcpd does the same for an
+// (REJECT "Illegal IP address", src/failover/binding-acceptance.ts scopeOf; dhcpd does the same for an
 // address outside its pools). So a change that gives a failover scope addresses it did not have
 // is safe only if the partner's configuration of that scope has them too: otherwise every update
 // we send for them, and every BACKUP address the primary hands over, is rejected and the pair

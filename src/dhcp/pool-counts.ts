@@ -1,7 +1,7 @@
 // How a scope's free addresses are split between the failover partners (D12 §5.4: FREE = the
-// primary's, BACKUP = the secondary's), counted for pool balancing (src/failover/endpoint.ts) from
-// the lease table's pages: a range of two million addresses is not visited address by address
-// (issue 15). A dynamic address with no binding is FREE (D12).
+// primary's, BACKUP = the secondary's), counted for pool balancing (src/failover/pool-balancing.ts)
+// from the lease table's pages: a range of two million addresses is not visited address by
+// address (issue 15). A dynamic address with no binding is FREE (D12).
 
 import type { Ipv4 } from '../wire/ipv4.js';
 import { BINDING_STATES, type ColumnTest, type LeaseTable } from './lease-table.js';

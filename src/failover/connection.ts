@@ -1,6 +1,6 @@
 // The failover connection (D12 §7.8, §8; spec §2): one TCP link, the CONNECT/CONNECTACK handshake
 // that validates it, and its timers (handshake timeout, the receive timer, CONTACT at a third of
-// the partner's receive timer). The endpoint owns the connections and composes these rules.
+// the partner's receive timer). partner-link.ts owns the connections and composes these rules.
 //
 // The clock-skew check (spec §13; docs/safety.md invariant 5): the handshake refuses wall clocks
 // more than the limit apart (reject reason 4), on both sides — the secondary when CONNECT arrives

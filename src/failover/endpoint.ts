@@ -6,37 +6,45 @@
 //
 // The endpoint composes the parts of the protocol, each in its own module with its safety rule
 // and argument beside it:
-//   connection.ts         the link and the CONNECT/CONNECTACK handshake: validation, the clock-skew
-//                         check, handshake timeout, CONTACT interval;
-//   partner-clock.ts      the partner's clock on the wire: one offset per connection, the skew
-//                         limit per message and per tick, converting times both ways (D12 §5.10);
-//   state-machine.ts      the server states and their transitions (D12 §9);
-//   state-timers.ts       STARTUP, the safe period, RECOVER-WAIT, the PARTNER-DOWN pool wait, the
-//                         heartbeat, and their re-arming after a restart no clock measured;
-//   binding-update.ts     one binding in and out: the conflict matrix, the wire form (D12 §7.1);
-//   lease-time.ts         what a grant may promise (MCLT) and when an address may be reused;
-//   relationship-gate.ts  the answers to the DHCP engine (which client, which address, how long);
-//   pool-balancing.ts     which free addresses move to the secondary (POOLREQ/POOLRESP);
-//   update-queue.ts       the outgoing binding updates: the queue, the window of unacked BNDUPDs,
-//                         the partner's UPDREQ/UPDREQALL answered a window at a time (D12 §7.1, §7.3).
-// What still lives here: owning the connections (duplicate links, closing, the receive timer),
-// applying state-machine events and persisting the state, sending the queued updates and settling
-// their BNDACKs, the inbound BNDUPD and its duels, the credit after an unmeasured restart, and pool
-// balancing's sending.
+//   connection.ts          one link and the CONNECT/CONNECTACK handshake: validation, the clock-skew
+//                          check, handshake timeout, CONTACT interval;
+//   partner-link.ts        the links to the partner: at most one established, the handshake's
+//                          answers, the checks of every message, closing, the receive timer,
+//                          reconnecting, the skew and our own clock's steps at every tick;
+//   partner-clock.ts       the partner's clock on the wire: one offset per connection, the skew
+//                          limit per message and per tick, converting times both ways (D12 §5.10);
+//   state-machine.ts       the server states and their transitions (D12 §9);
+//   state-timers.ts        STARTUP, the safe period, RECOVER-WAIT, the PARTNER-DOWN pool wait, the
+//                          heartbeat, and their re-arming after a restart no clock measured;
+//   binding-update.ts      one binding in and out: the conflict matrix (rules T1, T2, T3), the wire
+//                          form (D12 §7.1);
+//   binding-acceptance.ts  the partner's BNDUPD binding by binding: pools, duels, counter-updates,
+//                          ABANDONED's hold, our later renewal kept (D12 §7.1.2–§7.1.4, §7.2.1);
+//   binding-ack.ts         the partner's BNDACK of ours: acknowledged PETs, ending states to FREE,
+//                          rejects not resent (D12 §7.2);
+//   update-queue.ts        the outgoing binding updates: the queue, the window of unacked BNDUPDs,
+//                          the partner's UPDREQ/UPDREQALL answered a window at a time, the hold of
+//                          an EXPIRED an ISC primary would refuse (D12 §7.1, §7.3);
+//   lease-time.ts          what a grant may promise (MCLT), when an address may be reused, and what
+//                          PARTNER-DOWN takes back;
+//   restart-credit.ts      what a restart no clock measured leaves trusted: the PETs a grant counts
+//                          on, the stored times conflict resolution may order;
+//   relationship-gate.ts   the answers to the DHCP engine (which client, which address, how long);
+//   pool-balancing.ts      which free addresses move to the secondary, in batches on the primary's
+//                          timer, an operator's rebalance and a POOLREQ (D12 §5.4).
+// What still lives here: dispatching the partner's messages once the link has checked them,
+// applying state-machine events with their side effects (the own pool held after PARTNER-DOWN
+// entered unheard, RECOVER-WAIT's end, the first POOLREQ) and persisting the state, the state
+// timers' tick, and sending what the protocol above the link sends: STATE, the queued updates,
+// UPDREQ/UPDREQALL/UPDDONE, POOLREQ/POOLRESP.
 
 import type { ResolvedRelationship } from '../config/resolved.js';
 import type { FailoverGate } from '../dhcp/failover-gate.js';
 import type { PoolClass } from '../dhcp/free-pool.js';
-import type { BindingState, Lease } from '../dhcp/lease.js';
-import type { LeaseTable } from '../dhcp/lease-table.js';
-import type { ScopeView } from '../dhcp/scope.js';
+import type { Lease } from '../dhcp/lease.js';
 import {
   buildBndAck,
   buildBndUpd,
-  buildConnect,
-  buildConnectAck,
-  buildContact,
-  buildDisconnect,
   buildPoolReq,
   buildPoolResp,
   buildState,
@@ -45,40 +53,25 @@ import {
   buildUpdReqAll,
 } from '../wire/failover-codec.js';
 import {
-  BindingStatus,
   type DecodedFailoverMessage,
-  type FailoverBinding,
-  type FailoverBindingAck,
-  type FailoverMessage,
   FailoverMessageType,
   isServerState,
-  REJECT_REASON_MESSAGES,
   RejectReason,
-  rejectReasonMessage,
   SERVER_FLAG_STARTUP,
   SERVER_STATE_NAMES,
   ServerState,
-  TLS_REPLY_NONE,
 } from '../wire/failover-message.js';
-import type { Ipv4 } from '../wire/ipv4.js';
-import { bindingFromLease, bindingKey, decideIncoming, leaseFromBinding } from './binding-update.js';
-import {
-  adoptPartnerParameters,
-  type Connection,
-  connectProblem,
-  handshakeSkewProblem,
-  isContactDue,
-  isHandshakeOverdue,
-  newConnection,
-  ownWallStepSeconds,
-  RECONNECT_AFTER_REJECT_SECONDS,
-  RECONNECT_SECONDS,
-} from './connection.js';
+import { BindingAcceptance } from './binding-acceptance.js';
+import { type SettlementParts, settleBindingAck } from './binding-ack.js';
+import { bindingFromLease, bindingKey } from './binding-update.js';
+import type { Connection } from './connection.js';
 import { BUCKET_COUNT, countSetBuckets, hbaFromPercent, serves } from './hash-bucket.js';
-import { partnerDownReuseAt, type UnmeasuredRestart } from './lease-time.js';
+import { partnerDownReclaims, partnerDownReuseAt, type UnmeasuredRestart } from './lease-time.js';
 import { PartnerClock, wireTime } from './partner-clock.js';
-import { POOL_BALANCE_BATCH, planPoolBalance, secondaryShareOf } from './pool-balancing.js';
+import { PartnerLink } from './partner-link.js';
+import { PoolBalancer } from './pool-balancing.js';
 import { RelationshipGate } from './relationship-gate.js';
+import { RestartCredit } from './restart-credit.js';
 import { responsiveness, type StateEvent, transition } from './state-machine.js';
 import {
   HEARTBEAT_SECONDS,
@@ -87,18 +80,15 @@ import {
   safePeriodEndsAt,
   wasDownLongerThanMclt,
 } from './state-timers.js';
-import type { ConnectionId, EndpointAction, EndpointInput, RelationshipStatus } from './types.js';
-import { isUnchangedSince, MAX_BINDINGS_PER_UPDATE, UpdateQueue } from './update-queue.js';
-
-/** The part of the DHCP engine the endpoint uses (DhcpEngine implements it). */
-export interface EndpointEngine {
-  getLease(address: Ipv4): Lease | undefined;
-  putLease(lease: Lease): void;
-  /** The bindings, for scans that read columns instead of materialising every lease. */
-  readonly leaseTable: LeaseTable;
-  scopeView(scopeId: string): ScopeView | undefined;
-  isOffered(address: Ipv4, now: number): boolean;
-}
+import {
+  type ConnectionId,
+  type EndpointAction,
+  type EndpointEngine,
+  type EndpointInput,
+  log,
+  type RelationshipStatus,
+} from './types.js';
+import { isExpiryHeldForIscPrimary, MAX_BINDINGS_PER_UPDATE, UpdateQueue } from './update-queue.js';
 
 export interface EndpointOptions {
   relationship: ResolvedRelationship;
@@ -149,12 +139,6 @@ export interface PersistedRelationship {
 
 export const metaKeyOf = (name: string): string => `failover:${name}`;
 
-/**
- * A secondary paired with an ISC primary holds its own EXPIRED this long past the lease's end (plus
- * how far the primary's clock is behind ours) for the primary's EXPIRED to settle it (see pump).
- */
-const ISC_EXPIRY_HOLD_SECONDS = 5;
-
 type Counters = Record<string, number>;
 
 export { POOL_BALANCE_BATCH } from './pool-balancing.js';
@@ -188,11 +172,8 @@ export class FailoverEndpoint {
   private lastHeartbeatAt = 0;
   private readonly startupEndsAt: number;
 
-  private readonly connections = new Map<ConnectionId, Connection>();
-  /** The one established connection (CONNECT/CONNECTACK done). */
-  private active: Connection | null = null;
-  private nextConnectAt: number;
-  private lastContactAt = 0;
+  /** The links to the partner: the established one, the handshake, closing (partner-link.ts). */
+  private readonly link: PartnerLink;
   /** The partner's clock: the wall offset, the measured offset per connection, the skew. */
   private readonly clock: PartnerClock;
   /** This process resumed a timeline over a downtime no clock measured. */
@@ -203,45 +184,24 @@ export class FailoverEndpoint {
    * not ordered against the partner's (decideIncoming's orderedTimesFrom).
    */
   private readonly unmeasuredRestart: UnmeasuredRestart | null;
-  /**
-   * After an unmeasured restart: address → the latest potential expiration the partner has
-   * acknowledged or sent since (null otherwise). Stored PETs may be late in real time by a
-   * backward step of the wall clock during the downtime, which would let a grant outlive what the
-   * partner waits for; only PETs confirmed since the restart count towards a grant (creditFor).
-   */
-  private readonly creditSinceRestart: Map<Ipv4, number> | null;
-  /**
-   * After an unmeasured restart: addresses whose binding this process has taken from the partner
-   * with the partner's CLTT (converted with a fresh offset): those times are ordered, even when
-   * older than the restart. Our other times from before it are not (decideIncoming's
-   * orderedTimesFrom). Lost with a later restart, measured or not: the times then count as
-   * unordered again, the safe direction.
-   */
-  private readonly receivedSinceRestart: Set<Ipv4> | null;
-  private partnerVendorClass: string | null = null;
+  /** What the latest unmeasured restart leaves trusted (restart-credit.ts). */
+  private readonly credit: RestartCredit;
   /** HBA in force: ours (primary) or received in CONNECT (secondary). */
   private hba: Uint8Array;
 
   /** The outgoing binding updates, in flight and queued, and the partner's update request. */
   private readonly updates: UpdateQueue;
-  /**
-   * Address → the binding we sent back after rejecting the partner's, and the partner's binding it
-   * answered (bindingKeys), on this connection: each version of ours is sent back once against each
-   * version of theirs.
-   */
-  private readonly counterUpdated = new Map<Ipv4, string>();
+  /** The partner's BNDUPDs, binding by binding: accepted, rejected, sent back. */
+  private readonly acceptance: BindingAcceptance;
+  /** What settling the partner's BNDACKs works with (binding-ack.ts). */
+  private readonly settlement: SettlementParts;
   /** xid of the UPDREQ/UPDREQALL we sent and wait UPDDONE for, on the active connection. */
   private ourUpdateRequestXid: number | null = null;
   private recoverWaitEndsAt: number | null = null;
-  private nextPoolBalanceAt = 0;
-  /**
-   * Pool balancing stopped at POOL_BALANCE_BATCH with more to move: where each address group's
-   * downward scan goes on (`scope|group` → next address to look at). Empty: nothing pending.
-   */
-  private readonly poolBalanceCursor = new Map<string, number>();
+  /** The primary's pool balancing (pool-balancing.ts). */
+  private readonly poolBalancer: PoolBalancer;
   private hasLoggedStartupWait = false;
   private readonly startupSeconds: number;
-  private readonly poolBalanceSeconds: number;
   private readonly counters: Counters = {
     messagesReceived: 0,
     messagesSent: 0,
@@ -275,10 +235,33 @@ export class FailoverEndpoint {
     this.mcltSeconds = r.role === 'secondary' && p ? p.mcltSeconds : r.mcltSeconds;
     this.lastOperationalAt = p?.lastOperationalAt ?? 0;
     this.startupSeconds = options.startupSeconds ?? 15;
-    this.poolBalanceSeconds = options.poolBalanceSeconds ?? 30;
     this.startupEndsAt = options.now + this.startupSeconds;
-    this.nextConnectAt = options.now;
     this.clock = new PartnerClock((options.wallNow ?? options.now) - options.now);
+    this.link = new PartnerLink(
+      {
+        name: this.name,
+        role: this.role,
+        relationship: r,
+        vendorClass: options.vendorClass,
+        clock: this.clock,
+        counters: this.counters,
+        state: () => this.state,
+        mcltSeconds: () => this.mcltSeconds,
+        hashBucketAssignment: () => this.hba,
+        adoptPrimaryParameters: (m, out) => {
+          if (m.mcltSeconds !== this.mcltSeconds) {
+            out.push(
+              log('info', 'failover-mclt-adopted', { relationship: this.name, mcltSeconds: m.mcltSeconds }),
+            );
+            this.mcltSeconds = m.mcltSeconds!;
+          }
+          this.hba = new Uint8Array(m.hashBucketAssignment!);
+        },
+        linkUp: (c, now, out) => this.sendState(c, now, out),
+        linkLost: (wasCommunicating, now, out) => this.linkLost(wasCommunicating, now, out),
+      },
+      options.now,
+    );
     const restart = options.restart ?? null;
     this.isRestartUnmeasured = restart !== null && !restart.isMeasured;
     this.unmeasuredRestart =
@@ -291,11 +274,34 @@ export class FailoverEndpoint {
                 lastAliveAt: restart.lastAliveAt,
                 bootAt: Math.max(restart.lastAliveAt, Math.floor(options.now)),
               }));
-    // After a measured restart that followed an unmeasured one, what the partner confirmed in
-    // between is forgotten: the stored PETs of bindings from before that one count only once
-    // confirmed again (the safe direction).
-    this.creditSinceRestart = this.unmeasuredRestart === null ? null : new Map();
-    this.receivedSinceRestart = this.unmeasuredRestart === null ? null : new Set();
+    this.credit = new RestartCredit(this.unmeasuredRestart);
+    this.acceptance = new BindingAcceptance({
+      role: this.role,
+      scopeIds: this.scopeIds,
+      engine: () => this.options.engine(),
+      updates: this.updates,
+      clock: this.clock,
+      credit: this.credit,
+      counters: this.counters,
+      putBinding: (engine, lease) => this.putBinding(engine, lease),
+    });
+    this.settlement = {
+      relationshipName: this.name,
+      engine: () => this.options.engine(),
+      updates: this.updates,
+      credit: this.credit,
+      counters: this.counters,
+      putBinding: (engine, lease) => this.putBinding(engine, lease),
+    };
+    this.poolBalancer = new PoolBalancer({
+      relationship: r,
+      scopeIds: this.scopeIds,
+      engine: () => this.options.engine(),
+      updates: this.updates,
+      counters: this.counters,
+      putBinding: (engine, lease) => this.putBinding(engine, lease),
+      intervalSeconds: options.poolBalanceSeconds ?? 30,
+    });
     this.hba = this.ownHba();
     this.gate = new RelationshipGate(this);
   }
@@ -337,7 +343,7 @@ export class FailoverEndpoint {
   }
 
   isCommunicating(): boolean {
-    return this.active?.hasPartnerState === true;
+    return this.link.active?.hasPartnerState === true;
   }
 
   status(_now: number): RelationshipStatus {
@@ -352,7 +358,7 @@ export class FailoverEndpoint {
       partnerState: this.partnerState,
       partnerStateStartedAt: this.partnerStateStartedAt,
       isCommunicating: this.isCommunicating(),
-      lastContactAt: this.lastContactAt,
+      lastContactAt: this.link.lastContactAt,
       clockSkewSeconds: this.clock.clockSkewSeconds,
       mcltSeconds: this.mcltSeconds,
       clientSharePercent: this.clientSharePercent(),
@@ -361,7 +367,7 @@ export class FailoverEndpoint {
       partnerDownAt: this.partnerDownAt(),
       partnerPoolUsableAt: this.state === ServerState.PARTNER_DOWN ? this.partnerPoolUsableAt() : null,
       partnerSeenServingAt: this.partnerSeenServingAt > 0 ? this.partnerSeenServingAt : null,
-      partnerVendorClass: this.partnerVendorClass,
+      partnerVendorClass: this.link.partnerVendorClass,
       counters: { ...this.counters },
     };
   }
@@ -391,39 +397,9 @@ export class FailoverEndpoint {
     return partnerPoolUsableAt(this.stateStartedAt, this.mcltSeconds, this.unmeasuredRestart);
   }
 
-  /**
-   * The binding a grant may count on (D12 §7.1.5: MCLT past what the partner knows). After an
-   * unmeasured restart the stored PETs and expiry are not trusted: a grant counts only on PETs
-   * confirmed since (creditSinceRestart) and keeps no current expiry (COMMUNICATIONS-INTERRUPTED's
-   * floor); everything else is MCLT past now, as for a binding the partner never heard of. A
-   * client transaction since the restart does not make the stored expiry trustworthy: the engine
-   * keeps the longer expiry from before the restart in the store when it tells the client less
-   * (src/dhcp/engine.ts bind, sim seeds 131981, 67602, 154253), so the stored expiry may still be
-   * a time from before the restart, which told to a client would read late by the unknown step.
-   * The credit only narrows what the binding says: a PET confirmed since the restart that the
-   * binding no longer carries (a later update replaced it with a lower one) counts no more than
-   * it would have without the restart (sim seeds 4958, 9141, 9614, 11181: a grant MCLT past the
-   * larger, older PET).
-   */
+  /** The binding a grant may count on (restart-credit.ts). */
   creditFor(lease: Lease): { lease: Lease; isExpiryTrusted: boolean } {
-    const r = this.unmeasuredRestart;
-    if (r === null || this.creditSinceRestart === null) return { lease, isExpiryTrusted: true };
-    const confirmed = Math.min(
-      this.creditSinceRestart.get(lease.address) ?? 0,
-      Math.max(lease.ackedPotentialExpiresAt, lease.receivedPotentialExpiresAt),
-    );
-    return {
-      lease: { ...lease, ackedPotentialExpiresAt: confirmed, receivedPotentialExpiresAt: 0 },
-      isExpiryTrusted: false,
-    };
-  }
-
-  private noteCreditSinceRestart(address: Ipv4, potentialExpiresAt: number | undefined): void {
-    if (this.creditSinceRestart === null || potentialExpiresAt === undefined) return;
-    this.creditSinceRestart.set(
-      address,
-      Math.max(this.creditSinceRestart.get(address) ?? 0, potentialExpiresAt),
-    );
+    return this.credit.creditFor(lease);
   }
 
   /** PARTNER-DOWN: the earliest time `lease`'s address may go to a new client (see lease-time.ts). */
@@ -444,15 +420,15 @@ export class FailoverEndpoint {
     this.clock.wallOffsetSeconds = wallNow - now;
     switch (input.type) {
       case 'connected':
-        this.onConnected(input.connectionId, input.outbound, now, out);
+        this.link.onConnected(input.connectionId, input.outbound, now, out);
         break;
       case 'disconnected':
-        this.onDisconnected(input.connectionId, input.reason, now, out);
+        this.link.onDisconnected(input.connectionId, input.reason, now, out);
         break;
       case 'protocolError':
         this.counters.protocolErrors!++;
         out.push(log('warn', 'failover-protocol-error', { relationship: this.name, reason: input.reason }));
-        this.dropConnection(input.connectionId, now, out);
+        this.link.dropConnection(input.connectionId, now, out);
         break;
       case 'message':
         this.onMessage(input.connectionId, input.message, input.auth, now, out);
@@ -554,7 +530,7 @@ export class FailoverEndpoint {
     now: number,
     out: EndpointAction[],
   ): void {
-    const c = this.active;
+    const c = this.link.active;
     if (this.state !== ServerState.NORMAL || c === null || !c.hasPartnerState) return;
     if (kind === 'operatorResync') {
       // One request at a time on a connection: a resync already under way answers this one too.
@@ -562,143 +538,35 @@ export class FailoverEndpoint {
       out.push(log('info', 'failover-operator-resync', { relationship: this.name }));
       this.sendUpdateRequest(true, now, out);
     } else if (this.role === 'primary') {
-      this.nextPoolBalanceAt = now + this.poolBalanceSeconds;
-      const moved = this.balancePools(now, out);
+      const moved = this.poolBalancer.runNow(now, out);
       out.push(
         log('info', 'failover-operator-rebalance', { relationship: this.name, movedToSecondary: moved }),
       );
     } else {
       out.push(log('info', 'failover-operator-rebalance', { relationship: this.name, poolRequested: true }));
-      this.send(c, buildPoolReq({ time: wireTime(now + c.wireOffsetSeconds), xid: this.xid(c) }), now, out);
+      this.link.send(
+        c,
+        buildPoolReq({ time: wireTime(now + c.wireOffsetSeconds), xid: this.link.xid(c) }),
+        now,
+        out,
+      );
     }
     this.pump(now, out);
   }
 
   // -----------------------------------------------------------------------------------------------
-  // Connections
-
-  private onConnected(id: ConnectionId, outbound: boolean, now: number, out: EndpointAction[]): void {
-    const c = newConnection(
-      id,
-      outbound,
-      this.role,
-      this.clock.wallOffsetSeconds,
-      this.config.receiveTimerSeconds,
-      now,
-    );
-    this.connections.set(id, c);
-    if (this.role === 'primary') {
-      // DECISION (spec §2.1, docs/failover.md): the primary sends CONNECT on the first
-      // established link, ours or theirs, and closes extra links. Both servers connect, so a
-      // healthy start has one: expected, logged at info. It is closed without a DISCONNECT: no
-      // failover conversation ever ran on it (D12 §8.2 only says to close it), and dhcpd logs
-      // every DISCONNECT with a reject reason as an error, while it drops a link that is not its
-      // link to us without a word.
-      if (this.active !== null || this.hasPendingConnect(id)) {
-        out.push(log('info', 'failover-extra-connection-closed', { relationship: this.name, outbound }));
-        this.dropConnection(id, now, out);
-        return;
-      }
-      c.connectXid = this.xid(c);
-      this.send(
-        c,
-        buildConnect({
-          time: wireTime(now + c.wireOffsetSeconds),
-          xid: c.connectXid,
-          relationshipName: this.name,
-          maxUnackedUpdates: this.config.maxUnackedUpdates,
-          receiveTimerSeconds: this.config.receiveTimerSeconds,
-          vendorClass: this.options.vendorClass,
-          mcltSeconds: this.mcltSeconds,
-          hashBucketAssignment: this.hba,
-          // Inside TLS (the link is TLS from its first byte, docs/failover.md "TLS") the
-          // TLS-request option is left out, as D12 §7.8.1 says for a connection already in TLS.
-          ...(this.config.tls ? { tlsRequest: null } : {}),
-        }),
-        now,
-        out,
-      );
-    }
-  }
-
-  private hasPendingConnect(except: ConnectionId): boolean {
-    for (const c of this.connections.values()) {
-      if (c.id !== except && c.phase === 'waitConnectAck' && c.connectXid !== 0) return true;
-    }
-    return false;
-  }
-
-  private onDisconnected(id: ConnectionId, reason: string, now: number, out: EndpointAction[]): void {
-    const c = this.connections.get(id);
-    if (!c) return;
-    this.connections.delete(id);
-    if (this.active === c) this.lostActive(reason, now, out);
-  }
-
-  private lostActive(reason: string, now: number, out: EndpointAction[]): void {
-    const wasCommunicating = this.active?.hasPartnerState ?? false;
-    this.active = null;
-    // Responses are only valid on the connection that carried the request (spec §2.5): what was in
-    // flight is sent again on the next connection.
-    this.updates.connectionLost();
-    this.clock.clearSamples();
-    this.counterUpdated.clear();
-    this.ourUpdateRequestXid = null;
-    this.nextConnectAt = Math.min(this.nextConnectAt, now + RECONNECT_SECONDS);
-    out.push(log('warn', 'failover-connection-lost', { relationship: this.name, reason }));
-    if (wasCommunicating) this.apply({ type: 'commFailed' }, now, out);
-  }
-
-  private closeForSkew(c: Connection, skew: number, now: number, out: EndpointAction[]): void {
-    this.counters.clockSkewDisconnects!++;
-    this.closeConnection(
-      c,
-      RejectReason.TIME_MISMATCH,
-      `clocks differ by ${Math.abs(skew)} s (limit ${this.config.maxClockSkewSeconds} s)`,
-      now,
-      out,
-    );
-    this.nextConnectAt = now + RECONNECT_AFTER_REJECT_SECONDS;
-  }
+  // The link (partner-link.ts)
 
   /**
-   * The handshake succeeded on `c` (its CONNECT or CONNECTACK is `m`): it becomes the connection,
-   * and the partner's clock offset is measured from this message on (the wire offset is one per
-   * connection, see Connection.wireOffsetSeconds).
+   * The established connection is gone (partner-link.ts). Responses are only valid on the
+   * connection that carried the request (spec §2.5): what was in flight is sent again on the next
+   * connection, counter-updates may go again, our update request is asked again.
    */
-  private acceptConnection(c: Connection, m: DecodedFailoverMessage, now: number): void {
-    c.phase = 'up';
-    this.active = c;
-    this.clock.startConnection(m.time, now);
-  }
-
-  private dropConnection(id: ConnectionId, now: number, out: EndpointAction[]): void {
-    const c = this.connections.get(id);
-    if (!c) return;
-    this.connections.delete(id);
-    out.push({ type: 'close', connectionId: id });
-    if (this.active === c) this.lostActive('closed by us', now, out);
-  }
-
-  private closeConnection(
-    c: Connection,
-    reason: RejectReason,
-    message: string,
-    now: number,
-    out: EndpointAction[],
-  ): void {
-    this.send(
-      c,
-      buildDisconnect({
-        time: wireTime(now + c.wireOffsetSeconds),
-        xid: this.xid(c),
-        rejectReason: reason,
-        message,
-      }),
-      now,
-      out,
-    );
-    this.dropConnection(c.id, now, out);
+  private linkLost(wasCommunicating: boolean, now: number, out: EndpointAction[]): void {
+    this.updates.connectionLost();
+    this.acceptance.connectionLost();
+    this.ourUpdateRequestXid = null;
+    if (wasCommunicating) this.apply({ type: 'commFailed' }, now, out);
   }
 
   // -----------------------------------------------------------------------------------------------
@@ -711,61 +579,8 @@ export class FailoverEndpoint {
     now: number,
     out: EndpointAction[],
   ): void {
-    const c = this.connections.get(id);
-    if (!c) return;
-    this.counters.messagesReceived!++;
-    c.lastReceivedAt = now;
-    this.lastContactAt = now;
-    // The partner's wall clock (as of its side of this connection) against ours now.
-    const skew = this.clock.noteMessageTime(m.time, now);
-    // Samples of the established connection only: CONNECT/CONNECTACK start them (acceptConnection).
-    // A refused handshake's time left among them skewed the next connection's median by minutes.
-    if (c.phase === 'up') this.clock.addSkewSample(m.time, now);
-    if (c.phase === 'up' && PartnerClock.isBeyondLimit(skew, this.config.maxClockSkewSeconds)) {
-      // The wall clocks drifted apart (or one was stepped) after the handshake. Times on this
-      // connection stay consistent (each side keeps the wall offset it had when the connection
-      // opened), but the pair no longer meets the limit the handshake checks (spec §13); the next
-      // handshake decides. Windows checks every message the same way.
-      this.closeForSkew(c, skew, now, out);
-      return;
-    }
-    if (auth !== 'ok') {
-      this.counters.authFailures!++;
-      const reason =
-        auth === 'missing'
-          ? RejectReason.MISSING_DIGEST
-          : auth === 'bad'
-            ? RejectReason.DIGEST_MISMATCH
-            : RejectReason.DIGEST_NOT_CONFIGURED;
-      out.push(
-        log('warn', 'failover-auth-failed', { relationship: this.name, result: auth, messageType: m.type }),
-      );
-      if (m.type === FailoverMessageType.CONNECT) this.rejectConnect(c, m, reason, now, out);
-      else this.closeConnection(c, reason, REJECT_REASON_MESSAGES[reason], now, out);
-      return;
-    }
-    if (
-      m.duplicateOptions.length > 0 &&
-      m.type !== FailoverMessageType.BNDUPD &&
-      m.type !== FailoverMessageType.BNDACK
-    ) {
-      this.counters.protocolErrors!++;
-      this.closeConnection(
-        c,
-        RejectReason.UNKNOWN_ERROR,
-        `duplicate options ${m.duplicateOptions.join(',')}`,
-        now,
-        out,
-      );
-      return;
-    }
-    if (c.phase !== 'up') {
-      if (m.type === FailoverMessageType.CONNECT) this.onConnect(c, m, now, out);
-      else if (m.type === FailoverMessageType.CONNECTACK) this.onConnectAck(c, m, now, out);
-      else if (m.type === FailoverMessageType.DISCONNECT) this.onDisconnectMessage(c, m, now, out);
-      else this.closeConnection(c, RejectReason.UNKNOWN_ERROR, 'message before CONNECT/CONNECTACK', now, out);
-      return;
-    }
+    const c = this.link.receive(id, m, auth, now, out);
+    if (c === null) return;
     switch (m.type) {
       case FailoverMessageType.STATE:
         this.onState(c, m, now, out);
@@ -801,207 +616,27 @@ export class FailoverEndpoint {
       case FailoverMessageType.CONTACT:
         break;
       case FailoverMessageType.DISCONNECT:
-        this.onDisconnectMessage(c, m, now, out);
+        this.link.onDisconnectMessage(c, m, now, out);
         break;
       case FailoverMessageType.CONNECT:
         // A second CONNECT on an established link.
-        this.rejectConnect(c, m, RejectReason.DUPLICATE_CONNECTION, now, out);
+        this.link.rejectConnect(c, m, RejectReason.DUPLICATE_CONNECTION, now, out);
         break;
       case FailoverMessageType.CONNECTACK:
         break;
     }
   }
 
-  private onDisconnectMessage(
-    c: Connection,
-    m: DecodedFailoverMessage,
-    now: number,
-    out: EndpointAction[],
-  ): void {
-    // A primary closing the extra link of the two both sides opened (before any CONNECT on it,
-    // while another is there) with a DISCONNECT, as Twinlease did before it closed them without
-    // one (a pair half upgraded): expected, not a warning. A DISCONNECT on a link in use, or for
-    // another reason, still is.
-    const isExtraLinkClosed =
-      m.rejectReason === RejectReason.DUPLICATE_CONNECTION &&
-      c.phase === 'waitConnect' &&
-      this.connections.size > 1;
-    if (isExtraLinkClosed) {
-      out.push(
-        log('info', 'failover-extra-connection-closed', { relationship: this.name, outbound: c.outbound }),
-      );
-      this.dropConnection(c.id, now, out);
-      return;
-    }
-    out.push(
-      log('warn', 'failover-partner-disconnected', {
-        relationship: this.name,
-        rejectReason: m.rejectReason ?? null,
-        reason: m.rejectReason !== undefined ? rejectReasonMessage(m.rejectReason) : null,
-        message: m.message ?? null,
-      }),
-    );
-    this.dropConnection(c.id, now, out);
-  }
-
-  /** Secondary: validate a CONNECT (D12 §7.8.2, spec §2.3). */
-  private onConnect(c: Connection, m: DecodedFailoverMessage, now: number, out: EndpointAction[]): void {
-    if (this.role === 'primary') {
-      this.rejectConnect(
-        c,
-        m,
-        RejectReason.INVALID_PARTNER,
-        now,
-        out,
-        'both servers are configured as primary',
-      );
-      return;
-    }
-    if (this.active !== null) {
-      // A CONNECT on a second link while another is in use. dhcpd as primary sends CONNECT on
-      // every link it has, and its 5-s reconnect can open one of its own while our link's
-      // handshake is under way (CI run 351bb97); it keeps the link whose CONNECTACK it gets
-      // first. DECISION (docs/failover.md): close the second link without an answer. A CONNECTACK
-      // rejecting it (reason 7, what dhcpd itself does) is logged by dhcpd as an error, a close
-      // is not. A partner that restarted behind a half-open link gets the same silence and tries
-      // again; the dead link goes when its receive timer runs out (that is the warning).
-      out.push(
-        log('info', 'failover-extra-connection-closed', {
-          relationship: this.name,
-          outbound: c.outbound,
-          reason: 'CONNECT on a second link while one is in use',
-          linkInUseLastHeardSecondsAgo: Math.max(0, Math.round(now - this.active.lastReceivedAt)),
-        }),
-      );
-      this.dropConnection(c.id, now, out);
-      return;
-    }
-    const reason = connectProblem(
-      m,
-      this.name,
-      this.clock.wallSecondsAt(now),
-      this.config.maxClockSkewSeconds,
-    );
-    if (reason !== null) {
-      this.rejectConnect(c, m, reason.reason, now, out, reason.message);
-      return;
-    }
-    if (m.mcltSeconds !== this.mcltSeconds) {
-      out.push(log('info', 'failover-mclt-adopted', { relationship: this.name, mcltSeconds: m.mcltSeconds }));
-      this.mcltSeconds = m.mcltSeconds!;
-    }
-    this.hba = new Uint8Array(m.hashBucketAssignment!);
-    this.partnerVendorClass = m.vendorClass ?? null;
-    adoptPartnerParameters(c, m, this.config);
-    this.acceptConnection(c, m, now);
-    this.send(
-      c,
-      buildConnectAck({
-        time: wireTime(now + c.wireOffsetSeconds),
-        xid: m.xid,
-        relationshipName: this.name,
-        maxUnackedUpdates: this.config.maxUnackedUpdates,
-        receiveTimerSeconds: this.config.receiveTimerSeconds,
-        vendorClass: this.options.vendorClass,
-        ...(m.tlsRequest !== undefined ? { tlsReply: TLS_REPLY_NONE } : {}),
-      }),
-      now,
-      out,
-    );
-    out.push(
-      log('info', 'failover-connected', {
-        relationship: this.name,
-        partnerVendorClass: this.partnerVendorClass,
-      }),
-    );
-    this.sendState(c, now, out);
-  }
-
-  private rejectConnect(
-    c: Connection,
-    m: DecodedFailoverMessage,
-    reason: RejectReason,
-    now: number,
-    out: EndpointAction[],
-    message = REJECT_REASON_MESSAGES[reason],
-  ): void {
-    this.counters.connectRejected!++;
-    out.push(
-      log('warn', 'failover-connect-rejected', { relationship: this.name, rejectReason: reason, message }),
-    );
-    this.send(
-      c,
-      buildConnectAck({
-        time: wireTime(now + c.wireOffsetSeconds),
-        xid: m.xid,
-        // ISC echoes the received name when it has no such relationship (spec §5.1).
-        relationshipName: m.relationshipName ?? this.name,
-        rejectReason: reason,
-        message,
-        ...(m.tlsRequest !== undefined ? { tlsReply: TLS_REPLY_NONE } : {}),
-      }),
-      now,
-      out,
-    );
-    this.connections.delete(c.id);
-    out.push({ type: 'close', connectionId: c.id });
-    if (this.active === c) this.lostActive('connect rejected', now, out);
-  }
-
-  /** Primary: the secondary's answer to our CONNECT. */
-  private onConnectAck(c: Connection, m: DecodedFailoverMessage, now: number, out: EndpointAction[]): void {
-    if (this.role !== 'primary' || m.xid !== c.connectXid) {
-      this.closeConnection(c, RejectReason.UNKNOWN_ERROR, 'unexpected CONNECTACK', now, out);
-      return;
-    }
-    if (m.rejectReason !== undefined) {
-      this.counters.connectRejected!++;
-      out.push(
-        log('error', 'failover-connect-refused-by-partner', {
-          relationship: this.name,
-          rejectReason: m.rejectReason,
-          reason: rejectReasonMessage(m.rejectReason),
-          message: m.message ?? null,
-        }),
-      );
-      this.nextConnectAt = now + RECONNECT_AFTER_REJECT_SECONDS;
-      this.dropConnection(c.id, now, out);
-      return;
-    }
-    const skewProblem = handshakeSkewProblem(
-      m.time,
-      this.clock.wallSecondsAt(now),
-      this.config.maxClockSkewSeconds,
-    );
-    if (skewProblem !== null) {
-      this.closeConnection(c, skewProblem.reason, skewProblem.message, now, out);
-      this.nextConnectAt = now + RECONNECT_AFTER_REJECT_SECONDS;
-      return;
-    }
-    if (m.relationshipName !== this.name) {
-      this.closeConnection(c, RejectReason.INVALID_PARTNER, 'relationship name differs', now, out);
-      return;
-    }
-    this.partnerVendorClass = m.vendorClass ?? null;
-    adoptPartnerParameters(c, m, this.config);
-    this.acceptConnection(c, m, now);
-    // Any other link (e.g. the secondary's wake-up connection) is now surplus.
-    for (const other of [...this.connections.values()]) {
-      if (other !== c) this.dropConnection(other.id, now, out);
-    }
-    out.push(
-      log('info', 'failover-connected', {
-        relationship: this.name,
-        partnerVendorClass: this.partnerVendorClass,
-      }),
-    );
-    this.sendState(c, now, out);
-  }
-
   private onState(c: Connection, m: DecodedFailoverMessage, now: number, out: EndpointAction[]): void {
     const s = m.serverState;
     if (s === undefined || !isServerState(s)) {
-      this.closeConnection(c, RejectReason.UNKNOWN_ERROR, `invalid server-state ${s ?? 'missing'}`, now, out);
+      this.link.closeConnection(
+        c,
+        RejectReason.UNKNOWN_ERROR,
+        `invalid server-state ${s ?? 'missing'}`,
+        now,
+        out,
+      );
       return;
     }
     const isStartup = ((m.serverFlags ?? 0) & SERVER_FLAG_STARTUP) !== 0;
@@ -1106,10 +741,11 @@ export class FailoverEndpoint {
       this.onEnter(now);
     }
     const after: EndpointAction[] = [];
-    if (entering && this.active !== null && this.active.phase === 'up')
-      this.sendState(this.active, now, after);
+    if (entering && this.link.active !== null && this.link.active.phase === 'up')
+      this.sendState(this.link.active, now, after);
     for (const effect of t.effects) {
-      if (this.active === null || !this.active.hasPartnerState || this.ourUpdateRequestXid !== null) continue;
+      if (this.link.active === null || !this.link.active.hasPartnerState || this.ourUpdateRequestXid !== null)
+        continue;
       if (effect === 'sendUpdReqAll') this.sendUpdateRequest(true, now, after);
       else if (effect === 'sendUpdReq' || effect === 'sendUpdReqIfNeeded')
         this.sendUpdateRequest(false, now, after);
@@ -1132,7 +768,7 @@ export class FailoverEndpoint {
     } else {
       this.recoverWaitEndsAt = null;
     }
-    if (this.state === ServerState.NORMAL) this.nextPoolBalanceAt = now;
+    if (this.state === ServerState.NORMAL) this.poolBalancer.enteredNormal(now);
   }
 
   private afterEnter(now: number, out: EndpointAction[]): void {
@@ -1151,10 +787,15 @@ export class FailoverEndpoint {
       this.state === ServerState.NORMAL &&
       this.role === 'secondary' &&
       this.isCommunicating() &&
-      !this.active!.isIscPeer
+      !this.link.active!.isIscPeer
     ) {
-      const c = this.active!;
-      this.send(c, buildPoolReq({ time: wireTime(now + c.wireOffsetSeconds), xid: this.xid(c) }), now, out);
+      const c = this.link.active!;
+      this.link.send(
+        c,
+        buildPoolReq({ time: wireTime(now + c.wireOffsetSeconds), xid: this.link.xid(c) }),
+        now,
+        out,
+      );
     }
     this.pump(now, out);
   }
@@ -1171,11 +812,11 @@ export class FailoverEndpoint {
 
   private sendState(c: Connection, now: number, out: EndpointAction[]): void {
     const isStartup = this.state === ServerState.STARTUP;
-    this.send(
+    this.link.send(
       c,
       buildState({
         time: wireTime(now + c.wireOffsetSeconds),
-        xid: this.xid(c),
+        xid: this.link.xid(c),
         serverState: isStartup ? this.previousState : this.state,
         serverFlags: isStartup ? SERVER_FLAG_STARTUP : 0,
         startTimeOfState: this.stateStartedAt + c.wireOffsetSeconds,
@@ -1186,11 +827,11 @@ export class FailoverEndpoint {
   }
 
   private sendUpdateRequest(all: boolean, now: number, out: EndpointAction[]): void {
-    const c = this.active;
+    const c = this.link.active;
     if (c === null) return;
-    const xid = this.xid(c);
+    const xid = this.link.xid(c);
     this.ourUpdateRequestXid = xid;
-    this.send(
+    this.link.send(
       c,
       all
         ? buildUpdReqAll({ time: wireTime(now + c.wireOffsetSeconds), xid })
@@ -1218,7 +859,7 @@ export class FailoverEndpoint {
     return safePeriodEndsAt({
       stateStartedAt: this.stateStartedAt,
       partnerSeenServingAt: this.partnerSeenServingAt,
-      lastContactAt: this.lastContactAt,
+      lastContactAt: this.link.lastContactAt,
       stateSwitchIntervalSeconds: r.stateSwitchIntervalSeconds,
       restart: this.unmeasuredRestart,
     });
@@ -1228,63 +869,7 @@ export class FailoverEndpoint {
   // Timers
 
   private onTick(now: number, out: EndpointAction[]): void {
-    // Connections: handshake timeout, receive timer, CONTACT.
-    for (const c of [...this.connections.values()]) {
-      if (c.phase !== 'up') {
-        if (isHandshakeOverdue(c, now)) {
-          out.push(log('warn', 'failover-handshake-timeout', { relationship: this.name }));
-          this.dropConnection(c.id, now, out);
-        }
-        continue;
-      }
-      if (now - c.lastReceivedAt > this.config.receiveTimerSeconds) {
-        this.closeConnection(
-          c,
-          RejectReason.NO_TRAFFIC,
-          `nothing received for ${this.config.receiveTimerSeconds} s`,
-          now,
-          out,
-        );
-        continue;
-      }
-      // Our own wall clock stepped since the partner's last message: its clock as it reads now
-      // (its wire time runs with our timeline) against our wall clock. Found at once rather than
-      // at the partner's next message, which a stalled link may hold up to a receive timer (the
-      // simulator's seeds 4007, 42100, 61906, 87570: a step while CONNECT/CONNECTACK were in
-      // flight).
-      if (c === this.active && this.clock.hasSamples()) {
-        const skew = this.clock.ownClockSkewSeconds();
-        if (PartnerClock.isBeyondLimit(skew, this.config.maxClockSkewSeconds)) {
-          this.closeForSkew(c, skew, now, out);
-          continue;
-        }
-      }
-      // Our own wall clock stepped since this connection opened: the wire still shows the partner
-      // our wall clock as it was then, so the partner's check cannot see this step, as ours cannot
-      // see a step of the partner's. Two steps, each within the limit, can put the clocks over it
-      // with neither side noticing (sim seeds 212970, 217263: +3.5 s and −65.5 s). Reopen: the
-      // next handshake carries our wall clock as it is now and compares (docs/safety.md).
-      const ownStepSeconds = ownWallStepSeconds(c, this.clock.wallOffsetSeconds);
-      if (c === this.active && ownStepSeconds !== null) {
-        out.push(
-          log('warn', 'failover-own-clock-stepped', { relationship: this.name, stepSeconds: ownStepSeconds }),
-        );
-        this.closeConnection(
-          c,
-          RejectReason.TIME_MISMATCH,
-          `our wall clock stepped ${ownStepSeconds} s since the connection opened; reconnecting`,
-          now,
-          out,
-        );
-        continue;
-      }
-      if (isContactDue(c, now))
-        this.send(c, buildContact({ time: wireTime(now + c.wireOffsetSeconds), xid: this.xid(c) }), now, out);
-    }
-    if (this.connections.size === 0 && now >= this.nextConnectAt && this.state !== ServerState.SHUTDOWN) {
-      this.nextConnectAt = now + RECONNECT_SECONDS;
-      out.push({ type: 'connect' });
-    }
+    this.link.tick(now, out);
     // State timers.
     if (this.state === ServerState.STARTUP && now >= this.startupEndsAt && !this.isCommunicating()) {
       if (this.wasDownLongerThanMclt()) {
@@ -1321,14 +906,9 @@ export class FailoverEndpoint {
       this.role === 'primary' &&
       this.state === ServerState.NORMAL &&
       this.isCommunicating() &&
-      (now >= this.nextPoolBalanceAt ||
-        // A walk over the table (an update request) counts as a backlog: its updates go first.
-        (this.poolBalanceCursor.size > 0 &&
-          !this.updates.isWalking &&
-          this.updates.queuedCount < POOL_BALANCE_BATCH / 2))
+      this.poolBalancer.isDue(now)
     ) {
-      this.nextPoolBalanceAt = now + this.poolBalanceSeconds;
-      this.balancePools(now, out);
+      this.poolBalancer.runNow(now, out);
     }
     if (this.isOperational() && now - this.lastHeartbeatAt >= HEARTBEAT_SECONDS) {
       // Every ACK leaves after its binding is durable, and the store makes writes durable in
@@ -1343,28 +923,18 @@ export class FailoverEndpoint {
 
   private lastReclaimAt = 0;
 
-  /**
-   * In PARTNER-DOWN (D12 §9.4, spec §7.5) expired/released/reset bindings become free once the
-   * partner can no longer be using them; they become ours (FREE for the primary, BACKUP for the
-   * secondary) so the engine can allocate them.
-   */
+  /** PARTNER-DOWN: every 5 s, the ended bindings whose reuse wait is over become ours (lease-time.ts). */
   private reclaimInPartnerDown(now: number, out: EndpointAction[]): void {
     if (now - this.lastReclaimAt < 5) return;
     this.lastReclaimAt = now;
     const engine = this.options.engine();
-    const own: BindingState = this.role === 'primary' ? 'free' : 'backup';
-    const changed: Lease[] = [];
-    const t = engine.leaseTable;
-    t.forEachFrom(-1, (s) => {
-      const state = t.stateAt(s);
-      if (state !== 'expired' && state !== 'released' && state !== 'reset') return true;
-      if (!this.scopeIds.has(t.scopeIdAt(s))) return true;
-      const lease = t.leaseAt(s);
-      if (now < this.reuseAt(lease)) return true;
-      const next: Lease = { ...lease, state: own, stateStartedAt: Math.floor(now), isPartnerUpToDate: false };
-      changed.push(next);
-      return true;
-    });
+    const changed = partnerDownReclaims(
+      engine.leaseTable,
+      this.scopeIds,
+      this.role === 'primary' ? 'free' : 'backup',
+      (lease) => this.reuseAt(lease),
+      now,
+    );
     for (const lease of changed) {
       this.putBinding(engine, lease);
       this.updates.enqueue(lease.address);
@@ -1373,37 +943,7 @@ export class FailoverEndpoint {
   }
 
   private onShutdown(kind: 'shutdown' | 'paused', now: number, out: EndpointAction[]): void {
-    const c = this.active;
-    if (c !== null && c.phase === 'up') {
-      this.send(
-        c,
-        buildState({
-          time: wireTime(now + c.wireOffsetSeconds),
-          xid: this.xid(c),
-          serverState: kind === 'shutdown' ? ServerState.SHUTDOWN : ServerState.PAUSED,
-          serverFlags: 0,
-          startTimeOfState: Math.floor(now) + c.wireOffsetSeconds,
-        }),
-        now,
-        out,
-      );
-      this.send(
-        c,
-        buildDisconnect({
-          time: wireTime(now + c.wireOffsetSeconds),
-          xid: this.xid(c),
-          rejectReason: RejectReason.UNKNOWN_ERROR,
-          message: `server ${kind}`,
-        }),
-        now,
-        out,
-      );
-    }
-    for (const id of [...this.connections.keys()]) {
-      out.push({ type: 'close', connectionId: id });
-      this.connections.delete(id);
-    }
-    this.active = null;
+    this.link.shutdown(kind, now, out);
     // The stored state stays what it was: a restart resumes it through STARTUP (spec §7.3 "any").
     if (this.isOperational()) this.lastOperationalAt = Math.floor(now);
     this.persistState(now, out, []);
@@ -1418,7 +958,7 @@ export class FailoverEndpoint {
    * request whose walk has just ended with nothing left to wait for.
    */
   private pump(now: number, out: EndpointAction[]): void {
-    const c = this.active;
+    const c = this.link.active;
     // A server in RECOVER does not push its (possibly stale) bindings: it first takes everything
     // from its partner (UPDREQALL → UPDDONE); what the partner's data did not supersede goes out
     // afterwards (D12 §9.6). It does answer a partner's own update request (both recovering).
@@ -1428,16 +968,25 @@ export class FailoverEndpoint {
       engine: this.options.engine(),
       isIscPeer: c.isIscPeer,
       wireOffsetSeconds: c.wireOffsetSeconds,
-      isHeld: (lease: Lease) => this.isExpiryHeldForIscPrimary(c, lease, now),
+      isHeld: (lease: Lease) =>
+        c.isIscPeer &&
+        this.role === 'secondary' &&
+        isExpiryHeldForIscPrimary(lease, {
+          isWaitedFor: this.updates.isWaitedFor(lease.address),
+          // dhcpd keeps the expiry as we sent it (our timeline + the connection's wall offset) and
+          // compares it with its own clock (partner's time = our timeline + the measured offset).
+          partnerClockLagSeconds: Math.max(0, c.wireOffsetSeconds - this.clock.partnerClockOffset()),
+          now,
+        }),
     };
     const perMessage = c.isIscPeer ? 1 : MAX_BINDINGS_PER_UPDATE;
     while (this.updates.unackedMessages < c.partnerMaxUnacked) {
       const batch = this.updates.nextBatch(context, perMessage);
       if (batch === null) break;
-      const xid = this.xid(c);
+      const xid = this.link.xid(c);
       this.updates.sent(xid, batch.sent);
       this.counters.bindingUpdatesSent! += batch.sent.length;
-      this.send(
+      this.link.send(
         c,
         buildBndUpd({ time: wireTime(now + c.wireOffsetSeconds), xid, bindings: batch.bindings }),
         now,
@@ -1448,122 +997,13 @@ export class FailoverEndpoint {
     this.maybeFinishPartnerUpdateRequest(now, out);
   }
 
-  /**
-   * An EXPIRED of ours that an ISC primary would refuse: dhcpd's primary in NORMAL lets its
-   * secondary move an ACTIVE lease only to RELEASED or ABANDONED and rejects ACTIVE → EXPIRED with
-   * reject reason 2, "invalid state transition: active to expired" (normal_binding_state_
-   * transition_check in dhcpd 4.4 server/failover.c); its own secondary never sends one, since its
-   * pool timer does not expire ACTIVE leases in NORMAL and waits for the primary's EXPIRED (mdb.c
-   * pool_timer). Both expire the lease in its last second and ours tends to come first: dhcpd
-   * refused 249 of 249 (issue 14 item 12), 8 of 8 in test/e2e/isc-interop.test.ts item 8 on the
-   * code before this rule. So the update waits; the primary's EXPIRED, arriving within the
-   * second, is accepted (an EXPIRED over our EXPIRED) and takes it off the queue. Held, not
-   * dropped: if none comes by the lease's end + the primary's clock lag + ISC_EXPIRY_HOLD_SECONDS
-   * (the primary renewed and its update is late, or we refused its EXPIRED), ours goes out, and
-   * dhcpd, whose lease is no longer ACTIVE then, takes it.
-   *
-   * Whatever the states as we know them: dhcpd reads the update in the state it is in when it
-   * arrives, and right after a recovery that is NORMAL before we hear of it (our RECOVER-DONE
-   * moves it to NORMAL; test/e2e/isc-interop.test.ts phase 9 sent the EXPIRED in RECOVER-DONE, the
-   * partner still PARTNER-DOWN here, and dhcpd, NORMAL, refused it). Outside NORMAL dhcpd would
-   * have taken it at once; there the hold only delays it by a few seconds. An update the partner's update request waits
-   * for is not held: its UPDDONE must not wait on it.
-   */
-  private isExpiryHeldForIscPrimary(c: Connection, lease: Lease, now: number): boolean {
-    return (
-      c.isIscPeer &&
-      this.role === 'secondary' &&
-      lease.state === 'expired' &&
-      !this.updates.isWaitedFor(lease.address) &&
-      // dhcpd keeps the expiry as we sent it (our timeline + the connection's wall offset) and
-      // compares it with its own clock (partner's time = our timeline + the measured offset).
-      now <
-        lease.leaseExpiresAt +
-          Math.max(0, c.wireOffsetSeconds - this.clock.partnerClockOffset()) +
-          ISC_EXPIRY_HOLD_SECONDS
-    );
-  }
-
   private onBindingAck(m: DecodedFailoverMessage, now: number, out: EndpointAction[]): void {
     const batch = this.updates.takeInFlight(m.xid);
     if (!batch) {
       out.push(log('warn', 'failover-unexpected-bndack', { relationship: this.name, xid: m.xid }));
       return;
     }
-    const engine = this.options.engine();
-    const results = new Map<Ipv4, FailoverBindingAck | undefined>();
-    for (const b of m.bindings) results.set(b.address as Ipv4, b);
-    const changed: Lease[] = [];
-    for (const sent of batch) {
-      const ack = results.get(sent.address);
-      const current = engine.getLease(sent.address);
-      if (ack === undefined) {
-        // Not answered: send it again later.
-        this.updates.enqueue(sent.address);
-        continue;
-      }
-      this.updates.answered(sent.address);
-      if (ack.rejectReason !== undefined) {
-        this.counters.bindingUpdatesRejectedByPartner!++;
-        out.push(
-          log('warn', 'failover-update-rejected', {
-            relationship: this.name,
-            address: ipString(sent.address),
-            rejectReason: ack.rejectReason,
-            reason: rejectReasonMessage(ack.rejectReason),
-            message: ack.message ?? null,
-          }),
-        );
-        // D12 §7.2.1: do not resend at once. The partner keeps its binding; ours is marked up to
-        // date so it is not sent in a loop (a later change sends it again).
-        if (current !== undefined && isUnchangedSince(current, sent)) {
-          const next: Lease = { ...current, isPartnerUpToDate: true, lastBindingUpdateAt: Math.floor(now) };
-          this.putBinding(engine, next);
-          changed.push(next);
-        }
-        continue;
-      }
-      if (current === undefined) continue;
-      const acked = Math.max(current.ackedPotentialExpiresAt, sent.potentialExpiresAt);
-      if (!isUnchangedSince(current, sent)) {
-        // Changed since it was sent (the new version is queued): record the acknowledged potential
-        // expiration only. Compared by content: the endpoint itself rewrites a binding (this very
-        // branch records an acknowledged PET on a newer version), and a BNDACK for that newer
-        // version must still settle it.
-        if (acked !== current.ackedPotentialExpiresAt) {
-          const next: Lease = { ...current, ackedPotentialExpiresAt: acked };
-          this.putBinding(engine, next);
-          changed.push(next);
-        }
-        continue;
-      }
-      this.noteCreditSinceRestart(sent.address, sent.potentialExpiresAt);
-      if (
-        current.isPartnerUpToDate &&
-        acked === current.ackedPotentialExpiresAt &&
-        current.state !== 'expired' &&
-        current.state !== 'released' &&
-        current.state !== 'reset'
-      ) {
-        // Sent again though the partner had it (UPDREQALL of a partner that lost its store): the
-        // BNDACK changes nothing that is kept, so nothing is written — a million rows and an fsync
-        // between two windows of BNDUPDs otherwise (issue 15). lastBindingUpdateAt keeps the time
-        // of the update that changed the binding.
-        continue;
-      }
-      let next: Lease = {
-        ...current,
-        ackedPotentialExpiresAt: acked,
-        isPartnerUpToDate: true,
-        lastBindingUpdateAt: Math.floor(now),
-      };
-      if (current.state === 'expired' || current.state === 'released' || current.state === 'reset') {
-        // The partner knows the address is no longer used: it is FREE (D12 §5.5), and both agree.
-        next = { ...next, state: 'free', stateStartedAt: Math.floor(now) };
-      }
-      this.putBinding(engine, next);
-      changed.push(next);
-    }
+    const changed = settleBindingAck(this.settlement, batch, m.bindings, now, out);
     if (changed.length > 0) out.push({ type: 'persist', leases: changed, meta: [], afterDurable: [] });
     this.maybeFinishPartnerUpdateRequest(now, out);
     this.pump(now, out);
@@ -1582,144 +1022,35 @@ export class FailoverEndpoint {
   }
 
   private maybeFinishPartnerUpdateRequest(now: number, out: EndpointAction[]): void {
-    const c = this.active;
+    const c = this.link.active;
     if (c === null) return;
     const xid = this.updates.takeAnsweredRequest();
     if (xid === null) return;
-    this.send(c, buildUpdDone({ time: wireTime(now + c.wireOffsetSeconds), xid }), now, out);
+    this.link.send(c, buildUpdDone({ time: wireTime(now + c.wireOffsetSeconds), xid }), now, out);
   }
 
   // -----------------------------------------------------------------------------------------------
   // Binding updates in
 
+  /** A BNDUPD: each binding judged (binding-acceptance.ts), one BNDACK once the result is durable. */
   private onBindingUpdate(
     c: Connection,
     m: DecodedFailoverMessage,
     now: number,
     out: EndpointAction[],
   ): void {
-    const engine = this.options.engine();
-    const acks: FailoverBindingAck[] = [];
-    const changed: Lease[] = [];
-    const partnerName = this.config.partner.name ?? ipString(this.config.partner.address);
-    for (const wire of m.bindings) {
-      this.counters.bindingUpdatesReceived!++;
-      const b = this.clock.toLocalBinding(wire);
-      const address = b.address as Ipv4;
-      const scopeId = this.scopeOf(address);
-      if (scopeId === null) {
-        acks.push(
-          this.rejectBinding(
-            address,
-            RejectReason.ILLEGAL_IP_ADDRESS,
-            'address is in no pool of this relationship',
-          ),
-        );
-        continue;
-      }
-      const ours = engine.getLease(address);
-      const duel = this.duel(address, b);
-      if (duel === 'ours') {
-        // Our own update of this address is on its way and wins (both sides apply the same rule,
-        // so the partner accepts ours and we reject theirs). Accepting theirs here would leave
-        // our in-flight update to land on the partner afterwards: each side would end with the
-        // other's binding (sim seed 264: a BACKUP assignment crossed a FREE and the address went
-        // to a client on each side).
-        acks.push(
-          this.rejectBinding(
-            address,
-            RejectReason.LESS_CRITICAL_BINDING_INFORMATION,
-            'our own update of this address is in flight and wins',
-          ),
-        );
-        continue;
-      }
-      const decision = decideIncoming(ours, b, {
-        role: this.role,
-        now: Math.floor(now),
-        // Only when the partner is not recovering itself (two recovering servers have no
-        // authoritative side; the regular rules apply).
+    const { acks, changed } = this.acceptance.receive(
+      m.bindings,
+      {
+        isIscPeer: c.isIscPeer,
         isRecovering:
           this.state === ServerState.RECOVER &&
           this.partnerState !== ServerState.RECOVER &&
           this.partnerState !== ServerState.RECOVER_WAIT,
-        hasPartnerWonDuel: duel === 'theirs',
-        expiryToleranceSeconds: this.clock.expiryToleranceSeconds(),
-        ...(this.unmeasuredRestart !== null && !this.receivedSinceRestart?.has(address)
-          ? { orderedTimesFrom: this.unmeasuredRestart.bootAt }
-          : {}),
-      });
-      if (!decision.accept) {
-        acks.push(this.rejectBinding(address, decision.reason, decision.message));
-        // Our binding is the better one: tell the partner. Each version of it once per
-        // connection, so two servers that both think they are right cannot ping-pong (D12
-        // §7.2.1); once per address per connection was too few: a binding that changed since
-        // its last counter-update (a release, an expiry) was then never sent back, and each side
-        // kept rejecting the other's (sim seed 5656: RELEASED on the primary, EXPIRED on the
-        // secondary, both acknowledged as rejected, for good). Nor is once per version of ours
-        // enough: a new version of theirs rejected by the same binding of ours was left unanswered
-        // (our RELEASED sent back against their ACTIVE, which they kept as it predated a restart no
-        // clock measured; their EXPIRED at the lease's end was then rejected for good). Once per
-        // version of ours and of theirs still ends: a counter-update changes neither side's
-        // binding, so a second round finds both keys used.
-        const key =
-          ours === undefined
-            ? null
-            : `${bindingKey(bindingFromLease(ours, { isIscPeer: c.isIscPeer }))} / ${bindingKey(b)}`;
-        if (
-          decision.reason === RejectReason.OUTDATED_BINDING_INFORMATION &&
-          key !== null &&
-          this.counterUpdated.get(address) !== key
-        ) {
-          this.counterUpdated.set(address, key);
-          this.updates.enqueue(address);
-          if (ours?.isPartnerUpToDate) {
-            // A binding the partner rejected before is marked up to date (not sent in a loop);
-            // sending it back makes it pending again, on disk, so that a crash before the
-            // partner's answer sends it again after the restart: else an acknowledgement whose
-            // write the crash lost (a RELEASED turning FREE) left it RELEASED here and FREE on
-            // the partner for good (sim seed 109738).
-            const pending: Lease = { ...ours, isPartnerUpToDate: false };
-            this.putBinding(engine, pending);
-            changed.push(pending);
-          }
-        }
-        continue;
-      }
-      let next = leaseFromBinding(b, ours, scopeId, partnerName, Math.floor(now));
-      this.noteCreditSinceRestart(address, b.potentialExpiresAt);
-      if (this.receivedSinceRestart !== null) {
-        // The binding's CLTT is now the partner's, converted on this connection: ordered. (The same
-        // client's later CLTT of ours may be kept instead: ordered only if taken since the restart.)
-        if (next.clientLastTransactionAt === b.clientLastTransactionAt)
-          this.receivedSinceRestart.add(address);
-        else this.receivedSinceRestart.delete(address);
-      }
-      if (next.state === 'abandoned' && next.leaseExpiresAt <= now) {
-        // D12's ABANDONED carries no expiry: hold the address as this scope holds a decline, so
-        // it comes back (as EXPIRED, then FREE once both agree) instead of being lost for good.
-        // The hold counts from the decline (the binding's start of state), as on the partner, so
-        // both holds end together (sim seed 79: counted from receipt, ours outlived the partner's).
-        const hold = engine.scopeView(scopeId)?.settings.declineHoldSeconds ?? 0;
-        const declinedAt =
-          next.stateStartedAt > 0 ? Math.min(next.stateStartedAt, Math.floor(now)) : Math.floor(now);
-        next = { ...next, leaseExpiresAt: Math.max(declinedAt + hold, Math.floor(now) + 1) };
-      }
-      // The same client with a later expiry here than in the update (we renewed it and our update
-      // is on its way, or crossed theirs): keep ours and make sure the partner gets it.
-      const isOursLater = next.state === 'active' && next.leaseExpiresAt > (b.leaseExpiresAt ?? 0);
-      if (isOursLater) {
-        next = { ...next, isPartnerUpToDate: false };
-        this.updates.enqueue(address);
-      } else {
-        // We have our own update of this address outstanding; theirs won, ours is obsolete.
-        if (this.updates.isPending(address)) this.updates.dropQueued(address);
-        next = { ...next, isPartnerUpToDate: true };
-      }
-      this.putBinding(engine, next);
-      changed.push(next);
-      acks.push({ address });
-    }
+        partnerName: this.config.partner.name ?? ipString(this.config.partner.address),
+      },
+      now,
+    );
     if (acks.length === 0) return;
     const ack = buildBndAck({ time: wireTime(now + c.wireOffsetSeconds), xid: m.xid, acks });
     // BNDACK only once what it acknowledges is on stable storage (D12 §7.1.2).
@@ -1732,52 +1063,6 @@ export class FailoverEndpoint {
     this.pump(now, out);
   }
 
-  /**
-   * Dueling updates (both sides sent an update of the same address before seeing the other's):
-   * ACTIVE beats non-ACTIVE, then the primary (ISC's rule without its CLTT step, below). The loser
-   * accepts the winner's update whatever its conflict rules say (decideIncoming's
-   * hasPartnerWonDuel). Returns who wins, or null when we have no update of this address in flight.
-   */
-  private duel(address: Ipv4, theirs: FailoverBinding): 'ours' | 'theirs' | null {
-    const mine = this.updates.inFlightBindingOf(address);
-    if (!mine) return null;
-    // Our binding changed after we sent it (a client was ACKed meanwhile): the version in flight is
-    // not ours any more, and the newer one is queued behind it. The partner's update is judged
-    // against what we hold now, by the regular rules. Letting the stale version duel made the
-    // secondary, which loses every duel between two non-ACTIVE versions, accept the primary's
-    // RELEASED over the ACTIVE binding it had just ACKed (sim seed 168958: its in-flight BACKUP
-    // duelled the primary's RELEASED; the primary then gave the address to another client). The
-    // partner still judges our stale version in its own duel; whichever way, our newer version
-    // reaches it next.
-    const current = this.options.engine().getLease(address);
-    if (current !== undefined && !isUnchangedSince(current, mine)) return null;
-    const isMineActive = mine.state === 'active';
-    const isTheirsActive = theirs.bindingStatus === BindingStatus.ACTIVE;
-    if (isMineActive !== isTheirsActive) return isMineActive ? 'ours' : 'theirs';
-    // Otherwise the primary's binding wins. Both sides must reach the same verdict, and they do
-    // not when they compare CLTTs: each side shifts the other's times by its own measurement of
-    // the clock offset, and two measurements differ by a second or two (sim seed 7447: the
-    // primary saw the secondary's RELEASED as 2 s later than its BACKUP, the secondary saw a tie;
-    // each kept the other's binding and both gave the address out). ISC's "later CLTT" step is
-    // dropped for that reason; a client's own later renewal is kept when the primary's ACTIVE is
-    // accepted (the later expiry of the same client stays, leaseFromBinding).
-    return this.role === 'primary' ? 'ours' : 'theirs';
-  }
-
-  private rejectBinding(address: Ipv4, reason: RejectReason, message: string): FailoverBindingAck {
-    this.counters.bindingUpdatesRejected!++;
-    return { address, rejectReason: reason, message };
-  }
-
-  private scopeOf(address: Ipv4): string | null {
-    const engine = this.options.engine();
-    for (const id of this.scopeIds) {
-      const v = engine.scopeView(id);
-      if (v && (v.inRanges(address) || v.reservationByAddress.has(address))) return id;
-    }
-    return null;
-  }
-
   // -----------------------------------------------------------------------------------------------
   // Pool balancing (D12 §5.4, spec §9)
 
@@ -1786,45 +1071,13 @@ export class FailoverEndpoint {
       out.push(log('warn', 'failover-poolreq-to-secondary', { relationship: this.name }));
       return;
     }
-    const moved = this.state === ServerState.NORMAL ? this.balancePools(now, out) : 0;
-    this.send(
+    const moved = this.state === ServerState.NORMAL ? this.poolBalancer.balance(now, out) : 0;
+    this.link.send(
       c,
       buildPoolResp({ time: wireTime(now + c.wireOffsetSeconds), xid: m.xid, addressesTransferred: moved }),
       now,
       out,
     );
-  }
-
-  /**
-   * Primary: gives the secondary its share of the free addresses (pool-balancing.ts), at most
-   * POOL_BALANCE_BATCH per run, as BACKUP bindings made durable here before their BNDUPDs leave.
-   * Returns how many moved.
-   */
-  private balancePools(now: number, out: EndpointAction[]): number {
-    const engine = this.options.engine();
-    const plan = planPoolBalance(
-      engine,
-      this.scopeIds,
-      secondaryShareOf(this.config),
-      this.poolBalanceCursor,
-      now,
-    );
-    this.poolBalanceCursor.clear();
-    for (const [k, v] of plan.cursors) this.poolBalanceCursor.set(k, v);
-    for (const next of plan.moved) {
-      this.putBinding(engine, next);
-      this.updates.enqueue(next.address);
-    }
-    const moved = plan.moved.length;
-    if (moved > 0) {
-      this.counters.poolAddressesTransferred! += moved;
-      out.push({ type: 'persist', leases: plan.moved, meta: [], afterDurable: [] });
-      out.push(log('info', 'failover-pool-balanced', { relationship: this.name, movedToSecondary: moved }));
-      // The BNDUPDs (queued above, sent by pump() after this action) must leave only once the
-      // BACKUP bindings are durable here: the shell runs actions in order and holds everything that
-      // follows a persist until it is durable.
-    }
-    return moved;
   }
 
   // -----------------------------------------------------------------------------------------------
@@ -1857,33 +1110,10 @@ export class FailoverEndpoint {
   servesBucket(bucket: number): boolean {
     return serves(this.hba, bucket, this.role, this.config.hbaBitMeaning);
   }
-
-  // -----------------------------------------------------------------------------------------------
-  // Sending
-
-  private xid(c: Connection): number {
-    const x = c.nextXid;
-    c.nextXid = c.nextXid >= 0xffffffff ? 1 : c.nextXid + 1;
-    return x;
-  }
-
-  private send(c: Connection, message: FailoverMessage, now: number, out: EndpointAction[]): void {
-    this.counters.messagesSent!++;
-    c.lastSentAt = now;
-    out.push({ type: 'send', connectionId: c.id, message });
-  }
 }
 
 function normaliseStored(state: ServerState): ServerState {
   return isServerState(state) && state !== ServerState.STARTUP ? state : ServerState.RECOVER;
-}
-
-function log(
-  level: 'info' | 'warn' | 'error',
-  event: string,
-  fields: Record<string, unknown>,
-): EndpointAction {
-  return { type: 'log', level, event, fields };
 }
 
 function ipString(a: number): string {

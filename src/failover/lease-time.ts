@@ -1,8 +1,10 @@
 // Lease-time safety: what a failover server may promise a client, and what potential expiration
-// it tells its partner (D12 §5.2, §7.1.5, §9.8.3; failover.md §6.2–§6.3, §7.5). Pure arithmetic.
+// it tells its partner (D12 §5.2, §7.1.5, §9.8.3; failover.md §6.2–§6.3, §7.5), and which addresses
+// PARTNER-DOWN takes back once their reuse wait is over. Pure: no I/O, `now` passed in.
 
-import type { Lease } from '../dhcp/lease.js';
+import type { BindingState, Lease } from '../dhcp/lease.js';
 import { INFINITE_EXPIRY } from '../dhcp/lease.js';
+import type { LeaseTable } from '../dhcp/lease-table.js';
 
 export interface GrantInput {
   now: number;
@@ -108,4 +110,31 @@ export function partnerDownReuseAt(
     latest = Math.max(latest, isFromBefore ? rearmed(leaseWait, restart) : leaseWait);
   }
   return latest;
+}
+
+/**
+ * In PARTNER-DOWN (D12 §9.4, spec §7.5) expired/released/reset bindings become free once the
+ * partner can no longer be using them (`reuseAt`: partnerDownReuseAt); they become ours (`own`:
+ * FREE for the primary, BACKUP for the secondary) so the engine can allocate them. Returns those
+ * bindings, to be put, persisted and sent.
+ */
+export function partnerDownReclaims(
+  t: LeaseTable,
+  scopeIds: ReadonlySet<string>,
+  own: BindingState,
+  reuseAt: (lease: Lease) => number,
+  now: number,
+): Lease[] {
+  const changed: Lease[] = [];
+  t.forEachFrom(-1, (s) => {
+    const state = t.stateAt(s);
+    if (state !== 'expired' && state !== 'released' && state !== 'reset') return true;
+    if (!scopeIds.has(t.scopeIdAt(s))) return true;
+    const lease = t.leaseAt(s);
+    if (now < reuseAt(lease)) return true;
+    const next: Lease = { ...lease, state: own, stateStartedAt: Math.floor(now), isPartnerUpToDate: false };
+    changed.push(next);
+    return true;
+  });
+  return changed;
 }

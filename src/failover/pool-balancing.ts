@@ -1,7 +1,8 @@
 // Pool balancing (D12 §5.4, spec §9): in NORMAL the primary owns the FREE addresses and gives the
 // secondary its share as BACKUP bindings, each one sent in a BNDUPD once durable here. Which
-// addresses move is decided here, without I/O; the endpoint applies the plan, persists it and
-// queues the updates (endpoint.ts balancePools).
+// addresses move is decided without I/O (planPoolBalance); PoolBalancer runs it on the primary's
+// timer, an operator's rebalance and the secondary's POOLREQ, puts the plan, asks for it to be
+// persisted and queues the updates (the endpoint sends them, after the persist).
 
 import type { ResolvedRelationship } from '../config/resolved.js';
 import { emptyLease, type Lease } from '../dhcp/lease.js';
@@ -10,6 +11,8 @@ import { addressGroups } from '../dhcp/policy.js';
 import { freeAndBackupIn } from '../dhcp/pool-counts.js';
 import type { ScopeView } from '../dhcp/scope.js';
 import type { Ipv4 } from '../wire/ipv4.js';
+import { type EndpointAction, type EndpointEngine, log } from './types.js';
+import type { UpdateQueue } from './update-queue.js';
 
 /**
  * Most addresses one pool balancing run moves to the secondary. A /8 range has two million: moved
@@ -113,4 +116,90 @@ export function planPoolBalance(
     }
   }
   return { moved, cursors: next };
+}
+
+/** The parts of the endpoint pool balancing works with. */
+export interface PoolBalancerParts {
+  relationship: ResolvedRelationship;
+  scopeIds: ReadonlySet<string>;
+  /** The engine in use now. */
+  engine: () => EndpointEngine;
+  updates: UpdateQueue;
+  /** The endpoint's counters (poolAddressesTransferred). */
+  counters: Record<string, number>;
+  /** Puts a binding the endpoint decided (endpoint.ts putBinding). */
+  putBinding: (engine: EndpointEngine, lease: Lease) => void;
+  /** Seconds between runs on the primary's timer. */
+  intervalSeconds: number;
+}
+
+/** The primary's pool balancing: its timer, its batches, and applying a plan. */
+export class PoolBalancer {
+  private nextRunAt = 0;
+  /**
+   * Pool balancing stopped at POOL_BALANCE_BATCH with more to move: where each address group's
+   * downward scan goes on (`scope|group` → next address to look at). Empty: nothing pending.
+   */
+  private readonly cursor = new Map<string, number>();
+
+  constructor(private readonly p: PoolBalancerParts) {}
+
+  /** NORMAL entered: the first run is due now. */
+  enteredNormal(now: number): void {
+    this.nextRunAt = now;
+  }
+
+  /** A run is due (in NORMAL, communicating): its timer, or a batch left more to move. */
+  isDue(now: number): boolean {
+    return (
+      now >= this.nextRunAt ||
+      // A walk over the table (an update request) counts as a backlog: its updates go first.
+      (this.cursor.size > 0 &&
+        !this.p.updates.isWalking &&
+        this.p.updates.queuedCount < POOL_BALANCE_BATCH / 2)
+    );
+  }
+
+  /** A run now that restarts the timer (the timer's own, or an operator's rebalance). */
+  runNow(now: number, out: EndpointAction[]): number {
+    this.nextRunAt = now + this.p.intervalSeconds;
+    return this.balance(now, out);
+  }
+
+  /**
+   * Primary: gives the secondary its share of the free addresses (planPoolBalance), at most
+   * POOL_BALANCE_BATCH per run, as BACKUP bindings made durable here before their BNDUPDs leave.
+   * Returns how many moved.
+   */
+  balance(now: number, out: EndpointAction[]): number {
+    const engine = this.p.engine();
+    const plan = planPoolBalance(
+      engine,
+      this.p.scopeIds,
+      secondaryShareOf(this.p.relationship),
+      this.cursor,
+      now,
+    );
+    this.cursor.clear();
+    for (const [k, v] of plan.cursors) this.cursor.set(k, v);
+    for (const next of plan.moved) {
+      this.p.putBinding(engine, next);
+      this.p.updates.enqueue(next.address);
+    }
+    const moved = plan.moved.length;
+    if (moved > 0) {
+      this.p.counters.poolAddressesTransferred! += moved;
+      out.push({ type: 'persist', leases: plan.moved, meta: [], afterDurable: [] });
+      out.push(
+        log('info', 'failover-pool-balanced', {
+          relationship: this.p.relationship.name,
+          movedToSecondary: moved,
+        }),
+      );
+      // The BNDUPDs (queued above, sent by endpoint.ts pump() after this action) must leave only once the
+      // BACKUP bindings are durable here: the shell runs actions in order and holds everything that
+      // follows a persist until it is durable.
+    }
+    return moved;
+  }
 }

@@ -3,9 +3,22 @@
 // explicit `now` and carries out the actions it returns.
 
 import type { Lease } from '../dhcp/lease.js';
+import type { LeaseTable } from '../dhcp/lease-table.js';
+import type { ScopeView } from '../dhcp/scope.js';
 import type { FailoverVerifyResult } from '../wire/failover-auth.js';
 import type { DecodedFailoverMessage, FailoverMessage, ServerState } from '../wire/failover-message.js';
+import type { Ipv4 } from '../wire/ipv4.js';
 import type { StateChange } from './state-history.js';
+
+/** The part of the DHCP engine the endpoint uses (DhcpEngine implements it). */
+export interface EndpointEngine {
+  getLease(address: Ipv4): Lease | undefined;
+  putLease(lease: Lease): void;
+  /** The bindings, for scans that read columns instead of materialising every lease. */
+  readonly leaseTable: LeaseTable;
+  scopeView(scopeId: string): ScopeView | undefined;
+  isOffered(address: Ipv4, now: number): boolean;
+}
 
 export type { ServerState };
 
@@ -109,4 +122,13 @@ export interface RelationshipStatus {
   counters: Readonly<Record<string, number>>;
   /** The last state changes, newest first (kept by the shell, src/failover/state-history.ts). */
   stateHistory?: readonly StateChange[];
+}
+
+/** A `log` action. */
+export function log(
+  level: 'info' | 'warn' | 'error',
+  event: string,
+  fields: Record<string, unknown>,
+): EndpointAction {
+  return { type: 'log', level, event, fields };
 }

@@ -1,7 +1,8 @@
 // The outgoing binding updates (D12 §7.1, §7.3; spec §5.6): the addresses whose binding the partner
 // has not acknowledged, the window of BNDUPDs in flight, and the partner's update request
 // (UPDREQ/UPDREQALL) being answered until its UPDDONE. No I/O: the endpoint owns the connection,
-// numbers the messages and sends them (endpoint.ts pump, onBindingAck, onUpdateRequest).
+// numbers the messages and sends them (endpoint.ts pump, onUpdateRequest); binding-ack.ts settles
+// the BNDACKs.
 //
 // The lease table is walked a window at a time, never in one turn: the start-up scan (bindings the
 // partner has not acknowledged, from before this process) and the walk of an update request both
@@ -83,7 +84,7 @@ export interface BatchContext {
   /** An ISC peer takes one binding per BNDUPD (spec §15). */
   isIscPeer: boolean;
   wireOffsetSeconds: number;
-  /** The binding is not sent yet (it stays queued): endpoint.ts isExpiryHeldForIscPrimary. */
+  /** The binding is not sent yet (it stays queued): isExpiryHeldForIscPrimary. */
   isHeld(lease: Lease): boolean;
 }
 
@@ -378,4 +379,49 @@ export class UpdateQueue {
 export function isUnchangedSince(current: Lease, sent: InFlightBinding): boolean {
   if (sent.version !== undefined && current.version === sent.version) return true;
   return bindingKey(bindingFromLease(current, { isIscPeer: sent.isIscPeer })) === bindingKey(sent.binding);
+}
+
+/**
+ * A secondary paired with an ISC primary holds its own EXPIRED this long past the lease's end (plus
+ * how far the primary's clock is behind ours) for the primary's EXPIRED to settle it.
+ */
+export const ISC_EXPIRY_HOLD_SECONDS = 5;
+
+/**
+ * An EXPIRED of ours that an ISC primary would refuse: dhcpd's primary in NORMAL lets its
+ * secondary move an ACTIVE lease only to RELEASED or ABANDONED and rejects ACTIVE → EXPIRED with
+ * reject reason 2, "invalid state transition: active to expired" (normal_binding_state_
+ * transition_check in dhcpd 4.4 server/failover.c); its own secondary never sends one, since its
+ * pool timer does not expire ACTIVE leases in NORMAL and waits for the primary's EXPIRED (mdb.c
+ * pool_timer). Both expire the lease in its last second and ours tends to come first: dhcpd
+ * refused 249 of 249 (issue 14 item 12), 8 of 8 in test/e2e/isc-interop.test.ts item 8 on the
+ * code before this rule. So the update waits; the primary's EXPIRED, arriving within the
+ * second, is accepted (an EXPIRED over our EXPIRED) and takes it off the queue. Held, not
+ * dropped: if none comes by the lease's end + the primary's clock lag + ISC_EXPIRY_HOLD_SECONDS
+ * (the primary renewed and its update is late, or we refused its EXPIRED), ours goes out, and
+ * dhcpd, whose lease is no longer ACTIVE then, takes it.
+ *
+ * Whatever the states as we know them: dhcpd reads the update in the state it is in when it
+ * arrives, and right after a recovery that is NORMAL before we hear of it (our RECOVER-DONE
+ * moves it to NORMAL; test/e2e/isc-interop.test.ts phase 9 sent the EXPIRED in RECOVER-DONE, the
+ * partner still PARTNER-DOWN here, and dhcpd, NORMAL, refused it). Outside NORMAL dhcpd would
+ * have taken it at once; there the hold only delays it by a few seconds. An update the partner's update request waits
+ * for is not held: its UPDDONE must not wait on it. For a secondary whose partner is ISC dhcpd
+ * (the endpoint asks only then).
+ */
+export function isExpiryHeldForIscPrimary(
+  lease: Lease,
+  at: {
+    /** The partner's update request waits for this binding's update. */
+    isWaitedFor: boolean;
+    /** How far the primary's clock is behind the time we sent (0 when ahead). */
+    partnerClockLagSeconds: number;
+    now: number;
+  },
+): boolean {
+  return (
+    lease.state === 'expired' &&
+    !at.isWaitedFor &&
+    at.now < lease.leaseExpiresAt + at.partnerClockLagSeconds + ISC_EXPIRY_HOLD_SECONDS
+  );
 }

@@ -10,14 +10,15 @@ import type { Logger } from 'pino';
 import type { ResolvedConfig, ResolvedRelationship } from '../config/resolved.js';
 import type { FailoverGate } from '../dhcp/failover-gate.js';
 import type { Lease } from '../dhcp/lease.js';
-import {
-  type EndpointEngine,
-  FailoverEndpoint,
-  metaKeyOf,
-  type PersistedRelationship,
-} from '../failover/endpoint.js';
+import { FailoverEndpoint, metaKeyOf, type PersistedRelationship } from '../failover/endpoint.js';
 import { StateHistory } from '../failover/state-history.js';
-import type { ConnectionId, EndpointAction, EndpointInput, RelationshipStatus } from '../failover/types.js';
+import type {
+  ConnectionId,
+  EndpointAction,
+  EndpointEngine,
+  EndpointInput,
+  RelationshipStatus,
+} from '../failover/types.js';
 import { type LeaseStore, StoreBusyError } from '../leases/store.js';
 import type { FailoverAuthConfig } from '../wire/failover-auth.js';
 import { SERVER_STATE_NAMES, ServerState } from '../wire/failover-message.js';
