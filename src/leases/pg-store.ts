@@ -544,10 +544,13 @@ export class PgLeaseStore implements LeaseStore {
       const lost = new Map<number, Lease>();
       const won = new Map<number, number>();
       if (leases.size > 0) {
-        const r = await client.query<{ address: number; revision: number }>(UPSERT, [
-          ...columnArrays(leases.values()),
-          this.options.serverName,
-        ]);
+        // Named: PostgreSQL parses and plans it once per connection, and each commit sends only
+        // the parameters, not its ~1.5 kB of text.
+        const r = await client.query<{ address: number; revision: number }>({
+          name: 'twinlease_upsert',
+          text: UPSERT,
+          values: [...columnArrays(leases.values()), this.options.serverName],
+        });
         for (const row of r.rows) won.set(Number(row.address) >>> 0, row.revision);
         const lostAddresses = [...leases.keys()].filter((a) => !won.has(a));
         if (lostAddresses.length > 0) {

@@ -193,18 +193,22 @@ describe('one server', () => {
     assert.equal(s.counters.transactions - before, 1);
   });
 
-  test('a group commit of bindings alone is one statement (no BEGIN/COMMIT round trips); meta keeps a transaction', async () => {
+  test('a group commit of bindings alone is one statement (no BEGIN/COMMIT round trips), a prepared one; meta keeps a transaction', async () => {
     const s = await open('statements');
     const sent: string[] = [];
+    const names: (string | undefined)[] = [];
     const query = pg.Client.prototype.query;
     pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
       const text = typeof args[0] === 'string' ? args[0] : (args[0] as { text?: string }).text;
       sent.push((text ?? '').trim().split(/\s+/)[0]!.toUpperCase());
+      names.push(typeof args[0] === 'string' ? undefined : (args[0] as { name?: string }).name);
       return (query as (...a: unknown[]) => unknown).apply(this, args);
     } as typeof query;
     try {
       await Promise.all([1, 2, 3].map((i) => s.commit([bound(nextAddress++, `bc000000000${i}`)])));
       assert.deepEqual(sent, ['INSERT']);
+      // Named: parsed and planned once per connection, not with every commit.
+      assert.deepEqual(names, ['twinlease_upsert']);
       sent.length = 0;
       await Promise.all([s.commit([bound(nextAddress++, 'bc0000000004')]), s.setMeta('k', 'v')]);
       assert.deepEqual(sent, ['BEGIN', 'INSERT', 'INSERT', 'COMMIT']);
