@@ -244,6 +244,13 @@ function isConnectionError(err: unknown): boolean {
 export type RemoteChangeListener = (leases: readonly Lease[], removed: readonly Ipv4[]) => void;
 
 /** A deletion as the trigger of schema version 2 notifies it. */
+/** A catch-up's record of the revisions noted while it runs. */
+interface CatchUpState {
+  /** Address -> the number of pages asked for when its revision was last noted. */
+  noted: Map<number, number>;
+  pagesSent: number;
+}
+
 interface PgDeletedRow {
   address: number;
   revision: number;
@@ -266,12 +273,8 @@ export class PgLeaseStore implements LeaseStore {
    * `revisions` so that an older version of the row notified late is not applied over it.
    */
   private readonly deleted = new Set<number>();
-  /**
-   * During a catch-up: the addresses whose revision was noted since it began, each with the
-   * number of the last page read sent before (see catchUp); null otherwise.
-   */
-  private catchUpNoted: Map<number, number> | null = null;
-  private catchUpPagesSent = 0;
+  /** The catch-up running after a lost listening connection (see catchUp); null otherwise. */
+  private catchUpState: CatchUpState | null = null;
   private pending = new Map<number, Lease>();
   /** The bindings of the group commit being written (null between commits). */
   private flushing: Map<number, Lease> | null = null;
@@ -614,7 +617,8 @@ export class PgLeaseStore implements LeaseStore {
     if (held !== undefined && held >= revision) return false;
     this.revisions.set(address, revision);
     this.deleted.delete(address);
-    this.catchUpNoted?.set(address, this.catchUpPagesSent);
+    const c = this.catchUpState;
+    c?.noted.set(address, c.pagesSent);
     return true;
   }
 
@@ -701,11 +705,14 @@ export class PgLeaseStore implements LeaseStore {
       this.listenerRetry = null;
       if (this.isClosed) return;
       const startedAt = performance.now();
-      this.catchUpNoted = new Map();
-      this.catchUpPagesSent = 0;
+      // A listening connection lost again during a catch-up starts another one, which supersedes
+      // it: the first stops applying what it read (the second compares everything again).
+      const state: CatchUpState = { noted: new Map(), pagesSent: 0 };
+      this.catchUpState = state;
       try {
         await this.startListener();
-        const changed = await this.catchUp();
+        const changed = await this.catchUp(state);
+        if (changed === null) return;
         this.options.onEvent?.({
           type: 'listener-restored',
           changed,
@@ -720,7 +727,7 @@ export class PgLeaseStore implements LeaseStore {
         }
         this.retryListener(Math.min(delayMs * 2, 5000));
       } finally {
-        this.catchUpNoted = null;
+        if (this.catchUpState === state) this.catchUpState = null;
       }
     }, delayMs);
     this.listenerRetry.unref();
@@ -735,22 +742,24 @@ export class PgLeaseStore implements LeaseStore {
    * in for the comparison (`WHERE revision > last seen`): the sequence hands them out at the write,
    * not at the commit, so a write committed during the gap may carry an older revision than one
    * already seen. The pages bound the memory; the cost is one read of two columns per row
-   * (bench/lib/pg-catchup.ts). Returns the number of addresses changed.
+   * (bench/lib/pg-catchup.ts). Returns the number of addresses changed, or null when another
+   * catch-up superseded this one.
    */
-  private async catchUp(): Promise<number> {
+  private async catchUp(state: CatchUpState): Promise<number | null> {
     const held = Uint32Array.from(this.revisions.keys()).sort();
-    const noted = this.catchUpNoted!;
+    const noted = state.noted;
     const newer: number[] = [];
     const absent: { address: number; page: number }[] = [];
     let next = 0; // index into held of the first address not yet judged
     let after = -1;
     for (;;) {
-      const page = ++this.catchUpPagesSent;
+      const page = ++state.pagesSent;
       const r = await this.pool.query<[number, number]>({
         text: 'SELECT address, revision FROM twinlease_leases WHERE address > $1 ORDER BY address LIMIT $2',
         values: [after, PG_CATCH_UP_PAGE_ROWS],
         rowMode: 'array',
       });
+      if (this.catchUpState !== state) return null;
       for (const [address, revision] of r.rows) {
         while (next < held.length && held[next]! < address) absent.push({ address: held[next++]!, page });
         if (next < held.length && held[next] === address) next++;
@@ -769,6 +778,7 @@ export class PgLeaseStore implements LeaseStore {
         'SELECT * FROM twinlease_leases WHERE address = ANY($1::bigint[])',
         [newer.slice(i, i + PG_CATCH_UP_FETCH_ROWS)],
       );
+      if (this.catchUpState !== state) return null;
       for (const row of rows.rows) {
         const before = this.revisions.get(Number(row.address) >>> 0);
         if (before !== undefined && before >= row.revision) continue;
