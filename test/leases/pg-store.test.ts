@@ -193,18 +193,22 @@ describe('one server', () => {
     assert.equal(s.counters.transactions - before, 1);
   });
 
-  test('a group commit of bindings alone is one statement (no BEGIN/COMMIT round trips); meta keeps a transaction', async () => {
+  test('a group commit of bindings alone is one statement (no BEGIN/COMMIT round trips), a prepared one; meta keeps a transaction', async () => {
     const s = await open('statements');
     const sent: string[] = [];
+    const names: (string | undefined)[] = [];
     const query = pg.Client.prototype.query;
     pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
       const text = typeof args[0] === 'string' ? args[0] : (args[0] as { text?: string }).text;
       sent.push((text ?? '').trim().split(/\s+/)[0]!.toUpperCase());
+      names.push(typeof args[0] === 'string' ? undefined : (args[0] as { name?: string }).name);
       return (query as (...a: unknown[]) => unknown).apply(this, args);
     } as typeof query;
     try {
       await Promise.all([1, 2, 3].map((i) => s.commit([bound(nextAddress++, `bc000000000${i}`)])));
       assert.deepEqual(sent, ['INSERT']);
+      // Named: parsed and planned once per connection, not with every commit.
+      assert.deepEqual(names, ['twinlease_upsert']);
       sent.length = 0;
       await Promise.all([s.commit([bound(nextAddress++, 'bc0000000004')]), s.setMeta('k', 'v')]);
       assert.deepEqual(sent, ['BEGIN', 'INSERT', 'INSERT', 'COMMIT']);
@@ -372,5 +376,54 @@ describe('several servers, one database', () => {
     const address = nextAddress++;
     await a.commit([bound(address, 'ac0000000001')]);
     await waitFor('the resync', () => heard.some((l) => l.address === address), 10_000);
+  });
+
+  test('a row deleted while a server was not listening is dropped when it catches up', async () => {
+    // Server b connects as its own role, so that the test can keep b's reconnection out (NOLOGIN)
+    // until a has deleted the row: the deletion certainly falls in b's gap, whatever the timing.
+    db.psql("CREATE ROLE gap_b LOGIN PASSWORD 'gap_b' IN ROLE twinlease", 'postgres');
+    const a = await open('g1');
+    const events: string[] = [];
+    const b = await openPgLeaseStore({
+      url: db.url.replace('twinlease:twinlease@', 'gap_b:gap_b@'),
+      serverName: 'g2',
+      connectTimeoutMs: 1000,
+      statementTimeoutMs: 2000,
+      onEvent: (e) => events.push(e.type),
+    });
+    stores.push(b);
+    a.loadInto(new LeaseTable());
+    const table = new LeaseTable();
+    b.loadInto(table);
+    const removedByB: number[] = [];
+    b.onRemoteChanges((leases, removed) => {
+      for (const l of leases) table.put(l);
+      for (const r of removed) table.delete(r);
+      removedByB.push(...removed);
+    });
+    const gone = nextAddress++;
+    const kept = nextAddress++;
+    await a.commit([bound(gone, 'af0000000001'), bound(kept, 'af0000000002')]);
+    await waitFor('the writes', () => table.get(gone) !== undefined && table.get(kept) !== undefined);
+    const countBefore = b.count();
+    // Break only b's listening connection (its pool stays), and keep it from coming back.
+    db.psql('ALTER ROLE gap_b NOLOGIN', 'postgres');
+    const terminated = db.psql(
+      "SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity WHERE usename = 'gap_b' AND query LIKE 'LISTEN%'",
+      'postgres',
+    );
+    assert.equal(terminated.trim(), 't', 'one listening backend of b terminated');
+    await waitFor('b to notice', () => events.includes('listener-lost'));
+    await a.remove([gone]);
+    assert.equal(await rowOf(gone), undefined);
+    db.psql('ALTER ROLE gap_b LOGIN', 'postgres');
+    await waitFor('the resync', () => events.includes('listener-restored'), 15_000);
+    await waitFor('the deletion to reach b', () => table.get(gone) === undefined, 2000);
+    assert.deepEqual(removedByB, [gone]);
+    assert.ok(table.get(kept) !== undefined, 'the row still there is kept');
+    assert.equal(b.count(), countBefore - 1, 'the deleted row no longer counts');
+    // A new write of the address is a newer version: b hears it again.
+    await a.commit([bound(gone, 'af0000000003')]);
+    await waitFor('the new write', () => table.get(gone)?.hardwareAddress === 'af0000000003');
   });
 });

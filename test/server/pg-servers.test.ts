@@ -35,7 +35,14 @@ after(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function serverConfig(name: string, id: string, url: string): Promise<string> {
+const API_TOKEN = 'pg-servers-test-token';
+
+async function serverConfig(
+  name: string,
+  id: string,
+  url: string,
+  range = { start: '127.0.9.1', end: '127.0.9.20' },
+): Promise<string> {
   const configPath = join(dir, `${name}.json`);
   writeFileSync(
     configPath,
@@ -44,8 +51,8 @@ async function serverConfig(name: string, id: string, url: string): Promise<stri
       dhcp: { listenAddress: id, port: await freeUdpPort() },
       leaseStore: { type: 'postgresql', url, connectTimeoutMs: 1000 },
       logging: { level: 'warn' },
-      api: { listenAddress: '127.0.0.1', port: 0 },
-      scopes: [{ subnet: '127.0.0.0/8', ranges: [{ start: '127.0.9.1', end: '127.0.9.20' }] }],
+      api: { listenAddress: '127.0.0.1', port: 0, tokens: [{ name: 'test', token: API_TOKEN }] },
+      scopes: [{ subnet: '127.0.0.0/8', ranges: [range] }],
     }),
   );
   return configPath;
@@ -187,6 +194,85 @@ test('two servers offer the same address to two clients: one ACK, one NAK, both 
     assert.ok(winner.dhcp.currentEngine.removeLease(fourth.reply.yiaddr) !== undefined);
     await winner.store.remove([fourth.reply.yiaddr]);
     await waitFor('the deletion', () => loser.dhcp.currentEngine.getLease(fourth.reply.yiaddr) === undefined);
+  } finally {
+    for (const s of servers) await s.stop();
+  }
+});
+
+test('a lease deleted through one server while the other was not listening: the other drops it and offers the address again', async () => {
+  // s2 connects as its own role, so that the test can keep its listening connection from coming
+  // back (NOLOGIN) until the deletion through s1 is committed: the deletion falls in s2's gap.
+  db.psql("CREATE ROLE gap_s2 LOGIN PASSWORD 'gap_s2' IN ROLE twinlease", 'postgres');
+  const one = { start: '127.0.8.1', end: '127.0.8.1' }; // one address: the stale copy blocks it
+  const servers: RunningServer[] = [];
+  try {
+    servers.push(
+      await startServer({
+        configPath: await serverConfig('g1', '127.0.0.1', db.url, one),
+        logDestination: join(dir, 'g1.log'),
+      }),
+    );
+    servers.push(
+      await startServer({
+        configPath: await serverConfig(
+          'g2',
+          '127.0.0.2',
+          db.url.replace('twinlease:twinlease@', 'gap_s2:gap_s2@'),
+          one,
+        ),
+        logDestination: join(dir, 'g2.log'),
+      }),
+    );
+    const [a, b] = servers as [RunningServer, RunningServer];
+    const now = Math.floor(Date.now() / 1000);
+    const offer = a.dhcp.currentEngine.handle(
+      packet(T.Discover, { mac: mac(11), xid: 11, giaddr: '127.0.0.1' }),
+      now,
+    );
+    assert.ok(offer.action === 'reply');
+    const address = offer.reply.yiaddr;
+    a.dhcp.onDatagram(
+      encodeDhcp(
+        packet(T.Request, {
+          mac: mac(11),
+          xid: 11,
+          giaddr: '127.0.0.1',
+          requested: formatIpv4(address),
+          serverId: '127.0.0.1',
+        }),
+      ),
+      '127.0.0.1',
+      67,
+    );
+    await waitFor(
+      'b to hear the binding',
+      () => b.dhcp.currentEngine.getLease(address)?.hardwareAddress === mac(11),
+    );
+    // Break s2's listening connection only, and keep it out.
+    db.psql('ALTER ROLE gap_s2 NOLOGIN', 'postgres');
+    const terminated = db.psql(
+      "SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity WHERE usename = 'gap_s2' AND query LIKE 'LISTEN%'",
+      'postgres',
+    );
+    assert.equal(terminated.trim(), 't');
+    // The operator deletes the lease through s1 (forced: it is active; released, then deleted).
+    const res = await fetch(
+      `http://127.0.0.1:${a.api.port}/api/v1/leases/${formatIpv4(address)}?force=true`,
+      {
+        method: 'DELETE',
+        headers: { authorization: `Bearer ${API_TOKEN}` },
+      },
+    );
+    assert.equal(res.status, 204, await res.text());
+    db.psql('ALTER ROLE gap_s2 LOGIN', 'postgres');
+    await waitFor('s2 to drop its copy', () => b.dhcp.currentEngine.getLease(address) === undefined, 15_000);
+    // The only address of the range is offerable by s2 again, to another client.
+    const again = b.dhcp.currentEngine.handle(
+      packet(T.Discover, { mac: mac(12), xid: 12, giaddr: '127.0.0.1' }),
+      now,
+    );
+    assert.ok(again.action === 'reply', `s2 offers nothing: ${JSON.stringify(again.action)}`);
+    assert.equal(again.reply.yiaddr, address);
   } finally {
     for (const s of servers) await s.stop();
   }
