@@ -72,6 +72,13 @@ const LOG_INTERVAL_SECONDS = 10;
  */
 export const EXPIRY_BATCH = 100;
 
+/**
+ * Expired bindings at most given to the store and not yet durable (issue 15). Their writes may
+ * lag (LeaseStore.commitInBackground: no reply waits for them); the expiry pauses while this many
+ * wait, so that what the table says runs ahead of the disk by a bounded amount.
+ */
+export const MAX_EXPIRY_BACKLOG = 10_000;
+
 export class DhcpService {
   private readonly transport: DhcpTransport;
   private readonly probe: OfferProbe | null;
@@ -81,6 +88,10 @@ export class DhcpService {
   private readonly lastLogged = new Map<string, number>();
   private readonly listeners: LeaseChangeListener[] = [];
   private isClosing = false;
+  /** Expired bindings given to the store whose commit has not settled. */
+  private expiryBacklog = 0;
+  /** The expiry paused at MAX_EXPIRY_BACKLOG; the next settled expiry commit resumes it. */
+  private isExpiryWaitingForStore = false;
 
   constructor(
     private engine: DhcpEngine,
@@ -329,6 +340,37 @@ export class DhcpService {
     for (const a of addresses) this.engine.removeLease(a);
   }
 
+  /**
+   * Expired bindings: no reply waits for them, so they go to the store's background lane where it
+   * has one. Listeners (failover's binding updates, DDNS removals) hear of them once they are
+   * durable, as of every change: a BNDUPD never tells the partner of an expiry a crash could undo.
+   */
+  private persistExpiry(changes: Lease[]): void {
+    this.expiryBacklog += changes.length;
+    const settled = () => {
+      this.expiryBacklog -= changes.length;
+      if (this.isExpiryWaitingForStore && this.expiryBacklog < MAX_EXPIRY_BACKLOG) {
+        this.isExpiryWaitingForStore = false;
+        this.scheduleTick();
+      }
+    };
+    const written = this.store.commitInBackground?.(changes) ?? this.store.commit(changes);
+    written.then(
+      () => {
+        settled();
+        for (const l of this.listeners) l(changes);
+      },
+      (err: Error) => {
+        settled();
+        this.counters.inc('lease-commit-failed');
+        this.log.error(
+          { event: 'lease.commit-failed', err: err.message, count: changes.length },
+          'expired bindings not written: they come back active after a restart and expire again',
+        );
+      },
+    );
+  }
+
   /** Commits `changes`; sends `after` only once they are durable. */
   private persist(
     changes: Lease[],
@@ -466,6 +508,10 @@ export class DhcpService {
 
   private scheduleTick(hasFailed = false): void {
     if (this.isClosing) return;
+    if (this.expiryBacklog >= MAX_EXPIRY_BACKLOG) {
+      this.isExpiryWaitingForStore = true;
+      return;
+    }
     const now = this.clock.nowSeconds();
     const next = this.engine.nextWakeAt();
     if (next !== null && next <= now && !hasFailed) {
@@ -488,7 +534,7 @@ export class DhcpService {
       const changes = this.engine.tick(this.clock.nowSeconds(), EXPIRY_BATCH);
       if (changes.length > 0) {
         this.counters.inc('reclaimed-leases', changes.length);
-        this.persist(changes, null);
+        this.persistExpiry(changes);
       }
     } catch (err) {
       this.log.error({ event: 'dhcp.tick-error', err: (err as Error).stack }, 'lease expiry failed');
