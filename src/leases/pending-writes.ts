@@ -103,7 +103,7 @@ export class PendingWrites {
     const batch: BackgroundBatch = { leases: new Map(), waiter, isTaken: false };
     for (const l of leases) {
       const older = this.backgroundOf.get(l.address);
-      if (older !== undefined && older.leases.delete(l.address)) this.backgroundCount--;
+      if (older?.leases.delete(l.address)) this.backgroundCount--;
       if (!batch.leases.has(l.address)) this.backgroundCount++;
       batch.leases.set(l.address, l);
       this.backgroundOf.set(l.address, batch);
@@ -186,7 +186,10 @@ export class PendingWrites {
     if (this.backgroundHead === this.background.length) {
       this.background = [];
       this.backgroundHead = 0;
-    } else if (this.backgroundHead > COMPACT_AFTER_BATCHES && this.backgroundHead * 2 > this.background.length) {
+    } else if (
+      this.backgroundHead > COMPACT_AFTER_BATCHES &&
+      this.backgroundHead * 2 > this.background.length
+    ) {
       this.background.splice(0, this.backgroundHead);
       this.backgroundHead = 0;
     }

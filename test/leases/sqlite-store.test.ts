@@ -130,7 +130,10 @@ for (const [kind, openSqliteLeaseStore] of kinds)
       };
       const expiries: Promise<void>[] = [];
       for (let b = 0; b < 30; b++) {
-        const batch = Array.from({ length: 100 }, (_, i) => ({ ...full(10_000 + b * 100 + i), state: 'free' as const }));
+        const batch = Array.from({ length: 100 }, (_, i) => ({
+          ...full(10_000 + b * 100 + i),
+          state: 'free' as const,
+        }));
         expiries.push(s.commitInBackground!(batch));
       }
       const before = s.stats().leasesWritten;
@@ -148,12 +151,10 @@ for (const [kind, openSqliteLeaseStore] of kinds)
       const s = openSqliteLeaseStore(path);
       await s.commit([full(7), full(8)]);
       const settled: string[] = [];
-      const expiry = s
-        .commitInBackground!([
-          { ...full(7), state: 'free', hostname: null },
-          { ...full(8), state: 'free', hostname: null },
-        ])
-        .then(() => settled.push('expiry'));
+      const expiry = s.commitInBackground!([
+        { ...full(7), state: 'free', hostname: null },
+        { ...full(8), state: 'free', hostname: null },
+      ]).then(() => settled.push('expiry'));
       // The new client's ACK for address 7, given in the same turn and in a later one.
       const ack = s.commit([{ ...full(7), hardwareAddress: '0a0b0c0d0e0f' }]).then(() => settled.push('ack'));
       await Promise.all([expiry, ack]);

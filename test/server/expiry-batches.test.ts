@@ -186,7 +186,12 @@ for (const [kind, open] of [
       assert.ok(offered, 'an OFFER was made');
       service.onDatagram(
         encodeDhcp(
-          packet(T.Request, { mac: mac(77), xid: 2, requested: formatIpv4(offered.address), serverId: '10.0.0.1' }),
+          packet(T.Request, {
+            mac: mac(77),
+            xid: 2,
+            requested: formatIpv4(offered.address),
+            serverId: '10.0.0.1',
+          }),
         ),
         '127.0.0.1',
         68,
