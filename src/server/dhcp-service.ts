@@ -342,8 +342,21 @@ export class DhcpService {
 
   /**
    * Expired bindings: no reply waits for them, so they go to the store's background lane where it
-   * has one. Listeners (failover's binding updates, DDNS removals) hear of them once they are
-   * durable, as of every change: a BNDUPD never tells the partner of an expiry a crash could undo.
+   * has one, and may reach the disk seconds after the table changed (issue 15). What that lag may
+   * and may not do:
+   *  - Listeners (failover's binding updates, DDNS removals) hear of them only once they are
+   *    durable, as of every change: no BNDUPD tells the partner of an expiry a crash could undo.
+   *    With a partner the lag delays reuse only: the binding is EXPIRED (stateAfterExpiry), which
+   *    this server allocates only once the partner has acknowledged the update (then FREE or
+   *    BACKUP) or, in PARTNER-DOWN, after max(stos, expiry, PETs) + MCLT (reclaimInPartnerDown),
+   *    and both of those write through commit(), which takes the waiting expiry along first.
+   *  - Standalone the address is FREE in the table at once and may be given to a new client
+   *    before its expiry is durable: the new client's ACK commits through commit(), which writes
+   *    the waiting expiry batch in the same transaction ahead of it (PendingWrites), so the store
+   *    ends with the new binding and listeners hear the expiry first.
+   *  - kill -9 before the expiry is durable: the old binding comes back ACTIVE with its expiry in
+   *    the past and is expired again at start (before anything is answered); no ACK of another
+   *    client for that address can have left, since its commit would have carried the expiry.
    */
   private persistExpiry(changes: Lease[]): void {
     this.expiryBacklog += changes.length;
