@@ -3,7 +3,9 @@
 // the next packets. Same contract as SqliteLeaseStore: commit() resolves only once its bindings
 // are committed with synchronous=FULL (fsync'd), so an ACK still leaves only after that. One
 // transaction is in flight at a time; what is committed meanwhile goes into the next one, which
-// starts no sooner than commitIntervalMs after the last one started.
+// starts no sooner than commitIntervalMs after the last one started. Background bindings (expiries)
+// go in paced, bounded slices after the replies' bindings (PendingWrites, issue 15): a commit that
+// carries an ACK never waits behind a storm of them.
 // Reads (loadInto at start, getMeta, loadAll, backup) use a connection on this thread: WAL lets
 // it read while the writer writes.
 
@@ -11,7 +13,9 @@ import { Worker } from 'node:worker_threads';
 import type { Lease } from '../dhcp/lease.js';
 import type { LeaseTable } from '../dhcp/lease-table.js';
 import type { Ipv4 } from '../wire/ipv4.js';
+import { type BackgroundPacer, PendingWrites, type Waiter } from './pending-writes.js';
 import {
+  backgroundPacerOf,
   DEFAULT_COMMIT_INTERVAL_MS,
   fillLeaseParams,
   LEASE_ROW_VALUES,
@@ -23,16 +27,13 @@ import {
 import type { WriteReply, WriteRequest } from './sqlite-writer.js';
 import { type LeaseStore, StoreBusyError } from './store.js';
 
-interface Waiter {
-  resolve: () => void;
-  reject: (err: Error) => void;
-}
-
 interface Batch {
   id: number;
   waiters: Waiter[];
   meta: Map<string, string>;
   leases: number;
+  backgroundLeases: number;
+  startedAt: number;
 }
 
 const isTypeScriptSource = import.meta.url.endsWith('.ts');
@@ -52,14 +53,14 @@ export class ThreadedSqliteLeaseStore implements LeaseStore {
   private readonly worker: Worker;
   private readonly commitIntervalMs: number;
   private rowCount: number;
-  private pending = new Map<number, Lease>();
-  private pendingRemovals = new Set<number>();
-  private pendingMeta = new Map<string, string>();
-  private waiters: Waiter[] = [];
+  private readonly pending = new PendingWrites();
+  private readonly pacer: BackgroundPacer;
   private inFlight: Batch | null = null;
   private nextId = 1;
-  private isFlushScheduled = false;
+  /** performance.now() for which the next flush is scheduled (Infinity: none is). */
+  private flushDueAt = Number.POSITIVE_INFINITY;
   private flushTimer: NodeJS.Timeout | null = null;
+  private flushImmediate: NodeJS.Immediate | null = null;
   private lastFlushAt = Number.NEGATIVE_INFINITY;
   private failure: Error | null = null;
   private isClosed = false;
@@ -76,6 +77,7 @@ export class ThreadedSqliteLeaseStore implements LeaseStore {
     this.reader = new SqliteLeaseStore(path, { commitIntervalMs: 0 });
     this.rowCount = this.reader.count();
     this.commitIntervalMs = options.commitIntervalMs ?? DEFAULT_COMMIT_INTERVAL_MS;
+    this.pacer = backgroundPacerOf(options);
     this.worker = startWriter(path);
     // Only a transaction in flight keeps the process alive (ref() in flush).
     this.worker.unref();
@@ -108,7 +110,7 @@ export class ThreadedSqliteLeaseStore implements LeaseStore {
   }
 
   getMeta(key: string): string | null {
-    return this.pendingMeta.get(key) ?? this.inFlight?.meta.get(key) ?? this.reader.getMeta(key);
+    return this.pending.metaOf(key) ?? this.inFlight?.meta.get(key) ?? this.reader.getMeta(key);
   }
 
   backup(destination: string): Promise<{ pages: number }> {
@@ -116,45 +118,42 @@ export class ThreadedSqliteLeaseStore implements LeaseStore {
   }
 
   commit(leases: readonly Lease[]): Promise<void> {
-    const refused = this.refusal(leases.length);
+    const refused = this.refusal(leases.length, this.pending.leaseCount);
     if (refused !== null) return Promise.reject(refused);
-    for (const l of leases) {
-      this.pending.set(l.address, l);
-      this.pendingRemovals.delete(l.address);
-    }
-    return this.enqueue();
+    return this.enqueue((w) => this.pending.put(leases, w));
+  }
+
+  /** As SqliteLeaseStore.commitInBackground: after the replies' bindings, bounded and paced. */
+  commitInBackground(leases: readonly Lease[]): Promise<void> {
+    const refused = this.refusal(leases.length, this.pending.backgroundLeaseCount);
+    if (refused !== null) return Promise.reject(refused);
+    return this.enqueue((w) => this.pending.putInBackground(leases, w));
   }
 
   remove(addresses: readonly Ipv4[]): Promise<void> {
-    const refused = this.refusal(0);
+    const refused = this.refusal(0, 0);
     if (refused !== null) return Promise.reject(refused);
-    for (const a of addresses) {
-      this.pending.delete(a);
-      this.pendingRemovals.add(a);
-    }
-    return this.enqueue();
+    return this.enqueue((w) => this.pending.remove(addresses, w));
   }
 
   setMeta(key: string, value: string): Promise<void> {
-    const refused = this.refusal(0);
+    const refused = this.refusal(0, 0);
     if (refused !== null) return Promise.reject(refused);
-    this.pendingMeta.set(key, value);
-    return this.enqueue();
+    return this.enqueue((w) => this.pending.setMeta(key, value, w));
   }
 
   async close(): Promise<void> {
     if (this.isClosed) return;
     this.isClosed = true;
     // What is queued reaches the disk first.
-    while (this.failure === null && (this.inFlight !== null || this.waiters.length > 0)) {
+    while (this.failure === null && (this.inFlight !== null || !this.pending.isEmpty)) {
       const idle = new Promise<void>((r) => {
         this.onIdle = r;
       });
-      if (this.inFlight === null) this.flush();
+      if (this.inFlight === null) this.flush(true);
       await idle;
     }
-    if (this.flushTimer !== null) clearTimeout(this.flushTimer);
-    this.flushTimer = null;
+    this.cancelFlush();
     if (this.failure === null) {
       this.worker.ref();
       const error = await new Promise<string | undefined>((resolve) => {
@@ -169,7 +168,7 @@ export class ThreadedSqliteLeaseStore implements LeaseStore {
     await this.reader.close();
   }
 
-  private refusal(extra: number): Error | null {
+  private refusal(extra: number, waiting: number): Error | null {
     if (this.isClosed) return new Error(`lease store ${this.path} is closed`);
     if (this.failure !== null) return this.failure;
     if (extra > MAX_PENDING_LEASES) {
@@ -178,7 +177,7 @@ export class ThreadedSqliteLeaseStore implements LeaseStore {
         `lease store ${this.path}: ${extra} bindings in one commit, more than the ${MAX_PENDING_LEASES} that may wait for the disk`,
       );
     }
-    if (this.pending.size + extra > MAX_PENDING_LEASES) {
+    if (waiting + extra > MAX_PENDING_LEASES) {
       return new StoreBusyError(
         `lease store ${this.path}: ${MAX_PENDING_LEASES} bindings already waiting for the disk`,
       );
@@ -186,49 +185,69 @@ export class ThreadedSqliteLeaseStore implements LeaseStore {
     return null;
   }
 
-  private enqueue(): Promise<void> {
-    const p = new Promise<void>((resolve, reject) => this.waiters.push({ resolve, reject }));
+  private enqueue(add: (waiter: Waiter) => void): Promise<void> {
+    const p = new Promise<void>((resolve, reject) => add({ resolve, reject }));
     this.schedule();
     return p;
   }
 
-  /** The next transaction: after this turn, one at a time, commitIntervalMs apart at least. */
+  /**
+   * The next transaction: after this turn, one at a time, commitIntervalMs apart at least; for
+   * background bindings alone, once they are due (BackgroundPacer).
+   */
   private schedule(): void {
-    if (this.isFlushScheduled || this.inFlight !== null || this.waiters.length === 0) return;
-    this.isFlushScheduled = true;
-    const waitMs = this.lastFlushAt + this.commitIntervalMs - performance.now();
-    if (waitMs <= 0) setImmediate(() => this.flush());
+    if (this.inFlight !== null || this.pending.isEmpty || this.failure !== null) return;
+    const intervalAt = this.lastFlushAt + this.commitIntervalMs;
+    const dueAt = this.pending.hasUrgent ? intervalAt : Math.max(intervalAt, this.pacer.backgroundDueAt);
+    if (dueAt >= this.flushDueAt) return;
+    this.cancelFlush();
+    this.flushDueAt = dueAt;
+    const waitMs = dueAt - performance.now();
+    if (waitMs <= 0) this.flushImmediate = setImmediate(() => this.flush());
     else this.flushTimer = setTimeout(() => this.flush(), Math.ceil(waitMs));
   }
 
-  private flush(): void {
-    this.isFlushScheduled = false;
+  private cancelFlush(): void {
     if (this.flushTimer !== null) clearTimeout(this.flushTimer);
+    if (this.flushImmediate !== null) clearImmediate(this.flushImmediate);
     this.flushTimer = null;
-    if (this.inFlight !== null || this.waiters.length === 0 || this.failure !== null) return;
-    this.lastFlushAt = performance.now();
-    const rows = new Array<unknown>(this.pending.size * LEASE_ROW_VALUES);
+    this.flushImmediate = null;
+    this.flushDueAt = Number.POSITIVE_INFINITY;
+  }
+
+  /** `isDraining` (close): background bindings whatever the pacing. */
+  private flush(isDraining = false): void {
+    this.cancelFlush();
+    if (this.inFlight !== null || this.pending.isEmpty || this.failure !== null) return;
+    const startedAt = performance.now();
+    const allowance = isDraining ? this.pacer.maxLeasesPerCommit : this.pacer.allowance(startedAt);
+    if (!this.pending.hasUrgent && allowance === 0) {
+      // Woken a little before the background bindings were due.
+      this.schedule();
+      return;
+    }
+    this.lastFlushAt = startedAt;
+    const slice = this.pending.take(allowance, allowance > 0);
+    const rows = new Array<unknown>(slice.leases.size * LEASE_ROW_VALUES);
     let at = 0;
-    for (const l of this.pending.values()) {
+    for (const l of slice.leases.values()) {
       fillLeaseParams(l, rows, at);
       at += LEASE_ROW_VALUES;
     }
     const batch: Batch = {
       id: this.nextId++,
-      waiters: this.waiters,
-      meta: this.pendingMeta,
-      leases: this.pending.size,
+      waiters: slice.waiters,
+      meta: slice.meta,
+      leases: slice.leases.size,
+      backgroundLeases: slice.backgroundLeases,
+      startedAt,
     };
     const request: WriteRequest = {
       id: batch.id,
       rows,
-      removals: [...this.pendingRemovals],
-      meta: [...this.pendingMeta],
+      removals: [...slice.removals],
+      meta: [...slice.meta],
     };
-    this.pending = new Map();
-    this.pendingRemovals = new Set();
-    this.pendingMeta = new Map();
-    this.waiters = [];
     this.inFlight = batch;
     this.worker.ref();
     this.worker.postMessage(request);
@@ -251,11 +270,13 @@ export class ThreadedSqliteLeaseStore implements LeaseStore {
       this.counters.transactions++;
       this.counters.leasesWritten += batch.leases;
       this.counters.largestBatch = Math.max(this.counters.largestBatch, batch.leases);
+      this.pacer.noteWritten(batch.startedAt, performance.now(), batch.backgroundLeases);
       for (const w of batch.waiters) w.resolve();
     }
     // What came meanwhile is the next transaction.
     this.schedule();
-    if (this.inFlight === null && this.waiters.length === 0) {
+    // Closing: close() takes what is left, background included, unpaced.
+    if (this.inFlight === null && (this.pending.isEmpty || this.isClosed)) {
       const idle = this.onIdle;
       this.onIdle = null;
       idle?.();
@@ -265,9 +286,8 @@ export class ThreadedSqliteLeaseStore implements LeaseStore {
   private fail(err: Error): void {
     if (this.failure !== null) return;
     this.failure = err;
-    const all = [...(this.inFlight?.waiters ?? []), ...this.waiters];
+    const all = [...(this.inFlight?.waiters ?? []), ...this.pending.takeAllWaiters()];
     this.inFlight = null;
-    this.waiters = [];
     for (const w of all) w.reject(err);
     const idle = this.onIdle;
     this.onIdle = null;

@@ -20,6 +20,14 @@ export interface LeaseStore {
    * rejects if the write failed (the caller must then not send the reply).
    */
   commit(leases: readonly Lease[]): Promise<void>;
+  /**
+   * Bindings no reply waits for (the expiries of a mass expiry, issue 15): durable when resolved,
+   * like commit(), but they may lag behind the replies' bindings: a store that has this writes
+   * them after those and in bounded slices. It never writes an address's older version after a
+   * newer one: a later commit() or remove() of an address still waiting here takes it along, ahead
+   * of itself. Stores without it: the caller uses commit().
+   */
+  commitInBackground?(leases: readonly Lease[]): Promise<void>;
   /** Deletes bindings (addresses that left every configured scope). Durable when resolved. */
   remove(addresses: readonly Ipv4[]): Promise<void>;
   /** Small persistent key/value area for non-lease state (failover state, stos, MCLT). */

@@ -80,6 +80,13 @@ const LOG_INTERVAL_SECONDS = 10;
  */
 export const EXPIRY_BATCH = 100;
 
+/**
+ * Expired bindings at most given to the store and not yet durable (issue 15). Their writes may
+ * lag (LeaseStore.commitInBackground: no reply waits for them); the expiry pauses while this many
+ * wait, so that what the table says runs ahead of the disk by a bounded amount.
+ */
+export const MAX_EXPIRY_BACKLOG = 10_000;
+
 export class DhcpService {
   private readonly transport: DhcpTransport;
   private readonly probe: OfferProbe | null;
@@ -89,6 +96,10 @@ export class DhcpService {
   private readonly lastLogged = new Map<string, number>();
   private readonly listeners: LeaseChangeListener[] = [];
   private isClosing = false;
+  /** Expired bindings given to the store whose commit has not settled. */
+  private expiryBacklog = 0;
+  /** The expiry paused at MAX_EXPIRY_BACKLOG; the next settled expiry commit resumes it. */
+  private isExpiryWaitingForStore = false;
 
   constructor(
     private engine: DhcpEngine,
@@ -334,6 +345,50 @@ export class DhcpService {
     for (const a of addresses) this.engine.removeLease(a);
   }
 
+  /**
+   * Expired bindings: no reply waits for them, so they go to the store's background lane where it
+   * has one, and may reach the disk seconds after the table changed (issue 15). What that lag may
+   * and may not do:
+   *  - Listeners (failover's binding updates, DDNS removals) hear of them only once they are
+   *    durable, as of every change: no BNDUPD tells the partner of an expiry a crash could undo.
+   *    With a partner the lag delays reuse only: the binding is EXPIRED (stateAfterExpiry), which
+   *    this server allocates only once the partner has acknowledged the update (then FREE or
+   *    BACKUP) or, in PARTNER-DOWN, after max(stos, expiry, PETs) + MCLT (reclaimInPartnerDown),
+   *    and both of those write through commit(), which takes the waiting expiry along first.
+   *  - Standalone the address is FREE in the table at once and may be given to a new client
+   *    before its expiry is durable: the new client's ACK commits through commit(), which writes
+   *    the waiting expiry batch in the same transaction ahead of it (PendingWrites), so the store
+   *    ends with the new binding and listeners hear the expiry first.
+   *  - kill -9 before the expiry is durable: the old binding comes back ACTIVE with its expiry in
+   *    the past and is expired again at start (before anything is answered); no ACK of another
+   *    client for that address can have left, since its commit would have carried the expiry.
+   */
+  private persistExpiry(changes: Lease[]): void {
+    this.expiryBacklog += changes.length;
+    const settled = () => {
+      this.expiryBacklog -= changes.length;
+      if (this.isExpiryWaitingForStore && this.expiryBacklog < MAX_EXPIRY_BACKLOG) {
+        this.isExpiryWaitingForStore = false;
+        this.scheduleTick();
+      }
+    };
+    const written = this.store.commitInBackground?.(changes) ?? this.store.commit(changes);
+    written.then(
+      () => {
+        settled();
+        for (const l of this.listeners) l(changes);
+      },
+      (err: Error) => {
+        settled();
+        this.counters.inc('lease-commit-failed');
+        this.log.error(
+          { event: 'lease.commit-failed', err: err.message, count: changes.length },
+          'expired bindings not written: they come back active after a restart and expire again',
+        );
+      },
+    );
+  }
+
   /** Commits `changes`; sends `after` only once they are durable. */
   private persist(
     changes: Lease[],
@@ -471,6 +526,10 @@ export class DhcpService {
 
   private scheduleTick(hasFailed = false): void {
     if (this.isClosing) return;
+    if (this.expiryBacklog >= MAX_EXPIRY_BACKLOG) {
+      this.isExpiryWaitingForStore = true;
+      return;
+    }
     const now = this.clock.nowSeconds();
     const next = this.engine.nextWakeAt();
     if (next !== null && next <= now && !hasFailed) {
@@ -493,7 +552,7 @@ export class DhcpService {
       const changes = this.engine.tick(this.clock.nowSeconds(), EXPIRY_BATCH);
       if (changes.length > 0) {
         this.counters.inc('reclaimed-leases', changes.length);
-        this.persist(changes, null);
+        this.persistExpiry(changes);
       }
     } catch (err) {
       this.log.error({ event: 'dhcp.tick-error', err: (err as Error).stack }, 'lease expiry failed');

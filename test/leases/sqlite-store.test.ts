@@ -7,7 +7,11 @@ import { after, describe, test } from 'node:test';
 import { emptyLease, type Lease } from '../../src/dhcp/lease.js';
 import { LeaseTable } from '../../src/dhcp/lease-table.js';
 import { MemoryLeaseStore } from '../../src/leases/memory-store.js';
-import { MAX_PENDING_LEASES, openSqliteLeaseStore as openDirect } from '../../src/leases/sqlite-store.js';
+import {
+  BACKGROUND_LEASES_PER_COMMIT,
+  MAX_PENDING_LEASES,
+  openSqliteLeaseStore as openDirect,
+} from '../../src/leases/sqlite-store.js';
 import { openThreadedSqliteLeaseStore } from '../../src/leases/sqlite-writer-thread.js';
 import type { LeaseStore } from '../../src/leases/store.js';
 import { StoreBusyError } from '../../src/leases/store.js';
@@ -117,6 +121,67 @@ for (const [kind, openSqliteLeaseStore] of kinds)
       assert.equal(rows.size, 10);
       assert.equal(rows.get(9)!.hostname, 'h99');
       await s.close();
+    });
+
+    // Issue 15: the expiries of a mass expiry go to the background lane.
+    test("a reply's binding is not held behind queued expiries", async () => {
+      const s = openSqliteLeaseStore(freshPath()) as LeaseStore & {
+        stats(): { transactions: number; leasesWritten: number };
+      };
+      const expiries: Promise<void>[] = [];
+      for (let b = 0; b < 30; b++) {
+        const batch = Array.from({ length: 100 }, (_, i) => ({
+          ...full(10_000 + b * 100 + i),
+          state: 'free' as const,
+        }));
+        expiries.push(s.commitInBackground!(batch));
+      }
+      const before = s.stats().leasesWritten;
+      await s.commit([full(1)]);
+      const written = s.stats().leasesWritten - before;
+      // At most one background slice in flight ahead of it and one in its own transaction.
+      assert.ok(written <= 1 + 2 * BACKGROUND_LEASES_PER_COMMIT, `${written} rows written before the ACK's`);
+      await Promise.all(expiries);
+      assert.equal(s.count(), 3001);
+      await s.close();
+    });
+
+    test('an address expired in the background and bound again ends with the new binding', async () => {
+      const path = freshPath();
+      const s = openSqliteLeaseStore(path);
+      await s.commit([full(7), full(8)]);
+      const settled: string[] = [];
+      const expiry = s.commitInBackground!([
+        { ...full(7), state: 'free', hostname: null },
+        { ...full(8), state: 'free', hostname: null },
+      ]).then(() => settled.push('expiry'));
+      // The new client's ACK for address 7, given in the same turn and in a later one.
+      const ack = s.commit([{ ...full(7), hardwareAddress: '0a0b0c0d0e0f' }]).then(() => settled.push('ack'));
+      await Promise.all([expiry, ack]);
+      assert.deepEqual(settled, ['expiry', 'ack']);
+      const expiry2 = s.commitInBackground!([{ ...full(7), state: 'free' }]);
+      await new Promise((r) => setImmediate(r));
+      await s.commit([{ ...full(7), hardwareAddress: '0a0b0c0d0e10' }]);
+      await expiry2;
+      await s.close();
+      const reopened = openSqliteLeaseStore(path);
+      const rows = new Map(reopened.loadAll().map((l) => [l.address, l]));
+      await reopened.close();
+      assert.equal(rows.get(7)!.state, 'active');
+      assert.equal(rows.get(7)!.hardwareAddress, '0a0b0c0d0e10');
+      assert.equal(rows.get(8)!.state, 'free');
+    });
+
+    test('close writes the background lane too', async () => {
+      const path = freshPath();
+      const s = openSqliteLeaseStore(path);
+      const all = Array.from({ length: 1000 }, (_, i) => full(i));
+      void s.commitInBackground!(all.slice(0, 500));
+      void s.commitInBackground!(all.slice(500));
+      await s.close();
+      const reopened = openSqliteLeaseStore(path);
+      assert.equal(reopened.count(), 1000);
+      await reopened.close();
     });
 
     test('remove deletes bindings; meta values persist', async () => {
