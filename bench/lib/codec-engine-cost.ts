@@ -7,6 +7,8 @@
 //
 //   [ROOT=/path/to/checkout] [N=100000] node --import tsx bench/lib/codec-engine-cost.ts
 
+import { perfdhcpTemplate, REQUESTED_ADDRESS_AT } from './perfdhcp-templates.js';
+
 const root = process.env.ROOT ?? new URL('../..', import.meta.url).pathname.replace(/\/$/, '');
 const { loadConfigFile } = await import(`${root}/src/config/loader.ts`);
 const { DhcpEngine } = await import(`${root}/src/dhcp/engine.ts`);
@@ -20,40 +22,10 @@ const engine = new DhcpEngine(
   { serverName: 'tl-bench', serverIdentifier: SERVER, scopes: loaded.config.scopes, directScopeIds: [] },
   new LeaseTable(0),
 );
-const RELAY = 0x0a4d0002;
-const REQUESTED_AT = 251; // option 50's value in the REQUEST template
+const REQUESTED_AT = REQUESTED_ADDRESS_AT;
 
-function template(type: number): Buffer {
-  const p = Buffer.alloc(300);
-  p[0] = 1;
-  p[1] = 1;
-  p[2] = 6;
-  p[3] = 1;
-  p.writeUInt32BE(RELAY, 24);
-  p[28] = 0x02;
-  p[29] = 0xfe;
-  p.writeUInt32BE(0x63825363, 236);
-  const o = [53, 1, type, 55, 4, 1, 3, 6, 15];
-  if (type === 3)
-    o.push(
-      50,
-      4,
-      0,
-      0,
-      0,
-      0,
-      54,
-      4,
-      SERVER >>> 24,
-      (SERVER >>> 16) & 255,
-      (SERVER >>> 8) & 255,
-      SERVER & 255,
-    );
-  Buffer.from([...o, 255]).copy(p, 240);
-  return p;
-}
-const DISCOVER = template(1);
-const REQUEST = template(3);
+const DISCOVER = perfdhcpTemplate(1, SERVER);
+const REQUEST = perfdhcpTemplate(3, SERVER);
 const N = Number(process.env.N ?? 100_000);
 const NOW = 1_800_000_000;
 

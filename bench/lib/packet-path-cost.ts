@@ -23,6 +23,7 @@ import { openSqliteLeaseStore } from '../../src/leases/sqlite-store.js';
 import { Counters } from '../../src/server/counters.js';
 import { DhcpService } from '../../src/server/dhcp-service.js';
 import type { DatagramReceiver, DhcpTransport, OutgoingReply } from '../../src/server/dhcp-transport.js';
+import { perfdhcpTemplate, REQUESTED_ADDRESS_AT } from './perfdhcp-templates.js';
 
 const { values } = parseArgs({
   options: {
@@ -42,7 +43,6 @@ const clients = Number(values.clients);
 const loaded = loadConfigFile(values.config!);
 if (!loaded.ok) throw new Error(`${values.config}: ${JSON.stringify(loaded.errors)}`);
 const config = loaded.config;
-const RELAY = 0x0a4d0002; // 10.77.0.2, perfdhcp's address in bench/dora.sh
 const SERVER = config.server.serverIdentifier ?? 0x0a4d0001;
 
 rmSync(values.dir!, { recursive: true, force: true });
@@ -57,40 +57,9 @@ const engine = new DhcpEngine(
   table,
 );
 
-/** perfdhcp's relayed BOOTREQUEST (options 53, 55 and, for a REQUEST, 50 and 54): a template per type. */
-function template(type: number): Buffer {
-  const p = Buffer.alloc(300);
-  p[0] = 1;
-  p[1] = 1;
-  p[2] = 6;
-  p[3] = 1;
-  p.writeUInt32BE(RELAY, 24);
-  p[28] = 0x02;
-  p[29] = 0xfe;
-  p.writeUInt32BE(0x63825363, 236);
-  const o = [53, 1, type, 55, 4, 1, 3, 6, 15];
-  if (type === 3)
-    o.push(
-      50,
-      4,
-      0,
-      0,
-      0,
-      0,
-      54,
-      4,
-      SERVER >>> 24,
-      (SERVER >>> 16) & 255,
-      (SERVER >>> 8) & 255,
-      SERVER & 255,
-    );
-  Buffer.from([...o, 255]).copy(p, 240);
-  return p;
-}
-const DISCOVER = template(1);
-const REQUEST = template(3);
-/** Offset of option 50's value in REQUEST. */
-const REQUESTED_AT = 240 + 9 + 2;
+const DISCOVER = perfdhcpTemplate(1, SERVER);
+const REQUEST = perfdhcpTemplate(3, SERVER);
+const REQUESTED_AT = REQUESTED_ADDRESS_AT;
 
 function request(type: number, mac: number, xid: number, requested = 0): Buffer {
   const p = Buffer.allocUnsafe(300);

@@ -221,7 +221,48 @@ export class BackgroundPacer {
     return nowMs >= this.dueAt ? this.maxLeasesPerCommit : 0;
   }
 
+  /**
+   * What a transaction starting at `nowMs` writes: the replies' lane and the background bindings
+   * it may take (`isDraining`, at close: whatever the pacing); null when only background bindings
+   * wait and they are not due yet (the store woke a little early).
+   */
+  takeSlice(pending: PendingWrites, nowMs: number, isDraining: boolean): WriteSlice | null {
+    const allowance = isDraining ? this.maxLeasesPerCommit : this.allowance(nowMs);
+    if (!pending.hasUrgent && allowance === 0) return null;
+    return pending.take(allowance, allowance > 0);
+  }
+
   noteWritten(startedAtMs: number, endedAtMs: number, backgroundLeases: number): void {
     if (backgroundLeases > 0) this.dueAt = endedAtMs + (endedAtMs - startedAtMs) * this.restFactor;
+  }
+}
+
+/**
+ * The one timer of a store's next transaction: the earliest due time asked for wins, and a due
+ * time already past runs it in the next turn (setImmediate), after the replies of this one.
+ */
+export class FlushTimer {
+  private dueAt = Number.POSITIVE_INFINITY;
+  private timer: NodeJS.Timeout | null = null;
+  private immediate: NodeJS.Immediate | null = null;
+
+  constructor(private readonly fire: () => void) {}
+
+  /** Runs `fire` at `dueAt` (performance.now() milliseconds) unless it is set for earlier. */
+  at(dueAt: number): void {
+    if (dueAt >= this.dueAt) return;
+    this.cancel();
+    this.dueAt = dueAt;
+    const waitMs = dueAt - performance.now();
+    if (waitMs <= 0) this.immediate = setImmediate(this.fire);
+    else this.timer = setTimeout(this.fire, Math.ceil(waitMs));
+  }
+
+  cancel(): void {
+    if (this.timer !== null) clearTimeout(this.timer);
+    if (this.immediate !== null) clearImmediate(this.immediate);
+    this.timer = null;
+    this.immediate = null;
+    this.dueAt = Number.POSITIVE_INFINITY;
   }
 }

@@ -17,7 +17,7 @@ import Database from 'better-sqlite3';
 import type { DhcidMode, Lease } from '../dhcp/lease.js';
 import type { LeaseTable } from '../dhcp/lease-table.js';
 import type { Ipv4 } from '../wire/ipv4.js';
-import { BackgroundPacer, PendingWrites, type Waiter } from './pending-writes.js';
+import { BackgroundPacer, FlushTimer, PendingWrites, type Waiter } from './pending-writes.js';
 import { type LeaseStore, StoreBusyError } from './store.js';
 
 const SCHEMA_VERSION = 1;
@@ -263,9 +263,7 @@ export class SqliteLeaseStore implements LeaseStore {
   private readonly pending = new PendingWrites();
   private readonly pacer: BackgroundPacer;
   /** performance.now() for which the next flush is scheduled (Infinity: none is). */
-  private flushDueAt = Number.POSITIVE_INFINITY;
-  private flushTimer: NodeJS.Timeout | null = null;
-  private flushImmediate: NodeJS.Immediate | null = null;
+  private readonly flushTimer = new FlushTimer(() => this.flush());
   /** performance.now() when the last group commit started. */
   private lastFlushAt = Number.NEGATIVE_INFINITY;
   private readonly commitIntervalMs: number;
@@ -500,7 +498,7 @@ export class SqliteLeaseStore implements LeaseStore {
     if (this.isClosed) return;
     // Everything given reaches the disk, the background lane included, unpaced.
     while (!this.pending.isEmpty) this.flush(true);
-    this.cancelFlush();
+    this.flushTimer.cancel();
     this.isClosed = true;
     try {
       this.db.pragma('wal_checkpoint(TRUNCATE)');
@@ -524,20 +522,7 @@ export class SqliteLeaseStore implements LeaseStore {
     if (this.isClosed || this.pending.isEmpty) return;
     const intervalAt = this.lastFlushAt + this.commitIntervalMs;
     const dueAt = this.pending.hasUrgent ? intervalAt : Math.max(intervalAt, this.pacer.backgroundDueAt);
-    if (dueAt >= this.flushDueAt) return;
-    this.cancelFlush();
-    this.flushDueAt = dueAt;
-    const waitMs = dueAt - performance.now();
-    if (waitMs <= 0) this.flushImmediate = setImmediate(() => this.flush());
-    else this.flushTimer = setTimeout(() => this.flush(), Math.ceil(waitMs));
-  }
-
-  private cancelFlush(): void {
-    if (this.flushTimer !== null) clearTimeout(this.flushTimer);
-    if (this.flushImmediate !== null) clearImmediate(this.flushImmediate);
-    this.flushTimer = null;
-    this.flushImmediate = null;
-    this.flushDueAt = Number.POSITIVE_INFINITY;
+    this.flushTimer.at(dueAt);
   }
 
   /**
@@ -545,17 +530,15 @@ export class SqliteLeaseStore implements LeaseStore {
    * settles every waiter of it; `isDraining` (close) takes background bindings whatever the pacing.
    */
   private flush(isDraining = false): void {
-    this.cancelFlush();
+    this.flushTimer.cancel();
     if (this.pending.isEmpty) return;
     const startedAt = performance.now();
-    const allowance = isDraining ? this.pacer.maxLeasesPerCommit : this.pacer.allowance(startedAt);
-    if (!this.pending.hasUrgent && allowance === 0) {
-      // Woken a little before the background bindings were due.
+    const slice = this.pacer.takeSlice(this.pending, startedAt, isDraining);
+    if (slice === null) {
       this.schedule();
       return;
     }
     this.lastFlushAt = startedAt;
-    const slice = this.pending.take(allowance, allowance > 0);
     const { leases, removals, meta, waiters } = slice;
     try {
       this.rowCount += this.writeBatch(leases, removals, meta);

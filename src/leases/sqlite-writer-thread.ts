@@ -13,7 +13,7 @@ import { Worker } from 'node:worker_threads';
 import type { Lease } from '../dhcp/lease.js';
 import type { LeaseTable } from '../dhcp/lease-table.js';
 import type { Ipv4 } from '../wire/ipv4.js';
-import { type BackgroundPacer, PendingWrites, type Waiter } from './pending-writes.js';
+import { type BackgroundPacer, FlushTimer, PendingWrites, type Waiter } from './pending-writes.js';
 import {
   backgroundPacerOf,
   DEFAULT_COMMIT_INTERVAL_MS,
@@ -58,9 +58,7 @@ export class ThreadedSqliteLeaseStore implements LeaseStore {
   private inFlight: Batch | null = null;
   private nextId = 1;
   /** performance.now() for which the next flush is scheduled (Infinity: none is). */
-  private flushDueAt = Number.POSITIVE_INFINITY;
-  private flushTimer: NodeJS.Timeout | null = null;
-  private flushImmediate: NodeJS.Immediate | null = null;
+  private readonly flushTimer = new FlushTimer(() => this.flush());
   private lastFlushAt = Number.NEGATIVE_INFINITY;
   private failure: Error | null = null;
   private isClosed = false;
@@ -153,7 +151,7 @@ export class ThreadedSqliteLeaseStore implements LeaseStore {
       if (this.inFlight === null) this.flush(true);
       await idle;
     }
-    this.cancelFlush();
+    this.flushTimer.cancel();
     if (this.failure === null) {
       this.worker.ref();
       const error = await new Promise<string | undefined>((resolve) => {
@@ -199,35 +197,20 @@ export class ThreadedSqliteLeaseStore implements LeaseStore {
     if (this.inFlight !== null || this.pending.isEmpty || this.failure !== null) return;
     const intervalAt = this.lastFlushAt + this.commitIntervalMs;
     const dueAt = this.pending.hasUrgent ? intervalAt : Math.max(intervalAt, this.pacer.backgroundDueAt);
-    if (dueAt >= this.flushDueAt) return;
-    this.cancelFlush();
-    this.flushDueAt = dueAt;
-    const waitMs = dueAt - performance.now();
-    if (waitMs <= 0) this.flushImmediate = setImmediate(() => this.flush());
-    else this.flushTimer = setTimeout(() => this.flush(), Math.ceil(waitMs));
-  }
-
-  private cancelFlush(): void {
-    if (this.flushTimer !== null) clearTimeout(this.flushTimer);
-    if (this.flushImmediate !== null) clearImmediate(this.flushImmediate);
-    this.flushTimer = null;
-    this.flushImmediate = null;
-    this.flushDueAt = Number.POSITIVE_INFINITY;
+    this.flushTimer.at(dueAt);
   }
 
   /** `isDraining` (close): background bindings whatever the pacing. */
   private flush(isDraining = false): void {
-    this.cancelFlush();
+    this.flushTimer.cancel();
     if (this.inFlight !== null || this.pending.isEmpty || this.failure !== null) return;
     const startedAt = performance.now();
-    const allowance = isDraining ? this.pacer.maxLeasesPerCommit : this.pacer.allowance(startedAt);
-    if (!this.pending.hasUrgent && allowance === 0) {
-      // Woken a little before the background bindings were due.
+    const slice = this.pacer.takeSlice(this.pending, startedAt, isDraining);
+    if (slice === null) {
       this.schedule();
       return;
     }
     this.lastFlushAt = startedAt;
-    const slice = this.pending.take(allowance, allowance > 0);
     const rows = new Array<unknown>(slice.leases.size * LEASE_ROW_VALUES);
     let at = 0;
     for (const l of slice.leases.values()) {
