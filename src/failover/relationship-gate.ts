@@ -64,8 +64,12 @@ export class RelationshipGate implements FailoverGate {
       // Never used = FREE (D12): the primary's; the secondary's only in PARTNER-DOWN after MCLT.
       return isOwnUsable && (own === 'free' || this.partnerPoolUsable(now));
     }
+    // The own-pool hold (PARTNER-DOWN entered before the partner was heard since our start) holds
+    // every reuse too: while we were down the partner may have run in COMMUNICATIONS-INTERRUPTED
+    // and granted MCLT-long leases from its pool that we never heard of (sim seed 328552).
+    if (!isOwnUsable) return false;
     if (lease.state === 'free' || lease.state === 'backup') {
-      if (lease.state === own) return isOwnUsable;
+      if (lease.state === own) return true;
       return this.partnerPoolUsable(now) && now >= this.e.reuseAt(lease);
     }
     if (lease.state === 'expired' || lease.state === 'released' || lease.state === 'reset') {
