@@ -468,16 +468,16 @@ const FINDINGS: Array<{ name: string; options: RunOptions; kind: string; isOpen:
     isOpen: false,
   })),
   {
-    // OPEN. Sweep of issue 16 at 524dcef, seeds 320001..330000 (no clock fault involved). a crashed
+    // Sweep of issue 16 at 524dcef, seeds 320001..330000 (no clock fault involved). a crashed
     // (636 s); b entered PARTNER-DOWN by the operator (641 s, legitimately: a was down) and crashed
     // (650 s). a came back while b was down (675 s), could not reach it, went from its stored
     // NORMAL to COMMUNICATIONS-INTERRUPTED and leased its own free 10.0.0.106 to c12 for MCLT (79 s,
     // to 770.8 s), then lost power (692.8 s). b came back in PARTNER-DOWN (694.5 s), its wait for
     // the partner's pool resumed from stos (641 s) + MCLT as if it had watched the partner the
-    // whole time, and at 720.7 s it leased 10.0.0.106 to c29 while c12 held it for 50 s more. The
-    // fix to make (as for seed 1125's own-pool hold): after a restart in PARTNER-DOWN, before the
-    // partner has been heard, the partner's pool and each reuse wait count from the restart too
-    // (max(stos, restart) + MCLT): whatever the partner granted while we were down ends by then.
+    // whole time, and at 720.7 s it leased 10.0.0.106 to c29 while c12 held it for 50 s more. Fix:
+    // the own-pool hold of seed 1125 (PARTNER-DOWN entered before the partner was heard since our
+    // start) holds the partner's pool and every reuse too (relationship-gate.ts mayAllocate):
+    // whatever the partner granted while we were down ends by then.
     name: "PARTNER-DOWN resumed after our restart counted the partner's MCLT from stos, not from the restart: the partner had leased its own free address while we were down",
     options: { seed: 328552 },
     kind: 'double-holding',
