@@ -18,7 +18,7 @@ import fc from 'fast-check';
 import { dhcpdLeaseLine, dhcpdLeasesChunks, dhcpdLeaseText, scaleLease } from '../../bench/lib/scale-data.js';
 import type { Lease } from '../../src/dhcp/lease.js';
 import { LeaseBlockScanner } from '../../src/import/dhcpd-lease-scanner.js';
-import { DhcpdLeaseTable } from '../../src/import/dhcpd-lease-table.js';
+import { DHCPD_BINDING_STATES, DhcpdLeaseTable } from '../../src/import/dhcpd-lease-table.js';
 import {
   dottedQuadValue,
   type LeasesFile,
@@ -289,17 +289,7 @@ describe('the lease block scanner reads what the general reader reads', () => {
     pick('"client-1"', '""', '"a}b;c#d"', '"tab\there"'),
     pick('"h\\303\\251"', 'bare', '"x\ny"', '"é"'),
   );
-  const state = pick(
-    'free',
-    'active',
-    'expired',
-    'released',
-    'abandoned',
-    'reset',
-    'backup',
-    'reserved',
-    'bootp',
-  );
+  const state = pick(...DHCPD_BINDING_STATES);
   const statement = mostly(
     fc.oneof(
       fc.tuple(pick('starts', 'ends', 'cltt', 'tstp', 'tsfp', 'atsfp'), time).map(([k, t]) => `${k} ${t};`),
