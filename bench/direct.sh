@@ -29,7 +29,13 @@ if [ "${1:-}" = --once ]; then
   rm -f "$DIR"/leases.db*
   bin=$ROOT/bin/twinlease.js cfg=$2
   [ "$2" = baseline ] && bin=$BASELINE/bin/twinlease.js
-  exec "$H/perfdhcp-run.sh" "twinlease-$2" "node $bin serve --config $DIR/$cfg.json"
+  out=$("$H/perfdhcp-run.sh" "twinlease-$2" "node $bin serve --config $DIR/$cfg.json" 2>&1) || { echo "$out" >&2; exit 1; }
+  echo "$out" | grep -v '^{' >&2
+  line=$(echo "$out" | grep '^{' | tail -1) run=$(echo "$out" | sed -n 's/^logs: //p' | tail -1)
+  # the share of DISCOVERs answered within 10/20/50 ms of all sent (bench/lib/answered-within.ts)
+  within=$(cd "$ROOT" && node --import tsx bench/lib/answered-within.ts "$run/perfdhcp.out") || within=null
+  echo "${line%\}},\"answered\":$within}"
+  exit 0
 fi
 
 RATES=${RATES:-2000 4000}
@@ -82,10 +88,12 @@ const usPerLease = (r) => (r.leases_per_s > 0 ? ((r.server_cpu_pct / 100) * 1e6)
 const f = (x, d = 1) => (Number.isFinite(x) ? x.toFixed(d) : '-');
 const pad = (s, n) => String(s).padStart(n);
 console.log(`\nDORA through perfdhcp (relay), PERIOD=${rows[0]?.result.period_s}s; CPU % of one core`);
-console.log(['rate', 'mode', 'leases/s', 'srv cpu%', 'us cpu/lease', 'DO p50', 'DO p99', 'RA p50', 'RA p99', 'lost', 'bg%'].map((h) => pad(h, 9)).join(' '));
+console.log(['rate', 'mode', 'leases/s', 'srv cpu%', 'us cpu/lease', 'DO p50', 'DO p99', 'RA p50', 'RA p99', 'lost', 'DO<=20ms', 'bg%'].map((h) => pad(h, 9)).join(' '));
 for (const { mode, result: r } of rows) {
   const lost = r.discover_sent - r.ack_rcvd;
-  console.log([r.offered_rate, mode, f(r.leases_per_s), r.server_cpu_pct, f(usPerLease(r)), r.do_p50_ms, r.do_p99_ms, r.ra_p50_ms, r.ra_p99_ms, lost, r.bg_cpu_pct].map((v) => pad(v, 9)).join(' '));
+  const within = r.answered ? f(r.answered.within_20ms * 100) + '%' : '-';
+  console.log([r.offered_rate, mode, f(r.leases_per_s), r.server_cpu_pct, f(usPerLease(r)), r.do_p50_ms, r.do_p99_ms, r.ra_p50_ms, r.ra_p99_ms, lost, within, r.bg_cpu_pct].map((v) => pad(v, 9)).join(' '));
 }
+console.log('DO<=20ms: DISCOVERs answered within 20 ms, of all sent (an unanswered one counts as late)');
 console.log(`\nresults: ${process.argv[2]}`);
 JS
