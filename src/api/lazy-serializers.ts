@@ -16,7 +16,13 @@ type RouteSchema = Parameters<FastifySerializerCompiler<unknown>>[0];
 type Serialize = (data: unknown) => string;
 
 export class LazySerializers {
-  private readonly pending: Array<() => void> = [];
+  /** Routes' serializers not made yet: the schema's key and what makes it. */
+  private readonly pending: Array<{ key: string; ensure: () => void }> = [];
+  /**
+   * Serializers by schema text: a schema that several routes and statuses answer with (the error
+   * body of every 404, a lease list of two routes) is compiled once, not once per route × status.
+   */
+  private readonly bySchema = new Map<string, Serialize>();
   private isWarming = false;
 
   private constructor(private readonly compile: FastifySerializerCompiler<unknown>) {}
@@ -40,11 +46,18 @@ export class LazySerializers {
   /** A compiler for a route's `serializerCompiler`: each schema compiled at its first use. */
   readonly compiler: FastifySerializerCompiler<unknown> = (route: RouteSchema) => {
     let serialize: Serialize | null = null;
+    // The default compiler reads nothing of the route but its schema (and the shared schemas).
+    const key = JSON.stringify(route.schema);
     const ensure = (): Serialize => {
-      serialize ??= this.compile(route) as Serialize;
+      if (serialize !== null) return serialize;
+      serialize = this.bySchema.get(key) ?? null;
+      if (serialize === null) {
+        serialize = this.compile(route) as Serialize;
+        this.bySchema.set(key, serialize);
+      }
       return serialize;
     };
-    this.pending.push(() => void ensure());
+    this.pending.push({ key, ensure: () => void ensure() });
     return (data: unknown) => ensure()(data);
   };
 
@@ -68,12 +81,17 @@ export class LazySerializers {
         setTimeout(step, busyRetryMs).unref();
         return;
       }
-      const next = this.pending.shift();
+      // Schemas compiled already (for another route) cost nothing: taken in this turn.
+      let next = this.pending.shift();
+      while (next !== undefined && this.bySchema.has(next.key)) {
+        next.ensure();
+        next = this.pending.shift();
+      }
       if (next === undefined) {
         this.isWarming = false;
         return;
       }
-      next();
+      next.ensure();
       setImmediate(step).unref();
     };
     setImmediate(step).unref();
@@ -82,5 +100,10 @@ export class LazySerializers {
   /** Schemas not compiled by warmUp yet (tests). */
   get pendingCount(): number {
     return this.pending.length;
+  }
+
+  /** Serializers compiled so far, one per distinct schema (tests). */
+  get compiledCount(): number {
+    return this.bySchema.size;
   }
 }
