@@ -106,3 +106,19 @@ test('a schema that several routes and statuses answer with is compiled once, wi
   assert.equal(lazy.compiledCount, 1);
   await app.close();
 });
+
+test('warmUp compiles nothing while API requests keep arriving, and goes on once they stop', async () => {
+  const lazy = await LazySerializers.forSharedSchemas(SHARED_SCHEMAS);
+  const app = await appWith(lazy.compiler);
+  lazy.warmUp(() => 0, 20);
+  const turn = () => new Promise((r) => setImmediate(r));
+  for (let i = 0; i < 10; i++) {
+    lazy.noteRequest();
+    await turn();
+  }
+  assert.equal(lazy.pendingCount, 4, 'a request each turn: nothing compiled');
+  const deadline = Date.now() + 2000;
+  while (lazy.pendingCount > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+  assert.equal(lazy.pendingCount, 0, 'compiled once the requests stopped');
+  await app.close();
+});
