@@ -9,7 +9,7 @@
 
 import { parseIpv4 } from '../../wire/ipv4.js';
 import { DEFAULT_PAGE_SIZE, findLeases, leaseContextFor, leaseListPage } from '../lease-query.js';
-import { leaseListJson, leaseResource } from '../lease-resource.js';
+import { leaseResource } from '../lease-resource.js';
 import {
   AddressParams,
   ErrorBody,
@@ -45,7 +45,6 @@ export function leaseRoutes(app: ApiApp, { deps, now }: RouteContext): void {
       const engine = deps.engine();
       const q = request.query;
       const context = leaseContextFor(deps, engine);
-      reply.serializer(leaseListJson);
       return leaseListPage(engine, now(), { ...q, scopeId }, context, q.cursor, q.limit ?? DEFAULT_PAGE_SIZE);
     },
   );
@@ -66,7 +65,6 @@ export function leaseRoutes(app: ApiApp, { deps, now }: RouteContext): void {
       const engine = deps.engine();
       const context = leaseContextFor(deps, engine);
       const filter = { ...q, scopeId: scope };
-      reply.serializer(leaseListJson);
       return leaseListPage(engine, now(), filter, context, q.cursor, q.limit ?? DEFAULT_PAGE_SIZE);
     },
   );
