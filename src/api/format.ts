@@ -63,7 +63,11 @@ export function iso(seconds: number): string {
 /** Lower-case hex without separators ("001ba9") → "00:1b:a9"; '' → null. */
 export function colonHex(hex: string | null): string | null {
   if (hex === null || hex === '') return null;
-  return hex.toLowerCase().replace(/(..)(?!$)/g, '$1:');
+  // A loop, not a regular expression: a page of 1000 leases has 2000 of these (issue 15).
+  const lower = hex.toLowerCase();
+  let out = lower.slice(0, 2);
+  for (let i = 2; i < lower.length; i += 2) out += `:${lower.slice(i, i + 2)}`;
+  return out;
 }
 
 /** Any of aa:bb…, aa-bb…, aa.bb…, aabb… → canonical lower-case hex without separators. */

@@ -16,8 +16,16 @@ type RouteSchema = Parameters<FastifySerializerCompiler<unknown>>[0];
 type Serialize = (data: unknown) => string;
 
 export class LazySerializers {
-  private readonly pending: Array<() => void> = [];
+  /** Routes' serializers not made yet: the schema's key and what makes it. */
+  private readonly pending: Array<{ key: string; ensure: () => void }> = [];
+  /**
+   * Serializers by schema text: a schema that several routes and statuses answer with (the error
+   * body of every 404, a lease list of two routes) is compiled once, not once per route × status.
+   */
+  private readonly bySchema = new Map<string, Serialize>();
   private isWarming = false;
+  /** API requests seen (noteRequest): the warm-up waits while they come, as for DHCP packets. */
+  private requests = 0;
 
   private constructor(private readonly compile: FastifySerializerCompiler<unknown>) {}
 
@@ -40,26 +48,34 @@ export class LazySerializers {
   /** A compiler for a route's `serializerCompiler`: each schema compiled at its first use. */
   readonly compiler: FastifySerializerCompiler<unknown> = (route: RouteSchema) => {
     let serialize: Serialize | null = null;
+    // The default compiler reads nothing of the route but its schema (and the shared schemas).
+    const key = JSON.stringify(route.schema);
     const ensure = (): Serialize => {
-      serialize ??= this.compile(route) as Serialize;
+      if (serialize !== null) return serialize;
+      serialize = this.bySchema.get(key) ?? null;
+      if (serialize === null) {
+        serialize = this.compile(route) as Serialize;
+        this.bySchema.set(key, serialize);
+      }
       return serialize;
     };
-    this.pending.push(() => void ensure());
+    this.pending.push({ key, ensure: () => void ensure() });
     return (data: unknown) => ensure()(data);
   };
 
   /**
    * Compiles what is still pending, one schema per event-loop turn (setImmediate), so DHCP
    * packets that arrive meanwhile wait for one compilation at most, not for all of them — and only
-   * while `activity` stands still: a compilation takes 5-50 ms of the thread that answers DHCP, so
-   * while clients are being served (the counter moved since the last look) the warm-up waits
-   * `busyRetryMs` and looks again. Measured at 4000 DORA/s right after start (bench/direct.sh):
+   * while `dhcpActivity` and the API requests (noteRequest) stand still: a compilation takes
+   * 5-50 ms of the thread that answers DHCP and the API, so while clients are being served (the
+   * count moved since the last look) the warm-up waits `busyRetryMs` and looks again. Measured at 4000 DORA/s right after start (bench/direct.sh):
    * warming under load raised REQUEST→ACK p99 from 8 to 82 ms. Under steady load the warm-up
    * never runs and each route compiles at its first request, as without it.
    */
-  warmUp(activity: () => number = () => 0, busyRetryMs = 500): void {
+  warmUp(dhcpActivity: () => number = () => 0, busyRetryMs = 500): void {
     if (this.isWarming) return;
     this.isWarming = true;
+    const activity = () => dhcpActivity() + this.requests;
     let seen = activity();
     const step = () => {
       const now = activity();
@@ -68,19 +84,38 @@ export class LazySerializers {
         setTimeout(step, busyRetryMs).unref();
         return;
       }
-      const next = this.pending.shift();
+      // Schemas compiled already (for another route) cost nothing: taken in this turn.
+      let next = this.pending.shift();
+      while (next !== undefined && this.bySchema.has(next.key)) {
+        next.ensure();
+        next = this.pending.shift();
+      }
       if (next === undefined) {
         this.isWarming = false;
         return;
       }
-      next();
+      next.ensure();
       setImmediate(step).unref();
     };
     setImmediate(step).unref();
   }
 
+  /**
+   * An API request arrived. The warm-up also waits while requests come: a request that arrives
+   * during it waits for one compilation in each event-loop turn it takes (reading, answering,
+   * writing), which made the first lease pages after start several times slower.
+   */
+  noteRequest(): void {
+    this.requests++;
+  }
+
   /** Schemas not compiled by warmUp yet (tests). */
   get pendingCount(): number {
     return this.pending.length;
+  }
+
+  /** Serializers compiled so far, one per distinct schema (tests). */
+  get compiledCount(): number {
+    return this.bySchema.size;
   }
 }

@@ -51,11 +51,18 @@ export function leaseContextFor(deps: ApiDeps, engine: ApiEngine): (scopeId: str
   if (!servers.has(engine.settings.serverName)) {
     servers.set(engine.settings.serverName, engine.settings.serverIdentifier);
   }
-  return (scopeId) => ({
-    view: engine.scopeView(scopeId),
-    reservationDescription: (address) => descriptions.get(address) ?? null,
-    serverAddress: (name) => servers.get(name) ?? null,
-  });
+  const reservationDescription = (address: Ipv4) => descriptions.get(address) ?? null;
+  const serverAddress = (name: string) => servers.get(name) ?? null;
+  // One context per scope for the request (a page of 1000 leases asks 1000 times).
+  const contexts = new Map<string, LeaseContext>();
+  return (scopeId) => {
+    let context = contexts.get(scopeId);
+    if (context === undefined) {
+      context = { view: engine.scopeView(scopeId), reservationDescription, serverAddress };
+      contexts.set(scopeId, context);
+    }
+    return context;
+  };
 }
 
 function matches(c: Candidate, f: LeaseFilter): boolean {
@@ -119,10 +126,15 @@ function columnTest(t: LeaseTable, f: LeaseFilter): ColumnTest | null {
 
 /**
  * One page of the records and offers that match `filter`, by address, after `cursor`, and the
- * number of matches in all. The total is one pass over the table's columns; the page walks from
- * the cursor through the records that pass the column test until it is full. Lease values are
- * built only for the page and for the (few) records being offered, whose listing shows the
- * offer's client; no list of every match is built.
+ * number of matches in all. Lease values are built only for the page and for the (few) records
+ * being offered, whose listing shows the offer's client; no list of every match is built.
+ *
+ * What it costs at a million records (issue 15): a filter by state, scope or neither is counted
+ * from the table's per-scope state counts, and the page walks from the cursor through the records
+ * that pass until it is full, or, on the first page, until it holds every match (a rare state
+ * does not walk the whole table). A filter the counts cannot answer (MAC, host name, owner) is one
+ * pass over the records from the start that counts every match and fills the page on the way (it
+ * was a counting pass and then a walk).
  */
 export function leaseListPage(
   engine: ApiEngine,
@@ -136,10 +148,12 @@ export function leaseListPage(
   const after = cursor === undefined ? -1 : parseIpv4(cursor);
   const t = engine.leaseTable;
   const test = columnTest(t, filter);
+  const isCountedByWalk = test !== null && !t.isCountedFromTallies(test);
   // Offered addresses, with a record or not, are judged on what the listing shows of them.
   const offered: Candidate[] = [];
   const offeredAddresses = new Set<Ipv4>();
-  let total = test === null ? 0 : t.countMatching(test);
+  const recordMatches = test === null || isCountedByWalk ? 0 : t.countMatching(test);
+  let total = recordMatches;
   for (const offer of engine.pendingOffers(now)) {
     offeredAddresses.add(offer.address);
     const s = t.slotOf(offer.address);
@@ -168,13 +182,30 @@ export function leaseListPage(
     page.push(c);
     return true;
   };
-  if (test !== null) {
-    t.forEachMatching(after, test, (s) => {
+  if (test !== null && isCountedByWalk) {
+    // One pass from the start: every match counted, the page filled from the cursor on.
+    t.forEachMatching(-1, test, (s) => {
+      total++;
+      if (hasMore) return true;
       const address = t.addressAt(s);
-      while (k < offered.length && offered[k]!.lease.address < address) if (!add(offered[k++]!)) return false;
-      if (offeredAddresses.has(address)) return true;
-      return add({ lease: t.leaseAt(s), offer: undefined });
+      if (address <= after) return true;
+      while (k < offered.length && offered[k]!.lease.address < address) if (!add(offered[k++]!)) return true;
+      if (!offeredAddresses.has(address)) add({ lease: t.leaseAt(s), offer: undefined });
+      return true;
     });
+  } else if (test !== null) {
+    // Without a cursor the walk can stop once it has seen every matching record.
+    let unseen = after < 0 ? recordMatches : Number.POSITIVE_INFINITY;
+    if (unseen > 0) {
+      t.forEachMatching(after, test, (s) => {
+        unseen--;
+        const address = t.addressAt(s);
+        while (k < offered.length && offered[k]!.lease.address < address)
+          if (!add(offered[k++]!)) return false;
+        if (!offeredAddresses.has(address) && !add({ lease: t.leaseAt(s), offer: undefined })) return false;
+        return unseen > 0;
+      });
+    }
   }
   while (!hasMore && k < offered.length) add(offered[k++]!);
   return {

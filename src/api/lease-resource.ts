@@ -31,7 +31,7 @@ export function leaseResource(
   return {
     ipAddress: formatIpv4(lease.address),
     scopeId: lease.scopeId,
-    subnetMask: formatIpv4(maskOf(ctx.view)),
+    subnetMask: subnetMaskText(ctx.view),
     hardwareAddress: { htype: lease.hardwareType, mac: colonHex(lease.hardwareAddress) },
     clientId: colonHex(lease.clientId),
     hostname: lease.hostname,
@@ -101,6 +101,20 @@ export function withOffer(lease: Lease, offer: PendingOffer | undefined): Lease 
     hostname: null,
     fqdn: null,
   };
+}
+
+/** The mask's text by scope view (a view is replaced, never changed, when the config is). */
+const maskTexts = new WeakMap<ScopeView, string>();
+const NO_SCOPE_MASK = formatIpv4(0xffffffff);
+
+function subnetMaskText(view: ScopeView | undefined): string {
+  if (view === undefined) return NO_SCOPE_MASK;
+  let text = maskTexts.get(view);
+  if (text === undefined) {
+    text = formatIpv4(maskOf(view));
+    maskTexts.set(view, text);
+  }
+  return text;
 }
 
 function maskOf(view: ScopeView | undefined): Ipv4 {

@@ -176,6 +176,7 @@ export async function buildApiApp(deps: ApiDeps, options: ApiServerOptions): Pro
 
   app.decorateRequest('caller', null as unknown as FastifyRequest['caller']);
   app.addHook('onRequest', async (request, reply) => {
+    serializers.noteRequest();
     // Unknown routes need a token too, so the 404/401 difference reveals nothing.
     const required = request.routeOptions.config?.access ?? 'read';
     const decision = authorize(
@@ -334,7 +335,8 @@ export async function startApiServer(deps: ApiDeps, options: ApiServerOptions): 
   try {
     await app.listen({ host: options.listenAddress, port: options.port });
     // After listening, so the work is not part of start-up; requests meanwhile compile their own.
-    // Only while no DHCP packet arrives: the compilations run on the thread that answers them.
+    // Only while no DHCP packet and no API request arrives: the compilations run on the thread
+    // that answers both.
     serializersOf.get(app)?.warmUp(() => deps.counters.get?.('pkt4-received') ?? 0);
   } catch (err) {
     await app.close();

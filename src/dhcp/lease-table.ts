@@ -769,13 +769,18 @@ export class LeaseTable {
     );
   }
 
+  /** Whether countMatching answers `test` from the per-scope state counts (a test of state and scope only). */
+  isCountedFromTallies(test: ColumnTest): boolean {
+    return test.ownerIndex < 0 && test.extra === null;
+  }
+
   /**
    * How many bindings pass `test`: from the per-scope state counts when the test is by state and
    * scope only, else one pass over the columns, no call per binding.
    */
   countMatching(test: ColumnTest): number {
-    const { stateMask, scopeIndex, ownerIndex, extra } = test;
-    if (ownerIndex < 0 && extra === null) {
+    const { stateMask, scopeIndex } = test;
+    if (this.isCountedFromTallies(test)) {
       const counts = this.scopeStateCounts;
       const rows = counts.length / STATE_ROW;
       let n = 0;

@@ -3,7 +3,7 @@
 
 import assert from 'node:assert/strict';
 import { afterEach, test } from 'node:test';
-import { iso, isoOrNull, setWallOffsetSource } from '../../src/api/format.js';
+import { colonHex, iso, isoOrNull, setWallOffsetSource } from '../../src/api/format.js';
 
 const byDate = (wallSeconds: number) => new Date(wallSeconds * 1000).toISOString().replace('.000Z', 'Z');
 
@@ -36,4 +36,13 @@ test('isoOrNull: 0 and infinite are null', () => {
   assert.equal(isoOrNull(0), null);
   assert.equal(isoOrNull(0xffffffff), null);
   assert.equal(isoOrNull(86_400), '1970-01-02T00:00:00Z');
+});
+
+test('colonHex puts a colon between octets, as the regular expression it replaces did', () => {
+  const byRegExp = (hex: string) => hex.toLowerCase().replace(/(..)(?!$)/g, '$1:');
+  assert.equal(colonHex(null), null);
+  assert.equal(colonHex(''), null);
+  for (const hex of ['a', 'ab', 'abc', '001BA9', '0102030405', '01020304050607080910111213141516', 'ABCDE'])
+    assert.equal(colonHex(hex), byRegExp(hex), hex);
+  assert.equal(colonHex('001BA9'), '00:1b:a9');
 });

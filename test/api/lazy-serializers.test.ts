@@ -80,3 +80,45 @@ test('warmUp compiles nothing while DHCP packets keep arriving, and goes on once
   assert.equal(lazy.pendingCount, 0, 'compiled once the counter stood still');
   await app.close();
 });
+
+test('a schema that several routes and statuses answer with is compiled once, with the same bytes', async () => {
+  const lazy = await LazySerializers.forSharedSchemas(SHARED_SCHEMAS);
+  const app = Fastify({ logger: false });
+  for (const s of SHARED_SCHEMAS) app.addSchema(s);
+  for (const url of ['/a', '/b'])
+    app.get(
+      url,
+      {
+        schema: { response: { 200: ref(ErrorBody), 404: ref(ErrorBody) } },
+        serializerCompiler: lazy.compiler,
+      },
+      async () => BODY,
+    );
+  await app.ready();
+  const a = await app.inject({ method: 'GET', url: '/a' });
+  const b = await app.inject({ method: 'GET', url: '/b' });
+  assert.equal(b.body, a.body);
+  assert.deepEqual(JSON.parse(a.body), { error: 'not-found', message: 'no such lease' });
+  assert.equal(lazy.compiledCount, 1, 'one schema, one compilation (it was one per route and status)');
+  lazy.warmUp();
+  for (let turns = 0; lazy.pendingCount > 0 && turns < 100; turns++)
+    await new Promise((r) => setImmediate(r));
+  assert.equal(lazy.compiledCount, 1);
+  await app.close();
+});
+
+test('warmUp compiles nothing while API requests keep arriving, and goes on once they stop', async () => {
+  const lazy = await LazySerializers.forSharedSchemas(SHARED_SCHEMAS);
+  const app = await appWith(lazy.compiler);
+  lazy.warmUp(() => 0, 20);
+  const turn = () => new Promise((r) => setImmediate(r));
+  for (let i = 0; i < 10; i++) {
+    lazy.noteRequest();
+    await turn();
+  }
+  assert.equal(lazy.pendingCount, 4, 'a request each turn: nothing compiled');
+  const deadline = Date.now() + 2000;
+  while (lazy.pendingCount > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+  assert.equal(lazy.pendingCount, 0, 'compiled once the requests stopped');
+  await app.close();
+});
