@@ -24,7 +24,7 @@ import {
   SERVER_STATE_NAMES,
   ServerState,
 } from '../../src/wire/failover-message.js';
-import { formatIpv4, type Ipv4 } from '../../src/wire/ipv4.js';
+import { formatIpv4, fromHex, type Ipv4 } from '../../src/wire/ipv4.js';
 import { ip, packet, scope, settings } from '../dhcp/helpers.js';
 import { Checker, type Violation } from './checker.js';
 import { Prng } from './prng.js';
@@ -204,6 +204,8 @@ interface ClientLease {
 interface SimClient {
   id: number;
   mac: string;
+  /** The bytes of `mac`, built once (every packet of the client carries them). */
+  hardwareAddress: Uint8Array;
   phase: ClientPhase;
   /** Cancels timers of an earlier phase. */
   generation: number;
@@ -294,9 +296,11 @@ export class World {
     this.checker = new Checker(this);
     for (const s of this.servers) this.boot(s);
     for (let i = 0; i < sc.clients; i++) {
+      const mac = `02000000${(i + 1).toString(16).padStart(4, '0')}`;
       const c: SimClient = {
         id: i + 1,
-        mac: `02000000${(i + 1).toString(16).padStart(4, '0')}`,
+        mac,
+        hardwareAddress: fromHex(mac),
         phase: 'idle',
         generation: 0,
         xid: (i + 1) * 1000,
@@ -852,10 +856,10 @@ export class World {
     c.offers = [];
     this.count('client-discover');
     const p = packet(DhcpMessageType.Discover, {
-      mac: c.mac,
+      mac: c.hardwareAddress,
       xid: c.xid,
       secs: c.secs,
-      ...(c.remembered !== null ? { requested: formatIpv4(c.remembered) } : {}),
+      ...(c.remembered !== null ? { requested: c.remembered } : {}),
     });
     this.log(`c${c.id} DISCOVER`);
     this.toServers(c, p, null);
@@ -873,11 +877,11 @@ export class World {
     this.newPhase(c, 'requesting');
     c.requestSentMs = this.nowMs;
     const p = packet(DhcpMessageType.Request, {
-      mac: c.mac,
+      mac: c.hardwareAddress,
       xid: c.xid,
       secs: c.secs,
-      requested: formatIpv4(o.address),
-      serverId: formatIpv4(this.server(o.server).config.local.address),
+      requested: o.address,
+      serverId: this.server(o.server).config.local.address,
     });
     this.log(() => `c${c.id} REQUEST ${formatIpv4(o.address)} from ${o.server}`);
     this.toServers(c, p, null);
@@ -976,7 +980,7 @@ export class World {
     this.newPhase(c, 'renewing');
     c.xid++;
     c.requestSentMs = this.nowMs;
-    const p = packet(DhcpMessageType.Request, { mac: c.mac, xid: c.xid, ciaddr: formatIpv4(l.address) });
+    const p = packet(DhcpMessageType.Request, { mac: c.hardwareAddress, xid: c.xid, ciaddr: l.address });
     this.log(() => `c${c.id} RENEW ${formatIpv4(l.address)} at ${l.server}`);
     this.toServers(c, p, l.server);
     const retry = Math.max(1000, Math.floor((l.t2Ms - this.nowMs) / 2));
@@ -990,7 +994,7 @@ export class World {
     this.newPhase(c, 'rebinding');
     c.xid++;
     c.requestSentMs = this.nowMs;
-    const p = packet(DhcpMessageType.Request, { mac: c.mac, xid: c.xid, ciaddr: formatIpv4(l.address) });
+    const p = packet(DhcpMessageType.Request, { mac: c.hardwareAddress, xid: c.xid, ciaddr: l.address });
     this.log(() => `c${c.id} REBIND ${formatIpv4(l.address)}`);
     this.toServers(c, p, null);
     const retry = Math.max(1000, Math.floor((l.untilMs - this.nowMs) / 2));
@@ -1012,9 +1016,9 @@ export class World {
     if (l === null) return;
     this.count('client-release');
     const p = packet(DhcpMessageType.Release, {
-      mac: c.mac,
-      ciaddr: formatIpv4(l.address),
-      serverId: formatIpv4(this.server(l.server).config.local.address),
+      mac: c.hardwareAddress,
+      ciaddr: l.address,
+      serverId: this.server(l.server).config.local.address,
     });
     this.log(() => `c${c.id} RELEASE ${formatIpv4(l.address)} to ${l.server}`);
     this.dropLease(c, 'release');
@@ -1028,9 +1032,9 @@ export class World {
     if (l === null) return;
     this.count('client-decline');
     const p = packet(DhcpMessageType.Decline, {
-      mac: c.mac,
-      requested: formatIpv4(l.address),
-      serverId: formatIpv4(this.server(l.server).config.local.address),
+      mac: c.hardwareAddress,
+      requested: l.address,
+      serverId: this.server(l.server).config.local.address,
     });
     this.log(() => `c${c.id} DECLINE ${formatIpv4(l.address)}`);
     this.dropLease(c, 'decline');
@@ -1067,7 +1071,7 @@ export class World {
     c.xid++;
     c.requestSentMs = this.nowMs;
     this.count('client-reboot');
-    const p = packet(DhcpMessageType.Request, { mac: c.mac, xid: c.xid, requested: formatIpv4(l.address) });
+    const p = packet(DhcpMessageType.Request, { mac: c.hardwareAddress, xid: c.xid, requested: l.address });
     this.log(() => `c${c.id} INIT-REBOOT ${formatIpv4(l.address)}`);
     this.toServers(c, p, null);
     // No answer: keep using the lease (RFC 2131 §3.2) and renew as planned.
