@@ -77,8 +77,9 @@ export function mac(n: number): string {
 }
 
 export interface PacketOptions {
-  /** Hex, or the bytes themselves (the simulator keeps each client's). */
-  mac?: string | Uint8Array;
+  mac?: string;
+  /** The hardware address as bytes, instead of `mac` (the simulator keeps each client's). */
+  macBytes?: Uint8Array;
   xid?: number;
   /** Addresses: dotted text, or the number (the simulator's, which has them as numbers). */
   ciaddr?: string | Ipv4;
@@ -97,7 +98,7 @@ export interface PacketOptions {
 
 export function packet(type: DhcpMessageType, o: PacketOptions = {}): DhcpPacket {
   const chaddr = new Uint8Array(16);
-  chaddr.set(typeof o.mac === 'object' ? o.mac : fromHex(o.mac ?? mac(1)));
+  chaddr.set(o.macBytes ?? fromHex(o.mac ?? mac(1)));
   const options = new Map<number, Uint8Array>();
   if (!o.noMessageType) options.set(53, Uint8Array.of(type));
   if (o.requested !== undefined && o.requested !== '') options.set(50, u32(addressOf(o.requested)));

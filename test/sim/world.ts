@@ -856,7 +856,7 @@ export class World {
     c.offers = [];
     this.count('client-discover');
     const p = packet(DhcpMessageType.Discover, {
-      mac: c.hardwareAddress,
+      macBytes: c.hardwareAddress,
       xid: c.xid,
       secs: c.secs,
       ...(c.remembered !== null ? { requested: c.remembered } : {}),
@@ -877,7 +877,7 @@ export class World {
     this.newPhase(c, 'requesting');
     c.requestSentMs = this.nowMs;
     const p = packet(DhcpMessageType.Request, {
-      mac: c.hardwareAddress,
+      macBytes: c.hardwareAddress,
       xid: c.xid,
       secs: c.secs,
       requested: o.address,
@@ -980,7 +980,7 @@ export class World {
     this.newPhase(c, 'renewing');
     c.xid++;
     c.requestSentMs = this.nowMs;
-    const p = packet(DhcpMessageType.Request, { mac: c.hardwareAddress, xid: c.xid, ciaddr: l.address });
+    const p = packet(DhcpMessageType.Request, { macBytes: c.hardwareAddress, xid: c.xid, ciaddr: l.address });
     this.log(() => `c${c.id} RENEW ${formatIpv4(l.address)} at ${l.server}`);
     this.toServers(c, p, l.server);
     const retry = Math.max(1000, Math.floor((l.t2Ms - this.nowMs) / 2));
@@ -994,7 +994,7 @@ export class World {
     this.newPhase(c, 'rebinding');
     c.xid++;
     c.requestSentMs = this.nowMs;
-    const p = packet(DhcpMessageType.Request, { mac: c.hardwareAddress, xid: c.xid, ciaddr: l.address });
+    const p = packet(DhcpMessageType.Request, { macBytes: c.hardwareAddress, xid: c.xid, ciaddr: l.address });
     this.log(() => `c${c.id} REBIND ${formatIpv4(l.address)}`);
     this.toServers(c, p, null);
     const retry = Math.max(1000, Math.floor((l.untilMs - this.nowMs) / 2));
@@ -1016,7 +1016,7 @@ export class World {
     if (l === null) return;
     this.count('client-release');
     const p = packet(DhcpMessageType.Release, {
-      mac: c.hardwareAddress,
+      macBytes: c.hardwareAddress,
       ciaddr: l.address,
       serverId: this.server(l.server).config.local.address,
     });
@@ -1032,7 +1032,7 @@ export class World {
     if (l === null) return;
     this.count('client-decline');
     const p = packet(DhcpMessageType.Decline, {
-      mac: c.hardwareAddress,
+      macBytes: c.hardwareAddress,
       requested: l.address,
       serverId: this.server(l.server).config.local.address,
     });
@@ -1071,7 +1071,11 @@ export class World {
     c.xid++;
     c.requestSentMs = this.nowMs;
     this.count('client-reboot');
-    const p = packet(DhcpMessageType.Request, { mac: c.hardwareAddress, xid: c.xid, requested: l.address });
+    const p = packet(DhcpMessageType.Request, {
+      macBytes: c.hardwareAddress,
+      xid: c.xid,
+      requested: l.address,
+    });
     this.log(() => `c${c.id} INIT-REBOOT ${formatIpv4(l.address)}`);
     this.toServers(c, p, null);
     // No answer: keep using the lease (RFC 2131 §3.2) and renew as planned.
