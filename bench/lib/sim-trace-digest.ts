@@ -12,6 +12,7 @@ import { createHash } from 'node:crypto';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import type { SimResult } from '../../test/sim/world.js';
 
 const { values } = parseArgs({
   options: {
@@ -22,16 +23,8 @@ const { values } = parseArgs({
   },
 });
 
-interface Result {
-  events: number;
-  simSeconds: number;
-  faults: Record<string, number>;
-  faultLog: string[];
-  counters: Record<string, number>;
-  violations: unknown[];
-  trace: string[];
-}
-type RunSeed = (o: { seed: number; trace?: boolean }) => Result;
+// This tree's types; the code is --root's (a type import is erased).
+type RunSeed = (o: { seed: number; trace?: boolean }) => SimResult;
 
 const runModule = pathToFileURL(resolve(values.root, 'test/sim/run.ts')).href;
 const { runSeed } = (await import(runModule)) as { runSeed: RunSeed };
