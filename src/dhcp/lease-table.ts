@@ -11,10 +11,13 @@
 // itself in a side map, so every value reads back exactly as it was put.
 //
 // Lookups are O(1) and never grow with the table:
-//  * address → slot: a three-level directory (/16 → /24 → address) of 256-entry pages, independent
-//    of the configuration, so a reload hands the table over as it is. Walking the pages in order
-//    gives address order without sorting (API cursors), and each page's record count lets the free
-//    pool skip full /24s when it looks for never-used addresses (`nextAbsent`).
+//  * address → slot: a four-level directory (/8 → /16 → /24 → address) of 256-entry arrays and
+//    pages, independent of the configuration, so a reload hands the table over as it is. Walking the
+//    pages in order gives address order without sorting (API cursors), and each page's record count
+//    lets the free pool skip full /24s when it looks for never-used addresses (`nextAbsent`). Four
+//    levels, not one array of 65,536 /16s: that array cost more to allocate (a 512 KiB object per
+//    table) and to walk (every scan visited each of its 65,536 cells) than a small table holds; the
+//    simulator builds a table at every server start and walks it every second (issue 16).
 //  * (scope, client) → address: an open-addressing hash over slots, compared against the slot's own
 //    columns (no per-entry key strings). As the map it replaces: the last binding put for a client
 //    wins; removing a binding removes the entry only if the entry is that binding's.
@@ -192,6 +195,11 @@ export interface Tally {
   activeOwned: number;
 }
 
+/** One /16 of the address directory: its 256 /24 pages (slot by address & 255, then the count). */
+type Directory24 = (Int32Array | undefined)[];
+/** One /8 of the address directory: its 256 /16s. */
+type Directory16 = (Directory24 | undefined)[];
+
 export class LeaseTable {
   private capacity: number;
   private count = 0;
@@ -225,8 +233,8 @@ export class LeaseTable {
   private readonly lastNames: (string | null)[] = [null, null, null];
   private readonly lastNameIndexes = [0, 0, 0];
 
-  // address → slot
-  private readonly directory: ((Int32Array | undefined)[] | undefined)[] = new Array(65536);
+  // address → slot: /8 → /16 → /24 page (see the file comment).
+  private readonly directory: (Directory16 | undefined)[] = new Array(256);
 
   // (scope, client key) → slot
   private keyHash: Int32Array;
@@ -553,7 +561,7 @@ export class LeaseTable {
 
   /** The slot of `address`'s binding, or −1. */
   slotOf(address: Ipv4): number {
-    const mid = this.directory[address >>> 16];
+    const mid = this.directory[address >>> 24]?.[(address >>> 16) & 255];
     if (mid === undefined) return NO_SLOT;
     const page = mid[(address >>> 8) & 255];
     if (page === undefined) return NO_SLOT;
@@ -744,7 +752,12 @@ export class LeaseTable {
     const start = afterAddress < 0 ? 0 : afterAddress + 1;
     if (start > 0xffffffff) return;
     for (let hi = start >>> 16; hi < 65536; hi++) {
-      const mid = this.directory[hi];
+      const upper = this.directory[hi >>> 8];
+      if (upper === undefined) {
+        hi |= 255;
+        continue;
+      }
+      const mid = upper[hi & 255];
       if (mid === undefined) continue;
       const midFrom = hi === start >>> 16 ? (start >>> 8) & 255 : 0;
       for (let m = midFrom; m < 256; m++) {
@@ -818,7 +831,7 @@ export class LeaseTable {
     const state = this.state;
     let n = 0;
     for (let base = (from & ~255) >>> 0; base <= to; base += PAGE_SIZE) {
-      const page = this.directory[base >>> 16]?.[(base >>> 8) & 255];
+      const page = this.directory[base >>> 24]?.[(base >>> 16) & 255]?.[(base >>> 8) & 255];
       if (page === undefined || page[PAGE_COUNT_AT] === 0) continue;
       const lo = Math.max(from, base) - base;
       const hi = Math.min(to, base + PAGE_SIZE - 1) - base;
@@ -847,7 +860,12 @@ export class LeaseTable {
     const { stateMask, scopeIndex, ownerIndex, extra } = test;
     const state = this.state;
     for (let hi = start >>> 16; hi < 65536; hi++) {
-      const mid = this.directory[hi];
+      const upper = this.directory[hi >>> 8];
+      if (upper === undefined) {
+        hi |= 255;
+        continue;
+      }
+      const mid = upper[hi & 255];
       if (mid === undefined) continue;
       const midFrom = hi === start >>> 16 ? (start >>> 8) & 255 : 0;
       for (let m = midFrom; m < 256; m++) {
@@ -883,7 +901,7 @@ export class LeaseTable {
   nextAbsent(from: Ipv4, to: Ipv4): Ipv4 | null {
     let a = from;
     while (a <= to) {
-      const mid = this.directory[a >>> 16];
+      const mid = this.directory[a >>> 24]?.[(a >>> 16) & 255];
       if (mid === undefined) return a;
       const page = mid[(a >>> 8) & 255];
       if (page === undefined || page[PAGE_COUNT_AT] === 0) return a;
@@ -1198,12 +1216,18 @@ export class LeaseTable {
   }
 
   private setSlotOf(address: Ipv4, s: number): void {
-    const hi = address >>> 16;
-    let mid = this.directory[hi];
+    let upper = this.directory[address >>> 24];
+    if (upper === undefined) {
+      if (s === NO_SLOT) return;
+      upper = new Array<Directory24 | undefined>(256);
+      this.directory[address >>> 24] = upper;
+    }
+    const hi = (address >>> 16) & 255;
+    let mid = upper[hi];
     if (mid === undefined) {
       if (s === NO_SLOT) return;
       mid = new Array<Int32Array | undefined>(256);
-      this.directory[hi] = mid;
+      upper[hi] = mid;
     }
     const m = (address >>> 8) & 255;
     let page = mid[m];

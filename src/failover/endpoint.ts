@@ -968,16 +968,21 @@ export class FailoverEndpoint {
       engine: this.options.engine(),
       isIscPeer: c.isIscPeer,
       wireOffsetSeconds: c.wireOffsetSeconds,
-      isHeld: (lease: Lease) =>
-        c.isIscPeer &&
-        this.role === 'secondary' &&
-        isExpiryHeldForIscPrimary(lease, {
-          isWaitedFor: this.updates.isWaitedFor(lease.address),
-          // dhcpd keeps the expiry as we sent it (our timeline + the connection's wall offset) and
-          // compares it with its own clock (partner's time = our timeline + the measured offset).
-          partnerClockLagSeconds: Math.max(0, c.wireOffsetSeconds - this.clock.partnerClockOffset()),
-          now,
-        }),
+      // A function made only for an ISC primary's secondary: pump runs at every input, and every
+      // other pair holds nothing (the simulator, which runs under tsx, paid for naming a fresh
+      // arrow function at each call: issue 16).
+      isHeld:
+        c.isIscPeer && this.role === 'secondary'
+          ? (lease: Lease) =>
+              isExpiryHeldForIscPrimary(lease, {
+                isWaitedFor: this.updates.isWaitedFor(lease.address),
+                // dhcpd keeps the expiry as we sent it (our timeline + the connection's wall offset)
+                // and compares it with its own clock (partner's time = our timeline + the measured
+                // offset).
+                partnerClockLagSeconds: Math.max(0, c.wireOffsetSeconds - this.clock.partnerClockOffset()),
+                now,
+              })
+          : isNeverHeld,
     };
     const perMessage = c.isIscPeer ? 1 : MAX_BINDINGS_PER_UPDATE;
     while (this.updates.unackedMessages < c.partnerMaxUnacked) {
@@ -1110,6 +1115,10 @@ export class FailoverEndpoint {
   servesBucket(bucket: number): boolean {
     return serves(this.hba, bucket, this.role, this.config.hbaBitMeaning);
   }
+}
+
+function isNeverHeld(): boolean {
+  return false;
 }
 
 function normaliseStored(state: ServerState): ServerState {

@@ -5,7 +5,7 @@ import type { FailoverGate } from '../../src/dhcp/failover-gate.js';
 import type { Lease } from '../../src/dhcp/lease.js';
 import type { EngineReservation, EngineScope, EngineSettings } from '../../src/dhcp/scope.js';
 import { BOOTREQUEST, type DhcpMessageType, type DhcpPacket } from '../../src/wire/dhcp-packet.js';
-import { fromHex, parseIpv4, parseSubnet } from '../../src/wire/ipv4.js';
+import { fromHex, type Ipv4, parseIpv4, parseSubnet } from '../../src/wire/ipv4.js';
 
 export const ip = parseIpv4;
 export const SERVER_ID = ip('10.0.0.1');
@@ -78,13 +78,16 @@ export function mac(n: number): string {
 
 export interface PacketOptions {
   mac?: string;
+  /** The hardware address as bytes, instead of `mac` (the simulator keeps each client's). */
+  macBytes?: Uint8Array;
   xid?: number;
-  ciaddr?: string;
+  /** Addresses: dotted text, or the number (the simulator's, which has them as numbers). */
+  ciaddr?: string | Ipv4;
   giaddr?: string;
   flags?: number;
   secs?: number;
-  requested?: string;
-  serverId?: string;
+  requested?: string | Ipv4;
+  serverId?: string | Ipv4;
   clientId?: string;
   hostname?: string;
   prl?: number[];
@@ -95,11 +98,11 @@ export interface PacketOptions {
 
 export function packet(type: DhcpMessageType, o: PacketOptions = {}): DhcpPacket {
   const chaddr = new Uint8Array(16);
-  chaddr.set(fromHex(o.mac ?? mac(1)));
+  chaddr.set(o.macBytes ?? fromHex(o.mac ?? mac(1)));
   const options = new Map<number, Uint8Array>();
   if (!o.noMessageType) options.set(53, Uint8Array.of(type));
-  if (o.requested) options.set(50, u32(ip(o.requested)));
-  if (o.serverId) options.set(54, u32(ip(o.serverId)));
+  if (o.requested !== undefined && o.requested !== '') options.set(50, u32(addressOf(o.requested)));
+  if (o.serverId !== undefined && o.serverId !== '') options.set(54, u32(addressOf(o.serverId)));
   if (o.clientId) options.set(61, fromHex(o.clientId));
   if (o.hostname) options.set(12, new TextEncoder().encode(o.hostname));
   if (o.leaseTime !== undefined) options.set(51, u32(o.leaseTime));
@@ -113,7 +116,7 @@ export function packet(type: DhcpMessageType, o: PacketOptions = {}): DhcpPacket
     xid: o.xid ?? 0x1234,
     secs: o.secs ?? 0,
     flags: o.flags ?? 0,
-    ciaddr: o.ciaddr ? ip(o.ciaddr) : 0,
+    ciaddr: o.ciaddr ? addressOf(o.ciaddr) : 0,
     yiaddr: 0,
     siaddr: 0,
     giaddr: o.giaddr ? ip(o.giaddr) : 0,
@@ -123,6 +126,10 @@ export function packet(type: DhcpMessageType, o: PacketOptions = {}): DhcpPacket
     hasMagicCookie: !o.noMessageType,
     options,
   };
+}
+
+function addressOf(a: string | Ipv4): Ipv4 {
+  return typeof a === 'string' ? ip(a) : a;
 }
 
 export function u32(v: number): Uint8Array {

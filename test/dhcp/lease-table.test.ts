@@ -98,10 +98,26 @@ class ReferenceTable {
   }
 }
 
-// Addresses from a few /24 pages (collisions, page boundaries) and the extremes.
+// Addresses from a few /24 pages (collisions, page boundaries), the extremes and the boundaries of
+// the directory's /16 and /8 levels.
 const addressArb = fc.oneof(
   { weight: 8, arbitrary: fc.integer({ min: 0x0a0000fa, max: 0x0a000205 }) },
-  { weight: 1, arbitrary: fc.constantFrom(0, 1, 0xffffffff, 0xfffffffe, 0xc0a80101, 0x0affffff, 0x0b000000) },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom(
+      0,
+      1,
+      0xffffffff,
+      0xfffffffe,
+      0xc0a80101,
+      0x0affffff,
+      0x0b000000,
+      0x0a00ffff,
+      0x0a010000,
+      0x00ffffff,
+      0x01000000,
+    ),
+  },
 );
 const hwArb = fc.oneof(
   {
@@ -400,4 +416,57 @@ test('nextAbsent skips full pages', () => {
   for (let a = 0x0a010000; a < 0x0a010000 + 256 * 40 + 7; a++) t.put(emptyLease(a, 's', 'active', 1));
   assert.equal(t.nextAbsent(0x0a010000, 0x0a01ffff), 0x0a010000 + 256 * 40 + 7);
   assert.equal(t.nextAbsent(0x0a010000, 0x0a010000 + 300), null);
+});
+
+test('scans, ranges and free-address searches cross the directory levels (/8, /16, /24) in address order', () => {
+  const t = new LeaseTable();
+  // Bindings on both sides of /24, /16 and /8 boundaries, in /8s far apart, and none in the /8s
+  // between them (a scan jumps over those).
+  const held = [
+    0x00000000, 0x000000ff, 0x00000100, 0x0000ffff, 0x00010000, 0x00ffffff, 0x01000000, 0x0a0000ff,
+    0x0a000100, 0x0a00ffff, 0x0a010000, 0x0a7f8001, 0x0affffff, 0x0b000000, 0x7f000001, 0xc0a80101,
+    0xfeffffff, 0xff000000, 0xffffffff,
+  ] as Ipv4[];
+  for (const a of [...held].reverse()) t.put(emptyLease(a, 's', 'active', 1));
+  const starts = [-1, 0x00000005, 0x0000ffff, 0x02000000, 0x02abcdef, 0x0a00ff00, 0x30123456, 0xfe000000];
+  for (const a of held) starts.push(a - 1, a);
+  for (const after of starts) {
+    const seen: number[] = [];
+    t.forEachFrom(after, (s) => {
+      seen.push(t.addressAt(s));
+      return true;
+    });
+    assert.deepEqual(
+      seen,
+      held.filter((a) => a > after),
+      `forEachFrom(${after.toString(16)})`,
+    );
+    const matching: number[] = [];
+    t.forEachMatching(after, { stateMask: 1 << 1, scopeIndex: -1, ownerIndex: -1, extra: null }, (s) => {
+      matching.push(t.addressAt(s));
+      return true;
+    });
+    assert.deepEqual(matching, seen, `forEachMatching(${after.toString(16)})`);
+  }
+  const all = { stateMask: 0b1111111, scopeIndex: -1, ownerIndex: -1, extra: null };
+  for (const [from, to] of [
+    [0x00000000, 0x0001ffff],
+    [0x00ffff00, 0x010000ff],
+    [0x0a00ff00, 0x0a0100ff],
+    [0x0afffff0, 0x0b00000f],
+  ] as const) {
+    const expected = held.filter((a) => a >= from && a <= to).length;
+    assert.equal(
+      t.countInRange(from as Ipv4, to as Ipv4, all),
+      expected,
+      `countInRange ${from.toString(16)}`,
+    );
+  }
+  assert.equal(t.nextAbsent(0x00ffffff as Ipv4, 0x01000001 as Ipv4), 0x01000001);
+  assert.equal(t.nextAbsent(0x0affffff as Ipv4, 0x0b000000 as Ipv4), null);
+  assert.equal(t.nextAbsent(0xfeffffff as Ipv4, 0xff000001 as Ipv4), 0xff000001);
+  assert.equal(t.delete(0x0a010000 as Ipv4), true);
+  assert.equal(t.nextAbsent(0x0a00ffff as Ipv4, 0x0a010001 as Ipv4), 0x0a010000);
+  assert.equal(t.get(0x0a010000 as Ipv4), undefined);
+  assert.equal(t.get(0x0a00ffff as Ipv4)?.address, 0x0a00ffff);
 });

@@ -24,7 +24,7 @@ import {
   SERVER_STATE_NAMES,
   ServerState,
 } from '../../src/wire/failover-message.js';
-import { formatIpv4, type Ipv4 } from '../../src/wire/ipv4.js';
+import { formatIpv4, fromHex, type Ipv4 } from '../../src/wire/ipv4.js';
 import { ip, packet, scope, settings } from '../dhcp/helpers.js';
 import { Checker, type Violation } from './checker.js';
 import { Prng } from './prng.js';
@@ -43,21 +43,28 @@ interface Scheduled {
   run: () => void;
 }
 
+/**
+ * A binary min-heap on (atMs, seq): events at the same millisecond run in the order they were
+ * scheduled. The order is total, so any correct heap pops the same sequence; this one moves a hole
+ * instead of swapping pairs (no temporary arrays on the hot path: every event passes through it).
+ */
 class EventQueue {
-  private heap: Scheduled[] = [];
+  private readonly heap: Scheduled[] = [];
   private seq = 0;
 
   push(atMs: number, run: () => void): void {
-    const e = { atMs, seq: this.seq++, run };
+    const e: Scheduled = { atMs, seq: this.seq++, run };
     const h = this.heap;
+    let i = h.length;
     h.push(e);
-    let i = h.length - 1;
     while (i > 0) {
       const p = (i - 1) >> 1;
-      if (!before(h[i]!, h[p]!)) break;
-      [h[i], h[p]] = [h[p]!, h[i]!];
+      const parent = h[p]!;
+      if (parent.atMs < atMs || (parent.atMs === atMs && parent.seq < e.seq)) break;
+      h[i] = parent;
       i = p;
     }
+    h[i] = e;
   }
 
   pop(): Scheduled | undefined {
@@ -65,19 +72,20 @@ class EventQueue {
     if (h.length === 0) return undefined;
     const top = h[0]!;
     const last = h.pop()!;
-    if (h.length > 0) {
-      h[0] = last;
+    const n = h.length;
+    if (n > 0) {
       let i = 0;
       for (;;) {
         const l = 2 * i + 1;
+        if (l >= n) break;
         const r = l + 1;
-        let m = i;
-        if (l < h.length && before(h[l]!, h[m]!)) m = l;
-        if (r < h.length && before(h[r]!, h[m]!)) m = r;
-        if (m === i) break;
-        [h[i], h[m]] = [h[m]!, h[i]!];
+        let m = l;
+        if (r < n && before(h[r]!, h[l]!)) m = r;
+        if (!before(h[m]!, last)) break;
+        h[i] = h[m]!;
         i = m;
       }
+      h[i] = last;
     }
     return top;
   }
@@ -196,6 +204,8 @@ interface ClientLease {
 interface SimClient {
   id: number;
   mac: string;
+  /** The bytes of `mac`, built once (every packet of the client carries them). */
+  hardwareAddress: Uint8Array;
   phase: ClientPhase;
   /** Cancels timers of an earlier phase. */
   generation: number;
@@ -286,9 +296,11 @@ export class World {
     this.checker = new Checker(this);
     for (const s of this.servers) this.boot(s);
     for (let i = 0; i < sc.clients; i++) {
+      const mac = `02000000${(i + 1).toString(16).padStart(4, '0')}`;
       const c: SimClient = {
         id: i + 1,
-        mac: `02000000${(i + 1).toString(16).padStart(4, '0')}`,
+        mac,
+        hardwareAddress: fromHex(mac),
         phase: 'idle',
         generation: 0,
         xid: (i + 1) * 1000,
@@ -844,10 +856,10 @@ export class World {
     c.offers = [];
     this.count('client-discover');
     const p = packet(DhcpMessageType.Discover, {
-      mac: c.mac,
+      macBytes: c.hardwareAddress,
       xid: c.xid,
       secs: c.secs,
-      ...(c.remembered !== null ? { requested: formatIpv4(c.remembered) } : {}),
+      ...(c.remembered !== null ? { requested: c.remembered } : {}),
     });
     this.log(`c${c.id} DISCOVER`);
     this.toServers(c, p, null);
@@ -865,13 +877,13 @@ export class World {
     this.newPhase(c, 'requesting');
     c.requestSentMs = this.nowMs;
     const p = packet(DhcpMessageType.Request, {
-      mac: c.mac,
+      macBytes: c.hardwareAddress,
       xid: c.xid,
       secs: c.secs,
-      requested: formatIpv4(o.address),
-      serverId: formatIpv4(this.server(o.server).config.local.address),
+      requested: o.address,
+      serverId: this.server(o.server).config.local.address,
     });
-    this.log(`c${c.id} REQUEST ${formatIpv4(o.address)} from ${o.server}`);
+    this.log(() => `c${c.id} REQUEST ${formatIpv4(o.address)} from ${o.server}`);
     this.toServers(c, p, null);
     this.clientLater(c, 3000, () => {
       this.newPhase(c, 'idle');
@@ -968,8 +980,8 @@ export class World {
     this.newPhase(c, 'renewing');
     c.xid++;
     c.requestSentMs = this.nowMs;
-    const p = packet(DhcpMessageType.Request, { mac: c.mac, xid: c.xid, ciaddr: formatIpv4(l.address) });
-    this.log(`c${c.id} RENEW ${formatIpv4(l.address)} at ${l.server}`);
+    const p = packet(DhcpMessageType.Request, { macBytes: c.hardwareAddress, xid: c.xid, ciaddr: l.address });
+    this.log(() => `c${c.id} RENEW ${formatIpv4(l.address)} at ${l.server}`);
     this.toServers(c, p, l.server);
     const retry = Math.max(1000, Math.floor((l.t2Ms - this.nowMs) / 2));
     this.clientLater(c, retry, () => this.renew(c));
@@ -982,8 +994,8 @@ export class World {
     this.newPhase(c, 'rebinding');
     c.xid++;
     c.requestSentMs = this.nowMs;
-    const p = packet(DhcpMessageType.Request, { mac: c.mac, xid: c.xid, ciaddr: formatIpv4(l.address) });
-    this.log(`c${c.id} REBIND ${formatIpv4(l.address)}`);
+    const p = packet(DhcpMessageType.Request, { macBytes: c.hardwareAddress, xid: c.xid, ciaddr: l.address });
+    this.log(() => `c${c.id} REBIND ${formatIpv4(l.address)}`);
     this.toServers(c, p, null);
     const retry = Math.max(1000, Math.floor((l.untilMs - this.nowMs) / 2));
     if (this.nowMs + retry < l.untilMs) this.clientLater(c, retry, () => this.rebind(c));
@@ -991,8 +1003,9 @@ export class World {
   }
 
   private expire(c: SimClient): void {
-    if (c.lease === null) return;
-    this.log(`c${c.id} lease of ${formatIpv4(c.lease.address)} ran out`);
+    const l = c.lease;
+    if (l === null) return;
+    this.log(() => `c${c.id} lease of ${formatIpv4(l.address)} ran out`);
     this.dropLease(c, 'expired');
     this.newPhase(c, 'idle');
     this.clientLater(c, this.rClients.int(0, 5000), () => this.discover(c));
@@ -1003,11 +1016,11 @@ export class World {
     if (l === null) return;
     this.count('client-release');
     const p = packet(DhcpMessageType.Release, {
-      mac: c.mac,
-      ciaddr: formatIpv4(l.address),
-      serverId: formatIpv4(this.server(l.server).config.local.address),
+      macBytes: c.hardwareAddress,
+      ciaddr: l.address,
+      serverId: this.server(l.server).config.local.address,
     });
-    this.log(`c${c.id} RELEASE ${formatIpv4(l.address)} to ${l.server}`);
+    this.log(() => `c${c.id} RELEASE ${formatIpv4(l.address)} to ${l.server}`);
     this.dropLease(c, 'release');
     this.toServers(c, p, l.server);
     this.newPhase(c, 'idle');
@@ -1019,11 +1032,11 @@ export class World {
     if (l === null) return;
     this.count('client-decline');
     const p = packet(DhcpMessageType.Decline, {
-      mac: c.mac,
-      requested: formatIpv4(l.address),
-      serverId: formatIpv4(this.server(l.server).config.local.address),
+      macBytes: c.hardwareAddress,
+      requested: l.address,
+      serverId: this.server(l.server).config.local.address,
     });
-    this.log(`c${c.id} DECLINE ${formatIpv4(l.address)}`);
+    this.log(() => `c${c.id} DECLINE ${formatIpv4(l.address)}`);
     this.dropLease(c, 'decline');
     c.remembered = null;
     c.declined = { address: l.address, untilMs: this.nowMs + 600_000 };
@@ -1058,8 +1071,12 @@ export class World {
     c.xid++;
     c.requestSentMs = this.nowMs;
     this.count('client-reboot');
-    const p = packet(DhcpMessageType.Request, { mac: c.mac, xid: c.xid, requested: formatIpv4(l.address) });
-    this.log(`c${c.id} INIT-REBOOT ${formatIpv4(l.address)}`);
+    const p = packet(DhcpMessageType.Request, {
+      macBytes: c.hardwareAddress,
+      xid: c.xid,
+      requested: l.address,
+    });
+    this.log(() => `c${c.id} INIT-REBOOT ${formatIpv4(l.address)}`);
     this.toServers(c, p, null);
     // No answer: keep using the lease (RFC 2131 §3.2) and renew as planned.
     this.clientLater(c, 3000, () => {
