@@ -38,7 +38,7 @@ export const LEASE_STORE_DEFAULTS = {
   /** src/leases/sqlite-store.ts DEFAULT_COMMIT_INTERVAL_MS. */
   commitIntervalMs: 2,
   /** src/leases/sqlite-store.ts DEFAULT_COMMIT_BATCH_SIZE, DEFAULT_COMMIT_MAX_DELAY_MS. */
-  commitBatchSize: 8,
+  commitBatchSize: 1,
   commitMaxDelayMs: 8,
   /** src/leases/sqlite-writer-thread.ts */
   writerThread: false,

@@ -703,7 +703,7 @@ export const Config = Type.Object(
               minimum: 1,
               maximum: 1000,
               description:
-                "A group commit starts (commitIntervalMs after the last at the soonest) once this many commits wait, about one per ACK; with fewer it waits up to commitMaxDelayMs for more (dhcpd's delayed-ack). 1: no waiting beyond the interval",
+                "A group commit starts (commitIntervalMs after the last at the soonest) once this many commits wait, about one per ACK; with fewer it waits up to commitMaxDelayMs for more (dhcpd's delayed-ack). 1 (the default): no waiting beyond the interval",
               default: LEASE_STORE_DEFAULTS.commitBatchSize,
             }),
           ),

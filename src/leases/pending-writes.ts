@@ -254,8 +254,7 @@ export interface GroupCommitOptions {
 
 /**
  * When a store's next transaction is due. A transaction costs about the same CPU whatever it
- * carries (the fsync: ~250 µs on the bench VM, as much as three whole DORAs otherwise cost;
- * bench/profiles/README.md), so at a low rate the replies' commits wait a little for company, as
+ * carries (the fsync), so at a low rate the replies' commits may wait a little for company, as
  * dhcpd's `delayed-ack` and `max-ack-delay` make its ACKs wait for the lease file's fsync: the
  * transaction starts once `commitBatchSize` commits wait or the oldest of them has waited
  * `commitMaxDelayMs`, and never sooner than `commitIntervalMs` after the last one started. At a

@@ -44,12 +44,13 @@ export const DEFAULT_COMMIT_INTERVAL_MS = 2;
 /**
  * Default commits (about one per reply) a group commit waits for, and the most the oldest of them
  * waits for the others (config leaseStore.commitBatchSize, commitMaxDelayMs; GroupCommitSchedule).
- * With the interval alone a commit started 2 ms after the last whatever it carried: at 1000
- * leases/s that was one fsync per ~2–5 leases, which cost more CPU than the rest of the lease.
- * 8 replies fill within the 2 ms interval from 4000 leases/s up, so high rates wait no longer than
- * before; below, an ACK waits at most 8 ms more (dhcpd's default max-ack-delay is 250 ms).
+ * 1: no waiting beyond the interval. Measured (issue 17, bench/profiles/README.md): a batch of 8
+ * cut the fsyncs at 1000 leases/s from 334/s to 123/s but not the server's CPU per lease (231–253
+ * against 225–231 µs): with the event loop no longer blocked in a fsync every 3 ms, each packet
+ * woke it on its own (epoll_pwait 1.4 → 2.6 per DORA), and on this VM a wake-up costs about what
+ * the fsyncs saved. So it is not the default.
  */
-export const DEFAULT_COMMIT_BATCH_SIZE = 8;
+export const DEFAULT_COMMIT_BATCH_SIZE = 1;
 export const DEFAULT_COMMIT_MAX_DELAY_MS = 8;
 
 /**

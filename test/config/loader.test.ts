@@ -956,7 +956,7 @@ describe('resolution', () => {
         type: 'sqlite',
         path: '/var/lib/twinlease/leases.db',
         commitIntervalMs: 2,
-        commitBatchSize: 8,
+        commitBatchSize: 1,
         commitMaxDelayMs: 8,
         writerThread: false,
         url: null,

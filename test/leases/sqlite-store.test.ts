@@ -335,7 +335,7 @@ describe('SQLite lease store: commit interval', () => {
   });
 
   test('with fewer than commitBatchSize waiting, the commits of later turns join the first', async () => {
-    // Interval 0, batch 8, delay 8 ms (the default): four turns in a row are well within 8 ms.
+    // Interval 0, batch 8, delay 8 ms: four turns in a row are well within 8 ms.
     assert.equal(await commitsInSuccessiveTurns(0, 8), 1);
   });
 
