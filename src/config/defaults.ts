@@ -37,6 +37,9 @@ export const LEASE_STORE_DEFAULTS = {
   path: '/var/lib/twinlease/leases.db',
   /** src/leases/sqlite-store.ts DEFAULT_COMMIT_INTERVAL_MS. */
   commitIntervalMs: 2,
+  /** src/leases/sqlite-store.ts DEFAULT_COMMIT_BATCH_SIZE, DEFAULT_COMMIT_MAX_DELAY_MS. */
+  commitBatchSize: 1,
+  commitMaxDelayMs: 8,
   /** src/leases/sqlite-writer-thread.ts */
   writerThread: false,
   /** src/leases/pg-store.ts PG_STORE_DEFAULTS. */

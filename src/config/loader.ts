@@ -226,6 +226,8 @@ export function describeChanges(current: ResolvedConfig, next: ResolvedConfig): 
     ['leaseStore.type', current.leaseStore.type, next.leaseStore.type],
     ['leaseStore.path', current.leaseStore.path, next.leaseStore.path],
     ['leaseStore.commitIntervalMs', current.leaseStore.commitIntervalMs, next.leaseStore.commitIntervalMs],
+    ['leaseStore.commitBatchSize', current.leaseStore.commitBatchSize, next.leaseStore.commitBatchSize],
+    ['leaseStore.commitMaxDelayMs', current.leaseStore.commitMaxDelayMs, next.leaseStore.commitMaxDelayMs],
     ['leaseStore.writerThread', current.leaseStore.writerThread, next.leaseStore.writerThread],
     ['leaseStore.url', current.leaseStore.url, next.leaseStore.url],
     ['leaseStore.poolSize', current.leaseStore.poolSize, next.leaseStore.poolSize],

@@ -167,6 +167,8 @@ export interface ResolvedConfig {
     readonly connectTimeoutMs: number;
     readonly statementTimeoutMs: number;
     readonly commitIntervalMs: number;
+    readonly commitBatchSize: number;
+    readonly commitMaxDelayMs: number;
     readonly writerThread: boolean;
   };
   readonly logging: { readonly level: LogLevel; readonly isGrantLogged: boolean };

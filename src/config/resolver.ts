@@ -230,6 +230,8 @@ class Resolver {
         type: c.leaseStore?.type ?? LEASE_STORE_DEFAULTS.type,
         path: c.leaseStore?.path ?? LEASE_STORE_DEFAULTS.path,
         commitIntervalMs: c.leaseStore?.commitIntervalMs ?? LEASE_STORE_DEFAULTS.commitIntervalMs,
+        commitBatchSize: c.leaseStore?.commitBatchSize ?? LEASE_STORE_DEFAULTS.commitBatchSize,
+        commitMaxDelayMs: c.leaseStore?.commitMaxDelayMs ?? LEASE_STORE_DEFAULTS.commitMaxDelayMs,
         writerThread: c.leaseStore?.writerThread ?? LEASE_STORE_DEFAULTS.writerThread,
         url: c.leaseStore?.url ?? null,
         poolSize: c.leaseStore?.poolSize ?? LEASE_STORE_DEFAULTS.poolSize,

@@ -698,6 +698,24 @@ export const Config = Type.Object(
               default: LEASE_STORE_DEFAULTS.commitIntervalMs,
             }),
           ),
+          commitBatchSize: Type.Optional(
+            Type.Integer({
+              minimum: 1,
+              maximum: 1000,
+              description:
+                "A group commit starts (commitIntervalMs after the last at the soonest) once this many commits wait, about one per ACK; with fewer it waits up to commitMaxDelayMs for more (dhcpd's delayed-ack). 1 (the default): no waiting beyond the interval",
+              default: LEASE_STORE_DEFAULTS.commitBatchSize,
+            }),
+          ),
+          commitMaxDelayMs: Type.Optional(
+            Type.Integer({
+              minimum: 0,
+              maximum: 250,
+              description:
+                "The longest a commit waits for commitBatchSize others before its group commit starts (ms; dhcpd's max-ack-delay); its ACK leaves once that commit is on disk",
+              default: LEASE_STORE_DEFAULTS.commitMaxDelayMs,
+            }),
+          ),
           writerThread: Type.Optional(
             Type.Boolean({
               description:

@@ -64,6 +64,11 @@ export class PendingWrites {
     return this.waiters.length > 0;
   }
 
+  /** Calls waiting in the replies' lane (commit, remove, setMeta: about one per reply). */
+  get urgentCount(): number {
+    return this.waiters.length;
+  }
+
   get hasBackground(): boolean {
     return this.backgroundHead < this.background.length;
   }
@@ -234,6 +239,52 @@ export class BackgroundPacer {
 
   noteWritten(startedAtMs: number, endedAtMs: number, backgroundLeases: number): void {
     if (backgroundLeases > 0) this.dueAt = endedAtMs + (endedAtMs - startedAtMs) * this.restFactor;
+  }
+}
+
+/** How a store groups the replies' commits into transactions (config leaseStore, issue 17). */
+export interface GroupCommitOptions {
+  /** Least time between the starts of two transactions (ms). */
+  commitIntervalMs: number;
+  /** A transaction starts (once the interval allows) as soon as this many commits wait. */
+  commitBatchSize: number;
+  /** With fewer waiting, it starts when the oldest has waited this long (ms). */
+  commitMaxDelayMs: number;
+}
+
+/**
+ * When a store's next transaction is due. A transaction costs about the same CPU whatever it
+ * carries (the fsync), so at a low rate the replies' commits may wait a little for company, as
+ * dhcpd's `delayed-ack` and `max-ack-delay` make its ACKs wait for the lease file's fsync: the
+ * transaction starts once `commitBatchSize` commits wait or the oldest of them has waited
+ * `commitMaxDelayMs`, and never sooner than `commitIntervalMs` after the last one started. At a
+ * high rate the batch fills within the interval and nothing waits longer than before. Background
+ * bindings alone (no reply waits): once they are due (BackgroundPacer).
+ */
+export class GroupCommitSchedule {
+  private lastStartAt = Number.NEGATIVE_INFINITY;
+  /** performance.now() when the oldest commit of the replies' lane was given (Infinity: none waits). */
+  private urgentSince = Number.POSITIVE_INFINITY;
+
+  constructor(readonly options: GroupCommitOptions) {}
+
+  /** Something was given to `pending` at `nowMs`. */
+  noteGiven(pending: PendingWrites, nowMs: number): void {
+    if (pending.hasUrgent && this.urgentSince === Number.POSITIVE_INFINITY) this.urgentSince = nowMs;
+  }
+
+  /** A transaction took what `pending` held at `nowMs`. */
+  noteStarted(pending: PendingWrites, nowMs: number): void {
+    this.lastStartAt = nowMs;
+    this.urgentSince = pending.hasUrgent ? nowMs : Number.POSITIVE_INFINITY;
+  }
+
+  /** performance.now() at which the next transaction should start. */
+  dueAt(pending: PendingWrites, backgroundDueAt: number): number {
+    const intervalAt = this.lastStartAt + this.options.commitIntervalMs;
+    if (!pending.hasUrgent) return Math.max(intervalAt, backgroundDueAt);
+    if (pending.urgentCount >= this.options.commitBatchSize) return intervalAt;
+    return Math.max(intervalAt, this.urgentSince + this.options.commitMaxDelayMs);
   }
 }
 

@@ -3,7 +3,8 @@
 // the next packets. Same contract as SqliteLeaseStore: commit() resolves only once its bindings
 // are committed with synchronous=FULL (fsync'd), so an ACK still leaves only after that. One
 // transaction is in flight at a time; what is committed meanwhile goes into the next one, which
-// starts no sooner than commitIntervalMs after the last one started. Background bindings (expiries)
+// starts as GroupCommitSchedule says (commitIntervalMs after the last one started at the soonest,
+// once commitBatchSize commits wait or the oldest has waited commitMaxDelayMs). Background bindings (expiries)
 // go in paced, bounded slices after the replies' bindings (PendingWrites, issue 15): a commit that
 // carries an ACK never waits behind a storm of them.
 // Reads (loadInto at start, getMeta, loadAll, backup) use a connection on this thread: WAL lets
@@ -13,11 +14,17 @@ import { Worker } from 'node:worker_threads';
 import type { Lease } from '../dhcp/lease.js';
 import type { LeaseTable } from '../dhcp/lease-table.js';
 import type { Ipv4 } from '../wire/ipv4.js';
-import { type BackgroundPacer, FlushTimer, PendingWrites, type Waiter } from './pending-writes.js';
+import {
+  type BackgroundPacer,
+  FlushTimer,
+  type GroupCommitSchedule,
+  PendingWrites,
+  type Waiter,
+} from './pending-writes.js';
 import {
   backgroundPacerOf,
-  DEFAULT_COMMIT_INTERVAL_MS,
   fillLeaseParams,
+  groupCommitScheduleOf,
   LEASE_ROW_VALUES,
   MAX_PENDING_LEASES,
   SqliteLeaseStore,
@@ -51,7 +58,7 @@ function startWriter(path: string): Worker {
 export class ThreadedSqliteLeaseStore implements LeaseStore {
   private readonly reader: SqliteLeaseStore;
   private readonly worker: Worker;
-  private readonly commitIntervalMs: number;
+  private readonly grouping: GroupCommitSchedule;
   private rowCount: number;
   private readonly pending = new PendingWrites();
   private readonly pacer: BackgroundPacer;
@@ -59,7 +66,6 @@ export class ThreadedSqliteLeaseStore implements LeaseStore {
   private nextId = 1;
   /** performance.now() for which the next flush is scheduled (Infinity: none is). */
   private readonly flushTimer = new FlushTimer(() => this.flush());
-  private lastFlushAt = Number.NEGATIVE_INFINITY;
   private failure: Error | null = null;
   private isClosed = false;
   private onIdle: (() => void) | null = null;
@@ -74,7 +80,7 @@ export class ThreadedSqliteLeaseStore implements LeaseStore {
     // lease database.
     this.reader = new SqliteLeaseStore(path, { commitIntervalMs: 0 });
     this.rowCount = this.reader.count();
-    this.commitIntervalMs = options.commitIntervalMs ?? DEFAULT_COMMIT_INTERVAL_MS;
+    this.grouping = groupCommitScheduleOf(options);
     this.pacer = backgroundPacerOf(options);
     this.worker = startWriter(path);
     // Only a transaction in flight keeps the process alive (ref() in flush).
@@ -185,19 +191,18 @@ export class ThreadedSqliteLeaseStore implements LeaseStore {
 
   private enqueue(add: (waiter: Waiter) => void): Promise<void> {
     const p = new Promise<void>((resolve, reject) => add({ resolve, reject }));
+    this.grouping.noteGiven(this.pending, performance.now());
     this.schedule();
     return p;
   }
 
   /**
-   * The next transaction: after this turn, one at a time, commitIntervalMs apart at least; for
+   * The next transaction: after this turn, one at a time, when GroupCommitSchedule says; for
    * background bindings alone, once they are due (BackgroundPacer).
    */
   private schedule(): void {
     if (this.inFlight !== null || this.pending.isEmpty || this.failure !== null) return;
-    const intervalAt = this.lastFlushAt + this.commitIntervalMs;
-    const dueAt = this.pending.hasUrgent ? intervalAt : Math.max(intervalAt, this.pacer.backgroundDueAt);
-    this.flushTimer.at(dueAt);
+    this.flushTimer.at(this.grouping.dueAt(this.pending, this.pacer.backgroundDueAt));
   }
 
   /** `isDraining` (close): background bindings whatever the pacing. */
@@ -210,7 +215,7 @@ export class ThreadedSqliteLeaseStore implements LeaseStore {
       this.schedule();
       return;
     }
-    this.lastFlushAt = startedAt;
+    this.grouping.noteStarted(this.pending, startedAt);
     const rows = new Array<unknown>(slice.leases.size * LEASE_ROW_VALUES);
     let at = 0;
     for (const l of slice.leases.values()) {

@@ -184,10 +184,15 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   } catch (err) {
     throw new StartupError((err as Error).message);
   }
-  // Writes run on this thread, grouped per event-loop turn and at most one commit per
-  // commitIntervalMs (issue 17). A writer thread was measured and was worse here (more CPU per
+  // Writes run on this thread, grouped per event-loop turn, at most one commit per
+  // commitIntervalMs, and at low rates a few replies per commit (commitBatchSize,
+  // commitMaxDelayMs; GroupCommitSchedule), issue 17. A writer thread was measured and was worse here (more CPU per
   // lease and a longer p99 at 2000/s, 1fc787b): see bench/README.md.
-  const storeOptions = { commitIntervalMs: config.leaseStore.commitIntervalMs };
+  const storeOptions = {
+    commitIntervalMs: config.leaseStore.commitIntervalMs,
+    commitBatchSize: config.leaseStore.commitBatchSize,
+    commitMaxDelayMs: config.leaseStore.commitMaxDelayMs,
+  };
   let pgStore: PgLeaseStore | null = null;
   if (isPostgres) {
     try {

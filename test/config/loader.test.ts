@@ -956,6 +956,8 @@ describe('resolution', () => {
         type: 'sqlite',
         path: '/var/lib/twinlease/leases.db',
         commitIntervalMs: 2,
+        commitBatchSize: 1,
+        commitMaxDelayMs: 8,
         writerThread: false,
         url: null,
         poolSize: 4,

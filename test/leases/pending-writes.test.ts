@@ -5,7 +5,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { emptyLease, type Lease } from '../../src/dhcp/lease.js';
-import { BackgroundPacer, PendingWrites, type Waiter } from '../../src/leases/pending-writes.js';
+import {
+  BackgroundPacer,
+  GroupCommitSchedule,
+  PendingWrites,
+  type Waiter,
+} from '../../src/leases/pending-writes.js';
 
 const expired = (address: number): Lease => emptyLease(address, 's', 'free', 1000);
 const bound = (address: number): Lease => ({
@@ -115,4 +120,35 @@ test('the pacer rests restFactor times as long as a transaction with background 
   pacer.noteWritten(20, 25, 100);
   assert.equal(pacer.allowance(34), 0);
   assert.equal(pacer.allowance(35), 100);
+});
+
+// Issue 17: a transaction costs a fsync whatever it carries, so at a low rate the replies' commits
+// wait for company: until commitBatchSize wait or the oldest has waited commitMaxDelayMs, never
+// sooner than commitIntervalMs after the last transaction started.
+test('group commit: due at the interval once the batch is full, else when the oldest has waited the delay', () => {
+  const p = new PendingWrites();
+  const g = new GroupCommitSchedule({ commitIntervalMs: 2, commitBatchSize: 3, commitMaxDelayMs: 8 });
+  const settled: string[] = [];
+  g.noteStarted(p, 100);
+  // Nothing waits: no reply to hurry for, background bindings when due.
+  assert.equal(g.dueAt(p, 500), 500);
+  p.put([bound(1)], waiter('a', settled));
+  g.noteGiven(p, 101);
+  assert.equal(g.dueAt(p, Number.POSITIVE_INFINITY), 109, 'one waits: 8 ms after it came');
+  p.put([bound(2)], waiter('b', settled));
+  g.noteGiven(p, 105);
+  assert.equal(g.dueAt(p, Number.POSITIVE_INFINITY), 109, 'the oldest sets the time, not the newest');
+  p.put([bound(3)], waiter('c', settled));
+  g.noteGiven(p, 101.5);
+  assert.equal(g.dueAt(p, Number.POSITIVE_INFINITY), 102, 'a full batch goes at the interval');
+  const slice = p.take(0);
+  g.noteStarted(p, 106);
+  assert.equal(slice.waiters.length, 3);
+  // After a transaction the next one's oldest counts from when it came, and the interval still holds.
+  p.put([bound(4)], waiter('d', settled));
+  g.noteGiven(p, 106.5);
+  assert.equal(g.dueAt(p, Number.POSITIVE_INFINITY), 114.5);
+  const quick = new GroupCommitSchedule({ commitIntervalMs: 20, commitBatchSize: 1, commitMaxDelayMs: 8 });
+  quick.noteStarted(new PendingWrites(), 106);
+  assert.equal(quick.dueAt(p, Number.POSITIVE_INFINITY), 126, 'a batch of 1: the interval alone, as before');
 });

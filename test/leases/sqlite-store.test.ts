@@ -310,8 +310,8 @@ for (const [kind, openSqliteLeaseStore] of kinds)
 // own; commitIntervalMs lets the packets of a few turns share one.
 describe('SQLite lease store: commit interval', () => {
   const turn = () => new Promise<void>((r) => setImmediate(r));
-  const commitsInSuccessiveTurns = async (commitIntervalMs: number) => {
-    const s = openDirect(freshPath(), { commitIntervalMs });
+  const commitsInSuccessiveTurns = async (commitIntervalMs: number, commitBatchSize = 1) => {
+    const s = openDirect(freshPath(), { commitIntervalMs, commitBatchSize });
     await s.commit([full(1)]);
     const before = s.stats().transactions;
     const ps: Promise<void>[] = [];
@@ -330,18 +330,51 @@ describe('SQLite lease store: commit interval', () => {
     assert.equal(await commitsInSuccessiveTurns(200), 1);
   });
 
-  test('with an interval of 0 each turn gets its own transaction, as before', async () => {
-    assert.equal(await commitsInSuccessiveTurns(0), 4);
+  test('with an interval of 0 and a batch of 1 each turn gets its own transaction, as before', async () => {
+    assert.equal(await commitsInSuccessiveTurns(0, 1), 4);
   });
 
-  test('a binding waits about the interval, not more, when nothing else comes', async () => {
-    const s = openDirect(freshPath(), { commitIntervalMs: 30 });
+  test('with fewer than commitBatchSize waiting, the commits of later turns join the first', async () => {
+    // Interval 0, batch 8, delay 8 ms: four turns in a row are well within 8 ms.
+    assert.equal(await commitsInSuccessiveTurns(0, 8), 1);
+  });
+
+  test('a full batch starts at once, without waiting for the delay', async () => {
+    const s = openDirect(freshPath(), { commitIntervalMs: 0, commitBatchSize: 4, commitMaxDelayMs: 250 });
+    await s.commit([full(1)]);
+    const before = s.stats().transactions;
+    const t0 = performance.now();
+    const ps: Promise<void>[] = [];
+    for (let i = 2; i < 6; i++) {
+      ps.push(s.commit([full(i)]));
+      await new Promise<void>((r) => setImmediate(r));
+    }
+    await Promise.all(ps);
+    const waitedMs = performance.now() - t0;
+    assert.equal(s.stats().transactions - before, 1);
+    assert.ok(waitedMs < 200, `waited ${waitedMs} ms`);
+    await s.close();
+  });
+
+  /** How long a second commit waits when nothing else comes. */
+  const loneWaitMs = async (options: Parameters<typeof openDirect>[1]) => {
+    const s = openDirect(freshPath(), options);
     await s.commit([full(1)]);
     const t0 = performance.now();
     await s.commit([full(2)]);
     const waitedMs = performance.now() - t0;
-    assert.ok(waitedMs >= 25 && waitedMs < 500, `waited ${waitedMs} ms`);
     await s.close();
+    return waitedMs;
+  };
+
+  test('a lone commit waits commitMaxDelayMs for company, not more', async () => {
+    const waitedMs = await loneWaitMs({ commitIntervalMs: 0, commitBatchSize: 8, commitMaxDelayMs: 40 });
+    assert.ok(waitedMs >= 35 && waitedMs < 500, `waited ${waitedMs} ms`);
+  });
+
+  test('a binding waits about the interval, not more, when nothing else comes', async () => {
+    const waitedMs = await loneWaitMs({ commitIntervalMs: 30 });
+    assert.ok(waitedMs >= 25 && waitedMs < 500, `waited ${waitedMs} ms`);
   });
 });
 
