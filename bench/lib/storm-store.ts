@@ -7,7 +7,7 @@
 //
 //   node --import tsx bench/lib/storm-store.ts --mode old|new|none --store direct|thread
 //        [--base /tmp/storm-store-1m.db] [--per-commit 100] [--rest 1] [--batch 100]
-//        [--checkpointer thread|commit] [--trace FILE]
+//        [--checkpointer thread|commit] [--wal-sync commit|pool] [--trace FILE]
 //
 // old: the expiries through commit(), as at 524dcef; new: through commitInBackground(), at most
 // 10,000 not durable (MAX_EXPIRY_BACKLOG); none: ACKs alone for 10 s (the control).
@@ -20,6 +20,7 @@
 // nBackfill at 96) is read after each: a checkpoint ran inside a COMMIT when nBackfill moved.
 // --trace FILE writes one JSON line per transaction. --checkpointer commit: SQLite's automatic
 // checkpoints inside COMMITs (wal_autocheckpoint 4000), as before the checkpointer thread.
+// --wal-sync pool: the WAL's fsync on libuv's thread pool (WalSync), not inside each COMMIT.
 
 import { closeSync, copyFileSync, existsSync, openSync, readSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -45,6 +46,7 @@ const { values: a } = parseArgs({
     batch: { type: 'string', default: '100' },
     trace: { type: 'string' },
     checkpointer: { type: 'string', default: 'thread' },
+    'wal-sync': { type: 'string', default: 'commit' },
   },
 });
 const LEASES = 1_000_000;
@@ -102,6 +104,7 @@ const store =
         ...options,
         onTransaction,
         isCheckpointerThread: a.checkpointer === 'thread',
+        isWalSyncedOffLoop: a['wal-sync'] === 'pool',
         onCheckpoint: (r) => {
           if (isStorm) checkpoints.push(r);
         },
@@ -236,6 +239,7 @@ console.log(
       max: Number(Math.max(...gapsMs).toFixed(1)),
     },
     checkpointer_mode: a.store === 'thread' ? 'writer' : a.checkpointer,
+    wal_sync: a.store === 'thread' ? 'writer' : a['wal-sync'],
     transactions,
     checkpointer,
     load: loadavg().map((x) => Number(x.toFixed(2))),

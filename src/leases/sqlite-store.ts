@@ -20,6 +20,7 @@ import type { Ipv4 } from '../wire/ipv4.js';
 import { BackgroundPacer, FlushTimer, PendingWrites, type Waiter } from './pending-writes.js';
 import { type LeaseStore, StoreBusyError } from './store.js';
 import { type CheckpointResult, WalCheckpointer, type WalCheckpointerStats } from './wal-checkpointer.js';
+import { WalSync } from './wal-sync.js';
 
 const SCHEMA_VERSION = 1;
 
@@ -71,6 +72,11 @@ export interface SqliteStoreOptions {
   /** The checkpointer's thresholds unless given (tests). */
   checkpointAfterRows?: number;
   restartAfterFrames?: number;
+  /**
+   * Commits without the WAL's fsync on this thread (synchronous=NORMAL), which WalSync then runs
+   * on libuv's thread pool; waiters are settled once it returned (issue 15). Default false.
+   */
+  isWalSyncedOffLoop?: boolean;
   /** Every checkpoint the checkpointer ran (measurements). */
   onCheckpoint?: (r: CheckpointResult) => void;
   /** Called after every transaction with its timing (measurements: bench/lib/storm-store.ts). */
@@ -302,6 +308,8 @@ export class SqliteLeaseStore implements LeaseStore {
   private writtenAt = 0;
   /** Checkpoints off this thread (null: SQLite's automatic ones, inside COMMITs). */
   private checkpointer: WalCheckpointer | null = null;
+  /** The WAL's fsync off this thread (null: inside each COMMIT, synchronous=FULL). */
+  private readonly walSync: WalSync | null = null;
 
   constructor(
     readonly path: string,
@@ -321,6 +329,12 @@ export class SqliteLeaseStore implements LeaseStore {
       this.rowCount = (this.db.prepare('SELECT count(*) AS n FROM leases').get() as { n: number }).n;
     } catch (err) {
       throw new Error(`lease store ${path}: cannot open: ${(err as Error).message}`);
+    }
+    if (options.isWalSyncedOffLoop === true) {
+      // In WAL mode NORMAL is FULL without the fsync at COMMIT; WalSync runs it and settles the
+      // waiters after it (checkpoints still sync the WAL before and the database file after).
+      this.db.pragma('synchronous = NORMAL');
+      this.walSync = new WalSync(`${path}-wal`, () => this.schedule());
     }
     if (options.isCheckpointerThread ?? true) {
       this.db.pragma('wal_autocheckpoint = 0');
@@ -463,6 +477,7 @@ export class SqliteLeaseStore implements LeaseStore {
 
   commit(leases: readonly Lease[]): Promise<void> {
     if (this.isClosed) return Promise.reject(new Error(`lease store ${this.path} is closed`));
+    if (this.walSync?.error) return Promise.reject(this.walSync.error);
     if (leases.length > MAX_PENDING_LEASES) {
       // Never takable, however long the caller waits: not StoreBusyError.
       return Promise.reject(
@@ -562,6 +577,7 @@ export class SqliteLeaseStore implements LeaseStore {
     while (!this.pending.isEmpty) this.flush(true);
     this.flushTimer.cancel();
     this.isClosed = true;
+    await this.walSync?.close();
     try {
       this.db.pragma('wal_checkpoint(TRUNCATE)');
     } finally {
@@ -593,8 +609,10 @@ export class SqliteLeaseStore implements LeaseStore {
    */
   private flush(isDraining = false): void {
     this.flushTimer.cancel();
-    // A catch-up checkpoint is restarting the WAL: onRelease schedules this again.
+    // A catch-up checkpoint is restarting the WAL: onRelease schedules this again; so does an
+    // fsync of the WAL returning when too many commits wait for it.
     if (this.pending.isEmpty || this.checkpointer?.isHoldingWrites === true) return;
+    if (this.walSync?.isFull === true && !isDraining) return;
     const startedAt = performance.now();
     const slice = this.pacer.takeSlice(this.pending, startedAt, isDraining);
     if (slice === null) {
@@ -628,7 +646,8 @@ export class SqliteLeaseStore implements LeaseStore {
       leases: leases.size,
       backgroundLeases: slice.backgroundLeases,
     });
-    for (const w of waiters) w.resolve();
+    if (this.walSync !== null) this.walSync.add(waiters);
+    else for (const w of waiters) w.resolve();
     this.schedule();
   }
 }

@@ -57,6 +57,8 @@ const kinds: [string, (path: string) => LeaseStore & { stats(): { transactions: 
   ['direct', openDirect],
   // Issue 17: the writes on a worker thread, the same contract (kill -9 included).
   ['thread', openThreadedSqliteLeaseStore],
+  // Issue 15: the WAL's fsync on libuv's thread pool, waiters settled after it.
+  ['direct-pool', (path) => openDirect(path, { isWalSyncedOffLoop: true })],
 ];
 
 for (const [kind, openSqliteLeaseStore] of kinds)
