@@ -29,6 +29,8 @@ export class WalSync {
     readonly walPath: string,
     /** An fsync returned: the store may commit again if it stopped at MAX_UNSYNCED_WAITERS. */
     private readonly onSynced: () => void,
+    /** node:fs fsync unless given (tests hold it to see that nothing is settled before it returns). */
+    private readonly fsyncFile: (fd: number, done: (err: Error | null) => void) => void = fsync,
   ) {}
 
   /** The store must not commit more until an fsync returns. */
@@ -78,7 +80,7 @@ export class WalSync {
     }
     this.syncs++;
     this.inFlight = new Promise<void>((done) => {
-      fsync(fd, (err) => {
+      this.fsyncFile(fd, (err) => {
         this.inFlight = null;
         if (err !== null) this.fail(covered, err);
         else for (const w of covered) w.resolve();

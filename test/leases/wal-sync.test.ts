@@ -44,6 +44,34 @@ describe('WalSync', () => {
     await sync.close();
   });
 
+  test('a commit given to it is settled only when an fsync started after it has returned', async () => {
+    const path = join(dir, 'b-wal');
+    writeFileSync(path, 'frames');
+    const held: ((err: Error | null) => void)[] = [];
+    const sync = new WalSync(
+      path,
+      () => {},
+      (_fd, done) => held.push(done),
+    );
+    const settled: string[] = [];
+    const a = recorder(settled, 'a');
+    const b = recorder(settled, 'b');
+    sync.add([a.waiter]);
+    sync.add([b.waiter]);
+    await new Promise((r) => setTimeout(r, 20));
+    assert.deepEqual(settled, [], 'nothing before the fsync returns');
+    assert.equal(held.length, 1, 'one fsync at a time');
+    held.shift()!(null);
+    await a.done;
+    await new Promise((r) => setTimeout(r, 20));
+    assert.deepEqual(settled, ['a ok'], 'b was given while that fsync ran: it waits for the next');
+    assert.equal(held.length, 1);
+    held.shift()!(null);
+    await b.done;
+    assert.deepEqual(settled, ['a ok', 'b ok']);
+    await sync.close();
+  });
+
   test('a failed fsync rejects its waiters, those waiting, and every later one', async () => {
     const sync = new WalSync(join(dir, 'missing-wal'), () => {});
     const settled: string[] = [];
