@@ -47,6 +47,7 @@ const { values: a } = parseArgs({
     trace: { type: 'string' },
     checkpointer: { type: 'string', default: 'thread' },
     'wal-sync': { type: 'string', default: 'commit' },
+    'checkpoint-after-rows': { type: 'string' },
   },
 });
 const LEASES = 1_000_000;
@@ -105,6 +106,7 @@ const store =
         onTransaction,
         isCheckpointerThread: a.checkpointer === 'thread',
         isWalSyncedOffLoop: a['wal-sync'] === 'pool',
+        ...(a['checkpoint-after-rows'] === undefined ? {} : { checkpointAfterRows: Number(a['checkpoint-after-rows']) }),
         onCheckpoint: (r) => {
           if (isStorm) checkpoints.push(r);
         },
@@ -240,6 +242,7 @@ console.log(
     },
     checkpointer_mode: a.store === 'thread' ? 'writer' : a.checkpointer,
     wal_sync: a.store === 'thread' ? 'writer' : a['wal-sync'],
+    checkpoint_after_rows: a['checkpoint-after-rows'] ?? 'default',
     transactions,
     checkpointer,
     load: loadavg().map((x) => Number(x.toFixed(2))),

@@ -74,7 +74,7 @@ export interface SqliteStoreOptions {
   restartAfterFrames?: number;
   /**
    * Commits without the WAL's fsync on this thread (synchronous=NORMAL), which WalSync then runs
-   * on libuv's thread pool; waiters are settled once it returned (issue 15). Default false.
+   * on libuv's thread pool; waiters are settled once it returned (issue 15). Default true.
    */
   isWalSyncedOffLoop?: boolean;
   /** Every checkpoint the checkpointer ran (measurements). */
@@ -330,7 +330,7 @@ export class SqliteLeaseStore implements LeaseStore {
     } catch (err) {
       throw new Error(`lease store ${path}: cannot open: ${(err as Error).message}`);
     }
-    if (options.isWalSyncedOffLoop === true) {
+    if (options.isWalSyncedOffLoop ?? true) {
       // In WAL mode NORMAL is FULL without the fsync at COMMIT; WalSync runs it and settles the
       // waiters after it (checkpoints still sync the WAL before and the database file after).
       this.db.pragma('synchronous = NORMAL');
@@ -614,7 +614,14 @@ export class SqliteLeaseStore implements LeaseStore {
     if (this.pending.isEmpty || this.checkpointer?.isHoldingWrites === true) return;
     if (this.walSync?.isFull === true && !isDraining) return;
     const startedAt = performance.now();
-    const slice = this.pacer.takeSlice(this.pending, startedAt, isDraining);
+    // With the fsync off this thread, background bindings also wait for the WAL's fsync to
+    // return: they go at the disk's pace, not at the pace of COMMITs that no longer wait for it.
+    const slice =
+      this.walSync?.isSyncing === true && !isDraining
+        ? this.pending.hasUrgent
+          ? this.pending.take(0)
+          : null
+        : this.pacer.takeSlice(this.pending, startedAt, isDraining);
     if (slice === null) {
       this.schedule();
       return;

@@ -24,7 +24,7 @@ import type { CheckpointReply } from './sqlite-checkpointer.js';
 import { startStoreWorker } from './store-worker.js';
 
 /** Rows written after which a checkpoint is asked for (about a page each in a large table). */
-export const CHECKPOINT_AFTER_ROWS = 1000;
+export const CHECKPOINT_AFTER_ROWS = 4000;
 /** WAL frames (pages of 4 KiB: 32 MiB) beyond which the next checkpoint holds writes to restart it. */
 export const RESTART_AFTER_FRAMES = 8000;
 /** The longest a catch-up holds the store's writes, whether it has finished or not. */
@@ -108,6 +108,8 @@ export class WalCheckpointer {
     this.worker = null;
     if (worker === null) return;
     const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+    // Referenced until it has exited: nothing else may be keeping this process alive meanwhile.
+    worker.ref();
     worker.postMessage({ close: true });
     await exited;
   }

@@ -38,6 +38,12 @@ export class WalSync {
     return this.unsynced.length >= MAX_UNSYNCED_WAITERS;
   }
 
+  /** An fsync is running (the store writes no background bindings meanwhile: they would only
+   * make the next reply's fsync longer, and the disk is the limit). */
+  get isSyncing(): boolean {
+    return this.inFlight !== null;
+  }
+
   /** The failed fsync, after which nothing written is known durable (the store refuses writes). */
   get error(): Error | null {
     return this.failure;
