@@ -46,7 +46,7 @@ const { values: a } = parseArgs({
     batch: { type: 'string', default: '100' },
     trace: { type: 'string' },
     checkpointer: { type: 'string', default: 'thread' },
-    'wal-sync': { type: 'string', default: 'commit' },
+    'wal-sync': { type: 'string', default: 'pool' },
     'checkpoint-after-rows': { type: 'string' },
   },
 });
@@ -106,7 +106,9 @@ const store =
         onTransaction,
         isCheckpointerThread: a.checkpointer === 'thread',
         isWalSyncedOffLoop: a['wal-sync'] === 'pool',
-        ...(a['checkpoint-after-rows'] === undefined ? {} : { checkpointAfterRows: Number(a['checkpoint-after-rows']) }),
+        ...(a['checkpoint-after-rows'] === undefined
+          ? {}
+          : { checkpointAfterRows: Number(a['checkpoint-after-rows']) }),
         onCheckpoint: (r) => {
           if (isStorm) checkpoints.push(r);
         },
