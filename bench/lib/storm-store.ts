@@ -45,8 +45,8 @@ const { values: a } = parseArgs({
     rest: { type: 'string', default: '1' },
     batch: { type: 'string', default: '100' },
     trace: { type: 'string' },
-    checkpointer: { type: 'string', default: 'thread' },
-    'wal-sync': { type: 'string', default: 'pool' },
+    checkpointer: { type: 'string', default: 'commit' },
+    'wal-sync': { type: 'string', default: 'commit' },
     'checkpoint-after-rows': { type: 'string' },
   },
 });

@@ -65,8 +65,8 @@ export interface SqliteStoreOptions {
   backgroundRestFactor?: number;
   /**
    * WAL checkpoints on a thread of their own (WalCheckpointer, issue 15), not inside a COMMIT on
-   * this thread: default true. False: SQLite's automatic checkpoint (wal_autocheckpoint 4000), as
-   * before (a connection that only reads, measurements).
+   * this thread. Default false, SQLite's automatic checkpoint (wal_autocheckpoint 4000): measured
+   * at the store, the thread's checkpoints made the COMMITs' fsyncs wait at the disk (README).
    */
   isCheckpointerThread?: boolean;
   /** The checkpointer's thresholds unless given (tests). */
@@ -74,7 +74,8 @@ export interface SqliteStoreOptions {
   restartAfterFrames?: number;
   /**
    * Commits without the WAL's fsync on this thread (synchronous=NORMAL), which WalSync then runs
-   * on libuv's thread pool; waiters are settled once it returned (issue 15). Default true.
+   * on libuv's thread pool; waiters are settled once it returned (issue 15). Default false:
+   * measured at the store, the event loop waits less but ACKs wait longer (README, issue 15).
    */
   isWalSyncedOffLoop?: boolean;
   /** Every checkpoint the checkpointer ran (measurements). */
@@ -330,13 +331,13 @@ export class SqliteLeaseStore implements LeaseStore {
     } catch (err) {
       throw new Error(`lease store ${path}: cannot open: ${(err as Error).message}`);
     }
-    if (options.isWalSyncedOffLoop ?? true) {
+    if (options.isWalSyncedOffLoop === true) {
       // In WAL mode NORMAL is FULL without the fsync at COMMIT; WalSync runs it and settles the
       // waiters after it (checkpoints still sync the WAL before and the database file after).
       this.db.pragma('synchronous = NORMAL');
       this.walSync = new WalSync(`${path}-wal`, () => this.schedule());
     }
-    if (options.isCheckpointerThread ?? true) {
+    if (options.isCheckpointerThread === true) {
       this.db.pragma('wal_autocheckpoint = 0');
       this.checkpointer = new WalCheckpointer(path, {
         checkpointAfterRows: options.checkpointAfterRows,

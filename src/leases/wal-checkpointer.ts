@@ -2,7 +2,7 @@
 // automatic checkpoint (wal_autocheckpoint 4000 pages), the COMMIT that filled the WAL copied it
 // back into the database file and fsync'd that file before returning, on the event loop: ~120-140
 // ms when the pages are spread over a table of 1M rows (an expiry storm), while no packet was
-// answered. The store turns that off (wal_autocheckpoint = 0) and tells this one what it wrote;
+// answered. A store opened with isCheckpointerThread (opt-in) turns that off (wal_autocheckpoint = 0) and tells this one what it wrote;
 // after every CHECKPOINT_AFTER_ROWS rows a thread with a connection of its own
 // (sqlite-checkpointer.ts) runs a PASSIVE checkpoint, which neither waits for the store's commits
 // nor holds them.

@@ -57,9 +57,9 @@ const kinds: [string, (path: string) => LeaseStore & { stats(): { transactions: 
   ['direct', openDirect],
   // Issue 17: the writes on a worker thread, the same contract (kill -9 included).
   ['thread', openThreadedSqliteLeaseStore],
-  // Issue 15: the default store fsyncs its WAL on libuv's thread pool; this is the fsync inside
-  // each COMMIT (synchronous=FULL), as before.
-  ['direct-full', (path) => openDirect(path, { isWalSyncedOffLoop: false })],
+  // Issue 15 (opt-in): the WAL's fsync on libuv's thread pool, waiters settled after it, with the
+  // checkpointer thread.
+  ['direct-pool', (path) => openDirect(path, { isWalSyncedOffLoop: true, isCheckpointerThread: true })],
 ];
 
 for (const [kind, openSqliteLeaseStore] of kinds)

@@ -1,4 +1,4 @@
-// Issue 15: the default store's WAL checkpoints run on a thread of their own (WalCheckpointer),
+// Issue 15 (opt-in: isCheckpointerThread): the default store's WAL checkpoints run on a thread of their own (WalCheckpointer),
 // never inside a COMMIT on the event loop; the WAL still starts again from its beginning, and
 // nothing written is lost.
 
@@ -36,7 +36,10 @@ describe('WAL checkpoints off the event loop (default SQLite store)', () => {
     const path = freshPath();
     // Checkpoints only on close: what SQLite's automatic checkpoint would have done (at 4000 pages,
     // inside the COMMIT that reached them) shows in the database file's size.
-    const s = openSqliteLeaseStore(path, { checkpointAfterRows: Number.POSITIVE_INFINITY });
+    const s = openSqliteLeaseStore(path, {
+      isCheckpointerThread: true,
+      checkpointAfterRows: Number.POSITIVE_INFINITY,
+    });
     assert.equal(s.walAutocheckpointPages(), 0);
     const rows = 3 * MAX_PENDING_LEASES;
     for (let at = 0; at < rows; at += MAX_PENDING_LEASES)
@@ -57,6 +60,7 @@ describe('WAL checkpoints off the event loop (default SQLite store)', () => {
   test('the checkpointer thread copies the WAL back and starts it again; every binding survives', async () => {
     const path = freshPath();
     const s = openSqliteLeaseStore(path, {
+      isCheckpointerThread: true,
       checkpointAfterRows: 200,
       restartAfterFrames: 300,
       commitIntervalMs: 0,
