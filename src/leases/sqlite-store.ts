@@ -25,11 +25,16 @@ import {
   type Waiter,
 } from './pending-writes.js';
 import { type LeaseStore, StoreBusyError } from './store.js';
+import { type CheckpointResult, WalCheckpointer, type WalCheckpointerStats } from './wal-checkpointer.js';
+import { WalSync } from './wal-sync.js';
 
 const SCHEMA_VERSION = 1;
 
 /** Largest number of bindings waiting for a flush; beyond it commit() rejects (back-pressure). */
 export const MAX_PENDING_LEASES = 50_000;
+
+/** SQLite's automatic checkpoint (pages), where the checkpointer thread does not run. */
+const WAL_AUTOCHECKPOINT_PAGES = 4000;
 
 /**
  * Default least time between the starts of two group commits (config leaseStore.commitIntervalMs).
@@ -80,6 +85,36 @@ export interface SqliteStoreOptions {
   backgroundLeasesPerCommit?: number;
   /** BACKGROUND_REST_FACTOR unless given. */
   backgroundRestFactor?: number;
+  /**
+   * WAL checkpoints on a thread of their own (WalCheckpointer, issue 15), not inside a COMMIT on
+   * this thread. Default false, SQLite's automatic checkpoint (wal_autocheckpoint 4000): measured
+   * at the store, the thread's checkpoints made the COMMITs' fsyncs wait at the disk (README).
+   */
+  isCheckpointerThread?: boolean;
+  /** The checkpointer's thresholds unless given (tests). */
+  checkpointAfterRows?: number;
+  restartAfterFrames?: number;
+  /**
+   * Commits without the WAL's fsync on this thread (synchronous=NORMAL), which WalSync then runs
+   * on libuv's thread pool; waiters are settled once it returned (issue 15). Default false:
+   * measured at the store, the event loop waits less but ACKs wait longer (README, issue 15).
+   */
+  isWalSyncedOffLoop?: boolean;
+  /** Every checkpoint the checkpointer ran (measurements). */
+  onCheckpoint?: (r: CheckpointResult) => void;
+  /** Called after every transaction with its timing (measurements: bench/lib/storm-store.ts). */
+  onTransaction?: (t: TransactionTiming) => void;
+}
+
+/** One transaction of the store, timed on performance.now() (milliseconds). */
+export interface TransactionTiming {
+  startedAtMs: number;
+  /** From BEGIN to the last row written (the upserts), before COMMIT. */
+  writeMs: number;
+  /** COMMIT: the WAL append, its fsync, and a checkpoint if one ran in it. */
+  commitMs: number;
+  leases: number;
+  backgroundLeases: number;
 }
 
 /** The grouping of replies' commits a store's options ask for. */
@@ -298,6 +333,13 @@ export class SqliteLeaseStore implements LeaseStore {
   private readonly grouping: GroupCommitSchedule;
   private isClosed = false;
   private readonly counters: SqliteStoreStats = { transactions: 0, leasesWritten: 0, largestBatch: 0 };
+  private readonly onTransaction: ((t: TransactionTiming) => void) | undefined;
+  /** performance.now() when the last transaction's rows were written, before its COMMIT. */
+  private writtenAt = 0;
+  /** Checkpoints off this thread (null: SQLite's automatic ones, inside COMMITs). */
+  private checkpointer: WalCheckpointer | null = null;
+  /** The WAL's fsync off this thread (null: inside each COMMIT, synchronous=FULL). */
+  private readonly walSync: WalSync | null = null;
 
   constructor(
     readonly path: string,
@@ -305,17 +347,38 @@ export class SqliteLeaseStore implements LeaseStore {
   ) {
     this.grouping = groupCommitScheduleOf(options);
     this.pacer = backgroundPacerOf(options);
+    this.onTransaction = options.onTransaction;
     try {
       this.db = new Database(path);
       this.db.pragma('journal_mode = WAL');
       this.db.pragma('synchronous = FULL');
       this.db.pragma('busy_timeout = 5000');
-      this.db.pragma('wal_autocheckpoint = 4000');
+      this.db.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
       migrate(this.db);
       // Touch the table so a corrupt file fails here, at start, and not at the first ACK.
       this.rowCount = (this.db.prepare('SELECT count(*) AS n FROM leases').get() as { n: number }).n;
     } catch (err) {
       throw new Error(`lease store ${path}: cannot open: ${(err as Error).message}`);
+    }
+    if (options.isWalSyncedOffLoop === true) {
+      // In WAL mode NORMAL is FULL without the fsync at COMMIT; WalSync runs it and settles the
+      // waiters after it (checkpoints still sync the WAL before and the database file after).
+      this.db.pragma('synchronous = NORMAL');
+      this.walSync = new WalSync(`${path}-wal`, () => this.schedule());
+    }
+    if (options.isCheckpointerThread === true) {
+      this.db.pragma('wal_autocheckpoint = 0');
+      this.checkpointer = new WalCheckpointer(path, {
+        checkpointAfterRows: options.checkpointAfterRows,
+        restartAfterFrames: options.restartAfterFrames,
+        onCheckpoint: options.onCheckpoint,
+        onRelease: () => this.schedule(),
+        onFailure: () => {
+          // Back to checkpoints inside COMMITs: slower replies, but the WAL stays bounded.
+          this.checkpointer = null;
+          if (!this.isClosed) this.db.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
+        },
+      });
     }
     this.upsert = this.db.prepare(
       `INSERT INTO leases (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map(() => '?').join(', ')})
@@ -344,6 +407,7 @@ export class SqliteLeaseStore implements LeaseStore {
         }
         for (const a of removals) added -= this.deleteOne.run(a).changes;
         for (const [k, v] of meta) this.metaSet.run(k, v);
+        if (this.onTransaction !== undefined) this.writtenAt = performance.now();
         return added;
       },
     );
@@ -443,6 +507,7 @@ export class SqliteLeaseStore implements LeaseStore {
 
   commit(leases: readonly Lease[]): Promise<void> {
     if (this.isClosed) return Promise.reject(new Error(`lease store ${this.path} is closed`));
+    if (this.walSync?.error) return Promise.reject(this.walSync.error);
     if (leases.length > MAX_PENDING_LEASES) {
       // Never takable, however long the caller waits: not StoreBusyError.
       return Promise.reject(
@@ -504,6 +569,16 @@ export class SqliteLeaseStore implements LeaseStore {
     return { ...this.counters };
   }
 
+  /** The checkpointer thread's counters (null: SQLite's automatic checkpoints). */
+  checkpointerStats(): WalCheckpointerStats | null {
+    return this.checkpointer?.stats() ?? null;
+  }
+
+  /** This connection's wal_autocheckpoint (pages; 0: it never checkpoints inside a commit). */
+  walAutocheckpointPages(): number {
+    return this.db.pragma('wal_autocheckpoint', { simple: true }) as number;
+  }
+
   /**
    * Online backup to `destination` (SQLite's backup API, better-sqlite3 `db.backup`): a complete,
    * consistent copy of what is committed, taken while the server keeps writing (every ACKed
@@ -525,10 +600,14 @@ export class SqliteLeaseStore implements LeaseStore {
 
   async close(): Promise<void> {
     if (this.isClosed) return;
+    // No checkpoint runs beside the last writes and the truncating checkpoint below.
+    await this.checkpointer?.close();
+    this.checkpointer = null;
     // Everything given reaches the disk, the background lane included, unpaced.
     while (!this.pending.isEmpty) this.flush(true);
     this.flushTimer.cancel();
     this.isClosed = true;
+    await this.walSync?.close();
     try {
       this.db.pragma('wal_checkpoint(TRUNCATE)');
     } finally {
@@ -560,9 +639,19 @@ export class SqliteLeaseStore implements LeaseStore {
    */
   private flush(isDraining = false): void {
     this.flushTimer.cancel();
-    if (this.pending.isEmpty) return;
+    // A catch-up checkpoint is restarting the WAL: onRelease schedules this again; so does an
+    // fsync of the WAL returning when too many commits wait for it.
+    if (this.pending.isEmpty || this.checkpointer?.isHoldingWrites === true) return;
+    if (this.walSync?.isFull === true && !isDraining) return;
     const startedAt = performance.now();
-    const slice = this.pacer.takeSlice(this.pending, startedAt, isDraining);
+    // With the fsync off this thread, background bindings also wait for the WAL's fsync to
+    // return: they go at the disk's pace, not at the pace of COMMITs that no longer wait for it.
+    const slice =
+      this.walSync?.isSyncing === true && !isDraining
+        ? this.pending.hasUrgent
+          ? this.pending.take(0)
+          : null
+        : this.pacer.takeSlice(this.pending, startedAt, isDraining);
     if (slice === null) {
       this.schedule();
       return;
@@ -584,8 +673,18 @@ export class SqliteLeaseStore implements LeaseStore {
     this.counters.transactions++;
     this.counters.leasesWritten += leases.size;
     this.counters.largestBatch = Math.max(this.counters.largestBatch, leases.size);
-    this.pacer.noteWritten(startedAt, performance.now(), slice.backgroundLeases);
-    for (const w of waiters) w.resolve();
+    this.checkpointer?.noteWritten(leases.size + removals.size + meta.size);
+    const endedAt = performance.now();
+    this.pacer.noteWritten(startedAt, endedAt, slice.backgroundLeases);
+    this.onTransaction?.({
+      startedAtMs: startedAt,
+      writeMs: this.writtenAt - startedAt,
+      commitMs: endedAt - this.writtenAt,
+      leases: leases.size,
+      backgroundLeases: slice.backgroundLeases,
+    });
+    if (this.walSync !== null) this.walSync.add(waiters);
+    else for (const w of waiters) w.resolve();
     this.schedule();
   }
 }

@@ -10,7 +10,7 @@
 // Reads (loadInto at start, getMeta, loadAll, backup) use a connection on this thread: WAL lets
 // it read while the writer writes.
 
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { Lease } from '../dhcp/lease.js';
 import type { LeaseTable } from '../dhcp/lease-table.js';
 import type { Ipv4 } from '../wire/ipv4.js';
@@ -33,6 +33,7 @@ import {
 } from './sqlite-store.js';
 import type { WriteReply, WriteRequest } from './sqlite-writer.js';
 import { type LeaseStore, StoreBusyError } from './store.js';
+import { startStoreWorker } from './store-worker.js';
 
 interface Batch {
   id: number;
@@ -41,18 +42,6 @@ interface Batch {
   leases: number;
   backgroundLeases: number;
   startedAt: number;
-}
-
-const isTypeScriptSource = import.meta.url.endsWith('.ts');
-
-function startWriter(path: string): Worker {
-  const url = new URL(isTypeScriptSource ? './sqlite-writer.ts' : './sqlite-writer.js', import.meta.url);
-  if (!isTypeScriptSource) return new Worker(url, { workerData: { path } });
-  // From the sources (tests, simulator): tsx inside the thread first, then the writer.
-  return new Worker(
-    `import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(url.href)}); })`,
-    { eval: true, workerData: { path } },
-  );
 }
 
 export class ThreadedSqliteLeaseStore implements LeaseStore {
@@ -78,11 +67,12 @@ export class ThreadedSqliteLeaseStore implements LeaseStore {
   ) {
     // Opening here first creates or migrates the file, and fails at once naming it if it is not a
     // lease database.
-    this.reader = new SqliteLeaseStore(path, { commitIntervalMs: 0 });
+    // It only reads: the writer thread's connection checkpoints, on that thread.
+    this.reader = new SqliteLeaseStore(path, { commitIntervalMs: 0, isCheckpointerThread: false });
     this.rowCount = this.reader.count();
     this.grouping = groupCommitScheduleOf(options);
     this.pacer = backgroundPacerOf(options);
-    this.worker = startWriter(path);
+    this.worker = startStoreWorker('sqlite-writer', { path });
     // Only a transaction in flight keeps the process alive (ref() in flush).
     this.worker.unref();
     this.worker.on('message', (m: WriteReply | { closed: true; error?: string }) => this.onMessage(m));
