@@ -167,6 +167,8 @@ export class FailoverEndpoint {
    * addresses are not allocated either (set in apply(), where PARTNER-DOWN is entered).
    */
   private ownPoolHeldUntil = 0;
+  /** PARTNER-DOWN: the partner's pool and every reuse wait until then (partnerUpUnsynchronised). */
+  private partnerUpHeldUntil = 0;
   private mcltSeconds: number;
   private lastOperationalAt: number;
   private lastHeartbeatAt = 0;
@@ -259,6 +261,7 @@ export class FailoverEndpoint {
         },
         linkUp: (c, now, out) => this.sendState(c, now, out),
         linkLost: (wasCommunicating, now, out) => this.linkLost(wasCommunicating, now, out),
+        partnerUpUnsynchronised: (now, out) => this.partnerUpUnsynchronised(now, out),
       },
       options.now,
     );
@@ -329,6 +332,32 @@ export class FailoverEndpoint {
     this.partnerSeenServingAt = Math.max(this.partnerSeenServingAt, Math.floor(now));
   }
 
+  /**
+   * PARTNER-DOWN while the partner is up but has not learnt our state (its CONNECT refused, or
+   * ours, e.g. for clock skew): it may be running in COMMUNICATIONS-INTERRUPTED, granting MCLT-long
+   * leases from its pool and renewing the bindings it holds, none of which we hear of. Its pool and
+   * every reuse wait until MCLT after the last such sign; a refused handshake every few seconds
+   * keeps them waiting. PARTNER-DOWN's premise is a partner that is down: a partner that is up and
+   * talking to us learns our state in the handshake and stops serving (RECOVER); one we refuse
+   * does not (sim seed 418541: the partner came back while our clock was 228 s off, was refused,
+   * and leased from its pool an address we gave another client MCLT after our entry).
+   */
+  partnerUpUnsynchronised(now: number, out: EndpointAction[]): void {
+    if (this.state !== ServerState.PARTNER_DOWN) return;
+    const until = Math.floor(now) + this.mcltSeconds;
+    if (until <= this.partnerUpHeldUntil) return;
+    if (now >= this.partnerUpHeldUntil) {
+      out.push(
+        log('warn', 'failover-partner-pool-held', {
+          relationship: this.name,
+          until,
+          reason: 'the partner is up but the handshake failed: it may be serving without knowing our state',
+        }),
+      );
+    }
+    this.partnerUpHeldUntil = until;
+  }
+
   /** Our own free addresses are allocatable (see ownPoolHeldUntil). */
   isOwnPoolUsable(now: number): boolean {
     return this.state !== ServerState.PARTNER_DOWN || now >= this.ownPoolHeldUntil;
@@ -394,7 +423,10 @@ export class FailoverEndpoint {
 
   /** PARTNER-DOWN: when the partner's free addresses become usable (state-timers.ts). */
   partnerPoolUsableAt(): number {
-    return partnerPoolUsableAt(this.stateStartedAt, this.mcltSeconds, this.unmeasuredRestart);
+    return Math.max(
+      partnerPoolUsableAt(this.stateStartedAt, this.mcltSeconds, this.unmeasuredRestart),
+      this.partnerUpHeldUntil,
+    );
   }
 
   /** The binding a grant may count on (restart-credit.ts). */
@@ -404,7 +436,10 @@ export class FailoverEndpoint {
 
   /** PARTNER-DOWN: the earliest time `lease`'s address may go to a new client (see lease-time.ts). */
   reuseAt(lease: Lease | undefined): number {
-    return partnerDownReuseAt(lease, this.stateStartedAt, this.mcltSeconds, this.unmeasuredRestart);
+    return Math.max(
+      partnerDownReuseAt(lease, this.stateStartedAt, this.mcltSeconds, this.unmeasuredRestart),
+      this.partnerUpHeldUntil,
+    );
   }
 
   // -----------------------------------------------------------------------------------------------

@@ -61,6 +61,11 @@ export interface LinkHost {
   linkUp(c: Connection, now: number, out: EndpointAction[]): void;
   /** The established connection is gone (`wasCommunicating`: the partner's STATE had come). */
   linkLost(wasCommunicating: boolean, now: number, out: EndpointAction[]): void;
+  /**
+   * The partner is up (its CONNECT or CONNECTACK came) but the handshake failed, so it has not
+   * learnt our state: it may be serving in COMMUNICATIONS-INTERRUPTED (sim seed 418541).
+   */
+  partnerUpUnsynchronised(now: number, out: EndpointAction[]): void;
 }
 
 export class PartnerLink {
@@ -312,6 +317,7 @@ export class PartnerLink {
     out.push(
       log('warn', 'failover-connect-rejected', { relationship: this.name, rejectReason: reason, message }),
     );
+    this.h.partnerUpUnsynchronised(now, out);
     this.send(
       c,
       buildConnectAck({
@@ -348,6 +354,7 @@ export class PartnerLink {
       );
       this.nextConnectAt = now + RECONNECT_AFTER_REJECT_SECONDS;
       this.dropConnection(c.id, now, out);
+      this.h.partnerUpUnsynchronised(now, out);
       return;
     }
     const skewProblem = handshakeSkewProblem(
@@ -357,6 +364,7 @@ export class PartnerLink {
     );
     if (skewProblem !== null) {
       this.closeConnection(c, skewProblem.reason, skewProblem.message, now, out);
+      this.h.partnerUpUnsynchronised(now, out);
       this.nextConnectAt = now + RECONNECT_AFTER_REJECT_SECONDS;
       return;
     }

@@ -483,6 +483,21 @@ const FINDINGS: Array<{ name: string; options: RunOptions; kind: string; isOpen:
     kind: 'double-holding',
     isOpen: false,
   },
+  {
+    // Sweep of issue 16 at 0d644eb, seeds 410001..420000 (a clock fault and an operator's
+    // partner-down). a crashed (272.6 s); the operator put b in PARTNER-DOWN (299.7 s, rightly); b
+    // crashed and came back in PARTNER-DOWN (329.1 s) with its clock 228 s behind. a came back
+    // (344 s), and b refused every CONNECT of it for the skew, so a never learnt b's state: it went
+    // from its stored NORMAL to COMMUNICATIONS-INTERRUPTED and leased its own free 10.0.0.103 to c11
+    // (360 s, renewed at 404 s to 492 s). b's own-pool hold (entry 344 s + MCLT 88 s) ended at 432 s
+    // and b leased 10.0.0.103 to c6. Fix (endpoint.ts partnerUpUnsynchronised): in PARTNER-DOWN, a
+    // handshake that fails with a partner that is up holds the partner's pool and every reuse for
+    // MCLT after it.
+    name: 'PARTNER-DOWN took the pool of a partner that was up but refused for clock skew, serving in COMMUNICATIONS-INTERRUPTED',
+    options: { seed: 418541 },
+    kind: 'double-holding',
+    isOpen: false,
+  },
 ];
 
 describe('simulator: findings (regression seeds)', () => {
