@@ -600,14 +600,18 @@ export class SqliteLeaseStore implements LeaseStore {
 
   async close(): Promise<void> {
     if (this.isClosed) return;
-    // No checkpoint runs beside the last writes and the truncating checkpoint below.
-    await this.checkpointer?.close();
-    this.checkpointer = null;
+    // No checkpoint runs beside the last writes and the truncating checkpoint below. Without the
+    // opt-in threads nothing here awaits: the file is closed (its -wal and -shm removed) before
+    // close() returns, as callers that do not await it (a CLI about to exit) rely on.
+    if (this.checkpointer !== null) {
+      await this.checkpointer.close();
+      this.checkpointer = null;
+    }
     // Everything given reaches the disk, the background lane included, unpaced.
     while (!this.pending.isEmpty) this.flush(true);
     this.flushTimer.cancel();
     this.isClosed = true;
-    await this.walSync?.close();
+    if (this.walSync !== null) await this.walSync.close();
     try {
       this.db.pragma('wal_checkpoint(TRUNCATE)');
     } finally {
