@@ -1093,3 +1093,56 @@ describe('decideIncoming — our EXPIRED against the lease it ended, sent back (
     }
   });
 });
+
+describe('decideIncoming — an end of lease the partner has not acknowledged against its FREE/BACKUP (sim seed 483050)', () => {
+  it('our unacknowledged EXPIRED, RELEASED or RESET is kept (15) against FREE and BACKUP, whatever their times', () => {
+    for (const role of ['primary', 'secondary'] as const) {
+      for (const state of ['expired', 'released', 'reset'] as const) {
+        const mine = ours(state, { isPartnerUpToDate: false });
+        for (const status of [BindingStatus.FREE, BindingStatus.BACKUP]) {
+          // The seed: the primary's BACKUP from t=1 s, sent again, against the RELEASED of 199 s.
+          const older = { ...received(status, undefined), stateStartedAt: OUR_STOS - 150 };
+          // A crossing update may even be later than our lease's end without knowing of it.
+          const later = { ...received(status, OUR_CLTT + 30), stateStartedAt: OUR_CLTT + 30 };
+          for (const [what, theirs] of [
+            ['older', older],
+            ['later', later],
+          ] as const) {
+            const d = decideIncoming(mine, theirs, { role, now: OUR_EXPIRY + 1 });
+            assert.deepEqual(
+              [d.accept, d.accept ? 0 : d.reason],
+              [false, RejectReason.OUTDATED_BINDING_INFORMATION],
+              `${role}: ours ${state} unacknowledged × ${BindingStatus[status]} ${what}`,
+            );
+          }
+        }
+      }
+    }
+  });
+
+  it('the matrix still decides an acknowledged binding, a lost duel, and the other statuses', () => {
+    for (const role of ['primary', 'secondary'] as const) {
+      const ctx = { role, now: OUR_EXPIRY + 1 };
+      const backup = { ...received(BindingStatus.BACKUP, undefined), stateStartedAt: OUR_STOS - 150 };
+      // A RELEASED the partner rejected is marked up to date: it knew of it, the matrix accepts.
+      assert.equal(decideIncoming(ours('released'), backup, ctx).accept, true, role);
+      // Our RELEASED in flight lost a duel to the partner's BACKUP: the partner rejects ours.
+      const inFlight = ours('released', { isPartnerUpToDate: false });
+      assert.equal(decideIncoming(inFlight, backup, { ...ctx, hasPartnerWonDuel: true }).accept, true, role);
+      // The partner's own end of a lease: accepted over ours as before (matrix: accept).
+      assert.equal(
+        decideIncoming(inFlight, received(BindingStatus.RELEASED, OUR_CLTT + 1), ctx).accept,
+        true,
+        role,
+      );
+      // A FREE over an unacknowledged FREE or BACKUP of ours: nothing ended here, accepted.
+      for (const state of ['free', 'backup'] as const) {
+        assert.equal(
+          decideIncoming(ours(state, { isPartnerUpToDate: false }), backup, ctx).accept,
+          true,
+          `${role}: ${state}`,
+        );
+      }
+    }
+  });
+});

@@ -513,6 +513,55 @@ describe('failover endpoint: failures', () => {
     assert.equal(q.a.endpoint.currentState, S.COMMUNICATIONS_INTERRUPTED);
   });
 
+  test("a pool-balancing BACKUP sent again after a crash does not replace the secondary's RELEASED the primary has not heard of (sim seed 483050)", () => {
+    const p = new SimPair();
+    p.runUntil(
+      () => p.a.endpoint.currentState === S.NORMAL && p.b.endpoint.currentState === S.NORMAL,
+      120,
+      'both NORMAL',
+    );
+    // The primary gives the secondary its share (BACKUP); the BNDACKs never reach it: it crashes.
+    p.holdMessagesTo = (to) => to === p.a;
+    p.runUntil(() => count(p.b, 'backup') > 0, 60, 'the secondary got its share');
+    p.run(1);
+    p.crash(p.a);
+    p.holdMessagesTo = null;
+    p.run(3);
+    assert.equal(p.b.endpoint.currentState, S.COMMUNICATIONS_INTERRUPTED);
+    const client = 7;
+    const address = p.dora(p.b, client)!;
+    assert.ok(address !== null, 'the secondary leases one of its BACKUP addresses');
+    // The primary comes back: the secondary's ACTIVE and the primary's BACKUP of the same address
+    // (not acknowledged before the crash, sent again) cross. Messages to the secondary wait once
+    // both are on their way; the client releases the address meanwhile.
+    const from = p.trace.length;
+    let isHolding = false;
+    p.holdMessagesTo = (to) => {
+      const sent = p.trace.slice(from);
+      if (
+        to === p.b &&
+        sent.includes(`a>${FailoverMessageType.BNDUPD}`) &&
+        sent.includes(`b>${FailoverMessageType.BNDUPD}`)
+      )
+        isHolding = true;
+      return isHolding && to === p.b;
+    };
+    p.restart(p.a);
+    p.runUntil(() => isHolding, 30, 'both updates sent');
+    assert.equal(p.a.engine.getLease(address)!.state, 'active', "the primary took the secondary's ACTIVE");
+    p.release(p.b, client, address);
+    assert.equal(p.b.engine.getLease(address)!.state, 'released');
+    p.holdMessagesTo = null;
+    p.run(5);
+    // The release reached the primary: the address is FREE on both, the primary's.
+    assert.equal(p.a.engine.getLease(address)!.state, 'free');
+    assert.equal(p.b.engine.getLease(address)!.state, 'free');
+    // Before the fix the secondary took the BACKUP (and dropped its RELEASED): the primary kept
+    // the client's ACTIVE binding and the secondary gave the address to another client.
+    for (let c = 100; c < 200; c++) if (!primaryServes(c)) p.dora(p.b, c);
+    assertNoDuplicate(p);
+  });
+
   test('a wrong relationship name is rejected with reason 8', () => {
     const p = new SimPair({ secondary: { name: 'other' } });
     p.run(5);
