@@ -380,19 +380,20 @@ export function decideIncoming(
 /**
  * Our binding ends a lease (EXPIRED, RELEASED, RESET) and the partner has not acknowledged it: the
  * partner may still hold the lease as we sent it before (ACTIVE, for its client). Such an address
- * is not FREE yet (D12 §5.4, spec §4.1: these states become FREE once the partner ACKs them), and
+ * is not FREE yet (spec §4.1, §5.5: these states become FREE once the partner ACKs them), and
  * only FREE addresses change owner (pool balancing, D12 §5.4; spec §9.1). A FREE or BACKUP from the
  * partner does not say that it heard of the lease's end: it can be an update made before it (a
  * BNDUPD re-sent after a link loss, or one crossing ours). Accepting it drops our pending update
  * (binding-acceptance.ts dropQueued) and marks the binding up to date, so the partner keeps the
  * client's ACTIVE binding and may renew it, while the address is FREE or BACKUP here and is given
  * to another client (sim seed 483050: the primary's BACKUP from t=1 s, sent again at 200 s, replaced
- * the secondary's RELEASED of 199 s; the secondary leased the address to c10, the primary renewed
- * it to c14). No time decides it: a crossing update can be later than our lease's end and still not
- * know of it (the partner had not received our ACTIVE). So it is rejected (15) and our binding goes
- * back (the counter-update): the partner takes the lease's end over its FREE/BACKUP (matrix:
+ * the secondary's RELEASED of 199 s; the secondary leased the address to c10, the primary gave it
+ * to c14 again). No time decides it: a crossing update can be later than our lease's end and still
+ * not know of it (the partner had not received our ACTIVE). So it is rejected (15) and our binding
+ * goes back (the counter-update): the partner takes the lease's end over its FREE/BACKUP (matrix:
  * accept) or over the ACTIVE it holds (rule T1), and its BNDACK frees the address on both sides,
- * owned by the primary. The cost is one round trip when the partner's FREE did follow our update
+ * owned by the primary; if T1 keeps the partner's ACTIVE, the address stays ended and unused here
+ * until that lease ends. The cost is one round trip when the partner's FREE did follow our update
  * (its BNDACK lost with a connection). A binding whose end the partner rejected (marked up to
  * date, binding-ack.ts) is judged by the matrix: that partner knew of it. Duels (ours in flight
  * and unchanged) are decided before (hasPartnerWonDuel).
