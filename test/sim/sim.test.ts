@@ -508,7 +508,7 @@ const FINDINGS: Array<{ name: string; options: RunOptions; kind: string; isOpen:
     // a rejected b's update (2) and gave it to c14 again (242.2 s). Fix (binding-update.ts
     // isUnacknowledgedLeaseEnd): an EXPIRED, RELEASED or RESET the partner has not acknowledged is not
     // FREE yet; the partner's FREE/BACKUP against it is rejected (15) and ours goes back.
-    name: "a pool-balancing BACKUP sent again replaced a RELEASED the primary had not heard of; the address went to two clients",
+    name: 'a pool-balancing BACKUP sent again replaced a RELEASED the primary had not heard of; the address went to two clients',
     options: { seed: 483050 },
     kind: 'double-holding',
     isOpen: false,
