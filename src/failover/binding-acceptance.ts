@@ -114,6 +114,7 @@ export class BindingAcceptance {
         now: Math.floor(now),
         isRecovering: ctx.isRecovering,
         hasPartnerWonDuel: duel === 'theirs',
+        isOurActiveInFlight: this.p.updates.inFlightBindingOf(address)?.state === 'active',
         expiryToleranceSeconds: this.p.clock.expiryToleranceSeconds(),
         ...(orderedTimesFrom !== undefined ? { orderedTimesFrom } : {}),
       });

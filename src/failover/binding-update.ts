@@ -214,6 +214,11 @@ export function decideIncoming(
      */
     hasPartnerWonDuel?: boolean;
     /**
+     * Our ACTIVE binding of this address is on its way to the partner (sent, not yet answered) and
+     * ours has changed since: it now ends that lease (isLeaseEndCrossingOurActive).
+     */
+    isOurActiveInFlight?: boolean;
+    /**
      * Rule T2 counts our lease as over this many seconds early: the partner's clock measured ahead
      * of ours (0 or 1; whole-second clocks cannot tell less).
      */
@@ -246,10 +251,10 @@ export function decideIncoming(
     );
   }
   if (!ours || ctx.hasPartnerWonDuel === true) return { accept: true };
-  if (column === 'free' && isUnacknowledgedLeaseEnd(ours)) {
+  if (column === 'free' && isLeaseEndCrossingOurActive(ours, ctx.isOurActiveInFlight === true)) {
     return reject(
       RejectReason.OUTDATED_BINDING_INFORMATION,
-      'the end of the lease has not reached the partner: our binding goes first',
+      'our ACTIVE is on its way to the partner and its end follows: our binding goes first',
     );
   }
   const rule = CONFLICT_MATRIX[ours.state][column];
@@ -378,30 +383,34 @@ export function decideIncoming(
 }
 
 /**
- * Our binding ends a lease (EXPIRED, RELEASED, RESET) and the partner has not acknowledged it: the
- * partner may still hold the lease as we sent it before (ACTIVE, for its client). Such an address
- * is not FREE yet (spec §4.1, §5.5: these states become FREE once the partner ACKs them), and
- * only FREE addresses change owner (pool balancing, D12 §5.4; spec §9.1). A FREE or BACKUP from the
- * partner does not say that it heard of the lease's end: it can be an update made before it (a
- * BNDUPD re-sent after a link loss, or one crossing ours). Accepting it drops our pending update
- * (binding-acceptance.ts dropQueued) and marks the binding up to date, so the partner keeps the
- * client's ACTIVE binding and may renew it, while the address is FREE or BACKUP here and is given
- * to another client (sim seed 483050: the primary's BACKUP from t=1 s, sent again at 200 s, replaced
- * the secondary's RELEASED of 199 s; the secondary leased the address to c10, the primary gave it
- * to c14 again). No time decides it: a crossing update can be later than our lease's end and still
- * not know of it (the partner had not received our ACTIVE). So it is rejected (15) and our binding
- * goes back (the counter-update): the partner takes the lease's end over its FREE/BACKUP (matrix:
- * accept) or over the ACTIVE it holds (rule T1), and its BNDACK frees the address on both sides,
- * owned by the primary; if T1 keeps the partner's ACTIVE, the address stays ended and unused here
- * until that lease ends. The cost is one round trip when the partner's FREE did follow our update
- * (its BNDACK lost with a connection). A binding whose end the partner rejected (marked up to
- * date, binding-ack.ts) is judged by the matrix: that partner knew of it. Duels (ours in flight
- * and unchanged) are decided before (hasPartnerWonDuel).
+ * The partner's FREE or BACKUP crossed our ACTIVE binding of the address, and ours has since ended
+ * that lease (EXPIRED, RELEASED, RESET; not yet sent: it waits behind the ACTIVE in flight). The
+ * partner made its FREE/BACKUP before it read our ACTIVE, and it will take the ACTIVE after (an
+ * ACTIVE wins a duel, and the matrix accepts it over FREE/BACKUP): it will hold the client's lease
+ * and may renew it. Accepting its FREE/BACKUP here would drop our pending end of the lease
+ * (binding-acceptance.ts dropQueued) and mark the binding up to date, so the partner would never
+ * hear of the end, and the address would be FREE or BACKUP here: given to another client while the
+ * partner renews the first (sim seed 483050: the primary's pool-balancing BACKUP from t=1 s, sent
+ * again at 200 s, crossed the secondary's ACTIVE for c14, which c14 had just released; the
+ * secondary took the BACKUP over its RELEASED and leased the address to c10, the primary gave it to
+ * c14 again). The rule broken was: an ending state becomes FREE only once the partner acknowledges
+ * it (spec §4.1, §5.5), and only FREE addresses change owner (pool balancing, D12 §5.4; spec §9.1).
+ * No time decides it: a crossing update can be later than our lease's end and still not know of
+ * it. So it is rejected (15) and our binding goes back (the counter-update, queued behind the
+ * ACTIVE): the partner takes the lease's end over the ACTIVE it then holds (T1 for a RELEASED, the
+ * later transaction; T2 for an EXPIRED; RESET is accepted), and its BNDACK frees the address on
+ * both sides, owned by the primary; if the partner keeps its ACTIVE, the address stays ended and
+ * unused here until that lease ends.
+ * Without our ACTIVE in flight the matrix decides as before: the partner made its FREE/BACKUP
+ * after reading every ACTIVE of ours it will read for the address (one lost with a connection is
+ * not sent again: the current binding is), so it holds no lease of ours there (e.g. dhcpd's
+ * bindings after its PARTNER-DOWN, against the EXPIREDs our restart made: rejecting those failed
+ * test/e2e/isc-interop.test.ts phase 9). Our in-flight version unchanged is a duel, decided before
+ * (hasPartnerWonDuel).
  */
-function isUnacknowledgedLeaseEnd(ours: Lease): boolean {
+function isLeaseEndCrossingOurActive(ours: Lease, isOurActiveInFlight: boolean): boolean {
   return (
-    !ours.isPartnerUpToDate &&
-    (ours.state === 'expired' || ours.state === 'released' || ours.state === 'reset')
+    isOurActiveInFlight && (ours.state === 'expired' || ours.state === 'released' || ours.state === 'reset')
   );
 }
 

@@ -1094,8 +1094,8 @@ describe('decideIncoming — our EXPIRED against the lease it ended, sent back (
   });
 });
 
-describe('decideIncoming — an end of lease the partner has not acknowledged against its FREE/BACKUP (sim seed 483050)', () => {
-  it('our unacknowledged EXPIRED, RELEASED or RESET is kept (15) against FREE and BACKUP, whatever their times', () => {
+describe('decideIncoming — the end of a lease whose ACTIVE is in flight, against a FREE/BACKUP that crossed it (sim seed 483050)', () => {
+  it('our EXPIRED, RELEASED or RESET is kept (15) against FREE and BACKUP while our ACTIVE is in flight, whatever their times', () => {
     for (const role of ['primary', 'secondary'] as const) {
       for (const state of ['expired', 'released', 'reset'] as const) {
         const mine = ours(state, { isPartnerUpToDate: false });
@@ -1108,11 +1108,11 @@ describe('decideIncoming — an end of lease the partner has not acknowledged ag
             ['older', older],
             ['later', later],
           ] as const) {
-            const d = decideIncoming(mine, theirs, { role, now: OUR_EXPIRY + 1 });
+            const d = decideIncoming(mine, theirs, { role, now: OUR_EXPIRY + 1, isOurActiveInFlight: true });
             assert.deepEqual(
               [d.accept, d.accept ? 0 : d.reason],
               [false, RejectReason.OUTDATED_BINDING_INFORMATION],
-              `${role}: ours ${state} unacknowledged × ${BindingStatus[status]} ${what}`,
+              `${role}: ours ${state} × ${BindingStatus[status]} ${what}`,
             );
           }
         }
@@ -1120,29 +1120,50 @@ describe('decideIncoming — an end of lease the partner has not acknowledged ag
     }
   });
 
-  it('the matrix still decides an acknowledged binding, a lost duel, and the other statuses', () => {
+  it('without our ACTIVE in flight, after a lost duel, and for the other cells the matrix decides as before', () => {
     for (const role of ['primary', 'secondary'] as const) {
       const ctx = { role, now: OUR_EXPIRY + 1 };
+      const crossing = { ...ctx, isOurActiveInFlight: true };
       const backup = { ...received(BindingStatus.BACKUP, undefined), stateStartedAt: OUR_STOS - 150 };
-      // A RELEASED the partner rejected is marked up to date: it knew of it, the matrix accepts.
-      assert.equal(decideIncoming(ours('released'), backup, ctx).accept, true, role);
-      // Our RELEASED in flight lost a duel to the partner's BACKUP: the partner rejects ours.
-      const inFlight = ours('released', { isPartnerUpToDate: false });
-      assert.equal(decideIncoming(inFlight, backup, { ...ctx, hasPartnerWonDuel: true }).accept, true, role);
-      // The partner's own end of a lease: accepted over ours as before (matrix: accept).
-      assert.equal(
-        decideIncoming(inFlight, received(BindingStatus.RELEASED, OUR_CLTT + 1), ctx).accept,
-        true,
-        role,
-      );
-      // A FREE over an unacknowledged FREE or BACKUP of ours: nothing ended here, accepted.
-      for (const state of ['free', 'backup'] as const) {
+      const ended = ours('released', { isPartnerUpToDate: false });
+      // Nothing of ours in flight: the partner's FREE/BACKUP is its binding after all it read of
+      // ours (dhcpd after its PARTNER-DOWN, against the EXPIREDs of our restart): accepted.
+      for (const state of ['expired', 'released', 'reset'] as const)
         assert.equal(
           decideIncoming(ours(state, { isPartnerUpToDate: false }), backup, ctx).accept,
           true,
           `${role}: ${state}`,
         );
-      }
+      // Our RELEASED in flight lost a duel to the partner's BACKUP: the partner rejects ours.
+      assert.equal(
+        decideIncoming(ended, backup, { ...crossing, hasPartnerWonDuel: true }).accept,
+        true,
+        role,
+      );
+      // The partner's own end of a lease: accepted over ours as before (matrix: accept).
+      assert.equal(
+        decideIncoming(ended, received(BindingStatus.RELEASED, OUR_CLTT + 1), crossing).accept,
+        true,
+        role,
+      );
+      // A FREE over our FREE or BACKUP: nothing ended here, accepted.
+      for (const state of ['free', 'backup'] as const)
+        assert.equal(
+          decideIncoming(ours(state, { isPartnerUpToDate: false }), backup, crossing).accept,
+          true,
+          `${role}: ${state}`,
+        );
+      // Our ACTIVE (renewed since the version in flight): rule T2 as before.
+      assert.equal(
+        decideIncoming(ours('active'), backup, crossing).accept,
+        true,
+        `${role}: T2 after the end`,
+      );
+      assert.equal(
+        decideIncoming(ours('active'), backup, { ...crossing, now: OUR_EXPIRY - 1 }).accept,
+        false,
+        `${role}: T2 before the end`,
+      );
     }
   });
 });
