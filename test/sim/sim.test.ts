@@ -506,8 +506,9 @@ const FINDINGS: Array<{ name: string; options: RunOptions; kind: string; isOpen:
     // waited behind b's ACTIVE in flight, so no duel: the matrix (RELEASED × BACKUP: accept) let b
     // take the BACKUP and drop its RELEASED. a kept c14's ACTIVE, b leased the address to c10 (203 s),
     // a rejected b's update (2) and gave it to c14 again (242.2 s). Fix (binding-update.ts
-    // isUnacknowledgedLeaseEnd): an EXPIRED, RELEASED or RESET the partner has not acknowledged is not
-    // FREE yet; the partner's FREE/BACKUP against it is rejected (15) and ours goes back.
+    // isLeaseEndCrossingOurActive): while our ACTIVE of the address is in flight, the partner's
+    // FREE/BACKUP crossed it and does not replace the EXPIRED, RELEASED or RESET that ended it since:
+    // rejected (15), ours goes back.
     name: 'a pool-balancing BACKUP sent again replaced a RELEASED the primary had not heard of; the address went to two clients',
     options: { seed: 483050 },
     kind: 'double-holding',
