@@ -8,6 +8,7 @@
 //   node --import tsx bench/lib/storm-store.ts --mode old|new|none --store direct|thread
 //        [--base /tmp/storm-store-1m.db] [--per-commit 100] [--rest 1] [--batch 100]
 //        [--checkpointer thread|commit] [--wal-sync commit|pool] [--trace FILE]
+//        [--wal-autocheckpoint PAGES] [--checkpoint-step-rows ROWS]
 //
 // old: the expiries through commit(), as at 524dcef; new: through commitInBackground(), at most
 // 10,000 not durable (MAX_EXPIRY_BACKLOG); none: ACKs alone for 10 s (the control).
@@ -21,6 +22,8 @@
 // --trace FILE writes one JSON line per transaction. --checkpointer commit: SQLite's automatic
 // checkpoints inside COMMITs (wal_autocheckpoint 4000), as before the checkpointer thread.
 // --wal-sync pool: the WAL's fsync on libuv's thread pool (WalSync), not inside each COMMIT.
+// --wal-autocheckpoint: SQLite's automatic checkpoint (pages) instead of the store's default;
+// --checkpoint-step-rows: the store's own PASSIVE checkpoints after that many rows (issue 15).
 
 import { closeSync, copyFileSync, existsSync, openSync, readSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -28,6 +31,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { emptyLease, type Lease } from '../../src/dhcp/lease.js';
 import {
+  type CheckpointStepTiming,
   SqliteLeaseStore,
   type TransactionTiming,
   writeNewLeaseStore,
@@ -48,6 +52,8 @@ const { values: a } = parseArgs({
     checkpointer: { type: 'string', default: 'commit' },
     'wal-sync': { type: 'string', default: 'commit' },
     'checkpoint-after-rows': { type: 'string' },
+    'wal-autocheckpoint': { type: 'string' },
+    'checkpoint-step-rows': { type: 'string' },
   },
 });
 const LEASES = 1_000_000;
@@ -98,6 +104,7 @@ const onTransaction = (t: TransactionTiming) => {
 };
 let isStorm = false;
 const checkpoints: CheckpointResult[] = [];
+const steps: CheckpointStepTiming[] = [];
 const store =
   a.store === 'thread'
     ? new ThreadedSqliteLeaseStore(path, options)
@@ -109,6 +116,15 @@ const store =
         ...(a['checkpoint-after-rows'] === undefined
           ? {}
           : { checkpointAfterRows: Number(a['checkpoint-after-rows']) }),
+        ...(a['wal-autocheckpoint'] === undefined
+          ? {}
+          : { walAutocheckpointPages: Number(a['wal-autocheckpoint']) }),
+        ...(a['checkpoint-step-rows'] === undefined
+          ? {}
+          : { checkpointStepRows: Number(a['checkpoint-step-rows']) }),
+        onCheckpointStep: (t) => {
+          if (isStorm) steps.push(t);
+        },
         onCheckpoint: (r) => {
           if (isStorm) checkpoints.push(r);
         },
@@ -227,6 +243,14 @@ const checkpointer =
         catch_up_ms: quantiles(checkpoints.filter((c) => c.isCatchUp).map((c) => c.durationMs)),
         log_frames: quantiles(checkpoints.map((c) => c.logFrames)),
       };
+const checkpointSteps =
+  steps.length === 0
+    ? undefined
+    : {
+        ms: quantiles(steps.map((t) => t.durationMs)),
+        log_frames: quantiles(steps.map((t) => t.logFrames)),
+        incomplete: steps.filter((t) => t.checkpointedFrames < t.logFrames).length,
+      };
 console.log(
   JSON.stringify({
     mode: a.mode,
@@ -245,6 +269,8 @@ console.log(
     checkpointer_mode: a.store === 'thread' ? 'writer' : a.checkpointer,
     wal_sync: a.store === 'thread' ? 'writer' : a['wal-sync'],
     checkpoint_after_rows: a['checkpoint-after-rows'] ?? 'default',
+    checkpoint_step_rows: a['checkpoint-step-rows'] ?? 'none',
+    checkpoint_steps: checkpointSteps,
     transactions,
     checkpointer,
     load: loadavg().map((x) => Number(x.toFixed(2))),

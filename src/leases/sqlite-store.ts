@@ -91,6 +91,14 @@ export interface SqliteStoreOptions {
    * at the store, the thread's checkpoints made the COMMITs' fsyncs wait at the disk (README).
    */
   isCheckpointerThread?: boolean;
+  /** SQLite's automatic checkpoint (pages) unless given (measurements; WAL_AUTOCHECKPOINT_PAGES). */
+  walAutocheckpointPages?: number;
+  /**
+   * After this many rows written since the last checkpoint, the store runs a PASSIVE checkpoint
+   * itself in a turn of its own, after the transaction's waiters have been settled (issue 15):
+   * small checkpoints often instead of one of thousands of pages inside a COMMIT. 0: none.
+   */
+  checkpointStepRows?: number;
   /** The checkpointer's thresholds unless given (tests). */
   checkpointAfterRows?: number;
   restartAfterFrames?: number;
@@ -104,6 +112,17 @@ export interface SqliteStoreOptions {
   onCheckpoint?: (r: CheckpointResult) => void;
   /** Called after every transaction with its timing (measurements: bench/lib/storm-store.ts). */
   onTransaction?: (t: TransactionTiming) => void;
+  /** Called after every checkpoint the store ran itself (checkpointStepRows; measurements). */
+  onCheckpointStep?: (t: CheckpointStepTiming) => void;
+}
+
+/** One PASSIVE checkpoint run by the store (checkpointStepRows). */
+export interface CheckpointStepTiming {
+  startedAtMs: number;
+  durationMs: number;
+  /** Frames in the WAL, and how many of them are now in the database file. */
+  logFrames: number;
+  checkpointedFrames: number;
 }
 
 /** One transaction of the store, timed on performance.now() (milliseconds). */
@@ -340,6 +359,12 @@ export class SqliteLeaseStore implements LeaseStore {
   private checkpointer: WalCheckpointer | null = null;
   /** The WAL's fsync off this thread (null: inside each COMMIT, synchronous=FULL). */
   private readonly walSync: WalSync | null = null;
+  private readonly walAutocheckpoint: number;
+  private readonly checkpointStepRows: number;
+  private readonly onCheckpointStep: ((t: CheckpointStepTiming) => void) | undefined;
+  /** Rows written since the store's own last checkpoint (checkpointStepRows). */
+  private rowsSinceCheckpoint = 0;
+  private checkpointStep: NodeJS.Immediate | null = null;
 
   constructor(
     readonly path: string,
@@ -347,13 +372,16 @@ export class SqliteLeaseStore implements LeaseStore {
   ) {
     this.grouping = groupCommitScheduleOf(options);
     this.pacer = backgroundPacerOf(options);
+    this.walAutocheckpoint = options.walAutocheckpointPages ?? WAL_AUTOCHECKPOINT_PAGES;
+    this.checkpointStepRows = options.checkpointStepRows ?? 0;
+    this.onCheckpointStep = options.onCheckpointStep;
     this.onTransaction = options.onTransaction;
     try {
       this.db = new Database(path);
       this.db.pragma('journal_mode = WAL');
       this.db.pragma('synchronous = FULL');
       this.db.pragma('busy_timeout = 5000');
-      this.db.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
+      this.db.pragma(`wal_autocheckpoint = ${this.walAutocheckpoint}`);
       migrate(this.db);
       // Touch the table so a corrupt file fails here, at start, and not at the first ACK.
       this.rowCount = (this.db.prepare('SELECT count(*) AS n FROM leases').get() as { n: number }).n;
@@ -376,7 +404,7 @@ export class SqliteLeaseStore implements LeaseStore {
         onFailure: () => {
           // Back to checkpoints inside COMMITs: slower replies, but the WAL stays bounded.
           this.checkpointer = null;
-          if (!this.isClosed) this.db.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
+          if (!this.isClosed) this.db.pragma(`wal_autocheckpoint = ${this.walAutocheckpoint}`);
         },
       });
     }
@@ -610,6 +638,8 @@ export class SqliteLeaseStore implements LeaseStore {
     // Everything given reaches the disk, the background lane included, unpaced.
     while (!this.pending.isEmpty) this.flush(true);
     this.flushTimer.cancel();
+    if (this.checkpointStep !== null) clearImmediate(this.checkpointStep);
+    this.checkpointStep = null;
     this.isClosed = true;
     if (this.walSync !== null) await this.walSync.close();
     try {
@@ -678,6 +708,7 @@ export class SqliteLeaseStore implements LeaseStore {
     this.counters.leasesWritten += leases.size;
     this.counters.largestBatch = Math.max(this.counters.largestBatch, leases.size);
     this.checkpointer?.noteWritten(leases.size + removals.size + meta.size);
+    this.rowsSinceCheckpoint += leases.size + removals.size + meta.size;
     const endedAt = performance.now();
     this.pacer.noteWritten(startedAt, endedAt, slice.backgroundLeases);
     this.onTransaction?.({
@@ -689,6 +720,41 @@ export class SqliteLeaseStore implements LeaseStore {
     });
     if (this.walSync !== null) this.walSync.add(waiters);
     else for (const w of waiters) w.resolve();
+    if (
+      this.checkpointStepRows > 0 &&
+      this.rowsSinceCheckpoint >= this.checkpointStepRows &&
+      this.checkpointStep === null
+    )
+      // In a turn of its own: the replies this transaction's waiters release leave first.
+      this.checkpointStep = setImmediate(() => this.runCheckpointStep());
+    this.schedule();
+  }
+
+  /**
+   * A PASSIVE checkpoint of what the WAL holds (a few hundred frames: a few milliseconds, where
+   * SQLite's automatic one at 4000 pages held the event loop 30–40 ms in a mass expiry). On this
+   * connection, between transactions, nothing holds it back, so it copies every frame and the
+   * next write starts the WAL again from its beginning. Its time counts as background work for
+   * the pacer when background bindings are waiting, so their rest makes room for it.
+   */
+  private runCheckpointStep(): void {
+    this.checkpointStep = null;
+    if (this.isClosed) return;
+    const startedAt = performance.now();
+    const [r] = this.db.pragma('wal_checkpoint(PASSIVE)') as {
+      busy: number;
+      log: number;
+      checkpointed: number;
+    }[];
+    const endedAt = performance.now();
+    this.rowsSinceCheckpoint = 0;
+    if (this.pending.hasBackground) this.pacer.noteWritten(startedAt, endedAt, 1);
+    this.onCheckpointStep?.({
+      startedAtMs: startedAt,
+      durationMs: endedAt - startedAt,
+      logFrames: r?.log ?? 0,
+      checkpointedFrames: r?.checkpointed ?? 0,
+    });
     this.schedule();
   }
 }
