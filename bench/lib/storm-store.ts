@@ -8,7 +8,7 @@
 //   node --import tsx bench/lib/storm-store.ts --mode old|new|none --store direct|thread
 //        [--base /tmp/storm-store-1m.db] [--per-commit 100] [--rest 1] [--batch 100]
 //        [--checkpointer thread|commit] [--wal-sync commit|pool] [--trace FILE]
-//        [--wal-autocheckpoint PAGES] [--checkpoint-step-rows ROWS]
+//        [--wal-autocheckpoint PAGES]
 //
 // old: the expiries through commit(), as at 524dcef; new: through commitInBackground(), at most
 // 10,000 not durable (MAX_EXPIRY_BACKLOG); none: ACKs alone for 10 s (the control).
@@ -19,12 +19,11 @@
 // default store (--store direct) every transaction is timed (its rows, then its COMMIT) and the
 // wal-index header (the -shm file, https://www.sqlite.org/walformat.html: mxFrame at byte 16,
 // nBackfill at 96) is read after each: a checkpoint ran inside a COMMIT when nBackfill moved.
-// --trace FILE writes one JSON line per transaction, per store-run checkpoint and per sampler gap
-// of 5 ms or more. --checkpointer commit: SQLite's automatic
+// --trace FILE writes one JSON line per transaction and per sampler gap of 5 ms or more. --checkpointer commit: SQLite's automatic
 // checkpoints inside COMMITs (wal_autocheckpoint 4000), as before the checkpointer thread.
 // --wal-sync pool: the WAL's fsync on libuv's thread pool (WalSync), not inside each COMMIT.
-// --wal-autocheckpoint: SQLite's automatic checkpoint (pages) instead of the store's default;
-// --checkpoint-step-rows: the store's own PASSIVE checkpoints after that many rows (issue 15).
+// --wal-autocheckpoint: SQLite's automatic checkpoint (pages) instead of the store's default
+// (WAL_AUTOCHECKPOINT_PAGES: 500; 4000 until issue 15).
 
 import { closeSync, copyFileSync, existsSync, openSync, readSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -32,7 +31,6 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { emptyLease, type Lease } from '../../src/dhcp/lease.js';
 import {
-  type CheckpointStepTiming,
   SqliteLeaseStore,
   type TransactionTiming,
   writeNewLeaseStore,
@@ -54,7 +52,6 @@ const { values: a } = parseArgs({
     'wal-sync': { type: 'string', default: 'commit' },
     'checkpoint-after-rows': { type: 'string' },
     'wal-autocheckpoint': { type: 'string' },
-    'checkpoint-step-rows': { type: 'string' },
   },
 });
 const LEASES = 1_000_000;
@@ -106,7 +103,6 @@ const onTransaction = (t: TransactionTiming) => {
 };
 let isStorm = false;
 const checkpoints: CheckpointResult[] = [];
-const steps: CheckpointStepTiming[] = [];
 const store =
   a.store === 'thread'
     ? new ThreadedSqliteLeaseStore(path, options)
@@ -121,12 +117,6 @@ const store =
         ...(a['wal-autocheckpoint'] === undefined
           ? {}
           : { walAutocheckpointPages: Number(a['wal-autocheckpoint']) }),
-        ...(a['checkpoint-step-rows'] === undefined
-          ? {}
-          : { checkpointStepRows: Number(a['checkpoint-step-rows']) }),
-        onCheckpointStep: (t) => {
-          if (isStorm) steps.push(t);
-        },
         onCheckpoint: (r) => {
           if (isStorm) checkpoints.push(r);
         },
@@ -234,10 +224,7 @@ const quantiles = (xs: number[]) => {
   };
 };
 if (a.trace !== undefined)
-  writeFileSync(
-    a.trace,
-    `${[...traced, ...steps, ...longGaps].map((t) => JSON.stringify(t)).join('\n')}\n`,
-  );
+  writeFileSync(a.trace, `${[...traced, ...longGaps].map((t) => JSON.stringify(t)).join('\n')}\n`);
 const checkpointCommits = traced.filter((t) => t.isCheckpoint);
 const transactions =
   traced.length === 0
@@ -267,14 +254,6 @@ const checkpointer =
         catch_up_ms: quantiles(checkpoints.filter((c) => c.isCatchUp).map((c) => c.durationMs)),
         log_frames: quantiles(checkpoints.map((c) => c.logFrames)),
       };
-const checkpointSteps =
-  steps.length === 0
-    ? undefined
-    : {
-        ms: quantiles(steps.map((t) => t.durationMs)),
-        log_frames: quantiles(steps.map((t) => t.logFrames)),
-        incomplete: steps.filter((t) => t.checkpointedFrames < t.logFrames).length,
-      };
 console.log(
   JSON.stringify({
     mode: a.mode,
@@ -293,8 +272,6 @@ console.log(
     checkpointer_mode: a.store === 'thread' ? 'writer' : a.checkpointer,
     wal_sync: a.store === 'thread' ? 'writer' : a['wal-sync'],
     checkpoint_after_rows: a['checkpoint-after-rows'] ?? 'default',
-    checkpoint_step_rows: a['checkpoint-step-rows'] ?? 'none',
-    checkpoint_steps: checkpointSteps,
     transactions,
     checkpointer,
     load: loadavg().map((x) => Number(x.toFixed(2))),

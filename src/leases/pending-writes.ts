@@ -237,10 +237,8 @@ export class BackgroundPacer {
     return pending.take(allowance, allowance > 0);
   }
 
-  /** Background work (a transaction carrying `backgroundLeases`, or a checkpoint they caused) ran. */
   noteWritten(startedAtMs: number, endedAtMs: number, backgroundLeases: number): void {
-    if (backgroundLeases > 0)
-      this.dueAt = Math.max(this.dueAt, endedAtMs + (endedAtMs - startedAtMs) * this.restFactor);
+    if (backgroundLeases > 0) this.dueAt = endedAtMs + (endedAtMs - startedAtMs) * this.restFactor;
   }
 }
 

@@ -33,8 +33,17 @@ const SCHEMA_VERSION = 1;
 /** Largest number of bindings waiting for a flush; beyond it commit() rejects (back-pressure). */
 export const MAX_PENDING_LEASES = 50_000;
 
-/** SQLite's automatic checkpoint (pages), where the checkpointer thread does not run. */
-const WAL_AUTOCHECKPOINT_PAGES = 4000;
+/**
+ * SQLite's automatic checkpoint (pages), where the checkpointer thread does not run. It runs
+ * inside the COMMIT that takes the WAL past this many pages, on the event loop, and copies them
+ * into the database file and fsyncs it: ~8-25 µs per page on this machine (more for pages spread
+ * over a large table). At 4000 pages (until issue 15) that was one 30-70 ms stall every 4000
+ * pages: 5 in a storm of 100,000 expiries at 1M, ~4 % of its time, and an arrival p99 of 33-36
+ * ms at the store; at 500 pages each is 5-15 ms and the storm's arrival p99 was 6.8-7.7 ms
+ * (README, "Expiry storm"). Smaller ones lose little: the pages of a storm or of renewals are
+ * spread over the table, so few repeat within 4000 pages anyway.
+ */
+export const WAL_AUTOCHECKPOINT_PAGES = 500;
 
 /**
  * Default least time between the starts of two group commits (config leaseStore.commitIntervalMs).
@@ -91,14 +100,8 @@ export interface SqliteStoreOptions {
    * at the store, the thread's checkpoints made the COMMITs' fsyncs wait at the disk (README).
    */
   isCheckpointerThread?: boolean;
-  /** SQLite's automatic checkpoint (pages) unless given (measurements; WAL_AUTOCHECKPOINT_PAGES). */
+  /** WAL_AUTOCHECKPOINT_PAGES unless given (measurements: bench/lib/storm-store.ts). */
   walAutocheckpointPages?: number;
-  /**
-   * After this many rows written since the last checkpoint, the store runs a PASSIVE checkpoint
-   * itself in a turn of its own, after the transaction's waiters have been settled (issue 15):
-   * small checkpoints often instead of one of thousands of pages inside a COMMIT. 0: none.
-   */
-  checkpointStepRows?: number;
   /** The checkpointer's thresholds unless given (tests). */
   checkpointAfterRows?: number;
   restartAfterFrames?: number;
@@ -112,17 +115,6 @@ export interface SqliteStoreOptions {
   onCheckpoint?: (r: CheckpointResult) => void;
   /** Called after every transaction with its timing (measurements: bench/lib/storm-store.ts). */
   onTransaction?: (t: TransactionTiming) => void;
-  /** Called after every checkpoint the store ran itself (checkpointStepRows; measurements). */
-  onCheckpointStep?: (t: CheckpointStepTiming) => void;
-}
-
-/** One PASSIVE checkpoint run by the store (checkpointStepRows). */
-export interface CheckpointStepTiming {
-  startedAtMs: number;
-  durationMs: number;
-  /** Frames in the WAL, and how many of them are now in the database file. */
-  logFrames: number;
-  checkpointedFrames: number;
 }
 
 /** One transaction of the store, timed on performance.now() (milliseconds). */
@@ -359,12 +351,8 @@ export class SqliteLeaseStore implements LeaseStore {
   private checkpointer: WalCheckpointer | null = null;
   /** The WAL's fsync off this thread (null: inside each COMMIT, synchronous=FULL). */
   private readonly walSync: WalSync | null = null;
+  /** wal_autocheckpoint (pages) while checkpoints run inside COMMITs. */
   private readonly walAutocheckpoint: number;
-  private readonly checkpointStepRows: number;
-  private readonly onCheckpointStep: ((t: CheckpointStepTiming) => void) | undefined;
-  /** Rows written since the store's own last checkpoint (checkpointStepRows). */
-  private rowsSinceCheckpoint = 0;
-  private checkpointStep: NodeJS.Immediate | null = null;
 
   constructor(
     readonly path: string,
@@ -373,8 +361,6 @@ export class SqliteLeaseStore implements LeaseStore {
     this.grouping = groupCommitScheduleOf(options);
     this.pacer = backgroundPacerOf(options);
     this.walAutocheckpoint = options.walAutocheckpointPages ?? WAL_AUTOCHECKPOINT_PAGES;
-    this.checkpointStepRows = options.checkpointStepRows ?? 0;
-    this.onCheckpointStep = options.onCheckpointStep;
     this.onTransaction = options.onTransaction;
     try {
       this.db = new Database(path);
@@ -638,8 +624,6 @@ export class SqliteLeaseStore implements LeaseStore {
     // Everything given reaches the disk, the background lane included, unpaced.
     while (!this.pending.isEmpty) this.flush(true);
     this.flushTimer.cancel();
-    if (this.checkpointStep !== null) clearImmediate(this.checkpointStep);
-    this.checkpointStep = null;
     this.isClosed = true;
     if (this.walSync !== null) await this.walSync.close();
     try {
@@ -708,7 +692,6 @@ export class SqliteLeaseStore implements LeaseStore {
     this.counters.leasesWritten += leases.size;
     this.counters.largestBatch = Math.max(this.counters.largestBatch, leases.size);
     this.checkpointer?.noteWritten(leases.size + removals.size + meta.size);
-    this.rowsSinceCheckpoint += leases.size + removals.size + meta.size;
     const endedAt = performance.now();
     this.pacer.noteWritten(startedAt, endedAt, slice.backgroundLeases);
     this.onTransaction?.({
@@ -720,41 +703,6 @@ export class SqliteLeaseStore implements LeaseStore {
     });
     if (this.walSync !== null) this.walSync.add(waiters);
     else for (const w of waiters) w.resolve();
-    if (
-      this.checkpointStepRows > 0 &&
-      this.rowsSinceCheckpoint >= this.checkpointStepRows &&
-      this.checkpointStep === null
-    )
-      // In a turn of its own: the replies this transaction's waiters release leave first.
-      this.checkpointStep = setImmediate(() => this.runCheckpointStep());
-    this.schedule();
-  }
-
-  /**
-   * A PASSIVE checkpoint of what the WAL holds (a few hundred frames: a few milliseconds, where
-   * SQLite's automatic one at 4000 pages held the event loop 30–40 ms in a mass expiry). On this
-   * connection, between transactions, nothing holds it back, so it copies every frame and the
-   * next write starts the WAL again from its beginning. Its time counts as background work for
-   * the pacer when background bindings are waiting, so their rest makes room for it.
-   */
-  private runCheckpointStep(): void {
-    this.checkpointStep = null;
-    if (this.isClosed) return;
-    const startedAt = performance.now();
-    const [r] = this.db.pragma('wal_checkpoint(PASSIVE)') as {
-      busy: number;
-      log: number;
-      checkpointed: number;
-    }[];
-    const endedAt = performance.now();
-    this.rowsSinceCheckpoint = 0;
-    if (this.pending.hasBackground) this.pacer.noteWritten(startedAt, endedAt, 1);
-    this.onCheckpointStep?.({
-      startedAtMs: startedAt,
-      durationMs: endedAt - startedAt,
-      logFrames: r?.log ?? 0,
-      checkpointedFrames: r?.checkpointed ?? 0,
-    });
     this.schedule();
   }
 }
