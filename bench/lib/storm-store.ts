@@ -11,7 +11,7 @@
 //        [--wal-autocheckpoint PAGES]
 //
 // old: the expiries through commit(), as at 524dcef; new: through commitInBackground(), at most
-// 10,000 not durable (MAX_EXPIRY_BACKLOG); none: ACKs alone for 10 s (the control).
+// MAX_EXPIRY_BACKLOG (1000; 10,000 until storm15) not durable; none: ACKs alone for 10 s (the control).
 //
 // Besides the event loop's delay per sample (monitorEventLoopDelay: a 120 ms stall is one sample),
 // `arrival_wait_ms` is the wait of a packet arriving at a uniformly random moment (a stall of g ms
