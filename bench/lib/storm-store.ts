@@ -1,16 +1,17 @@
 // The expiry storm at the store alone (issue 15), without network, perfdhcp or engine: a store of
 // 1,000,000 bindings (made once at --base with writeNewLeaseStore, copied for each run); 100,000
 // expired bindings are given to it 100 per event-loop turn (as DhcpService.tick does) while an
-// "ACK" commits one binding every 1 ms (setInterval: as often as the event loop lets it) and the
+// "ACK" commits one renewed binding every 1 ms (setInterval: as often as the event loop lets it) and the
 // event loop's delay is sampled (monitorEventLoopDelay, the wait a DISCOVER would have). One JSON
 // line per run.
 //
 //   node --import tsx bench/lib/storm-store.ts --mode old|new|none --store direct|thread
 //        [--base /tmp/storm-store-1m.db] [--per-commit 100] [--rest 1] [--batch 100]
 //        [--checkpointer thread|commit] [--wal-sync commit|pool] [--trace FILE]
+//        [--wal-autocheckpoint PAGES]
 //
 // old: the expiries through commit(), as at 524dcef; new: through commitInBackground(), at most
-// 10,000 not durable (MAX_EXPIRY_BACKLOG); none: ACKs alone for 10 s (the control).
+// MAX_EXPIRY_BACKLOG (1000; 10,000 until storm15) not durable; none: ACKs alone for 10 s (the control).
 //
 // Besides the event loop's delay per sample (monitorEventLoopDelay: a 120 ms stall is one sample),
 // `arrival_wait_ms` is the wait of a packet arriving at a uniformly random moment (a stall of g ms
@@ -18,9 +19,11 @@
 // default store (--store direct) every transaction is timed (its rows, then its COMMIT) and the
 // wal-index header (the -shm file, https://www.sqlite.org/walformat.html: mxFrame at byte 16,
 // nBackfill at 96) is read after each: a checkpoint ran inside a COMMIT when nBackfill moved.
-// --trace FILE writes one JSON line per transaction. --checkpointer commit: SQLite's automatic
+// --trace FILE writes one JSON line per transaction and per sampler gap of 5 ms or more. --checkpointer commit: SQLite's automatic
 // checkpoints inside COMMITs (wal_autocheckpoint 4000), as before the checkpointer thread.
 // --wal-sync pool: the WAL's fsync on libuv's thread pool (WalSync), not inside each COMMIT.
+// --wal-autocheckpoint: SQLite's automatic checkpoint (pages) instead of the store's default
+// (WAL_AUTOCHECKPOINT_PAGES: 500; 4000 until issue 15).
 
 import { closeSync, copyFileSync, existsSync, openSync, readSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -48,10 +51,12 @@ const { values: a } = parseArgs({
     checkpointer: { type: 'string', default: 'commit' },
     'wal-sync': { type: 'string', default: 'commit' },
     'checkpoint-after-rows': { type: 'string' },
+    'wal-autocheckpoint': { type: 'string' },
   },
 });
 const LEASES = 1_000_000;
 const STORM = 100_000;
+const WARM_UP_ROWS = 5000;
 const FIRST = 0x0a010000;
 const batchSize = Number(a.batch);
 const lease = (i: number, state: Lease['state']): Lease => ({
@@ -109,6 +114,9 @@ const store =
         ...(a['checkpoint-after-rows'] === undefined
           ? {}
           : { checkpointAfterRows: Number(a['checkpoint-after-rows']) }),
+        ...(a['wal-autocheckpoint'] === undefined
+          ? {}
+          : { walAutocheckpointPages: Number(a['wal-autocheckpoint']) }),
         onCheckpoint: (r) => {
           if (isStorm) checkpoints.push(r);
         },
@@ -116,6 +124,17 @@ const store =
 const walAutocheckpoint = store instanceof SqliteLeaseStore ? store.walAutocheckpointPages() : null;
 // The writer thread reads every address before its first transaction: not part of the storm.
 await store.commit([lease(1, 'active')]);
+// A server that has been serving has a WAL file that has grown to its working size: renewals
+// (about a frame each) past one automatic checkpoint at the default 4000 pages, so that the
+// storm's first commits do not pay for growing the file (one 40-90 ms COMMIT otherwise).
+for (let round = 0; round < WARM_UP_ROWS / 100; round++) {
+  const rows: Lease[] = [];
+  for (let j = 0; j < 100; j++) {
+    const i = ((round * 100 + j) * 104_729 + 3) % LEASES;
+    rows.push({ ...lease(i, 'active'), leaseExpiresAt: 1_790_000_000 + round });
+  }
+  await store.commit(rows);
+}
 
 const delay = monitorEventLoopDelay({ resolution: 1 });
 const ackMs: number[] = [];
@@ -128,16 +147,23 @@ isStorm = true;
 delay.enable();
 // Stalls as a packet arriving at a random moment sees them.
 const gapsMs: number[] = [];
+/** Sampler gaps of at least LONG_GAP_MS, with when they ended (--trace). */
+const LONG_GAP_MS = 5;
+const longGaps: { gapEndedAtMs: number; gapMs: number }[] = [];
 let lastSampleAt = performance.now();
 const sampler = setInterval(() => {
   const t = performance.now();
   gapsMs.push(t - lastSampleAt);
+  if (t - lastSampleAt >= LONG_GAP_MS) longGaps.push({ gapEndedAtMs: t, gapMs: t - lastSampleAt });
   lastSampleAt = t;
 }, 1);
 const ackTimer = setInterval(() => {
   const t = performance.now();
-  const i = (acks++ * 7919) % LEASES;
-  void store.commit([lease(i, 'active')]).then(() => ackMs.push(performance.now() - t));
+  const i = (acks * 7919) % LEASES;
+  // A renewal: a new expiry time, so the row changes and its page goes to the WAL (SQLite writes
+  // nothing for a row rewritten with the same bytes, and then the ACKs added no frames).
+  const renewed = { ...lease(i, 'active'), leaseExpiresAt: 1_800_000_000 + ++acks };
+  void store.commit([renewed]).then(() => ackMs.push(performance.now() - t));
 }, 1);
 await new Promise<void>((done) => {
   if (a.mode === 'none') {
@@ -197,7 +223,8 @@ const quantiles = (xs: number[]) => {
     sum: Number(v.reduce((x, y) => x + y, 0).toFixed(0)),
   };
 };
-if (a.trace !== undefined) writeFileSync(a.trace, `${traced.map((t) => JSON.stringify(t)).join('\n')}\n`);
+if (a.trace !== undefined)
+  writeFileSync(a.trace, `${[...traced, ...longGaps].map((t) => JSON.stringify(t)).join('\n')}\n`);
 const checkpointCommits = traced.filter((t) => t.isCheckpoint);
 const transactions =
   traced.length === 0

@@ -33,8 +33,17 @@ const SCHEMA_VERSION = 1;
 /** Largest number of bindings waiting for a flush; beyond it commit() rejects (back-pressure). */
 export const MAX_PENDING_LEASES = 50_000;
 
-/** SQLite's automatic checkpoint (pages), where the checkpointer thread does not run. */
-const WAL_AUTOCHECKPOINT_PAGES = 4000;
+/**
+ * SQLite's automatic checkpoint (pages), where the checkpointer thread does not run. It runs
+ * inside the COMMIT that takes the WAL past this many pages, on the event loop, and copies them
+ * into the database file and fsyncs it: ~8-25 µs per page on this machine (more for pages spread
+ * over a large table). At 4000 pages (until issue 15) that was one 30-70 ms stall every 4000
+ * pages: 5 in a storm of 100,000 expiries at 1M, ~4 % of its time, and an arrival p99 of 33-36
+ * ms at the store; at 500 pages each is 5-15 ms and the storm's arrival p99 was 6.8-7.7 ms
+ * (README, "Expiry storm"). Smaller ones lose little: the pages of a storm or of renewals are
+ * spread over the table, so few repeat within 4000 pages anyway.
+ */
+export const WAL_AUTOCHECKPOINT_PAGES = 500;
 
 /**
  * Default least time between the starts of two group commits (config leaseStore.commitIntervalMs).
@@ -91,6 +100,8 @@ export interface SqliteStoreOptions {
    * at the store, the thread's checkpoints made the COMMITs' fsyncs wait at the disk (README).
    */
   isCheckpointerThread?: boolean;
+  /** WAL_AUTOCHECKPOINT_PAGES unless given (measurements: bench/lib/storm-store.ts). */
+  walAutocheckpointPages?: number;
   /** The checkpointer's thresholds unless given (tests). */
   checkpointAfterRows?: number;
   restartAfterFrames?: number;
@@ -340,6 +351,8 @@ export class SqliteLeaseStore implements LeaseStore {
   private checkpointer: WalCheckpointer | null = null;
   /** The WAL's fsync off this thread (null: inside each COMMIT, synchronous=FULL). */
   private readonly walSync: WalSync | null = null;
+  /** wal_autocheckpoint (pages) while checkpoints run inside COMMITs. */
+  private readonly walAutocheckpoint: number;
 
   constructor(
     readonly path: string,
@@ -347,13 +360,14 @@ export class SqliteLeaseStore implements LeaseStore {
   ) {
     this.grouping = groupCommitScheduleOf(options);
     this.pacer = backgroundPacerOf(options);
+    this.walAutocheckpoint = options.walAutocheckpointPages ?? WAL_AUTOCHECKPOINT_PAGES;
     this.onTransaction = options.onTransaction;
     try {
       this.db = new Database(path);
       this.db.pragma('journal_mode = WAL');
       this.db.pragma('synchronous = FULL');
       this.db.pragma('busy_timeout = 5000');
-      this.db.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
+      this.db.pragma(`wal_autocheckpoint = ${this.walAutocheckpoint}`);
       migrate(this.db);
       // Touch the table so a corrupt file fails here, at start, and not at the first ACK.
       this.rowCount = (this.db.prepare('SELECT count(*) AS n FROM leases').get() as { n: number }).n;
@@ -376,7 +390,7 @@ export class SqliteLeaseStore implements LeaseStore {
         onFailure: () => {
           // Back to checkpoints inside COMMITs: slower replies, but the WAL stays bounded.
           this.checkpointer = null;
-          if (!this.isClosed) this.db.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
+          if (!this.isClosed) this.db.pragma(`wal_autocheckpoint = ${this.walAutocheckpoint}`);
         },
       });
     }
