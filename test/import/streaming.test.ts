@@ -304,6 +304,10 @@ describe('the lease block scanner reads what the general reader reads', () => {
       'next Binding state free;',
       'binding state ACTIVE;',
       'binding state bogus;',
+      'binding state reserves;',
+      'binding state relea5ed;',
+      'binding state boot;',
+      'next binding state fre;',
       'binding state active extra;',
       'hardware token-ring 00:11;',
       'HARDWARE ethernet 00:11;',
@@ -349,6 +353,12 @@ describe('the lease block scanner reads what the general reader reads', () => {
     assert.equal(scanner.scan(plain, 0, 1, 1), plain.length);
     assert.equal(scanner.lease?.uid, '0102');
     assert.equal(scanner.lease?.hardwareAddress, '02ab00000001');
+    for (const name of DHCPD_BINDING_STATES) {
+      const text = `lease 10.1.0.1 {\n  binding state ${name};\n  next binding state ${name};\n}`;
+      assert.equal(scanner.scan(text, 0, 1, 1), text.length, name);
+      assert.equal(scanner.lease?.bindingState, name);
+      assert.equal(scanner.lease?.nextBindingState, name);
+    }
     for (const other of [
       plain.replace('uid', '# x\n  uid'),
       plain.replace('}', '  reserved;\n}'),
