@@ -67,6 +67,9 @@ NOW=$(date +%s)
 echo "generating $N leases in $DATA ..." >&2
 (cd "$ROOT" && "${NODE_TS[@]}" bench/lib/scale-data.ts --out "$DATA" --leases "$N" --now "$NOW") >"$DATA/data.json"
 cat "$DATA/data.json" >&2
+# The ~400 MB just written are still being flushed by the kernel: wait for that here, so it does not
+# run during the import row (which reads the same file) or the first server's start-up.
+sync
 
 # The store every Twinlease run starts from: the import's output (also the import row).
 import_store() {

@@ -13,6 +13,7 @@ import { writeNewLeaseStore } from '../leases/sqlite-store.js';
 import { SERVER_STATE_NAMES, ServerState } from '../wire/failover-message.js';
 import { parseIpv4 } from '../wire/ipv4.js';
 import { translateDhcpdConf } from './dhcpd-conf.js';
+import { type DhcpdBindingState, TIME_FIELD } from './dhcpd-lease-table.js';
 import {
   type DhcpdFailoverState,
   type DhcpdLease,
@@ -303,6 +304,29 @@ function containing(sorted: readonly [number, number, number][], v: number): num
   return -1;
 }
 
+/** The Twinlease state of a dhcpd binding state (reserved and bootp are active bindings with a
+ * flag); without one (dhcpd 2.x files), a lease that has not ended is active. */
+function importedState(
+  bindingState: DhcpdBindingState | undefined,
+  ends: number | undefined,
+  now: number,
+): BindingState {
+  switch (bindingState) {
+    case undefined:
+      return ends !== undefined && ends > now ? 'active' : 'free';
+    case 'reserved':
+    case 'bootp':
+      return 'active';
+    default:
+      return bindingState;
+  }
+}
+
+/** The latest of a lease's cltt and stateStartedAt, as toLease() sets them. */
+function latestTimeOf(starts: number | undefined, cltt: number | undefined, now: number): number {
+  return Math.max(cltt ?? 0, starts ?? cltt ?? now);
+}
+
 /**
  * One dhcpd lease → one Twinlease binding. The failover times follow dhcpd's meaning
  * (includes/dhcpd.h, server/failover.c):
@@ -320,27 +344,10 @@ export function toLease(
   now: number,
   address: number = parseIpv4(d.address),
 ): { lease: Lease; isStateInferred: boolean } {
-  let state: BindingState;
-  let isReserved = d.isReserved;
-  let isBootp = d.isBootp;
-  let isStateInferred = false;
-  switch (d.bindingState) {
-    case undefined:
-      // dhcpd 2.x files have no binding state: a lease that has not ended is active.
-      isStateInferred = true;
-      state = d.ends !== undefined && d.ends > now ? 'active' : 'free';
-      break;
-    case 'reserved':
-      state = 'active';
-      isReserved = true;
-      break;
-    case 'bootp':
-      state = 'active';
-      isBootp = true;
-      break;
-    default:
-      state = d.bindingState;
-  }
+  const state = importedState(d.bindingState, d.ends, now);
+  const isReserved = d.isReserved || d.bindingState === 'reserved';
+  const isBootp = d.isBootp || d.bindingState === 'bootp';
+  const isStateInferred = d.bindingState === undefined;
   const tstp = d.tstp ?? 0;
   const atsfp = d.atsfp ?? 0;
   const lease: Lease = {
@@ -452,14 +459,17 @@ function mapLeases(
     }
     scopeOf[slot] = found;
     const scope = resolved.scopes[found]!;
-    // The state and times are all this pass needs: the strings are decoded when writing.
-    const d = table.get(slot, false);
-    const { lease, isStateInferred } = toLease(d, scope.id, now, address);
-    if (isStateInferred) {
+    // The state and three times are all this pass needs: read from the table's columns, with no
+    // declaration or Lease object per slot (as toLease() would make them: importedState(),
+    // latestTimeOf()); the golden import test holds the two to the same result.
+    const bindingState = table.bindingStateAt(slot);
+    let state = importedState(bindingState, table.timeAt(slot, TIME_FIELD.ends), now);
+    if (bindingState === undefined) {
       inferredCount++;
       if (inferred < 0 || table.lineAt(slot) < table.lineAt(inferred)) inferred = slot;
     }
-    if (lease.state === 'backup' && scope.failoverRelationship === null) {
+    if (state === 'backup' && scope.failoverRelationship === null) {
+      const d = table.get(slot, false);
       findings.push(
         finding(
           'warning',
@@ -468,12 +478,16 @@ function mapLeases(
           'imported as free: backup state in a scope without failover',
         ),
       );
-      lease.state = 'free';
+      state = 'free';
       isBackupFreed[slot] = 1;
     }
     imported++;
-    summary.leasesByState[lease.state] = (summary.leasesByState[lease.state] ?? 0) + 1;
-    const latest = Math.max(lease.clientLastTransactionAt, lease.stateStartedAt);
+    summary.leasesByState[state] = (summary.leasesByState[state] ?? 0) + 1;
+    const latest = latestTimeOf(
+      table.timeAt(slot, TIME_FIELD.starts),
+      table.timeAt(slot, TIME_FIELD.cltt),
+      now,
+    );
     if (latest > (latestTimeByScope.get(scope.id) ?? 0)) latestTimeByScope.set(scope.id, latest);
   }
   if (inferred >= 0) {

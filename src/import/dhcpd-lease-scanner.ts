@@ -8,7 +8,7 @@
 // what is read, and every finding with its place, is what the general path gives (the test
 // test/import/streaming.test.ts compares the two).
 
-import { DHCPD_BINDING_STATES, type DhcpdBindingState, type DhcpdLease } from './dhcpd-lease-table.js';
+import type { DhcpdBindingState, DhcpdLease } from './dhcpd-lease-table.js';
 import { calendarSeconds, digitsValue, dottedQuadValue, NEVER } from './dhcpd-lease-values.js';
 import { HEX_OCTETS } from './dhcpd-options.js';
 import { isSpaceCode, isWordCode } from './tokenizer.js';
@@ -201,10 +201,47 @@ export class LeaseBlockScanner {
     if (keyword < 0) return undefined;
     const w = this.skipSpace(keyword);
     const e = this.wordEnd(w);
-    const name = DHCPD_BINDING_STATES.find((s) => this.isWord(w, e, s));
+    const name = this.stateName(w, e);
     if (name === undefined) return undefined;
     this.next = this.semicolonAfter(e);
     return this.next < 0 ? undefined : name;
+  }
+
+  /** The binding state named by text[w, e), or undefined: picked by length and first letter (by
+   * the third for released / reserved), then one comparison; a search of the list with a closure
+   * took ~6 % of the import (three per lease). */
+  private stateName(w: number, e: number): DhcpdBindingState | undefined {
+    const text = this.text;
+    let name: DhcpdBindingState;
+    switch ((e - w) * 128 + text.charCodeAt(w)) {
+      case 4 * 128 + 0x66:
+        name = 'free';
+        break;
+      case 6 * 128 + 0x61:
+        name = 'active';
+        break;
+      case 7 * 128 + 0x65:
+        name = 'expired';
+        break;
+      case 8 * 128 + 0x72:
+        name = text.charCodeAt(w + 2) === 0x6c ? 'released' : 'reserved';
+        break;
+      case 9 * 128 + 0x61:
+        name = 'abandoned';
+        break;
+      case 5 * 128 + 0x72:
+        name = 'reset';
+        break;
+      case 6 * 128 + 0x62:
+        name = 'backup';
+        break;
+      case 5 * 128 + 0x62:
+        name = 'bootp';
+        break;
+      default:
+        return undefined;
+    }
+    return text.startsWith(name, w) ? name : undefined;
   }
 
   /** `ethernet XX:XX:…;` (1–16 octets of two hex digits) after `hardware` ending at `i`. */

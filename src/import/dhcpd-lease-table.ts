@@ -54,6 +54,8 @@ export interface DhcpdLease {
 
 /** The six times, in the order of `times` and of the flag bits 0–5. */
 const TIME_FIELDS = ['starts', 'ends', 'tstp', 'tsfp', 'atsfp', 'cltt'] as const;
+/** A time's index in TIME_FIELDS, for timeAt(). */
+export const TIME_FIELD = { starts: 0, ends: 1, tstp: 2, tsfp: 3, atsfp: 4, cltt: 5 } as const;
 // A slot's blob: hardwareAddress, uid, clientHostname, ddnsForwardName, each as a varint
 // (0 = absent, else UTF-8 length + 1) and its bytes.
 
@@ -186,6 +188,17 @@ export class DhcpdLeaseTable {
 
   lineAt(slot: number): number {
     return this.line[slot]!;
+  }
+
+  /** The time TIME_FIELDS[field] of `slot`, or undefined when its declaration had none (what
+   * get() would set, without making the declaration's object). */
+  timeAt(slot: number, field: number): number | undefined {
+    return (this.flags[slot]! & (1 << field)) !== 0 ? this.times[field]![slot]! : undefined;
+  }
+
+  /** The binding state of `slot`, or undefined when its declaration had none. */
+  bindingStateAt(slot: number): DhcpdBindingState | undefined {
+    return stateName(this.states[slot]! & 15);
   }
 
   /** The declaration held in `slot`, as a new object; without its four strings (hardware address,

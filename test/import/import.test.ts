@@ -415,6 +415,23 @@ describe('dhcpd.leases import', () => {
     } satisfies PersistedRelationship);
   });
 
+  test('lastOperationalAt is the latest cltt or start of a lease, a cltt counting for a lease without starts', () => {
+    const base = readFileSync(fixture('isc-failover-secondary.leases'), 'utf8');
+    // Later than every time in the fixture (09:10), before NOW (09:30); no starts, no state.
+    const extra = 'lease 192.0.2.150 {\n  ends 3 2026/11/26 12:00:00;\n  cltt 3 2026/11/26 09:20:00;\n}\n';
+    const p = plan(fixture('isc-failover-secondary.conf'), {
+      leasesPath: tempFile('dhcpd.leases', base + extra),
+    });
+    assert.deepEqual(errors(p), []);
+    assert.equal(
+      p.failoverState.get('failover:foo')!.lastOperationalAt,
+      Date.UTC(2026, 10, 26, 9, 20, 0) / 1000,
+    );
+    const lease = [...p.leases].find((l) => l.address === parseIpv4('192.0.2.150'))!;
+    assert.equal(lease.state, 'active'); // no binding state, ends after NOW
+    assert.equal(lease.stateStartedAt, Date.UTC(2026, 10, 26, 9, 20, 0) / 1000);
+  });
+
   test('genuine dhcpd 4.4.3 failover pair files: NORMAL, pool split free/backup, the one client', () => {
     const s = plan(fixture('real-4.4.3-secondary.conf'), {
       leasesPath: fixture('real-4.4.3-secondary.leases'),

@@ -14,6 +14,7 @@ import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import Database from 'better-sqlite3';
 import fc from 'fast-check';
 import { dhcpdLeaseLine, dhcpdLeasesChunks, dhcpdLeaseText, scaleLease } from '../../bench/lib/scale-data.js';
 import type { Lease } from '../../src/dhcp/lease.js';
@@ -304,6 +305,10 @@ describe('the lease block scanner reads what the general reader reads', () => {
       'next Binding state free;',
       'binding state ACTIVE;',
       'binding state bogus;',
+      'binding state reserves;',
+      'binding state relea5ed;',
+      'binding state boot;',
+      'next binding state fre;',
       'binding state active extra;',
       'hardware token-ring 00:11;',
       'HARDWARE ethernet 00:11;',
@@ -349,6 +354,12 @@ describe('the lease block scanner reads what the general reader reads', () => {
     assert.equal(scanner.scan(plain, 0, 1, 1), plain.length);
     assert.equal(scanner.lease?.uid, '0102');
     assert.equal(scanner.lease?.hardwareAddress, '02ab00000001');
+    for (const name of DHCPD_BINDING_STATES) {
+      const text = `lease 10.1.0.1 {\n  binding state ${name};\n  next binding state ${name};\n}`;
+      assert.equal(scanner.scan(text, 0, 1, 1), text.length, name);
+      assert.equal(scanner.lease?.bindingState, name);
+      assert.equal(scanner.lease?.nextBindingState, name);
+    }
     for (const other of [
       plain.replace('uid', '# x\n  uid'),
       plain.replace('}', '  reserved;\n}'),
@@ -687,20 +698,22 @@ describe('writeNewLeaseStore', () => {
     leaseExpiresAt: NOW + i,
     stateStartedAt: NOW - i,
     clientLastTransactionAt: NOW - i,
-    ownerServer: null,
-    policyName: null,
+    // Most rows are new bindings (as an import makes them; written with literals), the rest each
+    // differ from one in one of those columns.
+    ownerServer: i % 13 === 1 ? 'peer-a' : null,
+    policyName: i % 13 === 2 ? 'p' : null,
     sentPotentialExpiresAt: i,
     ackedPotentialExpiresAt: i + 1,
     receivedPotentialExpiresAt: i + 2,
-    lastBindingUpdateAt: 0,
+    lastBindingUpdateAt: i % 13 === 3 ? NOW : 0,
     isPartnerUpToDate: i % 2 === 0,
     fqdn: i % 11 === 0 ? `f${i}.example.` : null,
-    dhcidMode: 'none',
+    dhcidMode: i % 13 === 4 ? 'clientId' : 'none',
     dns: {
-      cleanupOnDelete: i % 2 === 0,
-      updateBothRecords: false,
-      registrationPending: i % 3 === 0,
-      removalPending: false,
+      cleanupOnDelete: i % 13 === 5,
+      updateBothRecords: i % 13 === 6,
+      registrationPending: i % 13 === 7,
+      removalPending: i % 13 === 8,
     },
   });
 
@@ -715,6 +728,22 @@ describe('writeNewLeaseStore', () => {
       assert.equal(store.getMeta('failover:x'), '{"a":1}');
     } finally {
       await store.close();
+    }
+    // Literal or bound, each column holds one SQLite type (INTEGER 0, not REAL, for a number).
+    const db = new Database(path);
+    try {
+      const types = db
+        .prepare(
+          `SELECT typeof(owner_server) || typeof(policy_name) || typeof(last_binding_update_at) || typeof(dhcid_mode) || typeof(dns_flags) AS t, count(*) AS n FROM leases GROUP BY t ORDER BY t`,
+        )
+        .all();
+      assert.deepEqual(types, [
+        { t: 'nullnullintegertextinteger', n: 1037 - 2 * 80 },
+        { t: 'nulltextintegertextinteger', n: 80 },
+        { t: 'textnullintegertextinteger', n: 80 },
+      ]);
+    } finally {
+      db.close();
     }
     const header = readFileSync(path).subarray(18, 20);
     assert.deepEqual([...header], [2, 2], 'file format version numbers: WAL');
