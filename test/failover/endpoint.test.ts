@@ -49,6 +49,26 @@ function primaryServes(client: number): boolean {
   return serves(hba, clientBucket(null, chaddr, 6), 'primary', 'primary');
 }
 
+/**
+ * From now, once each server has sent a BNDUPD, messages to the secondary wait (until
+ * holdMessagesTo is cleared): the two updates cross. Returns whether the hold has begun.
+ */
+function holdSecondaryOnceBothUpdate(p: SimPair): () => boolean {
+  const from = p.trace.length;
+  let isHolding = false;
+  p.holdMessagesTo = (to) => {
+    const sent = p.trace.slice(from);
+    if (
+      to === p.b &&
+      sent.includes(`a>${FailoverMessageType.BNDUPD}`) &&
+      sent.includes(`b>${FailoverMessageType.BNDUPD}`)
+    )
+      isHolding = true;
+    return isHolding && to === p.b;
+  };
+  return () => isHolding;
+}
+
 /** No address is active for two different clients across the two servers. */
 function assertNoDuplicate(p: SimPair): void {
   const a = activeByAddress(p.a);
@@ -534,20 +554,9 @@ describe('failover endpoint: failures', () => {
     // The primary comes back: the secondary's ACTIVE and the primary's BACKUP of the same address
     // (not acknowledged before the crash, sent again) cross. Messages to the secondary wait once
     // both are on their way; the client releases the address meanwhile.
-    const from = p.trace.length;
-    let isHolding = false;
-    p.holdMessagesTo = (to) => {
-      const sent = p.trace.slice(from);
-      if (
-        to === p.b &&
-        sent.includes(`a>${FailoverMessageType.BNDUPD}`) &&
-        sent.includes(`b>${FailoverMessageType.BNDUPD}`)
-      )
-        isHolding = true;
-      return isHolding && to === p.b;
-    };
+    const isHolding = holdSecondaryOnceBothUpdate(p);
     p.restart(p.a);
-    p.runUntil(() => isHolding, 30, 'both updates sent');
+    p.runUntil(isHolding, 30, 'both updates sent');
     assert.equal(p.a.engine.getLease(address)!.state, 'active', "the primary took the secondary's ACTIVE");
     p.release(p.b, client, address);
     assert.equal(p.b.engine.getLease(address)!.state, 'released');
@@ -580,20 +589,9 @@ describe('failover endpoint: failures', () => {
     // The link comes back: the primary's RELEASED and the secondary's ACTIVE cross. Messages to the
     // secondary wait once both are on their way; the client releases the address to it meanwhile,
     // and that RELEASED waits behind the ACTIVE in flight.
-    const from = p.trace.length;
-    let isHolding = false;
-    p.holdMessagesTo = (to) => {
-      const sent = p.trace.slice(from);
-      if (
-        to === p.b &&
-        sent.includes(`a>${FailoverMessageType.BNDUPD}`) &&
-        sent.includes(`b>${FailoverMessageType.BNDUPD}`)
-      )
-        isHolding = true;
-      return isHolding && to === p.b;
-    };
+    const isHolding = holdSecondaryOnceBothUpdate(p);
     p.partition(false);
-    p.runUntil(() => isHolding, 30, 'both updates sent');
+    p.runUntil(isHolding, 30, 'both updates sent');
     assert.equal(
       p.a.engine.getLease(address)!.state,
       'active',
