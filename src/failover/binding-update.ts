@@ -251,7 +251,7 @@ export function decideIncoming(
     );
   }
   if (!ours || ctx.hasPartnerWonDuel === true) return { accept: true };
-  if (column === 'free' && isLeaseEndCrossingOurActive(ours, ctx.isOurActiveInFlight === true)) {
+  if (column !== 'active' && isLeaseEndCrossingOurActive(ours, ctx.isOurActiveInFlight === true)) {
     return reject(
       RejectReason.OUTDATED_BINDING_INFORMATION,
       'our ACTIVE is on its way to the partner and its end follows: our binding goes first',
@@ -383,30 +383,41 @@ export function decideIncoming(
 }
 
 /**
- * The partner's FREE or BACKUP crossed our ACTIVE binding of the address, and ours has since ended
- * that lease (EXPIRED, RELEASED, RESET; not yet sent: it waits behind the ACTIVE in flight). The
- * partner made its FREE/BACKUP before it read our ACTIVE, and it will take the ACTIVE after (an
- * ACTIVE wins a duel, and the matrix accepts it over FREE/BACKUP): it will hold the client's lease
- * and may renew it. Accepting its FREE/BACKUP here would drop our pending end of the lease
- * (binding-acceptance.ts dropQueued) and mark the binding up to date, so the partner would never
- * hear of the end, and the address would be FREE or BACKUP here: given to another client while the
- * partner renews the first (sim seed 483050: the primary's pool-balancing BACKUP from t=1 s, sent
- * again at 200 s, crossed the secondary's ACTIVE for c14, which c14 had just released; the
- * secondary took the BACKUP over its RELEASED and leased the address to c10, the primary gave it to
- * c14 again). The rule broken was: an ending state becomes FREE only once the partner acknowledges
- * it (spec §4.1, §5.5), and only FREE addresses change owner (pool balancing, D12 §5.4; spec §9.1).
+ * The partner's update that does not hold the lease (FREE, BACKUP, EXPIRED, RELEASED, RESET,
+ * ABANDONED) crossed our ACTIVE binding of the address, and ours has since ended that lease
+ * (EXPIRED, RELEASED, RESET; not yet sent: it waits behind the ACTIVE in flight). The partner made
+ * its update before it read our ACTIVE, and it will take the ACTIVE after (an ACTIVE wins a duel
+ * against every other state, binding-acceptance.ts duel, and the matrix accepts it over
+ * FREE/BACKUP): it will hold the client's lease and may renew it, whatever it sent us. Accepting
+ * its update here would drop our pending end of the lease (binding-acceptance.ts dropQueued) and
+ * mark the binding up to date, so the partner would never hear of the end. The rule broken: an
+ * ending state becomes FREE only once the partner acknowledges it (spec §4.1, §5.5), and only
+ * FREE addresses change owner (pool balancing, D12 §5.4; spec §9.1); and the two servers' bindings
+ * of an address converge (D12 §7.1.2: the update the partner holds is the last one we sent).
+ * - Sim seed 483050, a FREE/BACKUP: the primary's pool-balancing BACKUP from t=1 s, sent again at
+ *   200 s, crossed the secondary's ACTIVE for c14, which c14 had just released; the secondary took
+ *   the BACKUP over its RELEASED and leased the address to c10, the primary gave it to c14 again.
+ * - Sim seed 575894, a RELEASED: in a partition c18 released the address to the primary, then got
+ *   it from the secondary (which held its binding) and released it there too; on the reconnect the
+ *   secondary's ACTIVE (its durable version, sent while the release's write was in progress) and
+ *   the primary's RELEASED crossed. The primary's RELEASED lost the duel and the primary took the
+ *   ACTIVE; the secondary took the RELEASED over its own (matrix: accept), dropped its queued
+ *   RELEASED and freed the address when the primary acknowledged the ACTIVE. The primary held
+ *   c18's ACTIVE and the secondary FREE, both marked up to date: no update was left to settle it.
  * No time decides it: a crossing update can be later than our lease's end and still not know of
- * it. So it is rejected (15) and our binding goes back (the counter-update, queued behind the
- * ACTIVE): the partner takes the lease's end over the ACTIVE it then holds (T1 for a RELEASED, the
- * later transaction; T2 for an EXPIRED; RESET is accepted), and its BNDACK frees the address on
- * both sides, owned by the primary; if the partner keeps its ACTIVE, the address stays ended and
- * unused here until that lease ends.
- * Without our ACTIVE in flight the matrix decides as before: the partner made its FREE/BACKUP
- * after reading every ACTIVE of ours it will read for the address (one lost with a connection is
- * not sent again: the current binding is), so it holds no lease of ours there (e.g. dhcpd's
- * bindings after its PARTNER-DOWN, against the EXPIREDs our restart made: rejecting those failed
+ * our ACTIVE. So it is rejected (15) and our binding goes back (the counter-update, queued behind
+ * the ACTIVE): the partner takes the lease's end over the ACTIVE it then holds (T1 for a RELEASED,
+ * the later transaction; T2 for an EXPIRED; RESET is accepted), and its BNDACK frees the address
+ * on both sides, owned by the primary; if the partner keeps its ACTIVE, the address stays ended and
+ * unused here until that lease ends. The cost, when the partner's update did follow our ACTIVE (its
+ * BNDACK still on its way), is one round trip: our end of the lease meets an ending state there
+ * (matrix: accept), or an ABANDONED (R16: the decline's hold ends it).
+ * Without our ACTIVE in flight the matrix decides as before: the partner made its update after
+ * reading every ACTIVE of ours it will read for the address (one lost with a connection is not
+ * sent again: the current binding is), so it holds no lease of ours there (e.g. dhcpd's bindings
+ * after its PARTNER-DOWN, against the EXPIREDs our restart made: rejecting those failed
  * test/e2e/isc-interop.test.ts phase 9). Our in-flight version unchanged is a duel, decided before
- * (hasPartnerWonDuel).
+ * (hasPartnerWonDuel). The partner's ACTIVE is judged by the matrix (it holds a lease: T1, T2).
  */
 function isLeaseEndCrossingOurActive(ours: Lease, isOurActiveInFlight: boolean): boolean {
   return (

@@ -1094,13 +1094,21 @@ describe('decideIncoming — our EXPIRED against the lease it ended, sent back (
   });
 });
 
-describe('decideIncoming — the end of a lease whose ACTIVE is in flight, against a FREE/BACKUP that crossed it (sim seed 483050)', () => {
-  it('our EXPIRED, RELEASED or RESET is kept (15) against FREE and BACKUP while our ACTIVE is in flight, whatever their times', () => {
+describe('decideIncoming — the end of a lease whose ACTIVE is in flight, against a binding that crossed it (sim seeds 483050, 575894)', () => {
+  it('our EXPIRED, RELEASED or RESET is kept (15) against every non-ACTIVE binding while our ACTIVE is in flight, whatever their times', () => {
     for (const role of ['primary', 'secondary'] as const) {
       for (const state of ['expired', 'released', 'reset'] as const) {
         const mine = ours(state, { isPartnerUpToDate: false });
-        for (const status of [BindingStatus.FREE, BindingStatus.BACKUP]) {
-          // The seed: the primary's BACKUP from t=1 s, sent again, against the RELEASED of 199 s.
+        // 483050: the primary's BACKUP from t=1 s, sent again, against the RELEASED of 199 s.
+        // 575894: the primary's RELEASED from a partition, against the secondary's own RELEASED.
+        for (const status of [
+          BindingStatus.FREE,
+          BindingStatus.BACKUP,
+          BindingStatus.EXPIRED,
+          BindingStatus.RELEASED,
+          BindingStatus.RESET,
+          BindingStatus.ABANDONED,
+        ]) {
           const older = { ...received(status, undefined), stateStartedAt: OUR_STOS - 150 };
           // A crossing update may even be later than our lease's end without knowing of it.
           const later = { ...received(status, OUR_CLTT + 30), stateStartedAt: OUR_CLTT + 30 };
@@ -1140,9 +1148,16 @@ describe('decideIncoming — the end of a lease whose ACTIVE is in flight, again
         true,
         role,
       );
-      // The partner's own end of a lease: accepted over ours as before (matrix: accept).
+      // The partner's own end of a lease without our ACTIVE in flight: accepted as before (matrix).
       assert.equal(
-        decideIncoming(ended, received(BindingStatus.RELEASED, OUR_CLTT + 1), crossing).accept,
+        decideIncoming(ended, received(BindingStatus.RELEASED, OUR_CLTT + 1), ctx).accept,
+        true,
+        role,
+      );
+      // The partner's ACTIVE holds a lease: the matrix decides (T1: our RELEASED not acknowledged,
+      // a concurrent change, the ACTIVE wins).
+      assert.equal(
+        decideIncoming(ended, received(BindingStatus.ACTIVE, OUR_CLTT + 1), crossing).accept,
         true,
         role,
       );

@@ -49,6 +49,26 @@ function primaryServes(client: number): boolean {
   return serves(hba, clientBucket(null, chaddr, 6), 'primary', 'primary');
 }
 
+/**
+ * From now, once each server has sent a BNDUPD, messages to the secondary wait (until
+ * holdMessagesTo is cleared): the two updates cross. Returns whether the hold has begun.
+ */
+function holdSecondaryOnceBothUpdate(p: SimPair): () => boolean {
+  const from = p.trace.length;
+  let isHolding = false;
+  p.holdMessagesTo = (to) => {
+    const sent = p.trace.slice(from);
+    if (
+      to === p.b &&
+      sent.includes(`a>${FailoverMessageType.BNDUPD}`) &&
+      sent.includes(`b>${FailoverMessageType.BNDUPD}`)
+    )
+      isHolding = true;
+    return isHolding && to === p.b;
+  };
+  return () => isHolding;
+}
+
 /** No address is active for two different clients across the two servers. */
 function assertNoDuplicate(p: SimPair): void {
   const a = activeByAddress(p.a);
@@ -534,20 +554,9 @@ describe('failover endpoint: failures', () => {
     // The primary comes back: the secondary's ACTIVE and the primary's BACKUP of the same address
     // (not acknowledged before the crash, sent again) cross. Messages to the secondary wait once
     // both are on their way; the client releases the address meanwhile.
-    const from = p.trace.length;
-    let isHolding = false;
-    p.holdMessagesTo = (to) => {
-      const sent = p.trace.slice(from);
-      if (
-        to === p.b &&
-        sent.includes(`a>${FailoverMessageType.BNDUPD}`) &&
-        sent.includes(`b>${FailoverMessageType.BNDUPD}`)
-      )
-        isHolding = true;
-      return isHolding && to === p.b;
-    };
+    const isHolding = holdSecondaryOnceBothUpdate(p);
     p.restart(p.a);
-    p.runUntil(() => isHolding, 30, 'both updates sent');
+    p.runUntil(isHolding, 30, 'both updates sent');
     assert.equal(p.a.engine.getLease(address)!.state, 'active', "the primary took the secondary's ACTIVE");
     p.release(p.b, client, address);
     assert.equal(p.b.engine.getLease(address)!.state, 'released');
@@ -560,6 +569,46 @@ describe('failover endpoint: failures', () => {
     // the client's ACTIVE binding and the secondary gave the address to another client.
     for (let c = 100; c < 200; c++) if (!primaryServes(c)) p.dora(p.b, c);
     assertNoDuplicate(p);
+  });
+
+  test("the primary's RELEASED from a partition does not replace the secondary's RELEASED queued behind its ACTIVE in flight (sim seed 575894)", () => {
+    const p = normalPair();
+    const client = [...Array(50).keys()].map((i) => i + 1).find(primaryServes)!;
+    const address = p.dora(p.a, client)!;
+    assert.ok(address !== null, 'the primary leases an address');
+    p.run(1);
+    assert.equal(p.b.engine.getLease(address)!.state, 'active');
+    // A partition: the client releases the address to the primary, then gets it again from the
+    // secondary (which still holds the client's binding), each side's change not acknowledged.
+    p.partition(true);
+    p.run(1);
+    assert.equal(p.b.endpoint.currentState, S.COMMUNICATIONS_INTERRUPTED);
+    p.release(p.a, client, address);
+    assert.equal(p.a.engine.getLease(address)!.state, 'released');
+    assert.ok(p.renew(p.b, client, address) !== null, 'the secondary renews the client');
+    // The link comes back: the primary's RELEASED and the secondary's ACTIVE cross. Messages to the
+    // secondary wait once both are on their way; the client releases the address to it meanwhile,
+    // and that RELEASED waits behind the ACTIVE in flight.
+    const isHolding = holdSecondaryOnceBothUpdate(p);
+    p.partition(false);
+    p.runUntil(isHolding, 30, 'both updates sent');
+    assert.equal(
+      p.a.engine.getLease(address)!.state,
+      'active',
+      "the primary took the secondary's ACTIVE (duel)",
+    );
+    p.release(p.b, client, address);
+    assert.equal(p.b.engine.getLease(address)!.state, 'released');
+    p.holdMessagesTo = null;
+    p.run(5);
+    // Before the fix the secondary took the primary's RELEASED and dropped its own: FREE on the
+    // secondary, the client's ACTIVE on the primary, both marked up to date, for good.
+    assert.deepEqual(
+      [p.a.engine.getLease(address)!.state, p.b.engine.getLease(address)!.state],
+      ['free', 'free'],
+    );
+    assert.equal(p.a.endpoint.status(p.now).queuedUpdates, 0);
+    assert.equal(p.b.endpoint.status(p.now).queuedUpdates, 0);
   });
 
   test('a wrong relationship name is rejected with reason 8', () => {

@@ -514,6 +514,20 @@ const FINDINGS: Array<{ name: string; options: RunOptions; kind: string; isOpen:
     kind: 'double-holding',
     isOpen: false,
   },
+  {
+    // Sweep of issue 16 at c6c89de (fails at 3bf4100, the fix of 483050, too). bigSkew on a (201 s
+    // for 299 s), every CONNECT refused; c18 released 10.0.0.108 to a (1255.7 s), got it from b
+    // (1278.9 s) and released it to b (1300.022 s) as the link came back. b's durable ACTIVE went
+    // out while the release's write was in progress, crossing a's RELEASED: a lost the duel and
+    // took the ACTIVE; b's RELEASED waited behind its ACTIVE in flight, so no duel, and the matrix
+    // (RELEASED × RELEASED: accept) let b take a's RELEASED and drop its own. a ACTIVE, b FREE,
+    // both up to date, for good. Fix (binding-update.ts isLeaseEndCrossingOurActive): the rule of
+    // 483050 for every non-ACTIVE binding of the partner, not only FREE/BACKUP.
+    name: "the partner's RELEASED crossed our ACTIVE and replaced the RELEASED queued behind it; the partner kept the ACTIVE",
+    options: { seed: 575894 },
+    kind: 'divergence',
+    isOpen: false,
+  },
 ];
 
 describe('simulator: findings (regression seeds)', () => {
