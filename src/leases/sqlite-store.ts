@@ -240,8 +240,8 @@ function rowToLease(r: LeaseRow): Lease {
 /** Values per lease in a flat row array (fillLeaseParams, SqliteBatchWriter.write). */
 export const LEASE_ROW_VALUES = COLUMNS.length;
 
-/** Writes the row of `l` into `params` from `at` on (in COLUMNS order); returns `params`. */
-export function fillLeaseParams(l: Lease, params: unknown[], at = 0): unknown[] {
+/** The first 12 columns (address … client last transaction), the same in every row writer. */
+function fillLeadingParams(l: Lease, params: unknown[], at: number): void {
   params[at] = l.address >>> 0;
   params[at + 1] = l.scopeId;
   params[at + 2] = l.state;
@@ -254,6 +254,11 @@ export function fillLeaseParams(l: Lease, params: unknown[], at = 0): unknown[] 
   params[at + 9] = l.leaseExpiresAt;
   params[at + 10] = l.stateStartedAt;
   params[at + 11] = l.clientLastTransactionAt;
+}
+
+/** Writes the row of `l` into `params` from `at` on (in COLUMNS order); returns `params`. */
+export function fillLeaseParams(l: Lease, params: unknown[], at = 0): unknown[] {
+  fillLeadingParams(l, params, at);
   params[at + 12] = l.ownerServer;
   params[at + 13] = l.policyName;
   params[at + 14] = l.sentPotentialExpiresAt;
@@ -884,18 +889,7 @@ function isNewBinding(l: Lease): boolean {
 
 /** fillLeaseParams() without the NEW_BINDING_LITERALS columns (in COLUMNS order). */
 function fillNewBindingParams(l: Lease, params: unknown[], at: number): void {
-  params[at] = l.address >>> 0;
-  params[at + 1] = l.scopeId;
-  params[at + 2] = l.state;
-  params[at + 3] = l.hardwareType;
-  params[at + 4] = l.hardwareAddress;
-  params[at + 5] = l.clientId;
-  params[at + 6] = l.hostname;
-  params[at + 7] = l.clientType;
-  params[at + 8] = l.isReserved ? 1 : 0;
-  params[at + 9] = l.leaseExpiresAt;
-  params[at + 10] = l.stateStartedAt;
-  params[at + 11] = l.clientLastTransactionAt;
+  fillLeadingParams(l, params, at);
   params[at + 12] = l.sentPotentialExpiresAt;
   params[at + 13] = l.ackedPotentialExpiresAt;
   params[at + 14] = l.receivedPotentialExpiresAt;
