@@ -60,4 +60,13 @@ else if (group === 'e2e') {
 
 // One runner process for everything, so the closing "# pass N / # fail N" lines cover the whole run.
 // e2e tests share network namespaces and port 67: run files one at a time.
-process.exit(run(files, ['--test-concurrency=1']));
+// The second reporter prints the failed tests again at the very end (scripts/failures-reporter.mjs).
+process.exit(
+  run(files, [
+    '--test-concurrency=1',
+    '--test-reporter=tap',
+    '--test-reporter-destination=stdout',
+    '--test-reporter=./scripts/failures-reporter.mjs',
+    '--test-reporter-destination=stdout',
+  ]),
+);
