@@ -156,6 +156,8 @@ export interface ResolvedConfig {
     readonly interfaces: readonly string[];
     /** attempts 0: off. */
     readonly pingCheck: { readonly attempts: number; readonly timeoutMs: number };
+    /** exchanges 0: off (src/server/warm-up.ts). */
+    readonly warmUp: { readonly exchanges: number; readonly maxMs: number };
   };
   readonly leaseStore: {
     readonly type: 'sqlite' | 'postgresql';

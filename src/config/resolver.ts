@@ -225,6 +225,10 @@ class Resolver {
           attempts: c.dhcp?.pingCheck?.attempts ?? DHCP_DEFAULTS.pingCheckAttempts,
           timeoutMs: c.dhcp?.pingCheck?.timeoutMs ?? DHCP_DEFAULTS.pingCheckTimeoutMs,
         },
+        warmUp: {
+          exchanges: c.dhcp?.warmUp?.exchanges ?? DHCP_DEFAULTS.warmUpExchanges,
+          maxMs: c.dhcp?.warmUp?.maxMs ?? DHCP_DEFAULTS.warmUpMaxMs,
+        },
       },
       leaseStore: {
         type: c.leaseStore?.type ?? LEASE_STORE_DEFAULTS.type,

@@ -635,6 +635,34 @@ export const Config = Type.Object(
               },
             ),
           ),
+          warmUp: Type.Optional(
+            Type.Object(
+              {
+                exchanges: Type.Optional(
+                  Type.Integer({
+                    minimum: 0,
+                    maximum: 100000,
+                    description:
+                      'Made-up DORAs (each with a renewal and a release) run before the socket opens; 0 = off',
+                    default: DHCP_DEFAULTS.warmUpExchanges,
+                  }),
+                ),
+                maxMs: Type.Optional(
+                  Type.Integer({
+                    minimum: 10,
+                    maximum: 10000,
+                    description: 'The warm-up stops after this many milliseconds whatever is left',
+                    default: DHCP_DEFAULTS.warmUpMaxMs,
+                  }),
+                ),
+              },
+              {
+                additionalProperties: false,
+                description:
+                  'Runs the per-packet code through a throwaway engine and in-memory store before the DHCP socket opens, so that the first second of load after a start is not answered by code still being compiled',
+              },
+            ),
+          ),
         },
         { additionalProperties: false },
       ),

@@ -37,6 +37,7 @@ import {
 } from './network.js';
 import { PingCheck } from './ping-check.js';
 import { checkReservations, conflictMessage } from './reservation-check.js';
+import { warmUpPacketPath } from './warm-up.js';
 
 /** How long stop() waits for queued log lines to leave (docs/logging.md). */
 export const LOG_SETTLE_MS = 2000;
@@ -372,6 +373,12 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   const checkAgainstLeases = (next: ResolvedConfig, current: ResolvedConfig | null) =>
     checkReservations(current, next, (a) => dhcp.currentEngine.getLease(a), clock.nowSeconds());
   warnReservationConflicts(checkAgainstLeases(config, null).running);
+  // Before anyone can send us a packet: compile the per-packet path (issue 19, warm-up.ts).
+  const warmUp = await warmUpPacketPath(settings, network, clock, config.dhcp.warmUp);
+  log.info(
+    { event: 'dhcp.warm-up', ...warmUp, elapsedMs: Math.round(warmUp.elapsedMs) },
+    'per-packet path warmed up',
+  );
   try {
     await failover.start();
   } catch (err) {

@@ -951,6 +951,7 @@ describe('resolution', () => {
         mode: 'udp',
         interfaces: [],
         pingCheck: { attempts: 0, timeoutMs: 500 },
+        warmUp: { exchanges: 2000, maxMs: 500 },
       },
       leaseStore: {
         type: 'sqlite',

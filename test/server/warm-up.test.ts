@@ -1,0 +1,112 @@
+// The warm-up before the DHCP socket opens (src/server/warm-up.ts, issue 19): it runs real
+// exchanges through throwaway parts, stops at its limits, and leaves nothing of its made-up
+// clients in the server's table or store.
+
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { SqliteLeaseStore } from '../../src/leases/sqlite-store.js';
+import { startServer } from '../../src/server/server.js';
+import { warmUpPacketPath } from '../../src/server/warm-up.js';
+import { freeUdpPort } from '../api/helpers.js';
+import { ip, NOW, scope, settings } from '../dhcp/helpers.js';
+
+const network = { listenAddress: '127.0.0.1', port: 0, clientPort: 0, broadcastAddress: '127.0.0.1' };
+const clock = { nowSeconds: () => NOW };
+const oneScope = () =>
+  settings([scope({ subnet: '10.9.0.0/16', ranges: [{ start: ip('10.9.0.10'), end: ip('10.9.255.200') }] })]);
+
+test('every made-up client gets an OFFER, an ACK and a renewal ACK', async () => {
+  const r = await warmUpPacketPath(oneScope(), network, clock, { exchanges: 100, maxMs: 60_000 });
+  assert.equal(r.skipped, null);
+  assert.equal(r.exchanges, 100, 'every DISCOVER/REQUEST ended in an ACK');
+  assert.equal(r.replies, 300, 'OFFER, ACK and the renewal ACK per client (a RELEASE has no reply)');
+});
+
+test('it stops at its time limit, after the turn in which it passed', async () => {
+  // The clock reads 0 at the start and at the first batch, then 1 s: one batch of 32 runs.
+  const readings = [0, 0];
+  const r = await warmUpPacketPath(
+    oneScope(),
+    network,
+    clock,
+    { exchanges: 10_000, maxMs: 50 },
+    () => readings.shift() ?? 1000,
+  );
+  assert.equal(r.skipped, null);
+  assert.equal(r.exchanges, 32, 'one batch of 32 clients ran, not 10,000');
+  assert.equal(r.elapsedMs, 1000);
+});
+
+test('it is skipped when off or when no scope can give an address', async () => {
+  assert.equal(
+    (await warmUpPacketPath(oneScope(), network, clock, { exchanges: 0, maxMs: 500 })).skipped,
+    'off',
+  );
+  const inactive = settings([
+    scope({
+      subnet: '10.9.0.0/16',
+      ranges: [{ start: ip('10.9.0.10'), end: ip('10.9.0.20') }],
+      isActive: false,
+    }),
+  ]);
+  const r = await warmUpPacketPath(inactive, network, clock, { exchanges: 100, maxMs: 500 });
+  assert.equal(r.skipped, 'no active scope with a range');
+  assert.equal(r.replies, 0);
+});
+
+test('a scope smaller than the warm-up: the clients that get no address are refused, nothing fails', async () => {
+  const small = settings([
+    scope({ subnet: '10.9.0.0/24', ranges: [{ start: ip('10.9.0.10'), end: ip('10.9.0.19') }] }),
+  ]);
+  const r = await warmUpPacketPath(small, network, clock, { exchanges: 64, maxMs: 60_000 });
+  assert.equal(r.skipped, null);
+  // Each batch's clients release their addresses before the next batch: 10 per batch of 32.
+  assert.equal(r.exchanges, 20);
+});
+
+test('a server that warmed up holds none of the made-up bindings, in its table or its store', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tl-warm-'));
+  try {
+    const path = join(dir, 'leases.db');
+    const configPath = join(dir, 'config.json');
+    writeFileSync(
+      configPath,
+      JSON.stringify({
+        server: { name: 'tl-test', serverIdentifier: '127.0.0.1' },
+        dhcp: { listenAddress: '127.0.0.1', port: await freeUdpPort(), warmUp: { exchanges: 200 } },
+        leaseStore: { path },
+        logging: { level: 'info' },
+        api: { listenAddress: '127.0.0.1', port: 0 },
+        scopes: [{ id: 'a', subnet: '10.1.0.0/16', ranges: [{ start: '10.1.0.10', end: '10.1.0.250' }] }],
+      }),
+    );
+    const logPath = join(dir, 'server.log');
+    const server = await startServer({ configPath, logDestination: logPath });
+    try {
+      const engine = server.dhcp.currentEngine;
+      for (let a = ip('10.1.0.10'); a <= ip('10.1.0.250'); a++) {
+        const lease = engine.getLease(a);
+        assert.ok(lease === undefined || lease.state === 'free', `${a}: ${lease?.state}`);
+      }
+      assert.equal(server.counters.get('pkt4-received'), 0, 'the server counted no packet');
+    } finally {
+      await server.stop();
+    }
+    const reopened = new SqliteLeaseStore(path);
+    const stored = reopened.loadAll();
+    await reopened.close();
+    assert.deepEqual(stored, [], 'nothing of the warm-up in the store');
+    const line = readFileSync(logPath, 'utf8')
+      .split('\n')
+      .filter((l) => l.includes('"dhcp.warm-up"'))
+      .map((l) => JSON.parse(l) as { exchanges: number; skipped: string | null });
+    assert.equal(line.length, 1);
+    assert.equal(line[0]!.skipped, null);
+    assert.equal(line[0]!.exchanges, 200);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
