@@ -3,10 +3,11 @@
 
 import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { API_DEFAULTS } from '../../../src/config/defaults.js';
 import type { Config, Scope } from '../../../src/config/schema.js';
 import { ADDR, NS, PFX, REPO_ROOT, TWINLEASE_BIN } from './env.js';
 import { LineProcess, waitUntil } from './proc.js';
-import { isUdpListening } from './topology.js';
+import { isTcpListening, isUdpListening } from './topology.js';
 
 /** Scratch folder of one test file: config, lease db, server logs. Kept after the run for post-mortems. */
 export function makeWorkDir(testName: string): string {
@@ -142,6 +143,20 @@ export class TwinleaseServer {
         },
         timeoutMs,
       );
+      // The management API starts once DHCP answers (its modules load after the store is read,
+      // src/server/server.ts): a test that asks it right after a client's first lease must not
+      // race it, so start() returns when both listen.
+      const apiPort = this.config.api?.port ?? API_DEFAULTS.port;
+      if (apiPort !== 0) {
+        await waitUntil(
+          `API TCP ${apiPort} in ${this.ns}`,
+          async () => {
+            if (!proc.isRunning) throw new Error(`server exited during start (${JSON.stringify(proc.exit)})`);
+            return isTcpListening(this.ns, apiPort);
+          },
+          Math.max(1000, timeoutMs - (Date.now() - started)),
+        );
+      }
     } catch (err) {
       const tail = proc.tail(30);
       await this.stop();

@@ -45,6 +45,11 @@ export async function isUdpListening(ns: string, port: number): Promise<boolean>
   return r.stdout.trim() !== '';
 }
 
+export async function isTcpListening(ns: string, port: number): Promise<boolean> {
+  const r = await nsRun(ns, 'ss', ['-H', '-tln', `sport = :${port}`], { check: false, timeoutMs: 5000 });
+  return r.stdout.trim() !== '';
+}
+
 export async function waitUdp(ns: string, port: number, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
