@@ -126,7 +126,7 @@ test('a taken background batch lets go of its bindings while later batches still
   const p = new PendingWrites();
   const settled: string[] = [];
   const refs: WeakRef<Lease>[] = [];
-  const give = (b: number, via: 'take' | 'promote') => {
+  const give = (b: number, via: 'take' | 'promote' | 'waiting') => {
     const leases = Array.from({ length: 100 }, (_, i) => expired(b * 1000 + i));
     for (const l of leases) refs.push(new WeakRef(l));
     p.putInBackground(leases, waiter(`${via}${b}`, settled));
@@ -149,7 +149,8 @@ test('a taken background batch lets go of its bindings while later batches still
   // WeakRef targets stay alive until the current job ends.
   await new Promise((resolve) => setImmediate(resolve));
   collectGarbage();
-  const alive = (from: number, to: number) => refs.slice(from, to).filter((r) => r.deref() !== undefined).length;
+  const alive = (from: number, to: number) =>
+    refs.slice(from, to).filter((r) => r.deref() !== undefined).length;
   assert.equal(alive(0, 300), 0, 'bindings of taken batches still reachable');
   assert.equal(alive(300, 400), 100, 'the waiting batch keeps its bindings');
   const last = p.take(100, true);
