@@ -24,6 +24,9 @@
 #            listing, scope statistics, /metrics; p50/max of MANAGEMENT_REPEAT each; Kea's
 #            lease4-get-page etc. on its control socket (see row_management).
 #
+# REUSE_DATA=1 keeps the lease files a previous run left in $DATA (same N) instead of writing them
+# again; SKIP_BUILD=1 runs dist/ as it is (alternating runs of one build).
+#
 # Every result is one JSON line in bench/results/scale-<UTC time>.jsonl; the table at the end is
 # made from that file. Data and logs stay in $DATA (default /tmp/twinlease-scale).
 set -euo pipefail
@@ -61,15 +64,23 @@ record() {
 # ---------------------------------------------------------------------------------------------
 # Data: dhcpd.conf + dhcpd.leases (import row), Kea memfile CSV, Twinlease store (via the import)
 
-echo "building dist/ ..." >&2
-(cd "$ROOT" && npx tsc -p tsconfig.build.json)
+if [ "${SKIP_BUILD:-0}" = 1 ]; then echo "SKIP_BUILD=1: dist/ as it is" >&2; else
+  echo "building dist/ ..." >&2
+  (cd "$ROOT" && npx tsc -p tsconfig.build.json)
+fi
 NOW=$(date +%s)
-echo "generating $N leases in $DATA ..." >&2
-(cd "$ROOT" && "${NODE_TS[@]}" bench/lib/scale-data.ts --out "$DATA" --leases "$N" --now "$NOW") >"$DATA/data.json"
-cat "$DATA/data.json" >&2
-# The ~400 MB just written are still being flushed by the kernel: wait for that here, so it does not
-# run during the import row (which reads the same file) or the first server's start-up.
-sync
+# REUSE_DATA=1: keep the files a previous run wrote into $DATA for the same N (their leases end
+# 12-24 h after that run; the expiry-storm row writes its own store from the current time anyway).
+if [ "${REUSE_DATA:-0}" = 1 ] && [ -f "$DATA/dhcpd.leases" ] && grep -q "\"leases\":$N[,}]" "$DATA/data.json" 2>/dev/null; then
+  echo "reusing the $N leases in $DATA" >&2
+else
+  echo "generating $N leases in $DATA ..." >&2
+  (cd "$ROOT" && "${NODE_TS[@]}" bench/lib/scale-data.ts --out "$DATA" --leases "$N" --now "$NOW") >"$DATA/data.json"
+  cat "$DATA/data.json" >&2
+  # The ~400 MB just written are still being flushed by the kernel: wait for that here, so it does
+  # not run during the import row (which reads the same file) or the first server's start-up.
+  sync
+fi
 
 # The store every Twinlease run starts from: the import's output (also the import row).
 import_store() {
@@ -108,7 +119,7 @@ prepare() {
       cat >"$RUN/twinlease.json" <<J
 {
   "server": { "name": "tl-scale", "serverIdentifier": "10.77.0.1" },
-  "dhcp": { "interface": "eth0", "broadcastAddress": "10.77.255.255" },
+  "dhcp": { "interface": "eth0", "broadcastAddress": "10.77.255.255"${TL_WARM_UP:+, \"warmUp\": $TL_WARM_UP} },
   "leaseStore": { "path": "$RUN/twinlease.db", "writerThread": ${TL_WRITER_THREAD:-false} },
   "logging": { "level": "warn" },
   $api
@@ -163,6 +174,7 @@ row_startup() {
         --name "$server" --ns "$NS_SRV" --cmd "$cmd" --cpus 0 --timeout-s "$STARTUP_TIMEOUT_S" \
         --log "$RUN/$server-startup-$i.log" | grep '^{' | tail -1) || true
       [ -n "$line" ] || { echo "startup $server: no result (log: $RUN/$server-startup-$i.log)" >&2; continue; }
+      [ "$server" = twinlease ] && line="${line%\}},\"warm_up\":${TL_WARM_UP:-null},\"node_args\":\"${TL_NODE_ARGS:-}\"}"
       record startup "$server" "$line"
     done
   done
@@ -284,7 +296,8 @@ J
 # per cycle, so it can reclaim them in that second as Twinlease does (Kea's default, 100 leases per
 # 250 ms every 10 s, would take ~2.8 h for 100,000). STORM_SERVERS="twinlease" runs one server only;
 # TL_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") goes to Twinlease's node in any row;
-# TL_WRITER_THREAD=true sets leaseStore.writerThread in the namespaced rows (startup, dora, storm).
+# TL_WRITER_THREAD=true sets leaseStore.writerThread in the namespaced rows (startup, dora, storm);
+# TL_WARM_UP (e.g. '{"exchanges": 0}': none) sets dhcp.warmUp in them.
 STORM=${STORM:-100000} STORM_RATE=${STORM_RATE:-1000} STORM_CLIENTS=${STORM_CLIENTS:-10000}
 STORM_BEFORE_S=${STORM_BEFORE_S:-12} STORM_AFTER_S=${STORM_AFTER_S:-8} STORM_WINDOW_S=${STORM_WINDOW_S:-3}
 STORM_LEAD_S=${STORM_LEAD_S:-$((STORM_BEFORE_S + 20 + N / 15000))}
@@ -300,6 +313,20 @@ reclaimed_count() {
       s.on("end", () => { try { console.log(JSON.parse(b).arguments["reclaimed-leases"][0][0]); } catch { console.log(""); } });
       s.write(JSON.stringify({ command: "statistic-get", arguments: { name: "reclaimed-leases" } }));' "$RUN/kea/ctrl.sock" ;;
   esac
+}
+
+# peak_rss_kb SERVER : the server's peak RSS so far (VmHWM, kB; the largest of its processes)
+peak_rss_kb() {
+  local pattern pid kb max=0
+  case $1 in
+    twinlease) pattern="twinlease.js serve --config $RUN/twinlease.json" ;;
+    kea) pattern="kea-dhcp4 -c $RUN/kea/kea.json" ;;
+  esac
+  for pid in $(pgrep -f -- "$pattern"); do
+    kb=$(awk '/^VmHWM:/ { print $2 }' "/proc/$pid/status" 2>/dev/null || true)
+    [ -n "$kb" ] && [ "$kb" -gt "$max" ] && max=$kb
+  done
+  echo "$max"
 }
 
 # storm_data SERVER AT : a store of N leases of which STORM end at AT (the same leases for both)
@@ -325,13 +352,14 @@ storm_run() {
   mkdir -p "$RUN/storm-bin"
   printf '#!/bin/bash\ndate +%%s.%%N >%s\nexec %s "$@"\n' "$RUN/storm-perfdhcp-started" "$(command -v perfdhcp)" >"$RUN/storm-bin/perfdhcp"
   chmod +x "$RUN/storm-bin/perfdhcp"
-  rm -f "$RUN/storm-perfdhcp-started" "$RUN/storm-reclaimed"
+  rm -f "$RUN/storm-perfdhcp-started" "$RUN/storm-reclaimed" "$RUN/storm-vmhwm"
   period=$((at + STORM_AFTER_S - $(date +%s)))
   ( # reclaim counter 2 s before the storm and right after the window (outside both windows)
     for t in $((at - 2)) $((at + STORM_WINDOW_S)) $((at + STORM_WINDOW_S + 3)); do
       wait_s=$((t - $(date +%s))); [ "$wait_s" -gt 0 ] && sleep "$wait_s"
       echo "$(date +%s.%N) $(reclaimed_count "$server")" >>"$RUN/storm-reclaimed"
     done
+    peak_rss_kb "$server" >"$RUN/storm-vmhwm"
   ) &
   local poller=$!
   line=$(PATH=$RUN/storm-bin:$PATH RATE=$STORM_RATE PERIOD=$period CLIENTS=$STORM_CLIENTS STARTUP_S=$STORM_LEAD_S \
@@ -346,7 +374,10 @@ storm_run() {
     --storm-at "$at" --window-s "$STORM_WINDOW_S" --rate "$STORM_RATE" --reclaimed "$RUN/storm-reclaimed")
   local settings='null'
   [ "$server" = kea ] && settings=$STORM_KEA_RECLAIM
-  record expiry-storm "$server" "{\"storm_leases\":$STORM,\"kea_expired_leases_processing\":$settings,\"windows\":$windows,\"perfdhcp\":$line}"
+  local vmhwm node_args=''
+  vmhwm=$(cat "$RUN/storm-vmhwm" 2>/dev/null || true)
+  [ "$server" = twinlease ] && node_args=${TL_NODE_ARGS:-}
+  record expiry-storm "$server" "{\"storm_leases\":$STORM,\"kea_expired_leases_processing\":$settings,\"node_args\":\"$node_args\",\"vmhwm_kb\":${vmhwm:-null},\"windows\":$windows,\"perfdhcp\":$line}"
 }
 
 row_expiry_storm() {
@@ -444,6 +475,7 @@ if (storm.twinlease || storm.kea) {
     line(`  ${label} p50/p99/max ms, storm (${some.windows.window_s} s)`, trio(w(storm.twinlease, `${k}_storm`)), trio(w(storm.kea, `${k}_storm`)),
       ratio(w(storm.twinlease, `${k}_storm`)?.p99_ms, w(storm.kea, `${k}_storm`)?.p99_ms));
   }
+  line('  peak RSS (VmHWM at the window\'s end + 3 s)', `${mb(storm.twinlease?.vmhwm_kb)} MB`, `${mb(storm.kea?.vmhwm_kb)} MB`, '');
   line('  DISCOVERs unanswered, control / storm', `${lost(w(storm.twinlease, 'do_control'))} / ${lost(w(storm.twinlease, 'do_storm'))}`,
     `${lost(w(storm.kea, 'do_control'))} / ${lost(w(storm.kea, 'do_storm'))}`, '');
 }

@@ -29,10 +29,16 @@ export interface WriteSlice {
   backgroundLeases: number;
 }
 
+/**
+ * Background bindings given in one call. A taken batch stays in the queue until the head passes it
+ * (up to COMPACT_AFTER_BATCHES of them: ~100,000 bindings in a mass expiry), so taking it empties
+ * it: else its bindings outlived their write by seconds, long enough to be promoted out of V8's
+ * young generation (a 100,000-lease storm's scavenges copied and promoted ~3 MB each, issue 15).
+ */
 interface BackgroundBatch {
   readonly leases: Map<number, Lease>;
-  readonly waiter: Waiter;
-  isTaken: boolean;
+  /** Null once taken. */
+  waiter: Waiter | null;
 }
 
 /** Taken batches at the front of the background queue are dropped once there are this many. */
@@ -105,7 +111,7 @@ export class PendingWrites {
   }
 
   putInBackground(leases: readonly Lease[], waiter: Waiter): void {
-    const batch: BackgroundBatch = { leases: new Map(), waiter, isTaken: false };
+    const batch: BackgroundBatch = { leases: new Map(), waiter };
     for (const l of leases) {
       const older = this.backgroundOf.get(l.address);
       if (older?.leases.delete(l.address)) this.backgroundCount--;
@@ -135,10 +141,9 @@ export class PendingWrites {
     this.waiters = [];
     while (this.backgroundHead < this.background.length) {
       const batch = this.background[this.backgroundHead]!;
-      if (!batch.isTaken) {
+      if (batch.waiter !== null) {
         const isFirst = slice.backgroundLeases === 0 && isBackgroundForced;
         if (!isFirst && slice.backgroundLeases + batch.leases.size > maxBackgroundLeases) break;
-        batch.isTaken = true;
         // Background writes are newer than any reply write of the same address still in this
         // slice (an older one would have promoted them): they win.
         for (const [a, l] of batch.leases) {
@@ -147,8 +152,7 @@ export class PendingWrites {
           slice.removals.delete(a);
         }
         slice.backgroundLeases += batch.leases.size;
-        this.backgroundCount -= batch.leases.size;
-        slice.waiters.push(batch.waiter);
+        slice.waiters.push(this.release(batch));
       }
       this.backgroundHead++;
     }
@@ -161,8 +165,8 @@ export class PendingWrites {
     const all = this.waiters;
     this.waiters = [];
     for (let i = this.backgroundHead; i < this.background.length; i++) {
-      const batch = this.background[i]!;
-      if (!batch.isTaken) all.push(batch.waiter);
+      const waiter = this.background[i]!.waiter;
+      if (waiter !== null) all.push(waiter);
     }
     this.leases = new Map();
     this.removals = new Set();
@@ -177,14 +181,21 @@ export class PendingWrites {
   private promote(address: number): void {
     const batch = this.backgroundOf.get(address);
     if (batch === undefined) return;
-    batch.isTaken = true;
     for (const [a, l] of batch.leases) {
       this.backgroundOf.delete(a);
       this.leases.set(a, l);
       this.removals.delete(a);
     }
+    this.waiters.push(this.release(batch));
+  }
+
+  /** Marks `batch` taken (its bindings are in a slice now) and lets go of them; returns its waiter. */
+  private release(batch: BackgroundBatch): Waiter {
+    const waiter = batch.waiter!;
     this.backgroundCount -= batch.leases.size;
-    this.waiters.push(batch.waiter);
+    batch.leases.clear();
+    batch.waiter = null;
+    return waiter;
   }
 
   private compact(): void {

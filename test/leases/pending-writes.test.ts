@@ -4,6 +4,8 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { emptyLease, type Lease } from '../../src/dhcp/lease.js';
 import {
   BackgroundPacer,
@@ -110,6 +112,50 @@ test('a later background write of an address replaces the earlier one', () => {
   const slice = p.take(100, true);
   assert.equal(slice.leases.get(7)!.stateStartedAt, 1234);
   assert.equal(slice.waiters.length, 2);
+});
+
+/** V8's full garbage collection (the flag is read when `gc` is looked up in a new context). */
+function collectGarbage(): void {
+  setFlagsFromString('--expose-gc');
+  (runInNewContext('gc') as () => void)();
+}
+
+test('a taken background batch lets go of its bindings while later batches still wait (issue 15)', async () => {
+  // In a mass expiry the queue always holds a batch not yet taken, so taken ones stay in it until
+  // it compacts (1024 batches): they must not keep their Lease objects alive that long.
+  const p = new PendingWrites();
+  const settled: string[] = [];
+  const refs: WeakRef<Lease>[] = [];
+  const give = (b: number, via: 'take' | 'promote' | 'waiting') => {
+    const leases = Array.from({ length: 100 }, (_, i) => expired(b * 1000 + i));
+    for (const l of leases) refs.push(new WeakRef(l));
+    p.putInBackground(leases, waiter(`${via}${b}`, settled));
+  };
+  give(0, 'take');
+  give(1, 'promote');
+  give(2, 'take');
+  give(3, 'waiting');
+  p.put([bound(1000)], waiter('ack', settled)); // takes batch 1 along (promote)
+  // What a store does with a slice: write it, settle its waiters, drop it.
+  const write = () => {
+    const slice = p.take(100, true);
+    for (const w of slice.waiters) w.resolve();
+    return [slice.leases.size, slice.backgroundLeases];
+  };
+  assert.deepEqual(write(), [200, 100]); // batch 0 by allowance; batch 1 by promotion, its 1000 the ACK's
+  assert.deepEqual(write(), [100, 100]); // batch 2
+  assert.deepEqual(settled, ['promote1', 'ack', 'take0', 'take2']);
+  assert.equal(p.backgroundLeaseCount, 100);
+  // WeakRef targets stay alive until the current job ends.
+  await new Promise((resolve) => setImmediate(resolve));
+  collectGarbage();
+  const alive = (from: number, to: number) =>
+    refs.slice(from, to).filter((r) => r.deref() !== undefined).length;
+  assert.equal(alive(0, 300), 0, 'bindings of taken batches still reachable');
+  assert.equal(alive(300, 400), 100, 'the waiting batch keeps its bindings');
+  const last = p.take(100, true);
+  assert.equal(last.leases.size, 100);
+  assert.ok(last.leases.has(3000));
 });
 
 test('the pacer rests restFactor times as long as a transaction with background bindings took', () => {
