@@ -122,3 +122,24 @@ test('warmUp compiles nothing while API requests keep arriving, and goes on once
   assert.equal(lazy.pendingCount, 0, 'compiled once the requests stopped');
   await app.close();
 });
+
+test('warmUp answers its requests first, one per idle turn, then compiles the rest', async () => {
+  const lazy = await LazySerializers.forSharedSchemas(SHARED_SCHEMAS);
+  const app = await appWith(lazy.compiler);
+  // As the API's onRequest hook does for every request, these included.
+  const get = () => {
+    lazy.noteRequest();
+    return app.inject({ method: 'GET', url: '/e' });
+  };
+  lazy.warmUp(() => 0, 20, [get, get]);
+  assert.equal(lazy.warmUpRequestCount, 0, 'nothing in the calling turn');
+  const deadline = Date.now() + 5000;
+  while (lazy.warmUpRequestCount < 1 && Date.now() < deadline) await new Promise((r) => setImmediate(r));
+  assert.equal(lazy.warmUpRequestCount, 1);
+  assert.equal(lazy.compiledCount, 1, "the request compiled its route's schema before anyone asked");
+  assert.equal(lazy.pendingCount, 4, 'the schemas wait for the requests');
+  while (lazy.pendingCount > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+  assert.equal(lazy.warmUpRequestCount, 2);
+  assert.equal(lazy.pendingCount, 0, "the warm-up's own requests did not count as activity");
+  await app.close();
+});
