@@ -23,7 +23,6 @@ import {
   CHECKPOINT_META_KEY,
   CHECKPOINT_SECONDS,
   type Clock,
-  systemClock,
   Timeline,
   wallOffsetSeconds,
 } from './clock.js';
@@ -195,8 +194,10 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   // The per-packet path compiled before anyone can send us a packet (issue 19, warm-up.ts), and
   // before the store is read: with the leases loaded, the warm-up's garbage cost a collection of
   // the whole heap (at 200k leases +30 MB of peak RSS and +0.3 s of CPU, test/server/scale-budget).
-  // Its clock is the wall clock: nothing it decides outlives it.
-  const warmUp = await warmUpPacketPath(settings, network, systemClock, config.dhcp.warmUp);
+  // Its clock is a new timeline, equal to the wall clock (nothing it decides outlives it), of the
+  // class the live server's clock has, so that the code compiled for it fits the live one.
+  const warmUpClock = options.clock ?? Timeline.resume(null).clock;
+  const warmUp = await warmUpPacketPath(settings, network, warmUpClock, config.dhcp.warmUp);
   log.info(
     { event: 'dhcp.warm-up', ...warmUp, elapsedMs: Math.round(warmUp.elapsedMs) },
     'per-packet path warmed up',
