@@ -19,13 +19,7 @@ import { openThreadedSqliteLeaseStore } from '../leases/sqlite-writer-thread.js'
 import type { LeaseStore } from '../leases/store.js';
 import { makeStoreDirectory } from '../leases/store-directory.js';
 import { formatIpv4, formatMac } from '../wire/ipv4.js';
-import {
-  CHECKPOINT_META_KEY,
-  CHECKPOINT_SECONDS,
-  type Clock,
-  Timeline,
-  wallOffsetSeconds,
-} from './clock.js';
+import { CHECKPOINT_META_KEY, CHECKPOINT_SECONDS, type Clock, Timeline, wallOffsetSeconds } from './clock.js';
 import { Counters } from './counters.js';
 import { DdnsService } from './ddns-service.js';
 import { type DhcpNetworkSettings, DhcpService, EXPIRY_BATCH } from './dhcp-service.js';

@@ -194,31 +194,26 @@ async function runPass(
     for (let first = from; first < to && isTimeLeft(); first += CLIENTS_PER_TURN) {
       const count = Math.min(CLIENTS_PER_TURN, to - first);
       const client = (i: number) => ({ client: madeUpClient(first + i), giaddr, xid: first + i, secs: 0 });
-      for (let i = 0; i < count; i++) deliver(discover(client(i)));
-      await settle(transport);
-      const offers = transport.replies.filter((r) => r.messageType === DhcpMessageType.Offer);
-      transport.replies = [];
-      for (const offer of offers) {
-        const i = offer.request.xid - first;
-        deliver(requestSelecting(client(i), offer.reply.yiaddr, settings.serverIdentifier));
-      }
-      await settle(transport);
-      const acks = transport.replies.filter((r) => r.messageType === DhcpMessageType.Ack);
-      transport.replies = [];
+      // DISCOVERs of the clients `xids`, then a REQUEST for each OFFER; returns the ACKs.
+      const discoverAndRequest = async (xids: number[]): Promise<OutgoingReply[]> => {
+        for (const xid of xids) deliver(discover(client(xid - first)));
+        await settle(transport);
+        const offers = transport.replies.filter((r) => r.messageType === DhcpMessageType.Offer);
+        transport.replies = [];
+        for (const offer of offers) {
+          const i = offer.request.xid - first;
+          deliver(requestSelecting(client(i), offer.reply.yiaddr, settings.serverIdentifier));
+        }
+        await settle(transport);
+        const acks = transport.replies.filter((r) => r.messageType === DhcpMessageType.Ack);
+        transport.replies = [];
+        return acks;
+      };
+      const acks = await discoverAndRequest(Array.from({ length: count }, (_, i) => first + i));
       total.exchanges += acks.length;
       // Every fourth client starts over while bound (a reboot, perfdhcp's repeated clients): its
       // DISCOVER finds the binding it holds.
-      const again = acks.filter((ack) => (ack.request.xid - first) % 4 === 2);
-      for (const ack of again) deliver(discover(client(ack.request.xid - first)));
-      await settle(transport);
-      const reoffers = transport.replies.filter((r) => r.messageType === DhcpMessageType.Offer);
-      transport.replies = [];
-      for (const offer of reoffers) {
-        const i = offer.request.xid - first;
-        deliver(requestSelecting(client(i), offer.reply.yiaddr, settings.serverIdentifier));
-      }
-      await settle(transport);
-      transport.replies = [];
+      await discoverAndRequest(acks.map((ack) => ack.request.xid).filter((xid) => (xid - first) % 4 === 2));
       // Renew and release: the two other messages every busy server sees.
       for (const ack of acks) deliver(requestRenewing(client(ack.request.xid - first), ack.reply.yiaddr));
       await settle(transport);
