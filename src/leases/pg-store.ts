@@ -235,7 +235,7 @@ function isConnectionError(err: unknown): boolean {
     );
   }
   const message = (err as Error).message ?? '';
-  return /Connection terminated|timeout exceeded when trying to connect|connect ECONNREFUSED|Client has encountered a connection error/.test(
+  return /Connection terminated|timeout exceeded when trying to connect|connect ECONNREFUSED|Client has encountered a connection error|Client was closed and is not queryable/.test(
     message,
   );
 }
@@ -536,7 +536,13 @@ export class PgLeaseStore implements LeaseStore {
     removals: Set<number>,
     meta: Map<string, string>,
   ): Promise<Map<number, Lease>> {
-    const client = await this.connect();
+    // The listening connection carries the writes too while it is up: the notifications of this
+    // server's own rows then come back on it, in the same read as the statement's result, and are
+    // dropped by the sending backend's PID without being parsed (a separate write connection cost
+    // each lease one more wakeup, read and JSON.parse on the listener). While it is down (the
+    // catch-up after a lost connection has not started yet), a pooled connection writes.
+    const session = this.listener;
+    const client = session ?? (await this.connect());
     let isBroken = false;
     // Bindings alone (the packet path): the upsert is one statement, atomic on its own, so it runs
     // without BEGIN/COMMIT: one round trip per group commit instead of three (the profile of
@@ -549,12 +555,13 @@ export class PgLeaseStore implements LeaseStore {
       if (leases.size > 0) {
         // Named: PostgreSQL parses and plans it once per connection, and each commit sends only
         // the parameters, not its ~1.5 kB of text.
-        const r = await client.query<{ address: number; revision: number }>({
+        const r = await client.query<[number, number]>({
           name: 'twinlease_upsert',
           text: UPSERT,
           values: [...columnArrays(leases.values()), this.options.serverName],
+          rowMode: 'array',
         });
-        for (const row of r.rows) won.set(Number(row.address) >>> 0, row.revision);
+        for (const [address, revision] of r.rows) won.set(Number(address) >>> 0, revision);
         const lostAddresses = [...leases.keys()].filter((a) => !won.has(a));
         if (lostAddresses.length > 0) {
           const current = await client.query<PgLeaseRow>(
@@ -592,7 +599,7 @@ export class PgLeaseStore implements LeaseStore {
       if (isTransaction && !isBroken) await client.query('ROLLBACK').catch(() => {});
       throw err;
     } finally {
-      client.release(isBroken ? true : undefined);
+      if (client !== session) (client as pg.PoolClient).release(isBroken ? true : undefined);
     }
   }
 
@@ -630,6 +637,8 @@ export class PgLeaseStore implements LeaseStore {
     client.on('end', () => this.listenerLost(client, new Error('connection ended')));
     client.on('notification', (n) => {
       if (n.channel !== PG_NOTIFY_CHANNEL || n.payload === undefined) return;
+      // A row this connection wrote (see write()): already applied, not worth parsing.
+      if (n.processId === (client as unknown as { processID: number | null }).processID) return;
       try {
         const row = JSON.parse(n.payload) as PgLeaseRow | PgDeletedRow;
         if ('deleted' in row && row.deleted === true) this.remoteDeletion(row);

@@ -248,13 +248,14 @@ test('a lease deleted through one server while the other was not listening: the 
       'b to hear the binding',
       () => b.dhcp.currentEngine.getLease(address)?.hardwareAddress === mac(11),
     );
-    // Break s2's listening connection only, and keep it out.
+    // Break s2's connections (its listening one also carries its writes, so it is not told apart
+    // by its last statement), and keep them out.
     db.psql('ALTER ROLE gap_s2 NOLOGIN', 'postgres');
     const terminated = db.psql(
-      "SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity WHERE usename = 'gap_s2' AND query LIKE 'LISTEN%'",
+      "SELECT count(*) FILTER (WHERE t) FROM (SELECT pg_terminate_backend(pid, 5000) AS t FROM pg_stat_activity WHERE usename = 'gap_s2') x",
       'postgres',
     );
-    assert.equal(terminated.trim(), 't');
+    assert.ok(Number(terminated.trim()) >= 1, `terminated ${terminated}`);
     // The operator deletes the lease through s1 (forced: it is active; released, then deleted).
     const res = await fetch(
       `http://127.0.0.1:${a.api.port}/api/v1/leases/${formatIpv4(address)}?force=true`,
