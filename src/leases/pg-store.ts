@@ -367,6 +367,25 @@ export class PgLeaseStore implements LeaseStore {
     client.release();
   }
 
+  /** See openPgWarmUpStore: a session of its own on a temporary copy of the table. */
+  async openScratch(): Promise<void> {
+    const client = new pg.Client(this.clientConfig());
+    client.on('error', () => {});
+    try {
+      await client.connect();
+      await checkPgSchema(client);
+      // Resolved before the temporary table exists: the real table's columns, defaults and key.
+      await client.query('CREATE TEMPORARY TABLE twinlease_leases (LIKE twinlease_leases INCLUDING ALL)');
+      await client.query('CREATE TEMPORARY TABLE twinlease_meta (LIKE twinlease_meta INCLUDING ALL)');
+    } catch (err) {
+      await client.end().catch(() => {});
+      await this.pool.end().catch(() => {});
+      throw new Error(`lease store ${this.where}: ${(err as Error).message}`);
+    }
+    this.listener = client;
+    this.loaded = [];
+  }
+
   /** Other servers' committed writes, in batches per turn (only versions newer than the one held). */
   onRemoteChanges(listener: RemoteChangeListener): void {
     this.remoteListeners.push(listener);
@@ -815,6 +834,23 @@ export class PgLeaseStore implements LeaseStore {
     }
     return changed;
   }
+}
+
+/**
+ * A store for the DHCP warm-up (src/server/warm-up.ts) that runs the live store's write path
+ * against the real database without touching its leases: its one connection creates a temporary
+ * `twinlease_leases` (same columns and key, no trigger, gone with the session), which shadows the
+ * real table in that session, and carries every write, as the live store's listening connection
+ * does. The pg driver's code (statement preparation, parameters, the result parser) and this
+ * store's have then run before the first real packet. It takes revisions from the real sequence
+ * (gaps in it are harmless: revisions are only compared). Nothing is read; nothing is notified.
+ */
+export async function openPgWarmUpStore(
+  options: Pick<PgStoreOptions, 'url' | 'serverName' | 'connectTimeoutMs' | 'statementTimeoutMs'>,
+): Promise<PgLeaseStore> {
+  const store = new PgLeaseStore({ ...options, poolSize: 1, commitAttempts: 1 });
+  await store.openScratch();
+  return store;
 }
 
 /** Opens the store (connect, schema check, read); throws an Error naming the database. */

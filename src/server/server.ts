@@ -37,7 +37,7 @@ import {
 } from './network.js';
 import { PingCheck } from './ping-check.js';
 import { checkReservations, conflictMessage } from './reservation-check.js';
-import { warmUpPacketPath } from './warm-up.js';
+import { type WarmUpStoreOpener, warmUpPacketPath } from './warm-up.js';
 
 /** How long stop() waits for queued log lines to leave (docs/logging.md). */
 export const LOG_SETTLE_MS = 2000;
@@ -191,7 +191,23 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   // Its clock is a new timeline, equal to the wall clock (nothing it decides outlives it), of the
   // class the live server's clock has, so that the code compiled for it fits the live one.
   const warmUpClock = options.clock ?? Timeline.resume(null).clock;
-  const warmUp = await warmUpPacketPath(settings, network, warmUpClock, config.dhcp.warmUp);
+  // With a PostgreSQL store one more pass writes to a temporary table on the real database, so that
+  // the driver's path has run too (warm-up.ts). If that cannot be opened the pass is skipped (the
+  // real open below then reports the database).
+  const openDatabaseStore: WarmUpStoreOpener | undefined = isPostgres
+    ? async () => {
+        const { openPgWarmUpStore } = await import('../leases/pg-store.js');
+        return openPgWarmUpStore({
+          url: config.leaseStore.url!,
+          serverName: config.server.name,
+          connectTimeoutMs: config.leaseStore.connectTimeoutMs,
+          statementTimeoutMs: config.leaseStore.statementTimeoutMs,
+        });
+      }
+    : undefined;
+  const warmUp = await warmUpPacketPath(settings, network, warmUpClock, config.dhcp.warmUp, {
+    openDatabaseStore,
+  });
   log.info(
     { event: 'dhcp.warm-up', ...warmUp, elapsedMs: Math.round(warmUp.elapsedMs) },
     'per-packet path warmed up',

@@ -10,7 +10,7 @@ import { runDb } from '../../src/cli/commands/db.js';
 import { emptyLease, type Lease } from '../../src/dhcp/lease.js';
 import { LeaseTable } from '../../src/dhcp/lease-table.js';
 import { checkPgSchema, migratePgSchema, PG_SCHEMA_VERSION } from '../../src/leases/pg-schema.js';
-import { openPgLeaseStore, type PgLeaseStore } from '../../src/leases/pg-store.js';
+import { openPgLeaseStore, openPgWarmUpStore, type PgLeaseStore } from '../../src/leases/pg-store.js';
 import { BindingConflictError } from '../../src/leases/store.js';
 import { startTestPostgres, type TestPostgres } from '../lib/postgres.js';
 
@@ -218,6 +218,38 @@ describe('one server', () => {
       assert.deepEqual(sent, ['BEGIN', 'INSERT', 'INSERT', 'COMMIT']);
     } finally {
       pg.Client.prototype.query = query;
+    }
+  });
+
+  test('the warm-up store writes through the live write path to a temporary table: the real table, its meta and its listeners see nothing', async () => {
+    const live = await open('scratch-watcher');
+    live.loadInto(new LeaseTable());
+    const heard: number[] = [];
+    live.onRemoteChanges((leases) => heard.push(...leases.map((l) => l.address)));
+    const scratch = await openPgWarmUpStore({ url: db.url, serverName: 'scratch', connectTimeoutMs: 1000 });
+    const a = nextAddress++;
+    try {
+      await scratch.commit([bound(a, 'ab0000000001')]);
+      // Renewed, then a claim by another client: the claim rules run there as on the real table.
+      await scratch.commit([bound(a, 'ab0000000001', NOW + 1)]);
+      await assert.rejects(scratch.commit([bound(a, 'ab0000000002')]), BindingConflictError);
+      await scratch.setMeta('k', 'v');
+      await scratch.remove([a]);
+      assert.equal(scratch.counters.transactions, 5);
+    } finally {
+      await scratch.close();
+    }
+    await live.commit([bound(nextAddress++, 'ab0000000003')]); // a notification that does arrive
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal(await rowOf(a), undefined, 'nothing in the real table');
+    assert.deepEqual(heard, [], 'nothing notified');
+    const c = new pg.Client({ connectionString: db.url });
+    await c.connect();
+    try {
+      const meta = await c.query("SELECT * FROM twinlease_meta WHERE server = 'scratch'");
+      assert.equal(meta.rowCount, 0, 'no meta row');
+    } finally {
+      await c.end();
     }
   });
 

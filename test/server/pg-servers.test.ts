@@ -76,6 +76,44 @@ test('an unreachable database: the server refuses to start, naming leaseStore.ur
   );
 });
 
+test("the warm-up runs the driver's write path on the real database and leaves no row there", async () => {
+  const c = new pg.Client({ connectionString: db.url });
+  await c.connect();
+  const read = async () => {
+    const rows = await c.query('SELECT count(*)::int AS n FROM twinlease_leases');
+    // is_called: false until the first nextval.
+    const seq = await c.query('SELECT last_value, is_called FROM twinlease_revision');
+    return {
+      rows: rows.rows[0].n as number,
+      revision: seq.rows[0].is_called ? Number(seq.rows[0].last_value) : 0,
+    };
+  };
+  try {
+    const before = await read();
+    const server = await startServer({
+      configPath: await serverConfig('warm', '127.0.0.1', db.url),
+      logDestination: join(dir, 'warm.log'),
+    });
+    try {
+      const after = await read();
+      assert.equal(after.rows, before.rows, 'no row of the warm-up in the real table');
+      assert.ok(
+        after.revision > before.revision,
+        `revisions taken by the warm-up's writes: ${JSON.stringify({ before, after })}`,
+      );
+      assert.equal(
+        server.dhcp.currentEngine.getLease(0x7f000901),
+        undefined,
+        'nothing of it in the live table',
+      );
+    } finally {
+      await server.stop();
+    }
+  } finally {
+    await c.end();
+  }
+});
+
 test('two servers offer the same address to two clients: one ACK, one NAK, both views agree after', async () => {
   const servers: RunningServer[] = [];
   try {

@@ -37,7 +37,7 @@ test('it stops at its time limit, after the turn in which it passed', async () =
     network,
     clock,
     { exchanges: 10_000, maxMs: 50 },
-    () => readings.shift() ?? 1000,
+    { nowMs: () => readings.shift() ?? 1000 },
   );
   assert.equal(r.skipped, null);
   assert.equal(r.exchanges, 32, 'one batch of 32 clients ran, not 10,000');
@@ -71,6 +71,42 @@ test('a scope smaller than the warm-up: the clients that get no address are refu
   // ten (xid 2 and 6) that started over while bound: the engine takes a RELEASE in the second of a
   // start-over as sent before it and keeps the binding. 10 in the first batch of 32, 8 in the next.
   assert.equal(r.exchanges, 18);
+});
+
+test('a database store: one more pass of its own after the in-memory ones; if it cannot be opened, the warm-up still reports the rest', async () => {
+  const opened: SqliteLeaseStore[] = [];
+  const openDatabaseStore = async () => {
+    const s = new SqliteLeaseStore(':memory:', { commitIntervalMs: 0, commitBatchSize: 1 });
+    opened.push(s);
+    return s;
+  };
+  const r = await warmUpPacketPath(
+    oneScope(),
+    network,
+    clock,
+    { exchanges: 100, maxMs: 60_000 },
+    { openDatabaseStore },
+  );
+  assert.equal(r.skipped, null);
+  assert.equal(opened.length, 1, 'the database pass opened its store once');
+  assert.equal(
+    r.exchanges,
+    200,
+    '100 clients in the in-memory passes, then min(256, 100) on the database store',
+  );
+  const failed = await warmUpPacketPath(
+    oneScope(),
+    network,
+    clock,
+    { exchanges: 100, maxMs: 60_000 },
+    {
+      openDatabaseStore: async () => {
+        throw new Error('database down');
+      },
+    },
+  );
+  assert.equal(failed.skipped, 'failed: database down');
+  assert.equal(failed.exchanges, 100, 'the in-memory passes ran');
 });
 
 test('a server that warmed up holds none of the made-up bindings, in its table or its store', async () => {
