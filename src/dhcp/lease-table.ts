@@ -3,8 +3,9 @@
 //
 // Storage is a struct of arrays by slot: typed-array columns for the numbers (seven times and a
 // version in one stride, state, flags, hardware type and address packed in 8 bytes), small interned
-// tables for the strings that repeat (scope id, owner server, policy name), and plain arrays only for
-// the strings that are per client (client id, host name, FQDN). A client id that is the usual
+// tables for the strings that repeat (scope id, owner server, policy name), byte columns for host
+// names and FQDNs (string-column.ts: no object per binding for the collector to mark), and a plain
+// array for the client ids that are not the usual form. A client id that is the usual
 // "hardware type ‖ hardware address" (RFC 2132 §9.14, as dhclient and Windows send) costs nothing.
 // A record that does not fit the compact encoding (a time that is not a whole uint32, a hardware
 // address that is not lower-case hex of at most 8 bytes, a hardware type above 255) keeps a copy of
@@ -33,6 +34,7 @@
 
 import type { Ipv4 } from '../wire/ipv4.js';
 import { type BindingState, type DhcidMode, INFINITE_EXPIRY, type Lease } from './lease.js';
+import { StringColumn } from './string-column.js';
 
 /** State codes of the `state` column, in the order of this list. */
 export const BINDING_STATES: readonly BindingState[] = [
@@ -222,8 +224,8 @@ export class LeaseTable {
   private hwLo: Uint32Array;
   private times: Uint32Array;
   private clientIds: (string | null)[];
-  private hostnames: (string | null)[];
-  private fqdns: (string | null)[];
+  private readonly hostnames: StringColumn;
+  private readonly fqdns: StringColumn;
   private readonly side = new Map<number, Lease>();
 
   // Interned strings (index 0 = null).
@@ -276,8 +278,8 @@ export class LeaseTable {
     this.hwLo = new Uint32Array(c);
     this.times = new Uint32Array(c * TIME_STRIDE);
     this.clientIds = new Array<string | null>(c).fill(null);
-    this.hostnames = new Array<string | null>(c).fill(null);
-    this.fqdns = new Array<string | null>(c).fill(null);
+    this.hostnames = new StringColumn(c);
+    this.fqdns = new StringColumn(c);
     this.keyHash = new Int32Array(c);
     this.clientSlots = new Int32Array(c * 2).fill(EMPTY);
     this.heap = new Int32Array(c);
@@ -444,8 +446,8 @@ export class LeaseTable {
     this.policy[s] = policyName === null ? 0 : this.intern(policyName, 2);
     this.state[s] = stateCode;
     this.countScopeState(s, 1);
-    this.hostnames[s] = hostname;
-    this.fqdns[s] = fqdn;
+    this.hostnames.set(s, hostname);
+    this.fqdns.set(s, fqdn);
     const t = s * TIME_STRIDE;
     const times = this.times;
     if (fits) {
@@ -548,8 +550,8 @@ export class LeaseTable {
     this.state[s] = 255;
     this.flags[s] = 0;
     this.clientIds[s] = null;
-    this.hostnames[s] = null;
-    this.fqdns[s] = null;
+    this.hostnames.set(s, null);
+    this.fqdns.set(s, null);
     this.setSlotOf(address, NO_SLOT);
     this.freeSlots.push(s);
     this.count--;
@@ -587,7 +589,7 @@ export class LeaseTable {
       hardwareType: this.hwType[s]!,
       hardwareAddress: hw,
       clientId: (f & F_CID_FROM_HW) !== 0 ? HEX[this.hwType[s]!]! + hw : this.clientIds[s]!,
-      hostname: this.hostnames[s]!,
+      hostname: this.hostnames.get(s),
       clientType: (f & F_BOOTP) !== 0 ? 'bootp' : 'dhcp',
       isReserved: (f & F_RESERVED) !== 0,
       leaseExpiresAt: times[t + T_EXPIRES]!,
@@ -600,7 +602,7 @@ export class LeaseTable {
       receivedPotentialExpiresAt: times[t + T_RECEIVED_PET]!,
       lastBindingUpdateAt: times[t + T_LAST_BU]!,
       isPartnerUpToDate: (f & F_UP_TO_DATE) !== 0,
-      fqdn: this.fqdns[s]!,
+      fqdn: this.fqdns.get(s),
       dhcidMode: DHCID_MODES[(f >> DHCID_SHIFT) & 3]!,
       dns: {
         cleanupOnDelete: (f & (1 << DNS_SHIFT)) !== 0,
@@ -652,11 +654,11 @@ export class LeaseTable {
   }
 
   hostnameAt(s: number): string | null {
-    return this.hostnames[s]!;
+    return this.hostnames.get(s);
   }
 
   fqdnAt(s: number): string | null {
-    return this.fqdns[s]!;
+    return this.fqdns.get(s);
   }
 
   isPartnerUpToDateAt(s: number): boolean {
@@ -1270,11 +1272,11 @@ export class LeaseTable {
     this.heap = copy(this.heap, capacity);
     this.heapPos = copy(this.heapPos, capacity, -1);
     this.tallyGroup = copy(this.tallyGroup, capacity);
-    for (const a of [this.clientIds, this.hostnames, this.fqdns]) {
-      const from = a.length;
-      a.length = capacity;
-      a.fill(null, from);
-    }
+    const from = this.clientIds.length;
+    this.clientIds.length = capacity;
+    this.clientIds.fill(null, from);
+    this.hostnames.grow(capacity);
+    this.fqdns.grow(capacity);
     this.capacity = capacity;
   }
 }
