@@ -12,6 +12,8 @@
 #   startup  process start → first DHCPOFFER for a probe DISCOVER sent every 20 ms (the same
 #            definition for both servers: bench/lib/startup-probe.ts), CPU until then, peak RSS
 #            (VmHWM) 3 s after serving. STARTUP_REPEAT runs per server, alternating.
+#            STARTUP_SERVERS (default "kea twinlease") and DORA_SERVERS choose the servers of
+#            those rows (A/B runs of two Twinlease builds need Kea only once).
 #   dora     DORA through perfdhcp (../shared/harness/perfdhcp-run.sh, as bench/dora.sh) at
 #            DORA_RATE with the N leases held and with an empty store: CPU per lease and p99 at
 #            size against empty, per server.
@@ -168,7 +170,7 @@ row_startup() {
   "$H/netns-up.sh" >/dev/null
   local i server cmd line
   for i in $(seq "$STARTUP_REPEAT"); do
-    for server in kea twinlease; do
+    for server in ${STARTUP_SERVERS:-kea twinlease}; do
       cmd=$(prepare "$server" size)
       line=$(with_lock ip netns exec "$NS_CLI" taskset -c 1 "${NODE_TS[@]}" "$ROOT/bench/lib/startup-probe.ts" \
         --name "$server" --ns "$NS_SRV" --cmd "$cmd" --cpus 0 --timeout-s "$STARTUP_TIMEOUT_S" \
@@ -184,7 +186,7 @@ row_startup() {
 row_dora() {
   local server size cmd line
   for size in empty size; do
-    for server in kea twinlease; do
+    for server in ${DORA_SERVERS:-kea twinlease}; do
       cmd=$(prepare "$server" "$size")
       line=$(RATE=$DORA_RATE PERIOD=$DORA_PERIOD CLIENTS=$DORA_CLIENTS STARTUP_S=$STARTUP_TIMEOUT_S \
         with_lock "$H/perfdhcp-run.sh" "scale-$server-$size" "$cmd" | grep '^{' | tail -1) || true

@@ -48,9 +48,8 @@ export class StringColumn {
       return;
     }
     const n = value.length;
-    if (n <= INLINE_MAX && isAscii(value)) {
+    if (n <= INLINE_MAX && writeAscii(b, o + 1, value)) {
       b[o] = n + 1;
-      b.write(value, o + 1, n, 'latin1');
     } else {
       b[o] = H_OTHER;
       this.others.set(slot, value);
@@ -68,7 +67,16 @@ export class StringColumn {
   }
 }
 
-function isAscii(value: string): boolean {
-  for (let i = 0; i < value.length; i++) if (value.charCodeAt(i) > 0x7f) return false;
+/**
+ * Writes `value` at `at` if it is all ASCII; false (bytes partly written, header not set) if not.
+ * A loop here rather than Buffer#write: a million short host names at start-up, and the call into
+ * C++ per value cost more than the characters (measured at 1M: start-up +0.2–0.4 s with it).
+ */
+function writeAscii(b: Buffer, at: number, value: string): boolean {
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c > 0x7f) return false;
+    b[at + i] = c;
+  }
   return true;
 }
