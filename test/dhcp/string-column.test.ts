@@ -9,9 +9,17 @@ import { INLINE_MAX, StringColumn } from '../../src/dhcp/string-column.js';
 test('values read back as put: null, empty, inline ASCII, the longest inline, longer, non-ASCII', () => {
   const c = new StringColumn(8);
   assert.equal(c.get(3), null, 'nothing allocated yet: null');
-  const values = ['', 'a', 'x'.repeat(INLINE_MAX), 'y'.repeat(INLINE_MAX + 1), 'hôte', 'émoji 😀', 'A\u0000B'];
-  values.forEach((v, i) => c.set(i, v));
-  values.forEach((v, i) => assert.equal(c.get(i), v, JSON.stringify(v)));
+  const values = [
+    '',
+    'a',
+    'x'.repeat(INLINE_MAX),
+    'y'.repeat(INLINE_MAX + 1),
+    'hôte',
+    'émoji 😀',
+    'A\u0000B',
+  ];
+  for (const [i, v] of values.entries()) c.set(i, v);
+  for (const [i, v] of values.entries()) assert.equal(c.get(i), v, JSON.stringify(v));
   assert.equal(c.get(7), null);
   // Overwrite an outside value with an inline one and back, then clear.
   c.set(3, 'short');
