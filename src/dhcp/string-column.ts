@@ -1,8 +1,8 @@
 // A column of per-slot strings for the lease table (host names, FQDNs) that costs the garbage
 // collector nothing for the usual values. A million JavaScript strings, one per binding, are a
 // million old-space objects that every full collection marks: a LeaseTable of 1M bindings took
-// 73–93 ms per full collection with a host name each, 15–45 ms without (`node --expose-gc`,
-// /tmp probe in the issue-15 note), and those pauses are what set the REQUEST→ACK p99 at size.
+// 73–93 ms per full collection with a host name each, 15–45 ms without; 6–12 ms with this column
+// (`node --expose-gc`, five forced full collections; README, issue 15).
 // Here a value of at most INLINE_MAX ASCII characters lives in a byte array (one header byte and the
 // characters, WIDTH bytes per slot); anything else (longer, or not ASCII) keeps its string in a
 // side map, so every value reads back exactly as it was put. The byte array is allocated at the

@@ -285,6 +285,8 @@ export class PgLeaseStore implements LeaseStore {
   private isFlushing = false;
   private isClosed = false;
   private listener: pg.Client | null = null;
+  /** A warm-up store (openPgWarmUpStore): writes only on its own session. */
+  private isScratch = false;
   private listenerRetry: NodeJS.Timeout | null = null;
   private readonly remoteListeners: RemoteChangeListener[] = [];
   /** Notified rows (null: deleted) gathered in this turn, handed to the listeners together. */
@@ -383,6 +385,7 @@ export class PgLeaseStore implements LeaseStore {
       throw new Error(`lease store ${this.where}: ${(err as Error).message}`);
     }
     this.listener = client;
+    this.isScratch = true;
     this.loaded = [];
   }
 
@@ -561,6 +564,9 @@ export class PgLeaseStore implements LeaseStore {
     // each lease one more wakeup, read and JSON.parse on the listener). While it is down (the
     // catch-up after a lost connection has not started yet), a pooled connection writes.
     const session = this.listener;
+    // A warm-up store's temporary tables exist in its session only: a pooled connection would
+    // write to the real ones. Its session is never replaced, so without it nothing is written.
+    if (session === null && this.isScratch) throw new Error('the warm-up session is gone');
     const client = session ?? (await this.connect());
     let isBroken = false;
     // Bindings alone (the packet path): the upsert is one statement, atomic on its own, so it runs

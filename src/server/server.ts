@@ -192,8 +192,9 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   // class the live server's clock has, so that the code compiled for it fits the live one.
   const warmUpClock = options.clock ?? Timeline.resume(null).clock;
   // With a PostgreSQL store one more pass writes to a temporary table on the real database, so that
-  // the driver's path has run too (warm-up.ts). If that cannot be opened the pass is skipped (the
-  // real open below then reports the database).
+  // the driver's path has run too (warm-up.ts). If that cannot be opened the pass ends there and the
+  // warm-up's log line says why; the real open below then reports the database (an unreachable
+  // one costs connectTimeoutMs twice).
   const openDatabaseStore: WarmUpStoreOpener | undefined = isPostgres
     ? async () => {
         const { openPgWarmUpStore } = await import('../leases/pg-store.js');
