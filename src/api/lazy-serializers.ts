@@ -15,6 +15,18 @@ import type { TSchema } from 'typebox';
 type RouteSchema = Parameters<FastifySerializerCompiler<unknown>>[0];
 type Serialize = (data: unknown) => string;
 
+/** What a warm-up did (LazySerializers.warmUp's onDone). */
+export interface ApiWarmUpResult {
+  /** From the warm-up's start to its end, waits included. */
+  elapsedMs: number;
+  /** Times it waited busyRetryMs because DHCP packets or API requests came. */
+  waits: number;
+  /** Serializers it compiled (the rest had been compiled by requests). */
+  compiled: number;
+  /** Warm-up requests answered. */
+  requests: number;
+}
+
 export class LazySerializers {
   /** Routes' serializers not made yet: the schema's key and what makes it. */
   private readonly pending: Array<{ key: string; ensure: () => void }> = [];
@@ -78,15 +90,19 @@ export class LazySerializers {
    * answers to itself (Fastify `inject`) so that a route's first real request finds its serializer
    * compiled and its code paths already run (at 1M leases the first page of 1000 leases took 3× a
    * later one: issue 15). Their own API request does not count as activity; one that fails is
-   * skipped.
+   * skipped. `onDone` is told when it ends: how long it took from this call and how often it waited.
    */
   warmUp(
     dhcpActivity: () => number = () => 0,
     busyRetryMs = 500,
     requestsFirst: ReadonlyArray<() => Promise<unknown>> = [],
+    onDone: (result: ApiWarmUpResult) => void = () => {},
   ): void {
     if (this.isWarming) return;
     this.isWarming = true;
+    const startedAt = performance.now();
+    let waits = 0;
+    let compiled = 0;
     const activity = () => dhcpActivity() + this.requests;
     const requests = [...requestsFirst];
     let seen = activity();
@@ -94,6 +110,7 @@ export class LazySerializers {
       const now = activity();
       if (now !== seen) {
         seen = now;
+        waits++;
         setTimeout(step, busyRetryMs).unref();
         return;
       }
@@ -116,9 +133,11 @@ export class LazySerializers {
       }
       if (next === undefined) {
         this.isWarming = false;
+        onDone({ elapsedMs: performance.now() - startedAt, waits, compiled, requests: this.warmUpRequests });
         return;
       }
       next.ensure();
+      compiled++;
       setImmediate(step).unref();
     };
     setImmediate(step).unref();

@@ -356,9 +356,16 @@ export async function startApiServer(deps: ApiDeps, options: ApiServerOptions): 
     // After listening, so the work is not part of start-up; requests meanwhile compile their own.
     // Only while no DHCP packet and no API request arrives: the compilations run on the thread
     // that answers both.
-    serializersOf
-      .get(app)
-      ?.warmUp(() => deps.counters.get?.('pkt4-received') ?? 0, undefined, leaseListWarmUp(app, deps));
+    serializersOf.get(app)?.warmUp(
+      () => deps.counters.get?.('pkt4-received') ?? 0,
+      undefined,
+      leaseListWarmUp(app, deps),
+      (done) =>
+        deps.log?.info(
+          { event: 'api.warm-up', ...done, elapsedMs: Math.round(done.elapsedMs) },
+          'API warmed up',
+        ),
+    );
   } catch (err) {
     await app.close();
     throw new ApiStartupError(

@@ -12,6 +12,7 @@
 // notified (LISTEN/NOTIFY, the row as JSON), and every deleted one, so each server's table follows
 // the others' writes and deletions and offers mostly avoid addresses another server took.
 
+import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import type { DhcidMode, Lease } from '../dhcp/lease.js';
 import type { LeaseTable } from '../dhcp/lease-table.js';
@@ -287,12 +288,22 @@ export class PgLeaseStore implements LeaseStore {
   private listener: pg.Client | null = null;
   /** A warm-up store (openPgWarmUpStore): writes only on its own session. */
   private isScratch = false;
+  /** Where the rows' notifications come (a warm-up store: a channel of its session's own). */
+  private notifyChannel = PG_NOTIFY_CHANNEL;
   private listenerRetry: NodeJS.Timeout | null = null;
   private readonly remoteListeners: RemoteChangeListener[] = [];
   /** Notified rows (null: deleted) gathered in this turn, handed to the listeners together. */
   private remoteBatch = new Map<number, Lease | null>();
   private isRemoteScheduled = false;
-  readonly counters = { transactions: 0, leasesWritten: 0, lostClaims: 0, retries: 0, remoteChanges: 0 };
+  readonly counters = {
+    transactions: 0,
+    leasesWritten: 0,
+    lostClaims: 0,
+    retries: 0,
+    remoteChanges: 0,
+    /** Notifications of this server's own rows, dropped unparsed (see notified()). */
+    ownNotifications: 0,
+  };
 
   constructor(options: PgStoreOptions) {
     this.options = {
@@ -379,6 +390,20 @@ export class PgLeaseStore implements LeaseStore {
       // Resolved before the temporary table exists: the real table's columns, defaults and key.
       await client.query('CREATE TEMPORARY TABLE twinlease_leases (LIKE twinlease_leases INCLUDING ALL)');
       await client.query('CREATE TEMPORARY TABLE twinlease_meta (LIKE twinlease_meta INCLUDING ALL)');
+      // Each written row is notified back to this session, on a channel no server listens to, as
+      // the live store's own rows come back on its listening connection (and are dropped there by
+      // the backend's PID): the driver's code then sees the messages it will see live.
+      const channel = `twinlease_warm_up_${randomBytes(6).toString('hex')}`;
+      await client.query(`CREATE FUNCTION pg_temp.twinlease_notify_lease() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+          PERFORM pg_notify('${channel}', row_to_json(NEW)::text);
+          RETURN NULL;
+        END $$`);
+      await client.query(`CREATE TRIGGER twinlease_leases_notify AFTER INSERT OR UPDATE ON pg_temp.twinlease_leases
+        FOR EACH ROW EXECUTE FUNCTION pg_temp.twinlease_notify_lease()`);
+      this.notifyChannel = channel;
+      client.on('notification', (n) => this.notified(client, n));
+      await client.query(`LISTEN ${channel}`);
     } catch (err) {
       await client.end().catch(() => {});
       await this.pool.end().catch(() => {});
@@ -660,21 +685,27 @@ export class PgLeaseStore implements LeaseStore {
     const client = new pg.Client(this.clientConfig());
     client.on('error', (err) => this.listenerLost(client, err));
     client.on('end', () => this.listenerLost(client, new Error('connection ended')));
-    client.on('notification', (n) => {
-      if (n.channel !== PG_NOTIFY_CHANNEL || n.payload === undefined) return;
-      // A row this connection wrote (see write()): already applied, not worth parsing.
-      if (n.processId === (client as unknown as { processID: number | null }).processID) return;
-      try {
-        const row = JSON.parse(n.payload) as PgLeaseRow | PgDeletedRow;
-        if ('deleted' in row && row.deleted === true) this.remoteDeletion(row);
-        else this.remoteRow(row as PgLeaseRow);
-      } catch {
-        // A payload this version cannot read: the next resync brings the row.
-      }
-    });
+    client.on('notification', (n) => this.notified(client, n));
     await client.connect();
-    await client.query(`LISTEN ${PG_NOTIFY_CHANNEL}`);
+    await client.query(`LISTEN ${this.notifyChannel}`);
     this.listener = client;
+  }
+
+  /** A notification on the listening connection (or a warm-up store's own, see openScratch). */
+  private notified(client: pg.Client, n: pg.Notification): void {
+    if (n.channel !== this.notifyChannel || n.payload === undefined) return;
+    // A row this connection wrote (see write()): already applied, not worth parsing.
+    if (n.processId === (client as unknown as { processID: number | null }).processID) {
+      this.counters.ownNotifications++;
+      return;
+    }
+    try {
+      const row = JSON.parse(n.payload) as PgLeaseRow | PgDeletedRow;
+      if ('deleted' in row && row.deleted === true) this.remoteDeletion(row);
+      else this.remoteRow(row as PgLeaseRow);
+    } catch {
+      // A payload this version cannot read: the next resync brings the row.
+    }
   }
 
   private remoteRow(row: PgLeaseRow): void {
@@ -849,7 +880,8 @@ export class PgLeaseStore implements LeaseStore {
  * real table in that session, and carries every write, as the live store's listening connection
  * does. The pg driver's code (statement preparation, parameters, the result parser) and this
  * store's have then run before the first real packet. It takes revisions from the real sequence
- * (gaps in it are harmless: revisions are only compared). Nothing is read; nothing is notified.
+ * (gaps in it are harmless: revisions are only compared). Nothing is read. Its rows are notified on
+ * a channel of its session's own, which only it listens to (openScratch), so no server hears them.
  */
 export async function openPgWarmUpStore(
   options: Pick<PgStoreOptions, 'url' | 'serverName' | 'connectTimeoutMs' | 'statementTimeoutMs'>,

@@ -37,7 +37,7 @@ import {
 } from './network.js';
 import { PingCheck } from './ping-check.js';
 import { checkReservations, conflictMessage } from './reservation-check.js';
-import { type WarmUpStoreOpener, warmUpPacketPath } from './warm-up.js';
+import { type WarmUpStoreOpener, warmUpDatabasePath, warmUpPacketPath } from './warm-up.js';
 
 /** How long stop() waits for queued log lines to leave (docs/logging.md). */
 export const LOG_SETTLE_MS = 2000;
@@ -191,10 +191,8 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   // Its clock is a new timeline, equal to the wall clock (nothing it decides outlives it), of the
   // class the live server's clock has, so that the code compiled for it fits the live one.
   const warmUpClock = options.clock ?? Timeline.resume(null).clock;
-  // With a PostgreSQL store one more pass writes to a temporary table on the real database, so that
-  // the driver's path has run too (warm-up.ts). If that cannot be opened the pass ends there and the
-  // warm-up's log line says why; the real open below then reports the database (an unreachable
-  // one costs connectTimeoutMs twice).
+  // With a PostgreSQL store a second warm-up writes to temporary tables on the real database, so
+  // that the driver's path has run too (warm-up.ts); it runs once the live store is open (below).
   const openDatabaseStore: WarmUpStoreOpener | undefined = isPostgres
     ? async () => {
         const { openPgWarmUpStore } = await import('../leases/pg-store.js');
@@ -206,9 +204,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
         });
       }
     : undefined;
-  const warmUp = await warmUpPacketPath(settings, network, warmUpClock, config.dhcp.warmUp, {
-    openDatabaseStore,
-  });
+  const warmUp = await warmUpPacketPath(settings, network, warmUpClock, config.dhcp.warmUp);
   log.info(
     { event: 'dhcp.warm-up', ...warmUp, elapsedMs: Math.round(warmUp.elapsedMs) },
     'per-packet path warmed up',
@@ -408,6 +404,17 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     await store.close();
     lock.release();
     throw new StartupError(`${config.file}: failover: ${(err as Error).message}`);
+  }
+  // The pg driver's path, after the live store's connections have read the table and before the
+  // DHCP socket opens: code compiled before the live connection's first messages was thrown away
+  // when they came (measured with --trace-deopt, bench/README.md issue 20). If its store cannot be
+  // opened the log line says why and the server starts all the same.
+  if (openDatabaseStore !== undefined) {
+    const w = await warmUpDatabasePath(settings, network, warmUpClock, config.dhcp.warmUp, openDatabaseStore);
+    log.info(
+      { event: 'dhcp.warm-up-database', ...w, elapsedMs: Math.round(w.elapsedMs) },
+      'pg driver path warmed up',
+    );
   }
   try {
     await ddns.start();

@@ -12,7 +12,12 @@
 // before the first real packet. It never touches the server's table, store, failover endpoints or
 // sockets: its replies go to a transport that only counts them, and its bindings vanish with the
 // in-memory database. It is bounded by a number of exchanges and by time.
+//
+// With a PostgreSQL lease store a second warm-up (warmUpDatabasePath) runs after the live store
+// has opened: made-up clients through a store whose session writes to temporary tables on the real
+// database, so that the pg driver's code has run before the first real packet too.
 
+import { createSocket, type Socket } from 'node:dgram';
 import { pino } from 'pino';
 import { DhcpEngine } from '../dhcp/engine.js';
 import { LeaseTable } from '../dhcp/lease-table.js';
@@ -35,8 +40,21 @@ import { Counters } from './counters.js';
 import { type DhcpNetworkSettings, DhcpService } from './dhcp-service.js';
 import type { DatagramReceiver, DhcpTransport, OutgoingReply } from './dhcp-transport.js';
 
-/** Clients handled per turn of the event loop, as a busy socket delivers them (libuv reads 32). */
-const CLIENTS_PER_TURN = 32;
+/** How a pass feeds its clients and waits for their replies. */
+interface PassPace {
+  /** Clients whose datagrams are delivered in one turn of the event loop. */
+  clientsPerTurn: number;
+  /** How long a batch waits for a missing reply after the last one came (settle). */
+  patienceMs: number;
+  /**
+   * Whether the replies also go out as datagrams, to a socket of the warm-up's own on loopback, so
+   * that Node's datagram send path has run too.
+   */
+  sendsDatagrams: boolean;
+}
+
+/** The in-memory passes: 32 clients per turn, as a busy socket delivers them (libuv reads 32). */
+const MEMORY_PACE: PassPace = { clientsPerTurn: 32, patienceMs: 0, sendsDatagrams: false };
 
 export interface WarmUpLimits {
   /** DISCOVER/REQUEST exchanges at most (each client also renews and releases once). */
@@ -52,6 +70,8 @@ export interface WarmUpResult {
   exchanges: number;
   /** Replies sent to the counting transport (OFFERs, ACKs, NAKs). */
   replies: number;
+  /** Replies that also went out as datagrams, on loopback (the database pass). */
+  datagrams: number;
   elapsedMs: number;
 }
 
@@ -62,16 +82,53 @@ export interface WarmUpResult {
 class CollectingTransport implements DhcpTransport {
   replies: OutgoingReply[] = [];
   count = 0;
+  /** Datagrams the sink's socket sent without an error, and those whose send has not ended. */
+  datagrams = 0;
+  pendingDatagrams = 0;
+  private waiter: { expected: number; resolve: () => void } | null = null;
+  /** sendsDatagrams: a socket bound on loopback that the replies are sent to (itself). */
+  constructor(private readonly sink: Socket | null = null) {}
   receive: DatagramReceiver = () => {};
   async start(receive: DatagramReceiver): Promise<void> {
     this.receive = receive;
   }
   async stop(): Promise<void> {}
-  send(_bytes: Uint8Array, out: OutgoingReply, done: (err: Error | null) => void): string {
+  send(bytes: Uint8Array, out: OutgoingReply, done: (err: Error | null) => void): string {
     this.replies.push(out);
     this.count++;
-    done(null);
+    const sink = this.sink;
+    if (sink === null) done(null);
+    else {
+      this.pendingDatagrams++;
+      sink.send(bytes, sink.address().port, '127.0.0.1', (err) => {
+        this.pendingDatagrams--;
+        if (err === null) this.datagrams++;
+        done(err ?? null);
+      });
+    }
+    const w = this.waiter;
+    if (w !== null && this.replies.length >= w.expected) {
+      this.waiter = null;
+      w.resolve();
+    }
     return 'warm-up';
+  }
+  /** Resolves when the current turn's replies number `expected`, or after `timeoutMs`. */
+  waitForReplies(expected: number, timeoutMs: number): Promise<void> {
+    if (this.replies.length >= expected) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.waiter = null;
+        resolve();
+      }, timeoutMs);
+      this.waiter = {
+        expected,
+        resolve: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+      };
+    });
   }
   describe(): Record<string, unknown> {
     return { mode: 'warm-up' };
@@ -100,19 +157,31 @@ function madeUpClient(n: number): ProbeClient {
   };
 }
 
-/** Turns of the event loop waited at most for the replies of one batch. */
-const MAX_TURNS_PER_BATCH = 8;
+/** Quiet turns of the event loop after which a batch's replies are taken as all there. */
+const MAX_QUIET_TURNS = 8;
 
 function nextTurn(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
 
-/** Turns of the event loop until the store's group commit and the replies after it have run. */
-async function settle(transport: CollectingTransport): Promise<void> {
-  for (let turn = 0; turn < MAX_TURNS_PER_BATCH; turn++) {
-    const before = transport.count;
+/**
+ * Waits for the replies of one batch. An in-memory store commits within a turn or two: until no
+ * reply has come for MAX_QUIET_TURNS turns. A database's replies come after its round trips
+ * (`patienceMs` > 0): until `expected` replies are in, or for patienceMs at most. `expected` null
+ * (RELEASEs, which have no reply): until quiet.
+ */
+async function settle(
+  transport: CollectingTransport,
+  expected: number | null,
+  patienceMs: number,
+): Promise<void> {
+  if (expected !== null && patienceMs > 0) return transport.waitForReplies(expected, patienceMs);
+  let seen = transport.count;
+  for (let quietTurns = 0; quietTurns < MAX_QUIET_TURNS; ) {
+    if (expected !== null && transport.replies.length >= expected) return;
     await nextTurn();
-    if (turn > 0 && transport.count === before) return;
+    if (transport.count === seen) quietTurns++;
+    else seen = transport.count;
   }
 }
 
@@ -135,24 +204,27 @@ const openMemoryStore: WarmUpStoreOpener = async () =>
   openSqliteLeaseStore(':memory:', { commitIntervalMs: 0, commitBatchSize: 1 });
 
 /**
- * Exchanges of the database pass (WarmUpOptions.openDatabaseStore). Measured with
- * bench/postgresql.sh at 500/s: a database pass in place of the in-memory passes cut one server's
- * CPU per lease in the first seconds by ~7 % but raised three servers' by 5–11 % (each server
- * decides every packet there, and the passes, slowed by the round trips, ran fewer exchanges
- * within maxMs); so it comes after them, with a budget of its own.
+ * Exchanges of the database pass (warmUpDatabasePath), at most. Measured with bench/postgresql.sh
+ * at 500/s from a cold start (bench/README.md, issue 20): 256 clients in 32s before the live store
+ * opened left the pg driver's functions to be compiled under the first seconds' load; 2000 in 4s,
+ * after it opened (so that they have seen the live connection's messages first and the code
+ * compiled here stays valid), cut one server's CPU per lease in the first 8 s of load by ~17 %.
  */
-const DATABASE_PASS_EXCHANGES = 256;
+const DATABASE_PASS_EXCHANGES = 2000;
+
+/**
+ * The database pass: 4 clients per turn, so that its group commits carry a few bindings each, as
+ * the live store's do at a few hundred leases per second (a commit of 32 runs the driver's
+ * per-statement code an eighth as often); its replies also go out as datagrams.
+ */
+const DATABASE_PACE: PassPace = { clientsPerTurn: 4, patienceMs: 200, sendsDatagrams: true };
+
+/** The database pass's time limit, in units of WarmUpLimits.maxMs: its round trips make it slower. */
+const DATABASE_PASS_TIME_FACTOR = 4;
 
 export interface WarmUpOptions {
   /** Time source of the limits (tests). */
   nowMs?: () => number;
-  /**
-   * With a database lease store (PostgreSQL): opens a store that writes to a temporary table on
-   * the real database (openPgWarmUpStore). After the in-memory passes, DATABASE_PASS_EXCHANGES
-   * more clients go through a service on it, within another maxMs / 2, so that the driver's
-   * write path has run too.
-   */
-  openDatabaseStore?: WarmUpStoreOpener;
 }
 
 /** Runs the warm-up; never throws (a warm-up that fails only costs its time). */
@@ -163,53 +235,79 @@ export async function warmUpPacketPath(
   limits: WarmUpLimits,
   options: WarmUpOptions = {},
 ): Promise<WarmUpResult> {
+  return runWarmUp(settings, limits, options, async (scope, isTimeLeft, total) => {
+    const firstPass = Math.min(FIRST_PASS_EXCHANGES, limits.exchanges);
+    const pass = (from: number, to: number) =>
+      runPass(settings, scope, network, clock, openMemoryStore, MEMORY_PACE, from, to, isTimeLeft, total);
+    await pass(0, firstPass);
+    if (firstPass < limits.exchanges && isTimeLeft()) await pass(firstPass, limits.exchanges);
+  });
+}
+
+/**
+ * With a PostgreSQL lease store, after the live store has opened and before the DHCP socket does:
+ * made-up clients through a store whose session writes to temporary tables on the real database
+ * (openPgWarmUpStore), so that the driver's write path has run too. At most
+ * DATABASE_PASS_EXCHANGES (and limits.exchanges) clients, within DATABASE_PASS_TIME_FACTOR ×
+ * limits.maxMs. Never throws: a store that cannot be opened ends it, and the result says why.
+ */
+export async function warmUpDatabasePath(
+  settings: EngineSettings,
+  network: DhcpNetworkSettings,
+  clock: Clock,
+  limits: WarmUpLimits,
+  openDatabaseStore: WarmUpStoreOpener,
+  options: WarmUpOptions = {},
+): Promise<WarmUpResult> {
+  const databaseLimits = { exchanges: limits.exchanges, maxMs: limits.maxMs * DATABASE_PASS_TIME_FACTOR };
+  return runWarmUp(settings, databaseLimits, options, async (scope, isTimeLeft, total) => {
+    const count = Math.min(DATABASE_PASS_EXCHANGES, limits.exchanges);
+    await runPass(
+      settings,
+      scope,
+      network,
+      clock,
+      openDatabaseStore,
+      DATABASE_PACE,
+      0,
+      count,
+      isTimeLeft,
+      total,
+    );
+  });
+}
+
+interface PassTotals {
+  exchanges: number;
+  replies: number;
+  datagrams: number;
+}
+
+/** The limits, the scope, the result and the failure of either warm-up around its passes. */
+async function runWarmUp(
+  settings: EngineSettings,
+  limits: WarmUpLimits,
+  options: WarmUpOptions,
+  passes: (scope: EngineScope, isTimeLeft: () => boolean, total: PassTotals) => Promise<void>,
+): Promise<WarmUpResult> {
   const nowMs = options.nowMs ?? (() => performance.now());
   const startedAt = nowMs();
-  const result = (skipped: string | null, exchanges = 0, replies = 0): WarmUpResult => ({
+  const total = { exchanges: 0, replies: 0, datagrams: 0 };
+  const result = (skipped: string | null): WarmUpResult => ({
     skipped,
-    exchanges,
-    replies,
+    exchanges: total.exchanges,
+    replies: total.replies,
+    datagrams: total.datagrams,
     elapsedMs: nowMs() - startedAt,
   });
   if (limits.exchanges <= 0) return result('off');
   const scope = warmUpScope(settings);
   if (scope === null) return result('no active scope with a range');
-  const isTimeLeft = () => nowMs() - startedAt < limits.maxMs;
-  const total = { exchanges: 0, replies: 0 };
   try {
-    const firstPass = Math.min(FIRST_PASS_EXCHANGES, limits.exchanges);
-    await runPass(settings, scope, network, clock, openMemoryStore, 0, firstPass, isTimeLeft, total);
-    if (firstPass < limits.exchanges && isTimeLeft()) {
-      await runPass(
-        settings,
-        scope,
-        network,
-        clock,
-        openMemoryStore,
-        firstPass,
-        limits.exchanges,
-        isTimeLeft,
-        total,
-      );
-    }
-    if (options.openDatabaseStore !== undefined) {
-      const passStartedAt = nowMs();
-      const from = limits.exchanges;
-      await runPass(
-        settings,
-        scope,
-        network,
-        clock,
-        options.openDatabaseStore,
-        from,
-        from + Math.min(DATABASE_PASS_EXCHANGES, limits.exchanges),
-        () => nowMs() - passStartedAt < limits.maxMs / 2,
-        total,
-      );
-    }
-    return result(null, total.exchanges, total.replies);
+    await passes(scope, () => nowMs() - startedAt < limits.maxMs, total);
+    return result(null);
   } catch (err) {
-    return result(`failed: ${(err as Error).message}`, total.exchanges, total.replies);
+    return result(`failed: ${(err as Error).message}`);
   }
 }
 
@@ -223,16 +321,21 @@ async function runPass(
   network: DhcpNetworkSettings,
   clock: Clock,
   openStore: WarmUpStoreOpener,
+  pace: PassPace,
   from: number,
   to: number,
   isTimeLeft: () => boolean,
-  total: { exchanges: number; replies: number },
+  total: PassTotals,
 ): Promise<void> {
   // Relayed from the scope's subnet, as most of a busy server's clients are (giaddr selects it).
   const giaddr: Ipv4 = (scope.subnet.network + 1) >>> 0;
   const relay = { fromAddress: formatIpv4(giaddr), fromPort: 67, receivedOn: 'address' as const };
-  const store = await openStore();
-  const transport = new CollectingTransport();
+  const sink = pace.sendsDatagrams ? await openSink() : null;
+  const store = await openStore().catch((err) => {
+    sink?.close();
+    throw err;
+  });
+  const transport = new CollectingTransport(sink);
   const service = new DhcpService(
     new DhcpEngine(settings, new LeaseTable(0)),
     store,
@@ -247,20 +350,20 @@ async function runPass(
   const deliver = (packet: DhcpPacket) => transport.receive(Buffer.from(encodeDhcp(packet)), { ...relay });
   try {
     await service.start();
-    for (let first = from; first < to && isTimeLeft(); first += CLIENTS_PER_TURN) {
-      const count = Math.min(CLIENTS_PER_TURN, to - first);
+    for (let first = from; first < to && isTimeLeft(); first += pace.clientsPerTurn) {
+      const count = Math.min(pace.clientsPerTurn, to - first);
       const client = (i: number) => ({ client: madeUpClient(first + i), giaddr, xid: first + i, secs: 0 });
       // DISCOVERs of the clients `xids`, then a REQUEST for each OFFER; returns the ACKs.
       const discoverAndRequest = async (xids: number[]): Promise<OutgoingReply[]> => {
         for (const xid of xids) deliver(discover(client(xid - first)));
-        await settle(transport);
+        await settle(transport, xids.length, pace.patienceMs);
         const offers = transport.replies.filter((r) => r.messageType === DhcpMessageType.Offer);
         transport.replies = [];
         for (const offer of offers) {
           const i = offer.request.xid - first;
           deliver(requestSelecting(client(i), offer.reply.yiaddr, settings.serverIdentifier));
         }
-        await settle(transport);
+        await settle(transport, offers.length, pace.patienceMs);
         const acks = transport.replies.filter((r) => r.messageType === DhcpMessageType.Ack);
         transport.replies = [];
         return acks;
@@ -272,16 +375,35 @@ async function runPass(
       await discoverAndRequest(acks.map((ack) => ack.request.xid).filter((xid) => (xid - first) % 4 === 2));
       // Renew and release: the two other messages every busy server sees.
       for (const ack of acks) deliver(requestRenewing(client(ack.request.xid - first), ack.reply.yiaddr));
-      await settle(transport);
+      await settle(transport, acks.length, pace.patienceMs);
       transport.replies = [];
       for (const ack of acks) {
         deliver(release(client(ack.request.xid - first), ack.reply.yiaddr, settings.serverIdentifier));
       }
-      await settle(transport);
+      // A RELEASE has no reply: until quiet (a database's commits of them may still be on their way).
+      await settle(transport, null, 0);
     }
   } finally {
     total.replies += transport.count;
     await service.stop().catch(() => {});
     await store.close().catch(() => {});
+    for (let turn = 0; transport.pendingDatagrams > 0 && turn < MAX_QUIET_TURNS; turn++) await nextTurn();
+    total.datagrams += transport.datagrams;
+    sink?.close();
   }
+}
+
+/** A datagram socket on 127.0.0.1 that drops what it receives (PassPace.sendsDatagrams). */
+async function openSink(): Promise<Socket> {
+  const socket = createSocket('udp4');
+  socket.on('message', () => {});
+  socket.on('error', () => {});
+  await new Promise<void>((resolve, reject) => {
+    socket.once('error', reject);
+    socket.bind(0, '127.0.0.1', () => {
+      socket.off('error', reject);
+      resolve();
+    });
+  });
+  return socket;
 }

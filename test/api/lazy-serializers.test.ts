@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import Fastify from 'fastify';
-import { LazySerializers } from '../../src/api/lazy-serializers.js';
+import { type ApiWarmUpResult, LazySerializers } from '../../src/api/lazy-serializers.js';
 import { ErrorBody, ref, SHARED_SCHEMAS } from '../../src/api/schemas.js';
 
 const BODY = { error: 'not-found', message: 'no such lease', secret: 'not in the schema' };
@@ -67,7 +67,13 @@ test('warmUp compiles nothing while DHCP packets keep arriving, and goes on once
   const lazy = await LazySerializers.forSharedSchemas(SHARED_SCHEMAS);
   const app = await appWith(lazy.compiler);
   let received = 0;
-  lazy.warmUp(() => received, 20);
+  const done: ApiWarmUpResult[] = [];
+  lazy.warmUp(
+    () => received,
+    20,
+    [],
+    (r) => done.push(r),
+  );
   const turn = () => new Promise((r) => setImmediate(r));
   for (let i = 0; i < 10; i++) {
     received++;
@@ -78,6 +84,13 @@ test('warmUp compiles nothing while DHCP packets keep arriving, and goes on once
   const deadline = Date.now() + 2000;
   while (lazy.pendingCount > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
   assert.equal(lazy.pendingCount, 0, 'compiled once the counter stood still');
+  await new Promise((r) => setImmediate(r));
+  assert.equal(done.length, 1, 'told once, when it ended');
+  assert.ok(done[0]!.compiled > 0);
+  assert.equal(done[0]!.compiled, lazy.compiledCount, 'no request compiled one: all by the warm-up');
+  assert.equal(done[0]!.requests, 0);
+  assert.ok(done[0]!.waits >= 2, `it waited for the packets (${done[0]!.waits} waits)`);
+  assert.ok(done[0]!.elapsedMs >= 40, 'two waits of 20 ms at least');
   await app.close();
 });
 

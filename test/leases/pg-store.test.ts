@@ -221,7 +221,7 @@ describe('one server', () => {
     }
   });
 
-  test('the warm-up store writes through the live write path to a temporary table: the real table, its meta and its listeners see nothing', async () => {
+  test('the warm-up store writes through the live write path to a temporary table: the real table, its meta and its listeners see nothing; its rows are notified to itself alone', async () => {
     const live = await open('scratch-watcher');
     live.loadInto(new LeaseTable());
     const heard: number[] = [];
@@ -236,6 +236,11 @@ describe('one server', () => {
       await scratch.setMeta('k', 'v');
       await scratch.remove([a]);
       assert.equal(scratch.counters.transactions, 5);
+      // Its two written rows came back to it on its own channel, as a live store's own rows do.
+      for (let i = 0; i < 50 && scratch.counters.ownNotifications < 2; i++)
+        await new Promise((r) => setTimeout(r, 10));
+      assert.equal(scratch.counters.ownNotifications, 2, 'the insert and the renewal, notified to itself');
+      assert.equal(scratch.counters.remoteChanges, 0);
     } finally {
       await scratch.close();
     }

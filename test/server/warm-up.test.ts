@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { SqliteLeaseStore } from '../../src/leases/sqlite-store.js';
 import { startServer } from '../../src/server/server.js';
-import { warmUpPacketPath } from '../../src/server/warm-up.js';
+import { warmUpDatabasePath, warmUpPacketPath } from '../../src/server/warm-up.js';
 import { freeUdpPort, testConfig } from '../api/helpers.js';
 import { ip, NOW, scope, settings } from '../dhcp/helpers.js';
 
@@ -73,40 +73,53 @@ test('a scope smaller than the warm-up: the clients that get no address are refu
   assert.equal(r.exchanges, 18);
 });
 
-test('a database store: one more pass of its own after the in-memory ones; if it cannot be opened, the warm-up still reports the rest', async () => {
+test('the database warm-up: its own pass on the store it opens, waiting for replies that come late, sent as datagrams too; a store that cannot be opened is reported', async () => {
   const opened: SqliteLeaseStore[] = [];
+  // Each commit 3 ms late, as a database's round trip: replies come turns after their batch.
   const openDatabaseStore = async () => {
     const s = new SqliteLeaseStore(':memory:', { commitIntervalMs: 0, commitBatchSize: 1 });
+    const commit = s.commit.bind(s);
+    s.commit = async (leases) => {
+      await new Promise((r) => setTimeout(r, 3));
+      return commit(leases);
+    };
     opened.push(s);
     return s;
   };
-  const r = await warmUpPacketPath(
+  const r = await warmUpDatabasePath(
     oneScope(),
     network,
     clock,
     { exchanges: 100, maxMs: 60_000 },
-    { openDatabaseStore },
+    openDatabaseStore,
   );
   assert.equal(r.skipped, null);
-  assert.equal(opened.length, 1, 'the database pass opened its store once');
-  assert.equal(
-    r.exchanges,
-    200,
-    '100 clients in the in-memory passes, then min(256, 100) on the database store',
-  );
-  const failed = await warmUpPacketPath(
+  assert.equal(opened.length, 1, 'it opened its store once');
+  assert.equal(r.exchanges, 100, 'min(2000, 100) clients, every one ACKed although the store is slow');
+  assert.equal(r.replies, 350, 'as in the in-memory passes: OFFER, ACK and renewal ACK, and the start-overs');
+  assert.equal(r.datagrams, r.replies, 'every reply also went out as a datagram');
+  const memory = await warmUpPacketPath(oneScope(), network, clock, { exchanges: 100, maxMs: 60_000 });
+  assert.equal(memory.datagrams, 0, 'the in-memory passes send none');
+  const failed = await warmUpDatabasePath(
     oneScope(),
     network,
     clock,
     { exchanges: 100, maxMs: 60_000 },
-    {
-      openDatabaseStore: async () => {
-        throw new Error('database down');
-      },
+    async () => {
+      throw new Error('database down');
     },
   );
   assert.equal(failed.skipped, 'failed: database down');
-  assert.equal(failed.exchanges, 100, 'the in-memory passes ran');
+  assert.equal(failed.exchanges, 0);
+  const off = await warmUpDatabasePath(
+    oneScope(),
+    network,
+    clock,
+    { exchanges: 0, maxMs: 500 },
+    openDatabaseStore,
+  );
+  assert.equal(off.skipped, 'off');
+  assert.equal(opened.length, 1, 'off: no store opened');
 });
 
 test('a server that warmed up holds none of the made-up bindings, in its table or its store', async () => {
