@@ -51,10 +51,21 @@ interface PassPace {
    * that Node's datagram send path has run too.
    */
   sendsDatagrams: boolean;
+  /**
+   * Every this many batches the store also writes a meta value, as the server's clock checkpoint
+   * does every CHECKPOINT_SECONDS (a transaction of other statements than the packet path's); 0:
+   * never.
+   */
+  metaEveryBatches: number;
 }
 
 /** The in-memory passes: 32 clients per turn, as a busy socket delivers them (libuv reads 32). */
-const MEMORY_PACE: PassPace = { clientsPerTurn: 32, patienceMs: 0, sendsDatagrams: false };
+const MEMORY_PACE: PassPace = {
+  clientsPerTurn: 32,
+  patienceMs: 0,
+  sendsDatagrams: false,
+  metaEveryBatches: 0,
+};
 
 export interface WarmUpLimits {
   /** DISCOVER/REQUEST exchanges at most (each client also renews and releases once). */
@@ -196,6 +207,9 @@ async function settle(
  */
 const FIRST_PASS_EXCHANGES = 64;
 
+/** The meta key a pass writes (metaEveryBatches), in its throwaway store only. */
+const WARM_UP_META_KEY = 'warm-up';
+
 /** Opens the throwaway store of one pass; the pass closes it. */
 export type WarmUpStoreOpener = () => Promise<LeaseStore>;
 
@@ -215,9 +229,17 @@ const DATABASE_PASS_EXCHANGES = 2000;
 /**
  * The database pass: 4 clients per turn, so that its group commits carry a few bindings each, as
  * the live store's do at a few hundred leases per second (a commit of 32 runs the driver's
- * per-statement code an eighth as often); its replies also go out as datagrams.
+ * per-statement code an eighth as often); its replies also go out as datagrams. Its store writes a
+ * meta value every 8 batches: a trace (--trace-deopt) of a server started without them had the
+ * driver's result handling deoptimized 2 s into the load by the first clock checkpoint's
+ * transaction, and compiled again.
  */
-const DATABASE_PACE: PassPace = { clientsPerTurn: 4, patienceMs: 200, sendsDatagrams: true };
+const DATABASE_PACE: PassPace = {
+  clientsPerTurn: 4,
+  patienceMs: 200,
+  sendsDatagrams: true,
+  metaEveryBatches: 8,
+};
 
 /** The database pass's time limit, in units of WarmUpLimits.maxMs: its round trips make it slower. */
 const DATABASE_PASS_TIME_FACTOR = 4;
@@ -368,6 +390,10 @@ async function runPass(
         transport.replies = [];
         return acks;
       };
+      const batch = (first - from) / pace.clientsPerTurn;
+      if (pace.metaEveryBatches > 0 && batch % pace.metaEveryBatches === 0) {
+        await store.setMeta(WARM_UP_META_KEY, String(batch));
+      }
       const acks = await discoverAndRequest(Array.from({ length: count }, (_, i) => first + i));
       total.exchanges += acks.length;
       // Every fourth client starts over while bound (a reboot, perfdhcp's repeated clients): its

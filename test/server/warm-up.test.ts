@@ -75,6 +75,7 @@ test('a scope smaller than the warm-up: the clients that get no address are refu
 
 test('the database warm-up: its own pass on the store it opens, waiting for replies that come late, sent as datagrams too; a store that cannot be opened is reported', async () => {
   const opened: SqliteLeaseStore[] = [];
+  const metaWrites: string[] = [];
   // Each commit 3 ms late, as a database's round trip: replies come turns after their batch.
   const openDatabaseStore = async () => {
     const s = new SqliteLeaseStore(':memory:', { commitIntervalMs: 0, commitBatchSize: 1 });
@@ -82,6 +83,11 @@ test('the database warm-up: its own pass on the store it opens, waiting for repl
     s.commit = async (leases) => {
       await new Promise((r) => setTimeout(r, 3));
       return commit(leases);
+    };
+    const setMeta = s.setMeta.bind(s);
+    s.setMeta = async (key, value) => {
+      metaWrites.push(`${key}=${value}`);
+      return setMeta(key, value);
     };
     opened.push(s);
     return s;
@@ -98,6 +104,11 @@ test('the database warm-up: its own pass on the store it opens, waiting for repl
   assert.equal(r.exchanges, 100, 'min(2000, 100) clients, every one ACKed although the store is slow');
   assert.equal(r.replies, 350, 'as in the in-memory passes: OFFER, ACK and renewal ACK, and the start-overs');
   assert.equal(r.datagrams, r.replies, 'every reply also went out as a datagram');
+  assert.deepEqual(
+    metaWrites,
+    ['warm-up=0', 'warm-up=8', 'warm-up=16', 'warm-up=24'],
+    'a meta write every 8 batches of 4 clients, as the clock checkpoint writes one',
+  );
   const memory = await warmUpPacketPath(oneScope(), network, clock, { exchanges: 100, maxMs: 60_000 });
   assert.equal(memory.datagrams, 0, 'the in-memory passes send none');
   const failed = await warmUpDatabasePath(
